@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from supportdesk.api.api import api
+from supportdesk.core import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", views.logout_view, name="logout"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment-download"),
+    path("api/v1/", api.urls),
+    path("console/", include("supportdesk.console.urls")),
+    path("portal/", include("supportdesk.portal.urls")),
+    path("hooks/mail/", include("supportdesk.intake.urls")),
+    path("hooks/", include("supportdesk.oncall.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,41 @@
+"""Fixtures shared by every test module: a small two-vendor world and API clients.
+
+Django-dependent imports stay inside the fixtures so pure domain tests run without Django.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request: pytest.FixtureRequest) -> None:
+    """Real hashing strength is not under test; it costs seconds per user otherwise."""
+    if request.config.pluginmanager.hasplugin("django"):
+        settings = request.getfixturevalue("settings")
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db: Any, settings: Any, tmp_path: Any) -> Any:
+    from tests.factories import build_world
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return build_world()
+
+
+@pytest.fixture
+def api(client: Any) -> Any:
+    """`api(user)` → a client that sends that user's fresh bearer token."""
+    from tests.factories import ApiClient
+
+    def make(user: Any) -> Any:
+        return ApiClient(client, user)
+
+    return make

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import importlib.metadata
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from supportdesk.api import organizations, tickets
+from supportdesk.api.auth import AUTH
+from supportdesk.api.schemas import Health
+from supportdesk.billing import api as billing_api
+from supportdesk.contracts import api as contracts_api
+from supportdesk.core.errors import DomainError
+from supportdesk.oncall import api as oncall_api
+from supportdesk.sla import api as sla_api
+
+api = NinjaAPI(
+    title="supportdesk API",
+    version="1",
+    auth=AUTH,
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_router("", tickets.router)
+api.add_router("", organizations.router)
+api.add_router("", contracts_api.router)
+api.add_router("", sla_api.router)
+api.add_router("", oncall_api.router)
+api.add_router("", billing_api.router)
+
+
+def _error(request: HttpRequest, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return _error(request, exc.status, exc.detail, exc.code)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = []
+    for err in exc.errors:
+        loc = list(err.get("loc", ()))
+        while loc and loc[0] in ("body", "payload", "query"):
+            loc.pop(0)
+        where = ".".join(str(p) for p in loc)
+        problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
+    detail = "; ".join(problems) or "invalid request"
+    return _error(request, 422, detail, "validation_error", errors=exc.errors)
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(
+        request,
+        401,
+        "authentication required: send 'Authorization: Bearer <token>'",
+        "unauthenticated",
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc), "http_error")
+
+
+@api.get("/health", auth=None, response={200: Health, 503: Health}, tags=["health"])
+def health(request: HttpRequest) -> Any:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception as exc:  # the point of this endpoint is to report it, not raise
+        database = f"error: {exc.__class__.__name__}"
+    body = {
+        "status": "ok" if database == "ok" else "degraded",
+        "database": database,
+        "version": importlib.metadata.version("supportdesk"),
+    }
+    return Status(200 if database == "ok" else 503, body)

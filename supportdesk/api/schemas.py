@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+
+class Error(Schema):
+    detail: str
+    code: str
+
+
+class OrganizationRef(Schema):
+    id: int
+    name: str
+
+
+class ContactRef(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class UserRef(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class AttachmentIn(Schema):
+    filename: str = Field(max_length=255)
+    content_base64: str
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+
+class TicketIn(Schema):
+    subject: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1)
+    priority: str = "P3"
+    channel: str = "api"
+    organization: int | None = None
+    requester: int | str | None = None
+    product: int | None = None
+    version: str = ""
+    caller_number: str = ""
+    attachments: list[AttachmentIn] = []
+
+
+class TicketPatch(Schema):
+    subject: str | None = None
+    priority: str | None = None
+    status: str | None = None
+    queue: int | None = None
+    assignee: int | str | None = Field(
+        default=None, description='A staff user id, or "auto" to pick a present queue member.'
+    )
+
+
+class TicketOut(Schema):
+    ref: int
+    subject: str
+    status: str
+    priority: str
+    channel: str
+    organization: OrganizationRef
+    requester: ContactRef | None
+    queue: str
+    assignee: UserRef | None
+    product: str | None
+    version: str
+    caller_number: str
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    closed_at: datetime | None
+    escalated_at: datetime | None
+    escalation_reason: str
+    out_of_scope: str
+    entitlement: dict[str, Any] | None = None  # contracts.selectors.ticket_entitlement_out
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class MessageIn(Schema):
+    body: str = Field(min_length=1)
+    kind: str = "public"
+    body_html: str = ""
+    attachments: list[AttachmentIn] = []
+
+
+class MessageOut(Schema):
+    id: int
+    kind: str
+    channel: str
+    author: str
+    from_customer: bool
+    body: str
+    body_html: str
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+
+class EscalateIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OrganizationIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    email_domains: list[str] = []
+
+
+class OrganizationOut(Schema):
+    id: int
+    name: str
+    created_at: datetime
+
+
+class ContactIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=254)
+    emails: list[str] = []
+    phones: list[str] = []
+    role: str = "contact"
+
+
+class ContactOut(Schema):
+    id: int
+    name: str
+    email: str
+    emails: list[str]
+    phones: list[str]
+    role: str
+    organization: int
+
+
+class Health(Schema):
+    status: str
+    database: str
+    version: str

@@ -1,0 +1,89 @@
+"""Model → response dicts. One place, so the API and the console agree on shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from supportdesk.contracts.selectors import ticket_entitlement_out
+from supportdesk.customers.models import Contact
+from supportdesk.tickets.models import Attachment, Message, Ticket
+
+
+def attachment_out(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": reverse("attachment-download", args=[attachment.pk]),
+    }
+
+
+def contact_out(contact: Contact) -> dict[str, Any]:
+    emails = sorted(contact.emails.all(), key=lambda e: (not e.is_primary, e.pk))
+    return {
+        "id": contact.pk,
+        "name": contact.name,
+        "email": emails[0].address if emails else "",
+        "emails": [e.address for e in emails],
+        "phones": [p.number for p in contact.phones.all()],
+        "role": contact.role,
+        "organization": contact.organization_id,
+    }
+
+
+def ticket_out(ticket: Ticket) -> dict[str, Any]:
+    requester = ticket.requester
+    assignee = ticket.assignee
+    return {
+        "ref": ticket.ref,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "organization": {"id": ticket.organization_id, "name": ticket.organization.name},
+        "requester": (
+            {"id": requester.pk, "name": requester.name, "email": requester.primary_email}
+            if requester
+            else None
+        ),
+        "queue": ticket.queue.name,
+        "assignee": (
+            {"id": assignee.pk, "name": assignee.name, "email": assignee.email}
+            if assignee
+            else None
+        ),
+        "product": ticket.product.name if ticket.product_id and ticket.product else None,
+        "version": ticket.version,
+        "caller_number": ticket.caller_number,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "first_response_at": ticket.first_response_at,
+        "closed_at": ticket.closed_at,
+        "escalated_at": ticket.escalated_at,
+        "escalation_reason": ticket.escalation_reason,
+        "out_of_scope": ticket.out_of_scope,
+        "entitlement": ticket_entitlement_out(ticket),  # E-4..E-8
+    }
+
+
+def message_out(message: Message) -> dict[str, Any]:
+    if message.author_contact is not None:
+        author = message.author_contact.name
+    elif message.author_user is not None:
+        author = message.author_user.name
+    else:
+        author = "system"
+    return {
+        "id": message.pk,
+        "kind": message.kind,
+        "channel": message.channel,
+        "author": author,
+        "from_customer": message.is_from_customer,
+        "body": message.body_text,
+        "body_html": message.body_html,
+        "created_at": message.created_at,
+        "attachments": [attachment_out(a) for a in message.attachments.all()],
+    }

@@ -1,0 +1,264 @@
+"""Invoices, lines, payments, rate cards and billing-run keys (B-1..B-9).
+
+Money is a ``DecimalField`` beside a currency code; the domain's ``Money`` is built from them.
+Issued invoices and their lines are immutable: ``save()`` refuses to change an issued invoice
+except through the few fields the payment/void services move (``MUTABLE_AFTER_ISSUE``), and
+lines of a non-draft invoice cannot be saved or deleted. Corrections are credit notes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+
+def money_field(**kwargs: Any) -> Any:
+    """An exact amount (the currency is a sibling field)."""
+    return models.DecimalField(max_digits=16, decimal_places=3, **kwargs)
+
+
+class ImmutableInvoiceError(RuntimeError):
+    """An issued invoice (or its lines) was about to be changed."""
+
+
+class BillingCycle(models.TextChoices):
+    ANNUAL = "annual", "Annual"
+    MONTHLY = "monthly", "Monthly"
+
+
+class SuspendMode(models.TextChoices):
+    AUTOMATIC = "automatic", "Automatic"
+    APPROVAL = "approval", "On approval"
+
+
+class RateCard(models.Model):
+    """Hourly rates per period kind (B-7, B-8) with the calendar that defines the periods."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="rate_cards")
+    name = models.CharField(max_length=100)
+    currency = models.CharField(max_length=3, default="USD")
+    business_rate = money_field()
+    after_hours_rate = money_field()
+    weekend_rate = money_field()
+    holiday_rate = money_field()
+    increment_minutes = models.PositiveIntegerField(default=15)
+    rounding = models.CharField(max_length=10, default="up", help_text="up or nearest")
+    minimum_charge = money_field(null=True, blank=True)
+    calendar_spec = models.JSONField(
+        default=dict, help_text="BusinessCalendar spec: timezone, weekly windows, holidays."
+    )
+    effective_from = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["vendor", "effective_from", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanBilling(models.Model):
+    """Billing parameters of a contracts Plan that the Plan model does not carry (B-3..B-6)."""
+
+    plan = models.OneToOneField("contracts.Plan", on_delete=models.CASCADE, related_name="+")
+    billing = models.CharField(
+        max_length=10, choices=BillingCycle.choices, default=BillingCycle.ANNUAL
+    )
+    renewal_lead_months = models.PositiveIntegerField(default=1)
+    annual_discount_percent = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    payment_terms_days = models.PositiveIntegerField(default=30)
+    reinstatement_after_days = models.PositiveIntegerField(default=30)
+    reinstatement_percent = models.DecimalField(max_digits=7, decimal_places=4, default=5)
+    suspend_after_days = models.PositiveIntegerField(default=45)
+    suspend_mode = models.CharField(
+        max_length=10, choices=SuspendMode.choices, default=SuspendMode.APPROVAL
+    )
+    lapse_after_days = models.PositiveIntegerField(null=True, blank=True)
+
+
+class InvoiceCounter(models.Model):
+    """The next invoice number of a vendor; locked with SELECT … FOR UPDATE at issue."""
+
+    vendor = models.OneToOneField("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    last_number = models.PositiveBigIntegerField(default=0)
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    CREDIT_NOTE = "credit_note", "Credit note"
+
+
+class InvoiceState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+
+
+class Invoice(models.Model):
+    MUTABLE_AFTER_ISSUE = frozenset({"state", "amount_paid", "amount_credited", "updated_at"})
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="invoices")
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.PROTECT, related_name="invoices"
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=InvoiceKind.choices, default="invoice")
+    credits = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    number = models.PositiveBigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    state = models.CharField(max_length=10, choices=InvoiceState.choices, default="draft")
+    issue_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    total = money_field(default=0)
+    amount_paid = money_field(default=0)
+    amount_credited = money_field(default=0)
+    memo = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["vendor", "number", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "number"], name="uniq_invoice_number"),
+            models.CheckConstraint(
+                condition=models.Q(state="draft", number__isnull=True)
+                | (~models.Q(state="draft") & models.Q(number__isnull=False)),
+                name="invoice_number_iff_issued",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "state"], name="invoice_org_state")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if self.number is None:
+            return f"draft {self.pk}"
+        return f"{'CN' if self.kind == InvoiceKind.CREDIT_NOTE else 'INV'}-{self.number:06d}"
+
+    @property
+    def balance(self) -> Any:
+        return self.total - self.amount_paid - self.amount_credited
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = Invoice.objects.filter(pk=self.pk).values_list("state", flat=True).first()
+            if stored is not None and stored != InvoiceState.DRAFT:
+                fields = kwargs.get("update_fields")
+                if fields is None or not set(fields) <= self.MUTABLE_AFTER_ISSUE:
+                    raise ImmutableInvoiceError(f"{self.label} is issued and cannot be edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.state != InvoiceState.DRAFT:
+            raise ImmutableInvoiceError(f"{self.label} is issued and cannot be deleted")
+        return super().delete(*args, **kwargs)
+
+
+class InvoiceLine(models.Model):
+    """One line; every line says what it is for (B-1): kind, period, and its source."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=30)
+    description = models.CharField(max_length=400)
+    quantity = models.DecimalField(max_digits=16, decimal_places=6)
+    unit_price = money_field()
+    amount = money_field()
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True, help_text="Exclusive.")
+    worked_from = models.DateTimeField(null=True, blank=True)
+    worked_to = models.DateTimeField(null=True, blank=True)
+    contract = models.ForeignKey(
+        "contracts.Contract", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    time_entry = models.ForeignKey(
+        "contracts.TimeEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoice_lines",
+    )
+    fee_for = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="fee_lines"
+    )
+
+    class Meta:
+        ordering = ["invoice", "position"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        state = Invoice.objects.filter(pk=self.invoice_id).values_list("state", flat=True).first()
+        if state is not None and state != InvoiceState.DRAFT:
+            raise ImmutableInvoiceError("lines of an issued invoice cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.invoice.state != InvoiceState.DRAFT:
+            raise ImmutableInvoiceError("lines of an issued invoice cannot be deleted")
+        return super().delete(*args, **kwargs)
+
+
+class InvoiceEvent(models.Model):
+    """Append-only audit of invoices and payments (house rule 8)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=30)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("invoice events are append-only")
+        super().save(*args, **kwargs)
+
+
+class Payment(models.Model):
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.PROTECT, related_name="payments"
+    )
+    currency = models.CharField(max_length=3)
+    amount = money_field()
+    unapplied = money_field(default=0)
+    received_on = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+
+
+class PaymentAllocation(models.Model):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = money_field()
+
+
+class BillingRunKey(models.Model):
+    """One row per billing action ever carried out (B-9): the domain IdempotencyKey
+    ``(subject, purpose, on)`` is unique, so a second issue is impossible, not just unlikely."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(max_length=60, help_text="contract id, or org-<id> for hourly")
+    purpose = models.CharField(max_length=40)
+    on = models.DateField()
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    run_date = models.DateField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "subject", "purpose", "on"], name="uniq_billing_run_key"
+            )
+        ]

@@ -1,0 +1,222 @@
+"""The `supportdesk` command (also `python -m supportdesk`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.base")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    # The embedded default keeps its database and files under ./var; make sure it exists.
+    Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+    Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+def _manage(*args: str, **options: object) -> None:
+    from django.core.management import call_command
+
+    call_command(*args, **options)
+
+
+def _gunicorn(*, host: str, port: int, workers: int, threads: int, embedded: bool) -> int:
+    from gunicorn.app.wsgiapp import run
+
+    os.environ["SUPPORTDESK_EMBEDDED_BACKGROUND"] = "1" if embedded else "0"
+    sys.argv = [
+        "gunicorn",
+        "config.wsgi:application",
+        "--config",
+        "python:supportdesk.gunicorn_conf",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "60",
+    ]
+    run()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup()
+    _manage("migrate", "--no-input", verbosity=args.verbosity)
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    _setup()
+    options = {k: v for k, v in (("email", args.email), ("password", args.password)) if v}
+    _manage("createadmin", **options)
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    _setup()
+    _manage("token", args.action, args.email)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup()
+    return _gunicorn(host=args.host, port=args.port, workers=1, threads=8, embedded=True)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    _setup()
+    return _gunicorn(
+        host=args.host, port=args.port, workers=args.workers, threads=args.threads, embedded=False
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    from supportdesk.core.runtime import make_worker, run_scheduler
+
+    stop = threading.Event()
+    if not args.no_scheduler:
+        threading.Thread(target=run_scheduler, args=(stop,), daemon=True).start()
+    worker = make_worker(interval=args.interval)
+    try:
+        worker.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+    return 0
+
+
+def cmd_sla(args: argparse.Namespace) -> int:
+    _setup()
+    _manage("sla_sweep", batch=args.batch)
+    return 0
+
+
+def cmd_billing(args: argparse.Namespace) -> int:
+    _setup()
+    options = {"date": args.date, "dry_run": args.dry_run, "vendor": args.vendor}
+    _manage("billing_run", no_progress=args.no_progress, list=args.list, **options)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup()
+    _manage("migrate", "--no-input", verbosity=0)
+    from supportdesk.demo.load import demo_load
+
+    summary = demo_load(stdout=sys.stdout)
+    print(summary)
+    if args.no_serve:
+        return 0
+    print(f"Serving on http://{args.host}:{args.port}/ (Ctrl+C stops)", flush=True)
+    return _gunicorn(host=args.host, port=args.port, workers=1, threads=8, embedded=True)
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    """Email intake: ingest, fetchmail, smtpd (supportdesk/intake/management/commands)."""
+    _setup()
+    from django.core.management import CommandError
+
+    try:
+        if args.command == "ingest":
+            _manage("ingest", *args.paths, vendor=args.vendor, no_progress=args.no_progress)
+        elif args.command == "fetchmail":
+            _manage("fetchmail", once=args.once)
+        else:
+            _manage("smtpd", host=args.host, port=args.port)
+    except CommandError as exc:
+        print(f"supportdesk {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="supportdesk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def served(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+
+    p = sub.add_parser("demo", help="migrate, load the three presets, serve")
+    served(p)
+    p.add_argument("--no-serve", action="store_true", help="load the demo data and stop")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="web + worker + scheduler in one process")
+    served(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("web", help="the web server alone (scale-out)")
+    served(p)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=4)
+    p.set_defaults(func=cmd_web)
+
+    p = sub.add_parser("worker", help="a task worker (and the scheduler, lease permitting)")
+    p.add_argument("--no-scheduler", action="store_true")
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between empty polls")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.add_argument("--verbosity", type=int, default=1)
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("createadmin", help="create a staff admin")
+    p.add_argument("--email")
+    p.add_argument("--password")
+    p.set_defaults(func=cmd_createadmin)
+
+    p = sub.add_parser("token", help="API tokens")
+    p.add_argument("action", choices=["create"])
+    p.add_argument("email")
+    p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("sla", help="response targets: one breach/warning sweep")
+    p.add_argument("action", choices=["sweep"])
+    p.add_argument("--batch", type=int, default=500)
+    p.set_defaults(func=cmd_sla)
+
+    p = sub.add_parser("billing", help="billing: renewals, dunning, hourly invoices")
+    p.add_argument("action", choices=["run"])
+    p.add_argument("--date", help="run date YYYY-MM-DD (default: today)")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--vendor", help="vendor slug (default: all)")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--list", action="store_true", help="print every action")
+    p.set_defaults(func=cmd_billing)
+
+    p = sub.add_parser("ingest", help="import .eml / mbox / Maildir through email intake")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--vendor", help="vendor slug (default: from the recipients)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_mail)
+    p = sub.add_parser("fetchmail", help="poll the configured IMAP mailboxes")
+    p.add_argument("--once", action="store_true")
+    p.set_defaults(func=cmd_mail)
+    p = sub.add_parser("smtpd", help="receive mail over SMTP")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=2525)
+    p.set_defaults(func=cmd_mail)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,17 @@
+from django.urls import include, path
+
+from supportdesk.console import views
+
+app_name = "console"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("calls/new/", views.new_call, name="new-call"),
+    path("tickets/<int:ref>/", views.ticket_page, name="ticket"),
+    path("sla/", include("supportdesk.sla.urls")),
+    path("oncall/", include("supportdesk.oncall.console_urls")),
+    path(
+        "tickets/<int:ref>/<slug:action>/",
+        views.ticket_action,
+        name="ticket-action",
+    ),
+]

@@ -1,0 +1,454 @@
+"""Reads for contracts and entitlements. Everything a customer can reach takes a Principal and
+is scoped to its organisation (house rule 11); another customer's data is a 404."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db.models import QuerySet
+
+from supportdesk.contracts.domain.caps import CapUsage, UsageEvent, UsageKind, cap_usage
+from supportdesk.contracts.domain.counting import count_users, parse_inventory_json
+from supportdesk.contracts.domain.errors import EntitlementInputError
+from supportdesk.contracts.domain.flags import entitlement_flags, flags_etag
+from supportdesk.contracts.domain.plans import Feature
+from supportdesk.contracts.domain.specs import plan_from_spec
+from supportdesk.contracts.domain.states import (
+    IN_FORCE_STATES,
+    ContractTerm,
+    LineItem,
+)
+from supportdesk.contracts.domain.states import (
+    ContractState as DomainState,
+)
+from supportdesk.contracts.domain.versions import (
+    Catalogue,
+    CoveragePeriod,
+    release_eligible,
+)
+from supportdesk.contracts.domain.versions import (
+    ProductVersion as CatalogueVersion,
+)
+from supportdesk.contracts.domain.versions import (
+    Release as CatalogueRelease,
+)
+from supportdesk.contracts.domain.vocabulary import Category, Channel, coerce_enum
+from supportdesk.contracts.models import (
+    Contract,
+    Inventory,
+    Plan,
+    ProductVersion,
+    Release,
+    SupportAssignment,
+    TicketEntitlement,
+    TimeEntry,
+)
+from supportdesk.core.errors import InvalidInput, NotFound
+from supportdesk.core.tenancy import Principal, scope
+from supportdesk.customers.models import Organization
+from supportdesk.customers.selectors import organization_get
+from supportdesk.tickets.models import Ticket
+
+# Time entries carry a kind of work, not an intake channel. Phone, email and monitoring work
+# count against caps limited to that channel; remote and on-site work only against caps that
+# are not limited to channels.
+WORK_CHANNEL = {"phone": Channel.PHONE, "email": Channel.EMAIL, "monitoring": Channel.MONITORING}
+
+
+def vendor_tz(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+# --- building the domain inputs --------------------------------------------------------------
+
+
+def contract_term(contract: Contract) -> ContractTerm:
+    """The domain view of one contract row, with its snapshotted plan."""
+    lines = tuple(
+        LineItem(
+            description=line.description,
+            kind=line.kind,  # type: ignore[arg-type]
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            product=line.product.name if line.product else None,
+            start=line.start,
+            end=line.end,
+        )
+        for line in contract.lines.all()
+    )
+    return ContractTerm(
+        contract_id=str(contract.pk),
+        organisation_id=str(contract.organization_id),
+        plan=plan_from_spec(contract.plan_snapshot),
+        start=contract.start,
+        end=contract.end,
+        state=contract.state,  # type: ignore[arg-type]
+        line_items=lines,
+        currency=contract.currency,
+    )
+
+
+def contract_terms(*, organization_id: int, lock: bool = False) -> list[ContractTerm]:
+    qs = Contract.objects.filter(organization_id=organization_id).prefetch_related("lines__product")
+    if lock:
+        qs = qs.select_for_update()
+    return [contract_term(c) for c in qs.order_by("start", "pk")]
+
+
+def catalogue_for(*, vendor_id: int, product_ids: Sequence[int] | None = None) -> Catalogue:
+    versions = ProductVersion.objects.filter(product__vendor_id=vendor_id).select_related("product")
+    releases = Release.objects.filter(version__product__vendor_id=vendor_id).select_related(
+        "version__product"
+    )
+    if product_ids is not None:
+        versions = versions.filter(product_id__in=product_ids)
+        releases = releases.filter(version__product_id__in=product_ids)
+    return Catalogue(
+        versions=tuple(
+            CatalogueVersion(
+                product=v.product.name,
+                version=v.version,
+                released_on=v.released_on or date(1970, 1, 1),
+                current=v.is_current,
+            )
+            for v in versions
+        ),
+        releases=tuple(release_domain(r) for r in releases),
+    )
+
+
+def release_domain(release: Release) -> CatalogueRelease:
+    return CatalogueRelease(
+        product=release.version.product.name,
+        version=release.version.version,
+        name=release.name,
+        shipped_on=release.shipped_on,
+        upgrade_sold_separately=release.upgrade_sold_separately,
+    )
+
+
+@dataclass(frozen=True)
+class DecisionInputs:
+    terms: list[ContractTerm]
+    catalogue: Catalogue
+    tz: tzinfo
+
+
+def decision_inputs(*, ticket: Ticket) -> DecisionInputs:
+    return DecisionInputs(
+        terms=contract_terms(organization_id=ticket.organization_id),
+        catalogue=catalogue_for(
+            vendor_id=ticket.vendor_id,
+            product_ids=[ticket.product_id] if ticket.product_id else [],
+        ),
+        tz=vendor_tz(ticket.vendor.timezone),
+    )
+
+
+def _usage_events(
+    *, term: ContractTerm, organization_id: int, exclude_ticket_id: int | None
+) -> tuple[list[UsageEvent], list[UsageEvent]]:
+    """(events with an intake channel, remote/on-site work without one) for one contract.
+
+    Incidents are the organisation's tickets that this contract covered; hours are every
+    time entry on the organisation's tickets (the domain keeps those of the contract year).
+    """
+    tickets = TicketEntitlement.objects.filter(
+        contract_id=int(term.contract_id), covered=True, ticket__organization_id=organization_id
+    )
+    if exclude_ticket_id is not None:
+        tickets = tickets.exclude(ticket_id=exclude_ticket_id)
+    channelled = [
+        UsageEvent(
+            f"ticket:{pk}",
+            UsageKind.TICKET_CREATED,
+            at,
+            coerce_enum(Channel, channel, field="ticket channel"),
+            coerce_enum(Category, category, field="ticket category"),
+        )
+        for pk, at, channel, category in tickets.values_list(
+            "ticket_id", "ticket__created_at", "ticket__channel", "category"
+        )
+    ]
+    unchannelled: list[UsageEvent] = []
+    entries = TimeEntry.objects.filter(ticket__organization_id=organization_id).values_list(
+        "pk", "started_at", "work_kind", "category", "minutes"
+    )
+    for pk, at, kind, category, minutes in entries:
+        channel = WORK_CHANNEL.get(kind)
+        event = UsageEvent(
+            f"time:{pk}",
+            UsageKind.TIME_ENTRY,
+            at,
+            channel or Channel.PORTAL,
+            coerce_enum(Category, category, field="time entry category"),
+            Decimal(minutes) / 60,
+        )
+        (channelled if channel else unchannelled).append(event)
+    return channelled, unchannelled
+
+
+def cap_usage_for(
+    *,
+    terms: Sequence[ContractTerm],
+    organization_id: int,
+    at: datetime,
+    tz: tzinfo,
+    exclude_ticket_id: int | None = None,
+) -> dict[str, tuple[CapUsage, ...]]:
+    """Usage of every cap of every term in force at ``at`` (the domain's ``cap_usage``)."""
+    day = at.astimezone(tz).date()
+    result: dict[str, tuple[CapUsage, ...]] = {}
+    for term in terms:
+        if not term.in_force(day) or not term.plan.caps:
+            continue
+        channelled, unchannelled = _usage_events(
+            term=term, organization_id=organization_id, exclude_ticket_id=exclude_ticket_id
+        )
+        result[term.contract_id] = tuple(
+            cap_usage(
+                cap,
+                events=channelled if cap.counts.channels is not None else channelled + unchannelled,
+                contract_start=term.start,
+                at=at,
+                tz=tz,
+            )
+            for cap in term.plan.caps
+        )
+    return result
+
+
+def cap_usage_out(usage: CapUsage) -> dict[str, Any]:
+    return {
+        "cap": usage.cap_name,
+        "unit": usage.unit.value,
+        "used": str(usage.used),
+        "limit": str(usage.limit),
+        "remaining": str(usage.remaining),
+        "period_start": usage.period_start.isoformat(),
+        "period_end": usage.period_end.isoformat(),
+        "exhausted": usage.exhausted,
+        "summary": usage.summary(),
+    }
+
+
+def support_preferred(*, organization_id: int) -> list[int]:
+    """The organisation's DSE then backup (E-2), for `pick_assignee(preferred=...)`."""
+    row = SupportAssignment.objects.filter(organization_id=organization_id).first()
+    if row is None:
+        return []
+    return [row.dse_id] + ([row.backup_id] if row.backup_id else [])
+
+
+# --- what principals may read ----------------------------------------------------------------
+
+
+def contract_list(
+    *, principal: Principal, organization_id: int | None = None
+) -> QuerySet[Contract]:
+    qs = scope(
+        Contract.objects.select_related("organization", "plan"),
+        principal,
+        vendor_field="vendor_id",
+        organization_field="organization_id",
+    )
+    if organization_id is not None:
+        organization_get(principal=principal, organization_id=organization_id)
+        qs = qs.filter(organization_id=organization_id)
+    return qs.prefetch_related("lines__product").order_by("organization__name", "start", "pk")
+
+
+def contract_get(*, principal: Principal, contract_id: int) -> Contract:
+    contract = contract_list(principal=principal).filter(pk=contract_id).first()
+    if contract is None:
+        raise NotFound(f"contract {contract_id} not found")
+    return contract
+
+
+def plan_get(*, principal: Principal, plan: int | str) -> Plan:
+    qs = scope(Plan.objects.all(), principal, vendor_field="vendor_id", organization_field=None)
+    found = (
+        qs.filter(pk=plan).first()
+        if isinstance(plan, int) or str(plan).isdigit()
+        else qs.filter(slug=plan).first()
+    )
+    if found is None:
+        raise InvalidInput(f"unknown plan {plan!r}")
+    return found
+
+
+def inventory_get(*, principal: Principal, organization_id: int) -> dict[str, Any]:
+    org = organization_get(principal=principal, organization_id=organization_id)
+    row = Inventory.objects.filter(organization=org).first()
+    empty: dict[str, Any] = {"devices": [], "extensions": [], "people": []}
+    return {
+        "organization": org.pk,
+        "items": row.items if row else empty,
+        "updated_at": row.updated_at if row else None,
+    }
+
+
+def inventory_count(*, principal: Principal, organization_id: int) -> dict[str, Any]:
+    """E-9: the counted users with a reason for every item."""
+    data = inventory_get(principal=principal, organization_id=organization_id)
+    try:
+        counted = count_users(parse_inventory_json(data["items"]))
+    except EntitlementInputError as exc:
+        raise InvalidInput(f"the stored inventory is invalid: {exc}") from None
+    return {
+        "organization": organization_id,
+        "total": counted.total,
+        "items": [
+            {
+                "type": item.item_type.value,
+                "id": item.item_id,
+                "counts": item.counts,
+                "reason": item.reason,
+                "person": item.person,
+                "billed_as": item.billed_as,
+            }
+            for item in counted.items
+        ],
+    }
+
+
+def _org_contracts(org: Organization) -> list[Contract]:
+    return list(
+        Contract.objects.filter(organization=org)
+        .select_related("plan")
+        .prefetch_related("lines__product")
+        .order_by("start", "pk")
+    )
+
+
+def entitlements_get(
+    *, principal: Principal, organization_id: int, now: datetime
+) -> tuple[dict[str, Any], str]:
+    """E-10: the organisation's entitlement flags today (vendor's zone) and their ETag."""
+    org = organization_get(principal=principal, organization_id=organization_id)
+    today = now.astimezone(vendor_tz(org.vendor.timezone)).date()
+    contracts = _org_contracts(org)
+    terms = [contract_term(c) for c in contracts]
+    retention = max(
+        (
+            c.plan.backup_retention_days
+            for c, t in zip(contracts, terms, strict=True)
+            if Feature.CONFIG_BACKUPS in t.plan.features
+        ),
+        default=0,
+    )
+    flags = entitlement_flags(contracts=terms, today=today, backup_retention_days=retention)
+    labels = {str(c.pk): c.label for c in contracts}
+    for entry in flags["contracts"]:
+        entry["reference"] = labels[entry["contract_id"]]
+    flags = {"organization": org.pk, **flags}
+    return flags, flags_etag(flags)
+
+
+def coverage_periods(contract: Contract, tz: tzinfo) -> list[CoveragePeriod]:
+    """The periods a contract was in force (active or past due), from its event history.
+
+    The state it was created in counts from its start date (a contract entered after the
+    fact); every later transition counts from the day it was recorded. Clipped to the term.
+    """
+    events = list(contract.events.order_by("at", "pk"))
+    products = frozenset(
+        line.product.name
+        for line in contract.lines.all()
+        if line.kind == "licence" and line.product
+    )
+    periods: list[CoveragePeriod] = []
+    since: date | None = None
+    for index, event in enumerate(events):
+        day = contract.start if index == 0 else event.at.astimezone(tz).date()
+        in_force = DomainState(event.to_state) in IN_FORCE_STATES
+        if in_force and since is None:
+            since = day
+        elif not in_force and since is not None:
+            start, end = max(since, contract.start), min(day, contract.end)
+            if end > start:
+                periods.append(CoveragePeriod(start, end, products or None))
+            since = None
+    if since is not None:
+        start = max(since, contract.start)
+        if contract.end > start:
+            periods.append(CoveragePeriod(start, contract.end, products or None))
+    return periods
+
+
+def release_eligibility(
+    *, principal: Principal, release_id: int, organization_id: int | None
+) -> dict[str, Any]:
+    """E-7: may this organisation download this release?"""
+    release = (
+        scope(
+            Release.objects.select_related("version__product"),
+            principal,
+            vendor_field="version__product__vendor_id",
+            organization_field=None,
+        )
+        .filter(pk=release_id)
+        .first()
+        if principal.is_staff
+        else Release.objects.select_related("version__product")
+        .filter(pk=release_id, version__product__vendor_id=principal.vendor_id or 0)
+        .first()
+    )
+    if release is None:
+        raise NotFound(f"release {release_id} not found")
+    if organization_id is None:
+        if not principal.is_contact:
+            raise InvalidInput("say which organisation: ?organization=<id>")
+        organization_id = principal.organization_id
+    assert organization_id is not None
+    org = organization_get(principal=principal, organization_id=organization_id)
+    if org.vendor_id != release.version.product.vendor_id:
+        raise NotFound(f"release {release_id} not found")
+    tz = vendor_tz(org.vendor.timezone)
+    periods = [p for c in _org_contracts(org) for p in coverage_periods(c, tz)]
+    result = release_eligible(agreements=periods, release=release_domain(release))
+    return {
+        "release": release.pk,
+        "product": release.version.product.name,
+        "version": release.version.version,
+        "name": release.name,
+        "shipped_on": release.shipped_on,
+        "organization": org.pk,
+        "eligible": result.ok,
+        "code": result.code,
+        "reason": result.reason,
+    }
+
+
+def ticket_entitlement_out(ticket: Ticket) -> dict[str, Any] | None:
+    """The stored decision for the ticket API and console (None before one is taken)."""
+    row = TicketEntitlement.objects.filter(ticket_id=ticket.pk).select_related("contract").first()
+    if row is None:
+        return None
+    decision: Mapping[str, Any] = row.decision or {}
+    return {
+        "category": row.category,
+        "covered": row.covered,
+        "billing": row.billing,
+        "reason": row.reason,
+        "rate_basis": row.rate_basis,
+        "explanation": row.explanation,
+        "flags": list(row.flags),
+        "cap_notices": list(row.cap_notices),
+        "cap_usage": list(decision.get("cap_usage", [])),
+        "suggestion": decision.get("suggestion"),
+        "contract": (
+            {"id": row.contract.pk, "reference": row.contract.label, "state": row.contract.state}
+            if row.contract
+            else None
+        ),
+        "decided_at": row.decided_at,
+    }

@@ -1,0 +1,729 @@
+"""Every write to plans, contracts, time entries, inventories and ticket entitlements.
+
+The rules are the pure `contracts.domain` functions; these services build their inputs from
+the database, validate before writing (so a refused request changes nothing), write an
+append-only ContractEvent for every contract state change in the same transaction, and queue
+mail through the outbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from icalendar import Calendar, Event, vCalAddress
+
+from supportdesk.accounts.models import User
+from supportdesk.contracts import selectors
+from supportdesk.contracts.domain.caps import add_years
+from supportdesk.contracts.domain.counting import (
+    count_users,
+    parse_inventory_csv,
+    parse_inventory_json,
+)
+from supportdesk.contracts.domain.decision import Decision, Request, decide
+from supportdesk.contracts.domain.errors import EntitlementInputError
+from supportdesk.contracts.domain.specs import inventory_to_json, plan_from_spec, plan_to_spec
+from supportdesk.contracts.domain.states import (
+    ContractTerm,
+    InvalidTransition,
+    LineItem,
+    transition,
+    validate_terms,
+)
+from supportdesk.contracts.models import (
+    Contract,
+    ContractEvent,
+    ContractLine,
+    ContractState,
+    Inventory,
+    LineKind,
+    Plan,
+    PlanKind,
+    Product,
+    ProductVersion,
+    Release,
+    SupportAssignment,
+    TicketEntitlement,
+    TimeEntry,
+    WorkCategory,
+    WorkKind,
+)
+from supportdesk.core.errors import Forbidden, InvalidInput
+from supportdesk.core.models import Vendor
+from supportdesk.core.tenancy import Principal
+from supportdesk.customers.models import ContactRole, Organization
+from supportdesk.notifications.models import OutboxMessage
+from supportdesk.notifications.services import outbox_enqueue
+from supportdesk.tickets.models import Ticket, TicketEvent
+
+log = logging.getLogger(__name__)
+
+INITIAL_STATES = (ContractState.DRAFT, ContractState.ACTIVE)
+MAX_ENTRY_MINUTES = 24 * 60
+
+
+def _require_staff(principal: Principal | None, vendor_id: int) -> None:
+    """None is the system itself (demo loader, sweeps); people must be this vendor's staff."""
+    if principal is None:
+        return
+    if not principal.is_staff:
+        raise Forbidden("only staff may do this")
+    if not principal.is_superuser and principal.vendor_id != vendor_id:
+        raise Forbidden("this belongs to another vendor")
+
+
+def _invalid(exc: Exception) -> InvalidInput:
+    return InvalidInput(str(exc))
+
+
+def _money(value: Any, what: str) -> Decimal:
+    if isinstance(value, float | bool):
+        raise InvalidInput(f"{what} must be a decimal string or whole number, not {value!r}")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput(f"{what} is not a number: {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidInput(f"{what} must not be negative, got {value}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{what} has more than two decimal places: {value}")
+    return amount
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    vendor: Vendor,
+    slug: str,
+    name: str,
+    kind: str,
+    rules: dict[str, Any],
+    now: datetime,
+    price_percent_of_list: Decimal = Decimal(0),
+    price_fixed: Decimal = Decimal(0),
+    per_user_price: Decimal | None = None,
+    backup_retention_days: int = 90,
+    currency: str = "USD",
+) -> Plan:
+    """A plan whose rules are validated by the domain (`plan_from_spec`)."""
+    if kind not in PlanKind.values:
+        raise InvalidInput(f"plan kind must be one of {', '.join(PlanKind.values)}; got {kind!r}")
+    slug = (slug or "").strip()
+    if not slug:
+        raise InvalidInput("plan slug must not be empty")
+    try:
+        plan_from_spec({**rules, "plan_id": slug, "kind": kind, "name": name})
+    except EntitlementInputError as exc:
+        raise _invalid(exc) from None
+    if Plan.objects.filter(vendor=vendor, slug=slug).exists():
+        raise InvalidInput(f"a plan {slug!r} already exists", code="duplicate")
+    return Plan.objects.create(
+        vendor=vendor,
+        slug=slug,
+        name=name,
+        kind=kind,
+        rules=rules,
+        currency=currency,
+        price_percent_of_list=_money(price_percent_of_list, "price percent"),
+        price_fixed=_money(price_fixed, "fixed price"),
+        per_user_price=None if per_user_price is None else _money(per_user_price, "user price"),
+        backup_retention_days=backup_retention_days,
+        created_at=now,
+    )
+
+
+# --- catalogue (E-6, E-7, K-3) ----------------------------------------------------------------
+
+
+@transaction.atomic
+def product_version_set_released(*, version: ProductVersion, released_on: date) -> ProductVersion:
+    version.released_on = released_on
+    version.save(update_fields=["released_on"])
+    return version
+
+
+@transaction.atomic
+def release_create(
+    *, version: ProductVersion, name: str, shipped_on: date, upgrade_sold_separately: bool = False
+) -> Release:
+    """A downloadable release of a product version; E-7 gates it by its ship date."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("a release needs a name")
+    if Release.objects.filter(version=version, name=name).exists():
+        raise InvalidInput(f"{version} already has a release named {name!r}", code="duplicate")
+    return Release.objects.create(
+        version=version,
+        name=name[:100],
+        shipped_on=shipped_on,
+        upgrade_sold_separately=upgrade_sold_separately,
+    )
+
+
+# --- contracts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """A contract line: a licence (product + list price), counted users, or another charge."""
+
+    kind: str
+    quantity: int
+    unit_price: Decimal | str | int
+    description: str = ""
+    product: Product | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+def _line_item(line: LineInput, index: int) -> tuple[LineItem, Decimal]:
+    where = f"lines[{index}]"
+    if line.kind not in LineKind.values:
+        raise InvalidInput(
+            f"{where}.kind must be one of {', '.join(LineKind.values)}; got {line.kind!r}"
+        )
+    if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
+        raise InvalidInput(f"{where}.quantity must be a whole number, got {line.quantity!r}")
+    if line.quantity < 0:
+        raise InvalidInput(f"{where}.quantity must not be negative, got {line.quantity}")
+    price = _money(line.unit_price, f"{where}.unit_price")
+    description = (line.description or "").strip() or (
+        line.product.name if line.product else line.kind
+    )
+    try:
+        item = LineItem(
+            description=description,
+            kind=line.kind,  # type: ignore[arg-type]
+            quantity=line.quantity,
+            unit_price=price,
+            product=line.product.name if line.product else None,
+            start=line.start,
+            end=line.end,
+        )
+    except EntitlementInputError as exc:
+        raise InvalidInput(f"{where}: {exc}") from None
+    return item, price
+
+
+@transaction.atomic
+def contract_create(
+    *,
+    principal: Principal | None,
+    organization: Organization,
+    plan: Plan,
+    start: date,
+    now: datetime,
+    end: date | None = None,
+    state: str = ContractState.DRAFT,
+    lines: Sequence[LineInput] = (),
+    reference: str = "",
+    currency: str | None = None,
+    predecessor: Contract | None = None,
+    price_percent_override: Decimal | str | None = None,
+    price_fixed_override: Decimal | str | None = None,
+    reason: str = "",
+) -> Contract:
+    """Create one contract term (E-1); default term: the plan's months (one year).
+
+    Refused, with nothing written: a plan or product of another vendor, end not after start,
+    lines outside the term or with negative quantities/prices, a term overlapping another
+    (not cancelled) term of the same organisation and plan, an initial state other than
+    draft or active.
+    """
+    _require_staff(principal, organization.vendor_id)
+    if plan.vendor_id != organization.vendor_id:
+        raise InvalidInput("the plan belongs to another vendor")
+    if state not in INITIAL_STATES:
+        raise InvalidInput(
+            f"a contract starts as draft or active, not {state!r}; "
+            "other states are reached by transitions"
+        )
+    if end is None:
+        end = add_years(start, plan.term_months // 12) if plan.term_months % 12 == 0 else None
+        if end is None:
+            raise InvalidInput("give the contract an end date")
+    if end <= start:
+        raise InvalidInput(
+            f"end {end.isoformat()} must be after start {start.isoformat()} (end is exclusive)"
+        )
+    if predecessor is not None and predecessor.organization_id != organization.pk:
+        raise InvalidInput("the predecessor contract belongs to another organisation")
+    for line in lines:
+        if line.product is not None and line.product.vendor_id != organization.vendor_id:
+            raise InvalidInput(f"product {line.product.pk} belongs to another vendor")
+    items = [_line_item(line, i) for i, line in enumerate(lines)]
+    currency = (currency or plan.currency).upper()
+    spec = plan_to_spec(
+        plan_from_spec({**plan.rules, "plan_id": plan.slug, "kind": plan.kind, "name": plan.name})
+    )
+    try:
+        term = ContractTerm(
+            contract_id=reference or "new contract",
+            organisation_id=str(organization.pk),
+            plan=plan_from_spec(spec),
+            start=start,
+            end=end,
+            state=state,  # type: ignore[arg-type]
+            line_items=tuple(item for item, _ in items),
+            currency=currency,
+        )
+        existing = selectors.contract_terms(organization_id=organization.pk, lock=True)
+        validate_terms([*existing, term])
+    except EntitlementInputError as exc:
+        raise _invalid(exc) from None
+    percent = (
+        None
+        if price_percent_override is None
+        else _money(price_percent_override, "price percent override")
+    )
+    fixed = None if price_fixed_override is None else _money(price_fixed_override, "fixed override")
+    contract = Contract.objects.create(
+        vendor_id=organization.vendor_id,
+        organization=organization,
+        plan=plan,
+        plan_snapshot=spec,
+        reference=reference.strip()[:60],
+        start=start,
+        end=end,
+        state=state,
+        predecessor=predecessor,
+        currency=currency,
+        price_percent_override=percent,
+        price_fixed_override=fixed,
+        created_at=now,
+        updated_at=now,
+    )
+    ContractLine.objects.bulk_create(
+        ContractLine(
+            contract=contract,
+            kind=line.kind,
+            description=item.description,
+            product=line.product,
+            quantity=line.quantity,
+            unit_price=price,
+            start=line.start,
+            end=line.end,
+        )
+        for line, (item, price) in zip(lines, items, strict=True)
+    )
+    ContractEvent.objects.create(
+        contract=contract,
+        at=now,
+        actor_id=principal.user_id if principal else None,
+        kind="created",
+        from_state="",
+        to_state=state,
+        reason=reason.strip() or "created",
+    )
+    return contract
+
+
+@transaction.atomic
+def contract_transition(
+    *, principal: Principal | None, contract: Contract, to: str, reason: str, now: datetime
+) -> Contract:
+    """Move a contract to another state (E-1, B-4, B-6) with a reason; locks the row and writes
+    a ContractEvent. Moves the state machine does not allow are refused with the allowed ones."""
+    _require_staff(principal, contract.vendor_id)
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    try:
+        move = transition(contract.state, to, reason=reason or "")
+    except InvalidTransition as exc:
+        raise InvalidInput(str(exc), code="invalid_transition") from None
+    except EntitlementInputError as exc:
+        raise _invalid(exc) from None
+    contract.state = move.to_state.value
+    contract.updated_at = now
+    contract.save(update_fields=["state", "updated_at"])
+    ContractEvent.objects.create(
+        contract=contract,
+        at=now,
+        actor_id=principal.user_id if principal else None,
+        kind="transition",
+        from_state=move.from_state.value,
+        to_state=move.to_state.value,
+        reason=move.reason,
+    )
+    return contract
+
+
+# --- time, assignments, inventory ------------------------------------------------------------
+
+
+@transaction.atomic
+def time_entry_add(
+    *,
+    principal: Principal | None,
+    ticket: Ticket,
+    engineer: User,
+    started_at: datetime,
+    work_kind: str,
+    category: str,
+    now: datetime,
+    ended_at: datetime | None = None,
+    minutes: int | None = None,
+    billable: bool = True,
+    note: str = "",
+) -> TimeEntry:
+    """Log work on a ticket: a start with an end or a duration in minutes (B-7, E-5)."""
+    _require_staff(principal, ticket.vendor_id)
+    if engineer.vendor_id != ticket.vendor_id or not engineer.is_staff:
+        raise InvalidInput("the engineer must be a staff member of this vendor")
+    if work_kind not in WorkKind.values:
+        raise InvalidInput(
+            f"work kind must be one of {', '.join(WorkKind.values)}; got {work_kind!r}"
+        )
+    if category not in WorkCategory.values:
+        raise InvalidInput(
+            f"category must be one of {', '.join(WorkCategory.values)}; got {category!r}"
+        )
+    if started_at.tzinfo is None:
+        raise InvalidInput("start must carry a time zone")
+    if (ended_at is None) == (minutes is None):
+        raise InvalidInput("give either an end time or a duration in minutes, not both")
+    if ended_at is None:
+        assert minutes is not None
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
+            raise InvalidInput(f"duration must be a positive number of minutes, got {minutes!r}")
+        ended_at = started_at + timedelta(minutes=minutes)
+    if ended_at <= started_at:
+        raise InvalidInput("the end must be after the start")
+    total = int((ended_at - started_at).total_seconds() // 60)
+    if total <= 0 or total > MAX_ENTRY_MINUTES:
+        raise InvalidInput(f"a time entry lasts 1 to {MAX_ENTRY_MINUTES} minutes; got {total}")
+    if ended_at > now + timedelta(minutes=5):
+        raise InvalidInput("a time entry cannot end in the future")
+    return TimeEntry.objects.create(
+        vendor_id=ticket.vendor_id,
+        ticket=ticket,
+        engineer=engineer,
+        started_at=started_at,
+        ended_at=ended_at,
+        minutes=total,
+        work_kind=work_kind,
+        category=category,
+        billable=billable,
+        note=note.strip(),
+        created_at=now,
+    )
+
+
+@transaction.atomic
+def support_assignment_set(
+    *,
+    principal: Principal | None,
+    organization: Organization,
+    dse: User,
+    backup: User | None,
+    now: datetime,
+) -> SupportAssignment:
+    """Name the customer's Dedicated Support Engineer and backup (E-2)."""
+    _require_staff(principal, organization.vendor_id)
+    for who, user in (("DSE", dse), ("backup", backup)):
+        if user is not None and (user.vendor_id != organization.vendor_id or not user.is_staff):
+            raise InvalidInput(f"the {who} must be a staff member of this vendor")
+    if backup is not None and backup.pk == dse.pk:
+        raise InvalidInput("the backup must be someone other than the DSE")
+    row, _ = SupportAssignment.objects.update_or_create(
+        organization=organization, defaults={"dse": dse, "backup": backup, "updated_at": now}
+    )
+    return row
+
+
+def inventory_parse(*, data: Any, content_type: str) -> dict[str, Any]:
+    """Validate an inventory (JSON object, or CSV text) and return its stored JSON form."""
+    try:
+        if content_type.split(";")[0].strip().lower() == "text/csv":
+            if not isinstance(data, str):
+                raise InvalidInput("CSV inventory must be text")
+            inventory = parse_inventory_csv(data)
+        else:
+            inventory = parse_inventory_json(data)
+    except EntitlementInputError as exc:
+        raise _invalid(exc) from None
+    return inventory_to_json(inventory)
+
+
+@transaction.atomic
+def inventory_put(
+    *,
+    principal: Principal | None,
+    organization: Organization,
+    data: Any,
+    now: datetime,
+    content_type: str = "application/json",
+) -> Inventory:
+    """Replace the organisation's phone-system inventory (E-9). Staff, or a designated
+    administrator of that organisation, may do it; bad input changes nothing."""
+    if principal is not None and principal.is_contact:
+        if principal.organization_id != organization.pk:
+            raise Forbidden("this inventory belongs to another organisation")
+        if not organization.contacts.filter(
+            pk=principal.contact_id or 0, role=ContactRole.ADMINISTRATOR
+        ).exists():
+            raise Forbidden("only designated administrators may replace the inventory")
+    else:
+        _require_staff(principal, organization.vendor_id)
+    items = inventory_parse(data=data, content_type=content_type)
+    count_users(parse_inventory_json(items))  # proves the stored form reads back
+    row, _ = Inventory.objects.update_or_create(
+        organization=organization,
+        defaults={
+            "items": items,
+            "updated_at": now,
+            "updated_by_id": principal.user_id if principal else None,
+        },
+    )
+    return row
+
+
+# --- notes and calls to designated administrators (E-3) --------------------------------------
+
+
+def _administrators(organization: Organization) -> list[tuple[int, str, str]]:
+    admins = organization.contacts.filter(role=ContactRole.ADMINISTRATOR).prefetch_related("emails")
+    found = [(c.pk, c.name, c.primary_email) for c in admins.order_by("pk")]
+    found = [a for a in found if a[2]]
+    if not found:
+        raise InvalidInput(
+            f"{organization.name} has no designated help-desk administrator with an email address"
+        )
+    return found
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+@transaction.atomic
+def service_note_send(
+    *, principal: Principal | None, organization: Organization, subject: str, body: str,
+    now: datetime,
+) -> list[OutboxMessage]:  # fmt: skip
+    """E-3: a proactive service note by email to every designated administrator."""
+    _require_staff(principal, organization.vendor_id)
+    subject = " ".join((subject or "").split())
+    body = (body or "").strip()
+    if not subject or not body:
+        raise InvalidInput("a service note needs a subject and a body")
+    vendor = organization.vendor
+    note = _digest(str(organization.pk), subject, body, now.isoformat())
+    return [
+        outbox_enqueue(
+            key=f"service-note:{note}:{contact_id}",
+            channel="email",
+            recipient=address,
+            sender=vendor.support_email,
+            subject=f"Service note: {subject}"[:300],
+            body=f"Dear {name},\n\n{body}\n\n— {vendor.name}",
+            headers={"Auto-Submitted": "auto-generated"},
+            vendor_id=vendor.pk,
+            now=now,
+        )
+        for contact_id, name, address in _administrators(organization)
+    ]
+
+
+def status_call_ics(
+    *, uid: str, subject: str, starts_at: datetime, minutes: int, organizer: str,
+    attendees: Sequence[str], details: str, now: datetime,
+) -> str:  # fmt: skip
+    cal = Calendar()
+    cal.add("prodid", "-//supportdesk//status call//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", now)
+    event.add("dtstart", starts_at)
+    event.add("dtend", starts_at + timedelta(minutes=minutes))
+    event.add("summary", subject)
+    if details:
+        event.add("description", details)
+    if organizer:
+        event.add("organizer", vCalAddress(f"mailto:{organizer}"))
+    for address in attendees:
+        event.add("attendee", vCalAddress(f"mailto:{address}"))
+    cal.add_component(event)
+    return str(cal.to_ical().decode())
+
+
+@transaction.atomic
+def status_call_invite(
+    *, principal: Principal | None, organization: Organization, subject: str,
+    starts_at: datetime, minutes: int, now: datetime, details: str = "",
+) -> list[OutboxMessage]:  # fmt: skip
+    """E-3: invite every designated administrator to a scheduled status call; the email body
+    carries an iCalendar (RFC 5545) REQUEST that calendar clients import."""
+    _require_staff(principal, organization.vendor_id)
+    subject = " ".join((subject or "").split())
+    if not subject:
+        raise InvalidInput("a status call needs a subject")
+    if starts_at.tzinfo is None:
+        raise InvalidInput("the call's start must carry a time zone")
+    if starts_at <= now:
+        raise InvalidInput("a status call must be scheduled in the future")
+    if isinstance(minutes, bool) or not 5 <= minutes <= 480:
+        raise InvalidInput("a status call lasts 5 to 480 minutes")
+    vendor = organization.vendor
+    admins = _administrators(organization)
+    uid = f"status-call-{_digest(str(organization.pk), subject, starts_at.isoformat())}@supportdesk"
+    ics = status_call_ics(
+        uid=uid, subject=subject, starts_at=starts_at, minutes=minutes,
+        organizer=vendor.support_email, attendees=[a[2] for a in admins], details=details,
+        now=now,
+    )  # fmt: skip
+    when = starts_at.strftime("%Y-%m-%d %H:%M %Z")
+    return [
+        outbox_enqueue(
+            key=f"status-call:{uid}:{contact_id}",
+            channel="email",
+            recipient=address,
+            sender=vendor.support_email,
+            subject=f"Invitation: {subject} ({when})"[:300],
+            body=(
+                f"Dear {name},\n\nYou are invited to a status call: {subject}\n"
+                f"When: {when}, {minutes} minutes\n{details}\n\n"
+                "Add it to your calendar with the invitation below.\n\n" + ics
+            ),
+            headers={"X-Supportdesk-Calendar": "text/calendar; method=REQUEST"},
+            vendor_id=vendor.pk,
+            now=now,
+        )
+        for contact_id, name, address in admins
+    ]
+
+
+# --- the intake decision (E-4..E-8, T-8) ----------------------------------------------------
+
+
+def decision_json(decision: Decision, *, category: str, caps: list[dict[str, Any]]) -> dict:
+    return {
+        "covered": decision.covered,
+        "billing": decision.billing,
+        "reason": decision.reason.value,
+        "explanation": decision.explanation,
+        "rate_basis": decision.rate_basis.value,
+        "flags": sorted(f.value for f in decision.flags),
+        "contract_id": decision.contract_id,
+        "cap_notices": list(decision.cap_notices),
+        "cap_usage": caps,
+        "suggestion": decision.suggestion.value if decision.suggestion else None,
+        "category": category,
+        "decided_at": decision.decided_at.isoformat(),
+    }
+
+
+def entitlement_apply(
+    *, ticket: Ticket, now: datetime, category: str | None = None
+) -> TicketEntitlement:
+    """Decide the ticket's entitlement with the domain's `decide` and store it.
+
+    Called explicitly by `tickets.services.ticket_create` (and again when the category
+    changes). Runs in the caller's transaction. A configuration problem (a broken plan or
+    catalogue) never blocks intake: the ticket is kept and marked `undecided` with the reason.
+    """
+    existing = TicketEntitlement.objects.filter(ticket=ticket).first()
+    category = category or (existing.category if existing else WorkCategory.PROBLEM)
+    if category not in WorkCategory.values:
+        raise InvalidInput(
+            f"category must be one of {', '.join(WorkCategory.values)}; got {category!r}"
+        )
+    try:
+        inputs = selectors.decision_inputs(ticket=ticket)
+        request = Request(
+            organisation_id=str(ticket.organization_id),
+            requester_id=(
+                f"contact:{ticket.requester_id}"
+                if ticket.requester_id
+                else f"organisation:{ticket.organization_id}"
+            ),
+            channel=ticket.channel,  # type: ignore[arg-type]
+            category=category,  # type: ignore[arg-type]
+            received_at=ticket.created_at,
+            product=ticket.product.name if ticket.product_id and ticket.product else None,
+            version=(ticket.version or None) if ticket.product_id else None,
+        )
+        usage = selectors.cap_usage_for(
+            terms=inputs.terms, organization_id=ticket.organization_id,
+            exclude_ticket_id=ticket.pk, at=ticket.created_at, tz=inputs.tz,
+        )  # fmt: skip
+        decision = decide(
+            contracts=inputs.terms,
+            request=request,
+            cap_usage=usage,
+            catalogue=inputs.catalogue,
+            now=max(now, ticket.created_at),
+            tz=inputs.tz,
+        )
+        caps = [selectors.cap_usage_out(u) for u in usage.get(decision.contract_id or "", ())]
+        data = decision_json(decision, category=category, caps=caps)
+        contract_id = int(decision.contract_id) if decision.contract_id else None
+        fields: dict[str, Any] = {
+            "covered": decision.covered,
+            "billing": decision.billing,
+            "reason": decision.reason.value,
+            "rate_basis": decision.rate_basis.value,
+            "explanation": decision.explanation,
+            "flags": data["flags"],
+            "cap_notices": data["cap_notices"],
+        }
+    except EntitlementInputError as exc:
+        log.warning("entitlement of ticket %s undecided: %s", ticket.pk, exc)
+        contract_id = None
+        data = {"error": str(exc), "category": category}
+        fields = {
+            "covered": False,
+            "billing": "hourly",
+            "reason": "undecided",
+            "rate_basis": "non_subscriber",
+            "explanation": f"entitlement could not be decided, check the configuration: {exc}",
+            "flags": [],
+            "cap_notices": [],
+        }
+    row, _ = TicketEntitlement.objects.update_or_create(
+        ticket=ticket,
+        defaults={
+            **fields,
+            "category": category,
+            "contract_id": contract_id,
+            "decision": data,
+            "decided_at": now,
+        },
+    )
+    return row
+
+
+@transaction.atomic
+def ticket_category_set(
+    *, principal: Principal, ticket: Ticket, category: str, now: datetime
+) -> TicketEntitlement:
+    """Set the ticket's request category (E-8, T-10) and decide its entitlement again."""
+    _require_staff(principal, ticket.vendor_id)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    old = TicketEntitlement.objects.filter(ticket=ticket).first()
+    row = entitlement_apply(ticket=ticket, now=now, category=category)
+    TicketEvent.objects.create(
+        ticket=ticket,
+        kind="entitlement_decided",
+        at=now,
+        actor_id=principal.user_id,
+        data={
+            "old_category": old.category if old else None,
+            "category": row.category,
+            "covered": row.covered,
+            "reason": row.reason,
+            "flags": row.flags,
+        },
+    )
+    return row

@@ -1,0 +1,69 @@
+"""Who is asking, and what they may see.
+
+Every selector a customer can reach takes a Principal and filters by it (house rule 11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    vendor_id: int | None
+    organization_id: int | None
+    contact_id: int | None
+    roles: frozenset[str]
+    is_superuser: bool
+
+    @property
+    def is_contact(self) -> bool:
+        return self.contact_id is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return not self.is_contact
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_superuser or "admin" in self.roles or bool(self.roles & set(roles))
+
+
+def principal_for(user: Any) -> Principal:
+    contact = getattr(user, "contact", None) if user.pk else None
+    if contact is not None:
+        return Principal(
+            user_id=user.pk,
+            vendor_id=contact.organization.vendor_id,
+            organization_id=contact.organization_id,
+            contact_id=contact.pk,
+            roles=frozenset(),
+            is_superuser=False,
+        )
+    roles = frozenset(user.roles.values_list("role", flat=True)) if user.pk else frozenset()
+    return Principal(
+        user_id=user.pk,
+        vendor_id=user.vendor_id,
+        organization_id=None,
+        contact_id=None,
+        roles=roles,
+        is_superuser=bool(user.is_superuser),
+    )
+
+
+def scope(
+    qs: QuerySet[M], principal: Principal, *, vendor_field: str, organization_field: str | None
+) -> QuerySet[M]:
+    """Restrict `qs` to what `principal` may see: its organisation, else its vendor."""
+    if principal.is_contact:
+        if organization_field is None:
+            return qs.none()
+        return qs.filter(**{organization_field: principal.organization_id})
+    if principal.vendor_id is None:
+        return qs if principal.is_superuser else qs.none()
+    return qs.filter(**{vendor_field: principal.vendor_id})

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from supportdesk.core.errors import DomainError
+from supportdesk.core.tenancy import principal_for
+from supportdesk.tickets.domain.content import INLINE_SAFE_TYPES
+from supportdesk.tickets.selectors import attachment_get
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return redirect("console:queue" if principal_for(request.user).is_staff else "portal:home")
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("login")
+
+
+@login_required
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
+    try:
+        attachment = attachment_get(
+            principal=principal_for(request.user), attachment_id=attachment_id
+        )
+    except DomainError as exc:
+        return render(
+            request, "error.html", {"status": exc.status, "detail": exc.detail}, status=exc.status
+        )
+    inline = attachment.content_type in INLINE_SAFE_TYPES
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=not inline,
+        filename=attachment.filename,
+        content_type=attachment.content_type if inline else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

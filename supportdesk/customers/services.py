@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+
+from supportdesk.accounts.models import User
+from supportdesk.core.errors import Conflict, InvalidInput
+from supportdesk.core.models import Vendor
+from supportdesk.core.phones import normalize_e164
+from supportdesk.customers.models import (
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    ContactRole,
+    Organization,
+)
+
+
+def _clean_name(name: str, what: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(f"{what} name must not be empty")
+    if len(name) > 200:
+        raise InvalidInput(f"{what} name is longer than 200 characters")
+    return name
+
+
+def _clean_email(address: str) -> str:
+    address = (address or "").strip().lower()
+    local, _, domain = address.partition("@")
+    if not local or "." not in domain or " " in address or len(address) > 254:
+        raise InvalidInput(f"{address!r} is not an email address")
+    return address
+
+
+@transaction.atomic
+def organization_create(*, vendor: Vendor, name: str, email_domains: str = "") -> Organization:
+    name = _clean_name(name, "organisation")
+    if Organization.objects.filter(vendor=vendor, name__iexact=name).exists():
+        raise Conflict(f"an organisation named {name!r} already exists", code="duplicate")
+    return Organization.objects.create(vendor=vendor, name=name, email_domains=email_domains)
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    organization: Organization,
+    name: str,
+    emails: Sequence[str] = (),
+    phones: Sequence[str] = (),
+    role: str = ContactRole.CONTACT,
+) -> Contact:
+    """Create a contact; any of its addresses identifies it on intake (T-2)."""
+    name = _clean_name(name, "contact")
+    if role not in ContactRole.values:
+        raise InvalidInput(f"unknown contact role {role!r}")
+    vendor = organization.vendor
+    addresses = list(dict.fromkeys(_clean_email(e) for e in emails))
+    numbers = list(
+        dict.fromkeys(
+            normalize_e164(p, default_country_code=vendor.default_country_code) for p in phones
+        )
+    )
+    taken = ContactEmail.objects.filter(vendor=vendor, address__in=addresses).values_list(
+        "address", flat=True
+    )
+    if taken:
+        raise Conflict(
+            f"address already belongs to a contact: {', '.join(taken)}", code="duplicate"
+        )
+    contact = Contact.objects.create(organization=organization, name=name, role=role)
+    try:
+        ContactEmail.objects.bulk_create(
+            ContactEmail(contact=contact, vendor=vendor, address=a, is_primary=i == 0)
+            for i, a in enumerate(addresses)
+        )
+    except IntegrityError as exc:
+        raise Conflict("address already belongs to a contact", code="duplicate") from exc
+    ContactPhone.objects.bulk_create(
+        ContactPhone(contact=contact, vendor=vendor, number=n) for n in numbers
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_portal_access_grant(*, contact: Contact, password: str) -> User:
+    """Give a contact a portal login on its primary address."""
+    email = contact.primary_email
+    if not email:
+        raise InvalidInput("the contact has no email address to log in with")
+    if contact.user_id:
+        user = contact.user
+        assert user is not None
+    else:
+        if User.objects.filter(email=email).exists():
+            raise Conflict(f"a user with email {email} already exists", code="duplicate")
+        user = User(email=email, username=email, display_name=contact.name)
+    user.set_password(password)
+    user.save()
+    if contact.user_id != user.pk:
+        contact.user = user
+        contact.save(update_fields=["user"])
+    return user

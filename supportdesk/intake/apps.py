@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class IntakeConfig(AppConfig):
+    name = "supportdesk.intake"
+    label = "intake"
+    verbose_name = "Email intake"

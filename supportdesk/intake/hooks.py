@@ -1,0 +1,61 @@
+"""`/hooks/mail/inbound`: a raw RFC 5322 message POSTed by an MTA or mail provider.
+
+Signed: header ``X-Supportdesk-Signature: sha256=<hex>``, the HMAC-SHA256 of the exact request
+body keyed with MAIL_WEBHOOK_SECRET. Missing or wrong signature, or no secret configured: 403.
+Optional ``?vendor=<slug>``; otherwise the vendor is found from the recipients. Answers 200
+with JSON only after the raw message is committed; a failure to store answers 503 (retry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from supportdesk.core import clock
+from supportdesk.core.errors import DomainError
+from supportdesk.intake.selectors import vendor_for_raw
+from supportdesk.intake.services import email_ingest
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Supportdesk-Signature"
+
+
+def signature_for(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(body: bytes, header: str, secret: str) -> bool:
+    if not secret or not header:
+        return False
+    return hmac.compare_digest(signature_for(body, secret), header.strip())
+
+
+@csrf_exempt
+@require_POST
+def mail_inbound(request: HttpRequest) -> JsonResponse:
+    body = request.body
+    if not signature_valid(
+        body, request.headers.get(SIGNATURE_HEADER, ""), settings.MAIL_WEBHOOK_SECRET
+    ):
+        return JsonResponse({"detail": "bad or missing signature", "code": "forbidden"}, status=403)
+    if not body.strip():
+        return JsonResponse({"detail": "empty message", "code": "invalid"}, status=400)
+    try:
+        vendor = vendor_for_raw(body, slug=request.GET.get("vendor") or None)
+    except DomainError as exc:
+        return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status)
+    try:
+        result = email_ingest(body, vendor=vendor, now=clock.now(), source="webhook")
+    except Exception:
+        log.exception("intake webhook: could not store the message")
+        return JsonResponse({"detail": "not stored; retry", "code": "unavailable"}, status=503)
+    return JsonResponse(
+        {"id": result.inbound_id, "state": result.state, "ticket": result.ticket_id}, status=200
+    )

@@ -1,0 +1,40 @@
+"""`supportdesk fetchmail [--once]`: poll the IMAP mailboxes in settings.IMAP_MAILBOXES."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from supportdesk.core import clock
+from supportdesk.intake.imap import fetch_mailbox
+from supportdesk.intake.services import email_process_pending
+
+
+class Command(BaseCommand):
+    help = "Poll the configured IMAP mailboxes (IMAP_MAILBOXES) into intake."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="one pass, then exit")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        mailboxes = settings.IMAP_MAILBOXES
+        if not mailboxes:
+            raise CommandError("no mailboxes configured: set IMAP_MAILBOXES (see docs)")
+        while True:
+            email_process_pending(now=clock.now())
+            for config in mailboxes:
+                label = f"{config.get('user')}@{config.get('host')}"
+                try:
+                    counts: Counter[str] = fetch_mailbox(config)
+                except Exception as exc:  # one broken mailbox must not stop the others
+                    self.stderr.write(f"{label}: {type(exc).__name__}: {exc}")
+                    continue
+                summary = " ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing new"
+                self.stdout.write(f"{label}: {summary}")
+            if options["once"]:
+                return
+            time.sleep(settings.IMAP_POLL_SECONDS)

@@ -1,0 +1,67 @@
+"""`supportdesk ingest PATH…`: .eml files, mbox files or Maildir folders through the live
+intake path (`email_ingest`), with a progress bar and a summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from supportdesk.core import clock
+from supportdesk.core.errors import DomainError
+from supportdesk.intake.models import InboundState
+from supportdesk.intake.selectors import vendor_for_raw
+from supportdesk.intake.services import email_ingest, email_process_pending
+from supportdesk.intake.sources import message_loaders
+
+SUMMARY_KEYS: dict[str, str] = {
+    InboundState.TICKET_CREATED: "created",
+    InboundState.THREADED: "threaded",
+    InboundState.QUARANTINED: "quarantined",
+    InboundState.DUPLICATE: "duplicate",
+    InboundState.FAILED: "failed",
+    InboundState.BOUNCE: "bounce",
+    InboundState.AUTO_REPLY_IGNORED: "auto",
+    InboundState.RECEIVED: "received",
+}
+
+
+def summary_line(counts: Counter[str], total: int) -> str:
+    parts = " ".join(f"{key}={counts.get(key, 0)}" for key in list(SUMMARY_KEYS.values())[:7])
+    return f"ingested {total} messages: {parts}"
+
+
+class Command(BaseCommand):
+    help = "Import .eml files, mbox files or Maildir folders through the live intake path."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("--vendor", help="vendor slug (default: from the recipients)")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        email_process_pending(now=clock.now())
+        try:
+            loaders = list(message_loaders(options["paths"]))
+        except (FileNotFoundError, OSError) as exc:
+            raise CommandError(str(exc)) from exc
+        counts: Counter[str] = Counter()
+        bar = tqdm(
+            loaders,
+            unit="msg",
+            disable=options["no_progress"],
+            file=self.stderr._out,
+        )
+        for label, load in bar:
+            raw = load()
+            try:
+                vendor = vendor_for_raw(raw, slug=options.get("vendor"))
+            except DomainError as exc:
+                raise CommandError(exc.detail) from exc
+            result = email_ingest(raw, vendor=vendor, now=clock.now(), source="file")
+            counts[SUMMARY_KEYS.get(result.state, result.state)] += 1
+            if result.state == InboundState.FAILED and options["verbosity"] > 1:
+                self.stderr.write(f"{label}: failed: {result.reason}")
+        self.stdout.write(summary_line(counts, len(loaders)))

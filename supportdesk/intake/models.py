@@ -1,0 +1,116 @@
+"""Email intake rows: every received message is stored raw first (T-5), then applied."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class InboundState(models.TextChoices):
+    RECEIVED = "received", "Received, not yet applied"
+    TICKET_CREATED = "ticket_created", "Opened a ticket"
+    THREADED = "threaded", "Added to an existing ticket"
+    QUARANTINED = "quarantined", "Quarantined: unidentified sender (T-2)"
+    AUTO_REPLY_IGNORED = "auto_reply_ignored", "Automatic mail, ignored (T-4)"
+    BOUNCE = "bounce", "Delivery report (bounce)"
+    FAILED = "failed", "Failed; retryable"
+    DUPLICATE = "duplicate", "Duplicate delivery"
+
+
+class InboundEmail(models.Model):
+    """One received message. `raw` is kept in the database row itself (BinaryField), so the
+    bytes and the row commit together: a crash leaves either both or neither (T-5).
+
+    `dedupe_key` is the Message-ID, or ``sha256:<content hash>`` without one; it is unique per
+    vendor, so the same message delivered twice is stored once.
+    """
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="+")
+    queue = models.ForeignKey(
+        "tickets.Queue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=40, blank=True, help_text="webhook, smtp, imap, file…")
+    raw = models.BinaryField()
+    size = models.PositiveBigIntegerField()
+    content_hash = models.CharField(max_length=64)
+    message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    dedupe_key = models.CharField(max_length=998)
+    sender = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(
+        max_length=20, choices=InboundState.choices, default=InboundState.RECEIVED
+    )
+    reason = models.TextField(blank=True, help_text="Why it failed, bounced or was ignored.")
+    attempts = models.PositiveIntegerField(default=0)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket_message = models.ForeignKey(
+        "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "dedupe_key"], name="uniq_inbound_dedupe"),
+        ]
+        indexes = [models.Index(fields=["vendor", "state", "-id"], name="inbound_vendor_state")]
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.sender or '?'}: {self.subject or '(no subject)'} [{self.state}]"
+
+
+class LinkDirection(models.TextChoices):
+    INCOMING = "in", "Incoming"
+    OUTGOING = "out", "Outgoing"
+
+
+class EmailMessageLink(models.Model):
+    """An RFC 5322 Message-ID we received or sent, and the ticket (message) it belongs to —
+    what `In-Reply-To`/`References` are matched against (T-3)."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=998)
+    direction = models.CharField(max_length=3, choices=LinkDirection.choices)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    ticket_message = models.ForeignKey(
+        "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outbox = models.ForeignKey(
+        "notifications.OutboxMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "message_id"], name="uniq_email_link"),
+        ]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="email_link_ticket")]
+
+
+class QuarantineReply(models.Model):
+    """The one automatic details request per address per day (T-2)."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=254)
+    day = models.DateField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "address", "day"], name="uniq_quarantine_reply"
+            ),
+        ]

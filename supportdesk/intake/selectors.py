@@ -1,0 +1,167 @@
+"""Reads for email intake: routing a message to a vendor and queue, thread lookups, and the
+threading headers of outgoing mail (T-3, T-4, T-7)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from supportdesk.accounts.models import User
+from supportdesk.core.errors import NotFound
+from supportdesk.core.models import Vendor
+from supportdesk.core.tenancy import Principal, scope
+from supportdesk.intake.domain.addresses import parse_address_list
+from supportdesk.intake.domain.identify import normalise_address
+from supportdesk.intake.domain.outbound import reply_headers
+from supportdesk.intake.domain.parse import parse_headers_block
+from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, LinkDirection
+from supportdesk.tickets.models import Queue, Ticket
+
+# The Message-ID of the mail a ticket is being opened from, while `ticket_create` runs: its
+# acknowledgement answers that mail before the incoming link row exists.
+OPENING_MESSAGE_ID: ContextVar[str] = ContextVar("intake_opening_message_id", default="")
+
+
+def _clean(addresses: Iterable[str]) -> list[str]:
+    return [a for a in (normalise_address(x or "") for x in addresses) if a]
+
+
+def vendor_for_addresses(addresses: Iterable[str], *, slug: str | None = None) -> Vendor:
+    """The vendor a message is for: an explicit slug, else the first recipient that is a queue,
+    vendor support or staff address, else MAIL_DEFAULT_VENDOR, else the first vendor."""
+    if slug:
+        vendor = Vendor.objects.filter(slug=slug).first()
+        if vendor is None:
+            raise NotFound(f"no vendor with slug {slug!r}")
+        return vendor
+    wanted = _clean(addresses)
+    if wanted:
+        queue = Queue.objects.filter(email__in=wanted).select_related("vendor").first()
+        if queue is not None:
+            return queue.vendor
+        vendor = Vendor.objects.filter(support_email__in=wanted).first()
+        if vendor is not None:
+            return vendor
+        user = User.objects.filter(email__in=wanted, vendor__isnull=False).first()
+        if user is not None and user.vendor is not None:
+            return user.vendor
+    default = settings.MAIL_DEFAULT_VENDOR
+    vendor = (
+        Vendor.objects.filter(slug=default).first() if default else None
+    ) or Vendor.objects.order_by("pk").first()
+    if vendor is None:
+        raise NotFound("no vendor is configured to receive mail")
+    return vendor
+
+
+def queue_for_addresses(*, vendor: Vendor, addresses: Iterable[str]) -> tuple[Queue | None, str]:
+    """T-7: the queue a message goes to, and why. A queue address wins; mail to an engineer's
+    own address goes to that engineer's (first) queue — never to the engineer alone."""
+    wanted = _clean(addresses)
+    if not wanted:
+        return None, ""
+    queue = Queue.objects.filter(vendor=vendor, email__in=wanted).order_by("pk").first()
+    if queue is not None:
+        return queue, f"queue address {queue.email}"
+    user = User.objects.filter(vendor=vendor, email__in=wanted).order_by("pk").first()
+    if user is not None:
+        queue = (
+            Queue.objects.filter(vendor=vendor, members=user).order_by("-is_default", "pk").first()
+        )
+        return queue, f"engineer address {user.email}"
+    return None, ""
+
+
+def own_addresses(*, vendor: Vendor) -> list[str]:
+    """Our own addresses: never auto-answered (loop guard)."""
+    found = [vendor.support_email, settings.DEFAULT_FROM_EMAIL]
+    found += list(
+        Queue.objects.filter(vendor=vendor).exclude(email="").values_list("email", flat=True)
+    )
+    return _clean(found)
+
+
+def ticket_for_message_ids(*, vendor: Vendor, message_ids: list[str]) -> Ticket | None:
+    """The ticket of the first (best) candidate id we stored, incoming or outgoing (T-3)."""
+    if not message_ids:
+        return None
+    links = {
+        link.message_id: link
+        for link in EmailMessageLink.objects.filter(
+            vendor=vendor, message_id__in=message_ids
+        ).select_related("ticket")
+    }
+    for candidate in message_ids:
+        if candidate in links:
+            return links[candidate].ticket
+    return None
+
+
+def thread_headers_for(*, ticket: Ticket, automatic: bool) -> dict[str, str]:
+    """Headers for mail about `ticket` (T-4): In-Reply-To the newest incoming message,
+    References the thread, the subject tag, Reply-To the queue, Auto-Submitted when automatic.
+    Message-ID is left to the outbox (derived from its idempotency key)."""
+    links = list(
+        EmailMessageLink.objects.filter(ticket=ticket)
+        .order_by("created_at", "pk")
+        .values_list("message_id", "direction")
+    )
+    incoming = [mid for mid, direction in links if direction == LinkDirection.INCOMING]
+    opening = OPENING_MESSAGE_ID.get()
+    if opening and opening not in incoming:
+        incoming.append(opening)
+        links.append((opening, LinkDirection.INCOMING))
+    return reply_headers(
+        ticket_ref=ticket.ref,
+        subject=ticket.subject,
+        parent_message_ids=incoming[-1:],
+        references=[mid for mid, _ in links],
+        queue_address=ticket.queue.email,
+        automatic=automatic,
+    )
+
+
+def inbound_list(*, principal: Principal, state: str | None = None) -> QuerySet[InboundEmail]:
+    """Stored mail of the principal's vendor (staff only), newest first."""
+    if principal.is_contact:
+        return InboundEmail.objects.none()
+    qs = scope(
+        InboundEmail.objects.defer("raw").order_by("-id"),
+        principal,
+        vendor_field="vendor_id",
+        organization_field=None,
+    )
+    return qs.filter(state=state) if state else qs
+
+
+def inbound_get(*, principal: Principal, inbound_id: int) -> InboundEmail:
+    row = inbound_list(principal=principal).filter(pk=inbound_id).first()
+    if row is None:
+        raise NotFound(f"inbound email {inbound_id} not found")
+    return row
+
+
+def inbound_pending_ids(*, vendor_id: int | None = None) -> list[int]:
+    """Stored but never applied (a crash between store and apply): resume these (T-5)."""
+    qs = InboundEmail.objects.filter(state=InboundState.RECEIVED)
+    if vendor_id is not None:
+        qs = qs.filter(vendor_id=vendor_id)
+    return list(qs.order_by("pk").values_list("pk", flat=True))
+
+
+def recipients_in(raw: bytes) -> list[str]:
+    """Recipient addresses from the header block (no full parse): To, Cc, Delivered-To, …"""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][:262144]
+    found: list[str] = []
+    for name, value in parse_headers_block(head + b"\n\n"):
+        if name.lower() in ("to", "cc", "delivered-to", "x-original-to", "envelope-to"):
+            found += [a.address for a in parse_address_list(value)[0] if a.address]
+    return found
+
+
+def vendor_for_raw(raw: bytes, *, slug: str | None = None, envelope: Iterable[str] = ()) -> Vendor:
+    """The vendor for a raw message: explicit slug, else envelope and header recipients."""
+    return vendor_for_addresses([*envelope, *recipients_in(raw)], slug=slug)

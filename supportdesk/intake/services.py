@@ -1,0 +1,495 @@
+"""Every write of email intake. One entry point, :func:`email_ingest`, serves every way in
+(webhook, SMTP, IMAP, files): store the raw bytes (committed), then apply them (T-2..T-5, T-7).
+
+Storing and applying are separate transactions. A crash after the store leaves the row in
+state ``received``; :func:`email_process_pending` (run by every way in) resumes it, and a
+redelivery of the same message resumes it too. Applying locks the row, so a message is applied
+exactly once. Parse and apply failures never reach the caller: the row becomes ``failed`` with
+the reason and :func:`email_retry` applies it again. Only a failure to *store* raises, so the
+transport (SMTP 451, IMAP flag not set, webhook 5xx) delivers the message again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from supportdesk.core.errors import Conflict, DomainError, Forbidden, InvalidInput
+from supportdesk.core.models import Vendor
+from supportdesk.core.tenancy import Principal, principal_for
+from supportdesk.customers.models import Contact
+from supportdesk.customers.selectors import contact_find_by_email
+from supportdesk.intake.domain.identify import (
+    is_free_mail,
+    missing_details_reply_subject,
+    missing_details_reply_text,
+    normalise_address,
+)
+from supportdesk.intake.domain.loops import auto_submitted_kind, parse_dsn, should_auto_reply
+from supportdesk.intake.domain.outbound import bound_references
+from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure, parse_message
+from supportdesk.intake.domain.threading import split_quoted, subject_tag, thread_candidates
+from supportdesk.intake.models import (
+    EmailMessageLink,
+    InboundEmail,
+    InboundState,
+    LinkDirection,
+    QuarantineReply,
+)
+from supportdesk.intake.selectors import (
+    OPENING_MESSAGE_ID,
+    inbound_pending_ids,
+    own_addresses,
+    queue_for_addresses,
+    ticket_for_message_ids,
+)
+from supportdesk.notifications.models import OutboxMessage, OutboxStatus
+from supportdesk.notifications.services import outbox_enqueue
+from supportdesk.tickets.models import Channel, Message, Priority, Queue, Ticket, TicketEvent
+from supportdesk.tickets.services import (
+    BODY_MAX,
+    AttachmentInput,
+    default_queue,
+    message_add,
+    ticket_create,
+)
+
+log = logging.getLogger(__name__)
+
+KEY_MAX = 900
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    state: str
+    inbound_id: int
+    ticket_id: int | None = None
+    reason: str = ""
+    duplicate: bool = False
+
+
+def _result(row: InboundEmail, *, duplicate: bool = False) -> IngestResult:
+    return IngestResult(
+        state=InboundState.DUPLICATE if duplicate else row.state,
+        inbound_id=row.pk,
+        ticket_id=row.ticket_id,
+        reason=row.reason,
+        duplicate=duplicate,
+    )
+
+
+def _parse(raw: bytes) -> ParsedEmail | ParseFailure:
+    try:
+        return parse_message(raw)
+    except Exception as exc:  # parse_message promises not to raise; never lose mail if it does
+        return ParseFailure(f"unparseable: {type(exc).__name__}: {exc}"[:300], len(raw))
+
+
+def _dedupe_key(raw: bytes, parsed: ParsedEmail | ParseFailure) -> tuple[str, str, str]:
+    """(content_hash, message_id, dedupe_key) for the T-5 unique constraint."""
+    digest = parsed.content_hash or hashlib.sha256(raw).hexdigest()
+    message_id = parsed.message_id or "" if isinstance(parsed, ParsedEmail) else ""
+    key = message_id or f"sha256:{digest}"
+    if len(key) > KEY_MAX:
+        key = "mid-sha256:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+    return digest, message_id[:998], key
+
+
+def _store(
+    raw: bytes,
+    parsed: ParsedEmail | ParseFailure,
+    *,
+    vendor: Vendor,
+    queue: Queue | None,
+    source: str,
+    now: datetime,
+) -> tuple[InboundEmail, bool]:
+    digest, message_id, key = _dedupe_key(raw, parsed)
+    ok = isinstance(parsed, ParsedEmail)
+    try:
+        with transaction.atomic():
+            row = InboundEmail.objects.create(
+                vendor=vendor,
+                queue=queue,
+                source=source[:40],
+                raw=raw,
+                size=len(raw),
+                content_hash=digest,
+                message_id=message_id,
+                dedupe_key=key,
+                sender=(parsed.from_address or "")[:254] if ok else "",  # type: ignore[union-attr]
+                subject=(parsed.subject or "")[:300] if ok else "",  # type: ignore[union-attr]
+                received_at=now,
+            )
+        return row, True
+    except IntegrityError:
+        existing = InboundEmail.objects.filter(vendor=vendor, dedupe_key=key).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def email_ingest(
+    raw: bytes,
+    *,
+    vendor: Vendor,
+    now: datetime,
+    queue: Queue | None = None,
+    source: str = "",
+) -> IngestResult:
+    """Store `raw` durably, then apply it: thread, open a ticket, quarantine, ignore or bounce.
+
+    Returns once the raw message is committed; raises only if it could not be stored.
+    A second delivery of a stored message returns state ``duplicate`` (T-5).
+    """
+    raw = bytes(raw)
+    parsed = _parse(raw)
+    row, created = _store(raw, parsed, vendor=vendor, queue=queue, source=source, now=now)
+    if not created:
+        if row.state == InboundState.RECEIVED:  # stored before a crash, never applied: do it now
+            _apply(row.pk, None, now)
+        return _result(row, duplicate=True)
+    return _apply(row.pk, parsed, now)
+
+
+def email_retry(*, inbound: InboundEmail, now: datetime) -> IngestResult:
+    """Apply a failed (or never applied) message again, from its stored raw bytes."""
+    return _apply(inbound.pk, None, now)
+
+
+def email_process_pending(*, now: datetime, vendor_id: int | None = None) -> int:
+    """Apply every stored-but-unapplied message (after a crash). Returns how many."""
+    ids = inbound_pending_ids(vendor_id=vendor_id)
+    for inbound_id in ids:
+        _apply(inbound_id, None, now)
+    return len(ids)
+
+
+class _Failed(Exception):
+    pass
+
+
+def _apply(
+    inbound_id: int, parsed: ParsedEmail | ParseFailure | None, now: datetime
+) -> IngestResult:
+    try:
+        with transaction.atomic():
+            row = InboundEmail.objects.select_for_update().get(pk=inbound_id)
+            if row.state not in (InboundState.RECEIVED, InboundState.FAILED):
+                return _result(row)
+            if parsed is None:
+                parsed = _parse(bytes(row.raw))
+            if isinstance(parsed, ParseFailure):
+                raise _Failed(parsed.reason)
+            row.attempts += 1
+            row.reason = ""
+            _dispatch(row, parsed, now)
+            row.processed_at = now
+            row.save()
+            return _result(row)
+    except Exception as exc:
+        if isinstance(exc, DomainError):
+            reason = f"{exc.code}: {exc.detail}"
+        elif isinstance(exc, _Failed):
+            reason = str(exc)
+        else:
+            log.exception("intake: applying inbound email %s failed", inbound_id)
+            reason = f"{type(exc).__name__}: {exc}"
+        InboundEmail.objects.filter(pk=inbound_id).update(
+            state=InboundState.FAILED,
+            reason=reason[:2000],
+            attempts=F("attempts") + 1,
+            processed_at=now,
+        )
+        row = InboundEmail.objects.get(pk=inbound_id)
+        return _result(row)
+
+
+# -- applying one message ------------------------------------------------------------------------
+
+
+def _recipients(parsed: ParsedEmail) -> list[str]:
+    found = [a.address for a in (*parsed.to, *parsed.cc) if a.address]
+    for name in ("delivered-to", "x-original-to", "envelope-to"):
+        found += parsed.header_all(name)
+    return found
+
+
+def _contact_principal(contact: Contact) -> Principal:
+    if contact.user_id and contact.user is not None:
+        return principal_for(contact.user)
+    # A contact without a login: the message is theirs, no user acted.
+    return Principal(
+        user_id=None,  # type: ignore[arg-type]
+        vendor_id=contact.organization.vendor_id,
+        organization_id=contact.organization_id,
+        contact_id=contact.pk,
+        roles=frozenset(),
+        is_superuser=False,
+    )
+
+
+def _content(parsed: ParsedEmail) -> tuple[str, str, list[AttachmentInput]]:
+    """(new text without quoted history, html, attachments) (T-3)."""
+    full = (parsed.text or "").strip()
+    new, _quoted = split_quoted(full)
+    text = new.strip() or full
+    limit = settings.ATTACHMENT_MAX_BYTES
+    attachments: list[AttachmentInput] = []
+    notes: list[str] = []
+    for item in parsed.attachments:
+        if len(item.payload) > limit:
+            notes.append(f"[attachment {item.filename!r} ({len(item.payload)} bytes) over limit]")
+        else:
+            attachments.append(AttachmentInput(filename=item.filename, data=item.payload))
+    if notes:
+        text = (text + "\n\n" + "\n".join(notes)).strip()
+    if len(text) > BODY_MAX:
+        text = text[: BODY_MAX - 40].rstrip() + "\n[… truncated; full text in the raw mail]"
+    if not text and not parsed.html.strip():
+        text = "(no text)"
+    return text, parsed.html or "", attachments
+
+
+def _link_incoming(row: InboundEmail, ticket: Ticket, message: Message | None) -> None:
+    if row.message_id:
+        EmailMessageLink.objects.get_or_create(
+            vendor_id=row.vendor_id,
+            message_id=row.message_id,
+            defaults={
+                "direction": LinkDirection.INCOMING,
+                "ticket": ticket,
+                "ticket_message": message,
+                "created_at": row.received_at,
+            },
+        )
+
+
+def _open_ticket(
+    row: InboundEmail, parsed: ParsedEmail, contact: Contact, queue: Queue | None
+) -> Ticket:
+    text, html, attachments = _content(parsed)
+    token = OPENING_MESSAGE_ID.set(row.message_id)  # the acknowledgement answers this mail
+    try:
+        ticket = _ticket_create_from(row, parsed, contact, queue, text, html, attachments)
+    finally:
+        OPENING_MESSAGE_ID.reset(token)
+    message = ticket.messages.order_by("pk").first()
+    _link_incoming(row, ticket, message)
+    row.state = InboundState.TICKET_CREATED
+    row.ticket = ticket
+    row.ticket_message = message
+    row.contact = contact
+    return ticket
+
+
+def _ticket_create_from(
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    contact: Contact,
+    queue: Queue | None,
+    text: str,
+    html: str,
+    attachments: list[AttachmentInput],
+) -> Ticket:
+    return ticket_create(
+        principal=None,
+        vendor=row.vendor,
+        organization=contact.organization,
+        requester=contact,
+        subject=parsed.subject.strip() or "(no subject)",
+        body=text,
+        body_html=html,
+        priority=Priority.P3,
+        channel=Channel.EMAIL,
+        queue=queue,
+        attachments=attachments,
+        now=row.received_at,  # clocks start at receipt, also when linked later
+    )
+
+
+def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
+    vendor = row.vendor
+    bounce = parse_dsn(parsed)
+    if bounce is not None:
+        row.state = InboundState.BOUNCE
+        row.reason = " ".join(
+            str(x)
+            for x in (bounce.kind, bounce.status, bounce.final_recipient, bounce.diagnostic_code)
+            if x
+        )[:2000]
+        if bounce.original_message_id and not bounce.is_delay:
+            _outbox_mark_bounced(vendor, bounce.original_message_id, row.reason)
+        return
+    kind = auto_submitted_kind(parsed)
+    sender = normalise_address(parsed.from_address or "")
+    own = own_addresses(vendor=vendor)
+    if kind is not None or (sender and sender in own):
+        row.state = InboundState.AUTO_REPLY_IGNORED
+        row.reason = kind or "sent from our own address"
+        return
+    contact = contact_find_by_email(vendor_id=vendor.pk, address=sender) if sender else None
+    ticket = ticket_for_message_ids(vendor=vendor, message_ids=thread_candidates(parsed))
+    if ticket is None and contact is not None:
+        tag = subject_tag(parsed.subject)
+        if tag is not None:
+            tagged = Ticket.objects.filter(pk=tag, vendor=vendor).first()
+            # T-3: a subject tag only counts for a sender of the ticket's organisation.
+            if tagged is not None and tagged.organization_id == contact.organization_id:
+                ticket = tagged
+    if contact is None:
+        _quarantine(row, parsed, ticket=ticket, now=now)
+        return
+    if ticket is not None:
+        text, html, attachments = _content(parsed)
+        message = message_add(
+            ticket=ticket,
+            principal=_contact_principal(contact),
+            body=text,
+            body_html=html,
+            channel=Channel.EMAIL,
+            attachments=attachments,
+            now=row.received_at,
+        )
+        _link_incoming(row, ticket, message)
+        row.state = InboundState.THREADED
+        row.ticket = ticket
+        row.ticket_message = message
+        row.contact = contact
+        return
+    queue = row.queue
+    if queue is None:
+        queue, why = queue_for_addresses(vendor=vendor, addresses=_recipients(parsed))
+        if why:
+            row.reason = f"routed by {why}"
+        row.queue = queue
+    _open_ticket(row, parsed, contact, queue)
+
+
+def _quarantine(
+    row: InboundEmail, parsed: ParsedEmail, *, ticket: Ticket | None, now: datetime
+) -> None:
+    """T-2: stored, not a ticket; one automatic details request per address per day."""
+    vendor = row.vendor
+    sender = normalise_address(parsed.from_address or "")
+    extra = [d for d in vendor.free_mail_domains.split() if d]
+    free = bool(sender) and (is_free_mail(sender) or (bool(extra) and is_free_mail(sender, extra)))
+    row.state = InboundState.QUARANTINED
+    row.reason = "unidentified sender" + (" (free mail)" if free else "")
+    if ticket is not None:
+        row.reason += f"; replies to #{ticket.ref}"
+    if not should_auto_reply(parsed, own_addresses=own_addresses(vendor=vendor)):
+        return
+    target = normalise_address(parsed.reply_address or "")
+    if not target:
+        return
+    day = now.date()
+    _, created = QuarantineReply.objects.get_or_create(
+        vendor=vendor, address=target[:254], day=day, defaults={"created_at": now}
+    )
+    if not created:
+        return
+    queue = row.queue or default_queue(vendor)
+    headers: dict[str, Any] = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    if parsed.message_id:
+        headers["In-Reply-To"] = parsed.message_id
+        headers["References"] = " ".join(bound_references([*parsed.references, parsed.message_id]))
+    if queue.email:
+        headers["Reply-To"] = queue.email
+    outbox_enqueue(
+        key=f"intake:details:{vendor.pk}:{target}:{day.isoformat()}"[:200],
+        channel="email",
+        recipient=target,
+        sender=queue.email or vendor.support_email,
+        subject=missing_details_reply_subject(parsed.subject),
+        body=missing_details_reply_text(
+            organisation_name=vendor.name,
+            sender_name=parsed.from_name,
+            original_subject=parsed.subject,
+            free_mail=free,
+            phone=vendor.support_phone,
+            support_address=queue.email or vendor.support_email,
+        ),
+        headers=headers,
+        vendor_id=vendor.pk,
+        now=now,
+    )
+
+
+def _outbox_mark_bounced(vendor: Vendor, message_id: str, reason: str) -> None:
+    """The outgoing message a DSN reports on is marked bounced (T-4)."""
+    link = (
+        EmailMessageLink.objects.filter(vendor=vendor, message_id=message_id, outbox__isnull=False)
+        .only("outbox_id")
+        .first()
+    )
+    ids = [link.outbox_id] if link else []
+    if not ids:
+        ids = list(
+            OutboxMessage.objects.filter(
+                vendor=vendor, channel="email", **{"headers__Message-ID": message_id}
+            ).values_list("pk", flat=True)[:1]
+        )
+    if ids:
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=OutboxStatus.BOUNCED, next_attempt_at=None, last_error=reason[:2000]
+        )
+
+
+# -- agents and outbound ------------------------------------------------------------------------
+
+
+def quarantine_link(
+    *, inbound: InboundEmail, contact: Contact, principal: Principal, now: datetime
+) -> Ticket:
+    """An agent links quarantined mail to a contact: it becomes a normal ticket whose
+    creation time and SLA clocks are the original receipt time (T-2). Locks the row."""
+    if not principal.is_staff or (
+        not principal.is_superuser and principal.vendor_id != inbound.vendor_id
+    ):
+        raise Forbidden("only staff of this vendor may link quarantined mail")
+    if contact.organization.vendor_id != inbound.vendor_id:
+        raise InvalidInput("contact belongs to another vendor")
+    with transaction.atomic():
+        row = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
+        if row.state != InboundState.QUARANTINED:
+            raise Conflict(f"inbound email {row.pk} is {row.state}, not quarantined")
+        parsed = _parse(bytes(row.raw))
+        if isinstance(parsed, ParseFailure):
+            raise InvalidInput(f"stored mail cannot be parsed: {parsed.reason}")
+        ticket = _open_ticket(row, parsed, contact, row.queue)
+        row.linked_by_id = principal.user_id
+        row.processed_at = now
+        row.reason = f"linked to {contact.name} by staff"
+        row.save()
+        TicketEvent.objects.create(
+            ticket=ticket,
+            at=now,
+            actor_id=principal.user_id,
+            kind="email_linked",
+            data={"inbound": row.pk, "address": row.sender, "contact": contact.pk},
+        )
+    return ticket
+
+
+def email_link_outgoing(*, outbox: OutboxMessage, ticket: Ticket, now: datetime) -> None:
+    """Remember the Message-ID of mail we sent about `ticket`, so replies thread (T-3)."""
+    message_id = str((outbox.headers or {}).get("Message-ID") or "")
+    if message_id:
+        EmailMessageLink.objects.get_or_create(
+            vendor_id=ticket.vendor_id,
+            message_id=message_id[:998],
+            defaults={
+                "direction": LinkDirection.OUTGOING,
+                "ticket": ticket,
+                "outbox": outbox,
+                "created_at": now,
+            },
+        )

@@ -1,0 +1,12 @@
+"""Retry schedule for outbox delivery: pure."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+
+def retry_delay(*, attempts: int, base_seconds: int, cap_seconds: int = 6 * 3600) -> timedelta:
+    """Exponential backoff after `attempts` failed tries: base, 2·base, 4·base, … capped."""
+    if attempts < 1:
+        raise ValueError("attempts starts at 1")
+    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** (attempts - 1)))

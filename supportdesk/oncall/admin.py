@@ -1,0 +1,95 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+
+from supportdesk.core import clock
+from supportdesk.core.errors import InvalidInput
+from supportdesk.oncall import services
+from supportdesk.oncall.models import ChainRun, EscalationChain, OnCallConfig, Page, Schedule
+
+
+class _SpecForm(forms.ModelForm):
+    """Validates the JSON spec through the same service the API and demo use."""
+
+    save_with: Any = None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        try:
+            with services.transaction.atomic():
+                type(self).save_with(
+                    vendor=data["vendor"], slug=data["slug"], name=data["name"],
+                    spec=data["spec"], now=clock.now(),
+                )  # fmt: skip
+                services.transaction.set_rollback(True)  # dry run; save_model writes
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.detail) from None
+        return data
+
+
+class ScheduleForm(_SpecForm):
+    save_with = staticmethod(services.schedule_save)
+
+    class Meta:
+        model = Schedule
+        fields = ["vendor", "slug", "name", "spec"]
+
+
+class ChainForm(_SpecForm):
+    save_with = staticmethod(services.chain_save)
+
+    class Meta:
+        model = EscalationChain
+        fields = ["vendor", "slug", "name", "spec"]
+
+
+class _SpecAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "vendor", "updated_at"]
+    list_filter = ["vendor"]
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        saved = form.save_with(
+            vendor=obj.vendor, slug=obj.slug, name=obj.name, spec=obj.spec, now=clock.now()
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(OnCallConfig)
+class OnCallConfigAdmin(admin.ModelAdmin):
+    list_display = ["vendor", "helpdesk_number", "emergency_chain", "sms_gateway_domain"]
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(_SpecAdmin):
+    """Edit the JSON spec here; the service validates it (docs/oncall.md, "Stored form")."""
+
+    form = ScheduleForm
+
+
+@admin.register(EscalationChain)
+class EscalationChainAdmin(_SpecAdmin):
+    form = ChainForm
+
+
+class PageInline(admin.TabularInline):
+    model = Page
+    fields = ["recipient", "channel", "round", "due_at", "status", "delivery_status", "outbox"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(ChainRun)
+class ChainRunAdmin(admin.ModelAdmin):
+    """Read-only: runs change through acknowledgements, which write the ticket's audit log."""
+
+    list_display = ["id", "ticket", "chain_name", "reason", "started_at", "acknowledged_at"]
+    list_filter = ["vendor", "reason"]
+    readonly_fields = [f.name for f in ChainRun._meta.fields]
+    inlines = [PageInline]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

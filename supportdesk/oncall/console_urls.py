@@ -1,0 +1,10 @@
+from django.urls import path
+
+from supportdesk.oncall import console
+
+app_name = "oncall"
+urlpatterns = [
+    path("", console.overview, name="overview"),
+    path("runs/<int:run_id>/ack/", console.ack, name="ack"),
+    path("page/", console.page, name="page"),
+]

@@ -1,0 +1,122 @@
+"""On-call part of the demo presets: seed 001 emergency path, seed 000 DSE chain. Idempotent."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from supportdesk.accounts.models import Role, User
+from supportdesk.core.models import Vendor
+from supportdesk.oncall import services
+from supportdesk.oncall.domain.escalation import emergency_chain, enterprise_chain
+
+
+def _monday_before(now: datetime) -> str:
+    day = now.date() - timedelta(days=now.weekday() + 7)
+    return day.isoformat()
+
+
+def _emails(vendor: Vendor, role: str) -> list[str]:
+    users = User.objects.filter(vendor=vendor, is_active=True, roles__role=role).order_by("pk")
+    return [u.email for u in users]
+
+
+def demo_extend(*, vendor: Vendor, slug: str, now: datetime) -> None:
+    if slug == "msp":
+        _msp(vendor, now)
+    elif slug == "enterprise":
+        _enterprise(vendor, now)
+
+
+def _msp(vendor: Vendor, now: datetime) -> None:
+    """Architects rotate weekly (hand-off Monday 08:00 Central); after hours a voicemail pages
+    the one on call and every architect by SMS and email, every 10 minutes, 3 rounds."""
+    architects = _emails(vendor, Role.ARCHITECT)
+    if not architects:
+        return
+    schedule = services.schedule_save(
+        vendor=vendor,
+        slug="architects",
+        name="System architects (weekly)",
+        spec={
+            "layers": [
+                {
+                    "name": "weekly",
+                    "rotations": [
+                        {
+                            "id": "architects-weekly",
+                            "participants": architects,
+                            "zone": vendor.timezone,
+                            "start": _monday_before(now),
+                            "handoff": "08:00",
+                            "shift": "weekly",
+                        }
+                    ],
+                }
+            ],
+        },
+        now=now,
+    )
+    chain = services.chain_save(
+        vendor=vendor,
+        slug="emergency",
+        name="Emergency (after-hours voicemail)",
+        spec=emergency_chain(schedule=schedule.slug, role=Role.ARCHITECT.value).to_spec(),
+        now=now,
+    )
+    services.config_update(
+        vendor=vendor,
+        business_hours={
+            "timezone": vendor.timezone,
+            "weekly": {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+            "holiday_sets": [{"country": "US"}],
+        },
+        helpdesk_number=vendor.support_phone,
+        inbound_numbers=[vendor.emergency_phone or vendor.support_phone],
+        emergency_chain=chain,
+        sms_gateway_domain="sms-gateway.harbor-it.example",
+    )
+
+
+def _enterprise(vendor: Vendor, now: datetime) -> None:
+    """24x7: the Dedicated Support Engineer first (SMS, email, voice), then the backup."""
+    engineers = _emails(vendor, Role.ENGINEER)
+    if len(engineers) < 2:
+        return
+    dse, backup = engineers[0], engineers[1]
+    services.schedule_save(
+        vendor=vendor,
+        slug="dse",
+        name="Dedicated Support Engineers (daily)",
+        spec={
+            "layers": [
+                {
+                    "name": "daily",
+                    "rotations": [
+                        {
+                            "id": "dse-daily",
+                            "participants": [dse, backup],
+                            "zone": vendor.timezone,
+                            "start": _monday_before(now),
+                            "handoff": "09:00",
+                            "shift": "daily",
+                        }
+                    ],
+                }
+            ],
+        },
+        now=now,
+    )
+    chain = services.chain_save(
+        vendor=vendor,
+        slug="enterprise-dse",
+        name="Dedicated Support Engineer, then backup",
+        spec=enterprise_chain(dse=dse, backup=backup).to_spec(),
+        now=now,
+    )
+    services.config_update(
+        vendor=vendor,
+        business_hours={"timezone": vendor.timezone, "always_open": True},
+        helpdesk_number=vendor.support_phone,
+        inbound_numbers=[vendor.support_phone],
+        emergency_chain=chain,
+    )

@@ -1,0 +1,200 @@
+"""On-call schedules, escalation chains, their runs and the pages they send (O-1 … O-5, N-2).
+
+Schedules and chains store the JSON spec of the pure domain (`oncall/domain/`); a run stores a
+snapshot of its chain and of the plan it computed (house rule 9). Pages are indexed rows: the
+worker sends those that are due, claiming each with a conditional UPDATE, so a duplicate
+delivery or a second worker sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class OnCallConfig(models.Model):
+    """Per-vendor telephony set-up: business hours, the helpdesk number, the emergency chain."""
+
+    vendor = models.OneToOneField(
+        "core.Vendor", on_delete=models.CASCADE, related_name="oncall_config"
+    )
+    business_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Business calendar spec (sla.domain.calendar.BusinessCalendar); "
+        "empty: always business hours.",
+    )
+    helpdesk_number = models.CharField(
+        max_length=32, blank=True, help_text="E.164 number calls are put through to in hours."
+    )
+    inbound_numbers = models.TextField(
+        blank=True, help_text="Provider numbers (E.164) that belong to this vendor, one per line."
+    )
+    emergency_chain = models.ForeignKey(
+        "EscalationChain", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    unidentified_org = models.ForeignKey(
+        "customers.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Where voicemails from unknown numbers are filed (flagged).",
+    )
+    sms_gateway_domain = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Email-to-SMS gateway domain for the fallback channel (number@domain).",
+    )
+
+    def __str__(self) -> str:
+        return f"on-call set-up of {self.vendor}"
+
+
+class Schedule(models.Model):
+    """An on-call schedule: `spec` is `domain.schedule.Schedule.to_spec()`; participants are
+    staff emails."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(max_length=100, help_text="The schedule id chains refer to.")
+    name = models.CharField(max_length=200)
+    spec = models.JSONField()
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "slug"], name="uniq_oncall_schedule_slug")
+        ]
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationChain(models.Model):
+    """`spec` is `domain.escalation.EscalationChain.to_spec()`."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(max_length=100)
+    name = models.CharField(max_length=200)
+    spec = models.JSONField()
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "slug"], name="uniq_oncall_chain_slug")
+        ]
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Voicemail(models.Model):
+    """One recorded voicemail, unique per call: a repeated webhook finds it and does nothing."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    call_sid = models.CharField(max_length=64)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    from_number = models.CharField(max_length=32, blank=True)
+    recording_url = models.URLField(max_length=500, blank=True)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    transcript = models.TextField(blank=True)
+    identified = models.BooleanField(default=False)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "call_sid"], name="uniq_voicemail_call")
+        ]
+
+
+class RunReason(models.TextChoices):
+    VOICEMAIL = "voicemail", "Emergency voicemail"
+    PHONE = "phone", "Escalation requested by phone"
+
+
+class ChainRun(models.Model):
+    """One escalation of one ticket. `chain` and `plan` are snapshots taken when it started."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    chain = models.JSONField(help_text="Snapshot of the chain spec (house rule 9).")
+    chain_name = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=20, choices=RunReason.choices)
+    context = models.JSONField(default=dict, blank=True, help_text="What the pages say.")
+    ack_code = models.CharField(max_length=8)
+    started_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_via = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["vendor", "acknowledged_at", "-started_at"], name="oncall_run_open"
+            ),
+            models.Index(fields=["ack_code"], name="oncall_run_code"),
+        ]
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of ticket #{self.ticket_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+class PageStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    QUEUED = "queued", "Handed to the outbox"
+    CANCELLED = "cancelled", "Cancelled (acknowledged)"
+    FAILED = "failed", "Failed (fell back)"
+    SKIPPED = "skipped", "Skipped (no address)"
+
+
+class Page(models.Model):
+    """One message to one person on one channel. `due_at` is the indexed deadline the worker
+    sweeps; `idempotency_key` (run, step, round, recipient, channel) is unique and is the key
+    of the outbox row, so a page is handed over and sent at most once."""
+
+    run = models.ForeignKey(ChainRun, on_delete=models.CASCADE, related_name="pages")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(max_length=10)
+    step_index = models.PositiveIntegerField(default=0)
+    round = models.PositiveIntegerField(default=1)
+    due_at = models.DateTimeField()
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=10, choices=PageStatus.choices, default=PageStatus.PLANNED)
+    outbox = models.ForeignKey(
+        "notifications.OutboxMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    fallback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    delivery_status = models.CharField(max_length=20, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="oncall_page_due"),
+        ]
+        ordering = ["due_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} page to {self.recipient_id} ({self.status})"

@@ -1,0 +1,79 @@
+"""Reads of the on-call app. Staff only: a customer's contact sees no schedule or run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from supportdesk.accounts.models import User
+from supportdesk.core.errors import NotFound
+from supportdesk.core.tenancy import Principal, scope
+from supportdesk.oncall.domain.schedule import Schedule as DomainSchedule
+from supportdesk.oncall.domain.schedule import next_change, on_call
+from supportdesk.oncall.models import ChainRun, Page, Schedule
+
+
+def schedule_list(*, principal: Principal) -> QuerySet[Schedule]:
+    return scope(
+        Schedule.objects.order_by("name", "pk"), principal, vendor_field="vendor_id",
+        organization_field=None,
+    )  # fmt: skip
+
+
+def schedule_get(*, principal: Principal, schedule_id: int) -> Schedule:
+    row = schedule_list(principal=principal).filter(pk=schedule_id).first()
+    if row is None:
+        raise NotFound(f"schedule {schedule_id} not found")
+    return row
+
+
+def domain_schedule(schedule: Schedule) -> DomainSchedule:
+    return DomainSchedule.from_spec(schedule.spec)
+
+
+def staff_labels(vendor_id: int) -> dict[str, str]:
+    """Participant id (email) → display name, for feeds and pages."""
+    return {
+        u.email.lower(): u.name for u in User.objects.filter(vendor_id=vendor_id, is_staff=True)
+    }
+
+
+@dataclass(frozen=True)
+class OnCallNow:
+    schedule: Schedule
+    now: list[str]
+    next_at: datetime | None
+    next: list[str]
+
+
+def schedule_now(*, schedule: Schedule, at: datetime) -> OnCallNow:
+    """Who is on call at `at` and who takes over next (display names)."""
+    spec = domain_schedule(schedule)
+    labels = staff_labels(schedule.vendor_id)
+    change = next_change(spec, at)
+    return OnCallNow(
+        schedule=schedule,
+        now=[labels.get(p.lower(), p) for p in on_call(spec, at)],
+        next_at=change.at if change else None,
+        next=[labels.get(p.lower(), p) for p in change.on_call] if change else [],
+    )
+
+
+def run_list(*, principal: Principal, ticket_id: int | None = None) -> QuerySet[ChainRun]:
+    qs = scope(
+        ChainRun.objects.select_related("ticket", "acknowledged_by"), principal,
+        vendor_field="vendor_id", organization_field=None,
+    )  # fmt: skip
+    if ticket_id is not None:
+        qs = qs.filter(ticket_id=ticket_id)
+    pages = Page.objects.select_related("recipient", "outbox").order_by("due_at", "pk")
+    return qs.prefetch_related(Prefetch("pages", queryset=pages)).order_by("-started_at", "-pk")
+
+
+def run_get(*, principal: Principal, run_id: int) -> ChainRun:
+    run = run_list(principal=principal).filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"on-call run {run_id} not found")
+    return run

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django_tasks import task
+
+from supportdesk.core import clock
+from supportdesk.oncall import services
+
+
+@task()
+def oncall_sweep() -> dict[str, int]:
+    """Periodic (core.runtime.PERIODIC): send due pages, fall back from failed channels."""
+    return services.pages_process(now=clock.now())

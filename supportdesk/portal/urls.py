@@ -1,0 +1,10 @@
+from django.urls import path
+
+from supportdesk.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("tickets/new/", views.new_ticket, name="new"),
+    path("tickets/<int:ref>/", views.ticket_page, name="ticket"),
+]

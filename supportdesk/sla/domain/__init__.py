@@ -1,0 +1,1 @@
+"""Pure SLA logic (no Django): business calendars, response-target policies, clocks."""

@@ -1,0 +1,611 @@
+"""Business calendars (S-1): when the clock of a response target runs.
+
+A :class:`BusinessCalendar` is a time zone, weekly working windows given in local wall time,
+the organisation's own holidays (whole or partial days) and country holiday sets from the
+``holidays`` package. Every answer is an aware UTC datetime, exact to the microsecond (window
+boundaries are whole seconds).
+
+Rules, in one place (``docs/sla.md`` explains them for admins):
+
+* A window belongs to the local day it starts on. ``["20:00", "08:00"]`` (end before start)
+  runs past midnight into the next day; ``"24:00"`` ends a window at midnight.
+* A holiday on day D affects exactly the windows that belong to D, including the part of an
+  overnight window after midnight. A whole-day holiday removes them; ``closed_from`` cuts them
+  at that local time on D (so the after-midnight part goes too). A holiday on D+1 does not cut
+  into D's overnight window.
+* Local wall times become instants like this: an ambiguous time (the repeated hour when clocks
+  go back) means its first occurrence; a time that does not exist (skipped when clocks go
+  forward) means the moment the clocks jump. So a window lasts the real time between its two
+  ends: "00:00"-"24:00" is 23 h on a spring-forward day and 25 h on a fall-back day.
+* Open time is the union of all windows: overlapping or touching windows (an overnight tail and
+  the next morning's window) are one open stretch; nothing is counted twice.
+* Intervals are half-open ``[start, end)``: a calendar is open at a window's start and closed at
+  its end.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from itertools import accumulate
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
+
+__all__ = [
+    "DAY_KEYS",
+    "BusinessCalendar",
+    "CalendarError",
+    "CalendarSpecError",
+    "HolidaySet",
+]
+
+DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+_DAY_S = 86_400
+_US = 1_000_000
+_DAY_US = _DAY_S * _US
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - wall-time arithmetic only
+_EPOCH_ORD = _EPOCH_NAIVE.toordinal()
+_TIME_RE = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}))?$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Open time is precomputed per block of 64 UTC days (sorted stretches + running totals), so a
+# due date is two binary searches, not a walk over days or minutes.
+_BLOCK_DAYS = 64
+_BLOCK_US = _BLOCK_DAYS * _DAY_US
+_BLOCK_CACHE_LIMIT = 4_096
+# Searches give up after this many blocks (about 10 years) without any open time: holidays
+# that cover years on end are a configuration mistake, not a reason to loop forever.
+_MAX_EMPTY_BLOCKS = 58
+
+
+class CalendarSpecError(ValueError):
+    """A calendar spec is invalid; the message names the bad key and value."""
+
+
+class CalendarError(ValueError):
+    """A calendar question has no answer (bad argument, or no open time ahead)."""
+
+
+@dataclass(frozen=True)
+class HolidaySet:
+    """A country (and optional subdivision) holiday set from the ``holidays`` package."""
+
+    country: str
+    subdiv: str | None = None
+    observed: bool = True
+
+    def dates(self, year: int) -> frozenset[date]:
+        return _holiday_set_dates(self.country, self.subdiv, self.observed, year)
+
+
+@lru_cache(maxsize=1024)
+def _holiday_set_dates(
+    country: str, subdiv: str | None, observed: bool, year: int
+) -> frozenset[date]:
+    # Observed days can fall in a neighbouring year (1 Jan on a Saturday is observed on
+    # 31 Dec), so build three years and keep the dates of the one asked for.
+    found = holidays_lib.country_holidays(
+        country, subdiv=subdiv, years=(year - 1, year, year + 1), observed=observed
+    )
+    return frozenset(d for d in found if d.year == year)
+
+
+class _Block:
+    """Open stretches of one UTC block as µs since the epoch, with running totals."""
+
+    __slots__ = ("cumend", "ends", "starts", "total")
+
+    def __init__(self, starts: list[int], ends: list[int]) -> None:
+        self.starts = starts
+        self.ends = ends
+        self.cumend = list(accumulate(b - a for a, b in zip(starts, ends, strict=True)))
+        self.total = self.cumend[-1] if self.cumend else 0
+
+    def position(self, u: int) -> int:
+        """Open time between the block's start and ``u`` (``u`` inside the block)."""
+        i = bisect_right(self.ends, u)
+        before = self.cumend[i - 1] if i else 0
+        if i < len(self.starts) and self.starts[i] < u:
+            before += u - self.starts[i]
+        return before
+
+
+class _Cache:
+    """Per-calendar memo tables (not part of equality or hashing)."""
+
+    __slots__ = ("blocks", "years", "zone")
+
+    def __init__(self) -> None:
+        self.zone: ZoneInfo | None = None
+        self.blocks: dict[int, _Block] = {}
+        self.years: dict[int, dict[date, int]] = {}
+
+
+Window = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Weekly working windows in a time zone, minus holidays.
+
+    ``weekly[i]`` holds the windows of weekday ``i`` (0 = Monday) as ``(start, end)`` seconds
+    after local midnight; ``end`` may pass 86 400 for an overnight window. ``holidays`` holds
+    ``(date, closed_from_seconds)`` with 0 meaning the whole day. Build one with
+    :meth:`from_spec` or :meth:`always` rather than by hand.
+    """
+
+    timezone: str = "UTC"
+    weekly: tuple[tuple[Window, ...], ...] = ((),) * 7
+    holidays: tuple[tuple[date, int], ...] = ()
+    holiday_sets: tuple[HolidaySet, ...] = ()
+    always_open: bool = False
+    _cache: _Cache = field(
+        default_factory=_Cache, init=False, repr=False, compare=False, hash=False
+    )
+
+    # ----------------------------------------------------------------- construction
+    def __post_init__(self) -> None:
+        try:
+            zone = ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise CalendarSpecError(f"timezone: unknown IANA time zone {self.timezone!r}") from None
+        self._cache.zone = zone
+        if self.always_open:
+            if any(self.weekly) or self.holidays or self.holiday_sets:
+                raise CalendarSpecError(
+                    "always_open: an always-open calendar has no weekly windows or holidays"
+                )
+            return
+        if len(self.weekly) != 7:
+            raise CalendarSpecError("weekly: needs exactly 7 days (Monday first)")
+        for i, windows in enumerate(self.weekly):
+            _check_day(DAY_KEYS[i], windows)
+        if not any(self.weekly):
+            raise CalendarSpecError(
+                "weekly: no day has an open window (use always_open for a 24x7 clock)"
+            )
+        seen: set[date] = set()
+        for d, cut in self.holidays:
+            if d in seen:
+                raise CalendarSpecError(f"holidays: {d.isoformat()} is listed twice")
+            seen.add(d)
+            if not 0 <= cut < _DAY_S:
+                raise CalendarSpecError(f"holidays: {d.isoformat()} closed_from out of range")
+
+    @classmethod
+    def always(cls, timezone: str = "UTC") -> BusinessCalendar:
+        """A 24x7 calendar: every instant is open, no holidays ("around the clock")."""
+        return cls(timezone=timezone, always_open=True)
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> BusinessCalendar:
+        """Build a calendar from its JSON-able spec; raise :class:`CalendarSpecError`."""
+        if not isinstance(spec, Mapping):
+            raise CalendarSpecError("calendar spec must be a JSON object")
+        allowed = {"timezone", "weekly", "holidays", "holiday_sets", "always_open"}
+        unknown = sorted(set(spec) - allowed)
+        if unknown:
+            raise CalendarSpecError(
+                f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
+            )
+        always_open = spec.get("always_open", False)
+        if not isinstance(always_open, bool):
+            raise CalendarSpecError(f"always_open: must be true or false, got {always_open!r}")
+        tz = spec.get("timezone", "UTC" if always_open else None)
+        if not isinstance(tz, str) or not tz:
+            raise CalendarSpecError(f"timezone: required IANA zone name, got {tz!r}")
+        if always_open:
+            extra = sorted(k for k in ("weekly", "holidays", "holiday_sets") if spec.get(k))
+            if extra:
+                raise CalendarSpecError(
+                    f"{extra[0]}: not allowed with always_open (the calendar is always open)"
+                )
+            return cls.always(tz)
+        return cls(
+            timezone=tz,
+            weekly=_parse_weekly(spec.get("weekly")),
+            holidays=_parse_holidays(spec.get("holidays", [])),
+            holiday_sets=_parse_holiday_sets(spec.get("holiday_sets", [])),
+        )
+
+    def to_spec(self) -> dict[str, Any]:
+        """The JSON-able spec; ``from_spec(cal.to_spec()) == cal``."""
+        if self.always_open:
+            return {"timezone": self.timezone, "always_open": True}
+        weekly = {
+            DAY_KEYS[i]: [[_fmt_time(a), _fmt_time(b % _DAY_S if b > _DAY_S else b)] for a, b in ws]
+            for i, ws in enumerate(self.weekly)
+            if ws
+        }
+        hols: list[Any] = [
+            d.isoformat() if cut == 0 else {"date": d.isoformat(), "closed_from": _fmt_time(cut)}
+            for d, cut in self.holidays
+        ]
+        return {
+            "timezone": self.timezone,
+            "weekly": weekly,
+            "holidays": hols,
+            "holiday_sets": [
+                {"country": h.country, "subdiv": h.subdiv, "observed": h.observed}
+                for h in self.holiday_sets
+            ],
+        }
+
+    # ----------------------------------------------------------------- public queries
+    @property
+    def zone(self) -> ZoneInfo:
+        """The calendar's time zone (windows and holidays are in its local time)."""
+        zone = self._cache.zone
+        assert zone is not None
+        return zone
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The earliest instant by which ``duration`` of open time has passed since ``start``.
+
+        ``duration`` 0 returns ``start`` (in UTC) even when closed. For a positive duration
+        the result is inside an open window or exactly at a window's end.
+        """
+        s = _to_us(start, "start")
+        left = _td_to_us(duration, "duration")
+        if left < 0:
+            raise CalendarError(f"duration must not be negative, got {duration}")
+        if left == 0 or self.always_open:
+            return _from_us(s + left)
+        k = s // _BLOCK_US
+        blk = self._block(k)
+        left += blk.position(s)
+        empty = 0
+        while left > blk.total:
+            left -= blk.total
+            empty = empty + 1 if blk.total == 0 else 0
+            if empty > _MAX_EMPTY_BLOCKS:
+                raise self._never_open(s)
+            k += 1
+            blk = self._block(k)
+        j = bisect_left(blk.cumend, left)
+        return _from_us(blk.ends[j] - (blk.cumend[j] - left))
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Open time in ``[start, end)``; negative of ``between(end, start)`` if end < start."""
+        s = _to_us(start, "start")
+        e = _to_us(end, "end")
+        if e < s:
+            return -timedelta(microseconds=self._between_us(e, s))
+        return timedelta(microseconds=self._between_us(s, e))
+
+    def is_open(self, t: datetime) -> bool:
+        """True when ``t`` is inside an open window (a window's end is closed)."""
+        u = _to_us(t, "t")
+        if self.always_open:
+            return True
+        blk = self._block(u // _BLOCK_US)
+        i = bisect_right(blk.ends, u)
+        return i < len(blk.ends) and blk.starts[i] <= u
+
+    def next_open(self, t: datetime) -> datetime:
+        """``t`` (in UTC) if open, else the start of the next open stretch."""
+        u = _to_us(t, "t")
+        if self.always_open:
+            return _from_us(u)
+        k = u // _BLOCK_US
+        blk = self._block(k)
+        i = bisect_right(blk.ends, u)
+        if i < len(blk.ends):
+            return _from_us(max(blk.starts[i], u))
+        for _ in range(_MAX_EMPTY_BLOCKS + 1):
+            k += 1
+            blk = self._block(k)
+            if blk.starts:
+                return _from_us(blk.starts[0])
+        raise self._never_open(u)
+
+    def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """Maximal open stretches inside ``[start, end)``, as UTC ``(from, to)`` pairs.
+
+        Sorted, disjoint and never touching (touching windows are merged), clipped to the
+        range; empty when ``end <= start``. Everything in the range that is not listed is
+        closed time. Their total equals :meth:`between`.
+        """
+        s = _to_us(start, "start")
+        e = _to_us(end, "end")
+        if e <= s:
+            return []
+        if self.always_open:
+            return [(_from_us(s), _from_us(e))]
+        out: list[list[int]] = []
+        for k in range(s // _BLOCK_US, (e - 1) // _BLOCK_US + 1):
+            blk = self._block(k)
+            for i in range(bisect_right(blk.ends, s), len(blk.ends)):
+                a, b = max(blk.starts[i], s), min(blk.ends[i], e)
+                if a >= e:
+                    break
+                if out and out[-1][1] == a:
+                    out[-1][1] = b
+                else:
+                    out.append([a, b])
+        return [(_from_us(a), _from_us(b)) for a, b in out]
+
+    def is_holiday(self, day: date) -> bool:
+        """True when the local date ``day`` is a whole or partial holiday."""
+        return self._closed_from(_check_date(day)) is not None
+
+    def holiday_closed_from(self, day: date) -> time | None:
+        """None if ``day`` is no holiday, ``time(0)`` for a whole day, else the closing time.
+
+        Several sources for one day combine to the earliest closing time.
+        """
+        cut = self._closed_from(_check_date(day))
+        if cut is None:
+            return None
+        return time(cut // 3600, cut // 60 % 60, cut % 60)
+
+    # ----------------------------------------------------------------- internals
+    def _between_us(self, s: int, e: int) -> int:
+        if e <= s:
+            return 0
+        if self.always_open:
+            return e - s
+        ks, ke = s // _BLOCK_US, e // _BLOCK_US
+        first = self._block(ks)
+        if ks == ke:
+            return first.position(e) - first.position(s)
+        total = first.total - first.position(s)
+        for k in range(ks + 1, ke):
+            total += self._block(k).total
+        return total + self._block(ke).position(e)
+
+    def _never_open(self, s: int) -> CalendarError:
+        return CalendarError(
+            f"no open time within {_MAX_EMPTY_BLOCKS * _BLOCK_DAYS} days after "
+            f"{_from_us(s).isoformat()}; check the calendar's holidays"
+        )
+
+    def _block(self, k: int) -> _Block:
+        blocks = self._cache.blocks
+        blk = blocks.get(k)
+        if blk is None:
+            blk = self._build_block(k)
+            if len(blocks) >= _BLOCK_CACHE_LIMIT:
+                blocks.clear()
+            blocks[k] = blk
+        return blk
+
+    def _build_block(self, k: int) -> _Block:
+        """Merged open stretches inside UTC block ``k``, clipped to it.
+
+        The owning days that can reach into the block run from two days before its first UTC
+        date (local dates are at most a day behind UTC, and an overnight window reaches one
+        day further) to one day after its last UTC date. Owning-day order is start order,
+        because local wall time maps to UTC monotonically.
+        """
+        lo = k * _BLOCK_US
+        hi = lo + _BLOCK_US
+        first = k * _BLOCK_DAYS + _EPOCH_ORD - 2
+        starts: list[int] = []
+        ends: list[int] = []
+        for o in range(first, first + _BLOCK_DAYS + 3):
+            iv = self._day(o)
+            for i in range(0, len(iv), 2):
+                a, b = max(iv[i], lo), min(iv[i + 1], hi)
+                if b <= a:
+                    continue
+                if ends and a <= ends[-1]:
+                    ends[-1] = max(ends[-1], b)
+                else:
+                    starts.append(a)
+                    ends.append(b)
+        return _Block(starts, ends)
+
+    def _day(self, ordinal: int) -> tuple[int, ...]:
+        """UTC µs ``a0, b0, a1, b1, ...`` of the windows owned by the local day ``ordinal``."""
+        d = date.fromordinal(ordinal)
+        out: list[int] = []
+        windows = self.weekly[d.weekday()]
+        if windows:
+            cut = self._closed_from(d)
+            for a, b in windows:
+                if cut is not None:
+                    if a >= cut:
+                        continue
+                    b = min(b, cut)
+                ua = self._wall_to_us(ordinal, a)
+                ub = self._wall_to_us(ordinal, b)
+                if ub > ua:
+                    out += (ua, ub)
+        return tuple(out)
+
+    def _wall_to_us(self, ordinal: int, seconds: int) -> int:
+        """Local wall time ``seconds`` after midnight of day ``ordinal`` as UTC µs."""
+        zone = self.zone
+        base = (ordinal - _EPOCH_ORD) * _DAY_S + seconds  # wall time as if it were UTC
+        naive = _EPOCH_NAIVE + timedelta(seconds=base)
+        off0 = zone.utcoffset(naive)
+        off1 = zone.utcoffset(naive.replace(fold=1))
+        assert off0 is not None and off1 is not None
+        s0 = base - int(off0.total_seconds())
+        if off1 <= off0:  # ordinary, or the repeated hour: first occurrence
+            return s0 * _US
+        # Skipped wall time: the instant the clocks jump lies in (lo, s0]; find it.
+        lo = base - int(off1.total_seconds())
+        hi = s0
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if (_EPOCH + timedelta(seconds=mid)).astimezone(zone).utcoffset() == off1:
+                hi = mid
+            else:
+                lo = mid
+        return hi * _US
+
+    def _closed_from(self, d: date) -> int | None:
+        years = self._cache.years
+        table = years.get(d.year)
+        if table is None:
+            table = {}
+            for hs in self.holiday_sets:
+                for hd in hs.dates(d.year):
+                    table[hd] = 0
+            for hd, cut in self.holidays:
+                if hd.year == d.year:
+                    table[hd] = min(cut, table.get(hd, cut))
+            years[d.year] = table
+        return table.get(d)
+
+
+# --------------------------------------------------------------------- helpers
+def _to_us(t: datetime, name: str) -> int:
+    if not isinstance(t, datetime):
+        raise CalendarError(f"{name} must be a datetime, got {type(t).__name__}")
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise CalendarError(
+            f"{name} must be timezone-aware (got naive {t.isoformat()}); "
+            "attach a zone, e.g. datetime(..., tzinfo=UTC)"
+        )
+    delta = t - _EPOCH
+    return (delta.days * _DAY_S + delta.seconds) * _US + delta.microseconds
+
+
+def _from_us(us: int) -> datetime:
+    return _EPOCH + timedelta(0, us // _US, us % _US)
+
+
+def _td_to_us(td: timedelta, name: str) -> int:
+    if not isinstance(td, timedelta):
+        raise CalendarError(f"{name} must be a timedelta, got {type(td).__name__}")
+    return (td.days * _DAY_S + td.seconds) * _US + td.microseconds
+
+
+def _check_date(day: date) -> date:
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise CalendarError(f"day must be a date (not a datetime), got {day!r}")
+    return day
+
+
+def _fmt_time(seconds: int) -> str:
+    h, m, s = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"{h:02d}:{m:02d}" if s == 0 else f"{h:02d}:{m:02d}:{s:02d}"
+
+
+def _parse_time(value: Any, where: str, *, allow_24: bool) -> int:
+    m = _TIME_RE.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise CalendarSpecError(f"{where}: expected a local time 'HH:MM', got {value!r}")
+    h, mi, s = int(m[1]), int(m[2]), int(m[3] or 0)
+    if h == 24 and mi == 0 and s == 0:
+        if allow_24:
+            return _DAY_S
+        raise CalendarSpecError(f"{where}: '24:00' can only end a window, got {value!r}")
+    if h > 23 or mi > 59 or s > 59:
+        raise CalendarSpecError(f"{where}: not a time of day, got {value!r}")
+    return h * 3600 + mi * 60 + s
+
+
+def _parse_weekly(value: Any) -> tuple[tuple[Window, ...], ...]:
+    if not isinstance(value, Mapping):
+        raise CalendarSpecError(
+            f"weekly: required object of day -> windows, e.g. "
+            f'{{"mon": [["08:00", "17:00"]]}}, got {value!r}'
+        )
+    days: list[tuple[Window, ...]] = [()] * 7
+    for key, windows in value.items():
+        if key not in DAY_KEYS:
+            raise CalendarSpecError(f"weekly: unknown day {key!r} (use {', '.join(DAY_KEYS)})")
+        if not isinstance(windows, list):
+            raise CalendarSpecError(f"weekly.{key}: expected a list of windows, got {windows!r}")
+        parsed: list[Window] = []
+        for i, w in enumerate(windows):
+            where = f"weekly.{key}[{i}]"
+            if not isinstance(w, list | tuple) or len(w) != 2:
+                raise CalendarSpecError(f"{where}: expected [start, end], got {w!r}")
+            a = _parse_time(w[0], where + "[0]", allow_24=False)
+            b = _parse_time(w[1], where + "[1]", allow_24=True)
+            if a == b:
+                raise CalendarSpecError(
+                    f"{where}: window {w!r} is empty (use ['00:00', '24:00'] for a whole day)"
+                )
+            parsed.append((a, b if b > a else b + _DAY_S))
+        parsed.sort()
+        days[DAY_KEYS.index(key)] = tuple(parsed)
+    return tuple(days)
+
+
+def _check_day(key: str, windows: tuple[Window, ...]) -> None:
+    prev_end = 0
+    for a, b in windows:
+        if not (0 <= a < _DAY_S and a < b <= a + _DAY_S):
+            raise CalendarSpecError(f"weekly.{key}: bad window ({a}, {b}) seconds")
+        if a < prev_end:
+            raise CalendarSpecError(
+                f"weekly.{key}: window {_fmt_time(a)} overlaps the window ending "
+                f"{_fmt_time(prev_end % _DAY_S)}"
+            )
+        prev_end = b
+
+
+def _parse_date(value: Any, where: str) -> date:
+    if isinstance(value, str) and _DATE_RE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise CalendarSpecError(f"{where}: expected a date 'YYYY-MM-DD', got {value!r}")
+
+
+def _parse_holidays(value: Any) -> tuple[tuple[date, int], ...]:
+    if not isinstance(value, list):
+        raise CalendarSpecError(f"holidays: expected a list, got {value!r}")
+    out: dict[date, int] = {}
+    for i, item in enumerate(value):
+        where = f"holidays[{i}]"
+        if isinstance(item, Mapping):
+            unknown = sorted(set(item) - {"date", "closed_from"})
+            if unknown:
+                raise CalendarSpecError(f"{where}: unknown key {unknown[0]!r}")
+            d = _parse_date(item.get("date"), where + ".date")
+            cut = (
+                _parse_time(item["closed_from"], where + ".closed_from", allow_24=False)
+                if item.get("closed_from") is not None
+                else 0
+            )
+        else:
+            d, cut = _parse_date(item, where), 0
+        if d in out:
+            raise CalendarSpecError(f"{where}: {d.isoformat()} is listed twice")
+        out[d] = cut
+    return tuple(sorted(out.items()))
+
+
+def _parse_holiday_sets(value: Any) -> tuple[HolidaySet, ...]:
+    if not isinstance(value, list):
+        raise CalendarSpecError(f"holiday_sets: expected a list, got {value!r}")
+    out: list[HolidaySet] = []
+    for i, item in enumerate(value):
+        where = f"holiday_sets[{i}]"
+        if not isinstance(item, Mapping):
+            raise CalendarSpecError(f'{where}: expected {{"country": "US"}}, got {item!r}')
+        unknown = sorted(set(item) - {"country", "subdiv", "observed"})
+        if unknown:
+            raise CalendarSpecError(f"{where}: unknown key {unknown[0]!r}")
+        country, subdiv = item.get("country"), item.get("subdiv")
+        observed = item.get("observed", True)
+        if not isinstance(country, str) or not country:
+            raise CalendarSpecError(f"{where}.country: required country code, got {country!r}")
+        if subdiv is not None and not isinstance(subdiv, str):
+            raise CalendarSpecError(f"{where}.subdiv: expected a string or null, got {subdiv!r}")
+        if not isinstance(observed, bool):
+            raise CalendarSpecError(f"{where}.observed: must be true or false, got {observed!r}")
+        try:
+            holidays_lib.country_holidays(country, subdiv=subdiv)
+        except NotImplementedError as exc:
+            raise CalendarSpecError(f"{where}: {exc}") from None
+        hs = HolidaySet(country, subdiv, observed)
+        if hs in out:
+            raise CalendarSpecError(f"{where}: {country}/{subdiv} is listed twice")
+        out.append(hs)
+    return tuple(out)

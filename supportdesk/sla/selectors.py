@@ -1,0 +1,197 @@
+"""Reads of the SLA app: the compliance report (S-5) and the countdown badges."""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Q
+
+from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
+from supportdesk.core.tenancy import Principal, scope
+from supportdesk.customers.models import Organization
+from supportdesk.sla.models import ACTIVE_STATES, SlaTarget, TargetKind, TargetState, TicketSla
+from supportdesk.tickets.models import Priority
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    organization_id: int | None = None
+    priority: str | None = None
+    month: str | None = None  # YYYY-MM (UTC month the clock started)
+    month_from: str | None = None
+    month_to: str | None = None
+    target: str = TargetKind.FIRST_RESPONSE
+
+
+def _month_start(value: str, what: str) -> datetime:
+    m = _MONTH_RE.match(value or "")
+    if m is None or not 1 <= int(m[2]) <= 12 or int(m[1]) < 1970:
+        raise InvalidInput(f"{what} must be a month written YYYY-MM, got {value!r}")
+    return datetime(int(m[1]), int(m[2]), 1, tzinfo=UTC)
+
+
+def _next_month(start: datetime) -> datetime:
+    return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+
+
+def percentile(values: list[float], pct: int) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least pct % of values <= it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(pct / 100 * len(ordered)), 1) - 1]
+
+
+def sla_report(*, principal: Principal, filters: ReportFilters) -> list[dict[str, Any]]:
+    """Compliance per organisation, plan, priority and month (S-5), staff only.
+
+    Counts clocks of the chosen target kind by state: met (on time), breached (due passed,
+    met late or not), running (running or paused, not breached yet). Response times are the
+    wall-clock seconds from the clock's start to the first public staff reply (met_at) of the
+    first-response clocks in the group (median and nearest-rank p90), on time or late.
+    """
+    if principal.is_contact:
+        raise Forbidden("the SLA report is for staff")
+    if filters.target not in TargetKind.values:
+        raise InvalidInput(f"target must be one of {', '.join(TargetKind.values)}")
+    qs = scope(
+        SlaTarget.objects.all(), principal, vendor_field="vendor_id", organization_field=None
+    )
+    qs = qs.filter(kind=filters.target)
+    if filters.organization_id is not None:
+        orgs = scope(
+            Organization.objects.all(), principal, vendor_field="vendor_id", organization_field="id"
+        )
+        if not orgs.filter(pk=filters.organization_id).exists():
+            raise NotFound(f"organisation {filters.organization_id} not found")
+        qs = qs.filter(organization_id=filters.organization_id)
+    if filters.priority:
+        if filters.priority not in Priority.values:
+            raise InvalidInput(f"priority must be one of {', '.join(Priority.values)}")
+        qs = qs.filter(priority=filters.priority)
+    if filters.month and (filters.month_from or filters.month_to):
+        raise InvalidInput("give either month or month_from/month_to, not both")
+    first = filters.month_from or filters.month
+    lo = _month_start(first, "month_from" if filters.month_from else "month") if first else None
+    hi = None
+    if filters.month:
+        hi = _next_month(_month_start(filters.month, "month"))
+    elif filters.month_to:
+        hi = _next_month(_month_start(filters.month_to, "month_to"))
+    if lo is not None and hi is not None and hi <= lo:
+        raise InvalidInput("month_to is before month_from")
+    if lo is not None:
+        qs = qs.filter(started_at__gte=lo)
+    if hi is not None:
+        qs = qs.filter(started_at__lt=hi)
+    rows = qs.values_list(
+        "organization_id", "organization__name", "priority", "started_at", "state", "met_at"
+    )
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    times: dict[tuple[Any, ...], list[float]] = defaultdict(list)
+    for org_id, org_name, priority, started, state, met_at in rows.iterator():
+        month = f"{started.astimezone(UTC):%Y-%m}"
+        # `plan` joins the key once plans reference policies; None until then.
+        key = (org_id, None, priority, month)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {
+                "organization": {"id": org_id, "name": org_name},
+                "plan": None,
+                "priority": priority,
+                "month": month,
+                "target": filters.target,
+                "met": 0,
+                "breached": 0,
+                "running": 0,
+                "cancelled": 0,
+            }
+        if state == TargetState.MET:
+            g["met"] += 1
+        elif state == TargetState.BREACHED:
+            g["breached"] += 1
+        elif state in ACTIVE_STATES:
+            g["running"] += 1
+        else:
+            g["cancelled"] += 1
+        if met_at is not None:
+            times[key].append((met_at - started).total_seconds())
+    out = []
+    for key in sorted(groups, key=lambda k: (groups[k]["organization"]["name"], k[2], k[3])):
+        g = groups[key]
+        values = times.get(key, [])
+        closed = g["met"] + g["breached"]
+        g["compliance_percent"] = round(100 * g["met"] / closed, 1) if closed else None
+        g["median_response_seconds"] = statistics.median(values) if values else None
+        g["p90_response_seconds"] = percentile(values, 90)
+        out.append(g)
+    return out
+
+
+@dataclass(frozen=True)
+class Badge:
+    """What the countdown badge of a ticket shows at `now`."""
+
+    kind: str
+    state: str  # running | warned | breached | paused
+    due_at: datetime | None
+    seconds: int  # remaining (running) or overdue (breached)
+
+
+def _pending_q(ticket_ids: Iterable[int]) -> Q:
+    return Q(ticket_id__in=list(ticket_ids)) & (
+        Q(state__in=ACTIVE_STATES) | Q(state=TargetState.BREACHED, stopped_at__isnull=True)
+    )
+
+
+def sla_badges(*, ticket_ids: Iterable[int], now: datetime) -> dict[int, Badge]:
+    """The most urgent pending clock of each ticket, for the console list and ticket page.
+
+    Callers have already scoped the tickets to the principal.
+    """
+    by_ticket: dict[int, list[SlaTarget]] = defaultdict(list)
+    for t in SlaTarget.objects.filter(_pending_q(ticket_ids)).only(
+        "ticket_id", "kind", "state", "due_at", "warned_at", "breached_at"
+    ):
+        by_ticket[t.ticket_id].append(t)
+    out: dict[int, Badge] = {}
+    for ticket_id, targets in by_ticket.items():
+        breached = [t for t in targets if t.state == TargetState.BREACHED and t.breached_at]
+        running = [t for t in targets if t.state == TargetState.RUNNING and t.due_at is not None]
+        if breached:
+            t = min(breached, key=lambda x: x.breached_at or now)
+            assert t.breached_at is not None
+            out[ticket_id] = Badge(
+                t.kind, "breached", t.breached_at, int((now - t.breached_at).total_seconds())
+            )
+        elif running:
+            t = min(running, key=lambda x: x.due_at or now)
+            assert t.due_at is not None
+            seconds = int((t.due_at - now).total_seconds())
+            state = "breached" if seconds <= 0 else "warned" if t.warned_at else "running"
+            out[ticket_id] = Badge(t.kind, state, t.due_at, abs(seconds))
+        else:
+            out[ticket_id] = Badge(targets[0].kind, "paused", None, 0)
+    return out
+
+
+def sla_ticket_get(*, principal: Principal, ticket_id: int) -> TicketSla | None:
+    """The ticket's match and clocks (staff only; contacts see nothing)."""
+    if principal.is_contact:
+        return None
+    qs = scope(
+        TicketSla.objects.all(),
+        principal,
+        vendor_field="ticket__vendor_id",
+        organization_field=None,
+    )
+    return qs.filter(ticket_id=ticket_id).prefetch_related("targets").first()

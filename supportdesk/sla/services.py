@@ -1,0 +1,585 @@
+"""Every write of the SLA app: policies, clocks, and the breach/warning sweep (S-1..S-4).
+
+The tickets services call `sla_ticket_start`, `sla_ticket_sync` and `sla_ticket_rematch`
+explicitly, inside their own transaction, after they changed the (locked) ticket row:
+
+* created: the policy is matched on priority, channel and the time of receipt
+  (`ticket.created_at`); the rule, its calendars and the pause statuses are copied onto the
+  ticket (`TicketSla`) and the first-response and resolution clocks start.
+* first public staff reply: stops first response (met) and a running next response.
+* customer reply after a first response: starts a next-response cycle, unless one is running.
+* status into a pause status of the policy: running clocks pause; out of it: they resume.
+* resolved or closed: resolution is met; response clocks still running are cancelled.
+* priority change: the ticket is matched again (same time of receipt); the targets not yet
+  met or breached are cancelled and the new rule's targets start at the change.
+
+Breaches are records and notifications, never blocks (S-4): nothing here raises into the
+ticket write path because of a target.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+
+from supportdesk.core.errors import InvalidInput
+from supportdesk.core.models import Vendor
+from supportdesk.customers.models import Organization
+from supportdesk.notifications.services import outbox_enqueue
+from supportdesk.sla.domain.calendar import BusinessCalendar, CalendarSpecError
+from supportdesk.sla.domain.clock import ClockEvent, SlaClock
+from supportdesk.sla.domain.policy import Policy, PolicySpecError, Rule, Target, match_rule
+from supportdesk.sla.models import (
+    ACTIVE_STATES,
+    Calendar,
+    OrganizationSlaPolicy,
+    SlaPolicy,
+    SlaTarget,
+    TargetKind,
+    TargetState,
+    TicketSla,
+)
+from supportdesk.tickets.models import Status, Ticket, TicketEvent
+
+log = logging.getLogger(__name__)
+
+CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+SWEEP_MAX_BATCHES = 10_000
+
+# Calendars rebuilt from snapshots, keyed by their JSON (holiday tables are costly to build).
+_CALENDAR_CACHE: dict[str, BusinessCalendar] = {}
+
+
+def _calendar_from_spec(spec: Mapping[str, Any]) -> BusinessCalendar:
+    key = json.dumps(spec, sort_keys=True)
+    cal = _CALENDAR_CACHE.get(key)
+    if cal is None:
+        if len(_CALENDAR_CACHE) > 256:
+            _CALENDAR_CACHE.clear()
+        cal = _CALENDAR_CACHE[key] = BusinessCalendar.from_spec(spec)
+    return cal
+
+
+# --------------------------------------------------------------------------- configuration
+@transaction.atomic
+def sla_calendar_save(
+    *, vendor: Vendor, name: str, spec: dict[str, Any], now: datetime
+) -> Calendar:
+    """Create or replace a vendor's calendar. Running clocks keep their snapshot."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("a calendar needs a name")
+    try:
+        BusinessCalendar.from_spec(spec)
+    except (CalendarSpecError, ValueError) as exc:
+        raise InvalidInput(f"calendar {name!r}: {exc}") from None
+    row, _ = Calendar.objects.update_or_create(
+        vendor=vendor, name=name, defaults={"spec": spec, "updated_at": now}
+    )
+    return row
+
+
+@transaction.atomic
+def sla_policy_save(
+    *, vendor: Vendor, spec: dict[str, Any], now: datetime, is_default: bool = False
+) -> SlaPolicy:
+    """Create or replace a policy (by its spec's name); its calendars must exist already.
+
+    Running clocks keep the rule they started with (house rule 9).
+    """
+    try:
+        policy = Policy.from_spec(spec)
+    except (PolicySpecError, ValueError) as exc:
+        raise InvalidInput(f"policy: {exc}") from None
+    have = set(Calendar.objects.filter(vendor=vendor).values_list("name", flat=True))
+    missing = sorted(policy.calendar_names() - have)
+    if missing:
+        raise InvalidInput(f"policy refers to calendar {missing[0]!r}, which is not defined")
+    if is_default:
+        SlaPolicy.objects.filter(vendor=vendor, is_default=True).exclude(name=policy.name).update(
+            is_default=False
+        )
+    row, _ = SlaPolicy.objects.update_or_create(
+        vendor=vendor,
+        name=policy.name,
+        defaults={"spec": spec, "is_default": is_default, "updated_at": now},
+    )
+    return row
+
+
+@transaction.atomic
+def sla_policy_assign(*, organization: Organization, policy: SlaPolicy | None) -> None:
+    """Give one organisation its own policy; None returns it to the vendor's default."""
+    if policy is None:
+        OrganizationSlaPolicy.objects.filter(organization=organization).delete()
+        return
+    if policy.vendor_id != organization.vendor_id:
+        raise InvalidInput("the policy belongs to another vendor")
+    OrganizationSlaPolicy.objects.update_or_create(
+        organization=organization, defaults={"policy": policy}
+    )
+
+
+def _policy_row_for(ticket: Ticket) -> SlaPolicy | None:
+    assigned = (
+        OrganizationSlaPolicy.objects.select_related("policy")
+        .filter(organization_id=ticket.organization_id)
+        .first()
+    )
+    if assigned is not None:
+        return assigned.policy
+    return SlaPolicy.objects.filter(vendor_id=ticket.vendor_id, is_default=True).first()
+
+
+# --------------------------------------------------------------------------- clocks
+def _clock(target: SlaTarget, calendars: Mapping[str, Any]) -> SlaClock:
+    spec = calendars.get(target.calendar_name) if target.calendar_name else None
+    calendar = _calendar_from_spec(spec) if spec else BusinessCalendar.always()
+    events = tuple(ClockEvent(kind, datetime.fromisoformat(at)) for kind, at in target.events)
+    return SlaClock(
+        timedelta(seconds=target.duration_seconds),
+        calendar,
+        events,
+        warn_percent=target.warn_percent,
+    )
+
+
+def _refresh_deadlines(target: SlaTarget, clock: SlaClock, now: datetime) -> None:
+    """Store the projected instants of a running clock; a paused one has none."""
+    if target.state == TargetState.PAUSED:
+        target.due_at = target.warn_at = None
+    elif target.state in (TargetState.RUNNING, TargetState.BREACHED):
+        target.due_at = clock.due_at(now)
+        target.warn_at = clock.warning_at(now)
+    _refresh_next(target)
+
+
+def _refresh_next(target: SlaTarget) -> None:
+    pending = []
+    if target.state == TargetState.RUNNING:
+        if target.warned_at is None and target.warn_at is not None:
+            pending.append(target.warn_at)
+        if target.breached_at is None and target.due_at is not None:
+            pending.append(target.due_at)
+    target.next_deadline = min(pending) if pending else None
+
+
+def _append(target: SlaTarget, kind: str, at: datetime) -> None:
+    target.events = [*target.events, [kind, at.isoformat()]]
+
+
+def _start_target(
+    *,
+    sla: TicketSla,
+    ticket: Ticket,
+    kind: str,
+    target: Target,
+    at: datetime,
+    cycle: int = 0,
+    paused: bool = False,
+) -> SlaTarget:
+    row = SlaTarget(
+        ticket=ticket,
+        sla=sla,
+        vendor_id=ticket.vendor_id,
+        organization_id=ticket.organization_id,
+        priority=ticket.priority,
+        kind=kind,
+        cycle=cycle,
+        duration_seconds=int(target.duration.total_seconds()),
+        calendar_name=target.calendar or "",
+        state=TargetState.RUNNING,
+        events=[],
+        started_at=at,
+    )
+    _append(row, "start", at)
+    if paused:
+        _append(row, "pause", at)
+        row.state = TargetState.PAUSED
+    _refresh_deadlines(row, _clock(row, sla.calendars), at)
+    row.save()
+    return row
+
+
+def _match(ticket: Ticket, now: datetime) -> TicketSla | None:
+    """Match the ticket against its policy and snapshot the result (not saved)."""
+    row = _policy_row_for(ticket)
+    if row is None:
+        return None
+    try:
+        policy = row.policy()
+        specs = {
+            c.name: c.spec
+            for c in Calendar.objects.filter(vendor_id=ticket.vendor_id)
+            if c.name in policy.calendar_names()
+        }
+        calendars = {name: _calendar_from_spec(spec) for name, spec in specs.items()}
+        match = match_rule(
+            policy,
+            priority=ticket.priority,
+            channel=ticket.channel,
+            received_at=ticket.created_at,
+            calendars=calendars,
+        )
+    except (PolicySpecError, CalendarSpecError, ValueError) as exc:
+        # A broken policy must never block intake (S-4): log it and run without targets.
+        log.error("SLA policy %s of vendor %s is unusable: %s", row.pk, row.vendor_id, exc)
+        return None
+    rule = match.rule
+    used = rule.calendar_names() if rule else set()
+    return TicketSla(
+        ticket=ticket,
+        policy=row,
+        policy_name=policy.name,
+        rule_name=rule.name if rule else "",
+        rule=rule.to_spec() if rule else {},
+        calendars={name: spec for name, spec in specs.items() if name in used},
+        pause_statuses=sorted(policy.pause_statuses),
+        explanation=match.explanation,
+        matched_at=now,
+    )
+
+
+def _rule(sla: TicketSla) -> Rule | None:
+    return Rule.from_spec(sla.rule, "rule") if sla.rule else None
+
+
+def _start_from_match(sla: TicketSla, ticket: Ticket, at: datetime) -> list[SlaTarget]:
+    rule = _rule(sla)
+    if rule is None:
+        return []
+    paused = ticket.status in sla.pause_statuses
+    started = []
+    for kind in (TargetKind.FIRST_RESPONSE, TargetKind.RESOLUTION):
+        target = getattr(rule, kind)
+        if target is None:
+            continue
+        if kind == TargetKind.FIRST_RESPONSE and ticket.first_response_at is not None:
+            continue
+        started.append(
+            _start_target(sla=sla, ticket=ticket, kind=kind, target=target, at=at, paused=paused)
+        )
+    return started
+
+
+def _event(ticket: Ticket, kind: str, at: datetime, **data: Any) -> None:
+    TicketEvent.objects.create(ticket=ticket, kind=kind, at=at, data=data)
+
+
+def sla_ticket_start(*, ticket: Ticket, now: datetime) -> TicketSla | None:
+    """Match a new ticket and start its clocks at its time of receipt.
+
+    Call inside the transaction that created the ticket. No policy: nothing happens.
+    """
+    sla = _match(ticket, now)
+    if sla is None:
+        return None
+    sla.save()
+    targets = _start_from_match(sla, ticket, ticket.created_at)
+    _event(
+        ticket,
+        "sla_matched",
+        now,
+        policy=sla.policy_name,
+        rule=sla.rule_name,
+        explanation=sla.explanation,
+        targets={t.kind: _iso(t.due_at) for t in targets},
+    )
+    return sla
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _stop(target: SlaTarget, sla: TicketSla, at: datetime, *, met: bool) -> None:
+    """Stop a clock: met (the target was fulfilled) or cancelled (it no longer applies).
+
+    A clock whose due instant passed before the sweep saw it is recorded as breached here.
+    """
+    clock = _clock(target, sla.calendars)
+    if target.state == TargetState.RUNNING:
+        due = clock.due_at(at)
+        if target.breached_at is None and due is not None and due <= at:
+            _record_breach(target, due, at)
+    _append(target, "stop", at)
+    target.stopped_at = at
+    if met:
+        target.met_at = at
+    if target.state != TargetState.BREACHED:
+        target.state = TargetState.MET if met else TargetState.CANCELLED
+    target.next_deadline = None
+    if target.state != TargetState.BREACHED:
+        target.due_at = target.warn_at = None
+    target.save()
+
+
+def _set_paused(target: SlaTarget, sla: TicketSla, at: datetime, paused: bool) -> None:
+    if paused and target.state == TargetState.RUNNING:
+        clock = _clock(target, sla.calendars)
+        due = clock.due_at(at)
+        if target.breached_at is None and due is not None and due <= at:
+            _record_breach(target, due, at)
+            target.save()
+            return  # a breached clock stays breached; nothing left to pause for
+        _append(target, "pause", at)
+        target.state = TargetState.PAUSED
+    elif not paused and target.state == TargetState.PAUSED:
+        _append(target, "resume", at)
+        target.state = TargetState.RUNNING
+    else:
+        return
+    _refresh_deadlines(target, _clock(target, sla.calendars), at)
+    target.save()
+
+
+def sla_ticket_sync(*, ticket: Ticket, now: datetime, reply: str | None = None) -> None:
+    """Bring the ticket's clocks in line with its current row (re-read here).
+
+    `reply` is "staff" for a public staff reply, "customer" for a customer reply, else None.
+    Call inside the transaction of the ticket change (the ticket row is locked there).
+    """
+    sla = TicketSla.objects.filter(ticket_id=ticket.pk).first()
+    if sla is None:
+        return
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    active = list(
+        SlaTarget.objects.filter(ticket_id=ticket.pk, state__in=ACTIVE_STATES).order_by("pk")
+    )
+    # A breached clock keeps running until met, so it is still "active" for stopping.
+    active += list(
+        SlaTarget.objects.filter(
+            ticket_id=ticket.pk, state=TargetState.BREACHED, stopped_at__isnull=True
+        ).order_by("pk")
+    )
+    if reply == "staff":
+        for t in active:
+            if t.kind in (TargetKind.FIRST_RESPONSE, TargetKind.NEXT_RESPONSE):
+                _stop(t, sla, now, met=True)
+        active = [t for t in active if t.stopped_at is None]
+    if ticket.status in CLOSED_STATUSES:
+        for t in active:
+            _stop(t, sla, now, met=t.kind == TargetKind.RESOLUTION)
+        return
+    paused = ticket.status in sla.pause_statuses
+    for t in active:
+        if t.state in ACTIVE_STATES:
+            _set_paused(t, sla, now, paused)
+    if reply == "customer":
+        _start_next_response(sla, ticket, now, active, paused)
+
+
+def _start_next_response(
+    sla: TicketSla, ticket: Ticket, now: datetime, active: Iterable[SlaTarget], paused: bool
+) -> None:
+    rule = _rule(sla)
+    if rule is None or rule.next_response is None or ticket.first_response_at is None:
+        return
+    if any(t.kind == TargetKind.NEXT_RESPONSE and t.stopped_at is None for t in active):
+        return
+    last = (
+        SlaTarget.objects.filter(ticket_id=ticket.pk, kind=TargetKind.NEXT_RESPONSE)
+        .order_by("-cycle")
+        .values_list("cycle", flat=True)
+        .first()
+    )
+    _start_target(
+        sla=sla,
+        ticket=ticket,
+        kind=TargetKind.NEXT_RESPONSE,
+        target=rule.next_response,
+        at=now,
+        cycle=(last or 0) + 1,
+        paused=paused,
+    )
+
+
+def sla_ticket_rematch(*, ticket: Ticket, now: datetime) -> None:
+    """After a priority change: match again (same time of receipt, current policy).
+
+    Targets not met or breached yet are cancelled; the new rule's first-response (if no
+    response yet) and resolution clocks start now, with a fresh snapshot. Met and breached
+    records stay as they were.
+    """
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    old = TicketSla.objects.filter(ticket_id=ticket.pk).first()
+    if old is None or ticket.status in CLOSED_STATUSES:
+        return
+    for t in SlaTarget.objects.filter(ticket_id=ticket.pk, state__in=ACTIVE_STATES):
+        _stop(t, old, now, met=False)
+    fresh = _match(ticket, now)
+    if fresh is None:
+        return
+    for field in (
+        "policy", "policy_name", "rule_name", "rule", "calendars", "pause_statuses",
+        "explanation", "matched_at",
+    ):  # fmt: skip
+        setattr(old, field, getattr(fresh, field))
+    old.save()
+    rule = _rule(old)
+    paused = ticket.status in old.pause_statuses
+    targets = []
+    if rule is not None:
+        for kind in (TargetKind.FIRST_RESPONSE, TargetKind.RESOLUTION):
+            target = getattr(rule, kind)
+            if target is None:
+                continue
+            if kind == TargetKind.FIRST_RESPONSE and ticket.first_response_at is not None:
+                continue
+            cycle = 1 + max(
+                SlaTarget.objects.filter(ticket_id=ticket.pk, kind=kind).values_list(
+                    "cycle", flat=True
+                ),
+                default=-1,
+            )
+            targets.append(
+                _start_target(
+                    sla=old,
+                    ticket=ticket,
+                    kind=kind,
+                    target=target,
+                    at=now,
+                    cycle=cycle,
+                    paused=paused,
+                )
+            )
+    _event(
+        ticket,
+        "sla_rematched",
+        now,
+        policy=old.policy_name,
+        rule=old.rule_name,
+        explanation=old.explanation,
+        targets={t.kind: _iso(t.due_at) for t in targets},
+    )
+
+
+# --------------------------------------------------------------------------- sweep (S-4)
+def _recipients(ticket: Ticket, *, breach: bool) -> list[tuple[int, str, str]]:
+    """(user id, address, role): the assignee first, then (at a breach, or when nobody is
+    assigned) the queue's team lead."""
+    out: list[tuple[int, str, str]] = []
+    if ticket.assignee_id and ticket.assignee and ticket.assignee.email:
+        out.append((ticket.assignee_id, ticket.assignee.email, "assignee"))
+    lead = ticket.queue.team_lead if ticket.queue_id else None
+    taken = {uid for uid, _, _ in out}
+    if lead is not None and lead.email and (breach or not out) and lead.pk not in taken:
+        out.append((lead.pk, lead.email, "team lead"))
+    return out
+
+
+def _notify(target: SlaTarget, what: str, at: datetime, now: datetime) -> None:
+    ticket = target.ticket
+    label = target.get_kind_display().lower()
+    for user_id, address, role in _recipients(ticket, breach=what == "breach"):
+        if what == "breach":
+            subject = f"[#{ticket.pk}] SLA breached: {label} was due {at:%Y-%m-%d %H:%M} UTC"
+        else:
+            subject = f"[#{ticket.pk}] SLA warning: {label} due {target.due_at:%Y-%m-%d %H:%M} UTC"
+        outbox_enqueue(
+            key=f"sla:{target.pk}:{what}:{user_id}",
+            channel="email",
+            recipient=address,
+            sender=ticket.queue.email or ticket.vendor.support_email,
+            subject=subject[:300],
+            body=(
+                f"Ticket #{ticket.pk} ({ticket.priority}) {ticket.subject}\n"
+                f"{label}: {what} at {at.isoformat()} (you are the {role}).\n"
+                "Targets are typical, not guaranteed: this is a notice, nothing is blocked."
+            ),
+            headers={"Auto-Submitted": "auto-generated"},
+            ticket_id=ticket.pk,
+            vendor_id=ticket.vendor_id,
+            now=now,
+        )
+
+
+def _record_breach(target: SlaTarget, due: datetime, now: datetime) -> None:
+    target.breached_at = due
+    target.due_at = due
+    target.state = TargetState.BREACHED
+    target.next_deadline = None
+    _event(
+        target.ticket,
+        "sla_breached",
+        due,
+        target=target.kind,
+        cycle=target.cycle,
+        due_at=due.isoformat(),
+        recorded_at=now.isoformat(),
+    )
+    _notify(target, "breach", due, now)
+
+
+def _record_warning(target: SlaTarget, warn: datetime, now: datetime) -> None:
+    target.warned_at = warn
+    _event(
+        target.ticket,
+        "sla_warning",
+        warn,
+        target=target.kind,
+        cycle=target.cycle,
+        due_at=_iso(target.due_at),
+        recorded_at=now.isoformat(),
+    )
+    _notify(target, "warning", warn, now)
+
+
+def _sweep_one(target: SlaTarget, now: datetime) -> tuple[int, int]:
+    """Fire what is due on one claimed clock; returns (warnings, breaches)."""
+    warnings = breaches = 0
+    if target.state != TargetState.RUNNING:
+        target.next_deadline = None
+        return 0, 0
+    due, warn = target.due_at, target.warn_at
+    if target.breached_at is None and due is not None and due <= now:
+        _record_breach(target, due, now)  # a late sweep skips the stale warning
+        breaches = 1
+    elif target.warned_at is None and warn is not None and warn <= now:
+        _record_warning(target, warn, now)
+        warnings = 1
+    _refresh_next(target)
+    return warnings, breaches
+
+
+def sla_sweep(*, now: datetime, batch: int = 500) -> dict[str, int]:
+    """Record the warnings and breaches due at `now` and notify (S-4). Idempotent.
+
+    Claims clocks with `next_deadline <= now` in batches, each in its own transaction: on
+    PostgreSQL with `SELECT ... FOR UPDATE SKIP LOCKED`, so several workers share the work;
+    on SQLite the IMMEDIATE transaction serialises sweeps. Each claimed clock's
+    `next_deadline` moves past `now` (or to null) in the same transaction as its events and
+    outbox rows, so a second sweep finds nothing to do twice.
+    """
+    if batch < 1:
+        raise InvalidInput("batch must be at least 1")
+    counts = {"claimed": 0, "warnings": 0, "breaches": 0}
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    for _ in range(SWEEP_MAX_BATCHES):
+        with transaction.atomic():
+            qs = SlaTarget.objects.filter(
+                next_deadline__isnull=False, next_deadline__lte=now
+            ).order_by("next_deadline")
+            if skip_locked:
+                qs = qs.select_for_update(skip_locked=True, of=("self",))
+            rows = list(
+                qs.select_related("ticket__assignee", "ticket__queue__team_lead", "ticket__vendor")[
+                    :batch
+                ]
+            )
+            for row in rows:
+                w, b = _sweep_one(row, now)
+                counts["warnings"] += w
+                counts["breaches"] += b
+            SlaTarget.objects.bulk_update(
+                rows, ["state", "next_deadline", "warned_at", "breached_at", "due_at"]
+            )
+            counts["claimed"] += len(rows)
+        if len(rows) < batch:
+            break
+    return counts

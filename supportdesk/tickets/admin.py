@@ -1,0 +1,24 @@
+from django.contrib import admin
+
+from supportdesk.tickets.models import Queue, Ticket
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["name", "vendor", "email", "is_default"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """Read-only here: tickets change through the console and API, which write the audit log."""
+
+    list_display = ["id", "subject", "organization", "priority", "status", "channel", "created_at"]
+    list_filter = ["vendor", "status", "priority", "channel"]
+    search_fields = ["subject"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

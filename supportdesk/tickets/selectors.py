@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from supportdesk.core.errors import InvalidInput, NotFound
+from supportdesk.core.tenancy import Principal, scope
+from supportdesk.tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Message,
+    MessageKind,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+
+PAGE_MAX = 200
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: str | None = None
+    open_only: bool = False
+    priority: str | None = None
+    channel: str | None = None
+    queue_id: int | None = None
+    assignee_id: int | None = None
+    organization_id: int | None = None
+    escalated: bool | None = None
+    q: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+def _visible_tickets(principal: Principal) -> QuerySet[Ticket]:
+    return scope(
+        Ticket.objects.all(),
+        principal,
+        vendor_field="vendor_id",
+        organization_field="organization_id",
+    )
+
+
+def ticket_list(
+    *, principal: Principal, filters: TicketFilters, cursor: int | None = None, limit: int = 50
+) -> tuple[list[Ticket], int | None]:
+    """One page of tickets, newest first, and the cursor of the next page (None at the end).
+
+    Keyset pagination on the id keeps every page as cheap as the first.
+    """
+    if not 1 <= limit <= PAGE_MAX:
+        raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}")
+    qs = _visible_tickets(principal)
+    if filters.status:
+        if filters.status not in Status.values:
+            raise InvalidInput(f"unknown status {filters.status!r}")
+        qs = qs.filter(status=filters.status)
+    if filters.open_only:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if filters.priority:
+        if filters.priority not in Priority.values:
+            raise InvalidInput(f"unknown priority {filters.priority!r}")
+        qs = qs.filter(priority=filters.priority)
+    for field in ("channel", "queue_id", "assignee_id", "organization_id"):
+        value = getattr(filters, field)
+        if value is not None:
+            qs = qs.filter(**{field: value})
+    if filters.escalated is not None:
+        qs = qs.filter(escalated_at__isnull=not filters.escalated)
+    if filters.q:
+        qs = qs.filter(subject__icontains=filters.q.strip())
+    if filters.created_after:
+        qs = qs.filter(created_at__gte=filters.created_after)
+    if filters.created_before:
+        qs = qs.filter(created_at__lt=filters.created_before)
+    if cursor is not None:
+        qs = qs.filter(pk__lt=cursor)
+    rows = list(
+        qs.select_related("organization", "requester", "queue", "assignee").order_by("-pk")[
+            : limit + 1
+        ]
+    )
+    next_cursor = rows[limit - 1].pk if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def escalation_list(*, principal: Principal) -> QuerySet[Ticket]:
+    """Escalated open tickets, P1 first (T-9), then oldest escalation first."""
+    return (
+        _visible_tickets(principal)
+        .filter(escalated_at__isnull=False, status__in=OPEN_STATUSES)
+        .select_related("organization")
+        .order_by("priority", "escalated_at")
+    )
+
+
+def ticket_get(*, principal: Principal, ref: int) -> Ticket:
+    ticket = (
+        _visible_tickets(principal)
+        .select_related("organization", "requester", "queue", "assignee", "vendor", "product")
+        .filter(pk=ref)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(f"ticket {ref} not found")
+    return ticket
+
+
+def message_list(*, principal: Principal, ticket: Ticket) -> QuerySet[Message]:
+    """The thread; customers never see internal notes."""
+    qs = ticket.messages.select_related("author_user", "author_contact").prefetch_related(
+        "attachments"
+    )
+    if principal.is_contact:
+        qs = qs.filter(kind=MessageKind.PUBLIC)
+    return qs.order_by("created_at", "pk")
+
+
+def event_list(*, principal: Principal, ticket: Ticket) -> QuerySet[TicketEvent]:
+    if principal.is_contact:
+        return TicketEvent.objects.none()
+    return ticket.events.select_related("actor").order_by("at", "pk")
+
+
+def attachment_get(*, principal: Principal, attachment_id: int) -> Attachment:
+    qs = scope(
+        Attachment.objects.select_related("message__ticket"),
+        principal,
+        vendor_field="message__ticket__vendor_id",
+        organization_field="message__ticket__organization_id",
+    )
+    if principal.is_contact:
+        qs = qs.filter(message__kind=MessageKind.PUBLIC)
+    attachment = qs.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(f"attachment {attachment_id} not found")
+    return attachment
