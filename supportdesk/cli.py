@@ -48,6 +48,9 @@ def _gunicorn(*, host: str, port: int, workers: int, threads: int, embedded: boo
         "-",
         "--timeout",
         "60",
+        # gunicorn's control socket defaults to one path per user: a second instance (a demo
+        # beside a benchmark) would fight over it, and nothing here uses it.
+        "--no-control-socket",
     ]
     run()
     return 0

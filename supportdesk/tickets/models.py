@@ -103,6 +103,7 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["vendor", "status", "-id"], name="ticket_vendor_status"),
             models.Index(fields=["organization", "-id"], name="ticket_org"),
+            models.Index(fields=["organization", "status", "-id"], name="ticket_org_status"),
             models.Index(fields=["queue", "status", "-id"], name="ticket_queue_status"),
             models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_status"),
             models.Index(fields=["vendor", "priority", "-id"], name="ticket_vendor_priority"),

@@ -45,6 +45,13 @@ def _visible_tickets(principal: Principal) -> QuerySet[Ticket]:
     )
 
 
+def _with_list_relations(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Everything `ticket_out` reads, in a fixed number of queries whatever the page size."""
+    return qs.select_related(
+        "organization", "requester", "queue", "assignee", "product", "entitlement__contract"
+    ).prefetch_related("requester__emails")
+
+
 def ticket_list(
     *, principal: Principal, filters: TicketFilters, cursor: int | None = None, limit: int = 50
 ) -> tuple[list[Ticket], int | None]:
@@ -79,11 +86,7 @@ def ticket_list(
         qs = qs.filter(created_at__lt=filters.created_before)
     if cursor is not None:
         qs = qs.filter(pk__lt=cursor)
-    rows = list(
-        qs.select_related("organization", "requester", "queue", "assignee").order_by("-pk")[
-            : limit + 1
-        ]
-    )
+    rows = list(_with_list_relations(qs).order_by("-pk")[: limit + 1])
     next_cursor = rows[limit - 1].pk if len(rows) > limit else None
     return rows[:limit], next_cursor
 
@@ -100,8 +103,8 @@ def escalation_list(*, principal: Principal) -> QuerySet[Ticket]:
 
 def ticket_get(*, principal: Principal, ref: int) -> Ticket:
     ticket = (
-        _visible_tickets(principal)
-        .select_related("organization", "requester", "queue", "assignee", "vendor", "product")
+        _with_list_relations(_visible_tickets(principal))
+        .select_related("vendor")
         .filter(pk=ref)
         .first()
     )

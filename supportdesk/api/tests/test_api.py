@@ -106,6 +106,29 @@ def test_list_filters_and_walks_every_page_once_with_the_cursor(api, world):
     assert client.get("/tickets", status="bogus").status_code == 400
 
 
+def test_a_list_page_costs_the_same_queries_whatever_its_length(api, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(world.agent)
+
+    def queries_for_page() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            items = client.get("/tickets", limit=50).json()["items"]
+        assert all(item["entitlement"] is not None for item in items)
+        return len(items), len(captured)
+
+    make_ticket(world)
+    make_ticket(world, world.gina)
+    queries_for_page()  # the first use of a token also records when it was last used
+    few, few_queries = queries_for_page()
+    for i in range(12):
+        make_ticket(world, world.gina if i % 2 else world.alice)
+    many, many_queries = queries_for_page()
+    assert (few, many) == (2, 14)
+    assert many_queries == few_queries, (few_queries, many_queries)
+
+
 def test_staff_patch_changes_fields_through_the_services(api, world):
     ticket = make_ticket(world)
     response = api(world.agent).patch(
