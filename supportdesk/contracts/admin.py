@@ -1,5 +1,10 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 
+from supportdesk.contracts.domain.errors import EntitlementInputError
+from supportdesk.contracts.domain.specs import plan_from_spec
 from supportdesk.contracts.models import (
     Contract,
     ContractEvent,
@@ -31,8 +36,31 @@ class ReleaseAdmin(admin.ModelAdmin):
     list_display = ["name", "version", "shipped_on", "upgrade_sold_separately"]
 
 
+class PlanForm(forms.ModelForm):
+    """Plan rules are checked by the domain as they are saved, so a typo in the JSON is an
+    error on the form rather than a contract that cannot be created later."""
+
+    class Meta:
+        model = Plan
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        rules = data.get("rules")
+        if not isinstance(rules, dict):
+            self.add_error("rules", "the rules must be a JSON object")
+            return data
+        identity = {k: str(data.get(k) or "") for k in ("kind", "name")}
+        try:
+            plan_from_spec({**rules, "plan_id": str(data.get("slug") or "plan"), **identity})
+        except EntitlementInputError as exc:
+            self.add_error("rules", str(exc))
+        return data
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
+    form = PlanForm
     list_display = ["name", "slug", "kind", "vendor", "price_percent_of_list", "price_fixed"]
     list_filter = ["kind", "vendor"]
 

@@ -363,7 +363,10 @@ def set_ticket_category(request: HttpRequest, ref: int, payload: CategoryIn) -> 
     services.ticket_category_set(
         principal=principal, ticket=ticket, category=payload.category, now=clock.now()
     )
-    return selectors.ticket_entitlement_out(ticket)
+    # Read back afresh: `ticket` carries the decision joined before it was taken again.
+    return selectors.ticket_entitlement_out(
+        ticket_selectors.ticket_get(principal=principal, ref=ref)
+    )
 
 
 # --- time entries (B-7, E-5) and administrators' notes and calls (E-3) ------------------------

@@ -201,14 +201,15 @@ def _phones(vendor: Vendor, now: datetime, today: date) -> None:
                                description="Counted users (E-9)")  # fmt: skip
     cedar, pine = _org(vendor, "Cedar Veterinary Clinic"), _org(vendor, "Pine Street Realty")
     _contract(cedar, plan, today - timedelta(days=100), now, reference="BB-CEDAR-1", lines=(users,))
-    lapsed = _contract(
-        pine, plan, today - timedelta(days=400), now, reference="BB-PINE-1", lines=(users,),
-        moves=(("lapsed", "term ended without renewal"),),
-    )  # fmt: skip
+    ended = _contract(
+        pine, plan, today - timedelta(days=400), now, reference="BB-PINE-1", lines=(users,)
+    )
     _contract(
-        pine, plan, lapsed.end, now, reference="BB-PINE-2", state="draft", lines=(users,),
-        predecessor=lapsed,
+        pine, plan, ended.end, now, reference="BB-PINE-2", state="draft", lines=(users,),
+        predecessor=ended,
     )  # fmt: skip
+    # The renewal quote was never signed, so the expiry sweep records the lapse (E-10).
+    services.contract_expire(contract_id=ended.pk, now=now)
     services.inventory_put(principal=None, organization=cedar, data=CEDAR_INVENTORY, now=now)
     staff = principal_for(_staff(vendor, "rep@bluebell-phones.example"))
     for days in (40, 25, 12):

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import QuerySet
 
-from supportdesk.contracts.domain.caps import CapUsage, UsageEvent, UsageKind, cap_usage
+from supportdesk.contracts.domain.caps import Cap, CapUsage, UsageEvent, UsageKind, cap_usage
 from supportdesk.contracts.domain.counting import count_users, parse_inventory_json
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.flags import entitlement_flags, flags_etag
@@ -22,6 +22,7 @@ from supportdesk.contracts.domain.states import (
     IN_FORCE_STATES,
     ContractTerm,
     LineItem,
+    effective_state,
 )
 from supportdesk.contracts.domain.states import (
     ContractState as DomainState,
@@ -47,10 +48,11 @@ from supportdesk.contracts.models import (
     SupportAssignment,
     TicketEntitlement,
     TimeEntry,
+    WorkCategory,
 )
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.tenancy import Principal, scope
-from supportdesk.customers.models import Organization
+from supportdesk.customers.models import ContactRole, Organization
 from supportdesk.customers.selectors import organization_get
 from supportdesk.tickets.models import Ticket
 
@@ -226,9 +228,23 @@ def cap_usage_for(
     return result
 
 
-def cap_usage_out(usage: CapUsage) -> dict[str, Any]:
+def cap_usage_rows(
+    terms: Sequence[ContractTerm], usage: Mapping[str, Sequence[CapUsage]]
+) -> dict[str, list[dict[str, Any]]]:
+    """``cap_usage_for``'s result as JSON-safe rows per contract, labelled by the plan's caps."""
+    caps = {term.contract_id: term.plan.caps for term in terms}
+    return {
+        contract_id: [
+            cap_usage_out(used, cap) for cap, used in zip(caps[contract_id], usages, strict=True)
+        ]
+        for contract_id, usages in usage.items()
+    }
+
+
+def cap_usage_out(usage: CapUsage, cap: Cap) -> dict[str, Any]:
     return {
         "cap": usage.cap_name,
+        "label": cap.label,
         "unit": usage.unit.value,
         "used": str(usage.used),
         "limit": str(usage.limit),
@@ -236,7 +252,10 @@ def cap_usage_out(usage: CapUsage) -> dict[str, Any]:
         "period_start": usage.period_start.isoformat(),
         "period_end": usage.period_end.isoformat(),
         "exhausted": usage.exhausted,
-        "summary": usage.summary(),
+        "summary": (
+            f"{cap.label}: {usage.summary()} used this contract year "
+            f"({usage.period_start.isoformat()} to {usage.period_end.isoformat()})"
+        ),
     }
 
 
@@ -329,14 +348,16 @@ def _org_contracts(org: Organization) -> list[Contract]:
     )
 
 
-def entitlements_get(
-    *, principal: Principal, organization_id: int, now: datetime
-) -> tuple[dict[str, Any], str]:
-    """E-10: the organisation's entitlement flags today (vendor's zone) and their ETag."""
-    org = organization_get(principal=principal, organization_id=organization_id)
-    today = now.astimezone(vendor_tz(org.vendor.timezone)).date()
-    contracts = _org_contracts(org)
-    terms = [contract_term(c) for c in contracts]
+def _terms_of(org: Organization, contracts: Sequence[Contract]) -> list[ContractTerm]:
+    try:
+        return [contract_term(c) for c in contracts]
+    except EntitlementInputError as exc:
+        raise InvalidInput(f"the contracts of {org.name} cannot be read: {exc}") from None
+
+
+def _flags(
+    org: Organization, contracts: Sequence[Contract], terms: Sequence[ContractTerm], today: date
+) -> dict[str, Any]:
     retention = max(
         (
             c.plan.backup_retention_days
@@ -349,7 +370,17 @@ def entitlements_get(
     labels = {str(c.pk): c.label for c in contracts}
     for entry in flags["contracts"]:
         entry["reference"] = labels[entry["contract_id"]]
-    flags = {"organization": org.pk, **flags}
+    return {"organization": org.pk, **flags}
+
+
+def entitlements_get(
+    *, principal: Principal, organization_id: int, now: datetime
+) -> tuple[dict[str, Any], str]:
+    """E-10: the organisation's entitlement flags today (vendor's zone) and their ETag."""
+    org = organization_get(principal=principal, organization_id=organization_id)
+    today = now.astimezone(vendor_tz(org.vendor.timezone)).date()
+    contracts = _org_contracts(org)
+    flags = _flags(org, contracts, _terms_of(org, contracts), today)
     return flags, flags_etag(flags)
 
 
@@ -428,6 +459,108 @@ def release_eligibility(
     }
 
 
+# --- pages: a customer's entitlement at a glance --------------------------------------------
+
+
+def contract_row(contract: Contract, today: date) -> dict[str, Any]:
+    """A contract as the pages show it: its state today and the last day it covers."""
+    state = effective_state(state=contract.state, end=contract.end, day=today)
+    return {
+        "contract": contract,
+        "state": state.value,
+        "recorded_state": contract.state,
+        "in_force": state in IN_FORCE_STATES and contract.start <= today,
+        "last_day": contract.end - timedelta(days=1),
+    }
+
+
+def contract_overview(
+    *, principal: Principal, now: datetime, state: str | None = None
+) -> list[dict[str, Any]]:
+    """The console's contract list: every contract the principal may see, with its state
+    today, optionally only those in one (effective) state."""
+    rows = []
+    for contract in contract_list(principal=principal).select_related("vendor"):
+        today = now.astimezone(vendor_tz(contract.vendor.timezone)).date()
+        row = contract_row(contract, today)
+        if state is None or row["state"] == state:
+            rows.append(row)
+    return rows
+
+
+def organization_entitlement(
+    *, principal: Principal, organization_id: int, now: datetime
+) -> dict[str, Any]:
+    """One customer's entitlement today for the console and the portal: its contracts (newest
+    first) with the cap usage of those in force, the E-10 flags, its Dedicated Support
+    Engineer and backup (E-2) and its designated administrators (E-3). A customer's contact
+    asking about another organisation gets a 404."""
+    org = organization_get(principal=principal, organization_id=organization_id)
+    tz = vendor_tz(org.vendor.timezone)
+    today = now.astimezone(tz).date()
+    contracts = list(
+        Contract.objects.filter(organization=org)
+        .select_related("plan", "predecessor")
+        .prefetch_related("lines__product", "events__actor")
+        .order_by("-start", "-pk")
+    )
+    terms = _terms_of(org, contracts)
+    try:
+        usage = cap_usage_for(terms=terms, organization_id=org.pk, at=now, tz=tz)
+        usage_error = ""
+    except EntitlementInputError as exc:
+        usage, usage_error = {}, f"cap usage unavailable: {exc}"
+    caps = cap_usage_rows(terms, usage)
+    rows = []
+    for contract in contracts:
+        row = contract_row(contract, today)
+        row["caps"] = caps.get(str(contract.pk), [])
+        rows.append(row)
+    flags = _flags(org, contracts, terms, today)
+    return {
+        "organization": org,
+        "today": today,
+        "contracts": rows,
+        "usage_error": usage_error,
+        "features": {k: v for k, v in flags.items() if isinstance(v, bool)},
+        "backup_retained_until": flags["config_backup_retained_until"],
+        "assignment": SupportAssignment.objects.select_related("dse", "backup")
+        .filter(organization=org)
+        .first(),
+        "administrators": list(
+            org.contacts.filter(role=ContactRole.ADMINISTRATOR).order_by("name", "pk")
+        ),
+    }
+
+
+def ticket_entitlement_panel(*, ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """The entitlement box on a console ticket page: the decision taken at intake, today's
+    cap usage of the organisation's contracts in force, and its DSE (E-2, E-4..E-8)."""
+    try:
+        terms = contract_terms(organization_id=ticket.organization_id)
+        by_contract = cap_usage_for(
+            terms=terms,
+            organization_id=ticket.organization_id,
+            at=now,
+            tz=vendor_tz(ticket.vendor.timezone),
+        )
+        usage = [row for rows in cap_usage_rows(terms, by_contract).values() for row in rows]
+    except EntitlementInputError as exc:
+        usage = [{"summary": f"cap usage unavailable: {exc}", "cap": "", "exhausted": False}]
+    decision = ticket_entitlement_out(ticket)
+    contract = decision["contract"] if decision else None
+    return {
+        "ticket": ticket,
+        "entitlement": decision,
+        "contract_last_day": contract["end"] - timedelta(days=1) if contract else None,
+        "usage": usage,
+        "assignment": SupportAssignment.objects.select_related("dse", "backup")
+        .filter(organization_id=ticket.organization_id)
+        .first(),
+        "categories": WorkCategory.choices,
+    }
+
+
 def ticket_entitlement_out(ticket: Ticket) -> dict[str, Any] | None:
     """The stored decision for the ticket API and console (None before one is taken)."""
     # Reads the relation the ticket selectors already joined, so a page of tickets costs no
@@ -449,7 +582,13 @@ def ticket_entitlement_out(ticket: Ticket) -> dict[str, Any] | None:
         "cap_usage": list(decision.get("cap_usage", [])),
         "suggestion": decision.get("suggestion"),
         "contract": (
-            {"id": row.contract.pk, "reference": row.contract.label, "state": row.contract.state}
+            {
+                "id": row.contract.pk,
+                "reference": row.contract.label,
+                "state": row.contract.state,
+                "start": row.contract.start,
+                "end": row.contract.end,
+            }
             if row.contract
             else None
         ),

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from icalendar import Calendar, Event, vCalAddress
 
 from supportdesk.accounts.models import User
@@ -34,6 +35,7 @@ from supportdesk.contracts.domain.states import (
     ContractTerm,
     InvalidTransition,
     LineItem,
+    term_expired,
     transition,
     validate_terms,
 )
@@ -66,6 +68,9 @@ from supportdesk.tickets.models import Ticket, TicketEvent
 log = logging.getLogger(__name__)
 
 INITIAL_STATES = (ContractState.DRAFT, ContractState.ACTIVE)
+EXPIRING_STATES = (ContractState.ACTIVE, ContractState.PAST_DUE, ContractState.SUSPENDED)
+# A successor in one of these states was never signed or was called off: it renews nothing.
+NOT_A_RENEWAL = (ContractState.DRAFT, ContractState.CANCELLED)
 MAX_ENTRY_MINUTES = 24 * 60
 
 
@@ -263,10 +268,12 @@ def contract_create(
             raise InvalidInput(f"product {line.product.pk} belongs to another vendor")
     items = [_line_item(line, i) for i, line in enumerate(lines)]
     currency = (currency or plan.currency).upper()
-    spec = plan_to_spec(
-        plan_from_spec({**plan.rules, "plan_id": plan.slug, "kind": plan.kind, "name": plan.name})
-    )
     try:
+        spec = plan_to_spec(
+            plan_from_spec(
+                {**plan.rules, "plan_id": plan.slug, "kind": plan.kind, "name": plan.name}
+            )
+        )
         term = ContractTerm(
             contract_id=reference or "new contract",
             organisation_id=str(organization.pk),
@@ -355,6 +362,56 @@ def contract_transition(
         reason=move.reason,
     )
     return contract
+
+
+# --- expiry over time (E-1, E-10) -----------------------------------------------------------
+
+
+@transaction.atomic
+def contract_expire(*, contract_id: int, now: datetime) -> Contract | None:
+    """Record that one term ended without a renewal: it moves to lapsed, audited like every
+    transition. Locks the row and re-checks it, so concurrent sweeps record each lapse once;
+    None when there is nothing (any more) to record."""
+    contract = (
+        Contract.objects.select_for_update().select_related("vendor").filter(pk=contract_id).first()
+    )
+    if contract is None:
+        return None
+    today = now.astimezone(selectors.vendor_tz(contract.vendor.timezone)).date()
+    renewed = contract.renewals.exclude(state__in=NOT_A_RENEWAL).exists()
+    if not term_expired(state=contract.state, end=contract.end, today=today, renewed=renewed):
+        return None
+    return contract_transition(
+        principal=None,
+        contract=contract,
+        to=ContractState.LAPSED,
+        reason=f"term expired on {contract.end.isoformat()} without a renewal",
+        now=now,
+    )
+
+
+def contract_expiry_sweep(*, now: datetime) -> list[int]:
+    """The periodic sweep (core.runtime.PERIODIC): every active, past-due or suspended term
+    whose end has come in its vendor's zone and that no signed renewal follows is recorded
+    as lapsed, which switches its entitlement flags off (E-10). Idempotent. Returns the ids
+    of the contracts it lapsed.
+
+    Past due and suspension (B-4) are the billing run's moves; this sweep only records expiry.
+    """
+    renewed = Contract.objects.filter(predecessor=OuterRef("pk")).exclude(state__in=NOT_A_RENEWAL)
+    lapsed = []
+    for vendor in Vendor.objects.order_by("pk"):
+        today = now.astimezone(selectors.vendor_tz(vendor.timezone)).date()
+        due = (
+            Contract.objects.filter(vendor=vendor, state__in=EXPIRING_STATES, end__lte=today)
+            .filter(~Exists(renewed))
+            .order_by("end", "pk")
+            .values_list("pk", flat=True)
+        )
+        for contract_id in list(due):
+            if contract_expire(contract_id=contract_id, now=now) is not None:
+                lapsed.append(contract_id)
+    return lapsed
 
 
 # --- time, assignments, inventory ------------------------------------------------------------
@@ -666,7 +723,7 @@ def entitlement_apply(
             now=max(now, ticket.created_at),
             tz=inputs.tz,
         )
-        caps = [selectors.cap_usage_out(u) for u in usage.get(decision.contract_id or "", ())]
+        caps = selectors.cap_usage_rows(inputs.terms, usage).get(decision.contract_id or "", [])
         data = decision_json(decision, category=category, caps=caps)
         contract_id = int(decision.contract_id) if decision.contract_id else None
         fields: dict[str, Any] = {

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from supportdesk.portal import views
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("tickets/new/", views.new_ticket, name="new"),
     path("tickets/<int:ref>/", views.ticket_page, name="ticket"),
+    path("entitlement/", include("supportdesk.contracts.portal_urls")),
 ]

@@ -54,6 +54,9 @@ ALLOWED_TRANSITIONS: Mapping[ContractState, frozenset[ContractState]] = MappingP
 IN_FORCE_STATES = frozenset({S.ACTIVE, S.PAST_DUE})
 """States in which a contract entitles its customer to covered support."""
 
+EXPIRING_STATES = IN_FORCE_STATES | {S.SUSPENDED}
+"""States a term stays in until its end; past the end it has lapsed unless it was renewed."""
+
 
 class InvalidTransition(ValueError):
     """A state change that the contract state machine does not allow."""
@@ -215,15 +218,27 @@ class ContractTerm:
         return self.start <= day < self.end
 
     def effective_state(self, day: date) -> ContractState:
-        """The state on ``day``: an active or past-due term whose end has passed has lapsed
-        even if the sweep has not recorded it yet."""
-        if self.state in IN_FORCE_STATES | {S.SUSPENDED} and day >= self.end:
-            return S.LAPSED
-        return self.state
+        """The state on ``day`` (see ``effective_state``)."""
+        return effective_state(state=self.state, end=self.end, day=day)
 
     def in_force(self, day: date) -> bool:
         """True when the term entitles its customer on ``day`` (active or past due)."""
         return self.contains(day) and self.state in IN_FORCE_STATES
+
+
+def effective_state(*, state: ContractState | str, end: date, day: date) -> ContractState:
+    """The state of a term on ``day``: an active, past-due or suspended term whose exclusive
+    ``end`` has come has lapsed, even before the expiry sweep records it."""
+    current = coerce_enum(ContractState, state, field="state")
+    return S.LAPSED if current in EXPIRING_STATES and day >= end else current
+
+
+def term_expired(*, state: ContractState | str, end: date, today: date, renewed: bool) -> bool:
+    """True when the expiry sweep should record a term as lapsed on ``today``: its exclusive
+    ``end`` has come while it was active, past due or suspended, and no renewal follows it
+    (a renewed term simply ran its course)."""
+    current = coerce_enum(ContractState, state, field="state")
+    return current in EXPIRING_STATES and today >= end and not renewed
 
 
 def validate_terms(terms: Iterable[ContractTerm]) -> None:

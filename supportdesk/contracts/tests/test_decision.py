@@ -451,7 +451,7 @@ PLANS = {"enterprise": ENTERPRISE_PLAN, "per_user": PER_USER_PLAN, "hourly": HOU
     used=st.integers(min_value=0, max_value=7),
     requester=st.text(alphabet="abcxyz-0123", min_size=1, max_size=8),
 )
-def test_decision_invariants_E4_E5_T8(plan, state, channel, category, used, requester) -> None:
+def test_decision_invariants_E4_E5_E8_T8(plan, state, channel, category, used, requester) -> None:
     contract = term(PLANS[plan], contract_id="X-1", state=state)
     caps = [usage(cap, str(used)) for cap in PLANS[plan].caps]
     request = Request("org-1", requester, channel, category, NOW)
@@ -469,6 +469,12 @@ def test_decision_invariants_E4_E5_T8(plan, state, channel, category, used, requ
     assert (decision.reason not in not_subscribed) == in_force
     if in_force:
         assert (DecisionFlag.PAST_DUE_WARNING in decision.flags) == (state is S.PAST_DUE)
+    # E-8: API help is flagged exactly when a plan in force limits it to base functionality
+    assert (DecisionFlag.API_BEYOND_BASE in decision.flags) == (
+        in_force and category is Category.API_DEVELOPER and PLANS[plan].api_base_only
+    )
+    # E-6: no product named, no version verdict
+    assert DecisionFlag.VERSION_UNSUPPORTED not in decision.flags
     # T-8: who asks never changes the answer
     assert (
         run([contract], Request("org-1", "someone-else", channel, category, NOW), {"X-1": caps})

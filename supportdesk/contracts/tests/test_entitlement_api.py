@@ -246,19 +246,6 @@ def test_ticket_api_shows_the_entitlement_and_category_can_be_set_E4_E8(api, wor
     )
 
 
-def test_console_ticket_page_shows_decision_caps_and_dse_E2_E5(client, world):
-    make_contract(world.acme)
-    services.support_assignment_set(
-        principal=None, organization=world.acme, dse=world.engineer, backup=world.architect,
-        now=NOW,
-    )  # fmt: skip
-    ticket = make_ticket(world, channel="phone")
-    client.force_login(world.agent)
-    page = client.get(f"/console/tickets/{ticket.ref}/").content.decode()
-    assert "Entitlement" in page and "Covered" in page
-    assert "Phone incidents" in page and "DSE:" in page
-
-
 def test_service_notes_and_status_calls_over_the_api_E3(api, world):
     _admin(world)
     agent = api(world.agent)

@@ -17,6 +17,7 @@ from supportdesk.contracts.models import (
     Inventory,
     TicketEntitlement,
 )
+from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.customers.services import contact_create
 from supportdesk.notifications.models import OutboxMessage
@@ -334,7 +335,9 @@ def test_plan_rules_are_validated_by_the_domain_E1(world):
         )  # fmt: skip
 
 
-def test_demo_has_contracts_in_every_state_and_stays_idempotent(db, settings, tmp_path):
+def test_demo_has_contracts_in_every_state_and_stays_idempotent_E1(db, settings, tmp_path, client):
+    from supportdesk.core.models import Vendor
+    from supportdesk.customers.models import Contact, Organization
     from supportdesk.demo.load import demo_load
 
     settings.MEDIA_ROOT = tmp_path
@@ -347,3 +350,17 @@ def test_demo_has_contracts_in_every_state_and_stays_idempotent(db, settings, tm
     assert (Contract.objects.count(), TicketEntitlement.objects.count()) == counts
     reasons = set(TicketEntitlement.objects.values_list("reason", flat=True))
     assert {"included", "hourly_plan", "suspended", "lapsed"} <= reasons
+    assert services.contract_expiry_sweep(now=clock.now()) == []  # demo terms are current
+    # Every preset's customers have a contracts page, and portal users see their own.
+    for vendor in Vendor.objects.all():
+        client.force_login(vendor.staff.filter(is_staff=True).order_by("pk").first())
+        for org in Organization.objects.filter(vendor=vendor):
+            page = client.get(f"/console/contracts/organizations/{org.pk}/")
+            assert page.status_code == 200
+            assert all(c.label in page.content.decode() for c in org.contracts.all())
+    for contact in Contact.objects.filter(user__isnull=False).select_related("organization"):
+        client.force_login(contact.user)
+        page = client.get("/portal/entitlement/").content.decode()
+        assert contact.organization.name in page
+        others = Contract.objects.exclude(organization=contact.organization)
+        assert not any(c.label in page for c in others)

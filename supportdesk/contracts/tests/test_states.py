@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.plans import ENTERPRISE_PLAN, HOURLY_PLAN, PER_USER_PLAN, PlanKind
 from supportdesk.contracts.domain.states import (
+    ALLOWED_TRANSITIONS,
+    EXPIRING_STATES,
     ContractState,
     InvalidTransition,
     LineItem,
     LineItemKind,
     Transition,
     can_transition,
+    term_expired,
     transition,
     validate_terms,
 )
@@ -217,3 +222,88 @@ def test_currency_must_be_iso_code_B1() -> None:
 
     with pytest.raises(EntitlementInputError, match="3-letter ISO code"):
         replace(term(ENTERPRISE_PLAN), currency="usd")
+
+
+def test_ended_term_is_recorded_lapsed_unless_renewed_E1() -> None:
+    end = date(2026, 1, 1)
+    assert not term_expired(state="active", end=end, today=date(2025, 12, 31), renewed=False)
+    assert term_expired(state="active", end=end, today=end, renewed=False)
+    assert term_expired(state="suspended", end=end, today=end, renewed=False)
+    assert not term_expired(state="active", end=end, today=end, renewed=True)
+    for state in ("draft", "lapsed", "cancelled"):
+        assert not term_expired(state=state, end=end, today=date(2027, 1, 1), renewed=False)
+
+
+# --- properties ------------------------------------------------------------------------------
+
+states = st.sampled_from(list(ContractState))
+days = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
+
+
+@given(start=states, moves=st.lists(states, max_size=12))
+def test_every_path_through_the_machine_uses_allowed_moves_only_E1(
+    start: ContractState, moves: list[ContractState]
+) -> None:
+    state = start
+    for target in moves:
+        before = state
+        allowed = target in ALLOWED_TRANSITIONS[state]
+        assert can_transition(state, target) is allowed
+        if allowed:
+            state = transition(state, target, reason="property").to_state
+        else:
+            with pytest.raises(InvalidTransition) as caught:
+                transition(state, target, reason="property")
+            assert caught.value.allowed == ALLOWED_TRANSITIONS[state]
+        assert state is target if allowed else state is before
+        assert before is not S.CANCELLED or state is S.CANCELLED  # cancelled is final
+
+
+@st.composite
+def term_sets(draw: st.DrawFn) -> list:
+    plans = (ENTERPRISE_PLAN, PER_USER_PLAN)
+    found = []
+    for i in range(draw(st.integers(min_value=0, max_value=6))):
+        start = draw(days)
+        found.append(
+            term(
+                draw(st.sampled_from(plans)),
+                contract_id=f"C-{i}",
+                organisation_id=draw(st.sampled_from(["org-1", "org-2"])),
+                start=start,
+                end=start + timedelta(days=draw(st.integers(min_value=1, max_value=800))),
+                state=draw(states),
+            )
+        )
+    return found
+
+
+@given(term_sets())
+def test_terms_are_refused_exactly_when_two_live_ones_overlap_E1(terms: list) -> None:
+    live = [t for t in terms if t.state is not S.CANCELLED]
+    clash = any(
+        a.organisation_id == b.organisation_id
+        and a.plan.plan_id == b.plan.plan_id
+        and a.start < b.end
+        and b.start < a.end
+        for i, a in enumerate(live)
+        for b in live[i + 1 :]
+    )
+    if clash:
+        with pytest.raises(EntitlementInputError, match="overlaps"):
+            validate_terms(terms)
+    else:
+        validate_terms(terms)
+
+
+@given(state=states, start=days, length=st.integers(1, 800), today=days, renewed=st.booleans())
+def test_expiry_agrees_with_the_effective_state_and_the_machine_E1(
+    state: ContractState, start: date, length: int, today: date, renewed: bool
+) -> None:
+    contract = term(PER_USER_PLAN, start=start, end=start + timedelta(days=length), state=state)
+    expired = term_expired(state=state, end=contract.end, today=today, renewed=renewed)
+    if expired:
+        assert state in EXPIRING_STATES and today >= contract.end and not renewed
+        assert can_transition(state, S.LAPSED)  # the sweep's move is always allowed
+    if not renewed:
+        assert expired == (contract.effective_state(today) is S.LAPSED and state is not S.LAPSED)
