@@ -139,6 +139,12 @@ def main() -> None:
     parser.add_argument("--emergencies", type=int, default=200)
     parser.add_argument("--rate", type=float, default=5.0, help="webhooks per second")
     parser.add_argument("--workers", type=int, default=2, help="task worker processes")
+    parser.add_argument(
+        "--worker-interval",
+        type=float,
+        default=0.5,
+        help="seconds a worker sleeps after an empty poll (`supportdesk worker --interval`)",
+    )
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--timeout", type=float, default=120.0)
     opts = parser.parse_args()
@@ -211,7 +217,7 @@ def main() -> None:
                             "supportdesk",
                             "worker",
                             "--interval",
-                            "0.02",
+                            str(opts.worker_interval),
                             *(["--no-scheduler"] if i else []),
                         ],
                         cwd=ROOT,

@@ -59,7 +59,13 @@ class _SpecAdmin(admin.ModelAdmin):
 
 @admin.register(OnCallConfig)
 class OnCallConfigAdmin(admin.ModelAdmin):
-    list_display = ["vendor", "helpdesk_number", "emergency_chain", "sms_gateway_domain"]
+    list_display = [
+        "vendor",
+        "business_calendar",
+        "helpdesk_number",
+        "emergency_chain",
+        "sms_gateway_domain",
+    ]
 
 
 @admin.register(Schedule)

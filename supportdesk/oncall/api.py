@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.core import clock
 from supportdesk.core.errors import NotFound
-from supportdesk.oncall import selectors, services
+from supportdesk.oncall import feed_tokens, selectors, services
 from supportdesk.oncall.domain.ical import schedule_to_ics
-from supportdesk.oncall.models import ChainRun
+from supportdesk.oncall.models import ChainRun, Schedule
 from supportdesk.tickets import selectors as ticket_selectors
 
 router = Router(tags=["oncall"])
@@ -107,10 +108,8 @@ def get_schedule(request: HttpRequest, schedule_id: int) -> Any:
     return _schedule_out(row, clock.now())
 
 
-@router.get("/oncall/schedules/{int:schedule_id}.ics", response={200: None, **ERRORS})
-def schedule_feed(request: HttpRequest, schedule_id: int) -> HttpResponse:
+def _feed(request: HttpRequest, row: Schedule) -> HttpResponse:
     """The schedule as an RFC 5545 calendar: shifts from 14 days ago to 90 days ahead."""
-    row = selectors.schedule_get(principal=principal_of(request), schedule_id=schedule_id)
     now = clock.now()
     body = schedule_to_ics(
         selectors.domain_schedule(row),
@@ -124,6 +123,66 @@ def schedule_feed(request: HttpRequest, schedule_id: int) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{row.slug}.ics"'
     return response
+
+
+@router.get("/oncall/schedules/{int:schedule_id}.ics", response={200: None, **ERRORS})
+def schedule_feed(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    """The iCalendar feed for a logged-in staff member or a bearer token."""
+    row = selectors.schedule_get(principal=principal_of(request), schedule_id=schedule_id)
+    return _feed(request, row)
+
+
+@router.get(
+    "/oncall/feeds/{token}/{int:schedule_id}.ics", auth=None, response={200: None, **ERRORS}
+)
+def schedule_feed_by_link(request: HttpRequest, token: str, schedule_id: int) -> HttpResponse:
+    """The iCalendar feed for calendar apps, which cannot log in: the secret link of a staff
+    member of the schedule's vendor (`POST /oncall/feed-token`). A wrong or revoked link: 404."""
+    row = feed_tokens.feed_schedule(raw=token, schedule_id=schedule_id, now=clock.now())
+    return _feed(request, row)
+
+
+class FeedOut(Schema):
+    schedule: int
+    name: str
+    url: str
+
+
+class FeedTokenOut(Schema):
+    token: str
+    feeds: list[FeedOut]
+
+
+class RevokedOut(Schema):
+    revoked: int
+
+
+def feed_url(request: HttpRequest, *, token: str, schedule_id: int) -> str:
+    path = f"/api/v1/oncall/feeds/{token}/{schedule_id}.ics"
+    return (
+        settings.PUBLIC_BASE_URL + path
+        if settings.PUBLIC_BASE_URL
+        else (request.build_absolute_uri(path))
+    )
+
+
+@router.post("/oncall/feed-token", response={201: FeedTokenOut, **ERRORS})
+def create_feed_token(request: HttpRequest) -> Any:
+    """Issue your calendar subscription link (shown once; an earlier one stops working)."""
+    principal = principal_of(request)
+    token = feed_tokens.feed_token_create(principal=principal, now=clock.now())
+    feeds = [
+        {"schedule": s.pk, "name": s.name, "url": feed_url(request, token=token, schedule_id=s.pk)}
+        for s in selectors.schedule_list(principal=principal)
+    ]
+    return Status(201, {"token": token, "feeds": feeds})
+
+
+@router.delete("/oncall/feed-token", response={200: RevokedOut, **ERRORS})
+def revoke_feed_token(request: HttpRequest) -> Any:
+    """Revoke your calendar subscription link: subscribed calendars get 404 from now on."""
+    revoked = feed_tokens.feed_token_revoke(principal=principal_of(request), now=clock.now())
+    return {"revoked": revoked}
 
 
 @router.get("/oncall/runs", response={200: list[RunOut], **ERRORS})

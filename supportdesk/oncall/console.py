@@ -1,6 +1,9 @@
-"""Console pages (staff): on call now/next per schedule, emergency runs with pages and acks."""
+"""Console pages (staff): on call now/next per schedule, emergency runs with pages and acks,
+paging from a ticket, and the staff member's calendar subscription link."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -10,22 +13,33 @@ from django.views.decorators.http import require_POST
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.web import staff_page
-from supportdesk.oncall import selectors, services
+from supportdesk.oncall import feed_tokens, selectors, services
+from supportdesk.oncall.api import feed_url
 from supportdesk.tickets import selectors as ticket_selectors
+
+
+def _overview(request: HttpRequest, *, new_token: str = "") -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    now = clock.now()
+    schedules: list[dict[str, Any]] = []
+    for s in selectors.schedule_list(principal=principal):
+        info = selectors.schedule_now(schedule=s, at=now)
+        link = feed_url(request, token=new_token, schedule_id=s.pk) if new_token else ""
+        schedules.append({"schedule": s, "now": info.now, "next_at": info.next_at,
+                          "next": info.next, "link": link})  # fmt: skip
+    context = {
+        "schedules": schedules,
+        "runs": selectors.run_list(principal=principal)[:50],
+        "now": now,
+        "feed_token": feed_tokens.feed_token_active(principal=principal),
+        "new_token": bool(new_token),
+    }
+    return render(request, "oncall/console.html", context)
 
 
 @staff_page
 def overview(request: HttpRequest) -> HttpResponse:
-    principal = request.principal  # type: ignore[attr-defined]
-    now = clock.now()
-    schedules = [
-        selectors.schedule_now(schedule=s, at=now)
-        for s in selectors.schedule_list(principal=principal)
-    ]
-    runs = selectors.run_list(principal=principal)[:50]
-    return render(
-        request, "oncall/console.html", {"schedules": schedules, "runs": runs, "now": now}
-    )
+    return _overview(request)
 
 
 @require_POST
@@ -35,6 +49,8 @@ def ack(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(principal=principal, run_id=run_id)
     services.run_acknowledge_by_staff(run=run, principal=principal, now=clock.now())
     messages.success(request, f"Acknowledged ticket #{run.ticket_id}: paging stopped.")
+    if request.POST.get("back") == "ticket":
+        return redirect("console:ticket", ref=run.ticket_id)
     return redirect("console:oncall:overview")
 
 
@@ -42,13 +58,42 @@ def ack(request: HttpRequest, run_id: int) -> HttpResponse:
 @staff_page
 def page(request: HttpRequest) -> HttpResponse:
     """Escalate a phone ticket from an identified contact into the emergency chain (O-3)."""
-    principal = request.principal  # type: ignore[attr-defined]
     ref = request.POST.get("ticket", "").strip().lstrip("#")
     if not ref.isdigit():
         raise InvalidInput("give the ticket number")
-    ticket = ticket_selectors.ticket_get(principal=principal, ref=int(ref))
+    _page(request, int(ref))
+    return redirect("console:oncall:overview")
+
+
+@require_POST
+@staff_page
+def page_ticket(request: HttpRequest, ref: int) -> HttpResponse:
+    """The "Page on-call" button of a ticket page: the same escalation, back to the ticket."""
+    _page(request, ref)
+    return redirect("console:ticket", ref=ref)
+
+
+def _page(request: HttpRequest, ref: int) -> None:
+    principal = request.principal  # type: ignore[attr-defined]
+    ticket = ticket_selectors.ticket_get(principal=principal, ref=ref)
     services.ticket_page(
         ticket=ticket, principal=principal, reason=request.POST.get("reason", ""), now=clock.now()
     )
     messages.success(request, f"Paging the on-call engineer for ticket #{ticket.pk}.")
-    return redirect("console:oncall:overview")
+
+
+@require_POST
+@staff_page
+def feed_link(request: HttpRequest) -> HttpResponse:
+    """Create (or replace) or revoke the staff member's calendar subscription link. A new link
+    is shown on the page this answers with, once: only its hash is kept."""
+    principal = request.principal  # type: ignore[attr-defined]
+    action = request.POST.get("action")
+    if action == "create":
+        token = feed_tokens.feed_token_create(principal=principal, now=clock.now())
+        return _overview(request, new_token=token)
+    if action == "revoke":
+        feed_tokens.feed_token_revoke(principal=principal, now=clock.now())
+        messages.success(request, "Calendar link revoked: subscribed calendars stop updating.")
+        return redirect("console:oncall:overview")
+    raise InvalidInput("action must be create or revoke")

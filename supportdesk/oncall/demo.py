@@ -8,6 +8,8 @@ from supportdesk.accounts.models import Role, User
 from supportdesk.core.models import Vendor
 from supportdesk.oncall import services
 from supportdesk.oncall.domain.escalation import emergency_chain, enterprise_chain
+from supportdesk.sla.domain.policy import preset_spec
+from supportdesk.sla.models import Calendar
 
 
 def _monday_before(now: datetime) -> str:
@@ -63,13 +65,12 @@ def _msp(vendor: Vendor, now: datetime) -> None:
         spec=emergency_chain(schedule=schedule.slug, role=Role.ARCHITECT.value).to_spec(),
         now=now,
     )
+    # "After hours" is the SLA preset's business calendar (loaded before this): one calendar
+    # decides both when response targets run and when the phone offers the emergency menu.
+    [calendar_name, *_] = preset_spec("msp")["calendars"]
     services.config_update(
         vendor=vendor,
-        business_hours={
-            "timezone": vendor.timezone,
-            "weekly": {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
-            "holiday_sets": [{"country": "US"}],
-        },
+        business_calendar=Calendar.objects.get(vendor=vendor, name=calendar_name),
         helpdesk_number=vendor.support_phone,
         inbound_numbers=[vendor.emergency_phone or vendor.support_phone],
         emergency_chain=chain,
@@ -106,11 +107,13 @@ def _enterprise(vendor: Vendor, now: datetime) -> None:
         },
         now=now,
     )
+    # The chain names no one: each emergency pages the DSE and backup of the caller's own
+    # customer (contracts' support assignment, E-2).
     chain = services.chain_save(
         vendor=vendor,
         slug="enterprise-dse",
         name="Dedicated Support Engineer, then backup",
-        spec=enterprise_chain(dse=dse, backup=backup).to_spec(),
+        spec=enterprise_chain().to_spec(),
         now=now,
     )
     services.config_update(

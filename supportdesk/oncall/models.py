@@ -18,11 +18,20 @@ class OnCallConfig(models.Model):
     vendor = models.OneToOneField(
         "core.Vendor", on_delete=models.CASCADE, related_name="oncall_config"
     )
+    business_calendar = models.ForeignKey(
+        "sla.Calendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The SLA calendar whose working hours are the phone line's business hours; "
+        "outside them callers get the emergency menu. Wins over the hours below.",
+    )
     business_hours = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Business calendar spec (sla.domain.calendar.BusinessCalendar); "
-        "empty: always business hours.",
+        help_text="Business calendar spec (sla.domain.calendar.BusinessCalendar), used when "
+        "no SLA calendar is chosen; empty: Monday-Friday 08:00-17:00 in the vendor's zone.",
     )
     helpdesk_number = models.CharField(
         max_length=32, blank=True, help_text="E.164 number calls are put through to in hours."
@@ -198,3 +207,22 @@ class Page(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} page to {self.recipient_id} ({self.status})"
+
+
+class CalendarFeedToken(models.Model):
+    """A staff member's secret calendar-subscription link (O-1): calendar apps cannot log in,
+    so the link itself is the credential. Only its SHA-256 is stored; issuing a new one or
+    revoking sets `revoked_at` on the old one, and a revoked link answers 404."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="The start of the token, to recognise it.")
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="oncall_feed_user")]
+
+    def __str__(self) -> str:
+        return f"calendar link {self.prefix}… of {self.user_id}"

@@ -13,6 +13,7 @@ from supportdesk.core.tenancy import Principal, scope
 from supportdesk.oncall.domain.schedule import Schedule as DomainSchedule
 from supportdesk.oncall.domain.schedule import next_change, on_call
 from supportdesk.oncall.models import ChainRun, Page, Schedule
+from supportdesk.tickets.models import Channel, Priority, Ticket
 
 
 def schedule_list(*, principal: Principal) -> QuerySet[Schedule]:
@@ -77,3 +78,52 @@ def run_get(*, principal: Principal, run_id: int) -> ChainRun:
     if run is None:
         raise NotFound(f"on-call run {run_id} not found")
     return run
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    detail: str
+
+
+def page_refusal(ticket: Ticket) -> Refusal | None:
+    """Why an agent may not page the on-call engineer for `ticket` (O-3), or None if they
+    may: only a phone request (or a voicemail) from an identified contact pages."""
+    if ticket.channel not in (Channel.PHONE, Channel.VOICEMAIL):
+        return Refusal(
+            "not_a_phone_request",
+            f"only a phone request can page the on-call engineer (this ticket came by "
+            f"{ticket.channel}); see O-3",
+        )
+    if ticket.requester_id is None:
+        return Refusal(
+            "unidentified_caller",
+            "the caller is not an identified contact: link the ticket to a contact first",
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class TicketPaging:
+    """The on-call box of a ticket page: its runs, who is on call, and whether to offer the
+    "Page on-call" button (O-3, O-4)."""
+
+    runs: list[ChainRun]
+    on_call: list[OnCallNow]
+    paging: bool  # a run is still open
+    refusal: Refusal | None
+    show: bool
+
+
+def ticket_paging(*, principal: Principal, ticket: Ticket, at: datetime) -> TicketPaging:
+    runs = list(run_list(principal=principal, ticket_id=ticket.pk))
+    paging = any(r.acknowledged_at is None and r.ends_at > at for r in runs)
+    show = bool(runs) or ticket.priority == Priority.P1 or ticket.channel in (
+        Channel.PHONE, Channel.VOICEMAIL,
+    )  # fmt: skip
+    on_call = (
+        [schedule_now(schedule=s, at=at) for s in schedule_list(principal=principal)]
+        if show
+        else []
+    )
+    return TicketPaging(runs, on_call, paging, page_refusal(ticket), show)

@@ -21,6 +21,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
 
 from supportdesk.accounts.models import Role, User
+from supportdesk.contracts.models import SupportAssignment
 from supportdesk.core import clock
 from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.models import Vendor
@@ -29,12 +30,19 @@ from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Organization
 from supportdesk.customers.selectors import contact_find_by_phone
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
-from supportdesk.notifications.services import outbox_deliver_one, outbox_enqueue
+from supportdesk.notifications.services import (
+    OutboxDraft,
+    outbox_deliver_one,
+    outbox_enqueue_many,
+)
 from supportdesk.oncall.domain.escalation import EscalationChain as DomainChain
 from supportdesk.oncall.domain.escalation import (
+    NotifyAccountTeam,
     NotifyOnCall,
     NotifyPersons,
     NotifyRole,
+    Resolved,
+    Resolver,
     chain_end,
     plan_chain,
 )
@@ -52,7 +60,9 @@ from supportdesk.oncall.models import (
     Voicemail,
 )
 from supportdesk.oncall.providers import FALLBACK
+from supportdesk.oncall.selectors import page_refusal
 from supportdesk.sla.domain.calendar import BusinessCalendar
+from supportdesk.sla.models import Calendar
 from supportdesk.tickets.models import Channel, Priority, Ticket, TicketEvent
 from supportdesk.tickets.services import ticket_create
 
@@ -92,6 +102,10 @@ def config_for(vendor: Vendor) -> OnCallConfig:
 
 
 def business_calendar(config: OnCallConfig) -> BusinessCalendar:
+    """The phone line's business hours: the chosen SLA calendar (S-1) — the same working
+    hours and holidays the response targets run on — else the config's own hours."""
+    if config.business_calendar is not None:
+        return config.business_calendar.calendar()
     spec = dict(config.business_hours or DEFAULT_BUSINESS_HOURS)
     spec.setdefault("timezone", config.vendor.timezone)
     return BusinessCalendar.from_spec(spec)
@@ -101,6 +115,7 @@ def business_calendar(config: OnCallConfig) -> BusinessCalendar:
 def config_update(
     *,
     vendor: Vendor,
+    business_calendar: Calendar | None = None,
     business_hours: Mapping[str, Any] | None = None,
     helpdesk_number: str | None = None,
     inbound_numbers: Iterable[str] | None = None,
@@ -109,6 +124,10 @@ def config_update(
 ) -> OnCallConfig:
     config = OnCallConfig.objects.select_for_update().get(pk=config_for(vendor).pk)
     cc = vendor.default_country_code
+    if business_calendar is not None:
+        if business_calendar.vendor_id != vendor.pk:
+            raise InvalidInput("the business calendar belongs to another vendor")
+        config.business_calendar = business_calendar
     if business_hours is not None:
         spec = dict(business_hours)
         spec.setdefault("timezone", vendor.timezone)
@@ -211,17 +230,25 @@ def chain_save(
 # ---------------------------------------------------------------------------------------------
 
 
-def _resolver(vendor_id: int) -> Any:
+def _resolver(vendor_id: int, organization_id: int) -> Resolver:
     schedules = {
         s.slug: DomainSchedule.from_spec(s.spec)
         for s in Schedule.objects.filter(vendor_id=vendor_id)
     }
     role_cache: dict[str, list[str]] = {}
 
-    def resolve(step: NotifyOnCall | NotifyRole, at: datetime) -> list[str]:
+    def resolve(step: Resolved, at: datetime) -> list[str]:
         if isinstance(step, NotifyOnCall):
             schedule = schedules.get(step.schedule)
             return [p.lower() for p in on_call(schedule, at)] if schedule else []
+        if isinstance(step, NotifyAccountTeam):
+            team = (
+                SupportAssignment.objects.select_related("dse", "backup")
+                .filter(organization_id=organization_id)
+                .first()
+            )
+            person = getattr(team, step.member, None) if team else None
+            return [person.email.lower()] if person is not None else []
         role = ROLE_ALIASES.get(step.role, step.role)
         if role not in role_cache:
             role_cache[role] = [
@@ -269,14 +296,15 @@ def run_start(
         chain_name=chain.name,
         reason=reason,
         context=dict(context),
-        ack_code="",
+        ack_code=make_page_code(
+            f"ticket:{ticket.pk}:{now.isoformat()}", taken=_open_codes(ticket.vendor_id)
+        ),
         started_at=now,
         ends_at=chain_end(spec, now),
         started_by=started_by,
     )
-    run.ack_code = make_page_code(f"run:{run.pk}", taken=_open_codes(ticket.vendor_id))
-    run.save(update_fields=["ack_code"])
-    plan = plan_chain(spec, run_id=f"run{run.pk}", started_at=now, resolve=_resolver(run.vendor_id))
+    resolve = _resolver(run.vendor_id, ticket.organization_id)
+    plan = plan_chain(spec, run_id=f"run{run.pk}", started_at=now, resolve=resolve)
     staff = _staff_by_key(run.vendor_id)
     pages = [
         Page(
@@ -287,6 +315,12 @@ def run_start(
             round=p.round,
             due_at=p.due_at,
             idempotency_key=p.idempotency_key,
+            # Pages due now are claimed as they are written (the sweep's claim, in bulk).
+            **(
+                {"status": PageStatus.QUEUED, "queued_at": now}
+                if dispatch and p.due_at <= now
+                else {}
+            ),
         )
         for p in plan
         if p.recipient.lower() in staff
@@ -300,19 +334,8 @@ def run_start(
     if not pages:
         log.warning("on-call run %s of ticket %s reaches nobody", run.pk, ticket.pk)
     if dispatch:
-        outbox_ids = []
-        due = Page.objects.filter(run=run, due_at__lte=now, status=PageStatus.PLANNED)
-        pages = list(due.select_related("recipient"))
-        due.update(status=PageStatus.QUEUED, queued_at=now)
-        config = config_for(ticket.vendor)
-        events: list[TicketEvent] = []
-        for page in pages:
-            page.run = run
-            page.status = PageStatus.QUEUED
-            outbox_id = _page_dispatch(page, now, ticket=ticket, config=config, events=events)
-            if outbox_id is not None:
-                outbox_ids.append(outbox_id)
-        TicketEvent.objects.bulk_create(events)
+        due = [p for p in pages if p.status == PageStatus.QUEUED]
+        outbox_ids = _pages_dispatch(due, run=run, ticket=ticket, now=now)
         if outbox_ids and settings.ONCALL_SEND_ON_COMMIT:
             transaction.on_commit(lambda: _deliver_soon(outbox_ids))
     return run
@@ -322,23 +345,27 @@ _SENDER_POOL: ThreadPoolExecutor | None = None
 
 
 def _deliver_soon(outbox_ids: list[int]) -> None:
-    """Step 0 goes out right after commit, in parallel, without waiting for a worker to poll.
+    """Step 0 goes out right after commit, without waiting for a worker to poll.
 
-    Each row is still claimed by the outbox's conditional UPDATE, so the queued delivery tasks
-    that follow find nothing to do; if this process dies mid-send the outbox retries the row.
+    One pool thread per run sends its pages one after another: on SQLite every claim and
+    every "sent" mark takes the single write lock, and a dozen threads per emergency fighting
+    for it (each backing off up to 100 ms per try) made the slowest emergencies wait seconds.
+    Each row is still claimed by the outbox's conditional UPDATE, so the queued delivery task
+    that follows finds nothing to do; if this process dies mid-send the outbox retries the row.
     """
     global _SENDER_POOL
     if _SENDER_POOL is None:
         _SENDER_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="oncall-send")
-    for outbox_id in outbox_ids:
-        _SENDER_POOL.submit(_deliver_one, outbox_id)
+    _SENDER_POOL.submit(_deliver_all, outbox_ids)
 
 
-def _deliver_one(outbox_id: int) -> None:
+def _deliver_all(outbox_ids: list[int]) -> None:
     try:
-        outbox_deliver_one(outbox_id=outbox_id, now=clock.now())
-    except Exception:  # the outbox sweep retries the row; never crash the pool
-        log.exception("immediate delivery of outbox row %s failed", outbox_id)
+        for outbox_id in outbox_ids:
+            try:
+                outbox_deliver_one(outbox_id=outbox_id, now=clock.now())
+            except Exception:  # the outbox sweep retries the row; never crash the pool
+                log.exception("immediate delivery of outbox row %s failed", outbox_id)
     finally:
         connections.close_all()
 
@@ -411,55 +438,72 @@ def _compose(page: Page, run: ChainRun, ticket: Ticket) -> tuple[str, str]:
     return f"EMERGENCY #{ticket.pk}: escalation from {who}", body
 
 
-def _page_dispatch(
-    page: Page,
-    now: datetime,
-    *,
-    ticket: Ticket | None = None,
-    config: OnCallConfig | None = None,
-    events: list[TicketEvent] | None = None,
-) -> int | None:
-    """Hand a claimed page to the outbox (its key is the page's) and log it on the ticket.
+def _pages_dispatch(
+    pages: list[Page], *, run: ChainRun, ticket: Ticket, now: datetime
+) -> list[int]:
+    """Hand claimed pages of `run` to the outbox (each row's key is its page's) and log them
+    on the ticket; returns the ids of the new outbox rows.
 
-    `ticket`/`config` save queries when the caller has them; with `events` the caller
-    bulk-writes the ticket events itself (in the same transaction)."""
-    run = page.run
-    if ticket is None:
-        ticket = Ticket.objects.select_related("vendor").get(pk=run.ticket_id)
-    if config is None:
-        config = config_for(ticket.vendor)
-    address = _address(page, config)
-    if not address:
-        Page.objects.filter(pk=page.pk).update(status=PageStatus.SKIPPED)
-        _event(
-            ticket.pk, "page_skipped", now, run=run.pk, page=page.pk, channel=page.channel,
-            to=page.recipient.name, why="no address for this channel",
+    A fixed handful of queries whatever the number of pages: the emergency's first round
+    (12 pages) is written inside the webhook's transaction, and on SQLite every query there
+    holds the one write lock that the senders and the worker wait for."""
+    config = config_for(ticket.vendor)
+    sender = ticket.vendor.support_email
+    drafts: list[OutboxDraft] = []
+    handed: list[Page] = []
+    events: list[TicketEvent] = []
+    skipped: list[int] = []
+    for page in pages:
+        page.run = run
+        address = _address(page, config)
+        if not address:
+            skipped.append(page.pk)
+            events.append(
+                TicketEvent(
+                    ticket_id=ticket.pk, kind="page_skipped", at=now, data={
+                        "run": run.pk, "page": page.pk, "channel": page.channel,
+                        "to": page.recipient.name, "why": "no address for this channel",
+                    },
+                )
+            )  # fmt: skip
+            continue
+        subject, body = _compose(page, run, ticket)
+        drafts.append(
+            OutboxDraft(
+                key=page.idempotency_key,
+                channel=page.channel,
+                recipient=address,
+                subject=subject,
+                body=body,
+                sender=sender if page.channel in ("email", "sms_email") else "",
+                headers={"Auto-Submitted": "auto-generated"} if page.channel == "email" else {},
+                ticket_id=ticket.pk,
+                vendor_id=ticket.vendor_id,
+            )
+        )
+        handed.append(page)
+        events.append(
+            TicketEvent(
+                ticket_id=ticket.pk, kind="page_sent", at=now, data={
+                    "run": run.pk, "page": page.pk, "channel": page.channel,
+                    "to": page.recipient.name, "round": page.round, "step": page.step_index,
+                },
+            )
         )  # fmt: skip
-        return None
-    subject, body = _compose(page, run, ticket)
-    headers = {"Auto-Submitted": "auto-generated"} if page.channel == "email" else {}
-    row = outbox_enqueue(
-        key=page.idempotency_key,
-        channel=page.channel,
-        recipient=address,
-        subject=subject,
-        body=body,
-        sender=ticket.vendor.support_email if page.channel in ("email", "sms_email") else "",
-        headers=headers,
-        ticket_id=ticket.pk,
-        vendor_id=ticket.vendor_id,
-        now=now,
-    )
-    Page.objects.filter(pk=page.pk).update(outbox=row, queued_at=now)
-    data = {
-        "run": run.pk, "page": page.pk, "channel": page.channel, "to": page.recipient.name,
-        "round": page.round, "step": page.step_index,
-    }  # fmt: skip
-    if events is None:
-        _event(ticket.pk, "page_sent", now, **data)
-    else:
-        events.append(TicketEvent(ticket_id=ticket.pk, kind="page_sent", at=now, data=data))
-    return row.pk
+    if skipped:
+        Page.objects.filter(pk__in=skipped).update(status=PageStatus.SKIPPED)
+    new_ids = outbox_enqueue_many(drafts=drafts, now=now)
+    if handed:
+        rows = dict(
+            OutboxMessage.objects.filter(
+                idempotency_key__in=[p.idempotency_key for p in handed]
+            ).values_list("idempotency_key", "pk")
+        )
+        for page in handed:
+            page.outbox_id = rows[page.idempotency_key]
+        Page.objects.bulk_update(handed, ["outbox"])
+    TicketEvent.objects.bulk_create(events)
+    return new_ids
 
 
 def page_send(*, page_id: int, now: datetime) -> str:
@@ -470,11 +514,12 @@ def page_send(*, page_id: int, now: datetime) -> str:
         ).update(status=PageStatus.QUEUED, queued_at=now)
         if not claimed:
             return "skipped"
-        page = Page.objects.select_related("run", "recipient").get(pk=page_id)
-        if page.run.acknowledged_at is not None:
+        page = Page.objects.select_related("run__ticket__vendor", "recipient").get(pk=page_id)
+        run = page.run
+        if run.acknowledged_at is not None:
             Page.objects.filter(pk=page_id).update(status=PageStatus.CANCELLED)
             return "cancelled"
-        _page_dispatch(page, now)
+        _pages_dispatch([page], run=run, ticket=run.ticket, now=now)
         return "queued"
 
 
@@ -493,7 +538,9 @@ def pages_fallback(*, now: datetime, limit: int = 200) -> int:
                 status=PageStatus.FAILED
             ):
                 continue
-            page = Page.objects.select_related("run", "recipient", "outbox").get(pk=page_id)
+            page = Page.objects.select_related("run__ticket__vendor", "recipient", "outbox").get(
+                pk=page_id
+            )
             run = page.run
             nxt = FALLBACK.get(page.channel)
             _event(
@@ -513,8 +560,7 @@ def pages_fallback(*, now: datetime, limit: int = 200) -> int:
                 },
             )  # fmt: skip
             if created:
-                fallback.run = run
-                _page_dispatch(fallback, now)
+                _pages_dispatch([fallback], run=run, ticket=run.ticket, now=now)
     return done
 
 
@@ -759,17 +805,9 @@ def ticket_page(*, ticket: Ticket, principal: Principal, reason: str, now: datet
     """An agent escalates a phone request from an identified contact into the emergency chain
     (O-3). Email, portal and unidentified callers never page anybody."""
     _require_staff_of(principal, ticket.vendor_id)
-    if ticket.channel not in (Channel.PHONE, Channel.VOICEMAIL):
-        raise InvalidInput(
-            f"only a phone request can page the on-call engineer (this ticket came by "
-            f"{ticket.channel}); see O-3",
-            code="not_a_phone_request",
-        )
-    if ticket.requester_id is None:
-        raise InvalidInput(
-            "the caller is not an identified contact: link the ticket to a contact first",
-            code="unidentified_caller",
-        )
+    refusal = page_refusal(ticket)
+    if refusal is not None:
+        raise InvalidInput(refusal.detail, code=refusal.code)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("say why this is an emergency (reason)")

@@ -5,6 +5,7 @@ A chain is an ordered list of steps run ``rounds`` times:
 * :class:`NotifyOnCall` — whoever is on call in schedule X when the step is due,
 * :class:`NotifyRole` — everybody holding role R (e.g. all system architects),
 * :class:`NotifyPersons` — named people,
+* :class:`NotifyAccountTeam` — the customer's Dedicated Support Engineer, or its backup (E-2),
 * :class:`Wait` — wait N minutes for an acknowledgement before the next step.
 
 Consecutive notify steps with no ``Wait`` between them fire at the same instant ("at once").
@@ -34,14 +35,17 @@ __all__ = [
     "Channel",
     "EscalationChain",
     "EscalationError",
+    "NotifyAccountTeam",
     "NotifyOnCall",
     "NotifyPersons",
     "NotifyRole",
     "PlannedPage",
+    "Resolved",
     "Resolver",
     "Step",
     "Wait",
     "chain_end",
+    "describe_chain",
     "emergency_chain",
     "enterprise_chain",
     "idempotency_key",
@@ -54,6 +58,7 @@ SYSTEM_ARCHITECT_ROLE = "system_architect"
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+\-]{0,127}$")
 MAX_WAIT_MINUTES = 24 * 60
 MAX_ROUNDS = 20
+ACCOUNT_MEMBERS = ("dse", "backup")
 
 
 class EscalationError(ValueError):
@@ -138,6 +143,23 @@ class NotifyPersons:
 
 
 @dataclass(frozen=True)
+class NotifyAccountTeam:
+    """Page the Dedicated Support Engineer (``member="dse"``) or the backup engineer
+    (``"backup"``) of the customer whose ticket the escalation is for (E-2)."""
+
+    member: str
+    channels: tuple[Channel, ...] = (Channel.SMS, Channel.EMAIL)
+
+    def __post_init__(self) -> None:
+        if self.member not in ACCOUNT_MEMBERS:
+            raise EscalationError(
+                f"notify account: member must be one of {', '.join(ACCOUNT_MEMBERS)}, "
+                f"got {self.member!r}"
+            )
+        object.__setattr__(self, "channels", _channels(self.channels, "notify account"))
+
+
+@dataclass(frozen=True)
 class Wait:
     """Wait ``minutes`` for an acknowledgement before going on."""
 
@@ -151,9 +173,10 @@ class Wait:
             )
 
 
-NotifyStep = NotifyOnCall | NotifyRole | NotifyPersons
-Step = NotifyOnCall | NotifyRole | NotifyPersons | Wait
-Resolver = Callable[[NotifyOnCall | NotifyRole, datetime], Iterable[str]]
+NotifyStep = NotifyOnCall | NotifyRole | NotifyPersons | NotifyAccountTeam
+Step = NotifyOnCall | NotifyRole | NotifyPersons | NotifyAccountTeam | Wait
+Resolved = NotifyOnCall | NotifyRole | NotifyAccountTeam
+Resolver = Callable[[Resolved, datetime], Iterable[str]]
 
 
 @dataclass(frozen=True)
@@ -168,7 +191,7 @@ class EscalationChain:
     def __post_init__(self) -> None:
         _check_id(self.id, "chain id")
         steps = tuple(self.steps)
-        if not all(isinstance(s, NotifyOnCall | NotifyRole | NotifyPersons | Wait) for s in steps):
+        if not all(isinstance(s, NotifyStep | Wait) for s in steps):
             raise EscalationError(f"chain {self.id!r}: steps must be notify or wait steps")
         if not any(not isinstance(s, Wait) for s in steps):
             raise EscalationError(f"chain {self.id!r}: needs at least one notify step")
@@ -219,20 +242,20 @@ def _step_to_spec(step: Step) -> dict[str, Any]:
         return {"notify_on_call": step.schedule, "channels": channels}
     if isinstance(step, NotifyRole):
         return {"notify_role": step.role, "channels": channels}
+    if isinstance(step, NotifyAccountTeam):
+        return {"notify_account": step.member, "channels": channels}
     return {"notify_persons": list(step.persons), "channels": channels}
+
+
+STEP_KINDS = ("wait_minutes", "notify_on_call", "notify_role", "notify_persons", "notify_account")
 
 
 def _step_from_spec(data: object, where: str) -> Step:
     if not isinstance(data, Mapping):
         raise EscalationError(f"{where} must be an object")
-    kinds = [
-        k for k in ("wait_minutes", "notify_on_call", "notify_role", "notify_persons") if k in data
-    ]
+    kinds = [k for k in STEP_KINDS if k in data]
     if len(kinds) != 1:
-        raise EscalationError(
-            f"{where} must have exactly one of wait_minutes, notify_on_call, notify_role, "
-            "notify_persons"
-        )
+        raise EscalationError(f"{where} must have exactly one of {', '.join(STEP_KINDS)}")
     kind = kinds[0]
     allowed = {kind} if kind == "wait_minutes" else {kind, "channels"}
     unknown = sorted(set(data) - allowed)
@@ -246,6 +269,8 @@ def _step_from_spec(data: object, where: str) -> Step:
             return NotifyOnCall(data[kind], channels)
         if kind == "notify_role":
             return NotifyRole(data[kind], channels)
+        if kind == "notify_account":
+            return NotifyAccountTeam(data[kind], channels)
         persons = data[kind]
         if not isinstance(persons, list | tuple):
             raise EscalationError("notify_persons must be a list of person ids")
@@ -278,8 +303,9 @@ def plan_chain(
 ) -> list[PlannedPage]:
     """Every page the chain would send if nobody acknowledged, in send order.
 
-    ``resolve(step, due_at)`` returns the recipient ids a :class:`NotifyOnCall` or
-    :class:`NotifyRole` step means at ``due_at``; :class:`NotifyPersons` needs no resolving.
+    ``resolve(step, due_at)`` returns the recipient ids a :class:`NotifyOnCall`,
+    :class:`NotifyRole` or :class:`NotifyAccountTeam` step means at ``due_at``;
+    :class:`NotifyPersons` needs no resolving.
     A step that resolves to nobody sends nothing (callers should log that). Within one instant
     of one round a recipient gets each channel once even if several steps name them (the
     on-call engineer who is also an architect gets one SMS, not two); the first step keeps it.
@@ -354,6 +380,29 @@ def chain_end(chain: EscalationChain, started_at: datetime) -> datetime:
     return ensure_aware(started_at, "started_at") + chain.rounds * chain.round_length
 
 
+def _describe_step(step: Step) -> str:
+    if isinstance(step, Wait):
+        return f"wait {step.minutes} min for an acknowledgement"
+    how = " + ".join(c.value.upper() if c != Channel.EMAIL else "email" for c in step.channels)
+    if isinstance(step, NotifyOnCall):
+        return f"{how} to whoever is on call in {step.schedule}"
+    if isinstance(step, NotifyRole):
+        return f"{how} to every {step.role.replace('_', ' ')}"
+    if isinstance(step, NotifyAccountTeam):
+        who = "Dedicated Support Engineer" if step.member == "dse" else "backup engineer"
+        return f"{how} to the customer's {who}"
+    return f"{how} to {', '.join(step.persons)}"
+
+
+def describe_chain(chain: EscalationChain) -> list[str]:
+    """The chain in words, one line per step, then the rounds: what a console shows of the
+    snapshot an escalation runs on."""
+    lines = [_describe_step(s) for s in chain.steps]
+    if chain.rounds > 1:
+        lines.append(f"repeat: {chain.rounds} rounds in all, until someone acknowledges")
+    return lines
+
+
 # ---------------------------------------------------------------------------------------------
 # Presets
 # ---------------------------------------------------------------------------------------------
@@ -382,25 +431,32 @@ def emergency_chain(
 
 def enterprise_chain(
     *,
-    dse: str,
-    backup: str,
+    dse: str | None = None,
+    backup: str | None = None,
     backup_after_minutes: int = 15,
     channels: Iterable[Channel | str] = (Channel.SMS, Channel.EMAIL, Channel.VOICE),
     chain_id: str = "enterprise-dse",
 ) -> EscalationChain:
     """E-2 / seed 000: the customer's Dedicated Support Engineer first (pager, e-mail and direct
     phone), then the backup engineer if nobody acknowledged within ``backup_after_minutes``.
-    The run counts as exhausted ``backup_after_minutes`` after the backup was paged."""
+    The run counts as exhausted ``backup_after_minutes`` after the backup was paged.
+
+    Without ``dse``/``backup`` the steps name the account team of whichever customer the
+    ticket belongs to (:class:`NotifyAccountTeam`); with them, those two people for everyone.
+    """
     chans = _channels(channels, "enterprise chain")
-    if dse == backup:
+    first: NotifyStep
+    then: NotifyStep
+    if dse is None and backup is None:
+        first, then = NotifyAccountTeam("dse", chans), NotifyAccountTeam("backup", chans)
+    elif dse is None or backup is None:
+        raise EscalationError("name both the Dedicated Support Engineer and the backup, or neither")
+    elif dse == backup:
         raise EscalationError("the backup engineer must differ from the Dedicated Support Engineer")
+    else:
+        first, then = NotifyPersons((dse,), chans), NotifyPersons((backup,), chans)
     return EscalationChain(
         id=chain_id,
         name="Dedicated Support Engineer, then backup",
-        steps=(
-            NotifyPersons((dse,), chans),
-            Wait(backup_after_minutes),
-            NotifyPersons((backup,), chans),
-            Wait(backup_after_minutes),
-        ),
+        steps=(first, Wait(backup_after_minutes), then, Wait(backup_after_minutes)),
     )

@@ -237,12 +237,16 @@ def _preset_vendor(slug):
 def test_demo_presets_set_up_the_emergency_path_idempotently_O2(db):
     from supportdesk.oncall.demo import demo_extend
     from supportdesk.oncall.models import EscalationChain, OnCallConfig, Schedule
+    from supportdesk.sla.demo import demo_extend as sla_demo_extend
 
     msp = _preset_vendor("msp")
+    sla_demo_extend(vendor=msp, slug="msp", now=clock.now())  # demo.load's order
     for _ in range(2):
         demo_extend(vendor=msp, slug="msp", now=clock.now())
     config = OnCallConfig.objects.get(vendor=msp)
     assert config.emergency_chain.slug == "emergency"
+    # "After hours" on the phone line is the SLA preset's business calendar (S-1).
+    assert config.business_calendar.name == "CT business hours"
     assert Schedule.objects.filter(vendor=msp).count() == 1
     assert EscalationChain.objects.filter(vendor=msp).count() == 1
     schedule = Schedule.objects.get(vendor=msp)
@@ -254,7 +258,5 @@ def test_demo_presets_set_up_the_emergency_path_idempotently_O2(db):
     enterprise = _preset_vendor("enterprise")
     demo_extend(vendor=enterprise, slug="enterprise", now=clock.now())
     chain = EscalationChain.objects.get(vendor=enterprise)
-    assert [s["notify_persons"] for s in chain.spec["steps"] if "notify_persons" in s] == [
-        ["dana.dse@northwind.example"],
-        ["omar.dse@northwind.example"],
-    ]
+    # The caller's own customer's DSE, then its backup (E-2), not two fixed people.
+    assert [s.get("notify_account") for s in chain.spec["steps"]] == ["dse", None, "backup", None]

@@ -15,12 +15,15 @@ from supportdesk.oncall.domain.escalation import (
     Channel,
     EscalationChain,
     EscalationError,
+    NotifyAccountTeam,
     NotifyOnCall,
     NotifyPersons,
     NotifyRole,
     PlannedPage,
+    Resolved,
     Wait,
     chain_end,
+    describe_chain,
     emergency_chain,
     enterprise_chain,
     idempotency_key,
@@ -39,12 +42,12 @@ def minutes(n: int) -> datetime:
     return T0 + timedelta(minutes=n)
 
 
-def msp_resolver(step: NotifyOnCall | NotifyRole, at: datetime) -> list[str]:
+def msp_resolver(step: Resolved, at: datetime) -> list[str]:
     """On-call engineer is 'eve' (who is also an architect); architects are arch1, arch2, eve."""
     if isinstance(step, NotifyOnCall):
         assert step.schedule == "msp-primary"
         return ["eve"]
-    assert step.role == SYSTEM_ARCHITECT_ROLE
+    assert isinstance(step, NotifyRole) and step.role == SYSTEM_ARCHITECT_ROLE
     return ["arch1", "arch2", "eve"]
 
 
@@ -151,6 +154,46 @@ def test_enterprise_preset_dse_first_then_backup_O4() -> None:
     assert pages_due(plan, acknowledged_at=minutes(5), now=minutes(31), sent=sent) == []
     with pytest.raises(EscalationError, match="backup"):
         enterprise_chain(dse="dse-mary", backup="dse-mary")
+    with pytest.raises(EscalationError, match="or neither"):
+        enterprise_chain(dse="dse-mary")
+
+
+def test_enterprise_preset_names_the_tickets_own_account_team_by_default_E2_O4() -> None:
+    """Without names the steps ask `resolve` for the customer's DSE, then its backup."""
+    chain = enterprise_chain()
+    asked: list[str] = []
+
+    def account_team(step: Resolved, at: datetime) -> list[str]:
+        assert isinstance(step, NotifyAccountTeam)
+        asked.append(step.member)
+        return {"dse": ["acme-dse"], "backup": ["acme-backup"]}[step.member]
+
+    plan = plan_chain(chain, run_id="t-78", started_at=T0, resolve=account_team)
+    assert asked == ["dse", "backup"]
+    assert [(p.recipient, p.due_at) for p in plan if p.channel == VOICE] == [
+        ("acme-dse", T0),
+        ("acme-backup", minutes(15)),
+    ]
+    spec = json.loads(json.dumps(chain.to_spec()))
+    assert spec["steps"][0] == {"notify_account": "dse", "channels": ["sms", "email", "voice"]}
+    assert EscalationChain.from_spec(spec) == chain
+    with pytest.raises(EscalationError, match=r"steps\[0\]: notify account: member must be"):
+        EscalationChain.from_spec({"id": "x", "steps": [{"notify_account": "cto"}]})
+
+
+def test_describe_chain_says_what_the_snapshot_does_O4() -> None:
+    assert describe_chain(emergency_chain(schedule="msp-primary", role="architect")) == [
+        "SMS + email to whoever is on call in msp-primary",
+        "SMS + email to every architect",
+        "wait 10 min for an acknowledgement",
+        "repeat: 3 rounds in all, until someone acknowledges",
+    ]
+    assert describe_chain(enterprise_chain()) == [
+        "SMS + email + VOICE to the customer's Dedicated Support Engineer",
+        "wait 15 min for an acknowledgement",
+        "SMS + email + VOICE to the customer's backup engineer",
+        "wait 15 min for an acknowledgement",
+    ]
 
 
 def test_idempotency_key_is_run_step_round_recipient_channel_O5() -> None:
@@ -229,6 +272,7 @@ steps = st.one_of(
     ),
     st.builds(NotifyOnCall, st.just("primary")),
     st.builds(NotifyRole, st.just("system_architect")),
+    st.builds(NotifyAccountTeam, st.sampled_from(("dse", "backup"))),
 )
 
 
@@ -241,7 +285,7 @@ def chains(draw: st.DrawFn) -> EscalationChain:
     return EscalationChain("c", tuple(body), rounds=draw(st.integers(1, 4)))
 
 
-def any_resolver(step: NotifyOnCall | NotifyRole, at: datetime) -> list[str]:
+def any_resolver(step: Resolved, at: datetime) -> list[str]:
     return ["ann"] if isinstance(step, NotifyOnCall) else ["ann", "dora"]
 
 

@@ -3,6 +3,7 @@ the outbox to a local Twilio-compatible server; SMS acks; fallback; email never 
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -291,3 +292,29 @@ def test_unknown_number_without_vendor_is_a_404_not_a_500(client, paging):
         client, "/hooks/voice/voicemail?vendor=vendor", {"CallSid": "CA1", "From": "+12125550100"}
     )
     assert response.status_code == 200 and Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_pages_leave_right_after_commit_without_a_worker_O2_N2(
+    client, paging, provider, settings
+):
+    """ONCALL_SEND_ON_COMMIT: nothing runs the task queue here, yet every first-round page
+    reaches the provider (SMS) and the mail backend within moments of the webhook's answer."""
+    settings.ONCALL_SEND_ON_COMMIT = True
+    people = [paging.on_call, *paging.architects]
+    assert voicemail(client).status_code == 200
+    deadline = time.monotonic() + 30
+
+    def emails() -> list[str]:
+        return [m.to[0] for m in mail.outbox if m.subject.startswith("EMERGENCY")]
+
+    while time.monotonic() < deadline:
+        if len(provider.state.messages()) >= len(people) <= len(emails()):
+            break
+        time.sleep(0.05)
+    texted = sorted(m.form["To"] for m in provider.state.messages())
+    assert texted == sorted(p.phone for p in people)
+    assert sorted(emails()) == sorted(p.email for p in people)
+    first = Page.objects.filter(round=1)
+    assert {p.outbox.status for p in first} == {OutboxStatus.SENT}
+    assert Page.objects.filter(status=PageStatus.PLANNED).count() == 2 * first.count()
