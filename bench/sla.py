@@ -5,7 +5,9 @@
     same run. First a cross-check on random cases where the two libraries mean the same thing,
     then the timing. Goal: >= 100x.
 (b) PostgreSQL: one breach sweep of 10k due targets at 100k and 1M open tickets, in a
-    scratch database created and dropped on ``--pg-url`` (``python bench/sla.py --part b``).
+    scratch database created and dropped on the server of ``--pg-url``
+    (``python bench/sla.py --part b --pg-url postgres://postgres@127.0.0.1:5432/NAME``;
+    ``--sweepers 2`` runs two sweeps at once).
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def make_cases(n: int, seed: int) -> list[Case]:
 
 
 def cross_check(ours: BusinessCalendar, theirs: btd.Rules, cases: list[Case]) -> int:
+    """Cases where both agree on adding, counting back (a negative duration / subtracting a
+    BusinessTimeDelta) and the business time between start and result."""
     agree = 0
     shown = 0
     for start, dur in cases:
@@ -73,13 +77,16 @@ def cross_check(ours: BusinessCalendar, theirs: btd.Rules, cases: list[Case]) ->
         b = start + btd.BusinessTimeDelta(theirs, timedelta=dur)
         back_ours = ours.between(start, a)
         back_theirs = theirs.difference(start, a).timedelta
-        if a == b and back_ours == dur == back_theirs:
+        before_ours = ours.add(start, -dur)
+        before_theirs = start - btd.BusinessTimeDelta(theirs, timedelta=dur)
+        if a == b and back_ours == dur == back_theirs and before_ours == before_theirs:
             agree += 1
         elif shown < 10:
             shown += 1
             print(
                 f"  DISAGREE start={start} dur={dur}: ours={a} theirs={b} "
-                f"between ours={back_ours} theirs={back_theirs}"
+                f"between ours={back_ours} theirs={back_theirs} "
+                f"back ours={before_ours} theirs={before_theirs}"
             )
     return agree
 
@@ -125,7 +132,10 @@ def bench_due_dates(n_cases: int, seed: int) -> None:
     cases = make_cases(n_cases, seed)
 
     agree = cross_check(ours, theirs, cases)
-    print(f"  cross-check: {agree}/{len(cases)} agree (add result and between/difference back)")
+    print(
+        f"  cross-check: {agree}/{len(cases)} agree (add, count back / subtract, and "
+        "between/difference)"
+    )
     known_differences(ours, theirs)
 
     def run_ours() -> None:
@@ -166,15 +176,16 @@ def _seed_sql() -> list[str]:
               %(queue)s, CASE WHEN g %% %(step)s = 0 THEN %(assignee)s END, '', '', '',
               %(now)s - interval '2 hours', %(now)s
             FROM generate_series(1, %(n_open)s) g""",
-        """INSERT INTO sla_ticketsla (ticket_id, policy_name, rule_name, rule, calendars,
-              pause_statuses, explanation, matched_at)
-            SELECT id, 'bench', 'any', '{}'::jsonb, '{}'::jsonb, '[]'::jsonb, 'bench',
-              created_at
+        """INSERT INTO sla_ticketsla (ticket_id, policy_name, plan_name, rule_name, rule,
+              calendars, pause_statuses, explanation, matched_at)
+            SELECT id, 'bench', 'bench plan', 'any', '{}'::jsonb, '{}'::jsonb, '[]'::jsonb,
+              'bench', created_at
             FROM tickets_ticket""",
         """INSERT INTO sla_slatarget (ticket_id, sla_id, vendor_id, organization_id, priority,
-              kind, cycle, duration_seconds, calendar_name, warn_percent, state, events,
+              plan, kind, cycle, duration_seconds, calendar_name, warn_percent, state, events,
               started_at, due_at, warn_at, next_deadline)
-            SELECT t.id, s.id, t.vendor_id, t.organization_id, 'P3', 'first_response', 0, 3600,
+            SELECT t.id, s.id, t.vendor_id, t.organization_id, 'P3', 'bench plan',
+              'first_response', 0, 3600,
               '', 80, 'running', jsonb_build_array(jsonb_build_array('start', t.created_at)),
               t.created_at, d.due, d.due - interval '12 minutes', d.due - interval '12 minutes'
             FROM tickets_ticket t JOIN sla_ticketsla s ON s.ticket_id = t.id
@@ -189,31 +200,34 @@ def bench_due_sweep_postgres(
     sizes: tuple[int, ...] = (100_000, 1_000_000),
     n_due: int = 10_000,
     url: str = BENCH_PG_URL,
-    tasks_backend: str = "django_tasks.backends.dummy.DummyBackend",
+    tasks_backend: str = "django_tasks_db.DatabaseBackend",
+    sweepers: int = 1,
 ) -> None:
     """(b) The breach sweep (``supportdesk.sla.services.sla_sweep``) on PostgreSQL.
 
-    Creates a scratch database next to ``url`` (dropped afterwards), migrates it, and for each
-    size seeds that many open tickets with running clocks, ``n_due`` of them overdue and
-    assigned (the queue has a team lead), then times one sweep: claiming the due clocks
-    (``next_deadline <= now``, ``FOR UPDATE SKIP LOCKED``, batches of 500), writing a
-    ``sla_breached`` ticket event per clock and two outbox e-mails (assignee, team lead) with
-    their delivery tasks. Goal: 10k due targets < 5 s, flat in the number of open tickets.
+    Creates a scratch database ``<name of url's database>_bench_<random>`` on the server of
+    ``url`` (dropped afterwards), migrates it, and for each size seeds that many open tickets
+    with running clocks, ``n_due`` of them overdue and assigned (the queue has a team lead),
+    then times one sweep: claiming the due clocks (``next_deadline <= now``, ``FOR UPDATE
+    SKIP LOCKED``, batches of 1000), writing a ``sla_breached`` ticket event per clock and two
+    outbox e-mails (assignee, team lead), and enqueueing their delivery tasks (one per 100
+    e-mails, with the database tasks backend by default). Goal: 10k due targets < 5 s, flat
+    in the number of open tickets.
 
-    ``tasks_backend``: the outbox enqueues one delivery task per e-mail after commit; with the
-    database backend each is its own autocommitted INSERT (an fsync each), which dominates.
-    The default (dummy) backend leaves that out to measure the sweep itself; pass
-    ``--tasks db`` to include it.
+    ``sweepers`` > 1 runs that many sweeps at once (threads, one connection each) over the
+    same due clocks, and checks that nothing was recorded or sent twice. Besides wall time it
+    prints the CPU seconds the sweep cost the client process and (when the server is local and
+    /proc readable) the server backends, which does not depend on how busy the machine is.
     """
     import os
     import uuid
 
     import psycopg
 
-    name = f"supportdesk_bench_{uuid.uuid4().hex[:8]}"
-    base = url.rsplit("/", 1)[0]
+    base, _, dbname = url.rpartition("/")
+    name = f"{dbname or 'supportdesk'}_bench_{uuid.uuid4().hex[:8]}"
     print(f"(b) sweep of {n_due:,} due targets on PostgreSQL ({base}/{name}, dropped after)")
-    print(f"  tasks backend: {tasks_backend}")
+    print(f"  tasks backend: {tasks_backend}; sweepers at once: {sweepers}")
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -227,7 +241,7 @@ def bench_due_sweep_postgres(
         from django.db import connection
 
         call_command("migrate", verbosity=0)
-        figures = [_sweep_at_size(connection, n_open, n_due) for n_open in sizes]
+        figures = [_sweep_at_size(connection, n_open, n_due, sweepers) for n_open in sizes]
         connection.close()
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
@@ -243,7 +257,53 @@ def bench_due_sweep_postgres(
     print(f"  goal: {n_due:,} due targets < 5 s -> {'met' if worst < 5 else 'NOT met'}")
 
 
-def _sweep_at_size(connection: Any, n_open: int, n_due: int) -> tuple[int, float]:
+def _backend_cpu(pid: int) -> float | None:
+    """CPU seconds used so far by a local server process (None if /proc can't tell)."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_sweepers(n: int, now: dt.datetime) -> tuple[list[dict[str, int]], float | None]:
+    """``n`` sweeps at once, each on its own thread and connection; returns their counts and
+    the server CPU seconds their backends used (None if unknown)."""
+    import threading
+
+    from django.db import connection, connections
+
+    from supportdesk.sla.services import sla_sweep
+
+    barrier = threading.Barrier(n)
+    results: list[dict[str, int]] = []
+    server: list[float | None] = []
+
+    def body() -> None:
+        try:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                pid = cur.fetchone()[0]
+            before = _backend_cpu(pid)
+            barrier.wait()
+            results.append(sla_sweep(now=now))
+            after = _backend_cpu(pid)
+            server.append(after - before if after is not None and before is not None else None)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=body) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    known = [c for c in server if c is not None]
+    return results, sum(known) if len(known) == n else None
+
+
+def _sweep_at_size(connection: Any, n_open: int, n_due: int, sweepers: int) -> tuple[int, float]:
     from supportdesk.accounts.services import staff_user_create
     from supportdesk.core.models import Vendor
     from supportdesk.customers.services import organization_create
@@ -283,24 +343,38 @@ def _sweep_at_size(connection: Any, n_open: int, n_due: int) -> tuple[int, float
     claim = (
         SlaTarget.objects.filter(next_deadline__isnull=False, next_deadline__lte=now)
         .order_by("next_deadline")
-        .select_related("ticket__assignee", "ticket__queue__team_lead", "ticket__vendor")[:500]
+        .values_list("pk", "ticket__assignee__email", "ticket__queue__team_lead__email")[:1000]
     )
     plan = claim.explain(analyze=True)
     claim_ms = next(
         (line.split(":")[1].strip() for line in plan.splitlines() if "Execution Time" in line), "?"
     )
-    print(f"  {n_open:>9,} open: one claim query (500 due clocks) executes in {claim_ms}")
+    print(f"  {n_open:>9,} open: one claim query (1000 due clocks) executes in {claim_ms}")
+    connection.close()  # the sweepers open their own connections
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
-    counts = sla_sweep(now=now)
+    results, server_cpu = _run_sweepers(sweepers, now)
     took = time.perf_counter() - t0
+    client_cpu = time.process_time() - cpu0
+    claimed = sum(r["claimed"] for r in results)
     events = TicketEvent.objects.filter(kind="sla_breached").count()
+    tickets_hit = (
+        TicketEvent.objects.filter(kind="sla_breached").values("ticket_id").distinct().count()
+    )
     mails = OutboxMessage.objects.count()
     again = sla_sweep(now=now)
+    cpu = f"client {client_cpu:.2f} s" + (
+        f" + server {server_cpu:.2f} s" if server_cpu is not None else ""
+    )
     print(
         f"  {n_open:>9,} open tickets (seeded in {seeded:5.1f} s), {due:,} due: sweep "
-        f"{took:6.2f} s = {counts['claimed'] / took:7,.0f} targets/s; {events:,} breach events, "
-        f"{mails:,} outbox e-mails; second sweep claimed {again['claimed']}"
+        f"{took:6.2f} s wall = {claimed / took:7,.0f} targets/s (CPU {cpu}); claimed "
+        f"{'+'.join(str(r['claimed']) for r in results)}; {events:,} breach events on "
+        f"{tickets_hit:,} tickets, {mails:,} outbox e-mails; "
+        f"second sweep claimed {again['claimed']}"
     )
+    if events != due or tickets_hit != due or mails != 2 * due or claimed != due:
+        raise SystemExit("  FAILED: something was recorded or sent twice, or not at all")
     return n_open, took
 
 
@@ -312,7 +386,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="(b) open tickets, comma list")
     parser.add_argument("--due", type=int, default=10_000, help="(b) due targets per sweep")
     parser.add_argument("--pg-url", default=BENCH_PG_URL, help="(b) server to create the db on")
-    parser.add_argument("--tasks", choices=["dummy", "db"], default="dummy", help="(b)")
+    parser.add_argument("--tasks", choices=["dummy", "db"], default="db", help="(b)")
+    parser.add_argument("--sweepers", type=int, default=1, help="(b) sweeps run at once")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, holidays {holidays.__version__}")
     if args.part in ("a", "all"):
@@ -323,7 +398,7 @@ def main() -> None:
             "dummy": "django_tasks.backends.dummy.DummyBackend",
             "db": "django_tasks_db.DatabaseBackend",
         }[args.tasks]
-        bench_due_sweep_postgres(sizes, args.due, args.pg_url, backend)
+        bench_due_sweep_postgres(sizes, args.due, args.pg_url, backend, args.sweepers)
 
 
 if __name__ == "__main__":

@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sla", help="response targets: one breach/warning sweep")
     p.add_argument("action", choices=["sweep"])
-    p.add_argument("--batch", type=int, default=500)
+    p.add_argument("--batch", type=int, default=None, help="clocks per transaction")
     p.set_defaults(func=cmd_sla)
 
     p = sub.add_parser("billing", help="billing: renewals, dunning, hourly invoices")

@@ -12,5 +12,14 @@ def outbox_deliver(outbox_id: int) -> str:
 
 
 @task()
+def outbox_deliver_many(outbox_ids: list[int]) -> dict[str, int]:
+    """The delivery of one chunk of a batch enqueue (`services.outbox_enqueue_many`)."""
+    counts: dict[str, int] = {"sent": 0, "failed": 0, "skipped": 0}
+    for outbox_id in outbox_ids:
+        counts[services.outbox_deliver_one(outbox_id=outbox_id, now=clock.now())] += 1
+    return counts
+
+
+@task()
 def outbox_flush() -> dict[str, int]:
     return services.outbox_flush(now=clock.now())

@@ -6,7 +6,14 @@ from django.contrib import admin
 
 from supportdesk.core import clock
 from supportdesk.sla import services
-from supportdesk.sla.models import Calendar, OrganizationSlaPolicy, SlaPolicy, SlaTarget, TicketSla
+from supportdesk.sla.models import (
+    Calendar,
+    OrganizationSlaPolicy,
+    PlanSlaPolicy,
+    SlaPolicy,
+    SlaTarget,
+    TicketSla,
+)
 
 
 @admin.register(Calendar)
@@ -45,6 +52,14 @@ class OrganizationSlaPolicyAdmin(admin.ModelAdmin):
         services.sla_policy_assign(organization=obj.organization, policy=obj.policy)
 
 
+@admin.register(PlanSlaPolicy)
+class PlanSlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["plan", "policy"]
+
+    def save_model(self, request: Any, obj: PlanSlaPolicy, form: Any, change: bool) -> None:
+        services.sla_policy_assign_plan(plan=obj.plan, policy=obj.policy)
+
+
 class ReadOnly(admin.ModelAdmin):
     """Clocks change only through the ticket services and the sweep."""
 
@@ -60,7 +75,7 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(TicketSla)
 class TicketSlaAdmin(ReadOnly):
-    list_display = ["ticket", "policy_name", "rule_name", "matched_at"]
+    list_display = ["ticket", "policy_name", "plan_name", "rule_name", "matched_at"]
 
 
 @admin.register(SlaTarget)

@@ -15,6 +15,7 @@ router = Router(tags=["sla"])
 
 class ReportQuery(Schema):
     organization: int | None = None
+    plan: str | None = None
     priority: str | None = None
     month: str | None = None
     month_from: str | None = None
@@ -50,6 +51,7 @@ class Report(Schema):
 def sla_report(request: HttpRequest, query: Query[ReportQuery]) -> Any:
     filters = selectors.ReportFilters(
         organization_id=query.organization,
+        plan=query.plan or None,
         priority=query.priority or None,
         month=query.month or None,
         month_from=query.month_from or None,

@@ -46,8 +46,9 @@ class Calendar(models.Model):
 class SlaPolicy(models.Model):
     """Response-target rules of a vendor (S-2, S-3); `spec` is Policy JSON.
 
-    One policy per vendor is the default; an organisation may be assigned another one
-    (`OrganizationSlaPolicy`). Plans will reference policies later.
+    A request is matched against, in this order: the policy assigned to its organisation
+    (`OrganizationSlaPolicy`), the policy of the plan of the contract that covers it
+    (`PlanSlaPolicy`, from the entitlement decision at intake), the vendor's default.
     """
 
     vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
@@ -109,6 +110,24 @@ class OrganizationSlaPolicy(models.Model):
             raise ValidationError("the policy belongs to another vendor")
 
 
+class PlanSlaPolicy(models.Model):
+    """The response targets that come with a support plan (S-2: "a rule list per plan")."""
+
+    plan = models.OneToOneField(
+        "contracts.Plan", on_delete=models.CASCADE, related_name="sla_assignment"
+    )
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="plans")
+
+    class Meta:
+        verbose_name = "plan SLA policy"
+
+    def clean(self) -> None:
+        plan = getattr(self, "plan", None)
+        policy = getattr(self, "policy", None)
+        if plan is not None and policy is not None and plan.vendor_id != policy.vendor_id:
+            raise ValidationError("the policy belongs to another vendor")
+
+
 class TicketSla(models.Model):
     """How a ticket matched its policy, frozen when its clocks started."""
 
@@ -117,6 +136,9 @@ class TicketSla(models.Model):
         SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     policy_name = models.CharField(max_length=100)
+    plan_name = models.CharField(
+        max_length=200, blank=True, help_text="Plan of the contract covering the request."
+    )
     rule_name = models.CharField(max_length=100, blank=True, help_text="Empty: no rule matched.")
     rule = models.JSONField(default=dict, help_text="Snapshot of the matched rule's spec.")
     calendars = models.JSONField(default=dict, help_text="Snapshot: calendar name -> spec.")
@@ -162,6 +184,7 @@ class SlaTarget(models.Model):
         "customers.Organization", on_delete=models.CASCADE, related_name="+"
     )
     priority = models.CharField(max_length=2)
+    plan = models.CharField(max_length=200, blank=True, help_text="Empty: no covering contract.")
     kind = models.CharField(max_length=20, choices=TargetKind.choices)
     cycle = models.PositiveIntegerField(default=0, help_text="Next-response cycle, from 1.")
     duration_seconds = models.PositiveIntegerField()

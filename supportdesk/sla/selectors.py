@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Q
 
@@ -19,17 +22,24 @@ from supportdesk.customers.models import Organization
 from supportdesk.sla.models import ACTIVE_STATES, SlaTarget, TargetKind, TargetState, TicketSla
 from supportdesk.tickets.models import Priority
 
+log = logging.getLogger(__name__)
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 @dataclass(frozen=True)
 class ReportFilters:
     organization_id: int | None = None
+    plan: str | None = None  # plan name, as snapshotted when the clock started
     priority: str | None = None
-    month: str | None = None  # YYYY-MM (UTC month the clock started)
+    month: str | None = None  # YYYY-MM: the month the clock started, in the vendor's zone
     month_from: str | None = None
     month_to: str | None = None
     target: str = TargetKind.FIRST_RESPONSE
+
+
+# Local months start at most this far from the UTC month (UTC-12 .. UTC+14): the database
+# pre-filter widens the range by it, the exact cut is made per row in the vendor's zone.
+_ZONE_SLACK = timedelta(days=1)
 
 
 def _month_start(value: str, what: str) -> datetime:
@@ -43,6 +53,16 @@ def _next_month(start: datetime) -> datetime:
     return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
 
 
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    """The vendor's zone; a name that is not an IANA zone reports in UTC rather than fail."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("vendor time zone %r is unknown; reporting its months in UTC", name)
+        return ZoneInfo("UTC")
+
+
 def percentile(values: list[float], pct: int) -> float | None:
     """Nearest-rank percentile: the smallest value with at least pct % of values <= it."""
     if not values:
@@ -53,6 +73,10 @@ def percentile(values: list[float], pct: int) -> float | None:
 
 def sla_report(*, principal: Principal, filters: ReportFilters) -> list[dict[str, Any]]:
     """Compliance per organisation, plan, priority and month (S-5), staff only.
+
+    A clock counts in the month it started in, in its vendor's time zone (`Vendor.timezone`):
+    a request at 21:00 New York time on 31 January is January's, though it is February in UTC.
+    Its plan is the one of the contract that covered the request (null: none did).
 
     Counts clocks of the chosen target kind by state: met (on time), breached (due passed,
     met late or not), running (running or paused, not breached yet). Response times are the
@@ -74,6 +98,8 @@ def sla_report(*, principal: Principal, filters: ReportFilters) -> list[dict[str
         if not orgs.filter(pk=filters.organization_id).exists():
             raise NotFound(f"organisation {filters.organization_id} not found")
         qs = qs.filter(organization_id=filters.organization_id)
+    if filters.plan:
+        qs = qs.filter(plan=filters.plan)
     if filters.priority:
         if filters.priority not in Priority.values:
             raise InvalidInput(f"priority must be one of {', '.join(Priority.values)}")
@@ -90,23 +116,27 @@ def sla_report(*, principal: Principal, filters: ReportFilters) -> list[dict[str
     if lo is not None and hi is not None and hi <= lo:
         raise InvalidInput("month_to is before month_from")
     if lo is not None:
-        qs = qs.filter(started_at__gte=lo)
+        qs = qs.filter(started_at__gte=lo - _ZONE_SLACK)
     if hi is not None:
-        qs = qs.filter(started_at__lt=hi)
+        qs = qs.filter(started_at__lt=hi + _ZONE_SLACK)
+    first_month = f"{lo:%Y-%m}" if lo is not None else None
+    last_month = f"{hi - timedelta(days=1):%Y-%m}" if hi is not None else None
     rows = qs.values_list(
-        "organization_id", "organization__name", "priority", "started_at", "state", "met_at"
-    )
+        "organization_id", "organization__name", "plan", "priority", "started_at", "state",
+        "met_at", "vendor__timezone",
+    )  # fmt: skip
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     times: dict[tuple[Any, ...], list[float]] = defaultdict(list)
-    for org_id, org_name, priority, started, state, met_at in rows.iterator():
-        month = f"{started.astimezone(UTC):%Y-%m}"
-        # `plan` joins the key once plans reference policies; None until then.
-        key = (org_id, None, priority, month)
+    for org_id, org_name, plan, priority, started, state, met_at, tz in rows.iterator():
+        month = f"{started.astimezone(_zone(tz)):%Y-%m}"
+        if (first_month and month < first_month) or (last_month and month > last_month):
+            continue
+        key = (org_id, plan, priority, month)
         g = groups.get(key)
         if g is None:
             g = groups[key] = {
                 "organization": {"id": org_id, "name": org_name},
-                "plan": None,
+                "plan": plan or None,
                 "priority": priority,
                 "month": month,
                 "target": filters.target,
@@ -126,7 +156,7 @@ def sla_report(*, principal: Principal, filters: ReportFilters) -> list[dict[str
         if met_at is not None:
             times[key].append((met_at - started).total_seconds())
     out = []
-    for key in sorted(groups, key=lambda k: (groups[k]["organization"]["name"], k[2], k[3])):
+    for key in sorted(groups, key=lambda k: (groups[k]["organization"]["name"], *k[1:])):
         g = groups[key]
         values = times.get(key, [])
         closed = g["met"] + g["breached"]

@@ -3,9 +3,10 @@
 The tickets services call `sla_ticket_start`, `sla_ticket_sync` and `sla_ticket_rematch`
 explicitly, inside their own transaction, after they changed the (locked) ticket row:
 
-* created: the policy is matched on priority, channel and the time of receipt
-  (`ticket.created_at`); the rule, its calendars and the pause statuses are copied onto the
-  ticket (`TicketSla`) and the first-response and resolution clocks start.
+* created: the policy (the organisation's own, else the one of the plan whose contract covers
+  the request, else the vendor's default) is matched on priority, channel and the time of
+  receipt (`ticket.created_at`); the rule, its calendars, the pause statuses and the plan are
+  copied onto the ticket (`TicketSla`) and the first-response and resolution clocks start.
 * first public staff reply: stops first response (met) and a running next response.
 * customer reply after a first response: starts a next-response cycle, unless one is running.
 * status into a pause status of the policy: running clocks pause; out of it: they resume.
@@ -21,23 +22,36 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
 
+from supportdesk.contracts.models import Plan, TicketEntitlement
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.customers.models import Organization
-from supportdesk.notifications.services import outbox_enqueue
+from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_many
 from supportdesk.sla.domain.calendar import BusinessCalendar, CalendarSpecError
 from supportdesk.sla.domain.clock import ClockEvent, SlaClock
+from supportdesk.sla.domain.deadlines import (
+    FireKind,
+    Person,
+    StoredDeadlines,
+    next_deadline,
+    notice_recipients,
+    sweep_step,
+)
 from supportdesk.sla.domain.policy import Policy, PolicySpecError, Rule, Target, match_rule
 from supportdesk.sla.models import (
     ACTIVE_STATES,
     Calendar,
     OrganizationSlaPolicy,
+    PlanSlaPolicy,
     SlaPolicy,
     SlaTarget,
     TargetKind,
@@ -50,6 +64,9 @@ log = logging.getLogger(__name__)
 
 CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 SWEEP_MAX_BATCHES = 10_000
+# Clocks per sweep transaction: big enough that a commit is rare next to the rows written
+# (a 10k sweep is ten transactions), small enough to hold row locks well under a second.
+SWEEP_BATCH = 1000
 
 # Calendars rebuilt from snapshots, keyed by their JSON (holiday tables are costly to build).
 _CALENDAR_CACHE: dict[str, BusinessCalendar] = {}
@@ -125,7 +142,30 @@ def sla_policy_assign(*, organization: Organization, policy: SlaPolicy | None) -
     )
 
 
-def _policy_row_for(ticket: Ticket) -> SlaPolicy | None:
+@transaction.atomic
+def sla_policy_assign_plan(*, plan: Plan, policy: SlaPolicy | None) -> None:
+    """Make a policy the response targets of a plan; None removes it (the vendor's default
+    applies again). Running clocks keep their snapshot."""
+    if policy is None:
+        PlanSlaPolicy.objects.filter(plan=plan).delete()
+        return
+    if policy.vendor_id != plan.vendor_id:
+        raise InvalidInput("the policy belongs to another vendor")
+    PlanSlaPolicy.objects.update_or_create(plan=plan, defaults={"policy": policy})
+
+
+def _covering_plan(ticket: Ticket) -> Plan | None:
+    """The plan of the contract the entitlement decision at intake found covering it."""
+    decision = (
+        TicketEntitlement.objects.filter(ticket_id=ticket.pk, contract__isnull=False)
+        .select_related("contract__plan")
+        .first()
+    )
+    return decision.contract.plan if decision and decision.contract else None
+
+
+def _policy_row_for(ticket: Ticket, plan: Plan | None) -> SlaPolicy | None:
+    """The organisation's own policy, else its covering plan's, else the vendor's default."""
     assigned = (
         OrganizationSlaPolicy.objects.select_related("policy")
         .filter(organization_id=ticket.organization_id)
@@ -133,6 +173,10 @@ def _policy_row_for(ticket: Ticket) -> SlaPolicy | None:
     )
     if assigned is not None:
         return assigned.policy
+    if plan is not None:
+        by_plan = PlanSlaPolicy.objects.select_related("policy").filter(plan=plan).first()
+        if by_plan is not None:
+            return by_plan.policy
     return SlaPolicy.objects.filter(vendor_id=ticket.vendor_id, is_default=True).first()
 
 
@@ -160,13 +204,7 @@ def _refresh_deadlines(target: SlaTarget, clock: SlaClock, now: datetime) -> Non
 
 
 def _refresh_next(target: SlaTarget) -> None:
-    pending = []
-    if target.state == TargetState.RUNNING:
-        if target.warned_at is None and target.warn_at is not None:
-            pending.append(target.warn_at)
-        if target.breached_at is None and target.due_at is not None:
-            pending.append(target.due_at)
-    target.next_deadline = min(pending) if pending else None
+    target.next_deadline = next_deadline(_stored(target))
 
 
 def _append(target: SlaTarget, kind: str, at: datetime) -> None:
@@ -189,6 +227,7 @@ def _start_target(
         vendor_id=ticket.vendor_id,
         organization_id=ticket.organization_id,
         priority=ticket.priority,
+        plan=sla.plan_name,
         kind=kind,
         cycle=cycle,
         duration_seconds=int(target.duration.total_seconds()),
@@ -208,7 +247,8 @@ def _start_target(
 
 def _match(ticket: Ticket, now: datetime) -> TicketSla | None:
     """Match the ticket against its policy and snapshot the result (not saved)."""
-    row = _policy_row_for(ticket)
+    plan = _covering_plan(ticket)
+    row = _policy_row_for(ticket, plan)
     if row is None:
         return None
     try:
@@ -236,6 +276,7 @@ def _match(ticket: Ticket, now: datetime) -> TicketSla | None:
         ticket=ticket,
         policy=row,
         policy_name=policy.name,
+        plan_name=plan.name if plan else "",
         rule_name=rule.name if rule else "",
         rule=rule.to_spec() if rule else {},
         calendars={name: spec for name, spec in specs.items() if name in used},
@@ -338,24 +379,30 @@ def _set_paused(target: SlaTarget, sla: TicketSla, at: datetime, paused: bool) -
     target.save()
 
 
+def _locked_targets(ticket: Ticket) -> QuerySet[SlaTarget]:
+    return SlaTarget.objects.select_for_update().filter(ticket_id=ticket.pk)
+
+
 def sla_ticket_sync(*, ticket: Ticket, now: datetime, reply: str | None = None) -> None:
     """Bring the ticket's clocks in line with its current row (re-read here).
 
     `reply` is "staff" for a public staff reply, "customer" for a customer reply, else None.
-    Call inside the transaction of the ticket change (the ticket row is locked there).
+    Call inside the transaction of the ticket change (the ticket row is locked there); locks
+    the ticket's clocks (`SELECT ... FOR UPDATE`) before changing them.
     """
     sla = TicketSla.objects.filter(ticket_id=ticket.pk).first()
     if sla is None:
         return
     ticket = Ticket.objects.get(pk=ticket.pk)
+    # Locked: a sweep batch holding one of these clocks is waited for, then what it
+    # recorded is seen here, so a breach is never recorded twice (S-4).
     active = list(
-        SlaTarget.objects.filter(ticket_id=ticket.pk, state__in=ACTIVE_STATES).order_by("pk")
-    )
-    # A breached clock keeps running until met, so it is still "active" for stopping.
-    active += list(
-        SlaTarget.objects.filter(
-            ticket_id=ticket.pk, state=TargetState.BREACHED, stopped_at__isnull=True
-        ).order_by("pk")
+        _locked_targets(ticket)
+        .filter(
+            # A breached clock keeps running until met, so it is still "active" for stopping.
+            Q(state__in=ACTIVE_STATES) | Q(state=TargetState.BREACHED, stopped_at__isnull=True)
+        )
+        .order_by("pk")
     )
     if reply == "staff":
         for t in active:
@@ -404,20 +451,20 @@ def sla_ticket_rematch(*, ticket: Ticket, now: datetime) -> None:
 
     Targets not met or breached yet are cancelled; the new rule's first-response (if no
     response yet) and resolution clocks start now, with a fresh snapshot. Met and breached
-    records stay as they were.
+    records stay as they were. Locks the ticket's clocks, as `sla_ticket_sync` does.
     """
     ticket = Ticket.objects.get(pk=ticket.pk)
     old = TicketSla.objects.filter(ticket_id=ticket.pk).first()
     if old is None or ticket.status in CLOSED_STATUSES:
         return
-    for t in SlaTarget.objects.filter(ticket_id=ticket.pk, state__in=ACTIVE_STATES):
+    for t in _locked_targets(ticket).filter(state__in=ACTIVE_STATES).order_by("pk"):
         _stop(t, old, now, met=False)
     fresh = _match(ticket, now)
     if fresh is None:
         return
     for field in (
-        "policy", "policy_name", "rule_name", "rule", "calendars", "pause_statuses",
-        "explanation", "matched_at",
+        "policy", "policy_name", "plan_name", "rule_name", "rule", "calendars",
+        "pause_statuses", "explanation", "matched_at",
     ):  # fmt: skip
         setattr(old, field, getattr(fresh, field))
     old.save()
@@ -460,126 +507,205 @@ def sla_ticket_rematch(*, ticket: Ticket, now: datetime) -> None:
 
 
 # --------------------------------------------------------------------------- sweep (S-4)
-def _recipients(ticket: Ticket, *, breach: bool) -> list[tuple[int, str, str]]:
-    """(user id, address, role): the assignee first, then (at a breach, or when nobody is
-    assigned) the queue's team lead."""
-    out: list[tuple[int, str, str]] = []
-    if ticket.assignee_id and ticket.assignee and ticket.assignee.email:
-        out.append((ticket.assignee_id, ticket.assignee.email, "assignee"))
-    lead = ticket.queue.team_lead if ticket.queue_id else None
-    taken = {uid for uid, _, _ in out}
-    if lead is not None and lead.email and (breach or not out) and lead.pk not in taken:
-        out.append((lead.pk, lead.email, "team lead"))
-    return out
+@dataclass(frozen=True)
+class _TicketFacts:
+    """What a warning or breach notice says about its ticket, and whom it goes to."""
+
+    ticket_id: int
+    vendor_id: int
+    subject: str
+    priority: str
+    sender: str
+    assignee: Person | None
+    team_lead: Person | None
 
 
-def _notify(target: SlaTarget, what: str, at: datetime, now: datetime) -> None:
-    ticket = target.ticket
-    label = target.get_kind_display().lower()
-    for user_id, address, role in _recipients(ticket, breach=what == "breach"):
-        if what == "breach":
-            subject = f"[#{ticket.pk}] SLA breached: {label} was due {at:%Y-%m-%d %H:%M} UTC"
-        else:
-            subject = f"[#{ticket.pk}] SLA warning: {label} due {target.due_at:%Y-%m-%d %H:%M} UTC"
-        outbox_enqueue(
-            key=f"sla:{target.pk}:{what}:{user_id}",
+def _person(user_id: int | None, email: str | None) -> Person | None:
+    return Person(user_id, email or "") if user_id is not None else None
+
+
+def _facts(ticket: Ticket) -> _TicketFacts:
+    queue = ticket.queue if ticket.queue_id else None
+    lead = queue.team_lead if queue is not None else None
+    return _TicketFacts(
+        ticket_id=ticket.pk,
+        vendor_id=ticket.vendor_id,
+        subject=ticket.subject,
+        priority=ticket.priority,
+        sender=(queue.email if queue else "") or ticket.vendor.support_email,
+        assignee=_person(ticket.assignee_id, ticket.assignee.email if ticket.assignee else None),
+        team_lead=_person(lead.pk, lead.email) if lead is not None else None,
+    )
+
+
+def _records(
+    *,
+    target_id: int,
+    kind: str,
+    cycle: int,
+    due_at: datetime | None,
+    facts: _TicketFacts,
+    what: FireKind,
+    at: datetime,
+    now: datetime,
+) -> tuple[TicketEvent, list[OutboxDraft]]:
+    """The ticket event and the notices of a fired target.
+
+    The idempotency key names the target, what fired and the recipient, so however often or
+    wherever it is recorded, each person gets each notice once.
+    """
+    event = TicketEvent(
+        ticket_id=facts.ticket_id,
+        kind="sla_breached" if what == "breach" else "sla_warning",
+        at=at,
+        data={
+            "target": kind,
+            "cycle": cycle,
+            "due_at": _iso(due_at),
+            "recorded_at": now.isoformat(),
+        },
+    )
+    label = TargetKind(kind).label.lower()
+    ref = facts.ticket_id
+    if what == "breach":
+        subject = f"[#{ref}] SLA breached: {label} was due {at:%Y-%m-%d %H:%M} UTC"
+    else:
+        subject = f"[#{ref}] SLA warning: {label} due {due_at:%Y-%m-%d %H:%M} UTC"
+    drafts = [
+        OutboxDraft(
+            key=f"sla:{target_id}:{what}:{person.user_id}",
             channel="email",
-            recipient=address,
-            sender=ticket.queue.email or ticket.vendor.support_email,
+            recipient=person.email,
+            sender=facts.sender,
             subject=subject[:300],
             body=(
-                f"Ticket #{ticket.pk} ({ticket.priority}) {ticket.subject}\n"
+                f"Ticket #{ref} ({facts.priority}) {facts.subject}\n"
                 f"{label}: {what} at {at.isoformat()} (you are the {role}).\n"
                 "Targets are typical, not guaranteed: this is a notice, nothing is blocked."
             ),
             headers={"Auto-Submitted": "auto-generated"},
-            ticket_id=ticket.pk,
-            vendor_id=ticket.vendor_id,
-            now=now,
+            ticket_id=ref,
+            vendor_id=facts.vendor_id,
         )
+        for person, role in notice_recipients(
+            assignee=facts.assignee, team_lead=facts.team_lead, what=what
+        )
+    ]
+    return event, drafts
 
 
 def _record_breach(target: SlaTarget, due: datetime, now: datetime) -> None:
-    target.breached_at = due
-    target.due_at = due
+    """A breach noticed on the ticket path (a reply or pause after the due instant)."""
+    target.breached_at = target.due_at = due
     target.state = TargetState.BREACHED
     target.next_deadline = None
-    _event(
-        target.ticket,
-        "sla_breached",
-        due,
-        target=target.kind,
-        cycle=target.cycle,
-        due_at=due.isoformat(),
-        recorded_at=now.isoformat(),
+    event, drafts = _records(
+        target_id=target.pk, kind=target.kind, cycle=target.cycle, due_at=due,
+        facts=_facts(target.ticket), what="breach", at=due, now=now,
+    )  # fmt: skip
+    event.save()
+    outbox_enqueue_many(drafts=drafts, now=now)
+
+
+def _stored(target: SlaTarget) -> StoredDeadlines:
+    return StoredDeadlines(
+        running=target.state == TargetState.RUNNING,
+        due_at=target.due_at,
+        warn_at=target.warn_at,
+        warned_at=target.warned_at,
+        breached_at=target.breached_at,
     )
-    _notify(target, "breach", due, now)
 
 
-def _record_warning(target: SlaTarget, warn: datetime, now: datetime) -> None:
-    target.warned_at = warn
-    _event(
-        target.ticket,
-        "sla_warning",
-        warn,
-        target=target.kind,
-        cycle=target.cycle,
-        due_at=_iso(target.due_at),
-        recorded_at=now.isoformat(),
-    )
-    _notify(target, "warning", warn, now)
+# The claim reads plain tuples (no model instances: at 10k clocks they cost more than the SQL).
+_CLAIM_COLUMNS = (
+    "pk", "kind", "cycle", "state", "due_at", "warn_at", "warned_at", "breached_at",
+    "ticket_id", "ticket__vendor_id", "ticket__subject", "ticket__priority",
+    "ticket__queue__email", "ticket__vendor__support_email",
+    "ticket__assignee_id", "ticket__assignee__email",
+    "ticket__queue__team_lead_id", "ticket__queue__team_lead__email",
+)  # fmt: skip
 
 
-def _sweep_one(target: SlaTarget, now: datetime) -> tuple[int, int]:
-    """Fire what is due on one claimed clock; returns (warnings, breaches)."""
-    warnings = breaches = 0
-    if target.state != TargetState.RUNNING:
-        target.next_deadline = None
-        return 0, 0
-    due, warn = target.due_at, target.warn_at
-    if target.breached_at is None and due is not None and due <= now:
-        _record_breach(target, due, now)  # a late sweep skips the stale warning
-        breaches = 1
-    elif target.warned_at is None and warn is not None and warn <= now:
-        _record_warning(target, warn, now)
-        warnings = 1
-    _refresh_next(target)
-    return warnings, breaches
+def _sweep_batch(*, now: datetime, batch: int, skip_locked: bool) -> tuple[int, int, int]:
+    """Claim up to `batch` due clocks and fire them, set-based, in one transaction.
+
+    A fixed number of statements whatever the batch size: the claim (tickets and
+    recipients joined in), one UPDATE per outcome, one INSERT of ticket events and the batch
+    enqueue of the notices. Returns (claimed, warnings, breaches).
+    """
+    with transaction.atomic():
+        qs = SlaTarget.objects.filter(next_deadline__isnull=False, next_deadline__lte=now)
+        if skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        rows = list(qs.order_by("next_deadline").values_list(*_CLAIM_COLUMNS)[:batch])
+        events: list[TicketEvent] = []
+        drafts: list[OutboxDraft] = []
+        fired: dict[str, list[int]] = {"breach": [], "warning": []}
+        idle: dict[datetime | None, list[int]] = defaultdict(list)
+        for (pk, kind, cycle, state, due, warn, warned, breached, ticket_id, vendor_id, subject,
+             priority, queue_email, vendor_email, assignee_id, assignee_email, lead_id,
+             lead_email) in rows:  # fmt: skip
+            stored = StoredDeadlines(state == TargetState.RUNNING, due, warn, warned, breached)
+            firing = sweep_step(stored, now)
+            if firing.kind is None or firing.at is None:
+                idle[firing.next_deadline].append(pk)
+                continue
+            fired[firing.kind].append(pk)
+            facts = _TicketFacts(
+                ticket_id=ticket_id,
+                vendor_id=vendor_id,
+                subject=subject,
+                priority=priority,
+                sender=queue_email or vendor_email,
+                assignee=_person(assignee_id, assignee_email),
+                team_lead=_person(lead_id, lead_email),
+            )
+            event, notices = _records(
+                target_id=pk, kind=kind, cycle=cycle, due_at=firing.after.due_at, facts=facts,
+                what=firing.kind, at=firing.at, now=now,
+            )  # fmt: skip
+            events.append(event)
+            drafts += notices
+        # One UPDATE per outcome, each writing what sweep_step computed for its rows: a
+        # breach fixes breached_at at the due instant and leaves nothing to fire; a warning
+        # records warn_at and waits for the due instant.
+        targets = SlaTarget.objects
+        if fired["breach"]:
+            targets.filter(pk__in=fired["breach"]).update(
+                state=TargetState.BREACHED, breached_at=F("due_at"), next_deadline=None
+            )
+        if fired["warning"]:
+            targets.filter(pk__in=fired["warning"]).update(
+                warned_at=F("warn_at"), next_deadline=F("due_at")
+            )
+        for deadline, pks in idle.items():
+            targets.filter(pk__in=pks).update(next_deadline=deadline)
+        TicketEvent.objects.bulk_create(events)
+        outbox_enqueue_many(drafts=drafts, now=now)
+    return len(rows), len(fired["warning"]), len(fired["breach"])
 
 
-def sla_sweep(*, now: datetime, batch: int = 500) -> dict[str, int]:
+def sla_sweep(*, now: datetime, batch: int = SWEEP_BATCH) -> dict[str, int]:
     """Record the warnings and breaches due at `now` and notify (S-4). Idempotent.
 
-    Claims clocks with `next_deadline <= now` in batches, each in its own transaction: on
-    PostgreSQL with `SELECT ... FOR UPDATE SKIP LOCKED`, so several workers share the work;
-    on SQLite the IMMEDIATE transaction serialises sweeps. Each claimed clock's
-    `next_deadline` moves past `now` (or to null) in the same transaction as its events and
-    outbox rows, so a second sweep finds nothing to do twice.
+    Claims clocks with `next_deadline <= now` in batches, each in its own short transaction:
+    on PostgreSQL with `SELECT ... FOR UPDATE SKIP LOCKED`, so several sweepers share the
+    work and never claim the same clock; on SQLite the IMMEDIATE transaction serialises
+    them. Each claimed clock's `next_deadline` moves past `now` (or to null) in the same
+    transaction as its events and outbox rows, so a later or concurrent sweep finds nothing
+    to do twice; the ticket path locks the clocks it changes, so it waits for a batch in
+    flight and then sees what the batch recorded.
     """
     if batch < 1:
         raise InvalidInput("batch must be at least 1")
     counts = {"claimed": 0, "warnings": 0, "breaches": 0}
     skip_locked = connection.features.has_select_for_update_skip_locked
     for _ in range(SWEEP_MAX_BATCHES):
-        with transaction.atomic():
-            qs = SlaTarget.objects.filter(
-                next_deadline__isnull=False, next_deadline__lte=now
-            ).order_by("next_deadline")
-            if skip_locked:
-                qs = qs.select_for_update(skip_locked=True, of=("self",))
-            rows = list(
-                qs.select_related("ticket__assignee", "ticket__queue__team_lead", "ticket__vendor")[
-                    :batch
-                ]
-            )
-            for row in rows:
-                w, b = _sweep_one(row, now)
-                counts["warnings"] += w
-                counts["breaches"] += b
-            SlaTarget.objects.bulk_update(
-                rows, ["state", "next_deadline", "warned_at", "breached_at", "due_at"]
-            )
-            counts["claimed"] += len(rows)
-        if len(rows) < batch:
+        claimed, warnings, breaches = _sweep_batch(now=now, batch=batch, skip_locked=skip_locked)
+        counts["claimed"] += claimed
+        counts["warnings"] += warnings
+        counts["breaches"] += breaches
+        if claimed < batch:
             break
     return counts

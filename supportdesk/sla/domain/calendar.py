@@ -13,10 +13,14 @@ Rules, in one place (``docs/sla.md`` explains them for admins):
   overnight window after midnight. A whole-day holiday removes them; ``closed_from`` cuts them
   at that local time on D (so the after-midnight part goes too). A holiday on D+1 does not cut
   into D's overnight window.
-* Local wall times become instants like this: an ambiguous time (the repeated hour when clocks
-  go back) means its first occurrence; a time that does not exist (skipped when clocks go
-  forward) means the moment the clocks jump. So a window lasts the real time between its two
-  ends: "00:00"-"24:00" is 23 h on a spring-forward day and 25 h on a fall-back day.
+* Local wall times become instants the way RFC 5545 (iCalendar), Python (``fold=0``), pytz,
+  java.time and Zendesk's biz do it: an ambiguous time (the repeated hour when clocks go back)
+  means its first occurrence; a time that does not exist (skipped when clocks go forward) is
+  read with the offset in force before the change, so it lands as far after the jump as it
+  was after the last valid time (New York 02:30 on a spring-forward day is 03:30 EDT). A
+  window lasts the real time between its two ends: "00:00"-"24:00" is 23 h on a
+  spring-forward day and 25 h on a fall-back day; a window that ends up empty (both ends in
+  or after the skipped hour, the start later) has no open time that day.
 * Open time is the union of all windows: overlapping or touching windows (an overnight tail and
   the next morning's window) are one open stretch; nothing is counted twice.
 * Intervals are half-open ``[start, end)``: a calendar is open at a window's start and closed at
@@ -250,14 +254,17 @@ class BusinessCalendar:
         """The earliest instant by which ``duration`` of open time has passed since ``start``.
 
         ``duration`` 0 returns ``start`` (in UTC) even when closed. For a positive duration
-        the result is inside an open window or exactly at a window's end.
+        the result is inside an open window or exactly at a window's end. A negative duration
+        counts back: the latest instant from which ``-duration`` of open time reaches
+        ``start``, inside a window or exactly at a window's start. Either way
+        ``between(start, add(start, duration)) == duration``.
         """
         s = _to_us(start, "start")
         left = _td_to_us(duration, "duration")
-        if left < 0:
-            raise CalendarError(f"duration must not be negative, got {duration}")
         if left == 0 or self.always_open:
             return _from_us(s + left)
+        if left < 0:
+            return _from_us(self._back_us(s, -left))
         k = s // _BLOCK_US
         blk = self._block(k)
         left += blk.position(s)
@@ -266,7 +273,7 @@ class BusinessCalendar:
             left -= blk.total
             empty = empty + 1 if blk.total == 0 else 0
             if empty > _MAX_EMPTY_BLOCKS:
-                raise self._never_open(s)
+                raise self._never_open(s, "after")
             k += 1
             blk = self._block(k)
         j = bisect_left(blk.cumend, left)
@@ -304,7 +311,7 @@ class BusinessCalendar:
             blk = self._block(k)
             if blk.starts:
                 return _from_us(blk.starts[0])
-        raise self._never_open(u)
+        raise self._never_open(u, "after")
 
     def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """Maximal open stretches inside ``[start, end)``, as UTC ``(from, to)`` pairs.
@@ -361,9 +368,26 @@ class BusinessCalendar:
             total += self._block(k).total
         return total + self._block(ke).position(e)
 
-    def _never_open(self, s: int) -> CalendarError:
+    def _back_us(self, s: int, amount: int) -> int:
+        """The latest instant ``u`` with ``amount`` µs of open time in ``[u, s)``."""
+        k = s // _BLOCK_US
+        blk = self._block(k)
+        at = blk.position(s) - amount  # position inside block k, counted from its start
+        empty = 0
+        while at < 0:
+            empty = empty + 1 if blk.total == 0 else 0
+            if empty > _MAX_EMPTY_BLOCKS:
+                raise self._never_open(s, "before")
+            k -= 1
+            blk = self._block(k)
+            at += blk.total
+        # bisect_right: a position at the end of a stretch means the next stretch's start.
+        j = bisect_right(blk.cumend, at)
+        return blk.ends[j] - (blk.cumend[j] - at)
+
+    def _never_open(self, s: int, side: str) -> CalendarError:
         return CalendarError(
-            f"no open time within {_MAX_EMPTY_BLOCKS * _BLOCK_DAYS} days after "
+            f"no open time within {_MAX_EMPTY_BLOCKS * _BLOCK_DAYS} days {side} "
             f"{_from_us(s).isoformat()}; check the calendar's holidays"
         )
 
@@ -382,25 +406,29 @@ class BusinessCalendar:
 
         The owning days that can reach into the block run from two days before its first UTC
         date (local dates are at most a day behind UTC, and an overnight window reaches one
-        day further) to one day after its last UTC date. Owning-day order is start order,
-        because local wall time maps to UTC monotonically.
+        day further) to one day after its last UTC date. The windows are sorted by their UTC
+        start before merging: wall times in a skipped hour land after the jump, so wall-time
+        order is not always instant order on such a day.
         """
         lo = k * _BLOCK_US
         hi = lo + _BLOCK_US
         first = k * _BLOCK_DAYS + _EPOCH_ORD - 2
-        starts: list[int] = []
-        ends: list[int] = []
+        pieces: list[tuple[int, int]] = []
         for o in range(first, first + _BLOCK_DAYS + 3):
             iv = self._day(o)
             for i in range(0, len(iv), 2):
                 a, b = max(iv[i], lo), min(iv[i + 1], hi)
-                if b <= a:
-                    continue
-                if ends and a <= ends[-1]:
-                    ends[-1] = max(ends[-1], b)
-                else:
-                    starts.append(a)
-                    ends.append(b)
+                if b > a:
+                    pieces.append((a, b))
+        pieces.sort()
+        starts: list[int] = []
+        ends: list[int] = []
+        for a, b in pieces:
+            if ends and a <= ends[-1]:
+                ends[-1] = max(ends[-1], b)
+            else:
+                starts.append(a)
+                ends.append(b)
         return _Block(starts, ends)
 
     def _day(self, ordinal: int) -> tuple[int, ...]:
@@ -422,26 +450,15 @@ class BusinessCalendar:
         return tuple(out)
 
     def _wall_to_us(self, ordinal: int, seconds: int) -> int:
-        """Local wall time ``seconds`` after midnight of day ``ordinal`` as UTC µs."""
-        zone = self.zone
+        """Local wall time ``seconds`` after midnight of day ``ordinal`` as UTC µs.
+
+        ``fold=0`` (the default) gives the first occurrence of a repeated time and the offset
+        before the change for a skipped one: the rule in the module docstring.
+        """
         base = (ordinal - _EPOCH_ORD) * _DAY_S + seconds  # wall time as if it were UTC
-        naive = _EPOCH_NAIVE + timedelta(seconds=base)
-        off0 = zone.utcoffset(naive)
-        off1 = zone.utcoffset(naive.replace(fold=1))
-        assert off0 is not None and off1 is not None
-        s0 = base - int(off0.total_seconds())
-        if off1 <= off0:  # ordinary, or the repeated hour: first occurrence
-            return s0 * _US
-        # Skipped wall time: the instant the clocks jump lies in (lo, s0]; find it.
-        lo = base - int(off1.total_seconds())
-        hi = s0
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if (_EPOCH + timedelta(seconds=mid)).astimezone(zone).utcoffset() == off1:
-                hi = mid
-            else:
-                lo = mid
-        return hi * _US
+        offset = self.zone.utcoffset(_EPOCH_NAIVE + timedelta(seconds=base))
+        assert offset is not None
+        return (base - int(offset.total_seconds())) * _US
 
     def _closed_from(self, d: date) -> int | None:
         years = self._cache.years

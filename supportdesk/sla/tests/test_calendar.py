@@ -246,20 +246,25 @@ def test_working_window_on_dst_days_lasts_real_elapsed_time_S1():
     assert c.add(ny(2026, 3, 8, 8), 12 * H) == utc(2026, 3, 9)
 
 
-def test_nonexistent_local_time_resolves_to_the_jump_S1():
-    # 02:30 does not exist on 8 Mar in New York; it means 03:00 EDT = 07:00 UTC.
+def test_nonexistent_local_time_uses_the_offset_before_the_change_S1():
+    # 02:30 does not exist on 8 Mar in New York; read with EST (the offset before the
+    # change) it is 07:30 UTC = 03:30 EDT, as in RFC 5545, pytz, java.time and biz.
     c = cal("America/New_York", {"sun": [["01:30", "02:30"]]})
     assert c.open_intervals(utc(2026, 3, 7), utc(2026, 3, 10)) == [
-        (utc(2026, 3, 8, 6, 30), utc(2026, 3, 8, 7))  # 01:30 EST .. 03:00 EDT
+        (utc(2026, 3, 8, 6, 30), utc(2026, 3, 8, 7, 30))  # 01:30 EST .. 03:30 EDT
     ]
     c = cal("America/New_York", {"sun": [["02:30", "04:00"]]})
     assert c.open_intervals(utc(2026, 3, 7), utc(2026, 3, 10)) == [
-        (utc(2026, 3, 8, 7), utc(2026, 3, 8, 8))  # 03:00 EDT .. 04:00 EDT
+        (utc(2026, 3, 8, 7, 30), utc(2026, 3, 8, 8))  # 03:30 EDT .. 04:00 EDT
     ]
-    c = cal("Europe/Berlin", {"sun": [["02:30", "03:30"]]})
+    c = cal("Europe/Berlin", {"sun": [["02:30", "03:45"]]})
     assert c.open_intervals(utc(2026, 3, 28), utc(2026, 3, 30)) == [
-        (utc(2026, 3, 29, 1), utc(2026, 3, 29, 1, 30))  # 03:00 CEST .. 03:30 CEST
+        (utc(2026, 3, 29, 1, 30), utc(2026, 3, 29, 1, 45))  # 03:30 CEST .. 03:45 CEST
     ]
+    # Both ends in or after the skipped hour, the start later: no open time that day.
+    c = cal("America/New_York", {"sun": [["02:30", "03:15"]], "mon": [["09:00", "17:00"]]})
+    assert c.between(ny(2026, 3, 8), ny(2026, 3, 9)) == timedelta(0)
+    assert c.next_open(ny(2026, 3, 8)) == ny(2026, 3, 9, 9)
 
 
 def test_ambiguous_local_time_means_first_occurrence_S1():
@@ -397,10 +402,18 @@ def test_naive_datetimes_are_rejected_with_a_clear_error_S1():
             call()
 
 
-def test_negative_duration_and_wrong_types_are_rejected_S1():
+def test_negative_duration_counts_back_to_a_window_start_S1():
     c = et_working_hours()
-    with pytest.raises(CalendarError, match="must not be negative"):
-        c.add(utc(2026, 3, 10), -H)
+    # Tue 10 Mar 09:00 EDT - 2 business hours: 1 h on Tuesday, 1 h back from Monday 20:00.
+    assert c.add(ny(2026, 3, 10, 9), -2 * H) == ny(2026, 3, 9, 19)
+    # Running out exactly at a window's start gives that start (the latest instant).
+    assert c.add(ny(2026, 3, 10, 9), -H) == ny(2026, 3, 10, 8)
+    assert c.add(ny(2026, 3, 10, 9), -13 * H) == ny(2026, 3, 9, 8)
+    assert c.between(c.add(ny(2026, 3, 14, 9), -3 * H), ny(2026, 3, 14, 9)) == 3 * H
+
+
+def test_wrong_types_are_rejected_S1():
+    c = et_working_hours()
     with pytest.raises(CalendarError, match="must be a timedelta"):
         c.add(utc(2026, 3, 10), 3600)  # type: ignore[arg-type]
     with pytest.raises(CalendarError, match="not a datetime"):

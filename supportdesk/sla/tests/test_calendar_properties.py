@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays as holidays_lib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -149,6 +150,19 @@ def test_due_never_falls_in_closed_time_except_a_window_end_S1(
 
 
 @SETTINGS
+@given(calendars, instants, durations, durations)
+def test_counting_back_inverts_between_and_ends_in_open_time_S1(
+    cal: BusinessCalendar, s: datetime, a: timedelta, b: timedelta
+):
+    r = cal.add(s, -a)
+    assert r <= s
+    assert cal.between(s, r) == -a
+    if a > timedelta(0):
+        assert cal.is_open(r)  # the latest such instant: open time starts right there
+    assert cal.add(r, -b) == cal.add(s, -(a + b))
+
+
+@SETTINGS
 @given(calendars, instants, instants, instants)
 def test_between_is_additive_and_antisymmetric_S1(
     cal: BusinessCalendar, a: datetime, b: datetime, c: datetime
@@ -242,6 +256,75 @@ def test_matches_minute_by_minute_oracle_S1(cal: BusinessCalendar, start: dateti
     for m in range(minutes):
         t = start + timedelta(minutes=m)
         expected = oracle_is_open(spec, t)
+        assert cal.is_open(t) == expected, t
+        open_minutes += expected
+    assert cal.between(start, start + timedelta(minutes=minutes)) == timedelta(minutes=open_minutes)
+
+
+def oracle_windows(spec: dict, owner: date) -> list[tuple[datetime, datetime]]:
+    """The instants of the windows ``owner`` owns, built with Python's own wall-clock
+    reading (``fold=0``: first occurrence of a repeated time, the offset before the change
+    for a skipped one), the rule the calendar documents for DST days."""
+    zone = ZoneInfo(spec["timezone"])
+    holidays: dict[date, int] = {}
+    for h in spec["holidays"]:
+        if isinstance(h, str):
+            holidays[date.fromisoformat(h)] = 0
+        else:
+            hh, mm = h["closed_from"].split(":")
+            holidays[date.fromisoformat(h["date"])] = int(hh) * 60 + int(mm)
+    for hs in spec["holiday_sets"]:
+        found = holidays_lib.country_holidays(
+            hs["country"], subdiv=hs["subdiv"], years=owner.year, observed=hs["observed"]
+        )
+        if owner in found:
+            holidays[owner] = 0
+
+    def wall(minutes: int) -> datetime:
+        day = owner + timedelta(days=minutes // 1440)
+        m = minutes % 1440
+        local = datetime(day.year, day.month, day.day, m // 60, m % 60, tzinfo=zone)
+        return local.astimezone(UTC)
+
+    out = []
+    for a_s, b_s in spec["weekly"].get(DAY_KEYS[owner.weekday()], []):
+        a, b = (int(v[:2]) * 60 + int(v[3:5]) for v in (a_s, b_s))
+        if b <= a:
+            b += 1440
+        cut = holidays.get(owner)
+        if cut == 0 or (cut is not None and a >= cut):
+            continue
+        if cut is not None:
+            b = min(b, cut)
+        if wall(a) < wall(b):
+            out.append((wall(a), wall(b)))
+    return out
+
+
+@settings(
+    max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    st.one_of(
+        random_calendars(tz="America/New_York"),
+        random_calendars(tz="Europe/Berlin"),
+        st.sampled_from(FIXED[:4]),
+    ),
+    st.sampled_from(_DST_DAYS),
+    st.integers(-2 * 1440, 1440),
+)
+def test_dst_days_match_an_oracle_of_aware_datetimes_S1(
+    cal: BusinessCalendar, day: datetime, offset: int
+):
+    spec = cal.to_spec()
+    start = day.replace(minute=0) + timedelta(minutes=offset)
+    minutes = 2 * 1440
+    local_day = start.astimezone(ZoneInfo(spec["timezone"])).date()
+    windows = [w for k in range(-2, 4) for w in oracle_windows(spec, local_day + timedelta(days=k))]
+    open_minutes = 0
+    for m in range(minutes):
+        t = start + timedelta(minutes=m)
+        expected = any(a <= t < b for a, b in windows)
         assert cal.is_open(t) == expected, t
         open_minutes += expected
     assert cal.between(start, start + timedelta(minutes=minutes)) == timedelta(minutes=open_minutes)

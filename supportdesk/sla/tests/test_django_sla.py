@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 
+from supportdesk.contracts.tests.django_helpers import make_contract
+from supportdesk.core.errors import InvalidInput
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.sla import services
 from supportdesk.sla.demo import demo_extend
 from supportdesk.sla.domain.policy import preset_spec
-from supportdesk.sla.models import SlaTarget, TicketSla
+from supportdesk.sla.models import SlaPolicy, SlaTarget, TicketSla
 from supportdesk.tickets import services as tickets
 from supportdesk.tickets.models import Queue, TicketEvent
 from tests.factories import make_ticket
@@ -355,3 +358,84 @@ def test_console_report_and_badges_S5(reported: Any, client: Any) -> None:
     overdue = unanswered.values_list("ticket_id", flat=True)[0]
     assert "overdue" in client.get(f"/console/tickets/{overdue}/").content.decode()
     assert "due in" in client.get("/console/").content.decode()
+
+
+def test_report_months_are_the_vendors_local_months_S5(enterprise: Any, api: Any) -> None:
+    w = enterprise
+    w.vendor.timezone = "America/New_York"
+    w.vendor.save(update_fields=["timezone"])
+    late = make_ticket(w, priority="P2", now=ny(2026, 1, 31, 21, 0))  # 1 Feb 02:00 UTC
+    assert target(late).started_at.astimezone(UTC).month == 2
+    make_ticket(w, priority="P2", now=ny(2026, 2, 1, 0, 30))  # February in New York too
+    client = api(w.agent)
+
+    def months(**params: str) -> list[tuple[str, int]]:
+        groups = client.get("/reports/sla", priority="P2", **params).json()["groups"]
+        return [(g["month"], g["running"] + g["breached"] + g["met"]) for g in groups]
+
+    assert months() == [("2026-01", 1), ("2026-02", 1)]
+    assert months(month="2026-01") == [("2026-01", 1)]
+    assert months(month="2026-02") == [("2026-02", 1)]
+    assert months(month_from="2026-02", month_to="2026-03") == [("2026-02", 1)]
+    assert months(month_to="2026-01") == [("2026-01", 1)]
+
+
+def test_console_nav_ticket_panel_and_live_countdown_S2_S4(enterprise: Any, client: Any) -> None:
+    w = enterprise
+    client.force_login(w.agent)
+    ticket = make_ticket(w, channel="phone", now=datetime.now(tz=UTC))
+    page = client.get(f"/console/tickets/{ticket.ref}/").content.decode()
+    assert 'href="/console/sla/"' in page  # the report is one click from every console page
+    sla = TicketSla.objects.get(ticket=ticket)
+    assert 'id="sla"' in page and sla.rule_name in page
+    assert escape(sla.explanation) in page  # the match is explained on the ticket
+    due = target(ticket).due_at
+    assert due is not None and f'data-sla-due="{due.isoformat()}"' in page
+    assert page.count("sla/countdown.js") == 1
+    listing = client.get("/console/").content.decode()
+    assert listing.count("sla/countdown.js") == 1 and "data-sla-due" in listing
+    assert client.get("/static/sla/countdown.js").status_code == 200
+
+
+PLAN_SPEC = {
+    "name": "Plan targets",
+    "rules": [{"name": "any", "first_response": {"duration": "30m"}}],
+}
+
+
+def test_plan_policy_applies_to_requests_its_contract_covers_S2_S5(
+    enterprise: Any, api: Any
+) -> None:
+    w = enterprise
+    contract = make_contract(w.acme, "per_user")
+    plan = contract.plan
+    policy = services.sla_policy_save(vendor=w.vendor, spec=PLAN_SPEC, now=ny(2026, 3, 1))
+    services.sla_policy_assign_plan(plan=plan, policy=policy)
+    saturday = ny(2026, 3, 14, 10, 0)
+
+    covered = make_ticket(w, w.alice, channel="phone", now=saturday)
+    sla = TicketSla.objects.get(ticket=covered)
+    assert (sla.policy_name, sla.plan_name) == ("Plan targets", plan.name)
+    assert target(covered).due_at == saturday + 30 * M and target(covered).plan == plan.name
+    uncovered = make_ticket(w, w.gina, channel="phone", now=saturday)  # Globex: no contract
+    assert TicketSla.objects.get(ticket=uncovered).plan_name == ""
+    assert target(uncovered).due_at == saturday + 2 * H  # the vendor's default policy
+
+    # An organisation's own policy comes before its plan's.
+    default = SlaPolicy.objects.get(vendor=w.vendor, is_default=True)
+    services.sla_policy_assign(organization=w.acme, policy=default)
+    own = make_ticket(w, w.alice, channel="phone", now=saturday)
+    assert target(own).due_at == saturday + 2 * H
+    assert TicketSla.objects.get(ticket=own).plan_name == plan.name  # still reported by plan
+
+    groups = api(w.agent).get("/reports/sla", month="2026-03").json()["groups"]
+    assert [(g["organization"]["name"], g["plan"], g["running"]) for g in groups] == [
+        ("Acme", plan.name, 2),
+        ("Globex", None, 1),
+    ]
+    only = api(w.agent).get("/reports/sla", plan=plan.name).json()["groups"]
+    assert [g["organization"]["name"] for g in only] == ["Acme"]
+
+    rival = services.sla_policy_save(vendor=w.other_vendor, spec=PLAN_SPEC, now=saturday)
+    with pytest.raises(InvalidInput, match="another vendor"):
+        services.sla_policy_assign_plan(plan=plan, policy=rival)
