@@ -186,3 +186,5 @@ MAIL_DEFAULT_VENDOR = os.environ.get("MAIL_DEFAULT_VENDOR", "")
 # "folder" (INBOX), "ssl" (true), "vendor" (slug), "move_to" (folder; else flagged \Seen)}.
 IMAP_MAILBOXES = json.loads(os.environ.get("IMAP_MAILBOXES", "[]") or "[]")
 IMAP_POLL_SECONDS = int(os.environ.get("IMAP_POLL_SECONDS", 60))
+# A customer's mail to a *closed* ticket: "reopen" it, or open a "new" ticket that refers to it.
+MAIL_CLOSED_TICKET_POLICY = os.environ.get("MAIL_CLOSED_TICKET_POLICY", "reopen")

@@ -3,7 +3,8 @@
 Signed: header ``X-Supportdesk-Signature: sha256=<hex>``, the HMAC-SHA256 of the exact request
 body keyed with MAIL_WEBHOOK_SECRET. Missing or wrong signature, or no secret configured: 403.
 Optional ``?vendor=<slug>``; otherwise the vendor is found from the recipients. Answers 200
-with JSON only after the raw message is committed; a failure to store answers 503 (retry).
+with JSON only after the raw message is committed; a failure to store answers 503 (retry); a
+body over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hmac
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -40,7 +42,13 @@ def signature_valid(body: bytes, header: str, secret: str) -> bool:
 @csrf_exempt
 @require_POST
 def mail_inbound(request: HttpRequest) -> JsonResponse:
-    body = request.body
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse(
+            {"detail": f"message larger than {limit} bytes", "code": "too_large"}, status=413
+        )
     if not signature_valid(
         body, request.headers.get(SIGNATURE_HEADER, ""), settings.MAIL_WEBHOOK_SECRET
     ):

@@ -43,10 +43,17 @@ def fetch_mailbox(config: dict[str, Any]) -> Counter[str]:
                 raw = data.get(b"BODY[]")
                 if raw is None:
                     continue
-                vendor = vendor_for_raw(
-                    raw, slug=config.get("vendor") or None, envelope=[user] if "@" in user else []
-                )
-                result = email_ingest(raw, vendor=vendor, now=clock.now(), source="imap")
+                try:
+                    vendor = vendor_for_raw(
+                        raw,
+                        slug=config.get("vendor") or None,
+                        envelope=[user] if "@" in user else [],
+                    )
+                    result = email_ingest(raw, vendor=vendor, now=clock.now(), source="imap")
+                except Exception:  # not stored: left unseen for the next pass; go on with the rest
+                    log.exception("fetchmail: %s uid %s not stored", user, uid)
+                    counts["not_stored"] += 1
+                    continue
                 counts[result.state] += 1
                 # committed: only now may the server forget it
                 if move_to:

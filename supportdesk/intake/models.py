@@ -22,7 +22,9 @@ class InboundEmail(models.Model):
     bytes and the row commit together: a crash leaves either both or neither (T-5).
 
     `dedupe_key` is the Message-ID, or ``sha256:<content hash>`` without one; it is unique per
-    vendor, so the same message delivered twice is stored once.
+    vendor, so the same message delivered twice is stored once. A delivery with the same
+    Message-ID but other bytes (another route, or a sender that reuses Message-IDs) is kept as
+    its own row in state ``duplicate`` (key ``dup-sha256:<content hash>``, `duplicate_of` set).
     """
 
     vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="+")
@@ -55,6 +57,14 @@ class InboundEmail(models.Model):
     )
     linked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A second delivery of this message with other bytes: kept, never applied.",
     )
 
     class Meta:

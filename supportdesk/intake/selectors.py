@@ -7,17 +7,18 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from supportdesk.accounts.models import User
 from supportdesk.core.errors import NotFound
 from supportdesk.core.models import Vendor
-from supportdesk.core.tenancy import Principal, scope
+from supportdesk.core.tenancy import Principal, principal_for, scope
 from supportdesk.intake.domain.addresses import parse_address_list
 from supportdesk.intake.domain.identify import normalise_address
 from supportdesk.intake.domain.outbound import reply_headers
 from supportdesk.intake.domain.parse import parse_headers_block
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, LinkDirection
+from supportdesk.notifications.models import OutboxMessage
 from supportdesk.tickets.models import Queue, Ticket
 
 # The Message-ID of the mail a ticket is being opened from, while `ticket_create` runs: its
@@ -73,6 +74,16 @@ def queue_for_addresses(*, vendor: Vendor, addresses: Iterable[str]) -> tuple[Qu
         )
         return queue, f"engineer address {user.email}"
     return None, ""
+
+
+def staff_user_for_address(*, vendor: Vendor, address: str) -> User | None:
+    """The active staff member of `vendor` whose login address this is (staff answering by
+    email), or None. Contacts' logins are not staff."""
+    wanted = normalise_address(address)
+    if not wanted:
+        return None
+    user = User.objects.filter(vendor=vendor, email__iexact=wanted, is_active=True).first()
+    return user if user is not None and principal_for(user).is_staff else None
 
 
 def own_addresses(*, vendor: Vendor) -> list[str]:
@@ -142,6 +153,26 @@ def inbound_get(*, principal: Principal, inbound_id: int) -> InboundEmail:
     if row is None:
         raise NotFound(f"inbound email {inbound_id} not found")
     return row
+
+
+def inbound_raw(*, inbound: InboundEmail) -> bytes:
+    """The stored bytes of one message (lists leave them out)."""
+    return bytes(InboundEmail.objects.filter(pk=inbound.pk).values_list("raw", flat=True).get())
+
+
+def inbound_counts(*, principal: Principal) -> dict[str, int]:
+    """How many stored messages are in each state (the console's tabs)."""
+    rows = inbound_list(principal=principal).order_by().values_list("state").annotate(n=Count("pk"))
+    return {state: n for state, n in rows}
+
+
+def details_requests_for(*, inbound: InboundEmail) -> QuerySet[OutboxMessage]:
+    """The automatic details requests (T-2) sent to the sender of quarantined mail."""
+    address = normalise_address(inbound.sender)
+    return OutboxMessage.objects.filter(
+        vendor_id=inbound.vendor_id,
+        idempotency_key__startswith=f"intake:details:{inbound.vendor_id}:{address}:",
+    ).order_by("created_at")
 
 
 def inbound_pending_ids(*, vendor_id: int | None = None) -> list[int]:

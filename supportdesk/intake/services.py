@@ -21,18 +21,25 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from supportdesk.accounts.models import User
 from supportdesk.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, principal_for
-from supportdesk.customers.models import Contact
+from supportdesk.customers.models import Contact, Organization
 from supportdesk.customers.selectors import contact_find_by_email
+from supportdesk.customers.services import contact_create
 from supportdesk.intake.domain.identify import (
     is_free_mail,
     missing_details_reply_subject,
     missing_details_reply_text,
     normalise_address,
 )
-from supportdesk.intake.domain.loops import auto_submitted_kind, parse_dsn, should_auto_reply
+from supportdesk.intake.domain.loops import (
+    Bounce,
+    auto_submitted_kind,
+    parse_dsn,
+    should_auto_reply,
+)
 from supportdesk.intake.domain.outbound import bound_references
 from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure, parse_message
 from supportdesk.intake.domain.threading import split_quoted, subject_tag, thread_candidates
@@ -48,11 +55,21 @@ from supportdesk.intake.selectors import (
     inbound_pending_ids,
     own_addresses,
     queue_for_addresses,
+    staff_user_for_address,
     ticket_for_message_ids,
 )
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.notifications.services import outbox_enqueue
-from supportdesk.tickets.models import Channel, Message, Priority, Queue, Ticket, TicketEvent
+from supportdesk.tickets.models import (
+    Channel,
+    Message,
+    MessageKind,
+    Priority,
+    Queue,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 from supportdesk.tickets.services import (
     BODY_MAX,
     AttachmentInput,
@@ -102,6 +119,12 @@ def _dedupe_key(raw: bytes, parsed: ParsedEmail | ParseFailure) -> tuple[str, st
     return digest, message_id[:998], key
 
 
+def _body_hash(raw: bytes) -> str:
+    """Hash of what follows the header block: equal for one message delivered by two routes."""
+    normalised = raw.replace(b"\r\n", b"\n")
+    return hashlib.sha256(normalised.partition(b"\n\n")[2]).hexdigest()
+
+
 def _store(
     raw: bytes,
     parsed: ParsedEmail | ParseFailure,
@@ -110,30 +133,57 @@ def _store(
     queue: Queue | None,
     source: str,
     now: datetime,
-) -> tuple[InboundEmail, bool]:
+) -> tuple[InboundEmail, InboundEmail | None]:
+    """Commit the raw message. Returns (row, None) for a new message, else (row, original):
+    the very same bytes again give the original row; other bytes under a stored Message-ID
+    give a new row in state ``duplicate`` — kept, never applied, never lost."""
     digest, message_id, key = _dedupe_key(raw, parsed)
     ok = isinstance(parsed, ParsedEmail)
+    fields: dict[str, Any] = {
+        "vendor": vendor,
+        "queue": queue,
+        "source": source[:40],
+        "raw": raw,
+        "size": len(raw),
+        "content_hash": digest,
+        "message_id": message_id,
+        "sender": (parsed.from_address or "")[:254] if ok else "",  # type: ignore[union-attr]
+        "subject": (parsed.subject or "")[:300] if ok else "",  # type: ignore[union-attr]
+        "received_at": now,
+    }
+    row = _create_once(vendor, key, fields)
+    if row is not None:
+        return row, None
+    original = InboundEmail.objects.get(vendor=vendor, dedupe_key=key)
+    if original.content_hash == digest:
+        return original, original
+    same_body = _body_hash(bytes(original.raw)) == _body_hash(raw)
+    reason = f"same Message-ID as inbound #{original.pk}, " + (
+        "delivered again by another route" if same_body else "but another body: review it"
+    )
+    dup_key = f"dup-sha256:{digest}"
+    fields.update(
+        state=InboundState.DUPLICATE,
+        duplicate_of=original,
+        ticket_id=original.ticket_id,
+        reason=reason,
+        processed_at=now,
+    )
+    row = _create_once(vendor, dup_key, fields)
+    if row is None:
+        row = InboundEmail.objects.get(vendor=vendor, dedupe_key=dup_key)
+    return row, original
+
+
+def _create_once(vendor: Vendor, key: str, fields: dict[str, Any]) -> InboundEmail | None:
+    """Insert the row, or None when the vendor already has one with this key."""
     try:
         with transaction.atomic():
-            row = InboundEmail.objects.create(
-                vendor=vendor,
-                queue=queue,
-                source=source[:40],
-                raw=raw,
-                size=len(raw),
-                content_hash=digest,
-                message_id=message_id,
-                dedupe_key=key,
-                sender=(parsed.from_address or "")[:254] if ok else "",  # type: ignore[union-attr]
-                subject=(parsed.subject or "")[:300] if ok else "",  # type: ignore[union-attr]
-                received_at=now,
-            )
-        return row, True
+            return InboundEmail.objects.create(dedupe_key=key, **fields)
     except IntegrityError:
-        existing = InboundEmail.objects.filter(vendor=vendor, dedupe_key=key).first()
-        if existing is None:
+        if not InboundEmail.objects.filter(vendor=vendor, dedupe_key=key).exists():
             raise
-        return existing, False
+        return None
 
 
 def email_ingest(
@@ -147,16 +197,17 @@ def email_ingest(
     """Store `raw` durably, then apply it: thread, open a ticket, quarantine, ignore or bounce.
 
     Returns once the raw message is committed; raises only if it could not be stored.
-    A second delivery of a stored message returns state ``duplicate`` (T-5).
+    A second delivery of a stored message returns state ``duplicate`` (T-5); if its bytes
+    differ from the stored ones it is kept as a duplicate record (see :func:`_store`).
     """
     raw = bytes(raw)
     parsed = _parse(raw)
-    row, created = _store(raw, parsed, vendor=vendor, queue=queue, source=source, now=now)
-    if not created:
-        if row.state == InboundState.RECEIVED:  # stored before a crash, never applied: do it now
-            _apply(row.pk, None, now)
-        return _result(row, duplicate=True)
-    return _apply(row.pk, parsed, now)
+    row, original = _store(raw, parsed, vendor=vendor, queue=queue, source=source, now=now)
+    if original is None:
+        return _apply(row.pk, parsed, now)
+    if original.state == InboundState.RECEIVED:  # stored before a crash, never applied: do it now
+        _apply(original.pk, None, now)
+    return _result(row, duplicate=True)
 
 
 def email_retry(*, inbound: InboundEmail, now: datetime) -> IngestResult:
@@ -176,12 +227,26 @@ class _Failed(Exception):
     pass
 
 
+_APPLIED_FIELDS = [
+    "state",
+    "reason",
+    "attempts",
+    "processed_at",
+    "queue",
+    "ticket",
+    "ticket_message",
+    "contact",
+    "linked_by",
+]
+
+
 def _apply(
     inbound_id: int, parsed: ParsedEmail | ParseFailure | None, now: datetime
 ) -> IngestResult:
     try:
         with transaction.atomic():
-            row = InboundEmail.objects.select_for_update().get(pk=inbound_id)
+            # the raw bytes are read only when they were not just parsed, and never written back
+            row = InboundEmail.objects.select_for_update().defer("raw").get(pk=inbound_id)
             if row.state not in (InboundState.RECEIVED, InboundState.FAILED):
                 return _result(row)
             if parsed is None:
@@ -192,7 +257,7 @@ def _apply(
             row.reason = ""
             _dispatch(row, parsed, now)
             row.processed_at = now
-            row.save()
+            row.save(update_fields=_APPLIED_FIELDS)
             return _result(row)
     except Exception as exc:
         if isinstance(exc, DomainError):
@@ -204,11 +269,11 @@ def _apply(
             reason = f"{type(exc).__name__}: {exc}"
         InboundEmail.objects.filter(pk=inbound_id).update(
             state=InboundState.FAILED,
-            reason=reason[:2000],
+            reason=reason.replace("\x00", "")[:2000],
             attempts=F("attempts") + 1,
             processed_at=now,
         )
-        row = InboundEmail.objects.get(pk=inbound_id)
+        row = InboundEmail.objects.defer("raw").get(pk=inbound_id)
         return _result(row)
 
 
@@ -260,15 +325,19 @@ def _content(parsed: ParsedEmail) -> tuple[str, str, list[AttachmentInput]]:
 
 def _link_incoming(row: InboundEmail, ticket: Ticket, message: Message | None) -> None:
     if row.message_id:
-        EmailMessageLink.objects.get_or_create(
-            vendor_id=row.vendor_id,
-            message_id=row.message_id,
-            defaults={
-                "direction": LinkDirection.INCOMING,
-                "ticket": ticket,
-                "ticket_message": message,
-                "created_at": row.received_at,
-            },
+        # one statement; an id already linked (incoming or ours) keeps its first ticket
+        EmailMessageLink.objects.bulk_create(
+            [
+                EmailMessageLink(
+                    vendor_id=row.vendor_id,
+                    message_id=row.message_id,
+                    direction=LinkDirection.INCOMING,
+                    ticket=ticket,
+                    ticket_message=message,
+                    created_at=row.received_at,
+                )
+            ],
+            ignore_conflicts=True,
         )
 
 
@@ -315,66 +384,202 @@ def _ticket_create_from(
     )
 
 
+_IGNORED_KINDS = ("auto-replied", "auto-generated")
+
+
 def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
+    """Decide what one message is (T-2, T-3, T-4, T-7) and apply it."""
     vendor = row.vendor
+    referenced = ticket_for_message_ids(vendor=vendor, message_ids=thread_candidates(parsed))
     bounce = parse_dsn(parsed)
     if bounce is not None:
-        row.state = InboundState.BOUNCE
-        row.reason = " ".join(
-            str(x)
-            for x in (bounce.kind, bounce.status, bounce.final_recipient, bounce.diagnostic_code)
-            if x
-        )[:2000]
-        if bounce.original_message_id and not bounce.is_delay:
-            _outbox_mark_bounced(vendor, bounce.original_message_id, row.reason)
+        _bounce(row, bounce, referenced, now)
         return
     kind = auto_submitted_kind(parsed)
     sender = normalise_address(parsed.from_address or "")
     own = own_addresses(vendor=vendor)
-    if kind is not None or (sender and sender in own):
+    if kind in _IGNORED_KINDS or (sender and sender in own):
+        # T-4: never a ticket, never answered; shown with the ticket it answers, if any.
         row.state = InboundState.AUTO_REPLY_IGNORED
         row.reason = kind or "sent from our own address"
+        row.ticket = referenced
         return
     contact = contact_find_by_email(vendor_id=vendor.pk, address=sender) if sender else None
-    ticket = ticket_for_message_ids(vendor=vendor, message_ids=thread_candidates(parsed))
-    if ticket is None and contact is not None:
-        tag = subject_tag(parsed.subject)
-        if tag is not None:
-            tagged = Ticket.objects.filter(pk=tag, vendor=vendor).first()
-            # T-3: a subject tag only counts for a sender of the ticket's organisation.
-            if tagged is not None and tagged.organization_id == contact.organization_id:
-                ticket = tagged
     if contact is None:
-        _quarantine(row, parsed, ticket=ticket, now=now)
+        staff = staff_user_for_address(vendor=vendor, address=sender) if sender else None
+        if staff is not None:
+            _from_staff(row, parsed, staff, referenced)
+            return
+        _quarantine(row, parsed, ticket=referenced, own=own, now=now)
         return
+    ticket, notes = _thread_target(row, parsed, contact, referenced)
+    follows = None
+    if ticket is not None and ticket.status == Status.CLOSED:
+        if settings.MAIL_CLOSED_TICKET_POLICY == "new":
+            notes.append(f"follow-up to closed #{ticket.ref}")
+            ticket, follows = None, ticket
+        else:
+            notes.append(f"reopened closed #{ticket.ref}")
     if ticket is not None:
-        text, html, attachments = _content(parsed)
-        message = message_add(
-            ticket=ticket,
-            principal=_contact_principal(contact),
-            body=text,
-            body_html=html,
-            channel=Channel.EMAIL,
-            attachments=attachments,
-            now=row.received_at,
-        )
-        _link_incoming(row, ticket, message)
-        row.state = InboundState.THREADED
-        row.ticket = ticket
-        row.ticket_message = message
-        row.contact = contact
-        return
+        _thread_into(row, parsed, ticket, _contact_principal(contact), contact=contact)
+    else:
+        answer = should_auto_reply(parsed, own_addresses=own)
+        if not answer:
+            notes.append(f"no acknowledgement ({kind or 'the sender asked for none'})")
+        _open_from_mail(row, parsed, contact, answer=answer, follows=follows)
+    if notes:
+        row.reason = "; ".join([row.reason, *notes] if row.reason else notes)
+
+
+def _thread_target(
+    row: InboundEmail, parsed: ParsedEmail, contact: Contact, referenced: Ticket | None
+) -> tuple[Ticket | None, list[str]]:
+    """T-3: the ticket an identified contact's mail belongs to. `In-Reply-To`/`References`
+    first, then the subject tag — each only for a ticket of the sender's own organisation:
+    our outgoing Message-IDs are derived from ticket numbers, so they are no proof of who
+    may add to a ticket, and a reply-all from another customer must never land in it."""
+    notes: list[str] = []
+    if referenced is not None:
+        if referenced.organization_id == contact.organization_id:
+            return referenced, notes
+        notes.append(f"replies to #{referenced.ref} of another organisation: not added to it")
+    tag = subject_tag(parsed.subject)
+    if tag is not None:
+        tagged = Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first()
+        if tagged is not None and tagged.organization_id == contact.organization_id:
+            return tagged, notes
+        if tagged is not None and tagged != referenced:
+            notes.append(f"subject tag #{tag} is another organisation's ticket: ignored")
+    return None, notes
+
+
+def _thread_into(
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    ticket: Ticket,
+    principal: Principal,
+    *,
+    contact: Contact | None,
+    kind: str = MessageKind.PUBLIC,
+) -> Message:
+    text, html, attachments = _content(parsed)
+    message = message_add(
+        ticket=ticket,
+        principal=principal,
+        body=text,
+        body_html=html,
+        kind=kind,
+        channel=Channel.EMAIL,
+        attachments=attachments,
+        now=row.received_at,
+    )
+    _link_incoming(row, ticket, message)
+    row.state = InboundState.THREADED
+    row.ticket = ticket
+    row.ticket_message = message
+    row.contact = contact
+    return message
+
+
+def _open_from_mail(
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    contact: Contact,
+    *,
+    answer: bool,
+    follows: Ticket | None = None,
+) -> Ticket:
     queue = row.queue
     if queue is None:
-        queue, why = queue_for_addresses(vendor=vendor, addresses=_recipients(parsed))
+        queue, why = queue_for_addresses(vendor=row.vendor, addresses=_recipients(parsed))
         if why:
             row.reason = f"routed by {why}"
         row.queue = queue
-    _open_ticket(row, parsed, contact, queue)
+    ticket = _open_ticket(row, parsed, contact, queue)
+    if not answer:
+        # T-4: list/bulk mail, or mail that asks for no automatic answer, gets no acknowledgement
+        _outbox_withhold(f"ticket:{ticket.pk}:received", "not sent: no automatic reply (T-4)")
+    if follows is not None:
+        TicketEvent.objects.create(
+            ticket=ticket,
+            at=row.received_at,
+            actor=None,
+            kind="email_follow_up",
+            data={"inbound": row.pk, "follows": follows.ref},
+        )
+    return ticket
+
+
+def _from_staff(
+    row: InboundEmail, parsed: ParsedEmail, staff: User, referenced: Ticket | None
+) -> None:
+    """Staff answering by email. A reply to the thread's Message-IDs is a public reply, sent to
+    the customer through the outbox (unless the customer already got the mail directly); the
+    subject tag alone, easy to forge, only makes an internal note. Anything else is kept in
+    quarantine for an agent, without an automatic answer to our own staff."""
+    principal = principal_for(staff)
+    row.reason = f"from staff {staff.email}"
+    if referenced is not None:
+        message = _thread_into(row, parsed, referenced, principal, contact=None)
+        requester = referenced.requester.primary_email if referenced.requester else ""
+        direct = {normalise_address(a.address) for a in (*parsed.to, *parsed.cc)}
+        if requester and normalise_address(requester) in direct:
+            _outbox_withhold(
+                f"message:{message.pk}:requester",
+                "not sent: the customer was a direct recipient of the staff member's mail",
+            )
+            row.reason += "; the customer got it directly"
+        return
+    tag = subject_tag(parsed.subject)
+    tagged = Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first() if tag else None
+    if tagged is not None:
+        _thread_into(row, parsed, tagged, principal, contact=None, kind=MessageKind.INTERNAL)
+        row.reason += "; matched by subject tag only: kept as an internal note"
+        return
+    row.state = InboundState.QUARANTINED
+    row.reason += ", not a reply to a ticket: link it to a contact to open one"
+
+
+def _bounce(row: InboundEmail, bounce: Bounce, referenced: Ticket | None, now: datetime) -> None:
+    """T-4: a delivery report is never a ticket. It marks the outgoing message bounced and is
+    shown on the ticket that message belonged to."""
+    row.state = InboundState.BOUNCE
+    row.reason = " ".join(
+        str(x)
+        for x in (bounce.kind, bounce.status, bounce.final_recipient, bounce.diagnostic_code)
+        if x
+    )[:2000]
+    ticket = referenced
+    if bounce.original_message_id:
+        ticket = (
+            ticket_for_message_ids(vendor=row.vendor, message_ids=[bounce.original_message_id])
+            or ticket
+        )
+        if not bounce.is_delay:
+            _outbox_mark_bounced(row.vendor, bounce.original_message_id, row.reason)
+    row.ticket = ticket
+    if ticket is not None:
+        TicketEvent.objects.create(
+            ticket=ticket,
+            at=now,
+            actor=None,
+            kind="email_delayed" if bounce.is_delay else "email_bounced",
+            data={
+                "inbound": row.pk,
+                "recipient": bounce.final_recipient or "",
+                "status": bounce.status or "",
+                "diagnostic": (bounce.diagnostic_code or "")[:300],
+            },
+        )
 
 
 def _quarantine(
-    row: InboundEmail, parsed: ParsedEmail, *, ticket: Ticket | None, now: datetime
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    *,
+    ticket: Ticket | None,
+    own: list[str],
+    now: datetime,
 ) -> None:
     """T-2: stored, not a ticket; one automatic details request per address per day."""
     vendor = row.vendor
@@ -385,7 +590,8 @@ def _quarantine(
     row.reason = "unidentified sender" + (" (free mail)" if free else "")
     if ticket is not None:
         row.reason += f"; replies to #{ticket.ref}"
-    if not should_auto_reply(parsed, own_addresses=own_addresses(vendor=vendor)):
+    if not should_auto_reply(parsed, own_addresses=own):
+        row.reason += "; no automatic reply (automatic, list or bulk mail)"
         return
     target = normalise_address(parsed.reply_address or "")
     if not target:
@@ -395,6 +601,7 @@ def _quarantine(
         vendor=vendor, address=target[:254], day=day, defaults={"created_at": now}
     )
     if not created:
+        row.reason += "; details already requested today"
         return
     queue = row.queue or default_queue(vendor)
     headers: dict[str, Any] = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
@@ -420,6 +627,15 @@ def _quarantine(
         headers=headers,
         vendor_id=vendor.pk,
         now=now,
+    )
+    row.reason += "; details requested"
+
+
+def _outbox_withhold(key: str, why: str) -> None:
+    """Keep an automatic mail that was just written in this transaction from being sent: it
+    stays visible on the ticket with the reason, and no worker will pick it up."""
+    OutboxMessage.objects.filter(idempotency_key=key, status=OutboxStatus.PENDING).update(
+        status=OutboxStatus.FAILED, next_attempt_at=None, last_error=why
     )
 
 
@@ -449,8 +665,9 @@ def _outbox_mark_bounced(vendor: Vendor, message_id: str, reason: str) -> None:
 def quarantine_link(
     *, inbound: InboundEmail, contact: Contact, principal: Principal, now: datetime
 ) -> Ticket:
-    """An agent links quarantined mail to a contact: it becomes a normal ticket whose
-    creation time and SLA clocks are the original receipt time (T-2). Locks the row."""
+    """An agent links quarantined mail to a contact (T-2): a reply to one of that
+    organisation's tickets joins it; anything else becomes a normal ticket whose creation time
+    and SLA clocks are the original receipt time. Locks the row."""
     if not principal.is_staff or (
         not principal.is_superuser and principal.vendor_id != inbound.vendor_id
     ):
@@ -458,17 +675,25 @@ def quarantine_link(
     if contact.organization.vendor_id != inbound.vendor_id:
         raise InvalidInput("contact belongs to another vendor")
     with transaction.atomic():
-        row = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
+        row = InboundEmail.objects.select_for_update().defer("raw").get(pk=inbound.pk)
         if row.state != InboundState.QUARANTINED:
             raise Conflict(f"inbound email {row.pk} is {row.state}, not quarantined")
         parsed = _parse(bytes(row.raw))
         if isinstance(parsed, ParseFailure):
             raise InvalidInput(f"stored mail cannot be parsed: {parsed.reason}")
-        ticket = _open_ticket(row, parsed, contact, row.queue)
+        referenced = ticket_for_message_ids(
+            vendor=row.vendor, message_ids=thread_candidates(parsed)
+        )
+        target, _notes = _thread_target(row, parsed, contact, referenced)
+        if target is not None:
+            _thread_into(row, parsed, target, _contact_principal(contact), contact=contact)
+            ticket = target
+        else:
+            ticket = _open_ticket(row, parsed, contact, row.queue)
         row.linked_by_id = principal.user_id
         row.processed_at = now
         row.reason = f"linked to {contact.name} by staff"
-        row.save()
+        row.save(update_fields=_APPLIED_FIELDS)
         TicketEvent.objects.create(
             ticket=ticket,
             at=now,
@@ -477,6 +702,28 @@ def quarantine_link(
             data={"inbound": row.pk, "address": row.sender, "contact": contact.pk},
         )
     return ticket
+
+
+def quarantine_link_new_contact(
+    *,
+    inbound: InboundEmail,
+    organization: Organization,
+    name: str,
+    principal: Principal,
+    now: datetime,
+    phones: list[str] | None = None,
+) -> Ticket:
+    """Create the contact the quarantined mail came from (its sender address identifies them
+    from now on) and link the mail to it, in one transaction (T-2)."""
+    if organization.vendor_id != inbound.vendor_id:
+        raise InvalidInput("organisation belongs to another vendor")
+    if not inbound.sender:
+        raise InvalidInput("the mail has no sender address to create a contact from")
+    with transaction.atomic():
+        contact = contact_create(
+            organization=organization, name=name, emails=[inbound.sender], phones=phones or []
+        )
+        return quarantine_link(inbound=inbound, contact=contact, principal=principal, now=now)
 
 
 def email_link_outgoing(*, outbox: OutboxMessage, ticket: Ticket, now: datetime) -> None:

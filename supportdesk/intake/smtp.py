@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from django.db import close_old_connections
 
 from supportdesk.core import clock
-from supportdesk.intake.selectors import vendor_for_raw
+from supportdesk.intake.selectors import queue_for_addresses, vendor_for_raw
 from supportdesk.intake.services import email_ingest
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,9 @@ def deliver(raw: bytes, recipients: list[str]) -> None:
     close_old_connections()
     try:
         vendor = vendor_for_raw(raw, envelope=recipients)
-        email_ingest(raw, vendor=vendor, now=clock.now(), source="smtp")
+        # The envelope names the queue even when the headers do not (Bcc, aliases).
+        queue, _why = queue_for_addresses(vendor=vendor, addresses=recipients)
+        email_ingest(raw, vendor=vendor, now=clock.now(), source="smtp", queue=queue)
     finally:
         close_old_connections()
 

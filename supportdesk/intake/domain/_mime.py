@@ -425,8 +425,22 @@ def calendar_summary(data: bytes, charset: str | None) -> str | None:
 # -- identifiers and dates ----------------------------------------------------------------------
 
 
+# Real Message-IDs are short ASCII. Longer or non-ASCII ones are replaced by a digest, so every
+# stored id fits a database index entry (PostgreSQL refuses btree entries over ~2.7 kB) and the
+# same input still always yields the same id, which is all threading and de-duplication need.
+MESSAGE_ID_MAX_BYTES = 250
+
+
+def _bounded_id(inner: str) -> str:
+    if inner.isascii() and len(inner) <= MESSAGE_ID_MAX_BYTES:
+        return f"<{inner}>"
+    digest = hashlib.sha256(inner.encode("utf-8", "surrogatepass")).hexdigest()[:48]
+    return f"<sha256.{digest}@long-id.invalid>"
+
+
 def normalise_message_id(value: str | None) -> str | None:
-    """``<id@host>`` from a Message-ID/In-Reply-To value (brackets added, whitespace removed)."""
+    """``<id@host>`` from a Message-ID/In-Reply-To value (brackets added, whitespace removed;
+    an overlong or non-ASCII id becomes a stable digest form)."""
     if not value:
         return None
     text = clean_text(value)
@@ -440,7 +454,7 @@ def normalise_message_id(value: str | None) -> str | None:
     inner = inner.strip()
     if not inner:
         return None
-    return f"<{inner[:900]}>"
+    return _bounded_id(inner)
 
 
 def message_id_list(value: str | None) -> list[str]:
@@ -456,7 +470,7 @@ def message_id_list(value: str | None) -> list[str]:
     for item in found:
         if item and f"<{item}>" not in seen:
             seen.add(f"<{item}>")
-            result.append(f"<{item[:900]}>")
+            result.append(_bounded_id(item))
     return result
 
 

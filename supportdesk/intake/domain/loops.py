@@ -7,8 +7,9 @@
   (vacation subjects, ``noreply`` senders) are then ignored.
 * ``X-Autoreply``, ``X-Autorespond``, ``X-Autoresponder``, ``X-Vacation`` -> "auto-replied".
 * ``Precedence: auto_reply`` -> "auto-replied"; ``bulk``/``junk`` -> "bulk"; ``list`` -> "list".
-* ``X-Auto-Response-Suppress`` with ``All``/``OOF``/``AutoReply``/``DR``/``NDR`` (Exchange sets
-  it on its own automatic mail) -> "auto-generated".
+* ``X-Auto-Response-Suppress`` does *not* make a message automatic: Outlook and Exchange also set
+  it on people's mail (to distribution lists, for instance). It only asks for no automatic
+  answer, which :func:`should_auto_reply` honours.
 * ``multipart/report`` (DSN, read receipts, feedback reports), a null ``Return-Path: <>``, or a
   ``MAILER-DAEMON``/``postmaster`` sender -> "auto-generated".
 * ``List-Id``, ``List-Unsubscribe``, ``List-Post``, ``Mailing-List`` -> "list".
@@ -115,11 +116,6 @@ def auto_submitted_kind(message: HeaderSource) -> AutoKind | None:
         return "bulk"
     if precedence == "list":
         return "list"
-    suppress = (_first(pairs, "x-auto-response-suppress") or "").lower()
-    tokens = {item.strip() for item in re.split(r"[,;\s]+", suppress) if item.strip()}
-    if tokens & {"all", "oof", "autoreply", "dr", "ndr"}:
-        vacation = _VACATION_SUBJECT.match(_first(pairs, "subject") or "")
-        return "auto-replied" if vacation else "auto-generated"
     content_type = (_first(pairs, "content-type") or "").lower()
     if content_type.split(";")[0].strip() == "multipart/report":
         return "auto-generated"
@@ -145,7 +141,8 @@ def should_auto_reply(parsed: ParsedEmail, *, own_addresses: Iterable[str] = ())
     """Whether an automatic reply (acknowledgement, T-2 details request) may be sent.
 
     Never to automatic mail, bounces, list/bulk mail, a missing or invalid sender, our own
-    addresses, or a message that already looped through us (``X-Loop`` naming us).
+    addresses, a message that asks for none (``X-Auto-Response-Suppress: All/OOF/AutoReply``),
+    or a message that already looped through us (``X-Loop`` naming us).
     """
     if auto_submitted_kind(parsed) is not None or parse_dsn(parsed) is not None:
         return False
@@ -154,6 +151,9 @@ def should_auto_reply(parsed: ParsedEmail, *, own_addresses: Iterable[str] = ())
         return False
     own = {normalise_address(item) for item in own_addresses}
     if normalise_address(target) in own or (parsed.from_address or "") in own:
+        return False
+    suppress = (parsed.header("x-auto-response-suppress") or "").lower()
+    if {item for item in re.split(r"[,;\s]+", suppress) if item} & {"all", "oof", "autoreply"}:
         return False
     for loop in parsed.header_all("x-loop"):
         if normalise_address(loop) in own or any(item and item in loop.lower() for item in own):

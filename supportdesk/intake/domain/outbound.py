@@ -1,29 +1,15 @@
-"""Headers of outgoing mail (T-4): stable Message-IDs, threading headers, subject tag and
+"""Headers of outgoing mail (T-4): threading headers, subject tag and
 ``Auto-Submitted`` on automatic mail. Pure builders; the caller hands the dict to its mailer.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable
 
 from ._mime import message_id_list, normalise_message_id
-from .identify import normalise_domain
 from .threading import DEFAULT_TAG_PREFIX, add_subject_tag, normalise_subject
 
 MAX_REFERENCES = 20
-
-
-def make_message_id(key: str, domain: str) -> str:
-    """A Message-ID derived only from ``key`` (an idempotency key such as
-    ``"ticket-message:42"``), so a retried send carries the same id.
-    """
-    if not key:
-        raise ValueError("an idempotency key is required")
-    host = re.sub(r"[^a-z0-9.-]", "", normalise_domain(domain)) or "localhost"
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40]
-    return f"<sd.{digest}@{host}>"
 
 
 def _one_line(value: str) -> str:

@@ -3,7 +3,7 @@
 ``parse_message`` never raises: it returns a :class:`ParsedEmail` (whose ``defects`` list what
 was repaired or guessed) or a :class:`ParseFailure` carrying the reason, which the caller stores
 as a failed message. Real mail is messy, so every step is tolerant: the stdlib parser with
-``policy.default`` first, ``compat32`` if that chokes, headers-only as the last resort; header
+``compat32`` first, ``policy.default`` if that chokes, headers-only as the last resort; header
 values are decoded by our own tolerant routines (8-bit bytes, broken encoded words, RFC 2231).
 """
 

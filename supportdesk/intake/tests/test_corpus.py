@@ -20,6 +20,14 @@ CORPUS = Path(__file__).parent / "corpus"
 # auto (auto_submitted_kind), bounce ({field: value}), tag, defects (substrings), signed,
 # encrypted, to (addresses), cc, in_reply_to.
 EXPECTED: dict[str, dict[str, Any]] = {
+    "arf_feedback_report.eml": {
+        "auto": "auto-generated",
+        "bounce": None,
+        "attachments": [
+            ("feedback-report-1.bin", "message/feedback-report"),
+            ("original-headers-2.txt", "text/rfc822-headers"),
+        ],
+    },
     "apple_mail_related.eml": {
         "subject": "Re: [#2041] VPN drops every hour",
         "from_address": "tom.becker@beckerlaw.example",
@@ -266,6 +274,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "from_name": "Susan O'Brien",
         "defects": ["unbalanced quotes"],
     },
+    "mailman_moderation.eml": {"auto": "auto-generated", "tag": None, "bounce": None},
     "mbox_from_line.eml": {"from_address": "sender@legacy.example", "text": ["mbox export"]},
     "mdn_read_receipt.eml": {"auto": "auto-generated", "bounce": None},
     "mislabelled_cp1252_as_utf8.eml": {
@@ -317,6 +326,12 @@ EXPECTED: dict[str, dict[str, Any]] = {
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             ),
         ],
+    },
+    "scanner_attachment_only.eml": {
+        "from_name": "Ricoh MP C3004",
+        "text_equals": "",
+        "attachments": [("scan_0001.pdf", "application/pdf")],
+        "auto": None,
     },
     "shift_jis.eml": {
         "subject": "バックアップ失敗",

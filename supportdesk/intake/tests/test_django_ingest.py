@@ -193,13 +193,41 @@ def test_auto_reply_never_tickets_nor_answered_T4(world: Any) -> None:
     for sender, headers in (
         ("alice@acme.example", {"Auto-Submitted": "auto-replied"}),
         ("stranger@gmail.com", {"Auto-Submitted": "auto-generated"}),
-        ("stranger@gmail.com", {"Precedence": "bulk"}),
+        ("alice@acme.example", {"X-Autoreply": "yes"}),
     ):
         result = ingest(
             world, mail(sender=sender, message_id=None, headers=headers, body=str(headers))
         )
         assert result.state == InboundState.AUTO_REPLY_IGNORED
     assert Ticket.objects.count() == 0 and OutboxMessage.objects.count() == 0
+
+
+def test_list_and_bulk_mail_is_kept_but_never_answered_T2_T4(world: Any) -> None:
+    stranger = ingest(
+        world, mail(sender="news@vendor-news.example", headers={"Precedence": "bulk"})
+    )
+    assert stranger.state == InboundState.QUARANTINED and "no automatic reply" in stranger.reason
+    assert OutboxMessage.objects.count() == 0  # no details request to a list
+    # a customer's mail that came through their own mailing list is still their request
+    listed = ingest(
+        world,
+        mail(
+            message_id="<via-list@acme.example>",
+            headers={"List-Id": "<it-team.acme.example>", "Precedence": "list"},
+        ),
+    )
+    assert (
+        listed.state == InboundState.TICKET_CREATED and "no acknowledgement (list)" in listed.reason
+    )
+    ack = OutboxMessage.objects.get(ticket_id=listed.ticket_id)
+    assert ack.status == OutboxStatus.FAILED and ack.next_attempt_at is None
+    assert "no automatic reply" in ack.last_error
+    # Outlook marks people's mail with X-Auto-Response-Suppress: a ticket, no acknowledgement
+    suppressed = ingest(
+        world,
+        mail(message_id="<oof-suppress@acme.example>", headers={"X-Auto-Response-Suppress": "All"}),
+    )
+    assert suppressed.state == InboundState.TICKET_CREATED
 
 
 def test_dsn_marks_outbox_bounced_T4(world: Any) -> None:
@@ -242,10 +270,10 @@ def test_same_message_twice_stored_once_T5(world: Any) -> None:
 def test_stored_but_unapplied_is_resumed_T5(world: Any) -> None:
     raw = mail()
     parsed = services._parse(raw)
-    row, created = services._store(
+    row, original = services._store(
         raw, parsed, vendor=world.vendor, queue=None, source="t", now=NOW
     )
-    assert created and row.state == InboundState.RECEIVED  # "crash" here
+    assert original is None and row.state == InboundState.RECEIVED  # "crash" here
     assert services.email_process_pending(now=NOW) == 1
     row.refresh_from_db()
     assert row.state == InboundState.TICKET_CREATED

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from supportdesk.core import clock
 from supportdesk.core.errors import DomainError
 from supportdesk.intake.models import InboundState
-from supportdesk.intake.selectors import vendor_for_raw
+from supportdesk.intake.selectors import vendor_for_addresses, vendor_for_raw
 from supportdesk.intake.services import email_ingest, email_process_pending
 from supportdesk.intake.sources import message_loaders
 
@@ -47,21 +47,27 @@ class Command(BaseCommand):
             loaders = list(message_loaders(options["paths"]))
         except (FileNotFoundError, OSError) as exc:
             raise CommandError(str(exc)) from exc
+        slug = options.get("vendor")
+        try:
+            fixed = vendor_for_addresses([], slug=slug) if slug else None
+        except DomainError as exc:
+            raise CommandError(exc.detail) from exc
         counts: Counter[str] = Counter()
-        bar = tqdm(
-            loaders,
-            unit="msg",
-            disable=options["no_progress"],
-            file=self.stderr._out,
-        )
+        not_stored = 0
+        bar = tqdm(loaders, unit="msg", disable=options["no_progress"], file=self.stderr._out)
         for label, load in bar:
-            raw = load()
             try:
-                vendor = vendor_for_raw(raw, slug=options.get("vendor"))
-            except DomainError as exc:
-                raise CommandError(exc.detail) from exc
-            result = email_ingest(raw, vendor=vendor, now=clock.now(), source="file")
+                raw = load()
+                vendor = fixed or vendor_for_raw(raw)
+                result = email_ingest(raw, vendor=vendor, now=clock.now(), source="file")
+            except Exception as exc:  # not stored: the file is still there, a rerun retries it
+                not_stored += 1
+                self.stderr.write(f"{label}: NOT STORED: {type(exc).__name__}: {exc}")
+                continue
             counts[SUMMARY_KEYS.get(result.state, result.state)] += 1
             if result.state == InboundState.FAILED and options["verbosity"] > 1:
                 self.stderr.write(f"{label}: failed: {result.reason}")
-        self.stdout.write(summary_line(counts, len(loaders)))
+        line = summary_line(counts, len(loaders))
+        if not_stored:
+            raise CommandError(f"{line} not_stored={not_stored} (run again to retry them)")
+        self.stdout.write(line)

@@ -1,0 +1,13 @@
+"""Console pages for stored mail, under /console/mail/ (console/urls.py includes this)."""
+
+from django.urls import path
+
+from supportdesk.intake import console
+
+app_name = "mail"
+urlpatterns = [
+    path("", console.mail_list, name="list"),
+    path("<int:inbound_id>/", console.mail_detail, name="detail"),
+    path("<int:inbound_id>/link/", console.mail_link, name="link"),
+    path("<int:inbound_id>/retry/", console.mail_retry, name="retry"),
+]
