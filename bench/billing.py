@@ -8,8 +8,9 @@ Creates a throw-away database (PostgreSQL via BENCH_POSTGRES_ADMIN_URL, or an SQ
 migrates it, seeds N enterprise contracts (one customer each, starts spread over the last
 year, some invoices overdue) and M time entries of non-subscribers in the previous month
 with bulk_create, then times `billing_run` for the run date and a second run for the same
-date (which must issue nothing). Prints figures, not asserts; exit 1 only if setup failed
-or the re-run issued something.
+date (which must issue nothing). Prints figures, not asserts — times, database round trips
+per invoice and the process's peak memory (which must not grow with the data: the run is
+streamed in batches); exit 1 only if setup failed or the re-run issued something.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -138,52 +141,99 @@ def seed(contracts: int, entries: int) -> None:
         TimeEntry.objects.bulk_create(batch)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--contracts", type=int, default=100_000)
-    parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--quick", action="store_true", help="2,000 contracts, 20,000 entries")
-    args = parser.parse_args()
-    if args.quick:
-        args.contracts, args.entries = 2000, 20000
-    url, drop = setup_database(args.db)
+def peak_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Counter:
+    """Counts the statements the run sends (a database round trip each)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        self.n += 1
+        return execute(sql, params, many, context)
+
+
+def django_setup(url: str) -> None:
     os.environ.update(
         DATABASE_URL=url,
         DJANGO_SETTINGS_MODULE="config.base",
         TASKS_BACKEND="django_tasks.backends.dummy.DummyBackend",
         LOG_LEVEL="ERROR",
     )
-    try:
-        import django
+    import django
 
-        django.setup()
+    django.setup()
+
+
+def runs(contracts: int) -> int:
+    """The two timed runs, in a process of their own so that its peak memory is the run's
+    alone (seeding builds big lists; the run must not)."""
+    from django.db import connection
+
+    from supportdesk.billing.models import Invoice, InvoiceLine
+    from supportdesk.billing.runs import billing_run
+
+    t0 = time.perf_counter()
+    trips = Counter()
+    with connection.execute_wrapper(trips):
+        first = billing_run(today=RUN_DAY, now=NOW)
+    t1 = time.perf_counter()
+    invoices, lines = Invoice.objects.count(), InvoiceLine.objects.count()
+    print(f"full run: {t1 - t0:.1f} s — {first}")
+    print(
+        f"  {invoices:,} invoices, {lines:,} lines, {contracts / (t1 - t0):,.0f} contracts/s "
+        f"incl. hourly; {trips.n:,} statements = {trips.n / max(invoices, 1):.2f} per invoice; "
+        f"peak memory {peak_mb():,.0f} MB"
+    )
+    trips = Counter()
+    with connection.execute_wrapper(trips):
+        second = billing_run(today=RUN_DAY, now=NOW)
+    t2 = time.perf_counter()
+    print(
+        f"re-run:   {t2 - t1:.1f} s — {second} (ratio {(t2 - t1) / (t1 - t0):.2f}); "
+        f"{trips.n:,} statements; peak memory {peak_mb():,.0f} MB"
+    )
+    issued_again = Invoice.objects.count() - invoices
+    print(f"issued twice: {issued_again} (must be 0)", flush=True)
+    return 1 if issued_again else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contracts", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--quick", action="store_true", help="2,000 contracts, 20,000 entries")
+    parser.add_argument("--runs-on", help=argparse.SUPPRESS)  # the child process: its URL
+    args = parser.parse_args()
+    if args.quick:
+        args.contracts, args.entries = 2000, 20000
+    if args.runs_on:
+        django_setup(args.runs_on)
+        return runs(args.contracts)
+    url, drop = setup_database(args.db)
+    try:
+        django_setup(url)
         from django.core.management import call_command
         from django.db import connections
-
-        from supportdesk.billing.models import Invoice, InvoiceLine
-        from supportdesk.billing.runs import billing_run
 
         t0 = time.perf_counter()
         call_command("migrate", verbosity=0)
         t1 = time.perf_counter()
         seed(args.contracts, args.entries)
         t2 = time.perf_counter()
-        print(f"{args.db}: migrate {t1 - t0:.1f} s, seed {args.contracts:,} contracts and "
-              f"{args.entries:,} time entries {t2 - t1:.1f} s")  # fmt: skip
-        first = billing_run(today=RUN_DAY, now=NOW)
-        t3 = time.perf_counter()
-        invoices, lines = Invoice.objects.count(), InvoiceLine.objects.count()
-        print(f"full run: {t3 - t2:.1f} s — {first}")
-        print(f"  {invoices:,} invoices, {lines:,} lines, "
-              f"{args.contracts / (t3 - t2):,.0f} contracts/s incl. hourly")  # fmt: skip
-        second = billing_run(today=RUN_DAY, now=NOW)
-        t4 = time.perf_counter()
-        print(f"re-run:   {t4 - t3:.1f} s — {second} (ratio {(t4 - t3) / (t3 - t2):.2f})")
-        issued_again = Invoice.objects.count() - invoices
-        print(f"issued twice: {issued_again} (must be 0)")
+        print(
+            f"{args.db}: migrate {t1 - t0:.1f} s, seed {args.contracts:,} contracts and "
+            f"{args.entries:,} time entries {t2 - t1:.1f} s",
+            flush=True,
+        )
         connections.close_all()
-        return 1 if issued_again else 0
+        child = [sys.executable, __file__, "--runs-on", url, "--contracts", str(args.contracts)]
+        return subprocess.run(child, check=False).returncode
     finally:
         if drop is not None:
             drop()  # type: ignore[operator]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 
@@ -212,6 +213,14 @@ class InvoiceEvent(models.Model):
     at = models.DateTimeField()
     kind = models.CharField(max_length=30)
     detail = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who did it; empty for the billing run itself.",
+    )
 
     class Meta:
         ordering = ["at", "pk"]
@@ -233,6 +242,12 @@ class Payment(models.Model):
     received_on = models.DateField()
     reference = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "currency"], name="payment_org_currency")]
 
 
 class PaymentAllocation(models.Model):
@@ -243,7 +258,10 @@ class PaymentAllocation(models.Model):
 
 class BillingRunKey(models.Model):
     """One row per billing action ever carried out (B-9): the domain IdempotencyKey
-    ``(subject, purpose, on)`` is unique, so a second issue is impossible, not just unlikely."""
+    ``(subject, purpose, on)`` is unique, so a second issue is impossible, not just unlikely.
+
+    ``invoice`` is the invoice the action issued or, for a dunning step (past due, suspension
+    request), the unpaid invoice it is about."""
 
     vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="+")
     subject = models.CharField(max_length=60, help_text="contract id, or org-<id> for hourly")

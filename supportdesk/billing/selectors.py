@@ -1,14 +1,31 @@
-"""Reads of invoices, scoped by the requesting principal (house rule 11)."""
+"""Reads of billing data, scoped by the requesting principal (house rule 11), and the plan
+billing parameters the services and the run share."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 
-from supportdesk.billing.models import Invoice, InvoiceState
-from supportdesk.core.errors import InvalidInput, NotFound
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+
+from supportdesk.billing.domain.money import Money
+from supportdesk.billing.domain.pricing import SubscriptionPlan
+from supportdesk.billing.models import (
+    BillingRunKey,
+    Invoice,
+    InvoiceKind,
+    InvoiceState,
+    Payment,
+    PlanBilling,
+)
+from supportdesk.contracts.models import Contract, LineKind, Plan, PlanKind
+from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
 from supportdesk.core.tenancy import Principal, scope
+from supportdesk.customers.models import Organization
 
-STAFF_ROLES = ("billing", "agent", "engineer", "architect")
+SUSPENSION_REQUEST = "suspension_approval"
+SUSPENSION_DECISIONS = ("suspend", "suspension_declined")
 
 
 def invoice_list(
@@ -40,3 +57,166 @@ def invoice_get(*, principal: Principal, number: int) -> Invoice:
     if found is None:
         raise NotFound(f"no invoice {number}")
     return found
+
+
+def billing_organization_get(*, principal: Principal, organization_id: int) -> Organization:
+    """An organisation whose billing the principal may see: a contact its own, staff their
+    vendor's; anything else is 404."""
+    found = scope(
+        Organization.objects.filter(pk=organization_id),
+        principal,
+        vendor_field="vendor_id",
+        organization_field="pk",
+    ).first()
+    if found is None:
+        raise NotFound(f"no organisation {organization_id}")
+    return found
+
+
+@dataclass
+class Balance:
+    """What one organisation owes in one currency on a day."""
+
+    currency: str
+    open: Decimal = Decimal(0)  # unpaid balance of issued invoices
+    overdue: Decimal = Decimal(0)  # of which past its due date
+    on_account: Decimal = Decimal(0)  # payments not yet allocated
+    open_invoices: int = 0
+    overdue_invoices: int = 0
+
+    @property
+    def balance(self) -> Decimal:
+        """Owed after money on account (negative: the customer is in credit)."""
+        return self.open - self.on_account
+
+
+@dataclass
+class OrganizationBalance:
+    organization: Organization
+    balances: list[Balance] = field(default_factory=list)
+
+
+def _balances(org_ids: list[int] | None, vendor_id: int, today: date) -> dict[int, list[Balance]]:
+    open_qs = Invoice.objects.filter(
+        vendor_id=vendor_id, kind=InvoiceKind.INVOICE, state=InvoiceState.ISSUED
+    )
+    paid_qs = Payment.objects.filter(vendor_id=vendor_id, unapplied__gt=0)
+    if org_ids is not None:
+        open_qs = open_qs.filter(organization_id__in=org_ids)
+        paid_qs = paid_qs.filter(organization_id__in=org_ids)
+    late = Q(due_date__lt=today)
+    found: dict[tuple[int, str], Balance] = {}
+    for row in open_qs.values("organization_id", "currency").annotate(
+        sum_total=Sum("total"),
+        sum_paid=Sum("amount_paid"),
+        sum_credited=Sum("amount_credited"),
+        late_total=Sum("total", filter=late),
+        late_paid=Sum("amount_paid", filter=late),
+        late_credited=Sum("amount_credited", filter=late),
+        n=Count("pk"),
+        late_n=Count("pk", filter=late),
+    ):
+        b = found.setdefault(
+            (row["organization_id"], row["currency"]), Balance(currency=row["currency"])
+        )
+        b.open = Decimal(row["sum_total"] - row["sum_paid"] - row["sum_credited"])
+        late_sums = (row["late_total"], row["late_paid"], row["late_credited"])
+        late_total, late_paid, late_credited = (Decimal(v or 0) for v in late_sums)
+        b.overdue = late_total - late_paid - late_credited
+        b.open_invoices, b.overdue_invoices = row["n"], row["late_n"]
+    for row in paid_qs.values("organization_id", "currency").annotate(
+        sum_unapplied=Sum("unapplied")
+    ):
+        b = found.setdefault(
+            (row["organization_id"], row["currency"]), Balance(currency=row["currency"])
+        )
+        b.on_account = row["sum_unapplied"]
+    out: dict[int, list[Balance]] = {}
+    for (org_id, _), b in sorted(found.items()):
+        out.setdefault(org_id, []).append(b)
+    return out
+
+
+def organization_balance(
+    *, principal: Principal, organization_id: int, today: date
+) -> OrganizationBalance:
+    """What the organisation owes, per currency (a contact: only its own organisation)."""
+    org = billing_organization_get(principal=principal, organization_id=organization_id)
+    return OrganizationBalance(org, _balances([org.pk], org.vendor_id, today).get(org.pk, []))
+
+
+def balance_list(*, principal: Principal, today: date) -> list[OrganizationBalance]:
+    """Every customer of the principal's vendor with what it owes (staff only)."""
+    if not principal.is_staff or principal.vendor_id is None:
+        raise Forbidden("staff of a vendor only")
+    orgs = list(Organization.objects.filter(vendor_id=principal.vendor_id).order_by("name"))
+    found = _balances(None, principal.vendor_id, today)
+    return [OrganizationBalance(org, found.get(org.pk, [])) for org in orgs]
+
+
+def suspension_request_list(*, principal: Principal) -> list[BillingRunKey]:
+    """Suspensions the run asked a person to approve (B-4) that nobody decided yet and whose
+    invoice is still unpaid (staff only)."""
+    if not principal.is_staff or principal.vendor_id is None:
+        raise Forbidden("staff of a vendor only")
+    decided = BillingRunKey.objects.filter(
+        vendor_id=OuterRef("vendor_id"),
+        subject=OuterRef("subject"),
+        on=OuterRef("on"),
+        purpose__in=SUSPENSION_DECISIONS,
+    )
+    return list(
+        BillingRunKey.objects.filter(
+            vendor_id=principal.vendor_id,
+            purpose=SUSPENSION_REQUEST,
+            invoice__state=InvoiceState.ISSUED,
+        )
+        .filter(~Exists(decided))
+        .select_related("invoice", "invoice__organization", "invoice__contract")
+        .order_by("on", "pk")
+    )
+
+
+# --- plan parameters -------------------------------------------------------------------------
+
+
+def plan_billing(plan: Plan) -> PlanBilling:
+    """The plan's billing parameters; defaults by plan kind when none were configured
+    (per-user: monthly, renewal invoiced 1 month ahead, automatic suspension, lapse at
+    expiry; otherwise annual, 2 months ahead, suspension on approval)."""
+    found = PlanBilling.objects.filter(plan_id=plan.pk).first()
+    return found if found is not None else default_plan_billing(plan)
+
+
+def default_plan_billing(plan: Plan) -> PlanBilling:
+    per_user = plan.kind == PlanKind.PER_USER
+    return PlanBilling(
+        plan_id=plan.pk,
+        billing="monthly" if per_user else "annual",
+        renewal_lead_months=1 if per_user else 2,
+        suspend_mode="automatic" if per_user else "approval",
+        lapse_after_days=0 if per_user else None,
+    )
+
+
+def subscription_plan(plan: Plan, currency: str, pb: PlanBilling | None = None) -> SubscriptionPlan:
+    """The domain price list of a per-user plan (B-5)."""
+    pb = pb or plan_billing(plan)
+    return SubscriptionPlan(
+        unit_price=Money(plan.per_user_price or Decimal(0), currency),
+        annual_discount_percent=Decimal(pb.annual_discount_percent).normalize(),
+        term_months=plan.term_months,
+    )
+
+
+def users_on(contract: Contract, on: date) -> int:
+    """Counted users of the contract on ``on`` (E-9 lines; users added mid-term count from the
+    day they were added). A day past the term counts as its last day."""
+    day = min(on, contract.end - timedelta(days=1))
+    return sum(
+        line.quantity
+        for line in contract.lines.all()
+        if line.kind == LineKind.USERS
+        and (line.start is None or line.start <= day)
+        and (line.end is None or line.end > day)
+    )

@@ -9,6 +9,9 @@ urlpatterns = [
     path("tickets/<int:ref>/", views.ticket_page, name="ticket"),
     path("sla/", include("supportdesk.sla.urls")),
     path("oncall/", include("supportdesk.oncall.console_urls")),
+    path("mail/", include("supportdesk.intake.console_urls")),
+    path("contracts/", include("supportdesk.contracts.urls")),
+    path("billing/", include("supportdesk.billing.console_urls")),
     path(
         "tickets/<int:ref>/<slug:action>/",
         views.ticket_action,

@@ -11,7 +11,9 @@ Keys
     ``period_start`` (initial invoice, renewal, or a monthly instalment; B-3, B-5);
     ``(contract_id, "reinstatement_fee", due_date)``, ``(contract_id, "suspend", due_date)``,
     ``(contract_id, "suspension_approval", due_date)`` — B-4 dunning steps for the unpaid
-    invoice due on ``due_date``; ``(contract_id, "lapse", term_end)`` — marking a lapse.
+    invoice due on ``due_date``; ``(contract_id, "lapse", term_end)`` — marking a lapse (an
+    unpaid renewal at the end of a term, per-user plans; the reinstatement fee then waits for
+    the renewal after the lapse, B-6).
 
 Invoice schedule of a contract (periods anchored at ``start``, see periods.py)
     * annual billing: one invoice per term; the first is issued on ``start``, each renewal
@@ -95,6 +97,7 @@ class OpenInvoice:
     paid_through: date  # exclusive end of the coverage already paid for
     fee_basis: Money  # total licence list price (or the plan's basis)
     suspension_approved: bool = False
+    renewal: bool = True  # it opens a new term; False for an instalment inside a term
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +174,11 @@ def _dunning_actions(
         policy=contract.dunning,
         suspension_approved=invoice.suspension_approved,
         reference=contract.contract_id,
+        renewal=invoice.renewal,
     )
     cid = contract.contract_id
-    if report.fee_lines:
+    # a lapsed contract owes the fee only if it renews after all (B-6): charged then
+    if report.fee_lines and report.state is not Standing.LAPSED:
         key = IdempotencyKey(cid, "reinstatement_fee", invoice.due_date)
         yield Action(key, ActionKind.CHARGE_REINSTATEMENT_FEE, cid, lines=report.fee_lines)
     if report.state is Standing.SUSPENDED:

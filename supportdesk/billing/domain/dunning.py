@@ -16,10 +16,13 @@ Standing of one contract (:func:`contract_standing`)
     * ``days >= suspend_after_days`` (45) **and** the paid coverage has ended → ``suspended``
       (``suspend_mode="automatic"``) or ``suspension_due`` until a person approves it
       (``"approval"``). Suspension never cuts into a period already paid for;
-    * with ``lapse_after_days`` set (per-user subscriptions: 0), an unpaid contract is
-      ``lapsed`` from ``term_end + lapse_after_days`` on, and a lapsed contract always owes the
-      reinstatement fee when it renews (B-6). Enterprise plans leave it ``None``: they are
-      suspended instead of lapsing while an invoice is chased.
+    * with ``lapse_after_days`` set (per-user subscriptions: 0), a contract whose unpaid
+      invoice is a ``renewal`` is ``lapsed`` from ``term_end + lapse_after_days`` on — the
+      customer did not renew — and a lapsed contract owes the reinstatement fee when it
+      renews after all (B-6; the fee is charged on that renewal, never at the lapse). An
+      unpaid instalment inside a term is chased like any invoice (past due, fee,
+      suspension): it is no lapse. Enterprise plans leave it ``None``: they are suspended
+      instead of lapsing while an invoice is chased.
 
 Renewal after lapse (B-6)
     The new term starts at the ORIGINAL expiry date, not the renewal date (backfill), plus the
@@ -172,8 +175,10 @@ def contract_standing(
     policy: DunningPolicy | None = None,
     suspension_approved: bool = False,
     reference: str | None = None,
+    renewal: bool = True,
 ) -> StandingReport:
-    """Standing of ONE contract on ``today`` (rules in the module docstring)."""
+    """Standing of ONE contract on ``today`` (rules in the module docstring). ``renewal``:
+    the unpaid invoice opens a new term (False for an instalment inside a term)."""
     policy = policy or DunningPolicy()
     _plain(term_end, "term_end")
     _plain(today, "today")
@@ -196,8 +201,10 @@ def contract_standing(
     overdue = max(days_between(due_date, today), 0)
     coverage_over = today >= term_end
     owes_fee = overdue >= policy.reinstatement_after_days
-    if policy.lapse_after_days is not None and days_between(term_end, today) >= (
-        policy.lapse_after_days
+    if (
+        renewal
+        and policy.lapse_after_days is not None
+        and days_between(term_end, today) >= policy.lapse_after_days
     ):
         return StandingReport(Standing.LAPSED, overdue, fee() if owes_fee else lapse_fee())
     if overdue >= policy.suspend_after_days and coverage_over:

@@ -34,7 +34,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from itertools import pairwise
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -90,6 +89,8 @@ class IncrementRounding(StrEnum):
 
 
 def _aware(t: datetime, what: str) -> datetime:
+    if type(t) is datetime and t.tzinfo is UTC:  # the common case, from the database
+        return t
     if not isinstance(t, datetime):
         raise TypeError(f"{what} must be a datetime, got {type(t).__name__}")
     if t.utcoffset() is None:
@@ -110,21 +111,88 @@ class Segment:
         return self.end - self.start
 
 
-def _local_midnights(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime]:
-    """UTC instants of the local midnights strictly inside ``(start, end)``.
+_Day = tuple[datetime, datetime, list[tuple[datetime, datetime]], "PeriodKind"]
 
-    A midnight that does not exist (clocks jump forward at 00:00) is the moment of the jump,
-    which is what ``fold=0`` gives; an ambiguous one is its first occurrence.
+
+class _Days:
+    """Each local day of one calendar, worked out once: its bounds in UTC, its open intervals
+    and the kind of its closed time. A billing run prices many entries on the same few
+    days, so this cache is what keeps splitting cheap.
+
+    A day runs from its local midnight to the next one; a midnight that does not exist
+    (clocks jump forward at 00:00) is the moment of the jump, which is what ``fold=0`` gives;
+    an ambiguous one is its first occurrence.
     """
-    out: list[datetime] = []
-    day = start.astimezone(zone).date()
-    last = end.astimezone(zone).date()
-    while day <= last:
-        day = date.fromordinal(day.toordinal() + 1)
-        midnight = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-        if start < midnight < end:
-            out.append(midnight)
-    return out
+
+    def __init__(self, calendar: CalendarLike, weekend: frozenset[int]) -> None:
+        self.calendar = calendar
+        self.zone = calendar.zone
+        self.weekend = weekend
+        self._days: dict[date, _Day] = {}
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
+
+    def day(self, day: date) -> _Day:
+        found = self._days.get(day)
+        if found is None:
+            start = self._midnight(day)
+            end = self._midnight(date.fromordinal(day.toordinal() + 1))
+            opens = [
+                (_aware(a, "open"), _aware(b, "open"))
+                for a, b in self.calendar.open_intervals(start, end)
+            ]
+            if self.calendar.is_holiday(day):
+                closed = PeriodKind.HOLIDAY
+            elif day.weekday() in self.weekend:
+                closed = PeriodKind.WEEKEND
+            else:
+                closed = PeriodKind.AFTER_HOURS
+            found = (start, end, opens, closed)
+            self._days[day] = found
+        return found
+
+    def segments(self, s: datetime, e: datetime) -> list[Segment]:
+        """``[s, e)`` (UTC) cut at every local midnight and open/close boundary."""
+        out: list[Segment] = []
+        day = s.astimezone(self.zone).date()
+        while True:
+            start, end, opens, closed = self.day(day)
+            lo, hi = max(s, start), min(e, end)
+            cursor = lo
+            for a, b in opens:
+                if b <= cursor:
+                    continue
+                if a >= hi:
+                    break
+                if a > cursor:
+                    out.append(Segment(closed, cursor, a))
+                    cursor = a
+                top = min(b, hi)
+                out.append(Segment(PeriodKind.BUSINESS, cursor, top))
+                cursor = top
+            if cursor < hi:
+                out.append(Segment(closed, cursor, hi))
+            if end >= e:
+                return out
+            day = date.fromordinal(day.toordinal() + 1)
+
+
+def _weekend(weekend_days: Iterable[int]) -> frozenset[int]:
+    weekend = frozenset(weekend_days)
+    if not weekend <= set(range(7)):
+        raise ValueError("weekend_days must be weekday numbers 0 (Monday) .. 6 (Sunday)")
+    return weekend
+
+
+def _split(s: datetime, e: datetime, days: _Days) -> list[Segment]:
+    s = _aware(s, "start")
+    e = _aware(e, "end")
+    if e < s:
+        raise ValueError(f"time entry ends ({e.isoformat()}) before it starts")
+    if e == s:
+        return []
+    return days.segments(s, e)
 
 
 def split_time_entry(
@@ -134,40 +202,7 @@ def split_time_entry(
     weekend_days: Iterable[int] = DEFAULT_WEEKEND,
 ) -> list[Segment]:
     """Split ``[start, end)`` into period-kind segments (rules in the module docstring)."""
-    s = _aware(start, "start")
-    e = _aware(end, "end")
-    if e < s:
-        raise ValueError(f"time entry ends ({end.isoformat()}) before it starts")
-    weekend = frozenset(weekend_days)
-    if not weekend <= set(range(7)):
-        raise ValueError("weekend_days must be weekday numbers 0 (Monday) .. 6 (Sunday)")
-    if e == s:
-        return []
-    zone = calendar.zone
-    opens = [(_aware(a, "open"), _aware(b, "open")) for a, b in calendar.open_intervals(s, e)]
-    cuts = {s, e}
-    for a, b in opens:
-        cuts.add(max(a, s))
-        cuts.add(min(b, e))
-    cuts.update(_local_midnights(s, e, zone))
-    points = sorted(cuts)
-    segments: list[Segment] = []
-    i = 0
-    for a, b in pairwise(points):
-        while i < len(opens) and opens[i][1] <= a:
-            i += 1
-        if i < len(opens) and opens[i][0] <= a < opens[i][1]:
-            kind = PeriodKind.BUSINESS
-        else:
-            local_day = a.astimezone(zone).date()
-            if calendar.is_holiday(local_day):
-                kind = PeriodKind.HOLIDAY
-            elif local_day.weekday() in weekend:
-                kind = PeriodKind.WEEKEND
-            else:
-                kind = PeriodKind.AFTER_HOURS
-        segments.append(Segment(kind, a, b))
-    return segments
+    return _split(start, end, _Days(calendar, _weekend(weekend_days)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,6 +294,96 @@ def _hours(minutes: int) -> Decimal:
     return dec.quantize(Decimal("0.0001"))  # display only; the amount uses exact minutes
 
 
+@dataclass(frozen=True, slots=True)
+class _Priced:
+    """The price of one way of working (minutes per period kind) on one card, whoever
+    worked it and when: billed minutes, hours and amount per kind, and any top-up."""
+
+    parts: tuple[tuple[PeriodKind, Decimal, Money, str], ...]  # kind, hours, amount, text
+    top_up: Money | None
+
+
+class _Pricer:
+    """Prices entries on one calendar, remembering each day's split and each priced shape
+    (a run prices a month of entries that mostly share both)."""
+
+    def __init__(self, calendar: CalendarLike, weekend: frozenset[int]) -> None:
+        self.days = _Days(calendar, weekend)
+        self.shapes: dict[tuple[int, tuple[tuple[PeriodKind, int], ...]], _Priced] = {}
+
+    def _priced(self, card: RateCard, worked: tuple[tuple[PeriodKind, int], ...]) -> _Priced:
+        key = (id(card), worked)
+        found = self.shapes.get(key)
+        if found is not None:
+            return found
+        total = timedelta(microseconds=sum(us for _, us in worked))
+        increments = billed_increments(total, card)
+        shares = allocate_units(increments, [us for _, us in worked])
+        parts = []
+        for (kind, _), share in zip(worked, shares, strict=True):
+            if share == 0:
+                continue
+            minutes = share * card.increment_minutes
+            rate = card.rate(kind)
+            amount = Money.round(Fraction(rate.amount) * minutes / 60, card.currency)
+            hours = _hours(minutes)
+            parts.append(
+                (kind, hours, amount, f"{format(hours, 'f')} h {_LABELS[kind]} at {rate}/h")
+            )
+        minimum = card.minimum_charge
+        subtotal = sum_money((part[2] for part in parts), card.currency)
+        top_up = minimum - subtotal if minimum is not None and subtotal < minimum else None
+        found = _Priced(tuple(parts), top_up)
+        self.shapes[key] = found
+        return found
+
+    def lines(self, entry: TimeEntry, card: RateCard) -> list[PriceLine]:
+        segments = _split(entry.start, entry.end, self.days)
+        if not segments:
+            return []
+        worked: dict[PeriodKind, int] = {}
+        for seg in segments:  # insertion order = order first worked (the tie-break)
+            worked[seg.kind] = worked.get(seg.kind, 0) + seg.duration // _US
+        priced = self._priced(card, tuple(worked.items()))
+        zone = self.days.zone
+        span = (
+            f"{entry.start.astimezone(zone):%Y-%m-%d %H:%M}–"
+            f"{entry.end.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+        )
+        lines = [
+            PriceLine(
+                description=f"{entry.description} ({span}): {text}",
+                quantity=hours,
+                unit_price=card.rate(kind),
+                amount=amount,
+                period_start=entry.start,
+                period_end=entry.end,
+                kind=LineKind.HOURLY,
+                reference=entry.entry_id,
+            )
+            for kind, hours, amount, text in priced.parts
+        ]
+        if priced.top_up is not None:
+            lines.append(
+                PriceLine(
+                    description=(
+                        f"{entry.description} ({span}): minimum charge {card.minimum_charge}"
+                    ),
+                    quantity=Decimal(1),
+                    unit_price=priced.top_up,
+                    amount=priced.top_up,
+                    period_start=entry.start,
+                    period_end=entry.end,
+                    kind=LineKind.MINIMUM_CHARGE,
+                    reference=entry.entry_id,
+                )
+            )
+        return lines
+
+
+_US = timedelta(microseconds=1)
+
+
 def price_time_entry(
     entry: TimeEntry,
     card: RateCard,
@@ -266,59 +391,7 @@ def price_time_entry(
     weekend_days: Iterable[int] = DEFAULT_WEEKEND,
 ) -> list[PriceLine]:
     """Lines for one entry: one per period kind worked, plus a minimum-charge top-up."""
-    segments = split_time_entry(entry.start, entry.end, calendar, weekend_days)
-    if not segments:
-        return []
-    worked: dict[PeriodKind, timedelta] = {}
-    for seg in segments:  # insertion order = order first worked (the tie-break)
-        worked[seg.kind] = worked.get(seg.kind, timedelta(0)) + seg.duration
-    total = sum(worked.values(), timedelta(0))
-    increments = billed_increments(total, card)
-    shares = allocate_units(increments, [d // timedelta(microseconds=1) for d in worked.values()])
-    zone = calendar.zone
-    span = (
-        f"{entry.start.astimezone(zone):%Y-%m-%d %H:%M}–"
-        f"{entry.end.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
-    )
-    lines: list[PriceLine] = []
-    for (kind, _), share in zip(worked.items(), shares, strict=True):
-        if share == 0:
-            continue
-        minutes = share * card.increment_minutes
-        rate = card.rate(kind)
-        hours = _hours(minutes)
-        lines.append(
-            PriceLine(
-                description=(
-                    f"{entry.description} ({span}): {format(hours, 'f')} h {_LABELS[kind]} "
-                    f"at {rate}/h"
-                ),
-                quantity=hours,
-                unit_price=rate,
-                amount=Money.round(Fraction(rate.amount) * minutes / 60, card.currency),
-                period_start=entry.start,
-                period_end=entry.end,
-                kind=LineKind.HOURLY,
-                reference=entry.entry_id,
-            )
-        )
-    minimum = card.minimum_charge
-    subtotal = sum_money((line.amount for line in lines), card.currency)
-    if minimum is not None and subtotal < minimum:
-        top_up = minimum - subtotal
-        lines.append(
-            PriceLine(
-                description=f"{entry.description} ({span}): minimum charge {minimum}",
-                quantity=Decimal(1),
-                unit_price=top_up,
-                amount=top_up,
-                period_start=entry.start,
-                period_end=entry.end,
-                kind=LineKind.MINIMUM_CHARGE,
-                reference=entry.entry_id,
-            )
-        )
-    return lines
+    return _Pricer(calendar, _weekend(weekend_days)).lines(entry, card)
 
 
 def price_time_entries(
@@ -330,9 +403,8 @@ def price_time_entries(
     """Lines for all ``entries``, in order. With several cards, each entry uses the card in
     force at its start (then-current rates, B-8)."""
     cards = [rate_card] if isinstance(rate_card, RateCard) else list(rate_card)
-    weekend = frozenset(weekend_days)
+    pricer = _Pricer(calendar, _weekend(weekend_days))
     lines: list[PriceLine] = []
     for entry in entries:
-        card = rate_card_at(cards, entry.start)
-        lines.extend(price_time_entry(entry, card, calendar, weekend))
+        lines.extend(pricer.lines(entry, rate_card_at(cards, entry.start)))
     return lines

@@ -76,3 +76,93 @@ def test_csv_export(world: Any, api: Any) -> None:
     assert rows[0].startswith("invoice,state")
     assert "INV-000001" in rows[1] and "10.00" in rows[1]
     assert date(2026, 2, 1).isoformat() in rows[1]
+
+
+def clerk_user(world: Any) -> Any:
+    from supportdesk.accounts.models import User
+    from supportdesk.billing.tests.test_django_subscriptions import billing_clerk
+
+    return User.objects.get(pk=billing_clerk(world).user_id)
+
+
+def test_payments_api_settles_oldest_first_and_is_billing_staff_only_B4(
+    world: Any, api: Any
+) -> None:
+    a = issued(world)
+    b = issued(world)
+    clerk = clerk_user(world)
+    body = {"organization": world.acme.pk, "amount": "15.00", "received_on": "2026-02-03",
+            "reference": "wire 42"}  # fmt: skip
+    assert api(world.alice.user).post("/payments", body).status_code == 403  # own org: no
+    assert api(world.agent).post("/payments", body).status_code == 403  # not billing staff
+    assert api(world.rival_agent).post("/payments", body).status_code == 404
+    assert api(clerk).post("/payments", {**body, "amount": "-1"}).status_code == 400
+    assert api(clerk).post("/payments", {**body, "amount": "1.001"}).status_code == 400
+    assert api(clerk).post("/payments", {**body, "amount": "ten"}).status_code == 422
+    made = api(clerk).post("/payments", body)
+    assert made.status_code == 201, made.content
+    out = made.json()
+    assert [(x["invoice"], Decimal(x["amount"])) for x in out["allocations"]] == [
+        (a.label, Decimal("10.00")),
+        (b.label, Decimal("5.00")),
+    ]
+    assert Decimal(out["unapplied"]) == 0
+    b.refresh_from_db()
+    assert b.balance == Decimal("5.00")
+
+
+def test_balance_api_contact_sees_only_own_organisation(world: Any, api: Any) -> None:
+    issued(world)  # due 2026-03-03: overdue by the real clock
+    issued(world, org=world.globex)
+    body = api(world.alice.user).get(f"/organizations/{world.acme.pk}/balance").json()
+    (usd,) = body["balances"]
+    assert (Decimal(usd["open"]), usd["open_invoices"]) == (Decimal("10.00"), 1)
+    assert Decimal(usd["overdue"]) == Decimal("10.00")
+    assert api(world.alice.user).get(f"/organizations/{world.globex.pk}/balance").status_code == 404
+    assert api(world.rival_agent).get(f"/organizations/{world.acme.pk}/balance").status_code == 404
+    staff = api(world.agent).get(f"/organizations/{world.globex.pk}/balance").json()
+    assert Decimal(staff["balances"][0]["balance"]) == Decimal("10.00")
+
+
+def test_void_and_credit_note_api_record_the_reason_B1(world: Any, api: Any) -> None:
+    a = issued(world)
+    b = issued(world)
+    clerk = clerk_user(world)
+    assert (
+        api(world.alice.user).post(f"/invoices/{a.number}/void", {"reason": "x"}).status_code == 403
+    )
+    assert api(clerk).post(f"/invoices/{a.number}/void", {"reason": ""}).status_code == 400
+    voided = api(clerk).post(f"/invoices/{a.number}/void", {"reason": "duplicate"})
+    assert voided.status_code == 200 and voided.json()["state"] == "void"
+    assert a.events.get(kind="voided").actor_id == clerk.pk
+    note = api(clerk).post(
+        f"/invoices/{b.number}/credit-notes", {"reason": "goodwill", "amount": "4.00"}
+    )
+    assert note.status_code == 201 and Decimal(note.json()["total"]) == Decimal("-4.00")
+    assert (
+        api(world.rival_agent).post(f"/invoices/{b.number}/void", {"reason": "x"}).status_code
+        == 404
+    )
+
+
+def test_subscription_api_start_and_users_added_B5(world: Any, api: Any) -> None:
+    from supportdesk.billing.tests.test_django_subscriptions import per_user_plan
+
+    plan = per_user_plan(world)
+    clerk = clerk_user(world)
+    body = {"organization": world.globex.pk, "plan": plan.pk, "users": 5,
+            "invoice_date": "2026-03-01"}  # fmt: skip
+    assert api(world.gina.user).post("/subscriptions", body).status_code == 403
+    assert api(world.rival_agent).post("/subscriptions", body).status_code == 404
+    assert api(clerk).post("/subscriptions", {**body, "users": 0}).status_code == 400
+    made = api(clerk).post("/subscriptions", body)
+    assert made.status_code == 201, made.content
+    out = made.json()
+    assert out["start"] == "2026-03-01" and Decimal(out["invoice"]["total"]) == Decimal("120.00")
+    path = f"/subscriptions/{out['contract']}/users"
+    added = api(clerk).post(path, {"added": 2, "on": "2026-03-17", "reason": "two new agents"})
+    assert added.status_code == 201, added.content
+    # 2 × 24.00 × 15/31 days = 23.225… → 23.23
+    assert Decimal(added.json()["total"]) == Decimal("23.23")
+    assert api(world.alice.user).post(path, {"added": 1}).status_code == 404
+    assert api(world.gina.user).get(f"/invoices/{out['invoice']['number']}").status_code == 200

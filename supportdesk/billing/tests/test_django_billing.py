@@ -81,9 +81,20 @@ def test_renewal_issued_lead_months_before_expiry_B3(world: Any) -> None:
     )  # fmt: skip
     runs.billing_run(today=date(2026, 1, 31), now=NOW)  # lead 2 months: due on 2026-02-01
     assert Invoice.objects.filter(contract=contract).count() == 1
-    runs.billing_run(today=date(2026, 2, 1), now=NOW)
-    renewal = Invoice.objects.filter(contract=contract).order_by("number").last()
-    assert renewal is not None and renewal.lines.first().period_start == date(2026, 4, 1)
+    summary = runs.billing_run(today=date(2026, 2, 1), now=NOW)
+    assert summary.counts["renewals"] == 1
+    # the renewal signs the next term, so entitlement carries on at expiry
+    term = Contract.objects.get(predecessor=contract)
+    assert (term.start, term.end, term.state) == (date(2026, 4, 1), date(2027, 4, 1), "active")
+    assert [(x.kind, x.quantity, x.unit_price) for x in term.lines.all()] == [
+        (x.kind, x.quantity, x.unit_price) for x in contract.lines.all()
+    ]
+    renewal = Invoice.objects.get(contract=term)
+    assert renewal.issue_date == date(2026, 2, 1) and renewal.total == Decimal("67000.00")
+    assert {line.period_start for line in renewal.lines.all()} == {date(2026, 4, 1)}
+    assert {line.contract_id for line in renewal.lines.all()} == {term.pk}
+    again = runs.billing_run(today=date(2026, 2, 2), now=NOW)
+    assert again.counts.get("renewals", 0) == 0 and Contract.objects.count() == 2
 
 
 def test_running_twice_issues_nothing_twice_B9(world: Any) -> None:
@@ -179,11 +190,14 @@ def test_dunning_reinstatement_fee_7000_then_payment_reinstates_B4(world: Any) -
         received_on=date(2025, 4, 5), now=NOW,
     )  # fmt: skip
     runs.billing_run(today=date(2026, 2, 1), now=NOW)  # renewal, due 2026-03-03
-    renewal = Invoice.objects.filter(contract=contract, state="issued").get()
+    term = Contract.objects.get(predecessor=contract)
+    renewal = Invoice.objects.filter(contract=term, state="issued").get()
     assert renewal.due_date == date(2026, 3, 3)
     runs.billing_run(today=date(2026, 3, 4), now=NOW)
+    term.refresh_from_db()
     contract.refresh_from_db()
-    assert contract.state == "past_due"
+    # dunning is per contract: the renewed term is past due, the paid term stays active
+    assert (term.state, contract.state) == ("past_due", "active")
     summary = runs.billing_run(today=date(2026, 4, 2), now=NOW)  # 30 days past due
     assert summary.counts["reinstatement_fees"] == 1
     fee = InvoiceLine.objects.get(kind="reinstatement_fee")
@@ -194,16 +208,16 @@ def test_dunning_reinstatement_fee_7000_then_payment_reinstates_B4(world: Any) -
     # 45 days past due and the paid coverage has ended: approval is requested (enterprise)
     summary = runs.billing_run(today=date(2026, 4, 17), now=NOW)
     assert summary.counts["suspension_requests"] == 1
-    contract.refresh_from_db()
-    assert contract.state == "past_due"
+    term.refresh_from_db()
+    assert term.state == "past_due"
     owed = sum(i.balance for i in Invoice.objects.filter(state="issued"))
     assert owed == Decimal("74000.00")
     result = services.payment_record(
         organization=world.acme, amount=owed, currency="USD", received_on=date(2026, 4, 18), now=NOW
     )
-    assert [c.pk for c in result.reinstated] == [contract.pk]
-    contract.refresh_from_db()
-    assert contract.state == "active"
+    assert [c.pk for c in result.reinstated] == [term.pk]
+    term.refresh_from_db()
+    assert term.state == "active"
 
 
 def test_automatic_suspension_per_plan_B4(world: Any) -> None:
@@ -215,9 +229,11 @@ def test_automatic_suspension_per_plan_B4(world: Any) -> None:
         received_on=date(2025, 4, 2), now=NOW,
     )  # fmt: skip
     runs.billing_run(today=date(2026, 3, 1), now=NOW)  # renewal due 2026-03-31
-    runs.billing_run(today=date(2026, 5, 15), now=NOW)
-    contract.refresh_from_db()
-    assert contract.state == "suspended"
+    summary = runs.billing_run(today=date(2026, 5, 15), now=NOW)
+    assert summary.counts["suspended"] == 1
+    term = Contract.objects.get(predecessor=contract)
+    assert term.state == "suspended"
+    assert term.events.last().reason.endswith("suspend (B-4)")
 
 
 def test_lapse_renewal_backfills_from_original_expiry_B6(world: Any) -> None:

@@ -1,4 +1,5 @@
-"""The demo ships issued, paid and past-due invoices for the presets (and stays idempotent)."""
+"""The demo ships issued, paid, past-due and suspended invoices for every preset, and loading
+it twice changes nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from supportdesk.billing.models import Invoice, InvoiceLine, RateCard
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_has_issued_paid_and_past_due_invoices(settings: Any, tmp_path: Any) -> None:
+def test_demo_has_issued_paid_past_due_and_suspended_invoices_per_preset_B1_B4(
+    settings: Any, tmp_path: Any
+) -> None:
     from supportdesk.core import clock
     from supportdesk.demo.load import demo_load
 
@@ -20,13 +23,19 @@ def test_demo_has_issued_paid_and_past_due_invoices(settings: Any, tmp_path: Any
     demo_load()
     today = clock.now().date()
     assert RateCard.objects.values("vendor").distinct().count() == 3
-    assert Invoice.objects.filter(state="paid").exists()
-    assert Invoice.objects.filter(state="issued", due_date__lt=today).exists()  # past due
-    assert InvoiceLine.objects.filter(kind="reinstatement_fee").exists()  # B-4
-    numbers = list(
-        Invoice.objects.filter(vendor__slug="enterprise").values_list("number", flat=True)
-    )
-    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    for slug in ("enterprise", "msp", "phones"):
+        invoices = Invoice.objects.filter(vendor__slug=slug, kind="invoice")
+        issued = invoices.filter(state="issued")
+        assert invoices.filter(state="paid").exists(), slug
+        assert issued.filter(due_date__gte=today).exists(), slug  # issued, not yet due
+        assert issued.filter(due_date__lt=today).exists(), slug  # past due
+        assert issued.filter(contract__state="suspended").exists(), slug
+        assert InvoiceLine.objects.filter(
+            invoice__vendor__slug=slug, kind="reinstatement_fee"
+        ).exists(), slug  # B-4
+        numbers = sorted(invoices.values_list("number", flat=True))
+        assert numbers == list(range(1, len(numbers) + 1)), slug  # gap-free
+    assert InvoiceLine.objects.filter(invoice__vendor__slug="msp", kind="hourly").exists()
     count = Invoice.objects.count()
     demo_load()
     assert Invoice.objects.count() == count

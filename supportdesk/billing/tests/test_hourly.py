@@ -349,3 +349,24 @@ def test_priced_minutes_match_the_rounded_entry_B7(
         )
         minutes += line_minutes
     assert minutes == increments * increment
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(sorted(CALENDARS)),
+    starts=st.lists(moments, min_size=1, max_size=12),
+    minutes=st.lists(st.integers(min_value=1, max_value=3 * 24 * 60), min_size=12, max_size=12),
+)
+def test_pricing_many_entries_at_once_equals_pricing_each_alone_B7(
+    name: str, starts: list[datetime], minutes: list[int]
+) -> None:
+    # the run prices a batch with one pricer that remembers days and priced shapes: the
+    # memory must never change a line
+    cal = CALENDARS[name]
+    rc = card(minimum_charge=usd("50.00"))
+    entries = [
+        TimeEntry(str(i), start, start + timedelta(minutes=m))
+        for i, (start, m) in enumerate(zip(starts, minutes, strict=False))
+    ]
+    alone = [line for entry in entries for line in price_time_entry(entry, rc, cal)]
+    assert price_time_entries(entries, rc, cal) == alone

@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no vendor with slug {options['vendor']!r}")
         quiet = options["no_progress"]
 
-        def progress(items: Iterable[Any], total: int, desc: str) -> Iterable[Any]:
+        def progress(items: Iterable[Any], total: int | None, desc: str) -> Iterable[Any]:
             return tqdm(items, total=total, desc=desc, disable=quiet, file=self.stderr)
 
         summary = billing_run(

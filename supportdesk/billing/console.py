@@ -1,0 +1,106 @@
+"""Console pages (staff): what each customer owes, its invoices, recording a payment (B-1,
+B-4), and the suspensions waiting for approval (B-4). Thin: parse, one service, render."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from supportdesk.billing import selectors, services
+from supportdesk.billing.domain.money import Money
+from supportdesk.contracts.selectors import vendor_tz
+from supportdesk.core import clock
+from supportdesk.core.errors import InvalidInput
+from supportdesk.core.models import Vendor
+from supportdesk.core.tenancy import Principal
+from supportdesk.core.web import staff_page
+
+
+def _today(principal: Principal) -> date:
+    vendor = Vendor.objects.filter(pk=principal.vendor_id or 0)
+    zone = vendor.values_list("timezone", flat=True).first()
+    return clock.now().astimezone(vendor_tz(zone or "UTC")).date()
+
+
+@staff_page
+def overview(request: HttpRequest) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    today = _today(principal)
+    rows = selectors.balance_list(principal=principal, today=today)
+    return render(
+        request,
+        "billing/console.html",
+        {
+            "rows": rows,
+            "today": today,
+            "requests": selectors.suspension_request_list(principal=principal),
+            "may_bill": principal.has_role("billing"),
+        },
+    )
+
+
+@staff_page
+def organization(request: HttpRequest, org_id: int) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    today = _today(principal)
+    found = selectors.organization_balance(principal=principal, organization_id=org_id, today=today)
+    invoices = selectors.invoice_list(principal=principal, organization_id=org_id)[:200]
+    return render(
+        request,
+        "billing/organization.html",
+        {
+            "org": found.organization,
+            "balances": found.balances,
+            "invoices": invoices,
+            "today": today,
+            "may_bill": principal.has_role("billing"),
+        },
+    )
+
+
+@require_POST
+@staff_page
+def payment(request: HttpRequest, org_id: int) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    org = selectors.billing_organization_get(principal=principal, organization_id=org_id)
+    try:
+        amount = Decimal(request.POST.get("amount", "").strip())
+        received = date.fromisoformat(request.POST.get("received_on", "").strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidInput("give the amount (e.g. 1200.00) and the date received") from None
+    result = services.payment_record(
+        organization=org,
+        amount=amount,
+        currency=request.POST.get("currency", "USD").strip().upper() or "USD",
+        received_on=received,
+        reference=request.POST.get("reference", ""),
+        now=clock.now(),
+        principal=principal,
+    )
+    settled = (
+        ", ".join(f"{inv.label} {Money(part, inv.currency)}" for inv, part in result.allocations)
+        or "nothing"
+    )
+    messages.success(request, f"Payment recorded; applied to {settled}.")
+    return redirect("console:billing:organization", org_id=org.pk)
+
+
+@require_POST
+@staff_page
+def decide(request: HttpRequest, request_id: int) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    approve = request.POST.get("decision") == "approve"
+    services.suspension_request_decide(
+        request_id=request_id,
+        approve=approve,
+        reason=request.POST.get("reason", ""),
+        now=clock.now(),
+        principal=principal,
+    )
+    messages.success(request, "Suspension approved." if approve else "Suspension declined.")
+    return redirect("console:billing:overview")

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from supportdesk.billing import console
+
+app_name = "billing"
+urlpatterns = [
+    path("", console.overview, name="overview"),
+    path("organizations/<int:org_id>/", console.organization, name="organization"),
+    path("organizations/<int:org_id>/payments/", console.payment, name="payment"),
+    path("suspension-requests/<int:request_id>/", console.decide, name="decide"),
+]
