@@ -15,7 +15,7 @@ from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.forms import attachments_from
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
-from supportdesk.core.web import staff_page
+from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers import selectors as customer_selectors
 from supportdesk.tickets import selectors, services
 from supportdesk.tickets.models import Channel, Priority, Queue, Status
@@ -36,14 +36,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         status=status,
         open_only=status is None,
         priority=request.GET.get("priority") or None,
-        queue_id=int(request.GET["queue"]) if request.GET.get("queue", "").isdigit() else None,
+        queue_id=int_param(request.GET.get("queue")),
         q=request.GET.get("q") or None,
     )
     cursor = request.GET.get("cursor")
     rows, next_cursor = selectors.ticket_list(
         principal=principal,
         filters=filters,
-        cursor=int(cursor) if cursor and cursor.isdigit() else None,
+        cursor=int_param(cursor),
         limit=50,
     )
     queues = Queue.objects.filter(vendor_id=principal.vendor_id).order_by("name")
@@ -113,7 +113,7 @@ def _act(request: HttpRequest, ref: int, action: str) -> HttpResponse:
         value = data["assignee"]
         assignee = None
         if value != "auto":
-            assignee = User.objects.filter(pk=int(value) if value.isdigit() else -1).first()
+            assignee = User.objects.filter(pk=int_param(value) or -1).first()
             if assignee is None:
                 raise InvalidInput(f"unknown staff user {value}")
         services.ticket_assign(ticket=ticket, principal=principal, assignee=assignee, now=now)

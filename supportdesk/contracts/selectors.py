@@ -296,7 +296,7 @@ def plan_get(*, principal: Principal, plan: int | str) -> Plan:
     qs = scope(Plan.objects.all(), principal, vendor_field="vendor_id", organization_field=None)
     found = (
         qs.filter(pk=plan).first()
-        if isinstance(plan, int) or str(plan).isdigit()
+        if isinstance(plan, int) or (str(plan).isascii() and str(plan).isdigit())
         else qs.filter(slug=plan).first()
     )
     if found is None:

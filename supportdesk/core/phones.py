@@ -18,13 +18,13 @@ def normalize_e164(raw: str, *, default_country_code: str = "1") -> str:
     if text.startswith("00"):
         text = "+" + text[2:]
     if not text.startswith("+"):
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise InvalidInput(f"phone number {raw!r} has characters other than digits")
         if default_country_code == "1" and len(text) == 11 and text.startswith("1"):
             text = text[1:]
         text = f"+{default_country_code}{text}"
     digits = text[1:]
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         raise InvalidInput(f"phone number {raw!r} has characters other than digits")
     if not 8 <= len(digits) <= 15 or digits.startswith("0"):
         raise InvalidInput(f"phone number {raw!r} is not a valid E.164 number")

@@ -45,10 +45,13 @@ def principal_for(user: Any) -> Principal:
             roles=frozenset(),
             is_superuser=False,
         )
-    roles = frozenset(user.roles.values_list("role", flat=True)) if user.pk else frozenset()
+    # Unticking "staff" (or removing the contact) takes a user's access away at once: such a
+    # user keeps no vendor and no roles, so every scoped query is empty.
+    is_staff = bool(user.pk) and bool(user.is_staff or user.is_superuser)
+    roles = frozenset(user.roles.values_list("role", flat=True)) if is_staff else frozenset()
     return Principal(
         user_id=user.pk,
-        vendor_id=user.vendor_id,
+        vendor_id=user.vendor_id if is_staff else None,
         organization_id=None,
         contact_id=None,
         roles=roles,

@@ -34,9 +34,18 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
         return render(
             request, "error.html", {"status": exc.status, "detail": exc.detail}, status=exc.status
         )
+    try:
+        stored = attachment.file.open("rb")
+    except OSError:
+        return render(
+            request,
+            "error.html",
+            {"status": 410, "detail": "The file of this attachment is no longer stored."},
+            status=410,
+        )
     inline = attachment.content_type in INLINE_SAFE_TYPES
     response = FileResponse(
-        attachment.file.open("rb"),
+        stored,
         as_attachment=not inline,
         filename=attachment.filename,
         content_type=attachment.content_type if inline else "application/octet-stream",

@@ -48,3 +48,9 @@ def _guard(require: str) -> Callable[[View], View]:
 
 staff_page = _guard("staff")
 contact_page = _guard("contact")
+
+
+def int_param(value: str | None) -> int | None:
+    """A whole number typed into a URL or form, else None (`str.isdigit` also accepts '²')."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None

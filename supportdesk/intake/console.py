@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput, NotFound
-from supportdesk.core.web import staff_page
+from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers.models import Contact, Organization
 from supportdesk.customers.selectors import contact_find_by_email, organization_get
 from supportdesk.intake import selectors, services
@@ -82,10 +82,9 @@ def mail_link(request: HttpRequest, inbound_id: int) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     row = selectors.inbound_get(principal=principal, inbound_id=inbound_id)
     now = clock.now()
-    if request.POST.get("organization", "").isdigit():
-        org = organization_get(
-            principal=principal, organization_id=int(request.POST["organization"])
-        )
+    organization_id = int_param(request.POST.get("organization"))
+    if organization_id is not None:
+        org = organization_get(principal=principal, organization_id=organization_id)
         phone = request.POST.get("phone", "").strip()
         ticket = services.quarantine_link_new_contact(
             inbound=row,

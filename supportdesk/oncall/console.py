@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
-from supportdesk.core.web import staff_page
+from supportdesk.core.web import int_param, staff_page
 from supportdesk.oncall import feed_tokens, selectors, services
 from supportdesk.oncall.api import feed_url
 from supportdesk.tickets import selectors as ticket_selectors
@@ -59,9 +59,10 @@ def ack(request: HttpRequest, run_id: int) -> HttpResponse:
 def page(request: HttpRequest) -> HttpResponse:
     """Escalate a phone ticket from an identified contact into the emergency chain (O-3)."""
     ref = request.POST.get("ticket", "").strip().lstrip("#")
-    if not ref.isdigit():
+    ticket_ref = int_param(ref)
+    if ticket_ref is None:
         raise InvalidInput("give the ticket number")
-    _page(request, int(ref))
+    _page(request, ticket_ref)
     return redirect("console:oncall:overview")
 
 

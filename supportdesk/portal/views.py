@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 
 from supportdesk.core import clock
 from supportdesk.core.forms import attachments_from
-from supportdesk.core.web import contact_page
+from supportdesk.core.web import contact_page, int_param
 from supportdesk.customers.models import Contact
 from supportdesk.portal.forms import NewTicketForm, ReplyForm
 from supportdesk.tickets import selectors, services
@@ -19,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
     rows, next_cursor = selectors.ticket_list(
         principal=principal,
         filters=selectors.TicketFilters(q=request.GET.get("q") or None),
-        cursor=int(cursor) if cursor and cursor.isdigit() else None,
+        cursor=int_param(cursor),
         limit=50,
     )
     return render(request, "portal/home.html", {"tickets": rows, "next_cursor": next_cursor})

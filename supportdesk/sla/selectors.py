@@ -44,7 +44,8 @@ _ZONE_SLACK = timedelta(days=1)
 
 def _month_start(value: str, what: str) -> datetime:
     m = _MONTH_RE.match(value or "")
-    if m is None or not 1 <= int(m[2]) <= 12 or int(m[1]) < 1970:
+    # Up to 9998 so the month after the last one still has a year.
+    if m is None or not 1 <= int(m[2]) <= 12 or not 1970 <= int(m[1]) <= 9998:
         raise InvalidInput(f"{what} must be a month written YYYY-MM, got {value!r}")
     return datetime(int(m[1]), int(m[2]), 1, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from supportdesk.core.web import staff_page
+from supportdesk.core.web import int_param, staff_page
 from supportdesk.sla import selectors
 from supportdesk.sla.models import TargetKind
 from supportdesk.tickets.models import Priority
@@ -21,7 +21,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
     params = request.GET
     org = params.get("organization", "")
     filters = selectors.ReportFilters(
-        organization_id=int(org) if org.isdigit() else None,
+        organization_id=int_param(org),
         priority=params.get("priority") or None,
         month=params.get("month") or None,
         target=params.get("target") or TargetKind.FIRST_RESPONSE,

@@ -240,11 +240,25 @@ def test_another_tenant_gets_404_on_every_endpoint(api, world, index, intruder):
     }[intruder]
     method, path, body = _endpoints(ticket.ref, world.acme.pk)[index]
     client = api(user)
+
+    def footprint() -> tuple[int, int, int]:
+        return ticket.events.count(), ticket.messages.count(), world.acme.contacts.count()
+
+    before = footprint()
     response = client.get(path) if body is None else getattr(client, method)(path, body)
     assert response.status_code == 404, (path, response.content)
     assert response.json()["code"] == "not_found"
-    events_before = ticket.events.count()
-    assert ticket.events.count() == events_before
+    assert footprint() == before
+
+
+def test_a_user_no_longer_staff_sees_nothing(api, world):
+    make_ticket(world, world.alice)
+    client = api(world.agent)
+    assert len(client.get("/tickets").json()["items"]) == 1
+    world.agent.is_staff = False
+    world.agent.save(update_fields=["is_staff"])
+    assert client.get("/tickets").json()["items"] == []
+    assert client.get("/organizations").json() == []
 
 
 def test_tenants_lists_never_include_other_tenants(api, world):

@@ -179,4 +179,4 @@ def test_tnef_and_smime_readers_never_raise_on_garbage_T5(noise: bytes) -> None:
         original[(index * 97 + byte) % len(original)] = byte
     assert read_tnef(bytes(original)).ok in (True, False)
     assert smime.content_type(noise) in (None, "signed", "enveloped")
-    assert smime.signed_content(b"\x30\x80" + noise) is None or True
+    assert isinstance(smime.signed_content(b"\x30\x80" + noise), bytes | None)

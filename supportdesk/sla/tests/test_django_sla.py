@@ -329,6 +329,8 @@ def test_report_tenancy_S5(reported: Any, api: Any) -> None:
     ("params", "status"),
     [
         ({"month": "2026-13"}, 400),
+        ({"month": "9999-12"}, 400),
+        ({"month_to": "9999-12"}, 400),
         ({"month": "January"}, 400),
         ({"month_from": "2026-03", "month_to": "2026-01"}, 400),
         ({"month": "2026-01", "month_from": "2026-01"}, 400),
