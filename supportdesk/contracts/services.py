@@ -59,7 +59,7 @@ from supportdesk.contracts.models import (
 )
 from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.core.models import Vendor
-from supportdesk.core.tenancy import Principal
+from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.customers.models import ContactRole, Organization
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.notifications.services import outbox_enqueue
@@ -76,12 +76,8 @@ MAX_ENTRY_MINUTES = 24 * 60
 
 def _require_staff(principal: Principal | None, vendor_id: int) -> None:
     """None is the system itself (demo loader, sweeps); people must be this vendor's staff."""
-    if principal is None:
-        return
-    if not principal.is_staff:
-        raise Forbidden("only staff may do this")
-    if not principal.is_superuser and principal.vendor_id != vendor_id:
-        raise Forbidden("this belongs to another vendor")
+    if principal is not None:
+        require_staff_of(principal, vendor_id)
 
 
 def _invalid(exc: Exception) -> InvalidInput:

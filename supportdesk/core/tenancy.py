@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
+from supportdesk.core.errors import Forbidden
+
 M = TypeVar("M", bound=Model)
 
 
@@ -70,3 +72,11 @@ def scope(
     if principal.vendor_id is None:
         return qs if principal.is_superuser else qs.none()
     return qs.filter(**{vendor_field: principal.vendor_id})
+
+
+def require_staff_of(principal: Principal, vendor_id: int) -> None:
+    """Writes that only the vendor's own staff (or a superuser) may make."""
+    if not principal.is_staff:
+        raise Forbidden("only staff may do this")
+    if not principal.is_superuser and principal.vendor_id != vendor_id:
+        raise Forbidden("this belongs to another vendor")
