@@ -63,7 +63,7 @@ from supportdesk.accounts.services import staff_user_create
 from supportdesk.core import clock
 from supportdesk.core.models import Vendor
 from supportdesk.customers.services import contact_create, organization_create
-from supportdesk.oncall import services
+from supportdesk.oncall.services.schedules import chain_save, config_update, schedule_save
 from supportdesk.oncall.domain.escalation import emergency_chain
 from supportdesk.tickets.models import Queue
 
@@ -76,12 +76,12 @@ oncall = staff_user_create(email="oncall@bench.example", password=None, vendor=v
 for i in range(5):
     staff_user_create(email=f"architect{i}@bench.example", password=None, vendor=vendor,
                       roles=["architect"], phone=f"+1512555021{i}")
-services.schedule_save(vendor=vendor, slug="primary", name="Primary", now=now, spec={"layers": [{
+schedule_save(vendor=vendor, slug="primary", name="Primary", now=now, spec={"layers": [{
     "name": "base", "rotations": [{"id": "weekly", "participants": [oncall.email],
     "zone": "America/Chicago", "start": "2025-01-06", "handoff": "08:00", "shift": "weekly"}]}]})
-chain = services.chain_save(vendor=vendor, slug="emergency", name="Emergency", now=now,
-                            spec=emergency_chain(schedule="primary", role="architect").to_spec())
-services.config_update(vendor=vendor, emergency_chain=chain, inbound_numbers=[VENDOR_NUMBER])
+chain = chain_save(vendor=vendor, slug="emergency", name="Emergency", now=now,
+                   spec=emergency_chain(schedule="primary", role="architect").to_spec())
+config_update(vendor=vendor, emergency_chain=chain, inbound_numbers=[VENDOR_NUMBER])
 org = organization_create(vendor=vendor, name="Customer")
 contact_create(organization=org, name="Caller", emails=["caller@customer.example"],
                phones=["+12125550300"])
