@@ -92,6 +92,12 @@ class SlaPolicy(models.Model):
             )
 
 
+def _require_same_vendor(owner: Any, policy: Any) -> None:
+    """Admin-form check: a policy is assigned only within its own vendor (unset sides pass)."""
+    if owner is not None and policy is not None and owner.vendor_id != policy.vendor_id:
+        raise ValidationError("the policy belongs to another vendor")
+
+
 class OrganizationSlaPolicy(models.Model):
     """Overrides the vendor's default policy for one customer organisation."""
 
@@ -104,10 +110,7 @@ class OrganizationSlaPolicy(models.Model):
         verbose_name = "organisation SLA policy"
 
     def clean(self) -> None:
-        org = getattr(self, "organization", None)
-        policy = getattr(self, "policy", None)
-        if org is not None and policy is not None and org.vendor_id != policy.vendor_id:
-            raise ValidationError("the policy belongs to another vendor")
+        _require_same_vendor(getattr(self, "organization", None), getattr(self, "policy", None))
 
 
 class PlanSlaPolicy(models.Model):
@@ -122,10 +125,7 @@ class PlanSlaPolicy(models.Model):
         verbose_name = "plan SLA policy"
 
     def clean(self) -> None:
-        plan = getattr(self, "plan", None)
-        policy = getattr(self, "policy", None)
-        if plan is not None and policy is not None and plan.vendor_id != policy.vendor_id:
-            raise ValidationError("the policy belongs to another vendor")
+        _require_same_vendor(getattr(self, "plan", None), getattr(self, "policy", None))
 
 
 class TicketSla(models.Model):
