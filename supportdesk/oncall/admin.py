@@ -2,11 +2,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
-from supportdesk.oncall import services
 from supportdesk.oncall.models import ChainRun, EscalationChain, OnCallConfig, Page, Schedule
+from supportdesk.oncall.services.schedules import chain_save, schedule_save
 
 
 class _SpecForm(forms.ModelForm):
@@ -19,19 +20,19 @@ class _SpecForm(forms.ModelForm):
         if self.errors:
             return data
         try:
-            with services.transaction.atomic():
+            with transaction.atomic():
                 type(self).save_with(
                     vendor=data["vendor"], slug=data["slug"], name=data["name"],
                     spec=data["spec"], now=clock.now(),
                 )  # fmt: skip
-                services.transaction.set_rollback(True)  # dry run; save_model writes
+                transaction.set_rollback(True)  # dry run; save_model writes
         except InvalidInput as exc:
             raise forms.ValidationError(exc.detail) from None
         return data
 
 
 class ScheduleForm(_SpecForm):
-    save_with = staticmethod(services.schedule_save)
+    save_with = staticmethod(schedule_save)
 
     class Meta:
         model = Schedule
@@ -39,7 +40,7 @@ class ScheduleForm(_SpecForm):
 
 
 class ChainForm(_SpecForm):
-    save_with = staticmethod(services.chain_save)
+    save_with = staticmethod(chain_save)
 
     class Meta:
         model = EscalationChain

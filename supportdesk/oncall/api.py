@@ -12,9 +12,11 @@ from ninja import Router, Schema, Status
 from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.core import clock
 from supportdesk.core.errors import NotFound
-from supportdesk.oncall import feed_tokens, selectors, services
+from supportdesk.oncall import feed_tokens, selectors
 from supportdesk.oncall.domain.ical import schedule_to_ics
 from supportdesk.oncall.models import ChainRun, Schedule
+from supportdesk.oncall.services.acknowledgements import run_acknowledge_by_staff
+from supportdesk.oncall.services.emergencies import ticket_page
 from supportdesk.tickets import selectors as ticket_selectors
 
 router = Router(tags=["oncall"])
@@ -200,7 +202,7 @@ def get_run(request: HttpRequest, run_id: int) -> Any:
 def ack_run(request: HttpRequest, run_id: int) -> Any:
     principal = principal_of(request)
     run = selectors.run_get(principal=principal, run_id=run_id)
-    services.run_acknowledge_by_staff(run=run, principal=principal, now=clock.now())
+    run_acknowledge_by_staff(run=run, principal=principal, now=clock.now())
     return run_out(selectors.run_get(principal=principal, run_id=run_id))
 
 
@@ -211,7 +213,5 @@ def page_ticket(request: HttpRequest, ref: int, payload: PageIn) -> Any:
     if principal.is_contact:
         raise NotFound(f"ticket {ref} not found")
     ticket = ticket_selectors.ticket_get(principal=principal, ref=ref)
-    run = services.ticket_page(
-        ticket=ticket, principal=principal, reason=payload.reason, now=clock.now()
-    )
+    run = ticket_page(ticket=ticket, principal=principal, reason=payload.reason, now=clock.now())
     return Status(201, run_out(selectors.run_get(principal=principal, run_id=run.pk)))

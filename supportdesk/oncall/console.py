@@ -13,8 +13,10 @@ from django.views.decorators.http import require_POST
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.web import int_param, staff_page
-from supportdesk.oncall import feed_tokens, selectors, services
+from supportdesk.oncall import feed_tokens, selectors
 from supportdesk.oncall.api import feed_url
+from supportdesk.oncall.services.acknowledgements import run_acknowledge_by_staff
+from supportdesk.oncall.services.emergencies import ticket_page
 from supportdesk.tickets import selectors as ticket_selectors
 
 
@@ -47,7 +49,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def ack(request: HttpRequest, run_id: int) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     run = selectors.run_get(principal=principal, run_id=run_id)
-    services.run_acknowledge_by_staff(run=run, principal=principal, now=clock.now())
+    run_acknowledge_by_staff(run=run, principal=principal, now=clock.now())
     messages.success(request, f"Acknowledged ticket #{run.ticket_id}: paging stopped.")
     if request.POST.get("back") == "ticket":
         return redirect("console:ticket", ref=run.ticket_id)
@@ -77,7 +79,7 @@ def page_ticket(request: HttpRequest, ref: int) -> HttpResponse:
 def _page(request: HttpRequest, ref: int) -> None:
     principal = request.principal  # type: ignore[attr-defined]
     ticket = ticket_selectors.ticket_get(principal=principal, ref=ref)
-    services.ticket_page(
+    ticket_page(
         ticket=ticket, principal=principal, reason=request.POST.get("reason", ""), now=clock.now()
     )
     messages.success(request, f"Paging the on-call engineer for ticket #{ticket.pk}.")

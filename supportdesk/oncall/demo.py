@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from supportdesk.accounts.models import Role, User
 from supportdesk.core.models import Vendor
-from supportdesk.oncall import services
 from supportdesk.oncall.domain.escalation import emergency_chain, enterprise_chain
+from supportdesk.oncall.services.schedules import chain_save, config_update, schedule_save
 from supportdesk.sla.domain.policy import preset_spec
 from supportdesk.sla.models import Calendar
 
@@ -35,7 +35,7 @@ def _msp(vendor: Vendor, now: datetime) -> None:
     architects = _emails(vendor, Role.ARCHITECT)
     if not architects:
         return
-    schedule = services.schedule_save(
+    schedule = schedule_save(
         vendor=vendor,
         slug="architects",
         name="System architects (weekly)",
@@ -58,7 +58,7 @@ def _msp(vendor: Vendor, now: datetime) -> None:
         },
         now=now,
     )
-    chain = services.chain_save(
+    chain = chain_save(
         vendor=vendor,
         slug="emergency",
         name="Emergency (after-hours voicemail)",
@@ -68,7 +68,7 @@ def _msp(vendor: Vendor, now: datetime) -> None:
     # "After hours" is the SLA preset's business calendar (loaded before this): one calendar
     # decides both when response targets run and when the phone offers the emergency menu.
     [calendar_name, *_] = preset_spec("msp")["calendars"]
-    services.config_update(
+    config_update(
         vendor=vendor,
         business_calendar=Calendar.objects.get(vendor=vendor, name=calendar_name),
         helpdesk_number=vendor.support_phone,
@@ -84,7 +84,7 @@ def _enterprise(vendor: Vendor, now: datetime) -> None:
     if len(engineers) < 2:
         return
     dse, backup = engineers[0], engineers[1]
-    services.schedule_save(
+    schedule_save(
         vendor=vendor,
         slug="dse",
         name="Dedicated Support Engineers (daily)",
@@ -109,14 +109,14 @@ def _enterprise(vendor: Vendor, now: datetime) -> None:
     )
     # The chain names no one: each emergency pages the DSE and backup of the caller's own
     # customer (contracts' support assignment, E-2).
-    chain = services.chain_save(
+    chain = chain_save(
         vendor=vendor,
         slug="enterprise-dse",
         name="Dedicated Support Engineer, then backup",
         spec=enterprise_chain().to_spec(),
         now=now,
     )
-    services.config_update(
+    config_update(
         vendor=vendor,
         business_hours={"timezone": vendor.timezone, "always_open": True},
         helpdesk_number=vendor.support_phone,

@@ -18,8 +18,8 @@ from supportdesk.accounts.models import User
 from supportdesk.core import clock
 from supportdesk.core.errors import DomainError, NotFound
 from supportdesk.core.models import Vendor
-from supportdesk.oncall import services
 from supportdesk.oncall.models import ChainRun
+from supportdesk.oncall.services import acknowledgements, emergencies, paging, schedules
 from supportdesk.oncall.signature import twilio_signature_valid
 
 View = Callable[..., HttpResponse]
@@ -71,7 +71,7 @@ def _vendor(request: HttpRequest, *, required: bool = True) -> Vendor | None:
     if slug:
         vendor = Vendor.objects.filter(slug=slug).first()
     else:
-        vendor = services.vendor_for_number(request.POST.get("To", ""))
+        vendor = emergencies.vendor_for_number(request.POST.get("To", ""))
     if vendor is None and required:
         raise NotFound(
             "no vendor owns this number: add ?vendor=<slug> to the webhook URL or list the "
@@ -90,9 +90,9 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
     """A call to the helpdesk number: put through in business hours, else the emergency menu."""
     vendor = _vendor(request)
     assert vendor is not None
-    config = services.config_for(vendor)
+    config = schedules.config_for(vendor)
     number = config.helpdesk_number or vendor.support_phone
-    if number and services.business_calendar(config).is_open(clock.now()):
+    if number and schedules.business_calendar(config).is_open(clock.now()):
         return twiml(f"<Dial>{escape(number)}</Dial>")
     action = quoteattr(f"/hooks/voice/menu{_q(request)}")
     email = (
@@ -139,7 +139,7 @@ def voicemail(request: HttpRequest) -> HttpResponse:
     """The recorded voicemail (and its later transcription): P1 ticket + emergency chain."""
     vendor = _vendor(request)
     assert vendor is not None
-    services.voicemail_receive(
+    emergencies.voicemail_receive(
         vendor=vendor,
         call_sid=request.POST.get("CallSid", ""),
         from_number=request.POST.get("From", ""),
@@ -154,7 +154,7 @@ def voicemail(request: HttpRequest) -> HttpResponse:
 @twilio_signed
 def sms_inbound(request: HttpRequest) -> HttpResponse:
     """An SMS to the provider number: `ACK <code>` acknowledges the page (O-4)."""
-    reply = services.sms_inbound(
+    reply = acknowledgements.sms_inbound(
         vendor=_vendor(request, required=False),
         from_number=request.POST.get("From", ""),
         body=request.POST.get("Body", ""),
@@ -166,7 +166,7 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
 @twilio_signed
 def sms_status(request: HttpRequest) -> HttpResponse:
     """Delivery-status callback of an SMS or call we sent."""
-    services.delivery_status_update(
+    paging.delivery_status_update(
         message_sid=request.POST.get("MessageSid") or request.POST.get("CallSid", ""),
         status=request.POST.get("MessageStatus") or request.POST.get("CallStatus", ""),
         error_code=request.POST.get("ErrorCode", ""),
@@ -178,14 +178,16 @@ def sms_status(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # the signed token is the credential; GET only shows, POST acknowledges
 def ack_link(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        run_id, user_id = services.ack_token_read(token)
+        run_id, user_id = acknowledgements.ack_token_read(token)
         run = ChainRun.objects.select_related("ticket").filter(pk=run_id).first()
         user = User.objects.filter(pk=user_id, is_active=True).first()
         if run is None or user is None:
             raise NotFound("this page no longer exists")
         counted = None
         if request.method == "POST":
-            run, counted = services.run_acknowledge(run=run, user=user, via="link", now=clock.now())
+            run, counted = acknowledgements.run_acknowledge(
+                run=run, user=user, via="link", now=clock.now()
+            )
     except DomainError as exc:
         return render(
             request, "error.html", {"status": exc.status, "detail": exc.detail}, status=exc.status

@@ -3,10 +3,10 @@ from __future__ import annotations
 from django_tasks import task
 
 from supportdesk.core import clock
-from supportdesk.oncall import services
+from supportdesk.oncall.services.paging import pages_process
 
 
 @task()
 def oncall_sweep() -> dict[str, int]:
     """Periodic (core.runtime.PERIODIC): send due pages, fall back from failed channels."""
-    return services.pages_process(now=clock.now())
+    return pages_process(now=clock.now())

@@ -36,8 +36,8 @@ def paging(world: Any, provider: Any) -> Paging:
     """The world plus: engineer on call (weekly, 24x7), 3 architects, the emergency chain."""
     from supportdesk.accounts.models import User
     from supportdesk.accounts.services import staff_user_create
-    from supportdesk.oncall import services
     from supportdesk.oncall.domain.escalation import emergency_chain
+    from supportdesk.oncall.services.schedules import chain_save, config_update, schedule_save
     from tests.factories import NOW, PASSWORD
 
     vendor = world.vendor
@@ -56,7 +56,7 @@ def paging(world: Any, provider: Any) -> Paging:
     ]
     world.engineer.refresh_from_db()
     world.architect.refresh_from_db()
-    schedule = services.schedule_save(
+    schedule = schedule_save(
         vendor=vendor,
         slug="primary",
         name="Primary",
@@ -79,14 +79,14 @@ def paging(world: Any, provider: Any) -> Paging:
         },
         now=NOW,
     )
-    chain = services.chain_save(
+    chain = chain_save(
         vendor=vendor,
         slug="emergency",
         name="Emergency",
         spec=emergency_chain(schedule="primary", role="architect").to_spec(),
         now=NOW,
     )
-    services.config_update(
+    config_update(
         vendor=vendor,
         emergency_chain=chain,
         helpdesk_number="+15125550000",

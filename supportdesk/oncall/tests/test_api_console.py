@@ -9,10 +9,12 @@ from django.test import Client
 from icalendar import Calendar
 
 from supportdesk.core import clock
-from supportdesk.oncall import services
 from supportdesk.oncall.domain.schedule import Schedule as DomainSchedule
 from supportdesk.oncall.domain.schedule import on_call
 from supportdesk.oncall.models import ChainRun, Page, PageStatus
+from supportdesk.oncall.services.acknowledgements import ack_token
+from supportdesk.oncall.services.emergencies import ticket_page
+from supportdesk.oncall.services.schedules import chain_save, schedule_save
 from supportdesk.tickets import services as ticket_services
 from supportdesk.tickets.models import TicketEvent
 from tests.factories import NOW, PASSWORD, make_ticket
@@ -39,7 +41,7 @@ def phone_ticket(world, contact=None):
 def rotation_schedule(paging):
     """Replace the schedule with a daily two-person rotation so now/next differ."""
     world = paging.world
-    return services.schedule_save(
+    return schedule_save(
         vendor=world.vendor,
         slug="primary",
         name="Primary",
@@ -95,7 +97,7 @@ def test_schedules_feed_and_runs_are_staff_and_vendor_only_O1_tenancy(paging, ap
         assert api(who).get(f"/oncall/schedules/{schedule.pk}").status_code == 404
         assert api(who).get("/oncall/schedules").json() == []
     ticket = phone_ticket(world)
-    run = services.ticket_page(
+    run = ticket_page(
         ticket=ticket, principal=world.principal(world.agent), reason="site down", now=clock.now()
     )
     for who in (world.rival_agent, world.alice.user):
@@ -153,13 +155,13 @@ def test_unidentified_phone_ticket_cannot_page_O3(paging, api):
 
 def test_run_keeps_its_chain_snapshot_when_the_chain_is_edited_rule9(paging):
     world = paging.world
-    run = services.ticket_page(
+    run = ticket_page(
         ticket=phone_ticket(world),
         principal=world.principal(world.agent),
         reason="down",
         now=clock.now(),
     )
-    services.chain_save(
+    chain_save(
         vendor=world.vendor,
         slug="emergency",
         name="Emergency",
@@ -173,13 +175,13 @@ def test_run_keeps_its_chain_snapshot_when_the_chain_is_edited_rule9(paging):
 
 def test_signed_ack_link_shows_then_acknowledges_O4(paging, client):
     world = paging.world
-    run = services.ticket_page(
+    run = ticket_page(
         ticket=phone_ticket(world),
         principal=world.principal(world.agent),
         reason="down",
         now=clock.now(),
     )
-    token = services.ack_token(run=run, user=paging.architects[0])
+    token = ack_token(run=run, user=paging.architects[0])
     page = client.get(f"/hooks/oncall/ack/{token}/")
     assert page.status_code == 200 and b"Acknowledge as" in page.content
     run.refresh_from_db()

@@ -13,9 +13,10 @@ from icalendar import Calendar
 from supportdesk.contracts.services import support_assignment_set
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
-from supportdesk.oncall import services
 from supportdesk.oncall.domain.escalation import enterprise_chain
 from supportdesk.oncall.models import CalendarFeedToken, ChainRun, Page, PageStatus
+from supportdesk.oncall.services.emergencies import ticket_page
+from supportdesk.oncall.services.schedules import chain_save, config_update
 from supportdesk.oncall.tests.test_api_console import phone_ticket
 from supportdesk.oncall.tests.test_hooks import VENDOR_NUMBER, signed_post
 from supportdesk.sla.services import sla_calendar_save
@@ -178,7 +179,7 @@ def test_phone_line_follows_the_chosen_sla_calendar_O2_S1(client, paging, monkey
         },
         now=clock.now(),
     )
-    services.config_update(vendor=world.vendor, business_calendar=calendar)
+    config_update(vendor=world.vendor, business_calendar=calendar)
 
     def call(at: datetime) -> bytes:
         monkeypatch.setattr(clock, "now", lambda: at)
@@ -196,7 +197,7 @@ def test_phone_line_follows_the_chosen_sla_calendar_O2_S1(client, paging, monkey
         now=clock.now(),
     )
     with pytest.raises(InvalidInput, match="another vendor"):
-        services.config_update(vendor=world.vendor, business_calendar=other)
+        config_update(vendor=world.vendor, business_calendar=other)
 
 
 # --- the customer's own Dedicated Support Engineer (E-2) ---------------------------------------
@@ -205,14 +206,14 @@ def test_phone_line_follows_the_chosen_sla_calendar_O2_S1(client, paging, monkey
 def test_enterprise_chain_pages_the_callers_own_dse_then_backup_E2(paging):
     world = paging.world
     now = clock.now()
-    chain = services.chain_save(
+    chain = chain_save(
         vendor=world.vendor,
         slug="enterprise-dse",
         name="DSE then backup",
         spec=enterprise_chain(backup_after_minutes=15).to_spec(),
         now=now,
     )
-    services.config_update(vendor=world.vendor, emergency_chain=chain)
+    config_update(vendor=world.vendor, emergency_chain=chain)
     support_assignment_set(
         principal=None, organization=world.acme, dse=world.engineer, backup=world.architect,
         now=now,
@@ -228,7 +229,7 @@ def test_enterprise_chain_pages_the_callers_own_dse_then_backup_E2(paging):
         (acme_call, world.engineer, world.architect),
         (globex_call, world.architect, world.engineer),
     ):
-        run = services.ticket_page(ticket=ticket, principal=agent, reason="down", now=now)
+        run = ticket_page(ticket=ticket, principal=agent, reason="down", now=now)
         pages = Page.objects.filter(run=run).order_by("due_at", "pk")
         first = {(p.recipient_id, p.channel) for p in pages if p.due_at == now}
         later = {
@@ -239,5 +240,5 @@ def test_enterprise_chain_pages_the_callers_own_dse_then_backup_E2(paging):
     # A customer without a DSE reaches nobody, and that is on the ticket for a human to see.
     support_call = phone_ticket(world, world.bob)
     support_call.organization.support_assignment.delete()
-    run = services.ticket_page(ticket=support_call, principal=agent, reason="down", now=now)
+    run = ticket_page(ticket=support_call, principal=agent, reason="down", now=now)
     assert not Page.objects.filter(run=run).exists()

@@ -13,9 +13,9 @@ from django.core import mail
 from supportdesk.core import clock
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.notifications.services import outbox_flush
-from supportdesk.oncall import services
 from supportdesk.oncall.domain.sms import parse_ack
 from supportdesk.oncall.models import ChainRun, Page, PageStatus, Voicemail
+from supportdesk.oncall.services.paging import pages_process
 from supportdesk.oncall.signature import twilio_signature
 from supportdesk.oncall.tests.provider import AUTH_TOKEN
 from supportdesk.tickets.models import Ticket, TicketEvent
@@ -167,8 +167,8 @@ def test_chain_repeats_every_10_minutes_until_acknowledged_by_sms_O4(client, pag
     voicemail(client)
     run = ChainRun.objects.get()
     start = run.started_at
-    assert services.pages_process(now=start + timedelta(minutes=9))["queued"] == 0
-    assert services.pages_process(now=start + timedelta(minutes=10))["queued"] == 8
+    assert pages_process(now=start + timedelta(minutes=9))["queued"] == 0
+    assert pages_process(now=start + timedelta(minutes=10))["queued"] == 8
     architect = paging.architects[1]
     reply = signed_post(
         client,
@@ -179,7 +179,7 @@ def test_chain_repeats_every_10_minutes_until_acknowledged_by_sms_O4(client, pag
     run.refresh_from_db()
     assert run.acknowledged_by_id == architect.pk and run.acknowledged_via == "sms"
     assert Page.objects.filter(run=run, status=PageStatus.CANCELLED).count() == 8
-    assert services.pages_process(now=start + timedelta(minutes=25))["queued"] == 0
+    assert pages_process(now=start + timedelta(minutes=25))["queued"] == 0
     event = TicketEvent.objects.get(ticket=run.ticket, kind="page_acknowledged")
     assert event.actor_id == architect.pk
     again = signed_post(
@@ -216,7 +216,7 @@ def test_failed_sms_falls_back_to_the_email_gateway_O5(client, paging, provider,
     outbox_flush(now=now + timedelta(hours=1))  # the retry fails too: the row is failed for good
     row = OutboxMessage.objects.get(channel="sms", recipient=paging.on_call.phone)
     assert row.status == OutboxStatus.FAILED and "21211" in row.last_error
-    assert services.pages_process(now=now + timedelta(hours=1))["fallback"] == 1
+    assert pages_process(now=now + timedelta(hours=1))["fallback"] == 1
     fallback = Page.objects.get(channel="sms_email")
     assert fallback.recipient_id == paging.on_call.pk and fallback.fallback_of.channel == "sms"
     mail.outbox.clear()
@@ -224,7 +224,7 @@ def test_failed_sms_falls_back_to_the_email_gateway_O5(client, paging, provider,
     [gateway] = [m for m in mail.outbox if m.to == ["15125550100@sms.example"]]
     assert gateway.body.startswith("EMERGENCY #")
     assert TicketEvent.objects.filter(kind="page_failed").count() == 1
-    assert services.pages_process(now=now + timedelta(hours=1))["fallback"] == 0  # once only
+    assert pages_process(now=now + timedelta(hours=1))["fallback"] == 0  # once only
 
 
 def test_delivery_status_callback_updates_the_outbox_and_falls_back_O5_N2(client, paging, provider):
@@ -249,7 +249,7 @@ def test_delivery_status_callback_updates_the_outbox_and_falls_back_O5_N2(client
     )
     row.refresh_from_db()
     assert row.status == OutboxStatus.BOUNCED and "30003" in row.last_error
-    assert services.pages_process(now=clock.now())["fallback"] == 1
+    assert pages_process(now=clock.now())["fallback"] == 1
 
 
 def test_email_or_portal_p1_never_pages_anybody_O3(client, paging, api):

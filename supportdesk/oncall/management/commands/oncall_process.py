@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 
 from supportdesk.core import clock
 from supportdesk.notifications.services import outbox_flush
-from supportdesk.oncall.services import pages_process
+from supportdesk.oncall.services.paging import pages_process
 
 
 class Command(BaseCommand):
