@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from supportdesk.api.common import ERRORS, principal_of
-from supportdesk.billing import selectors, services
+from supportdesk.billing import selectors, services, services_subscriptions
 from supportdesk.billing.models import BillingRunKey, Invoice
 from supportdesk.billing.pdf import invoice_pdf
 from supportdesk.contracts.models import Contract, Plan
@@ -324,7 +324,7 @@ def start_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
     plan = Plan.objects.filter(pk=payload.plan, vendor_id=org.vendor_id).first()
     if plan is None:
         raise NotFound(f"no plan {payload.plan}")
-    contract, inv = services.subscription_start(
+    contract, inv = services_subscriptions.subscription_start(
         organization=org,
         plan=plan,
         users=payload.users,
@@ -364,7 +364,7 @@ def add_users(request: HttpRequest, contract_id: int, payload: UsersAddedIn) -> 
     ).first()
     if contract is None:
         raise NotFound(f"no contract {contract_id}")
-    inv = services.subscription_users_add(
+    inv = services_subscriptions.subscription_users_add(
         contract=contract,
         added=payload.added,
         on=payload.on or _today(contract.vendor_id),
@@ -418,7 +418,7 @@ class DecisionIn(Schema):
 )
 def decide_suspension(request: HttpRequest, request_id: int, payload: DecisionIn) -> Any:
     """Approve (suspend now) or decline a suspension request, with the reason (billing staff)."""
-    row = services.suspension_request_decide(
+    row = services_subscriptions.suspension_request_decide(
         request_id=request_id,
         approve=payload.approve,
         reason=payload.reason,

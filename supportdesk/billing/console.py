@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from supportdesk.billing import selectors, services
+from supportdesk.billing import selectors, services, services_subscriptions
 from supportdesk.billing.domain.money import Money
 from supportdesk.contracts.selectors import vendor_tz
 from supportdesk.core import clock
@@ -95,7 +95,7 @@ def payment(request: HttpRequest, org_id: int) -> HttpResponse:
 def decide(request: HttpRequest, request_id: int) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     approve = request.POST.get("decision") == "approve"
-    services.suspension_request_decide(
+    services_subscriptions.suspension_request_decide(
         request_id=request_id,
         approve=approve,
         reason=request.POST.get("reason", ""),

@@ -22,7 +22,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from supportdesk.accounts.models import User
-from supportdesk.billing import runs, selectors, services
+from supportdesk.billing import runs, selectors, services, services_subscriptions
 from supportdesk.billing.domain.periods import add_months
 from supportdesk.billing.models import Invoice, InvoiceState, PlanBilling, RateCard
 from supportdesk.contracts import services as contract_services
@@ -187,7 +187,7 @@ def demo_extend(*, vendor: Vendor, slug: str, now: datetime) -> None:
     for request in selectors.suspension_request_list(principal=principal_for(clerk)):
         assert request.invoice is not None
         if request.invoice.organization.name == "Globex Legal":
-            services.suspension_request_decide(
+            services_subscriptions.suspension_request_decide(
                 request_id=request.pk, approve=True, now=now, principal=principal_for(clerk),
                 reason="renewal unpaid for 45+ days after three reminders",
             )  # fmt: skip

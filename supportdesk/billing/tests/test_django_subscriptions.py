@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from supportdesk.accounts.services import staff_user_create
-from supportdesk.billing import runs, services
+from supportdesk.billing import runs, services, services_subscriptions
 from supportdesk.billing.models import Invoice, InvoiceEvent, Payment, PlanBilling
 from supportdesk.contracts import services as contract_services
 from supportdesk.contracts.models import Contract, Plan
@@ -59,7 +59,7 @@ def test_users_added_mid_month_are_prorated_by_days_B5(world: Any) -> None:
     contract = subscription(world, date(2026, 3, 1))
     runs.billing_run(today=date(2026, 3, 1), now=NOW)  # March: 7 × 24.00 = 168.00
     clerk = billing_clerk(world)
-    inv = services.subscription_users_add(
+    inv = services_subscriptions.subscription_users_add(
         contract=contract, added=3, on=date(2026, 3, 11), now=NOW, reason="new front desk",
         principal=clerk,
     )  # fmt: skip
@@ -79,7 +79,9 @@ def test_users_added_to_an_annual_term_prorate_over_the_term_and_renew_B5(world:
     runs.billing_run(today=date(2026, 3, 1), now=NOW)
     first = Invoice.objects.get(contract=contract)
     assert first.total == Decimal("1814.40")  # 7 × 259.20 (24.00 × 12 less 10 %)
-    inv = services.subscription_users_add(contract=contract, added=2, on=date(2026, 9, 1), now=NOW)
+    inv = services_subscriptions.subscription_users_add(
+        contract=contract, added=2, on=date(2026, 9, 1), now=NOW
+    )
     # 2 × 259.20 × 181/365 days left of the term = 257.0696… → 257.07
     assert inv.total == Decimal("257.07")
     services.payment_record(
@@ -95,11 +97,15 @@ def test_users_added_to_an_annual_term_prorate_over_the_term_and_renew_B5(world:
 def test_users_can_only_be_added_in_force_and_by_billing_staff_B5(world: Any) -> None:
     contract = subscription(world, date(2026, 3, 1))
     with pytest.raises(InvalidInput):
-        services.subscription_users_add(contract=contract, added=0, on=date(2026, 3, 5), now=NOW)
+        services_subscriptions.subscription_users_add(
+            contract=contract, added=0, on=date(2026, 3, 5), now=NOW
+        )
     with pytest.raises(InvalidInput):
-        services.subscription_users_add(contract=contract, added=1, on=date(2027, 3, 1), now=NOW)
+        services_subscriptions.subscription_users_add(
+            contract=contract, added=1, on=date(2027, 3, 1), now=NOW
+        )
     with pytest.raises(Forbidden):
-        services.subscription_users_add(
+        services_subscriptions.subscription_users_add(
             contract=contract, added=1, on=date(2026, 3, 5), now=NOW,
             principal=principal_for(world.agent),
         )  # fmt: skip
@@ -111,7 +117,7 @@ def test_service_period_starts_at_the_earlier_payment_date_B5(world: Any) -> Non
         organization=world.acme, amount=Decimal("500.00"), currency="USD",
         received_on=date(2026, 2, 20), now=NOW, reference="paid ahead",
     )  # fmt: skip
-    contract, inv = services.subscription_start(
+    contract, inv = services_subscriptions.subscription_start(
         organization=world.acme, plan=plan, users=7, invoice_date=date(2026, 3, 1), now=NOW
     )
     assert (contract.start, contract.end) == (date(2026, 2, 20), date(2027, 2, 20))
@@ -127,7 +133,7 @@ def test_service_period_starts_at_the_earlier_payment_date_B5(world: Any) -> Non
 
 def test_service_period_starts_at_the_invoice_date_when_paid_later_B5(world: Any) -> None:
     plan = per_user_plan(world, "annual")
-    contract, inv = services.subscription_start(
+    contract, inv = services_subscriptions.subscription_start(
         organization=world.acme, plan=plan, users=7, invoice_date=date(2026, 3, 1), now=NOW
     )
     assert contract.start == date(2026, 3, 1) and inv.total == Decimal("1814.40")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from supportdesk.billing import runs, selectors, services
+from supportdesk.billing import runs, selectors, services, services_subscriptions
 from supportdesk.billing.models import Invoice, InvoiceEvent
 from supportdesk.billing.tests.test_django_billing import NOW, enterprise
 from supportdesk.billing.tests.test_django_subscriptions import billing_clerk
@@ -39,7 +39,7 @@ def test_approved_suspension_switches_the_contract_off_and_records_who_B4(world:
     clerk = billing_clerk(world)
     (request,) = selectors.suspension_request_list(principal=clerk)
     assert request.invoice is not None and request.invoice.contract_id == term.pk
-    services.suspension_request_decide(
+    services_subscriptions.suspension_request_decide(
         request_id=request.pk, approve=True, reason="no answer to three reminders", now=NOW,
         principal=clerk,
     )  # fmt: skip
@@ -52,7 +52,7 @@ def test_approved_suspension_switches_the_contract_off_and_records_who_B4(world:
     assert (note.actor_id, note.detail) == (clerk.user_id, "no answer to three reminders")
     assert selectors.suspension_request_list(principal=clerk) == []
     with pytest.raises(Conflict):
-        services.suspension_request_decide(
+        services_subscriptions.suspension_request_decide(
             request_id=request.pk, approve=True, reason="again", now=NOW, principal=clerk
         )
     assert runs.billing_run(today=date(2026, 4, 18), now=NOW).counts == {}
@@ -69,10 +69,10 @@ def test_declined_suspension_keeps_service_and_is_not_asked_again_B4(world: Any)
     clerk = billing_clerk(world)
     (request,) = selectors.suspension_request_list(principal=clerk)
     with pytest.raises(InvalidInput):
-        services.suspension_request_decide(
+        services_subscriptions.suspension_request_decide(
             request_id=request.pk, approve=False, reason=" ", now=NOW, principal=clerk
         )
-    services.suspension_request_decide(
+    services_subscriptions.suspension_request_decide(
         request_id=request.pk, approve=False, reason="payment promised by wire", now=NOW,
         principal=clerk,
     )  # fmt: skip
@@ -87,13 +87,13 @@ def test_only_the_vendors_billing_staff_decide_B4(world: Any) -> None:
     overdue_renewal(world)
     (request,) = selectors.suspension_request_list(principal=billing_clerk(world))
     with pytest.raises(Forbidden):
-        services.suspension_request_decide(
+        services_subscriptions.suspension_request_decide(
             request_id=request.pk, approve=True, reason="x", now=NOW,
             principal=principal_for(world.agent),
         )  # fmt: skip
     for outsider in (world.rival_agent, world.alice.user):
         with pytest.raises(NotFound):
-            services.suspension_request_decide(
+            services_subscriptions.suspension_request_decide(
                 request_id=request.pk, approve=True, reason="x", now=NOW,
                 principal=principal_for(outsider),
             )  # fmt: skip

@@ -1,0 +1,339 @@
+"""What the billing run works on: the run summary, contract chains (a term and the signed
+terms that renewed it) read a batch of organisations at a time, the price lines of a service
+period, and the ``BillingRunKey`` claims that make every action happen once (B-9).
+
+Shared by the contract run (``runs_contracts.py``), the hourly run (``runs_hourly.py``) and
+the entry points in ``runs.py``; the module docstring of ``runs.py`` describes the run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from django.db import connection
+
+from supportdesk.billing import selectors
+from supportdesk.billing.domain.billing_run import (
+    ContractSchedule,
+    IdempotencyKey,
+)
+from supportdesk.billing.domain.dunning import DunningPolicy
+from supportdesk.billing.domain.lines import PriceLine
+from supportdesk.billing.domain.money import Money
+from supportdesk.billing.domain.periods import Term, add_months
+from supportdesk.billing.domain.pricing import (
+    Billing,
+    EnterpriseOverride,
+    EnterprisePricing,
+    Licence,
+    enterprise_price_lines,
+    instalment_line,
+    subscription_lines,
+)
+from supportdesk.billing.models import (
+    BillingRunKey,
+    Invoice,
+    PlanBilling,
+)
+from supportdesk.contracts.models import (
+    Contract,
+    ContractState,
+    LineKind,
+    PlanKind,
+)
+from supportdesk.core.models import Vendor
+
+T = TypeVar("T")
+Progress = Callable[[Iterable[Any], int | None, str], Iterable[Any]]
+BATCH = 500  # chains per transaction
+# a chain is made of the terms that were signed; drafts and cancelled terms renew nothing
+CHAIN_STATES = (
+    ContractState.ACTIVE,
+    ContractState.PAST_DUE,
+    ContractState.SUSPENDED,
+    ContractState.LAPSED,
+)
+
+
+def _no_progress(items: Iterable[T], total: int | None, desc: str) -> Iterable[T]:
+    return items
+
+
+@dataclass
+class RunSummary:
+    today: date
+    dry_run: bool
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    actions: list[str] = field(default_factory=list)
+
+    def add(self, what: str, text: str) -> None:
+        self.counts[what] += 1
+        self.actions.append(text)
+
+    def __str__(self) -> str:
+        head = f"billing run {self.today.isoformat()}{' (dry run)' if self.dry_run else ''}"
+        body = ", ".join(f"{k}: {v}" for k, v in sorted(self.counts.items())) or "nothing to do"
+        return f"{head}: {body}"
+
+
+# --- chains ----------------------------------------------------------------------------------
+
+
+def dunning_policy(pb: PlanBilling) -> DunningPolicy:
+    return _policy(
+        pb.reinstatement_after_days,
+        Decimal(pb.reinstatement_percent).normalize(),
+        pb.suspend_after_days,
+        pb.suspend_mode,
+        pb.lapse_after_days,
+    )
+
+
+@lru_cache(maxsize=256)  # one policy per plan, shared by its many contracts in a run
+def _policy(
+    after: int, percent: Decimal, suspend_after: int, mode: str, lapse: int | None
+) -> DunningPolicy:
+    return DunningPolicy(
+        reinstatement_after_days=after,
+        reinstatement_percent=percent,
+        suspend_after_days=suspend_after,
+        suspend_mode=mode,  # type: ignore[arg-type]
+        lapse_after_days=lapse,
+    )
+
+
+@dataclass
+class Chain:
+    """The signed terms of one contract, first to latest."""
+
+    root: Contract
+    latest: Contract
+    terms: dict[int, Contract]
+    pb: PlanBilling
+
+    @property
+    def subject(self) -> str:
+        return str(self.root.pk)
+
+    @property
+    def label(self) -> str:
+        return f"{self.latest.organization.name} {self.latest.label}"
+
+    def schedule(self) -> ContractSchedule:
+        latest = self.latest
+        stop = None
+        # hourly-only plans are billed by the hour, and a lapsed chain waits for a renewal
+        # after the lapse (B-6): neither gets scheduled invoices, only dunning
+        if latest.plan.kind == PlanKind.HOURLY_ONLY or latest.state == ContractState.LAPSED:
+            stop = self.root.start
+        return ContractSchedule(
+            contract_id=self.subject,
+            start=self.root.start,
+            term_months=latest.plan.term_months,
+            billing=Billing(self.pb.billing),
+            renewal_lead_months=self.pb.renewal_lead_months,
+            stop_after=stop,
+            dunning=dunning_policy(self.pb),
+        )
+
+    def is_renewal(self, invoice: Invoice) -> bool:
+        """The invoice opens a term after the first (``paid_through`` is its first day)."""
+        term = self.terms.get(invoice.contract_id or 0)
+        paid_through = getattr(invoice, "paid_through", None)
+        return term is not None and term.pk != self.root.pk and paid_through == term.start
+
+
+def _org_chains(contracts: list[Contract], plan_rows: dict[int, PlanBilling]) -> list[Chain]:
+    by_id = {c.pk: c for c in contracts}
+    renewed = {c.predecessor_id for c in contracts if c.predecessor_id}
+    out: list[Chain] = []
+    for contract in sorted(contracts, key=lambda c: c.pk):
+        if contract.pk in renewed:
+            continue
+        terms = {contract.pk: contract}
+        root = contract
+        while root.predecessor_id in by_id and root.predecessor_id not in terms:
+            root = by_id[root.predecessor_id]
+            terms[root.pk] = root
+        pb = plan_rows.get(contract.plan_id)
+        if pb is None:  # remembered, so the default is built once per plan
+            pb = plan_rows[contract.plan_id] = selectors.default_plan_billing(contract.plan)
+        out.append(Chain(root, contract, terms, pb))
+    return out
+
+
+def _org_batches(qs: Any, org_field: str, size: int) -> Iterator[list[int]]:
+    """The organisation ids of ``qs`` in ascending batches. Only the ids are held (a few
+    bytes per customer); each batch's rows are read when it is carried out, so no cursor
+    stays open while the run writes and memory stays flat."""
+    ids = list(qs.values_list(org_field, flat=True).distinct().order_by(org_field))
+    return _batched(ids, size)
+
+
+def _load_chains(
+    base: Any, org_ids: Sequence[int], plan_rows: dict[int, PlanBilling]
+) -> list[Chain]:
+    contracts = (
+        base.filter(organization_id__in=org_ids)
+        .select_related("plan", "organization")
+        .prefetch_related("lines")
+    )
+    by_org: dict[int, list[Contract]] = defaultdict(list)
+    for contract in contracts:
+        by_org[contract.organization_id].append(contract)
+    return [chain for org_id in org_ids for chain in _org_chains(by_org[org_id], plan_rows)]
+
+
+def chains(vendor: Vendor, organization_ids: Sequence[int] | None = None) -> Iterator[Chain]:
+    """Every chain of the vendor (or of some organisations), a batch of organisations at a
+    time."""
+    plan_rows = {pb.plan_id: pb for pb in PlanBilling.objects.filter(plan__vendor=vendor)}
+    base = Contract.objects.filter(vendor=vendor, state__in=CHAIN_STATES)
+    if organization_ids is not None:
+        base = base.filter(organization_id__in=organization_ids)
+    for ids in _org_batches(base, "organization_id", BATCH):
+        yield from _load_chains(base, ids, plan_rows)
+
+
+def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --- prices ----------------------------------------------------------------------------------
+
+
+def licences(contract: Contract) -> list[Licence]:
+    return [
+        Licence(line.description, Money(line.unit_price, contract.currency), line.quantity)
+        for line in contract.lines.all()
+        if line.kind == LineKind.LICENCE
+    ]
+
+
+def fee_basis(contract: Contract, invoice: Invoice) -> Money:
+    """Total licence list price (B-4); per-user contracts: the unpaid invoice's total."""
+    total = Money.zero(contract.currency)
+    for item in licences(contract):
+        total = total + item.extended
+    return total if not total.is_zero() else Money(invoice.total, invoice.currency)
+
+
+def period_lines(chain: Chain, period: Term, contract: Contract) -> list[PriceLine]:
+    """The lines of the invoice for ``period``, priced from ``contract`` (the term it falls
+    in, or the term about to be signed for a renewal)."""
+    plan = contract.plan
+    currency = contract.currency
+    if plan.kind == PlanKind.ENTERPRISE:
+        pricing = EnterprisePricing(
+            percent=Decimal(plan.price_percent_of_list).normalize(),
+            fixed=Money(plan.price_fixed, currency),
+        )
+        override = EnterpriseOverride(
+            percent=None
+            if contract.price_percent_override is None
+            else Decimal(contract.price_percent_override).normalize(),
+            fixed=None
+            if contract.price_fixed_override is None
+            else Money(contract.price_fixed_override, currency),
+        )
+        return enterprise_price_lines(
+            licences(contract),
+            term=period,
+            plan=pricing,
+            override=override,
+            reference=contract.label,
+        )
+    sub = selectors.subscription_plan(plan, currency, chain.pb)
+    users = selectors.users_on(contract, period.start)
+    if chain.pb.billing == Billing.ANNUAL:
+        return subscription_lines(
+            sub,
+            users=users,
+            billing=Billing.ANNUAL,
+            term_start=period.start,
+            reference=contract.label,
+        )
+    months = (period.start.year - chain.root.start.year) * 12 + (
+        period.start.month - chain.root.start.month
+    )
+    index = months % plan.term_months
+    return [
+        instalment_line(
+            sub,
+            users=users,
+            term_start=add_months(period.start, -index),
+            index=index,
+            reference=contract.label,
+        )
+    ]
+
+
+# --- claiming keys ---------------------------------------------------------------------------
+
+
+def _claim(
+    vendor: Vendor, items: Sequence[tuple[IdempotencyKey, str]], today: date, now: datetime
+) -> dict[IdempotencyKey, int]:
+    """Insert the keys; those this transaction inserted, with their row ids. A key another
+    run holds is skipped; one a concurrent, uncommitted run is inserting makes this wait for
+    it (the unique index), then skips."""
+    table = BillingRunKey._meta.db_table
+    q = connection.ops.quote_name
+    cols = ", ".join(
+        q(c) for c in ("vendor_id", "subject", "purpose", "on", "note", "run_date", "created_at")
+    )
+    run_date = connection.ops.adapt_datefield_value(today)
+    created = connection.ops.adapt_datetimefield_value(now)
+    won: dict[IdempotencyKey, int] = {}
+    for chunk in _batched(items, 500):
+        params: list[Any] = []
+        for key, note in chunk:
+            on = connection.ops.adapt_datefield_value(key.on)
+            params += [vendor.pk, key.contract_id, key.purpose, on, note[:200], run_date, created]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+        sql = (
+            f"INSERT INTO {q(table)} ({cols}) VALUES {values} ON CONFLICT DO NOTHING "  # noqa: S608
+            f"RETURNING {q('id')}, {q('subject')}, {q('purpose')}, {q('on')}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for pk, subject, purpose, on in cursor.fetchall():
+                day = date.fromisoformat(on) if isinstance(on, str) else on
+                won[IdempotencyKey(subject, purpose, day)] = pk
+    return won
+
+
+def _done(vendor: Vendor, subjects: Sequence[str]) -> frozenset[IdempotencyKey]:
+    return frozenset(
+        IdempotencyKey(subject, purpose, on)
+        for subject, purpose, on in BillingRunKey.objects.filter(
+            vendor=vendor, subject__in=subjects
+        ).values_list("subject", "purpose", "on")
+    )
+
+
+def _link(rows: dict[int, int]) -> None:
+    """Point claimed keys (row id) at their invoices (invoice id): one UPDATE … FROM VALUES
+    per 500 keys (PostgreSQL and SQLite name the columns of a VALUES list alike)."""
+    table = connection.ops.quote_name(BillingRunKey._meta.db_table)
+    for chunk in _batched(list(rows.items()), 500):
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        sql = (
+            f"UPDATE {table} SET invoice_id = v.column2 FROM (VALUES {values}) AS v "  # noqa: S608
+            f"WHERE {table}.id = v.column1"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [x for pair in chunk for x in pair])

@@ -1,0 +1,453 @@
+"""The billing run's contract part (B-3 … B-6): per batch of chains, plan the renewals,
+instalments and dunning steps, claim their keys and carry them out in one transaction.
+See the module docstring of ``runs.py``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Min
+
+from supportdesk.billing import selectors, services
+from supportdesk.billing.domain.billing_run import (
+    Action,
+    ActionKind,
+    BillingState,
+    IdempotencyKey,
+    OpenInvoice,
+    plan_billing_run,
+)
+from supportdesk.billing.domain.lines import PriceLine
+from supportdesk.billing.domain.money import Money
+from supportdesk.billing.domain.periods import Term, add_months
+from supportdesk.billing.models import (
+    BillingRunKey,
+    Invoice,
+    InvoiceKind,
+    InvoiceState,
+    PlanBilling,
+)
+from supportdesk.billing.runs_chains import (
+    BATCH,
+    CHAIN_STATES,
+    Chain,
+    Progress,
+    RunSummary,
+    _batched,
+    _claim,
+    _done,
+    _link,
+    _load_chains,
+    _org_chains,
+    fee_basis,
+    period_lines,
+)
+from supportdesk.billing.services_subscriptions import contract_move
+from supportdesk.contracts import services as contract_services
+from supportdesk.contracts.models import (
+    Contract,
+    ContractState,
+    LineKind,
+    Plan,
+)
+from supportdesk.core.errors import DomainError
+from supportdesk.core.models import Vendor
+
+SUSPENSION_STEPS = (ActionKind.SUSPEND, ActionKind.REQUEST_SUSPENSION_APPROVAL)
+
+
+# --- contracts -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Step:
+    chain: Chain
+    key: IdempotencyKey
+    kind: str  # an ActionKind value, or "past_due"
+    what: str
+    opened: Invoice | None = None
+    action: Action | None = None
+    lines: list[PriceLine] = field(default_factory=list)
+
+
+def _open_invoices(chains: list[Chain], light: bool = False) -> dict[str, Invoice]:
+    """Each chain's oldest unpaid invoice for a service period (with ``paid_through``, the
+    first day it covers), by chain subject; ``light``: only what the planner reads."""
+    by_contract = {cid: chain for chain in chains for cid in chain.terms}
+    found: dict[str, Invoice] = {}
+    rows = (
+        Invoice.objects.filter(
+            contract_id__in=list(by_contract),
+            state=InvoiceState.ISSUED,
+            kind=InvoiceKind.INVOICE,
+        )
+        .annotate(paid_through=Min("lines__period_start"))
+        .filter(paid_through__isnull=False)
+        .order_by("due_date", "number")
+    )
+    if light:
+        rows = rows.only("pk", "contract_id", "due_date", "total", "currency")
+    for inv in rows:
+        found.setdefault(by_contract[inv.contract_id].subject, inv)  # type: ignore[index]
+    return found
+
+
+def _draft_renewals(chains: list[Chain]) -> dict[int, Contract]:
+    """Draft renewals someone prepared, by the term they renew."""
+    found = Contract.objects.filter(
+        predecessor_id__in=[c.latest.pk for c in chains], state=ContractState.DRAFT
+    ).prefetch_related("lines")
+    return {d.predecessor_id: d for d in found if d.predecessor_id}
+
+
+def _plan_steps(
+    vendor: Vendor,
+    chains: list[Chain],
+    today: date,
+    summary: RunSummary,
+    drafts: dict[int, Contract],
+) -> list[_Step]:
+    done = _done(vendor, [c.subject for c in chains])
+    opened = _open_invoices(chains)
+    steps: list[_Step] = []
+    for chain in chains:
+        inv = opened.get(chain.subject)
+        actions, past_due = _chain_actions(chain, inv, done, today)
+        for action in actions:
+            step = _Step(chain, action.key, action.kind.value, "", inv, action)
+            if action.kind is ActionKind.ISSUE_INVOICE:
+                assert action.period is not None
+                period = action.period
+                renewing = period.start >= chain.latest.end
+                term = drafts.get(chain.latest.pk, chain.latest) if renewing else chain.latest
+                step.lines = period_lines(chain, period, term)
+                if all(line.amount.is_zero() for line in step.lines):  # no price configured
+                    summary.add("skipped_zero", f"{chain.label}: nothing to invoice {period.start}")
+                    continue
+                step.what = (
+                    f"{chain.label}: {'renewal ' if renewing else ''}invoice for "
+                    f"{period.start} – {period.last_day}"
+                )
+            elif action.kind is ActionKind.CHARGE_REINSTATEMENT_FEE:
+                step.what = f"{chain.label}: reinstatement fee (B-4)"
+                step.lines = list(action.lines)
+            else:
+                step.what = f"{chain.label}: {action.kind.value.replace('_', ' ')} (B-4)"
+            steps.append(step)
+        if past_due is not None:
+            assert inv is not None
+            steps.append(
+                _Step(chain, past_due, "past_due", f"{chain.label}: past due ({inv.label})", inv)
+            )
+    return steps
+
+
+def _chain_actions(
+    chain: Chain,
+    inv: Invoice | None,
+    done: frozenset[IdempotencyKey],
+    today: date,
+    basis: Money | None = None,
+) -> tuple[list[Action], IdempotencyKey | None]:
+    """What the planner says for one chain, and the past-due key when a term goes past due.
+    ``basis``: the reinstatement fee basis when the chain's lines were not read."""
+    open_invoices: tuple[OpenInvoice, ...] = ()
+    if inv is not None and inv.due_date is not None:
+        open_invoices = (
+            OpenInvoice(
+                contract_id=chain.subject,
+                due_date=inv.due_date,
+                paid_through=inv.paid_through,  # type: ignore[attr-defined]
+                fee_basis=basis or fee_basis(chain.latest, inv),
+                renewal=chain.is_renewal(inv),
+            ),
+        )
+    state = BillingState((chain.schedule(),), open_invoices, done)
+    dunned = _dunned(chain, inv)
+    suspended = all(t.state == ContractState.SUSPENDED for t in dunned)
+    actions = [
+        action
+        for action in plan_billing_run(state, today)
+        # suspended already (by hand, or for an earlier invoice): nothing more to ask
+        if not (suspended and action.kind in SUSPENSION_STEPS)
+    ]
+    past_due = None
+    if (
+        inv is not None
+        and inv.due_date is not None
+        and inv.due_date < today
+        and any(t.state == ContractState.ACTIVE for t in dunned)
+    ):
+        key = IdempotencyKey(chain.subject, "past_due", inv.due_date)
+        past_due = key if key not in done else None
+    return actions, past_due
+
+
+def renewal_lines(term: Contract) -> list[contract_services.LineInput]:
+    """The lines of the term after ``term``: its licences and other charges still running on
+    its last day, and one line of the users it counts that day (B-5: users added mid-term
+    carry on into the renewal)."""
+    last_day = term.end - timedelta(days=1)
+    lines = [
+        contract_services.LineInput(
+            kind=line.kind,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            description=line.description,
+            product=line.product,
+        )
+        for line in term.lines.all()
+        if line.kind != LineKind.USERS and (line.end is None or line.end > last_day)
+    ]
+    users = selectors.users_on(term, last_day)
+    unit = term.plan.per_user_price or next(
+        (line.unit_price for line in term.lines.all() if line.kind == LineKind.USERS), None
+    )
+    if users and unit is not None:
+        lines.append(
+            contract_services.LineInput(
+                kind=LineKind.USERS,
+                quantity=users,
+                unit_price=unit,
+                description="Counted users (E-9)",
+            )
+        )
+    return lines
+
+
+def _renew(chain: Chain, period: Term, draft: Contract | None, now: datetime) -> Contract:
+    """Sign the term that starts at the end of the chain's latest one (B-3): the prepared
+    draft if there is one, else a copy of the latest term's lines with the users it counts
+    on its last day."""
+    latest = chain.latest
+    reason = f"renewal invoiced by the billing run for {period.start} (B-3)"
+    if draft is not None and draft.start == latest.end:
+        contract_services.contract_transition(
+            principal=None, contract=draft, to=ContractState.ACTIVE, reason=reason, now=now
+        )
+        signed = draft
+        signed.state = ContractState.ACTIVE
+    else:
+        months = latest.plan.term_months
+        k = (period.start.year - chain.root.start.year) * 12 + (
+            period.start.month - chain.root.start.month
+        )
+        end = add_months(chain.root.start, (k // months + 1) * months)  # anchored, periods.py
+        if end <= latest.end:
+            end = add_months(latest.end, months)
+        signed = contract_services.contract_create(
+            principal=None,
+            organization=latest.organization,
+            plan=latest.plan,
+            start=latest.end,
+            end=end,
+            state=ContractState.ACTIVE,
+            lines=renewal_lines(latest),
+            reference=f"{chain.root.label}/{latest.end:%Y-%m}",
+            currency=latest.currency,
+            predecessor=latest,
+            price_percent_override=latest.price_percent_override,
+            price_fixed_override=latest.price_fixed_override,
+            reason=reason,
+            now=now,
+        )
+    # the run needs no more of the new term than it passed in (its lines were priced already)
+    chain.terms[signed.pk] = signed
+    chain.latest = signed
+    return signed
+
+
+def _lapse(chain: Chain, opened: Invoice | None, what: str, now: datetime) -> None:
+    """B-6: an unpaid renewal at expiry cancels that term (its unpaid invoices are void) and
+    the term before it lapses; anything else lapses the latest term."""
+    latest = chain.latest
+    if (
+        opened is not None
+        and chain.is_renewal(opened)
+        and opened.contract_id == latest.pk
+        and latest.predecessor_id in chain.terms
+    ):
+        unpaid = Invoice.objects.filter(
+            contract=latest, state=InvoiceState.ISSUED, amount_paid=0, amount_credited=0
+        )
+        for inv in unpaid:
+            services.invoice_void(
+                invoice=inv, reason="renewal not paid by expiry: the subscription lapsed", now=now
+            )
+        contract_move(
+            contract=latest, to=ContractState.CANCELLED, reason=f"renewal not paid: {what}", now=now
+        )
+        previous = chain.terms[latest.predecessor_id]
+        contract_move(contract=previous, to=ContractState.LAPSED, reason=what, now=now)
+        chain.latest = previous
+        return
+    contract_move(contract=latest, to=ContractState.LAPSED, reason=what, now=now)
+
+
+def _carry_out(
+    vendor: Vendor,
+    steps: list[_Step],
+    drafts: dict[int, Contract],
+    today: date,
+    now: datetime,
+    summary: RunSummary,
+) -> None:
+    won = _claim(vendor, [(s.key, s.what) for s in steps], today, now)
+    issue: list[tuple[_Step, services.InvoiceDraft]] = []
+    links: dict[int, int] = {}
+    failed: list[int] = []
+    moves: list[_Step] = []
+    for step in steps:
+        row = won.get(step.key)
+        if row is None:
+            summary.counts["already_done"] += 1
+            continue
+        chain = step.chain
+        if step.kind == ActionKind.ISSUE_INVOICE:
+            assert step.action is not None and step.action.period is not None
+            period = step.action.period
+            contract = chain.latest
+            if period.start >= contract.end:
+                try:
+                    contract = _renew(chain, period, drafts.get(contract.pk), now)
+                except DomainError as exc:  # e.g. a term someone else signed overlaps
+                    summary.add("errors", f"{chain.label}: cannot renew: {exc.detail}")
+                    failed.append(row)
+                    continue
+                summary.add("renewals", f"{chain.label}: term from {contract.start} signed")
+            lines = [services.LineInput(x, contract=contract) for x in step.lines]
+        elif step.kind == ActionKind.CHARGE_REINSTATEMENT_FEE:
+            contract = chain.latest
+            lines = [
+                services.LineInput(x, contract=contract, fee_for=step.opened) for x in step.lines
+            ]
+        else:
+            moves.append(step)
+            if step.opened is not None:
+                links[row] = step.opened.pk
+            continue
+        draft = services.InvoiceDraft(
+            organization_id=contract.organization_id,
+            currency=contract.currency,
+            lines=lines,
+            contract_id=contract.pk,
+            memo=step.what,
+            payment_terms_days=chain.pb.payment_terms_days,
+        )
+        issue.append((step, draft))
+    if failed:
+        BillingRunKey.objects.filter(pk__in=failed).delete()
+    invoices = services.invoices_issue_many(
+        vendor=vendor, drafts=[d for _, d in issue], issue_date=today, now=now
+    )
+    for (step, _), inv in zip(issue, invoices, strict=True):
+        links[won[step.key]] = inv.pk
+        summary.add(
+            SUMMARY_NAMES[step.kind], f"{step.what} → {inv.label} {Money(inv.total, inv.currency)}"
+        )
+    _link(links)
+    for step in moves:
+        _move(step, now, summary)
+
+
+SUMMARY_NAMES = {
+    ActionKind.ISSUE_INVOICE.value: "invoices",
+    ActionKind.CHARGE_REINSTATEMENT_FEE.value: "reinstatement_fees",
+    ActionKind.SUSPEND.value: "suspended",
+    ActionKind.MARK_LAPSED.value: "lapsed",
+    ActionKind.REQUEST_SUSPENSION_APPROVAL.value: "suspension_requests",
+}
+
+
+def _dunned(chain: Chain, opened: Invoice | None) -> list[Contract]:
+    """The terms a dunning step moves: the one the unpaid invoice is for and its renewals
+    (a renewal signed ahead is no way round an unpaid term); a paid term before it keeps
+    its state — dunning is per contract (B-4)."""
+    term = chain.terms.get(opened.contract_id or 0) if opened is not None else None
+    if term is None:
+        return [chain.latest]
+    return sorted((t for t in chain.terms.values() if t.start >= term.start), key=lambda t: t.start)
+
+
+def _move(step: _Step, now: datetime, summary: RunSummary) -> None:
+    chain = step.chain
+    if step.kind in ("past_due", ActionKind.SUSPEND):
+        to = ContractState.PAST_DUE if step.kind == "past_due" else ContractState.SUSPENDED
+        for term in _dunned(chain, step.opened):
+            contract_move(contract=term, to=to, reason=step.what, now=now)
+        summary.add("past_due" if step.kind == "past_due" else "suspended", step.what)
+    elif step.kind == ActionKind.MARK_LAPSED:
+        _lapse(chain, step.opened, step.what, now)
+        summary.add("lapsed", step.what)
+    else:  # REQUEST_SUSPENSION_APPROVAL: the key row is the request a person decides on
+        if step.opened is not None:
+            services._event(step.opened, "suspension_approval_requested", step.what, now)
+        summary.add("suspension_requests", step.what)
+
+
+def _contract_batch(
+    vendor: Vendor, chains: list[Chain], today: date, now: datetime, summary: RunSummary
+) -> None:
+    drafts = _draft_renewals(chains)
+    steps = _plan_steps(vendor, chains, today, summary, drafts)
+    if summary.dry_run:
+        for step in steps:
+            summary.add(SUMMARY_NAMES.get(step.kind, step.kind), step.what)
+        return
+    if steps:
+        with transaction.atomic():
+            _carry_out(vendor, steps, drafts, today, now, summary)
+
+
+def _busy(
+    base: Any,
+    org_ids: list[int],
+    plans: dict[int, Plan],
+    plan_rows: dict[int, PlanBilling],
+    vendor: Vendor,
+    today: date,
+) -> list[int]:
+    """The organisations of the batch with something to do today, decided from a light read
+    (a few columns, no lines) by the same planner. Most customers have nothing to do on most
+    days, so the full read of contracts, lines and invoices is left to those that have."""
+    light = list(
+        base.filter(organization_id__in=org_ids).only(
+            "pk", "organization_id", "plan_id", "predecessor_id", "start", "end", "state"
+        )
+    )
+    by_org: dict[int, list[Contract]] = defaultdict(list)
+    for contract in light:
+        contract.plan = plans[contract.plan_id]
+        by_org[contract.organization_id].append(contract)
+    found = [chain for org_id in org_ids for chain in _org_chains(by_org[org_id], plan_rows)]
+    done = _done(vendor, [c.subject for c in found])
+    opened = _open_invoices(found, light=True)
+    busy = []
+    for chain in found:
+        inv = opened.get(chain.subject)
+        basis = Money(inv.total, inv.currency) if inv is not None else None
+        actions, past_due = _chain_actions(chain, inv, done, today, basis)
+        if actions or past_due:
+            busy.append(chain.latest.organization_id)
+    return sorted(set(busy))
+
+
+def contract_run(
+    vendor: Vendor, today: date, now: datetime, summary: RunSummary, progress: Progress
+) -> None:
+    plans = {p.pk: p for p in Plan.objects.filter(vendor=vendor)}
+    plan_rows = {pb.plan_id: pb for pb in PlanBilling.objects.filter(plan__vendor=vendor)}
+    base = Contract.objects.filter(vendor=vendor, state__in=CHAIN_STATES)
+    org_ids = list(
+        base.values_list("organization_id", flat=True).distinct().order_by("organization_id")
+    )
+    customers = progress(org_ids, len(org_ids), f"{vendor.slug} contracts")
+    for ids in _batched(customers, BATCH):
+        busy = _busy(base, ids, plans, plan_rows, vendor, today)
+        if busy:
+            _contract_batch(vendor, _load_chains(base, busy, plan_rows), today, now, summary)

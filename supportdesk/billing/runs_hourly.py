@@ -1,0 +1,214 @@
+"""The billing run's hourly part (B-7, B-8): one invoice per organisation and month for its
+billable time entries, a batch of organisations per transaction. See ``runs.py``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+
+from supportdesk.billing import services
+from supportdesk.billing.domain.billing_run import (
+    IdempotencyKey,
+)
+from supportdesk.billing.domain.hourly import IncrementRounding, PeriodKind, price_time_entries
+from supportdesk.billing.domain.hourly import RateCard as DomainRateCard
+from supportdesk.billing.domain.hourly import TimeEntry as DomainEntry
+from supportdesk.billing.domain.lines import PriceLine
+from supportdesk.billing.domain.money import Money
+from supportdesk.billing.models import (
+    InvoiceLine,
+    RateCard,
+)
+from supportdesk.billing.runs_chains import (
+    Progress,
+    RunSummary,
+    _claim,
+    _done,
+    _link,
+    _org_batches,
+)
+from supportdesk.contracts.models import (
+    Contract,
+    ContractState,
+    PlanKind,
+    TimeEntry,
+    WorkKind,
+)
+from supportdesk.core.models import Vendor
+from supportdesk.customers.models import Organization
+from supportdesk.sla.domain.calendar import BusinessCalendar
+
+HOURLY_BATCH = 200  # organisations with hourly work per transaction
+
+
+# --- hourly work (B-7, B-8) ------------------------------------------------------------------
+
+
+def domain_rate_card(card: RateCard) -> DomainRateCard:
+    def m(value: Decimal) -> Money:
+        return Money(value, card.currency)
+
+    return DomainRateCard(
+        currency=card.currency,
+        rates={
+            PeriodKind.BUSINESS: m(card.business_rate),
+            PeriodKind.AFTER_HOURS: m(card.after_hours_rate),
+            PeriodKind.WEEKEND: m(card.weekend_rate),
+            PeriodKind.HOLIDAY: m(card.holiday_rate),
+        },
+        increment_minutes=card.increment_minutes,
+        rounding=IncrementRounding(card.rounding),
+        minimum_charge=None if card.minimum_charge is None else m(card.minimum_charge),
+        name=card.name,
+        effective_from=card.effective_from,
+    )
+
+
+def card_calendar(card: RateCard) -> BusinessCalendar:
+    spec = card.calendar_spec or {"timezone": "UTC", "always_open": True}
+    return BusinessCalendar.from_spec(spec)
+
+
+def hourly_entries(vendor: Vendor, before: datetime) -> Any:
+    """Billable, not yet invoiced time entries ended before ``before`` on tickets billed
+    hourly: the entitlement decision said so (E-4, B-8), or none was taken and the
+    organisation had no contract in force (active or past due) on the day the work started."""
+    in_force = Contract.objects.filter(
+        organization_id=OuterRef("ticket__organization_id"),
+        state__in=(ContractState.ACTIVE, ContractState.PAST_DUE),
+        # date vs timestamp: midnight UTC of the date (SQLite compares the ISO text alike)
+        start__lte=OuterRef("started_at"),
+        end__gt=OuterRef("started_at"),
+    )
+    return (
+        TimeEntry.objects.filter(vendor=vendor, billable=True, ended_at__lte=before)
+        .filter(~Exists(InvoiceLine.objects.filter(time_entry=OuterRef("pk"))))
+        .filter(
+            Q(ticket__entitlement__billing="hourly")
+            | (Q(ticket__entitlement__isnull=True) & ~Exists(in_force))
+        )
+    )
+
+
+@dataclass
+class _Hourly:
+    """What one hourly run prices with."""
+
+    cards: list[DomainRateCard]
+    calendar: BusinessCalendar
+    month: date  # the billing month (its first day): one invoice per organisation per month
+    before: datetime
+
+
+def _hourly_batch(
+    vendor: Vendor,
+    setup: _Hourly,
+    org_ids: list[int],
+    today: date,
+    now: datetime,
+    summary: RunSummary,
+) -> None:
+    rows = list(
+        hourly_entries(vendor, setup.before)
+        .filter(ticket__organization_id__in=org_ids)
+        .values_list(
+            "pk", "ticket_id", "ticket__organization_id", "started_at", "ended_at", "work_kind"
+        )
+        .order_by("ticket__organization_id", "started_at", "pk")
+    )
+    by_org: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        by_org[row[2]].append(row)
+    names = dict(Organization.objects.filter(pk__in=list(by_org)).values_list("pk", "name"))
+    keys = {o: IdempotencyKey(f"org-{o}", "hourly", setup.month) for o in by_org}
+    notes = {
+        o: f"{names[o]}: hourly work before {setup.month} ({len(by_org[o])} entries)"
+        for o in by_org
+    }
+    if summary.dry_run:
+        done = _done(vendor, [k.contract_id for k in keys.values()])
+        for org, key in keys.items():
+            if key not in done:
+                summary.add("hourly_invoices", notes[org])
+        return
+    with transaction.atomic():
+        won = _claim(vendor, [(keys[o], notes[o]) for o in by_org], today, now)
+        orgs = [o for o in by_org if keys[o] in won]
+        if len(orgs) < len(by_org):
+            summary.counts["already_done"] += len(by_org) - len(orgs)
+        if not orgs:
+            return
+        agreements = dict(
+            Contract.objects.filter(
+                organization_id__in=orgs,
+                plan__kind=PlanKind.HOURLY_ONLY,
+                state__in=(ContractState.ACTIVE, ContractState.PAST_DUE, ContractState.SUSPENDED),
+            )
+            .order_by("start")
+            .values_list("organization_id", "pk")
+        )
+        entries = [
+            DomainEntry(
+                str(pk),
+                started,
+                ended,
+                f"Ticket #{ticket} {WorkKind(kind).label if kind in WorkKind.values else kind}",
+            )
+            for o in orgs
+            for pk, ticket, _, started, ended, kind in by_org[o]
+        ]
+        lines = price_time_entries(entries, setup.cards, setup.calendar)
+        per_entry: dict[int, list[PriceLine]] = defaultdict(list)
+        for line in lines:
+            per_entry[int(line.reference or 0)].append(line)
+        drafts = []
+        invoiced = []
+        for o in orgs:
+            items = [
+                services.LineInput(line, time_entry_id=row[0])
+                for row in by_org[o]
+                for line in per_entry[row[0]]
+            ]
+            if not items:  # rounded to nothing (e.g. a few seconds to the nearest increment)
+                continue
+            invoiced.append(o)
+            drafts.append(
+                services.InvoiceDraft(
+                    organization_id=o,
+                    currency=setup.cards[-1].currency,
+                    lines=items,
+                    contract_id=agreements.get(o),
+                    memo=notes[o],
+                )
+            )
+        invoices = services.invoices_issue_many(
+            vendor=vendor, drafts=drafts, issue_date=today, now=now
+        )
+        _link({won[keys[o]]: inv.pk for o, inv in zip(invoiced, invoices, strict=True)})
+    for o, inv in zip(invoiced, invoices, strict=True):
+        summary.add("hourly_invoices", f"{notes[o]} → {inv.label} {Money(inv.total, inv.currency)}")
+
+
+def hourly_run(
+    vendor: Vendor, today: date, now: datetime, summary: RunSummary, progress: Progress
+) -> None:
+    """One invoice per organisation for its hourly work before this billing month (B-7, B-8);
+    entries logged late for an earlier month go on the next month's invoice."""
+    cards = list(RateCard.objects.filter(vendor=vendor))
+    if not cards:
+        return
+    calendar = card_calendar(cards[-1])
+    month = today.replace(day=1)
+    before = datetime.combine(month, time(0), tzinfo=calendar.zone).astimezone(UTC)
+    setup = _Hourly([domain_rate_card(c) for c in cards], calendar, month, before)
+    entries = hourly_entries(vendor, before)
+    batches = list(_org_batches(entries, "ticket__organization_id", HOURLY_BATCH))
+    for org_ids in progress(batches, len(batches), f"{vendor.slug} hourly"):
+        _hourly_batch(vendor, setup, org_ids, today, now, summary)
