@@ -81,7 +81,8 @@ def child_seed(n: int, batch: int = 2000) -> None:
 
     from supportdesk.accounts.models import User
     from supportdesk.customers.models import Contact, Organization
-    from supportdesk.tickets.models import Message, Queue, Ticket, TicketEvent
+    from supportdesk.tickets.events import ticket_event_build, ticket_events_record
+    from supportdesk.tickets.models import Message, Queue, Ticket, TicketEventKind
 
     rng = random.Random(20240601)
     orgs = list(Organization.objects.order_by("pk"))
@@ -169,16 +170,18 @@ def child_seed(n: int, batch: int = 2000) -> None:
                     tickets, extra, strict=True
                 )
             )
-            TicketEvent.objects.bulk_create(
-                TicketEvent(
-                    ticket_id=t.pk,
-                    at=created,
-                    kind="created",
-                    data={"channel": channel, "priority": priority, "queue": queue_name},
-                )
-                for t, (created, _, channel, priority, queue_name, _) in zip(
-                    tickets, extra, strict=True
-                )
+            ticket_events_record(
+                events=[
+                    ticket_event_build(
+                        ticket_id=t.pk,
+                        at=created,
+                        kind=TicketEventKind.CREATED,
+                        data={"channel": channel, "priority": priority, "queue": queue_name},
+                    )
+                    for t, (created, _, channel, priority, queue_name, _) in zip(
+                        tickets, extra, strict=True
+                    )
+                ]
             )
         done += size
         elapsed = time.perf_counter() - t0

@@ -310,7 +310,7 @@ def _sweep_at_size(connection: Any, n_open: int, n_due: int, sweepers: int) -> t
     from supportdesk.notifications.models import OutboxMessage
     from supportdesk.sla.models import SlaTarget
     from supportdesk.sla.services import sla_sweep
-    from supportdesk.tickets.models import Queue, TicketEvent
+    from supportdesk.tickets.models import Queue, TicketEvent, TicketEventKind
 
     with connection.cursor() as cur:
         cur.execute(
@@ -357,9 +357,12 @@ def _sweep_at_size(connection: Any, n_open: int, n_due: int, sweepers: int) -> t
     took = time.perf_counter() - t0
     client_cpu = time.process_time() - cpu0
     claimed = sum(r["claimed"] for r in results)
-    events = TicketEvent.objects.filter(kind="sla_breached").count()
+    events = TicketEvent.objects.filter(kind=TicketEventKind.SLA_BREACHED).count()
     tickets_hit = (
-        TicketEvent.objects.filter(kind="sla_breached").values("ticket_id").distinct().count()
+        TicketEvent.objects.filter(kind=TicketEventKind.SLA_BREACHED)
+        .values("ticket_id")
+        .distinct()
+        .count()
     )
     mails = OutboxMessage.objects.count()
     again = sla_sweep(now=now)

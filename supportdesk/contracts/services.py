@@ -63,7 +63,8 @@ from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.customers.models import ContactRole, Organization
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.notifications.services import outbox_enqueue
-from supportdesk.tickets.models import Ticket, TicketEvent
+from supportdesk.tickets.events import ticket_event_record
+from supportdesk.tickets.models import Ticket, TicketEventKind
 
 log = logging.getLogger(__name__)
 
@@ -766,9 +767,9 @@ def ticket_category_set(
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     old = TicketEntitlement.objects.filter(ticket=ticket).first()
     row = entitlement_apply(ticket=ticket, now=now, category=category)
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind="entitlement_decided",
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.ENTITLEMENT_DECIDED,
         at=now,
         actor_id=principal.user_id,
         data={

@@ -60,6 +60,7 @@ from supportdesk.intake.selectors import (
 )
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.notifications.services import outbox_enqueue
+from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.models import (
     Channel,
     Message,
@@ -68,7 +69,7 @@ from supportdesk.tickets.models import (
     Queue,
     Status,
     Ticket,
-    TicketEvent,
+    TicketEventKind,
 )
 from supportdesk.tickets.services import (
     BODY_MAX,
@@ -500,11 +501,10 @@ def _open_from_mail(
         # T-4: list/bulk mail, or mail that asks for no automatic answer, gets no acknowledgement
         _outbox_withhold(f"ticket:{ticket.pk}:received", "not sent: no automatic reply (T-4)")
     if follows is not None:
-        TicketEvent.objects.create(
-            ticket=ticket,
+        ticket_event_record(
+            ticket_id=ticket.pk,
             at=row.received_at,
-            actor=None,
-            kind="email_follow_up",
+            kind=TicketEventKind.EMAIL_FOLLOW_UP,
             data={"inbound": row.pk, "follows": follows.ref},
         )
     return ticket
@@ -559,11 +559,12 @@ def _bounce(row: InboundEmail, bounce: Bounce, referenced: Ticket | None, now: d
             _outbox_mark_bounced(row.vendor, bounce.original_message_id, row.reason)
     row.ticket = ticket
     if ticket is not None:
-        TicketEvent.objects.create(
-            ticket=ticket,
+        ticket_event_record(
+            ticket_id=ticket.pk,
             at=now,
-            actor=None,
-            kind="email_delayed" if bounce.is_delay else "email_bounced",
+            kind=TicketEventKind.EMAIL_DELAYED
+            if bounce.is_delay
+            else TicketEventKind.EMAIL_BOUNCED,
             data={
                 "inbound": row.pk,
                 "recipient": bounce.final_recipient or "",
@@ -694,11 +695,11 @@ def quarantine_link(
         row.processed_at = now
         row.reason = f"linked to {contact.name} by staff"
         row.save(update_fields=_APPLIED_FIELDS)
-        TicketEvent.objects.create(
-            ticket=ticket,
+        ticket_event_record(
+            ticket_id=ticket.pk,
             at=now,
             actor_id=principal.user_id,
-            kind="email_linked",
+            kind=TicketEventKind.EMAIL_LINKED,
             data={"inbound": row.pk, "address": row.sender, "contact": contact.pk},
         )
     return ticket

@@ -58,7 +58,12 @@ from supportdesk.sla.models import (
     TargetState,
     TicketSla,
 )
-from supportdesk.tickets.models import Status, Ticket, TicketEvent
+from supportdesk.tickets.events import (
+    ticket_event_build,
+    ticket_event_record,
+    ticket_events_record,
+)
+from supportdesk.tickets.models import Status, Ticket, TicketEvent, TicketEventKind
 
 log = logging.getLogger(__name__)
 
@@ -308,10 +313,6 @@ def _start_from_match(sla: TicketSla, ticket: Ticket, at: datetime) -> list[SlaT
     return started
 
 
-def _event(ticket: Ticket, kind: str, at: datetime, **data: Any) -> None:
-    TicketEvent.objects.create(ticket=ticket, kind=kind, at=at, data=data)
-
-
 def sla_ticket_start(*, ticket: Ticket, now: datetime) -> TicketSla | None:
     """Match a new ticket and start its clocks at its time of receipt.
 
@@ -322,14 +323,16 @@ def sla_ticket_start(*, ticket: Ticket, now: datetime) -> TicketSla | None:
         return None
     sla.save()
     targets = _start_from_match(sla, ticket, ticket.created_at)
-    _event(
-        ticket,
-        "sla_matched",
-        now,
-        policy=sla.policy_name,
-        rule=sla.rule_name,
-        explanation=sla.explanation,
-        targets={t.kind: _iso(t.due_at) for t in targets},
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.SLA_MATCHED,
+        at=now,
+        data={
+            "policy": sla.policy_name,
+            "rule": sla.rule_name,
+            "explanation": sla.explanation,
+            "targets": {t.kind: _iso(t.due_at) for t in targets},
+        },
     )
     return sla
 
@@ -495,14 +498,16 @@ def sla_ticket_rematch(*, ticket: Ticket, now: datetime) -> None:
                     paused=paused,
                 )
             )
-    _event(
-        ticket,
-        "sla_rematched",
-        now,
-        policy=old.policy_name,
-        rule=old.rule_name,
-        explanation=old.explanation,
-        targets={t.kind: _iso(t.due_at) for t in targets},
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.SLA_REMATCHED,
+        at=now,
+        data={
+            "policy": old.policy_name,
+            "rule": old.rule_name,
+            "explanation": old.explanation,
+            "targets": {t.kind: _iso(t.due_at) for t in targets},
+        },
     )
 
 
@@ -554,9 +559,9 @@ def _records(
     The idempotency key names the target, what fired and the recipient, so however often or
     wherever it is recorded, each person gets each notice once.
     """
-    event = TicketEvent(
+    event = ticket_event_build(
         ticket_id=facts.ticket_id,
-        kind="sla_breached" if what == "breach" else "sla_warning",
+        kind=TicketEventKind.SLA_BREACHED if what == "breach" else TicketEventKind.SLA_WARNING,
         at=at,
         data={
             "target": kind,
@@ -603,7 +608,7 @@ def _record_breach(target: SlaTarget, due: datetime, now: datetime) -> None:
         target_id=target.pk, kind=target.kind, cycle=target.cycle, due_at=due,
         facts=_facts(target.ticket), what="breach", at=due, now=now,
     )  # fmt: skip
-    event.save()
+    ticket_events_record(events=[event])
     outbox_enqueue_many(drafts=drafts, now=now)
 
 
@@ -681,7 +686,7 @@ def _sweep_batch(*, now: datetime, batch: int, skip_locked: bool) -> tuple[int, 
             )
         for deadline, pks in idle.items():
             targets.filter(pk__in=pks).update(next_deadline=deadline)
-        TicketEvent.objects.bulk_create(events)
+        ticket_events_record(events=events)
         outbox_enqueue_many(drafts=drafts, now=now)
     return len(rows), len(fired["warning"]), len(fired["breach"])
 

@@ -159,15 +159,55 @@ class Attachment(models.Model):
     created_at = models.DateTimeField()
 
 
+class TicketEventKind(models.TextChoices):
+    """Every kind of ticket event (rule 13). Stored values are the strings written since v1."""
+
+    # tickets
+    CREATED = "created", "Created"
+    CUSTOMER_REPLIED = "customer_replied", "Customer replied"
+    AGENT_REPLIED = "agent_replied", "Agent replied"
+    NOTE_ADDED = "note_added", "Internal note added"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    ASSIGNED = "assigned", "Assigned"
+    PRIORITY_CHANGED = "priority_changed", "Priority changed"
+    QUEUE_CHANGED = "queue_changed", "Queue changed"
+    SUBJECT_CHANGED = "subject_changed", "Subject changed"
+    ESCALATED = "escalated", "Escalated"
+    CLOSED_OUT_OF_SCOPE = "closed_out_of_scope", "Closed out of scope"
+    # contracts
+    ENTITLEMENT_DECIDED = "entitlement_decided", "Entitlement decided"
+    # intake
+    EMAIL_FOLLOW_UP = "email_follow_up", "Mail followed up a closed ticket"
+    EMAIL_DELAYED = "email_delayed", "Outgoing mail delayed"
+    EMAIL_BOUNCED = "email_bounced", "Outgoing mail bounced"
+    EMAIL_LINKED = "email_linked", "Mail linked by staff"
+    # sla
+    SLA_MATCHED = "sla_matched", "SLA matched"
+    SLA_REMATCHED = "sla_rematched", "SLA matched again"
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACHED = "sla_breached", "SLA breached"
+    # oncall
+    ONCALL_STARTED = "oncall_started", "On-call paging started"
+    ONCALL_NOT_CONFIGURED = "oncall_not_configured", "On-call not configured"
+    PAGE_SENT = "page_sent", "Page sent"
+    PAGE_SKIPPED = "page_skipped", "Page skipped"
+    PAGE_FAILED = "page_failed", "Page failed"
+    PAGE_ACKNOWLEDGED = "page_acknowledged", "Page acknowledged"
+    VOICEMAIL_RECEIVED = "voicemail_received", "Voicemail received"
+    VOICEMAIL_TRANSCRIBED = "voicemail_transcribed", "Voicemail transcribed"
+
+
 class TicketEvent(models.Model):
-    """Append-only audit log: every change to a ticket writes one in the same transaction."""
+    """Append-only audit log: every change to a ticket writes one in the same transaction.
+
+    Written only through `supportdesk.tickets.events.ticket_event_record` (rule 13)."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40, choices=TicketEventKind.choices)
     data = models.JSONField(default=dict)
 
     class Meta:

@@ -31,6 +31,7 @@ from supportdesk.notifications.services import outbox_enqueue
 from supportdesk.sla.services import sla_ticket_rematch, sla_ticket_start, sla_ticket_sync
 from supportdesk.tickets.domain.assignment import Absence, Candidate, pick_assignee
 from supportdesk.tickets.domain.content import sanitize_html, sniff_content_type
+from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -42,7 +43,7 @@ from supportdesk.tickets.models import (
     Queue,
     Status,
     Ticket,
-    TicketEvent,
+    TicketEventKind,
 )
 
 SUBJECT_MAX = 300
@@ -57,18 +58,6 @@ class AttachmentInput:
 
 def subject_with_tag(ticket: Ticket, subject: str | None = None) -> str:
     return f"[#{ticket.ref}] {subject if subject is not None else ticket.subject}"
-
-
-def _event(
-    ticket: Ticket, kind: str, principal: Principal | None, now: datetime, **data: Any
-) -> None:
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=kind,
-        at=now,
-        actor_id=principal.user_id if principal else None,
-        data=data,
-    )
 
 
 def _require_staff(principal: Principal, ticket: Ticket | None = None) -> None:
@@ -258,7 +247,13 @@ def ticket_create(
         attachments=attachments,
         now=now,
     )
-    _event(ticket, "created", principal, now, channel=channel, priority=priority, queue=queue.name)
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.CREATED,
+        at=now,
+        actor_id=principal.user_id if principal else None,
+        data={"channel": channel, "priority": priority, "queue": queue.name},
+    )
     entitlement_apply(ticket=ticket, now=now)  # E-4..E-8: decided at intake
     sla_ticket_start(ticket=ticket, now=now)
     _notify_requester(
@@ -302,9 +297,21 @@ def message_add(
         if ticket.status not in (Status.NEW, Status.OPEN):
             changes["status"] = Status.OPEN
             changes["closed_at"] = None
-            _event(ticket, "status_changed", principal, now, old=ticket.status, new=Status.OPEN)
+            ticket_event_record(
+                ticket_id=ticket.pk,
+                kind=TicketEventKind.STATUS_CHANGED,
+                at=now,
+                actor_id=principal.user_id,
+                data={"old": ticket.status, "new": Status.OPEN},
+            )
         Ticket.objects.filter(pk=ticket.pk).update(**changes)
-        _event(ticket, "customer_replied", principal, now, message=message.pk)
+        ticket_event_record(
+            ticket_id=ticket.pk,
+            kind=TicketEventKind.CUSTOMER_REPLIED,
+            at=now,
+            actor_id=principal.user_id,
+            data={"message": message.pk},
+        )
         sla_ticket_sync(ticket=ticket, now=now, reply="customer")
         if ticket.assignee_id and ticket.assignee and ticket.assignee.email:
             outbox_enqueue(
@@ -329,12 +336,24 @@ def message_add(
             changes["first_response_at"] = now
         if ticket.status == Status.NEW:
             changes["status"] = Status.OPEN
-        _event(ticket, "agent_replied", principal, now, message=message.pk)
+        ticket_event_record(
+            ticket_id=ticket.pk,
+            kind=TicketEventKind.AGENT_REPLIED,
+            at=now,
+            actor_id=principal.user_id,
+            data={"message": message.pk},
+        )
         _notify_requester(
             ticket, key=f"message:{message.pk}:requester", body=body, automatic=False, now=now
         )
     else:
-        _event(ticket, "note_added", principal, now, message=message.pk)
+        ticket_event_record(
+            ticket_id=ticket.pk,
+            kind=TicketEventKind.NOTE_ADDED,
+            at=now,
+            actor_id=principal.user_id,
+            data={"message": message.pk},
+        )
     Ticket.objects.filter(pk=ticket.pk).update(**changes)
     sla_ticket_sync(ticket=ticket, now=now, reply="staff" if kind == MessageKind.PUBLIC else None)
     return message
@@ -379,7 +398,13 @@ def ticket_assign(
     ticket.assignee = assignee
     ticket.updated_at = now
     ticket.save(update_fields=["assignee", "updated_at"])
-    _event(ticket, "assigned", principal, now, old=old, new=assignee.pk, name=assignee.name)
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.ASSIGNED,
+        at=now,
+        actor_id=principal.user_id,
+        data={"old": old, "new": assignee.pk, "name": assignee.name},
+    )
     return ticket
 
 
@@ -397,7 +422,13 @@ def ticket_status_change(
     ticket.updated_at = now
     ticket.closed_at = now if status in (Status.RESOLVED, Status.CLOSED) else None
     ticket.save(update_fields=["status", "updated_at", "closed_at"])
-    _event(ticket, "status_changed", principal, now, old=old, new=status)
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.STATUS_CHANGED,
+        at=now,
+        actor_id=principal.user_id,
+        data={"old": old, "new": status},
+    )
     sla_ticket_sync(ticket=ticket, now=now)
     return ticket
 
@@ -415,7 +446,13 @@ def ticket_priority_change(
     ticket.priority = priority
     ticket.updated_at = now
     ticket.save(update_fields=["priority", "updated_at"])
-    _event(ticket, "priority_changed", principal, now, old=old, new=priority)
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.PRIORITY_CHANGED,
+        at=now,
+        actor_id=principal.user_id,
+        data={"old": old, "new": priority},
+    )
     sla_ticket_rematch(ticket=ticket, now=now)
     return ticket
 
@@ -432,7 +469,13 @@ def ticket_queue_change(
     ticket.queue = queue
     ticket.updated_at = now
     ticket.save(update_fields=["queue", "updated_at"])
-    _event(ticket, "queue_changed", principal, now, old=old, new=queue.name)
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.QUEUE_CHANGED,
+        at=now,
+        actor_id=principal.user_id,
+        data={"old": old, "new": queue.name},
+    )
     return ticket
 
 
@@ -447,7 +490,13 @@ def ticket_subject_change(
     ticket.subject = subject
     ticket.updated_at = now
     ticket.save(update_fields=["subject", "updated_at"])
-    _event(ticket, "subject_changed", principal, now, old=old, new=subject)
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.SUBJECT_CHANGED,
+        at=now,
+        actor_id=principal.user_id,
+        data={"old": old, "new": subject},
+    )
     return ticket
 
 
@@ -465,7 +514,13 @@ def ticket_escalate(*, ticket: Ticket, principal: Principal, reason: str, now: d
     ticket.escalation_reason = reason
     ticket.updated_at = now
     ticket.save(update_fields=["escalated_at", "escalation_reason", "updated_at"])
-    _event(ticket, "escalated", principal, now, reason=reason, priority=ticket.priority)
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.ESCALATED,
+        at=now,
+        actor_id=principal.user_id,
+        data={"reason": reason, "priority": ticket.priority},
+    )
     return ticket
 
 
@@ -487,7 +542,13 @@ def ticket_close_out_of_scope(
     ticket.closed_at = now
     ticket.updated_at = now
     ticket.save(update_fields=["out_of_scope", "status", "closed_at", "updated_at"])
-    _event(ticket, "closed_out_of_scope", principal, now, scope=scope, old=old)
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.CLOSED_OUT_OF_SCOPE,
+        at=now,
+        actor_id=principal.user_id,
+        data={"scope": scope, "old": old},
+    )
     sla_ticket_sync(ticket=ticket, now=now)
     return ticket
 

@@ -18,7 +18,8 @@ from supportdesk.oncall.models import (
     Page,
     PageStatus,
 )
-from supportdesk.oncall.services._common import _event
+from supportdesk.tickets.events import ticket_event_record
+from supportdesk.tickets.models import TicketEventKind
 
 ACK_SALT = "supportdesk.oncall.ack"
 ACK_MAX_AGE = 7 * 24 * 3600
@@ -56,10 +57,18 @@ def run_acknowledge(
     cancelled = Page.objects.filter(run=run, status=PageStatus.PLANNED).update(
         status=PageStatus.CANCELLED
     )
-    _event(
-        run.ticket_id, "page_acknowledged", now, user.pk if user else None, run=run.pk, via=via,
-        by=user.name if user else "", cancelled_pages=cancelled,
-    )  # fmt: skip
+    ticket_event_record(
+        ticket_id=run.ticket_id,
+        kind=TicketEventKind.PAGE_ACKNOWLEDGED,
+        at=now,
+        actor_id=user.pk if user else None,
+        data={
+            "run": run.pk,
+            "via": via,
+            "by": user.name if user else "",
+            "cancelled_pages": cancelled,
+        },
+    )
     return run, True
 
 

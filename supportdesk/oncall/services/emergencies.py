@@ -21,10 +21,10 @@ from supportdesk.oncall.models import (
     Voicemail,
 )
 from supportdesk.oncall.selectors import page_refusal
-from supportdesk.oncall.services._common import _event
 from supportdesk.oncall.services.paging import run_start
 from supportdesk.oncall.services.schedules import config_for
-from supportdesk.tickets.models import Channel, Priority, Ticket
+from supportdesk.tickets.events import ticket_event_record
+from supportdesk.tickets.models import Channel, Priority, Ticket, TicketEventKind
 from supportdesk.tickets.services import ticket_create
 
 UNIDENTIFIED_ORG_NAME = "Unidentified callers"
@@ -94,7 +94,12 @@ def voicemail_receive(
                 if Voicemail.objects.filter(pk=existing.pk, transcript="").update(
                     transcript=transcript
                 ):
-                    _event(existing.ticket_id, "voicemail_transcribed", now, transcript=transcript)
+                    ticket_event_record(
+                        ticket_id=existing.ticket_id,
+                        kind=TicketEventKind.VOICEMAIL_TRANSCRIBED,
+                        at=now,
+                        data={"transcript": transcript},
+                    )
         return existing, False
     try:
         number = normalize_e164(from_number, default_country_code=vendor.default_country_code)
@@ -140,13 +145,24 @@ def voicemail_receive(
                 identified=contact is not None,
                 received_at=now,
             )
-            _event(
-                ticket.pk, "voicemail_received", now, call_sid=call_sid,
-                identified=contact is not None, recording_url=recording_url,
-            )  # fmt: skip
+            ticket_event_record(
+                ticket_id=ticket.pk,
+                kind=TicketEventKind.VOICEMAIL_RECEIVED,
+                at=now,
+                data={
+                    "call_sid": call_sid,
+                    "identified": contact is not None,
+                    "recording_url": recording_url,
+                },
+            )
             chain = config_for(vendor).emergency_chain
             if chain is None:
-                _event(ticket.pk, "oncall_not_configured", now, why="no emergency chain set up")
+                ticket_event_record(
+                    ticket_id=ticket.pk,
+                    kind=TicketEventKind.ONCALL_NOT_CONFIGURED,
+                    at=now,
+                    data={"why": "no emergency chain set up"},
+                )
             else:
                 run_start(
                     ticket=ticket,

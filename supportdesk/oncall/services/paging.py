@@ -51,10 +51,10 @@ from supportdesk.oncall.models import (
     Schedule,
 )
 from supportdesk.oncall.providers import FALLBACK
-from supportdesk.oncall.services._common import _event
 from supportdesk.oncall.services.acknowledgements import ack_token
 from supportdesk.oncall.services.schedules import ROLE_ALIASES, _staff_by_key, config_for
-from supportdesk.tickets.models import Ticket, TicketEvent
+from supportdesk.tickets.events import ticket_event_build, ticket_event_record, ticket_events_record
+from supportdesk.tickets.models import Ticket, TicketEvent, TicketEventKind
 
 log = logging.getLogger(__name__)
 
@@ -155,11 +155,19 @@ def run_start(
         if p.recipient.lower() in staff
     ]
     Page.objects.bulk_create(pages)
-    _event(
-        ticket.pk, "oncall_started", now, started_by.pk if started_by else None,
-        run=run.pk, chain=chain.name, reason=reason, pages_planned=len(pages),
-        people=sorted({p.recipient.name for p in pages}),
-    )  # fmt: skip
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.ONCALL_STARTED,
+        at=now,
+        actor_id=started_by.pk if started_by else None,
+        data={
+            "run": run.pk,
+            "chain": chain.name,
+            "reason": reason,
+            "pages_planned": len(pages),
+            "people": sorted({p.recipient.name for p in pages}),
+        },
+    )
     if not pages:
         log.warning("on-call run %s of ticket %s reaches nobody", run.pk, ticket.pk)
     if dispatch:
@@ -276,8 +284,8 @@ def _pages_dispatch(
         if not address:
             skipped.append(page.pk)
             events.append(
-                TicketEvent(
-                    ticket_id=ticket.pk, kind="page_skipped", at=now, data={
+                ticket_event_build(
+                    ticket_id=ticket.pk, kind=TicketEventKind.PAGE_SKIPPED, at=now, data={
                         "run": run.pk, "page": page.pk, "channel": page.channel,
                         "to": page.recipient.name, "why": "no address for this channel",
                     },
@@ -300,8 +308,8 @@ def _pages_dispatch(
         )
         handed.append(page)
         events.append(
-            TicketEvent(
-                ticket_id=ticket.pk, kind="page_sent", at=now, data={
+            ticket_event_build(
+                ticket_id=ticket.pk, kind=TicketEventKind.PAGE_SENT, at=now, data={
                     "run": run.pk, "page": page.pk, "channel": page.channel,
                     "to": page.recipient.name, "round": page.round, "step": page.step_index,
                 },
@@ -319,7 +327,7 @@ def _pages_dispatch(
         for page in handed:
             page.outbox_id = rows[page.idempotency_key]
         Page.objects.bulk_update(handed, ["outbox"])
-    TicketEvent.objects.bulk_create(events)
+    ticket_events_record(events=events)
     return new_ids
 
 
@@ -360,11 +368,19 @@ def pages_fallback(*, now: datetime, limit: int = 200) -> int:
             )
             run = page.run
             nxt = FALLBACK.get(page.channel)
-            _event(
-                run.ticket_id, "page_failed", now, run=run.pk, page=page.pk,
-                channel=page.channel, to=page.recipient.name, fallback=nxt or "",
-                error=(page.outbox.last_error if page.outbox else "")[:300],
-            )  # fmt: skip
+            ticket_event_record(
+                ticket_id=run.ticket_id,
+                kind=TicketEventKind.PAGE_FAILED,
+                at=now,
+                data={
+                    "run": run.pk,
+                    "page": page.pk,
+                    "channel": page.channel,
+                    "to": page.recipient.name,
+                    "fallback": nxt or "",
+                    "error": (page.outbox.last_error if page.outbox else "")[:300],
+                },
+            )
             done += 1
             if nxt is None or run.acknowledged_at is not None:
                 continue
