@@ -336,6 +336,13 @@ def message_add(
             changes["first_response_at"] = now
         if ticket.status == Status.NEW:
             changes["status"] = Status.OPEN
+            ticket_event_record(
+                ticket_id=ticket.pk,
+                kind=TicketEventKind.STATUS_CHANGED,
+                at=now,
+                actor_id=principal.user_id,
+                data={"old": Status.NEW, "new": Status.OPEN},
+            )
         ticket_event_record(
             ticket_id=ticket.pk,
             kind=TicketEventKind.AGENT_REPLIED,

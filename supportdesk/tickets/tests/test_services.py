@@ -134,6 +134,25 @@ def test_staff_reply_records_first_response_and_emails_requester(world):
     assert reply.body == "Rebooting it." and "Auto-Submitted" not in reply.headers
 
 
+def test_staff_reply_that_opens_a_new_ticket_records_the_status_change_rule8(world):
+    """Issue 17.5: the NEW -> OPEN move of a first staff reply is in the audit log."""
+    ticket = make_ticket(world)
+    later = NOW + timedelta(minutes=20)
+    services.message_add(
+        ticket=ticket, principal=world.principal(world.agent), body="On it.", now=later
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    changed = ticket.events.get(kind="status_changed")
+    assert (changed.actor, changed.at, changed.data) == (
+        world.agent, later, {"old": "new", "new": "open"},
+    )  # fmt: skip
+    services.message_add(
+        ticket=ticket, principal=world.principal(world.agent), body="Done?", now=later
+    )
+    assert ticket.events.filter(kind="status_changed").count() == 1  # already open: no event
+
+
 def test_internal_notes_are_hidden_from_customers_and_not_mailed(world):
     ticket = make_ticket(world)
     services.message_add(
