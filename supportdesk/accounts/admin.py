@@ -2,20 +2,22 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from supportdesk.accounts.models import Absence, StaffRole, User
+from supportdesk.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class RoleInline(admin.TabularInline):
+class RoleInline(ReadOnlyInline):
     model = StaffRole
-    extra = 0
 
 
-class AbsenceInline(admin.TabularInline):
+class AbsenceInline(ReadOnlyInline):
     model = Absence
-    extra = 0
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ReadOnlyAdmin, BaseUserAdmin):
+    """Read-only (rule 15): staff are created by `staff_user_create` (`supportdesk createadmin`,
+    the demo); contacts get logins through `contact_portal_access_grant`."""
+
     ordering = ["email"]
     list_display = ["email", "display_name", "vendor", "is_staff", "is_active"]
     search_fields = ["email", "display_name"]

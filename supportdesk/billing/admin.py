@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from supportdesk.billing.models import (
     BillingRunKey,
@@ -18,6 +15,7 @@ from supportdesk.billing.models import (
     PlanBilling,
     RateCard,
 )
+from supportdesk.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(RateCard)
@@ -40,22 +38,9 @@ class PlanBillingAdmin(admin.ModelAdmin):
     list_display = ["plan", "billing", "renewal_lead_months", "suspend_mode", "lapse_after_days"]
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class LineInline(admin.TabularInline):
+class LineInline(ReadOnlyInline):
     model = InvoiceLine
     fk_name = "invoice"
-    extra = 0
-    can_delete = False
     readonly_fields = [
         "position",
         "kind",
@@ -71,18 +56,15 @@ class LineInline(admin.TabularInline):
     ]
     exclude = ["worked_from", "worked_to"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnly):
+class InvoiceAdmin(ReadOnlyAdmin):
     list_display = ["label", "vendor", "organization", "state", "issue_date", "due_date", "total"]
     list_filter = ["state", "kind", "vendor"]
     inlines = [LineInline]
 
 
-admin.site.register(InvoiceEvent, ReadOnly)
-admin.site.register(Payment, ReadOnly)
-admin.site.register(PaymentAllocation, ReadOnly)
-admin.site.register(BillingRunKey, ReadOnly)
+admin.site.register(InvoiceEvent, ReadOnlyAdmin)
+admin.site.register(Payment, ReadOnlyAdmin)
+admin.site.register(PaymentAllocation, ReadOnlyAdmin)
+admin.site.register(BillingRunKey, ReadOnlyAdmin)

@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
+from supportdesk.contracts import services
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.specs import plan_from_spec
 from supportdesk.contracts.models import (
@@ -18,6 +19,8 @@ from supportdesk.contracts.models import (
     TicketEntitlement,
     TimeEntry,
 )
+from supportdesk.core import clock
+from supportdesk.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 class VersionInline(admin.TabularInline):
@@ -32,8 +35,14 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(ReadOnlyAdmin):
     list_display = ["name", "version", "shipped_on", "upgrade_sold_separately"]
+
+
+_PLAN_FIELDS = [
+    "vendor", "slug", "name", "kind", "rules", "currency", "price_percent_of_list",
+    "price_fixed", "per_user_price", "backup_retention_days",
+]  # fmt: skip
 
 
 class PlanForm(forms.ModelForm):
@@ -42,7 +51,7 @@ class PlanForm(forms.ModelForm):
 
     class Meta:
         model = Plan
-        fields = "__all__"
+        fields = _PLAN_FIELDS
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -60,54 +69,59 @@ class PlanForm(forms.ModelForm):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
+    """Plans are created here through `plan_create` and never edited in place (contracts
+    snapshot their plan): to change terms, create a new plan (rule 15)."""
+
     form = PlanForm
     list_display = ["name", "slug", "kind", "vendor", "price_percent_of_list", "price_fixed"]
     list_filter = ["kind", "vendor"]
 
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
-class LineInline(admin.TabularInline):
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: Any, obj: Plan, form: Any, change: bool) -> None:
+        # The form has checked the rules and the (vendor, slug) constraint.
+        saved = services.plan_create(**{f: getattr(obj, f) for f in _PLAN_FIELDS}, now=clock.now())
+        obj.pk = saved.pk
+
+
+class LineInline(ReadOnlyInline):
     model = ContractLine
-    extra = 0
 
 
-class EventInline(admin.TabularInline):
-    """Read-only: the audit log is written by contract_transition, never edited."""
+class EventInline(ReadOnlyInline):
+    """The audit log is written by contract_transition, never edited."""
 
     model = ContractEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["at", "actor", "kind", "from_state", "to_state", "reason"]
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
-    """State changes go through the API / services so they are validated and audited."""
+class ContractAdmin(ReadOnlyAdmin):
+    """Read-only: contracts change through the API / services, validated and audited."""
 
     list_display = ["label", "organization", "plan", "start", "end", "state"]
     list_filter = ["state", "plan__kind", "vendor"]
-    readonly_fields = ["state", "plan_snapshot", "created_at", "updated_at"]
     inlines = [LineInline, EventInline]
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(admin.ModelAdmin):
+class TimeEntryAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "engineer", "started_at", "minutes", "work_kind", "category"]
 
 
 @admin.register(SupportAssignment)
-class SupportAssignmentAdmin(admin.ModelAdmin):
+class SupportAssignmentAdmin(ReadOnlyAdmin):
     list_display = ["organization", "dse", "backup"]
 
 
 @admin.register(TicketEntitlement)
-class TicketEntitlementAdmin(admin.ModelAdmin):
+class TicketEntitlementAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "covered", "billing", "reason", "category"]
-    readonly_fields = ["decision"]
 
 
 @admin.register(Inventory)
-class InventoryAdmin(admin.ModelAdmin):
+class InventoryAdmin(ReadOnlyAdmin):
     list_display = ["organization", "updated_at"]

@@ -1,6 +1,57 @@
+"""Admin building blocks (rule 15) and the vendor admin.
+
+Every model that has services is shown read-only (`ReadOnlyAdmin`, `ReadOnlyInline`) or saves
+through its service: the admin is never a second write path without validation or audit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from supportdesk.core.models import Vendor
+
+
+def _all_fields(model: type[Model], exclude: Any) -> list[str]:
+    skip = set(exclude or ())
+    opts = model._meta
+    return [f.name for f in [*opts.fields, *opts.many_to_many] if f.name not in skip]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shows rows; adding, changing and deleting happen through the services."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return _all_fields(self.model, self.exclude)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return _all_fields(self.model, self.exclude)
 
 
 @admin.register(Vendor)

@@ -1,25 +1,26 @@
 from django.contrib import admin
 
+from supportdesk.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from supportdesk.customers.models import Contact, ContactEmail, ContactPhone, Organization, Site
 
 
-class SiteInline(admin.TabularInline):
+class SiteInline(ReadOnlyInline):
     model = Site
-    extra = 0
 
 
-class EmailInline(admin.TabularInline):
+class EmailInline(ReadOnlyInline):
     model = ContactEmail
-    extra = 0
 
 
-class PhoneInline(admin.TabularInline):
+class PhoneInline(ReadOnlyInline):
     model = ContactPhone
-    extra = 0
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ReadOnlyAdmin):
+    """Read-only (rule 15): organisations and contacts are written by customers.services
+    (API, console, intake), which store addresses in the form intake matches."""
+
     list_display = ["name", "vendor", "created_at"]
     list_filter = ["vendor"]
     search_fields = ["name"]
@@ -27,7 +28,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ReadOnlyAdmin):
     list_display = ["name", "organization", "role"]
     search_fields = ["name", "emails__address"]
     inlines = [EmailInline, PhoneInline]

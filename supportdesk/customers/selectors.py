@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from supportdesk.core.emails import normalise_address
 from supportdesk.core.errors import NotFound
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import Contact, ContactEmail, ContactPhone, Organization
@@ -41,7 +42,7 @@ def contact_find_by_email(*, vendor_id: int, address: str) -> Contact | None:
     """The contact an address identifies (T-2), case-insensitively, or None."""
     row = (
         ContactEmail.objects.select_related("contact__organization")
-        .filter(vendor_id=vendor_id, address=address.strip().lower())
+        .filter(vendor_id=vendor_id, address=normalise_address(address))
         .first()
     )
     return row.contact if row else None

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from django.db import IntegrityError, transaction
 
 from supportdesk.accounts.models import User
+from supportdesk.core.emails import normalise_address
 from supportdesk.core.errors import Conflict, InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
@@ -27,11 +28,12 @@ def _clean_name(name: str, what: str) -> str:
 
 
 def _clean_email(address: str) -> str:
-    address = (address or "").strip().lower()
-    local, _, domain = address.partition("@")
-    if not local or "." not in domain or " " in address or len(address) > 254:
+    """The stored form is the one intake matches senders in (T-2): see core.emails."""
+    cleaned = normalise_address(address or "")
+    local, _, domain = cleaned.partition("@")
+    if not local or "." not in domain or " " in cleaned or len(cleaned) > 254:
         raise InvalidInput(f"{address!r} is not an email address")
-    return address
+    return cleaned
 
 
 @transaction.atomic

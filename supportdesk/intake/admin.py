@@ -3,17 +3,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from supportdesk.core import clock
+from supportdesk.core.admin import ReadOnlyAdmin
 from supportdesk.intake import services
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, QuarantineReply
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(admin.ModelAdmin):
+class InboundEmailAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "vendor", "sender", "subject", "state", "ticket", "attempts"]
     list_filter = ["state", "vendor", "source"]
     search_fields = ["sender", "subject", "message_id"]
     exclude = ["raw"]
-    readonly_fields = [f.name for f in InboundEmail._meta.fields if f.name != "raw"]
     actions = ["retry"]
 
     @admin.action(description="Apply again (failed or unapplied mail)")
@@ -24,13 +24,11 @@ class InboundEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmailMessageLink)
-class EmailMessageLinkAdmin(admin.ModelAdmin):
+class EmailMessageLinkAdmin(ReadOnlyAdmin):
     list_display = ["message_id", "direction", "ticket", "created_at"]
     search_fields = ["message_id"]
-    readonly_fields = [f.name for f in EmailMessageLink._meta.fields]
 
 
 @admin.register(QuarantineReply)
-class QuarantineReplyAdmin(admin.ModelAdmin):
+class QuarantineReplyAdmin(ReadOnlyAdmin):
     list_display = ["address", "day", "vendor"]
-    readonly_fields = [f.name for f in QuarantineReply._meta.fields]

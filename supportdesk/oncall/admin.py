@@ -5,9 +5,10 @@ from django.contrib import admin
 from django.db import transaction
 
 from supportdesk.core import clock
+from supportdesk.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from supportdesk.core.errors import InvalidInput
 from supportdesk.oncall.models import ChainRun, EscalationChain, OnCallConfig, Page, Schedule
-from supportdesk.oncall.services.schedules import chain_save, schedule_save
+from supportdesk.oncall.services.schedules import chain_save, config_update, schedule_save
 
 
 class _SpecForm(forms.ModelForm):
@@ -58,8 +59,45 @@ class _SpecAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
 
+_CONFIG_FIELDS = [
+    "business_calendar", "business_hours", "helpdesk_number", "inbound_numbers",
+    "emergency_chain", "sms_gateway_domain",
+]  # fmt: skip
+
+
+def _config_changes(data: dict[str, Any]) -> dict[str, Any]:
+    changes = {f: data.get(f) for f in _CONFIG_FIELDS}
+    changes["inbound_numbers"] = (changes["inbound_numbers"] or "").split()
+    changes["helpdesk_number"] = changes["helpdesk_number"] or ""
+    changes["sms_gateway_domain"] = changes["sms_gateway_domain"] or ""
+    return changes
+
+
+class OnCallConfigForm(forms.ModelForm):
+    """Checked and saved by `config_update`, the service the API uses (numbers to E.164)."""
+
+    class Meta:
+        model = OnCallConfig
+        fields = _CONFIG_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        try:
+            with transaction.atomic():
+                config_update(vendor=self.instance.vendor, **_config_changes(data))
+                transaction.set_rollback(True)  # dry run; save_model writes
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.detail) from None
+        return data
+
+
 @admin.register(OnCallConfig)
 class OnCallConfigAdmin(admin.ModelAdmin):
+    """One row per vendor, created on first use; saved through `config_update` (rule 15)."""
+
+    form = OnCallConfigForm
     list_display = [
         "vendor",
         "business_calendar",
@@ -67,6 +105,15 @@ class OnCallConfigAdmin(admin.ModelAdmin):
         "emergency_chain",
         "sms_gateway_domain",
     ]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: Any, obj: OnCallConfig, form: Any, change: bool) -> None:
+        config_update(vendor=obj.vendor, **_config_changes(form.cleaned_data))
 
 
 @admin.register(Schedule)
@@ -81,22 +128,15 @@ class EscalationChainAdmin(_SpecAdmin):
     form = ChainForm
 
 
-class PageInline(admin.TabularInline):
+class PageInline(ReadOnlyInline):
     model = Page
     fields = ["recipient", "channel", "round", "due_at", "status", "delivery_status", "outbox"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(ChainRun)
-class ChainRunAdmin(admin.ModelAdmin):
+class ChainRunAdmin(ReadOnlyAdmin):
     """Read-only: runs change through acknowledgements, which write the ticket's audit log."""
 
     list_display = ["id", "ticket", "chain_name", "reason", "started_at", "acknowledged_at"]
     list_filter = ["vendor", "reason"]
-    readonly_fields = [f.name for f in ChainRun._meta.fields]
     inlines = [PageInline]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False

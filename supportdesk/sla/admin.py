@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 
 from supportdesk.core import clock
+from supportdesk.core.admin import ReadOnlyAdmin
 from supportdesk.sla import services
 from supportdesk.sla.models import (
     Calendar,
@@ -60,25 +61,14 @@ class PlanSlaPolicyAdmin(admin.ModelAdmin):
         services.sla_policy_assign_plan(plan=obj.plan, policy=obj.policy)
 
 
-class ReadOnly(admin.ModelAdmin):
+@admin.register(TicketSla)
+class TicketSlaAdmin(ReadOnlyAdmin):
     """Clocks change only through the ticket services and the sweep."""
 
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(TicketSla)
-class TicketSlaAdmin(ReadOnly):
     list_display = ["ticket", "policy_name", "plan_name", "rule_name", "matched_at"]
 
 
 @admin.register(SlaTarget)
-class SlaTargetAdmin(ReadOnly):
+class SlaTargetAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "kind", "cycle", "state", "started_at", "due_at", "breached_at"]
     list_filter = ["vendor", "kind", "state"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from supportdesk.core.admin import ReadOnlyAdmin
 from supportdesk.tickets.models import Queue, Ticket
 
 
@@ -10,15 +11,9 @@ class QueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ReadOnlyAdmin):
     """Read-only here: tickets change through the console and API, which write the audit log."""
 
     list_display = ["id", "subject", "organization", "priority", "status", "channel", "created_at"]
     list_filter = ["vendor", "status", "priority", "channel"]
     search_fields = ["subject"]
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False

@@ -11,6 +11,8 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from supportdesk.core.emails import normalise_address, normalise_domain
+
 # Free-mail and consumer ISP domains. ``name.*`` matches any public suffix (gmx.de, gmx.net,
 # yahoo.co.uk, ...). Deployments pass their own list; this is the default.
 DEFAULT_FREE_MAIL_DOMAINS: tuple[str, ...] = (
@@ -90,40 +92,6 @@ DEFAULT_FREE_MAIL_DOMAINS: tuple[str, ...] = (
 
 _PUBLIC_SUFFIX = re.compile(r"^[a-z]{2,4}(\.[a-z]{2,3})?$")
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+$")
-
-
-def normalise_domain(domain: str) -> str:
-    """Lower-case, strip dots/brackets and encode internationalised domains as IDNA (ASCII)."""
-    cleaned = domain.strip().strip("<>[]").strip().rstrip(".").lower()
-    if not cleaned or cleaned.isascii():
-        return cleaned
-    labels = []
-    for label in cleaned.split("."):
-        if label.isascii():
-            labels.append(label)
-            continue
-        try:
-            labels.append(label.encode("idna").decode("ascii"))
-        except UnicodeError:
-            labels.append(label)
-    return ".".join(labels)
-
-
-def normalise_address(address: str) -> str:
-    """Canonical form of an email address for matching: trimmed, no ``mailto:``/angle
-    brackets, lower-cased, IDNA domain. Returns ``""`` for something without an ``@``.
-    """
-    cleaned = address.strip().strip("<>").strip()
-    if cleaned.lower().startswith("mailto:"):
-        cleaned = cleaned[7:].split("?", 1)[0]
-    cleaned = cleaned.strip().strip("<>").strip().strip("'\"").strip()
-    if "@" not in cleaned:
-        return ""
-    local, _, domain = cleaned.rpartition("@")
-    local = local.strip().strip('"').strip()
-    if not local:
-        return ""
-    return f"{local.lower()}@{normalise_domain(domain)}"
 
 
 def is_valid_address(address: str) -> bool:
