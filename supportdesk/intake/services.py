@@ -58,8 +58,8 @@ from supportdesk.intake.selectors import (
     staff_user_for_address,
     ticket_for_message_ids,
 )
-from supportdesk.notifications.models import OutboxMessage, OutboxStatus
-from supportdesk.notifications.services import outbox_enqueue
+from supportdesk.notifications.models import OutboxMessage
+from supportdesk.notifications.services import outbox_bounce, outbox_enqueue, outbox_withhold
 from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.models import (
     Channel,
@@ -499,7 +499,9 @@ def _open_from_mail(
     ticket = _open_ticket(row, parsed, contact, queue)
     if not answer:
         # T-4: list/bulk mail, or mail that asks for no automatic answer, gets no acknowledgement
-        _outbox_withhold(f"ticket:{ticket.pk}:received", "not sent: no automatic reply (T-4)")
+        outbox_withhold(
+            key=f"ticket:{ticket.pk}:received", why="not sent: no automatic reply (T-4)"
+        )
     if follows is not None:
         ticket_event_record(
             ticket_id=ticket.pk,
@@ -524,9 +526,9 @@ def _from_staff(
         requester = referenced.requester.primary_email if referenced.requester else ""
         direct = {normalise_address(a.address) for a in (*parsed.to, *parsed.cc)}
         if requester and normalise_address(requester) in direct:
-            _outbox_withhold(
-                f"message:{message.pk}:requester",
-                "not sent: the customer was a direct recipient of the staff member's mail",
+            outbox_withhold(
+                key=f"message:{message.pk}:requester",
+                why="not sent: the customer was a direct recipient of the staff member's mail",
             )
             row.reason += "; the customer got it directly"
         return
@@ -632,14 +634,6 @@ def _quarantine(
     row.reason += "; details requested"
 
 
-def _outbox_withhold(key: str, why: str) -> None:
-    """Keep an automatic mail that was just written in this transaction from being sent: it
-    stays visible on the ticket with the reason, and no worker will pick it up."""
-    OutboxMessage.objects.filter(idempotency_key=key, status=OutboxStatus.PENDING).update(
-        status=OutboxStatus.FAILED, next_attempt_at=None, last_error=why
-    )
-
-
 def _outbox_mark_bounced(vendor: Vendor, message_id: str, reason: str) -> None:
     """The outgoing message a DSN reports on is marked bounced (T-4)."""
     link = (
@@ -655,9 +649,7 @@ def _outbox_mark_bounced(vendor: Vendor, message_id: str, reason: str) -> None:
             ).values_list("pk", flat=True)[:1]
         )
     if ids:
-        OutboxMessage.objects.filter(pk__in=ids).update(
-            status=OutboxStatus.BOUNCED, next_attempt_at=None, last_error=reason[:2000]
-        )
+        outbox_bounce(outbox_id=ids[0], reason=reason)
 
 
 # -- agents and outbound ------------------------------------------------------------------------

@@ -174,6 +174,27 @@ def _enqueue_delivery_many(outbox_ids: list[int]) -> None:
     outbox_deliver_many.enqueue(outbox_ids)
 
 
+def outbox_withhold(*, key: str, why: str) -> bool:
+    """Keep a pending row from being sent (an automatic mail that must not go out): it stays
+    visible with the reason as `failed`, and no worker picks it up. True if it was pending."""
+    return bool(
+        OutboxMessage.objects.filter(idempotency_key=key, status=OutboxStatus.PENDING).update(
+            status=OutboxStatus.FAILED, next_attempt_at=None, last_error=why[:2000]
+        )
+    )
+
+
+def outbox_bounce(*, outbox_id: int, reason: str, only_if_sent: bool = False) -> bool:
+    """Record that a message did not arrive (a DSN, a provider's delivery report): the row is
+    `bounced` and never retried. With `only_if_sent`, only a row that was sent changes."""
+    rows = OutboxMessage.objects.filter(pk=outbox_id)
+    if only_if_sent:
+        rows = rows.filter(status=OutboxStatus.SENT)
+    return bool(
+        rows.update(status=OutboxStatus.BOUNCED, next_attempt_at=None, last_error=reason[:2000])
+    )
+
+
 def outbox_deliver_one(*, outbox_id: int, now: datetime) -> str:
     """Send one due row. Claims it with a conditional UPDATE so two workers never both send."""
     claimed = OutboxMessage.objects.filter(

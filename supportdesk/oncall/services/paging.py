@@ -26,6 +26,7 @@ from supportdesk.core.phones import normalize_e164
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.notifications.services import (
     OutboxDraft,
+    outbox_bounce,
     outbox_deliver_one,
     outbox_enqueue_many,
 )
@@ -422,9 +423,6 @@ def delivery_status_update(
     status = (status or "").strip().lower()[:20]
     Page.objects.filter(outbox=row).update(delivery_status=status)
     if status in ("failed", "undelivered"):
-        OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENT).update(
-            status=OutboxStatus.BOUNCED,
-            last_error=f"provider reported {status}"
-            + (f" (error {error_code})" if error_code else ""),
-        )
+        reason = f"provider reported {status}" + (f" (error {error_code})" if error_code else "")
+        outbox_bounce(outbox_id=row.pk, reason=reason, only_if_sent=True)
     return True
