@@ -6,7 +6,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -62,7 +61,9 @@ def outbox_enqueue(
         },
     )
     if created:
-        transaction.on_commit(lambda: _enqueue_delivery(row.pk))
+        # robust: the row is saved; if the task queue refuses it, Django logs the error and
+        # the scheduler's outbox_flush sends the row at its next_attempt_at (never a 500).
+        transaction.on_commit(lambda: _enqueue_delivery(row.pk), robust=True)
     return row
 
 
@@ -158,7 +159,9 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
         cur.execute(_batch_insert_sql(), [OutboxStatus.PENDING.value, at, at, payload])
         ids = [new_id for (new_id,) in cur.fetchall()]
     for i in range(0, len(ids), DELIVERY_CHUNK):
-        transaction.on_commit(partial(_enqueue_delivery_many, ids[i : i + DELIVERY_CHUNK]))
+        batch = ids[i : i + DELIVERY_CHUNK]
+        # A lambda, not a partial: Django names the callback by __qualname__ when it logs.
+        transaction.on_commit(lambda batch=batch: _enqueue_delivery_many(batch), robust=True)
     return ids
 
 

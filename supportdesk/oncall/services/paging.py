@@ -175,7 +175,9 @@ def run_start(
         due = [p for p in pages if p.status == PageStatus.QUEUED]
         outbox_ids = _pages_dispatch(due, run=run, ticket=ticket, now=now)
         if outbox_ids and settings.ONCALL_SEND_ON_COMMIT:
-            transaction.on_commit(lambda: _deliver_soon(outbox_ids))
+            # robust: the pages are saved and their outbox rows queued; a failure here only
+            # loses the head start (logged), never the emergency's webhook answer.
+            transaction.on_commit(lambda: _deliver_soon(outbox_ids), robust=True)
     return run
 
 
