@@ -159,9 +159,11 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
         cur.execute(_batch_insert_sql(), [OutboxStatus.PENDING.value, at, at, payload])
         ids = [new_id for (new_id,) in cur.fetchall()]
     for i in range(0, len(ids), DELIVERY_CHUNK):
-        batch = ids[i : i + DELIVERY_CHUNK]
-        # A lambda, not a partial: Django names the callback by __qualname__ when it logs.
-        transaction.on_commit(lambda batch=batch: _enqueue_delivery_many(batch), robust=True)
+        # A function, not a partial: Django names the callback by __qualname__ when it logs.
+        def enqueue(batch: list[int] = ids[i : i + DELIVERY_CHUNK]) -> None:
+            _enqueue_delivery_many(batch)
+
+        transaction.on_commit(enqueue, robust=True)
     return ids
 
 
