@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from supportdesk.api.api import api
 from supportdesk.core import views
+from supportdesk.tickets import views as ticket_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,7 +14,11 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", views.logout_view, name="logout"),
-    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment-download"),
+    path(
+        "attachments/<int:attachment_id>/",
+        ticket_views.attachment_download,
+        name="attachment-download",
+    ),
     path("api/v1/", api.urls),
     path("console/", include("supportdesk.console.urls")),
     path("portal/", include("supportdesk.portal.urls")),

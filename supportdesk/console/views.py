@@ -12,12 +12,12 @@ from supportdesk.accounts.models import User
 from supportdesk.console import forms as console_forms
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput, NotFound
-from supportdesk.core.forms import attachments_from
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers import selectors as customer_selectors
 from supportdesk.tickets import selectors, services
+from supportdesk.tickets.forms import attachments_from
 from supportdesk.tickets.models import Channel, Priority, Queue, Status
 
 

@@ -5,3 +5,13 @@ class IntakeConfig(AppConfig):
     name = "supportdesk.intake"
     label = "intake"
     verbose_name = "Email intake"
+
+    def ready(self) -> None:
+        # Ticket mail threads through intake's registry; tickets never imports intake.
+        from supportdesk.intake.selectors import thread_headers_for
+        from supportdesk.intake.services import email_link_outgoing
+        from supportdesk.tickets.mail import MailThreading, mail_threading_install
+
+        mail_threading_install(
+            MailThreading(headers_for=thread_headers_for, link_outgoing=email_link_outgoing)
+        )

@@ -4,11 +4,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from supportdesk.core import clock
-from supportdesk.core.forms import attachments_from
 from supportdesk.core.web import contact_page, int_param
 from supportdesk.customers.models import Contact
 from supportdesk.portal.forms import NewTicketForm, ReplyForm
 from supportdesk.tickets import selectors, services
+from supportdesk.tickets.forms import attachments_from
 from supportdesk.tickets.models import Channel
 
 

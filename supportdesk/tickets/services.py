@@ -32,6 +32,7 @@ from supportdesk.sla.services import sla_ticket_rematch, sla_ticket_start, sla_t
 from supportdesk.tickets.domain.assignment import Absence, Candidate, pick_assignee
 from supportdesk.tickets.domain.content import sanitize_html, sniff_content_type
 from supportdesk.tickets.events import ticket_event_record
+from supportdesk.tickets.mail import mail_link_outgoing, mail_thread_headers
 from supportdesk.tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -159,11 +160,7 @@ def _notify_requester(
     if not address:
         return
     # T-4: In-Reply-To/References of the thread, subject tag, Reply-To, Auto-Submitted.
-    # Imported here because intake's services build on this module.
-    from supportdesk.intake.selectors import thread_headers_for
-    from supportdesk.intake.services import email_link_outgoing
-
-    headers = thread_headers_for(ticket=ticket, automatic=automatic)
+    headers = mail_thread_headers(ticket=ticket, automatic=automatic)
     subject = headers.pop("Subject", None) or subject_with_tag(ticket)
     row = outbox_enqueue(
         key=key,
@@ -177,7 +174,7 @@ def _notify_requester(
         vendor_id=ticket.vendor_id,
         now=now,
     )
-    email_link_outgoing(outbox=row, ticket=ticket, now=now)  # replies thread by Message-ID
+    mail_link_outgoing(outbox=row, ticket=ticket, now=now)  # replies thread by Message-ID
 
 
 @transaction.atomic

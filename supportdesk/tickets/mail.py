@@ -1,0 +1,47 @@
+"""How mail about a ticket threads (T-3, T-4), without tickets importing intake.
+
+The dependency runs intake -> tickets -> core. Threading headers and the registry of
+outgoing Message-IDs belong to the email channel (intake), yet every channel's ticket
+services send mail that must thread. So intake installs its two functions here when the app
+registry is ready (`IntakeConfig.ready`), and the ticket services call them explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from supportdesk.notifications.models import OutboxMessage
+    from supportdesk.tickets.models import Ticket
+
+
+@dataclass(frozen=True)
+class MailThreading:
+    # (ticket=, automatic=) -> In-Reply-To, References, Subject, Reply-To, Auto-Submitted
+    headers_for: Callable[..., dict[str, str]]
+    # (outbox=, ticket=, now=): remember an outgoing Message-ID so replies thread
+    link_outgoing: Callable[..., None]
+
+
+_installed: list[MailThreading] = []
+
+
+def mail_threading_install(threading: MailThreading) -> None:
+    _installed[:] = [threading]
+
+
+def mail_thread_headers(*, ticket: Ticket, automatic: bool) -> dict[str, str]:
+    return _threading().headers_for(ticket=ticket, automatic=automatic)
+
+
+def mail_link_outgoing(*, outbox: OutboxMessage, ticket: Ticket, now: datetime) -> None:
+    _threading().link_outgoing(outbox=outbox, ticket=ticket, now=now)
+
+
+def _threading() -> MailThreading:
+    if not _installed:
+        raise RuntimeError("ticket mail threading is not installed: is supportdesk.intake loaded?")
+    return _installed[0]
