@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,10 +23,12 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
 
 
-def message_id_for(key: str, domain: str) -> str:
-    """A Message-ID derived from the idempotency key, so a retried send carries the same one."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"<{digest}@{domain}>"
+def new_message_id(domain: str) -> str:
+    """A random Message-ID (house rule 14, T-11): nobody can compute the id of mail we send, so
+    `In-Reply-To` one of ours proves only that the writer saw that mail, never who they are. It
+    is stored in the row's headers when the notification is written, so a retried send carries
+    the same one, and intake's Message-ID registry links it to the ticket."""
+    return f"<{secrets.token_urlsafe(24)}@{domain}>"
 
 
 def outbox_enqueue(
@@ -54,7 +56,7 @@ def outbox_enqueue(
             "sender": sender,
             "subject": subject,
             "body": body,
-            "headers": _headers_for(key, channel, sender, headers),
+            "headers": _headers_for(channel, sender, headers),
             "ticket_id": ticket_id,
             "vendor_id": vendor_id,
             "created_at": now,
@@ -66,13 +68,11 @@ def outbox_enqueue(
     return row
 
 
-def _headers_for(
-    key: str, channel: str, sender: str, headers: dict[str, Any] | None
-) -> dict[str, Any]:
+def _headers_for(channel: str, sender: str, headers: dict[str, Any] | None) -> dict[str, Any]:
     headers = dict(headers or {})
     if channel == "email":
         domain = (sender or settings.DEFAULT_FROM_EMAIL).rpartition("@")[2] or "localhost"
-        headers.setdefault("Message-ID", message_id_for(key, domain))
+        headers.setdefault("Message-ID", new_message_id(domain))
     return headers
 
 
@@ -148,7 +148,7 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
         [
             {
                 **{name: getattr(d, name) for name, _ in _DRAFT_FIELDS},
-                "headers": _headers_for(d.key, d.channel, d.sender, d.headers),
+                "headers": _headers_for(d.channel, d.sender, d.headers),
             }
             for d in unique.values()
         ]
