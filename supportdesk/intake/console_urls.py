@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:inbound_id>/", console.mail_detail, name="detail"),
     path("<int:inbound_id>/link/", console.mail_link, name="link"),
     path("<int:inbound_id>/retry/", console.mail_retry, name="retry"),
+    path("<int:inbound_id>/confirm/", console.mail_confirm, name="confirm"),
+    path("<int:inbound_id>/discard/", console.mail_discard, name="discard"),
 ]

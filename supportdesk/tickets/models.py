@@ -98,6 +98,10 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField()
     first_response_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    unverified = models.BooleanField(
+        default=False,
+        help_text="Opened by mail that did not prove its sender (T-11): uses no entitlement.",
+    )
 
     class Meta:
         indexes = [
@@ -135,6 +139,9 @@ class Message(models.Model):
     body_html = models.TextField(blank=True, help_text="Sanitised HTML.")
     channel = models.CharField(max_length=20, choices=Channel.choices)
     created_at = models.DateTimeField()
+    unverified = models.BooleanField(
+        default=False, help_text="Mail that claims its sender without proving it (T-11)."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["ticket", "created_at"])]

@@ -192,13 +192,19 @@ def test_agent_reply_carries_thread_headers_and_tag_T4(world: Any) -> None:
 def test_auto_reply_never_tickets_nor_answered_T4(world: Any) -> None:
     for sender, headers in (
         ("alice@acme.example", {"Auto-Submitted": "auto-replied"}),
-        ("stranger@gmail.com", {"Auto-Submitted": "auto-generated"}),
         ("alice@acme.example", {"X-Autoreply": "yes"}),
     ):
         result = ingest(
             world, mail(sender=sender, message_id=None, headers=headers, body=str(headers))
         )
         assert result.state == InboundState.AUTO_REPLY_IGNORED
+    # auto-generated mail is read (issue 17.4), never answered: a stranger's is quarantined
+    generated = ingest(
+        world,
+        mail(sender="stranger@gmail.com", message_id=None, headers={"Auto-Submitted": "x"}),
+    )
+    assert generated.state == InboundState.QUARANTINED
+    assert "no automatic reply" in generated.reason
     assert Ticket.objects.count() == 0 and OutboxMessage.objects.count() == 0
 
 
