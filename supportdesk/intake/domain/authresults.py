@@ -234,7 +234,8 @@ def authentication_verdict(
     if not from_domain:
         return AuthVerdict(True, False, f"{header.authserv_id}: no From domain")
     seen: list[str] = []
-    for item in header.results:
+    order = {"dmarc": 0, "dkim": 1, "spf": 2}  # the strongest proof is the one reported
+    for item in sorted(header.results, key=lambda r: order.get(r.method, 3)):
         seen.append(f"{item.method}={item.result}")
         if item.result != "pass":
             continue

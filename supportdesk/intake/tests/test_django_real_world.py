@@ -24,9 +24,10 @@ pytestmark = pytest.mark.django_db
 
 CORPUS = Path(__file__).parent / "corpus"
 # T-4: auto-replies and reports are shown with the ticket they answer, never read as requests
-LINKED_ONLY = {
-    name for name, spec in EXPECTED.items() if spec.get("auto") == "auto-replied"
-} | {"arf_feedback_report.eml", "mdn_read_receipt.eml"}
+LINKED_ONLY = {name for name, spec in EXPECTED.items() if spec.get("auto") == "auto-replied"} | {
+    "arf_feedback_report.eml",
+    "mdn_read_receipt.eml",
+}
 TERMINAL = {
     InboundState.TICKET_CREATED,
     InboundState.THREADED,
@@ -136,12 +137,16 @@ def test_reused_message_id_with_other_content_is_applied_not_hidden_T5(world: An
     again = ingest(
         world,
         b"Received: from mx3 by mx\n"
-        + mail(message_id="<dup@acme.example>", subject="Scanner jams", body="A different request."),
+        + mail(
+            message_id="<dup@acme.example>", subject="Scanner jams", body="A different request."
+        ),
     )
     assert again.state == InboundState.DUPLICATE
     assert InboundEmail.objects.get(pk=again.inbound_id).duplicate_of_id == reused.inbound_id
-    assert ingest(world, mail(message_id="<dup@acme.example>", subject="Scanner jams",
-                              body="A different request.")).inbound_id == reused.inbound_id  # fmt: skip
+    same = mail(
+        message_id="<dup@acme.example>", subject="Scanner jams", body="A different request."
+    )
+    assert ingest(world, same).inbound_id == reused.inbound_id
     assert Ticket.objects.count() == 3
 
 
