@@ -200,7 +200,7 @@ def test_staff_confirms_or_discards_their_quarantined_mail_T11(world: Any, clien
 
 @pytest.mark.django_db
 def test_unverified_customer_mail_is_marked_and_uses_no_entitlement_T11(
-    world: Any, settings: Any, api: Any
+    world: Any, settings: Any, api: Any, client: Any
 ) -> None:
     settings.MAIL_TRUSTED_AUTHSERV_IDS = [TRUSTED]
     forged = ingest(world, mail(message_id="<u1@acme.example>"))
@@ -212,6 +212,10 @@ def test_unverified_customer_mail_is_marked_and_uses_no_entitlement_T11(
     body = api(world.agent).get(f"/tickets/{ticket.ref}/messages").json()
     items = body["items"] if isinstance(body, dict) else body
     assert items[0]["unverified"] is True
+    # and the console's ticket page
+    client.force_login(world.agent)
+    page = client.get(f"/console/tickets/{ticket.ref}/").content.decode()
+    assert "unverified sender" in page and "opened by unverified mail" in page
     # a real, authenticated message is verified
     proven = b"Authentication-Results: mx.vendor.example; dkim=pass header.d=acme.example\r\n"
     ok = ingest(world, proven + mail(message_id="<u2@acme.example>", subject="Other"))
