@@ -93,9 +93,11 @@ def test_purchase_order_from_a_known_noreply_address_opens_a_ticket_unanswered(
     assert OutboxMessage.objects.count() == 1
 
 
-def test_newsletter_from_a_contact_is_read_never_answered(world: Any) -> None:
+def test_noreply_newsletter_from_a_contact_is_read_never_answered(world: Any) -> None:
+    """Issue 17.4: newsletters from `noreply@` senders were dropped as auto-generated."""
+    contact_create(organization=world.acme, name="Acme IT News", emails=["no-reply@acme.example"])
     newsletter = mail(
-        sender="Acme IT News <bob@acme.example>",
+        sender="Acme IT News <no-reply@acme.example>",
         subject="IT newsletter: printer fleet replacement in June",
         body="We replace all printers in June; tickets about the old ones can wait.",
         message_id="<news1@acme.example>",
@@ -109,6 +111,19 @@ def test_newsletter_from_a_contact_is_read_never_answered(world: Any) -> None:
     assert result.state == InboundState.TICKET_CREATED and "no acknowledgement" in result.reason
     ack = OutboxMessage.objects.get(ticket_id=result.ticket_id)
     assert ack.status == OutboxStatus.FAILED
+    # the same sender's mailing without list headers, marked only as generated: read too
+    generated = ingest(
+        world,
+        mail(
+            sender="Acme IT News <no-reply@acme.example>",
+            subject="Maintenance window Saturday 22:00",
+            body="The ERP is down on Saturday from 22:00; please do not open tickets about it.",
+            message_id="<news2@acme.example>",
+            headers={"Auto-Submitted": "auto-generated"},
+        ),
+    )
+    assert generated.state == InboundState.TICKET_CREATED, generated.reason
+    assert OutboxMessage.objects.get(ticket_id=generated.ticket_id).status == OutboxStatus.FAILED
     # vacation replies and read receipts are still linked, never read as requests
     vacation = ingest(
         world,
