@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from supportdesk.accounts.models import User
-from supportdesk.core.errors import Forbidden
+from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.core.tenancy import Principal
 from supportdesk.intake.domain.authresults import AuthVerdict, authentication_verdict
 from supportdesk.intake.domain.identify import normalise_address
@@ -40,6 +40,8 @@ def staff_reply_token(*, user: User, now: datetime) -> StaffReplyToken:
     live = StaffReplyToken.objects.filter(user=user, revoked_at__isnull=True).first()
     if live is not None:
         return live
+    if user.vendor_id is None:
+        raise InvalidInput("only staff of a vendor have reply addresses")
     try:
         with transaction.atomic():
             return StaffReplyToken.objects.create(

@@ -11,6 +11,7 @@ import pytest
 
 from supportdesk.intake import services
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, QuarantineReply
+from supportdesk.intake.services_store import inbound_store
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.tickets.models import Message, Ticket, TicketEvent
 from tests.factories import NOW, make_ticket
@@ -276,9 +277,7 @@ def test_same_message_twice_stored_once_T5(world: Any) -> None:
 def test_stored_but_unapplied_is_resumed_T5(world: Any) -> None:
     raw = mail()
     parsed = services._parse(raw)
-    row, original = services._store(
-        raw, parsed, vendor=world.vendor, queue=None, source="t", now=NOW
-    )
+    row, original = inbound_store(raw, parsed, vendor=world.vendor, queue=None, source="t", now=NOW)
     assert original is None and row.state == InboundState.RECEIVED  # "crash" here
     assert services.email_process_pending(now=NOW) == 1
     row.refresh_from_db()
