@@ -18,6 +18,7 @@ from supportdesk.intake import selectors, services
 from supportdesk.intake.domain.parse import ParsedEmail, parse_message
 from supportdesk.intake.domain.threading import split_quoted
 from supportdesk.intake.models import InboundState
+from supportdesk.intake.services_trust import staff_reply_token_rotate
 
 PAGE = 100
 TABS = [
@@ -67,6 +68,16 @@ def mail_confirm(request: HttpRequest, inbound_id: int) -> HttpResponse:
     services.staff_reply_confirm(inbound=row, principal=principal, now=clock.now())
     messages.success(request, "Confirmed: the mail was applied as your reply.")
     return redirect("console:mail:detail", inbound_id=row.pk)
+
+
+@require_POST
+@staff_page
+def mail_reply_address(request: HttpRequest) -> HttpResponse:
+    """T-11: revoke my tokenised reply address (it was shown to someone) and issue a new one."""
+    principal = request.principal  # type: ignore[attr-defined]
+    staff_reply_token_rotate(principal=principal, now=clock.now())
+    messages.success(request, "Your old reply address no longer works; new mail carries a new one.")
+    return redirect("console:mail:list")
 
 
 @require_POST

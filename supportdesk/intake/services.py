@@ -60,7 +60,7 @@ from supportdesk.intake.selectors import (
     ticket_for_message_ids,
 )
 from supportdesk.intake.services_store import inbound_store
-from supportdesk.intake.services_trust import mail_trust
+from supportdesk.intake.services_trust import mail_trust, staff_reply_token_exposed
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.notifications.services import outbox_enqueue
 from supportdesk.tickets.models import (
@@ -367,6 +367,10 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
             proven, why = trust.staff_authenticated(staff)
             if proven:
                 _from_staff(row, parsed, staff, referenced, proof=why)
+                if trust.token_user == staff and staff_reply_token_exposed(
+                    parsed=parsed, staff=staff, own=own, now=now
+                ):
+                    row.reason += "; the reply address was shown to others: replaced"
             else:
                 _quarantine_staff(row, staff, why)
             return

@@ -62,6 +62,33 @@ def staff_reply_token_rotate(*, principal: Principal, now: datetime) -> StaffRep
         return staff_reply_token(user=user, now=now)
 
 
+def staff_reply_token_exposed(
+    *, parsed: ParsedEmail, staff: User, own: Iterable[str], now: datetime
+) -> bool:
+    """A staff reply that proved itself by the reply address, but was also addressed to
+    someone outside (a reply-all to the customer), showed the address to them: it is replaced,
+    so that they cannot write as the staff member with it. Returns whether it was."""
+    ours = {normalise_address(a) for a in own}
+    outside = {
+        address
+        for item in (*parsed.to, *parsed.cc)
+        if (address := normalise_address(item.address or ""))
+        and address not in ours
+        and not TOKEN_ADDRESS.search(address)
+    }
+    staff_addresses = set(
+        User.objects.filter(vendor_id=staff.vendor_id, email__in=outside).values_list(
+            "email", flat=True
+        )
+    )
+    if not outside - {a.lower() for a in staff_addresses}:
+        return False
+    with transaction.atomic():
+        StaffReplyToken.objects.filter(user=staff, revoked_at__isnull=True).update(revoked_at=now)
+        staff_reply_token(user=staff, now=now)
+    return True
+
+
 def staff_reply_address(*, user: User, ticket: Ticket, now: datetime) -> str:
     """``support+r-<token>@domain`` for `user`, on the ticket's queue (or support) address."""
     base = ticket.queue.email or ticket.vendor.support_email or settings.DEFAULT_FROM_EMAIL

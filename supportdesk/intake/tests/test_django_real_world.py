@@ -238,6 +238,9 @@ def test_staff_answering_by_email_T3_T7(world: Any) -> None:
     cc_message = InboundEmail.objects.get(pk=cc.inbound_id).ticket_message_id
     withheld = OutboxMessage.objects.get(idempotency_key=f"message:{cc_message}:requester")
     assert withheld.status == OutboxStatus.FAILED and "direct recipient" in withheld.last_error
+    # ...and the customer saw the agent's reply address: it is replaced (T-11)
+    assert "reply address was shown to others" in cc.reason
+    assert staff_reply_address(user=world.agent, ticket=ticket, now=NOW) != agent_to
     # the subject tag alone is easy to forge: an internal note only
     tagged = ingest(
         world,

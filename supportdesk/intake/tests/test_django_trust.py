@@ -133,6 +133,8 @@ def test_staff_reply_to_own_token_address_is_applied_others_are_not_T11(world: A
     assert message is not None and message.author_user == world.agent
     # a revoked (rotated) address proves nothing any more
     staff_reply_token_rotate(principal=world.principal(world.agent), now=NOW)
+    with pytest.raises(Forbidden):
+        staff_reply_token_rotate(principal=world.principal(world.alice), now=NOW)
     old = ingest(world, _forged(ticket, ack, to=mine, message_id="<o@x>"))
     assert old.state == InboundState.QUARANTINED
     assert staff_reply_address(user=world.agent, ticket=ticket, now=NOW) != mine
@@ -192,6 +194,10 @@ def test_staff_confirms_or_discards_their_quarantined_mail_T11(world: Any, clien
     assert InboundEmail.objects.get(pk=second.inbound_id).state == InboundState.DISCARDED
     assert ticket.messages.filter(author_user=world.agent, kind="public").count() == 1
     assert OutboxMessage.objects.filter(idempotency_key__endswith=":requester").count() == 1
+    # the console revokes the agent's reply address on request
+    before = staff_reply_address(user=world.agent, ticket=ticket, now=NOW)
+    assert client.post("/console/mail/reply-address/").status_code == 302
+    assert staff_reply_address(user=world.agent, ticket=ticket, now=NOW) != before
     # the engineer sees nothing to confirm, and cannot confirm the agent's mail
     client.force_login(world.engineer)
     assert b"waiting for you" not in client.get("/console/mail/").content
