@@ -188,3 +188,14 @@ IMAP_MAILBOXES = json.loads(os.environ.get("IMAP_MAILBOXES", "[]") or "[]")
 IMAP_POLL_SECONDS = int(os.environ.get("IMAP_POLL_SECONDS", 60))
 # A customer's mail to a *closed* ticket: "reopen" it, or open a "new" ticket that refers to it.
 MAIL_CLOSED_TICKET_POLICY = os.environ.get("MAIL_CLOSED_TICKET_POLICY", "reopen")
+# T-11: authserv-ids (comma-separated) of the receiving MTAs whose RFC 8601
+# Authentication-Results header intake trusts, e.g. "mx.vendor.example". Unset: no header is
+# trusted, customer mail is taken as it comes and staff mail needs the tokenised reply address.
+MAIL_TRUSTED_AUTHSERV_IDS = [
+    item.strip().lower()
+    for item in os.environ.get("MAIL_TRUSTED_AUTHSERV_IDS", "").split(",")
+    if item.strip()
+]
+# T-2: automatic details requests to unidentified senders, at most this many per vendor per
+# hour (besides one per address per day).
+MAIL_DETAILS_REPLIES_PER_HOUR = int(os.environ.get("MAIL_DETAILS_REPLIES_PER_HOUR", 30))

@@ -106,6 +106,9 @@ class MessageOut(Schema):
     channel: str
     author: str
     from_customer: bool
+    unverified: bool = Field(
+        description="Mail that claims a contact's address without proving it (T-11)."
+    )
     body: str
     body_html: str
     created_at: datetime

@@ -82,6 +82,7 @@ def message_out(message: Message) -> dict[str, Any]:
         "channel": message.channel,
         "author": author,
         "from_customer": message.is_from_customer,
+        "unverified": message.unverified,  # T-11: mail that did not prove its sender
         "body": message.body_text,
         "body_html": message.body_html,
         "created_at": message.created_at,

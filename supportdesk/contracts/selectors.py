@@ -160,12 +160,13 @@ def _usage_events(
 ) -> tuple[list[UsageEvent], list[UsageEvent]]:
     """(events with an intake channel, remote/on-site work without one) for one contract.
 
-    Incidents are the organisation's tickets that this contract covered; hours are every
+    Incidents are the organisation's tickets that this contract covered (not those opened by
+    unverified mail, T-11); hours are every
     time entry on the organisation's tickets (the domain keeps those of the contract year).
     """
     tickets = TicketEntitlement.objects.filter(
         contract_id=int(term.contract_id), covered=True, ticket__organization_id=organization_id
-    )
+    ).exclude(ticket__unverified=True)  # T-11: unproven mail uses no entitlement
     if exclude_ticket_id is not None:
         tickets = tickets.exclude(ticket_id=exclude_ticket_id)
     channelled = [

@@ -18,6 +18,12 @@ class Vendor(models.Model):
     free_mail_domains = models.TextField(
         blank=True, help_text="Extra free-mail domains, one per line (T-2)."
     )
+    unverified_mail = models.CharField(
+        max_length=12,
+        choices=[("mark", "Keep, thread and mark unverified"), ("quarantine", "Quarantine")],
+        default="mark",
+        help_text="Mail claiming a contact's address that does not prove it (T-11).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ from supportdesk.intake import selectors, services
 from supportdesk.intake.domain.parse import ParsedEmail, parse_message
 from supportdesk.intake.domain.threading import split_quoted
 from supportdesk.intake.models import InboundState
+from supportdesk.intake.services_trust import staff_reply_token_rotate
 
 PAGE = 100
 TABS = [
@@ -29,6 +30,7 @@ TABS = [
     (InboundState.TICKET_CREATED, "New tickets"),
     (InboundState.THREADED, "Threaded"),
     (InboundState.RECEIVED, "Not applied yet"),
+    (InboundState.DISCARDED, "Discarded"),
 ]
 
 
@@ -43,11 +45,50 @@ def mail_list(request: HttpRequest) -> HttpResponse:
     ).select_related("ticket", "contact")[:PAGE]
     counts = selectors.inbound_counts(principal=principal)
     tabs = [(value, label, counts.get(value, 0)) for value, label in TABS]
+    mine = selectors.inbound_awaiting_confirmation(principal=principal).select_related("ticket")
     return render(
         request,
         "intake/mail_list.html",
-        {"rows": rows, "state": state, "tabs": tabs, "total": sum(counts.values())},
+        {
+            "rows": rows,
+            "state": state,
+            "tabs": tabs,
+            "total": sum(counts.values()),
+            "mine": mine[:PAGE],
+        },
     )
+
+
+@require_POST
+@staff_page
+def mail_confirm(request: HttpRequest, inbound_id: int) -> HttpResponse:
+    """T-11: "this mail is mine": apply it as the staff member's reply."""
+    principal = request.principal  # type: ignore[attr-defined]
+    row = selectors.inbound_get(principal=principal, inbound_id=inbound_id)
+    services.staff_reply_confirm(inbound=row, principal=principal, now=clock.now())
+    messages.success(request, "Confirmed: the mail was applied as your reply.")
+    return redirect("console:mail:detail", inbound_id=row.pk)
+
+
+@require_POST
+@staff_page
+def mail_reply_address(request: HttpRequest) -> HttpResponse:
+    """T-11: revoke my tokenised reply address (it was shown to someone) and issue a new one."""
+    principal = request.principal  # type: ignore[attr-defined]
+    staff_reply_token_rotate(principal=principal, now=clock.now())
+    messages.success(request, "Your old reply address no longer works; new mail carries a new one.")
+    return redirect("console:mail:list")
+
+
+@require_POST
+@staff_page
+def mail_discard(request: HttpRequest, inbound_id: int) -> HttpResponse:
+    """T-11: "this mail is not mine": keep it as discarded, never applied."""
+    principal = request.principal  # type: ignore[attr-defined]
+    row = selectors.inbound_get(principal=principal, inbound_id=inbound_id)
+    services.staff_reply_discard(inbound=row, principal=principal, now=clock.now())
+    messages.success(request, "Discarded: the mail was not applied.")
+    return redirect("console:mail:list")
 
 
 @staff_page

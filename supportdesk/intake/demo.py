@@ -1,7 +1,8 @@
 """Email part of the demo presets: real raw mail through the live intake path (`email_ingest`).
 
 The MSP preset (email-first) gets a threaded conversation — a customer's request, an agent's
-reply, the customer's answer, an engineer answering by email, a colleague replying to all — a
+reply, the customer's answer, an engineer answering by email (to his tokenised reply address),
+a colleague replying to all, a forged "engineer" reply waiting for him to confirm or discard — a
 vacation auto-reply and a bounce shown on their tickets, and a quarantine: a details request
 sent to an unknown free-mail sender (left for you to link), one already linked to a contact,
 and a newsletter kept without an answer. Idempotent: every message has a fixed Message-ID.
@@ -19,6 +20,7 @@ from supportdesk.core.tenancy import principal_for
 from supportdesk.customers.selectors import contact_find_by_email
 from supportdesk.intake.models import InboundEmail, InboundState
 from supportdesk.intake.services import email_ingest, quarantine_link
+from supportdesk.intake.services_trust import staff_reply_address
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.services import message_add
@@ -137,10 +139,17 @@ def _msp(vendor: Vendor, now: datetime) -> None:
         answer_at,
     )
     engineer_at = start + timedelta(hours=2)
+    cam = User.objects.filter(email="cam.engineer@harbor-it.example").first()
+    # T-11: the engineer answers to his own tokenised reply address (the Reply-To of the
+    # notifications he gets), which proves the reply is his.
+    cam_address = (
+        staff_reply_address(user=cam, ticket=ticket, now=engineer_at) if cam is not None else ""
+    )
     _ingest(
         vendor,
         _mail(
             sender="Cam Diaz <cam.engineer@harbor-it.example>",
+            to=f"Harbor IT Helpdesk <{cam_address}>",
             subject=f"Re: [#{ticket.ref}] Outlook keeps asking for my password",
             body=(
                 "Erin, the mailbox password expired last night. I have reset it; the new one is "
@@ -170,6 +179,21 @@ def _msp(vendor: Vendor, now: datetime) -> None:
             headers={"References": f"<erin-outlook-1@{DOMAIN}> <cam-outlook-3@{DOMAIN}>"},
         ),
         colleague_at,
+    )
+
+    # A forged "engineer" reply (no proof): quarantined until Cam confirms or discards it.
+    forged_at = start + timedelta(hours=2, minutes=50)
+    _ingest(
+        vendor,
+        _mail(
+            sender="Cam Diaz <cam.engineer@harbor-it.example>",
+            subject=f"Re: [#{ticket.ref}] Outlook keeps asking for my password",
+            body="Erin, please send me your new password by return mail so I can test it.",
+            message_id="forged-cam-5",
+            at=forged_at,
+            headers={"In-Reply-To": agent_id},
+        ),
+        forged_at,
     )
 
     # 2. A vacation auto-reply to our acknowledgement: shown on the ticket, never answered.

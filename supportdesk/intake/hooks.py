@@ -1,8 +1,10 @@
 """`/hooks/mail/inbound`: a raw RFC 5322 message POSTed by an MTA or mail provider.
 
-Signed: header ``X-Supportdesk-Signature: sha256=<hex>``, the HMAC-SHA256 of the exact request
-body keyed with MAIL_WEBHOOK_SECRET. Missing or wrong signature, or no secret configured: 403.
-Optional ``?vendor=<slug>``; otherwise the vendor is found from the recipients. Answers 200
+Signed: header ``X-Supportdesk-Signature: sha256=<hex>``, the HMAC-SHA256 keyed with
+MAIL_WEBHOOK_SECRET of the exact request body — prefixed with ``vendor=<slug>\n`` when the
+optional ``?vendor=<slug>`` is given, so that a signed message cannot be replayed into another
+vendor (issue 17.3). Missing or wrong signature, or no secret configured: 403. Without
+``?vendor=`` the vendor is found from the recipients. Answers 200
 with JSON only after the raw message is committed; a failure to store answers 503 (retry); a
 body over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413.
 """
@@ -29,14 +31,15 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Supportdesk-Signature"
 
 
-def signature_for(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signature_for(body: bytes, secret: str, vendor: str = "") -> str:
+    signed = f"vendor={vendor}\n".encode() + body if vendor else body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def signature_valid(body: bytes, header: str, secret: str) -> bool:
+def signature_valid(body: bytes, header: str, secret: str, vendor: str = "") -> bool:
     if not secret or not header:
         return False
-    return hmac.compare_digest(signature_for(body, secret), header.strip())
+    return hmac.compare_digest(signature_for(body, secret, vendor), header.strip())
 
 
 @csrf_exempt
@@ -49,14 +52,15 @@ def mail_inbound(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"detail": f"message larger than {limit} bytes", "code": "too_large"}, status=413
         )
+    slug = request.GET.get("vendor", "")
     if not signature_valid(
-        body, request.headers.get(SIGNATURE_HEADER, ""), settings.MAIL_WEBHOOK_SECRET
+        body, request.headers.get(SIGNATURE_HEADER, ""), settings.MAIL_WEBHOOK_SECRET, slug
     ):
         return JsonResponse({"detail": "bad or missing signature", "code": "forbidden"}, status=403)
     if not body.strip():
         return JsonResponse({"detail": "empty message", "code": "invalid"}, status=400)
     try:
-        vendor = vendor_for_raw(body, slug=request.GET.get("vendor") or None)
+        vendor = vendor_for_raw(body, slug=slug or None)
     except DomainError as exc:
         return JsonResponse({"detail": exc.detail, "code": exc.code}, status=exc.status)
     try:

@@ -15,6 +15,7 @@ class InboundState(models.TextChoices):
     BOUNCE = "bounce", "Delivery report (bounce)"
     FAILED = "failed", "Failed; retryable"
     DUPLICATE = "duplicate", "Duplicate delivery"
+    DISCARDED = "discarded", "Discarded by the staff member it claimed to be from (T-11)"
 
 
 class InboundEmail(models.Model):
@@ -64,7 +65,19 @@ class InboundEmail(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="A second delivery of this message with other bytes: kept, never applied.",
+        help_text="An earlier delivery with the same Message-ID (T-5).",
+    )
+    claimed_staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="An unauthenticated reply from this staff member's address, for them to "
+        "confirm or discard (T-11).",
+    )
+    authentication = models.CharField(
+        max_length=300, blank=True, help_text="What proved (or failed to prove) the sender."
     )
 
     class Meta:
@@ -122,5 +135,26 @@ class QuarantineReply(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["vendor", "address", "day"], name="uniq_quarantine_reply"
+            ),
+        ]
+
+
+class StaffReplyToken(models.Model):
+    """The secret in a staff member's reply address ``<support>+r-<token>@<domain>`` (T-11):
+    mail to it proves that staff member wrote it (only they receive notifications carrying
+    it). Random, never derived; revoked when replaced."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_reply_token_per_user",
             ),
         ]

@@ -39,6 +39,8 @@ def vendor_for_addresses(addresses: Iterable[str], *, slug: str | None = None) -
             raise NotFound(f"no vendor with slug {slug!r}")
         return vendor
     wanted = _clean(addresses)
+    # a subaddress (support+r-<token>@, T-11) reaches the vendor of its base address
+    wanted += [f"{a.split('+', 1)[0]}@{a.rpartition('@')[2]}" for a in wanted if "+" in a]
     if wanted:
         queue = Queue.objects.filter(email__in=wanted).select_related("vendor").first()
         if queue is not None:
@@ -146,6 +148,15 @@ def inbound_list(*, principal: Principal, state: str | None = None) -> QuerySet[
         organization_field=None,
     )
     return qs.filter(state=state) if state else qs
+
+
+def inbound_awaiting_confirmation(*, principal: Principal) -> QuerySet[InboundEmail]:
+    """Unauthenticated mail from the principal's own address, waiting for them (T-11)."""
+    if principal.user_id is None or not principal.is_staff:
+        return InboundEmail.objects.none()
+    return inbound_list(principal=principal, state=InboundState.QUARANTINED).filter(
+        claimed_staff_id=principal.user_id
+    )
 
 
 def inbound_get(*, principal: Principal, inbound_id: int) -> InboundEmail:

@@ -11,14 +11,13 @@ transport (SMTP 451, IMAP flag not set, webhook 5xx) delivers the message again.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 
 from supportdesk.accounts.models import User
@@ -37,6 +36,7 @@ from supportdesk.intake.domain.identify import (
 from supportdesk.intake.domain.loops import (
     Bounce,
     auto_submitted_kind,
+    link_only_kind,
     parse_dsn,
     should_auto_reply,
 )
@@ -53,11 +53,14 @@ from supportdesk.intake.models import (
 from supportdesk.intake.selectors import (
     OPENING_MESSAGE_ID,
     inbound_pending_ids,
+    inbound_raw,
     own_addresses,
     queue_for_addresses,
     staff_user_for_address,
     ticket_for_message_ids,
 )
+from supportdesk.intake.services_store import inbound_store
+from supportdesk.intake.services_trust import mail_trust, staff_reply_token_exposed
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.notifications.services import outbox_bounce, outbox_enqueue, outbox_withhold
 from supportdesk.tickets.events import ticket_event_record
@@ -81,7 +84,7 @@ from supportdesk.tickets.services import (
 
 log = logging.getLogger(__name__)
 
-KEY_MAX = 900
+HTML_MAX = 1_000_000  # characters of HTML kept on a message; longer mail is cut (see _content)
 
 
 @dataclass(frozen=True)
@@ -110,83 +113,6 @@ def _parse(raw: bytes) -> ParsedEmail | ParseFailure:
         return ParseFailure(f"unparseable: {type(exc).__name__}: {exc}"[:300], len(raw))
 
 
-def _dedupe_key(raw: bytes, parsed: ParsedEmail | ParseFailure) -> tuple[str, str, str]:
-    """(content_hash, message_id, dedupe_key) for the T-5 unique constraint."""
-    digest = parsed.content_hash or hashlib.sha256(raw).hexdigest()
-    message_id = parsed.message_id or "" if isinstance(parsed, ParsedEmail) else ""
-    key = message_id or f"sha256:{digest}"
-    if len(key) > KEY_MAX:
-        key = "mid-sha256:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
-    return digest, message_id[:998], key
-
-
-def _body_hash(raw: bytes) -> str:
-    """Hash of what follows the header block: equal for one message delivered by two routes."""
-    normalised = raw.replace(b"\r\n", b"\n")
-    return hashlib.sha256(normalised.partition(b"\n\n")[2]).hexdigest()
-
-
-def _store(
-    raw: bytes,
-    parsed: ParsedEmail | ParseFailure,
-    *,
-    vendor: Vendor,
-    queue: Queue | None,
-    source: str,
-    now: datetime,
-) -> tuple[InboundEmail, InboundEmail | None]:
-    """Commit the raw message. Returns (row, None) for a new message, else (row, original):
-    the very same bytes again give the original row; other bytes under a stored Message-ID
-    give a new row in state ``duplicate`` — kept, never applied, never lost."""
-    digest, message_id, key = _dedupe_key(raw, parsed)
-    ok = isinstance(parsed, ParsedEmail)
-    fields: dict[str, Any] = {
-        "vendor": vendor,
-        "queue": queue,
-        "source": source[:40],
-        "raw": raw,
-        "size": len(raw),
-        "content_hash": digest,
-        "message_id": message_id,
-        "sender": (parsed.from_address or "")[:254] if ok else "",  # type: ignore[union-attr]
-        "subject": (parsed.subject or "")[:300] if ok else "",  # type: ignore[union-attr]
-        "received_at": now,
-    }
-    row = _create_once(vendor, key, fields)
-    if row is not None:
-        return row, None
-    original = InboundEmail.objects.get(vendor=vendor, dedupe_key=key)
-    if original.content_hash == digest:
-        return original, original
-    same_body = _body_hash(bytes(original.raw)) == _body_hash(raw)
-    reason = f"same Message-ID as inbound #{original.pk}, " + (
-        "delivered again by another route" if same_body else "but another body: review it"
-    )
-    dup_key = f"dup-sha256:{digest}"
-    fields.update(
-        state=InboundState.DUPLICATE,
-        duplicate_of=original,
-        ticket_id=original.ticket_id,
-        reason=reason,
-        processed_at=now,
-    )
-    row = _create_once(vendor, dup_key, fields)
-    if row is None:
-        row = InboundEmail.objects.get(vendor=vendor, dedupe_key=dup_key)
-    return row, original
-
-
-def _create_once(vendor: Vendor, key: str, fields: dict[str, Any]) -> InboundEmail | None:
-    """Insert the row, or None when the vendor already has one with this key."""
-    try:
-        with transaction.atomic():
-            return InboundEmail.objects.create(dedupe_key=key, **fields)
-    except IntegrityError:
-        if not InboundEmail.objects.filter(vendor=vendor, dedupe_key=key).exists():
-            raise
-        return None
-
-
 def email_ingest(
     raw: bytes,
     *,
@@ -199,11 +125,12 @@ def email_ingest(
 
     Returns once the raw message is committed; raises only if it could not be stored.
     A second delivery of a stored message returns state ``duplicate`` (T-5); if its bytes
-    differ from the stored ones it is kept as a duplicate record (see :func:`_store`).
+    differ only in transport headers it is kept as a duplicate record, and other content under
+    a stored Message-ID is applied as a message of its own (see :func:`inbound_store`).
     """
     raw = bytes(raw)
     parsed = _parse(raw)
-    row, original = _store(raw, parsed, vendor=vendor, queue=queue, source=source, now=now)
+    row, original = inbound_store(raw, parsed, vendor=vendor, queue=queue, source=source, now=now)
     if original is None:
         return _apply(row.pk, parsed, now)
     if original.state == InboundState.RECEIVED:  # stored before a crash, never applied: do it now
@@ -238,6 +165,8 @@ _APPLIED_FIELDS = [
     "ticket_message",
     "contact",
     "linked_by",
+    "claimed_staff",
+    "authentication",
 ]
 
 
@@ -257,6 +186,7 @@ def _apply(
             row.attempts += 1
             row.reason = ""
             _dispatch(row, parsed, now)
+            _note_reuse(row, now)
             row.processed_at = now
             row.save(update_fields=_APPLIED_FIELDS)
             return _result(row)
@@ -302,8 +232,10 @@ def _contact_principal(contact: Contact) -> Principal:
     )
 
 
-def _content(parsed: ParsedEmail) -> tuple[str, str, list[AttachmentInput]]:
-    """(new text without quoted history, html, attachments) (T-3)."""
+def _content(parsed: ParsedEmail, row: InboundEmail) -> tuple[str, str, list[AttachmentInput]]:
+    """(new text without quoted history, html, attachments) (T-3). A text longer than the
+    ticket body limit (BODY_MAX characters) is cut, and the whole original is attached as
+    ``original-message.eml`` (issue 17.3): a long mail is never `failed`."""
     full = (parsed.text or "").strip()
     new, _quoted = split_quoted(full)
     text = new.strip() or full
@@ -317,11 +249,25 @@ def _content(parsed: ParsedEmail) -> tuple[str, str, list[AttachmentInput]]:
             attachments.append(AttachmentInput(filename=item.filename, data=item.payload))
     if notes:
         text = (text + "\n\n" + "\n".join(notes)).strip()
-    if len(text) > BODY_MAX:
-        text = text[: BODY_MAX - 40].rstrip() + "\n[… truncated; full text in the raw mail]"
-    if not text and not parsed.html.strip():
+    html = parsed.html or ""
+    if len(text) > BODY_MAX or len(html) > HTML_MAX:
+        note = "\n\n[… cut: the message is longer than this page shows; "
+        raw = _raw_of(row)
+        if len(raw) <= limit:
+            attachments.append(AttachmentInput(filename="original-message.eml", data=raw))
+            note += "the whole message is attached as original-message.eml]"
+        else:
+            note += f"the whole message is kept as inbound mail #{row.pk}]"
+        text = text[: BODY_MAX - len(note)].rstrip() + note
+        html = ""  # the cut text is the body; the attached original has the HTML
+    if not text and not html.strip():
         text = "(no text)"
-    return text, parsed.html or "", attachments
+    return text, html, attachments
+
+
+def _raw_of(row: InboundEmail) -> bytes:
+    raw = row.__dict__.get("raw")  # deferred when the row was locked for applying
+    return bytes(raw) if raw is not None else inbound_raw(inbound=row)
 
 
 def _link_incoming(row: InboundEmail, ticket: Ticket, message: Message | None) -> None:
@@ -343,12 +289,19 @@ def _link_incoming(row: InboundEmail, ticket: Ticket, message: Message | None) -
 
 
 def _open_ticket(
-    row: InboundEmail, parsed: ParsedEmail, contact: Contact, queue: Queue | None
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    contact: Contact,
+    queue: Queue | None,
+    *,
+    unverified: bool = False,
 ) -> Ticket:
-    text, html, attachments = _content(parsed)
+    text, html, attachments = _content(parsed, row)
     token = OPENING_MESSAGE_ID.set(row.message_id)  # the acknowledgement answers this mail
     try:
-        ticket = _ticket_create_from(row, parsed, contact, queue, text, html, attachments)
+        ticket = _ticket_create_from(
+            row, parsed, contact, queue, text, html, attachments, unverified=unverified
+        )
     finally:
         OPENING_MESSAGE_ID.reset(token)
     message = ticket.messages.order_by("pk").first()
@@ -368,6 +321,8 @@ def _ticket_create_from(
     text: str,
     html: str,
     attachments: list[AttachmentInput],
+    *,
+    unverified: bool,
 ) -> Ticket:
     return ticket_create(
         principal=None,
@@ -382,14 +337,12 @@ def _ticket_create_from(
         queue=queue,
         attachments=attachments,
         now=row.received_at,  # clocks start at receipt, also when linked later
+        unverified=unverified,
     )
 
 
-_IGNORED_KINDS = ("auto-replied", "auto-generated")
-
-
 def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
-    """Decide what one message is (T-2, T-3, T-4, T-7) and apply it."""
+    """Decide what one message is (T-2, T-3, T-4, T-7, T-11) and apply it."""
     vendor = row.vendor
     referenced = ticket_for_message_ids(vendor=vendor, message_ids=thread_candidates(parsed))
     bounce = parse_dsn(parsed)
@@ -399,21 +352,43 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
     kind = auto_submitted_kind(parsed)
     sender = normalise_address(parsed.from_address or "")
     own = own_addresses(vendor=vendor)
-    if kind in _IGNORED_KINDS or (sender and sender in own):
+    linked_only = link_only_kind(parsed)
+    if linked_only or (sender and sender in own):
         # T-4: never a ticket, never answered; shown with the ticket it answers, if any.
         row.state = InboundState.AUTO_REPLY_IGNORED
-        row.reason = kind or "sent from our own address"
+        row.reason = linked_only or "sent from our own address"
         row.ticket = referenced
         return
+    trust = mail_trust(parsed=parsed, vendor_id=vendor.pk, recipients=_recipients(parsed))
+    row.authentication = trust.note()
     contact = contact_find_by_email(vendor_id=vendor.pk, address=sender) if sender else None
     if contact is None:
         staff = staff_user_for_address(vendor=vendor, address=sender) if sender else None
         if staff is not None:
-            _from_staff(row, parsed, staff, referenced)
+            proven, why = trust.staff_authenticated(staff)
+            if proven:
+                _from_staff(row, parsed, staff, referenced, proof=why)
+                if trust.token_user == staff and staff_reply_token_exposed(
+                    parsed=parsed, staff=staff, own=own, now=now
+                ):
+                    row.reason += "; the reply address was shown to others: replaced"
+            else:
+                _quarantine_staff(row, staff, why)
             return
         _quarantine(row, parsed, ticket=referenced, own=own, now=now)
         return
+    unverified = trust.customer_unverified
+    if unverified and vendor.unverified_mail == "quarantine":
+        row.state = InboundState.QUARANTINED
+        row.ticket = referenced
+        row.reason = (
+            f"unverified: claims to be {contact.name} <{sender}> without proof "
+            f"({trust.verdict.reason}); link it to the contact to accept it"
+        )
+        return
     ticket, notes = _thread_target(row, parsed, contact, referenced)
+    if unverified:
+        notes.insert(0, f"unverified sender ({trust.verdict.reason})")
     follows = None
     if ticket is not None and ticket.status == Status.CLOSED:
         if settings.MAIL_CLOSED_TICKET_POLICY == "new":
@@ -422,14 +397,31 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
         else:
             notes.append(f"reopened closed #{ticket.ref}")
     if ticket is not None:
-        _thread_into(row, parsed, ticket, _contact_principal(contact), contact=contact)
+        _thread_into(
+            row, parsed, ticket, _contact_principal(contact), contact=contact, unverified=unverified
+        )
     else:
         answer = should_auto_reply(parsed, own_addresses=own)
         if not answer:
             notes.append(f"no acknowledgement ({kind or 'the sender asked for none'})")
-        _open_from_mail(row, parsed, contact, answer=answer, follows=follows)
+        _open_from_mail(row, parsed, contact, answer=answer, follows=follows, unverified=unverified)
     if notes:
         row.reason = "; ".join([row.reason, *notes] if row.reason else notes)
+
+
+def _note_reuse(row: InboundEmail, now: datetime) -> None:
+    """A Message-ID that an earlier, different message carried (issue 17.4): say so."""
+    if row.duplicate_of_id is None:
+        return
+    note = f"Message-ID reused: inbound #{row.duplicate_of_id} had other content"
+    row.reason = f"{row.reason}; {note}" if row.reason else note
+    if row.ticket_id is not None:
+        ticket_event_record(
+            ticket_id=row.ticket_id,
+            kind=TicketEventKind.EMAIL_MESSAGE_ID_REUSED,
+            at=now,
+            data={"inbound": row.pk, "first": row.duplicate_of_id, "message_id": row.message_id},
+        )
 
 
 def _thread_target(
@@ -462,8 +454,9 @@ def _thread_into(
     *,
     contact: Contact | None,
     kind: str = MessageKind.PUBLIC,
+    unverified: bool = False,
 ) -> Message:
-    text, html, attachments = _content(parsed)
+    text, html, attachments = _content(parsed, row)
     message = message_add(
         ticket=ticket,
         principal=principal,
@@ -473,6 +466,7 @@ def _thread_into(
         channel=Channel.EMAIL,
         attachments=attachments,
         now=row.received_at,
+        unverified=unverified,
     )
     _link_incoming(row, ticket, message)
     row.state = InboundState.THREADED
@@ -489,6 +483,7 @@ def _open_from_mail(
     *,
     answer: bool,
     follows: Ticket | None = None,
+    unverified: bool = False,
 ) -> Ticket:
     queue = row.queue
     if queue is None:
@@ -496,7 +491,7 @@ def _open_from_mail(
         if why:
             row.reason = f"routed by {why}"
         row.queue = queue
-    ticket = _open_ticket(row, parsed, contact, queue)
+    ticket = _open_ticket(row, parsed, contact, queue, unverified=unverified)
     if not answer:
         # T-4: list/bulk mail, or mail that asks for no automatic answer, gets no acknowledgement
         outbox_withhold(
@@ -513,14 +508,15 @@ def _open_from_mail(
 
 
 def _from_staff(
-    row: InboundEmail, parsed: ParsedEmail, staff: User, referenced: Ticket | None
+    row: InboundEmail, parsed: ParsedEmail, staff: User, referenced: Ticket | None, *, proof: str
 ) -> None:
-    """Staff answering by email. A reply to the thread's Message-IDs is a public reply, sent to
-    the customer through the outbox (unless the customer already got the mail directly); the
-    subject tag alone, easy to forge, only makes an internal note. Anything else is kept in
-    quarantine for an agent, without an automatic answer to our own staff."""
+    """Staff answering by email, *authenticated* (T-11: `proof` says how). A reply to the
+    thread's Message-IDs is a public reply, sent to the customer through the outbox (unless the
+    customer already got the mail directly); the subject tag alone only makes an internal
+    note. Anything else is kept in quarantine for an agent, without an automatic answer to our
+    own staff."""
     principal = principal_for(staff)
-    row.reason = f"from staff {staff.email}"
+    row.reason = f"from staff {staff.email} ({proof})"
     if referenced is not None:
         message = _thread_into(row, parsed, referenced, principal, contact=None)
         requester = referenced.requester.primary_email if referenced.requester else ""
@@ -540,6 +536,17 @@ def _from_staff(
         return
     row.state = InboundState.QUARANTINED
     row.reason += ", not a reply to a ticket: link it to a contact to open one"
+
+
+def _quarantine_staff(row: InboundEmail, staff: User, why: str) -> None:
+    """T-11: mail from a staff address that does not prove it is theirs is never a reply, a
+    note or a mail to the customer: it waits for that staff member to confirm or discard."""
+    row.state = InboundState.QUARANTINED
+    row.claimed_staff = staff
+    row.reason = (
+        f"claims to be from staff {staff.email} but is not authenticated ({why}): "
+        "waiting for them to confirm or discard it"
+    )
 
 
 def _bounce(row: InboundEmail, bounce: Bounce, referenced: Ticket | None, now: datetime) -> None:
@@ -600,6 +607,16 @@ def _quarantine(
     if not target:
         return
     day = now.date()
+    if QuarantineReply.objects.filter(vendor=vendor, address=target[:254], day=day).exists():
+        row.reason += "; details already requested today"
+        return
+    hourly = settings.MAIL_DETAILS_REPLIES_PER_HOUR
+    recent = QuarantineReply.objects.filter(
+        vendor=vendor, created_at__gt=now - timedelta(hours=1), created_at__lte=now
+    ).count()
+    if recent >= hourly:
+        row.reason += f"; no details request: {hourly} sent in the last hour (limit)"
+        return
     _, created = QuarantineReply.objects.get_or_create(
         vendor=vendor, address=target[:254], day=day, defaults={"created_at": now}
     )
@@ -618,11 +635,12 @@ def _quarantine(
         channel="email",
         recipient=target,
         sender=queue.email or vendor.support_email,
-        subject=missing_details_reply_subject(parsed.subject),
+        # T-11: nothing the sender wrote (subject, display name) is echoed back: the reply goes
+        # to an address anyone can put in From, so echoing would let them mail others with our
+        # name on their text.
+        subject=missing_details_reply_subject(),
         body=missing_details_reply_text(
             organisation_name=vendor.name,
-            sender_name=parsed.from_name,
-            original_subject=parsed.subject,
             free_mail=free,
             phone=vendor.support_phone,
             support_address=queue.email or vendor.support_email,
@@ -671,6 +689,8 @@ def quarantine_link(
         row = InboundEmail.objects.select_for_update().defer("raw").get(pk=inbound.pk)
         if row.state != InboundState.QUARANTINED:
             raise Conflict(f"inbound email {row.pk} is {row.state}, not quarantined")
+        if row.claimed_staff_id is not None:  # T-11: only that staff member may apply it
+            raise Conflict(f"inbound email {row.pk} waits for the staff member it claims")
         parsed = _parse(bytes(row.raw))
         if isinstance(parsed, ParseFailure):
             raise InvalidInput(f"stored mail cannot be parsed: {parsed.reason}")
@@ -695,6 +715,48 @@ def quarantine_link(
             data={"inbound": row.pk, "address": row.sender, "contact": contact.pk},
         )
     return ticket
+
+
+def staff_reply_confirm(*, inbound: InboundEmail, principal: Principal, now: datetime) -> None:
+    """The staff member an unauthenticated mail claimed to be from confirms it is theirs
+    (T-11): it is applied as their authenticated reply. Only they may. Locks the row."""
+    with transaction.atomic():
+        row = _claimed_row(inbound, principal)
+        parsed = _parse(bytes(row.raw))
+        if isinstance(parsed, ParseFailure):
+            raise InvalidInput(f"stored mail cannot be parsed: {parsed.reason}")
+        staff = User.objects.get(pk=principal.user_id)
+        referenced = ticket_for_message_ids(
+            vendor=row.vendor, message_ids=thread_candidates(parsed)
+        )
+        _from_staff(row, parsed, staff, referenced, proof=f"confirmed by {staff.email}")
+        if row.state == InboundState.QUARANTINED:
+            row.claimed_staff = None  # confirmed, but answers no ticket: an agent links it
+        row.processed_at = now
+        row.save(update_fields=_APPLIED_FIELDS)
+
+
+def staff_reply_discard(*, inbound: InboundEmail, principal: Principal, now: datetime) -> None:
+    """The staff member an unauthenticated mail claimed to be from says it is not theirs
+    (T-11): it is kept, marked discarded, and never applied. Locks the row."""
+    with transaction.atomic():
+        row = _claimed_row(inbound, principal)
+        row.state = InboundState.DISCARDED
+        who = row.claimed_staff.email if row.claimed_staff else "staff"
+        row.reason = f"{row.reason}; discarded by {who}"
+        row.processed_at = now
+        row.save(update_fields=_APPLIED_FIELDS)
+
+
+def _claimed_row(inbound: InboundEmail, principal: Principal) -> InboundEmail:
+    row = (
+        InboundEmail.objects.select_for_update().select_related("claimed_staff").get(pk=inbound.pk)
+    )
+    if principal.user_id is None or row.claimed_staff_id != principal.user_id:
+        raise Forbidden("only the staff member this mail claims to be from may confirm it")
+    if row.state != InboundState.QUARANTINED:
+        raise Conflict(f"inbound email {row.pk} is {row.state}, not waiting for confirmation")
+    return row
 
 
 def quarantine_link_new_contact(

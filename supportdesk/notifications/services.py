@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,10 +22,22 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
 
 
-def message_id_for(key: str, domain: str) -> str:
-    """A Message-ID derived from the idempotency key, so a retried send carries the same one."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"<{digest}@{domain}>"
+def new_message_id(domain: str) -> str:
+    """A random Message-ID (house rule 14, T-11): nobody can compute the id of mail we send, so
+    `In-Reply-To` one of ours proves only that the writer saw that mail, never who they are. It
+    is stored in the row's headers when the notification is written, so a retried send carries
+    the same one, and intake's Message-ID registry links it to the ticket."""
+    return f"<{secrets.token_urlsafe(24)}@{domain}>"
+
+
+SUBJECT_MAX = OutboxMessage._meta.get_field("subject").max_length or 300
+
+
+def _fit_subject(subject: str) -> str:
+    """A subject that fits the row: a derived one ("Re: [#N] " + a 300-character ticket
+    subject) is cut with an ellipsis instead of failing the transaction (issue 17.3)."""
+    subject = subject or ""
+    return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 1].rstrip() + "…"
 
 
 def outbox_enqueue(
@@ -51,9 +63,9 @@ def outbox_enqueue(
             "channel": channel,
             "recipient": recipient,
             "sender": sender,
-            "subject": subject,
+            "subject": _fit_subject(subject),
             "body": body,
-            "headers": _headers_for(key, channel, sender, headers),
+            "headers": _headers_for(channel, sender, headers),
             "ticket_id": ticket_id,
             "vendor_id": vendor_id,
             "created_at": now,
@@ -67,13 +79,11 @@ def outbox_enqueue(
     return row
 
 
-def _headers_for(
-    key: str, channel: str, sender: str, headers: dict[str, Any] | None
-) -> dict[str, Any]:
+def _headers_for(channel: str, sender: str, headers: dict[str, Any] | None) -> dict[str, Any]:
     headers = dict(headers or {})
     if channel == "email":
         domain = (sender or settings.DEFAULT_FROM_EMAIL).rpartition("@")[2] or "localhost"
-        headers.setdefault("Message-ID", message_id_for(key, domain))
+        headers.setdefault("Message-ID", new_message_id(domain))
     return headers
 
 
@@ -149,7 +159,8 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
         [
             {
                 **{name: getattr(d, name) for name, _ in _DRAFT_FIELDS},
-                "headers": _headers_for(d.key, d.channel, d.sender, d.headers),
+                "subject": _fit_subject(d.subject),
+                "headers": _headers_for(d.channel, d.sender, d.headers),
             }
             for d in unique.values()
         ]

@@ -98,6 +98,10 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField()
     first_response_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    unverified = models.BooleanField(
+        default=False,
+        help_text="Opened by mail that did not prove its sender (T-11): uses no entitlement.",
+    )
 
     class Meta:
         indexes = [
@@ -135,6 +139,9 @@ class Message(models.Model):
     body_html = models.TextField(blank=True, help_text="Sanitised HTML.")
     channel = models.CharField(max_length=20, choices=Channel.choices)
     created_at = models.DateTimeField()
+    unverified = models.BooleanField(
+        default=False, help_text="Mail that claims its sender without proving it (T-11)."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["ticket", "created_at"])]
@@ -181,6 +188,7 @@ class TicketEventKind(models.TextChoices):
     EMAIL_DELAYED = "email_delayed", "Outgoing mail delayed"
     EMAIL_BOUNCED = "email_bounced", "Outgoing mail bounced"
     EMAIL_LINKED = "email_linked", "Mail linked by staff"
+    EMAIL_MESSAGE_ID_REUSED = "email_message_id_reused", "Message-ID reused by other content"
     # sla
     SLA_MATCHED = "sla_matched", "SLA matched"
     SLA_REMATCHED = "sla_rematched", "SLA matched again"

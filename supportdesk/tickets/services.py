@@ -117,6 +117,7 @@ def _add_message(
     channel: str,
     attachments: Sequence[AttachmentInput],
     now: datetime,
+    unverified: bool = False,
 ) -> Message:
     message = Message.objects.create(
         ticket=ticket,
@@ -127,6 +128,7 @@ def _add_message(
         body_html=sanitize_html(body_html),
         channel=channel,
         created_at=now,
+        unverified=unverified,
     )
     for item in attachments:
         attachment_store(message=message, item=item, now=now)
@@ -195,11 +197,13 @@ def ticket_create(
     version: str = "",
     caller_number: str = "",
     attachments: Sequence[AttachmentInput] = (),
+    unverified: bool = False,
 ) -> Ticket:
     """Open a ticket for `organization` with its first message (T-1, T-6).
 
     `principal` is the person filing it (a contact, or staff on the customer's behalf);
-    None for automatic intake.
+    None for automatic intake. `unverified`: mail that claims the requester without proving
+    it (T-11): marked, and never counted against the customer's caps.
     """
     if organization.vendor_id != vendor.pk:
         raise InvalidInput("organisation belongs to another vendor")
@@ -231,6 +235,7 @@ def ticket_create(
         version=(version or "").strip()[:40],
         created_at=now,
         updated_at=now,
+        unverified=unverified,
     )
     filed_by_staff = principal is not None and principal.is_staff
     _add_message(
@@ -243,6 +248,7 @@ def ticket_create(
         channel=channel,
         attachments=attachments,
         now=now,
+        unverified=unverified,
     )
     ticket_event_record(
         ticket_id=ticket.pk,
@@ -277,8 +283,10 @@ def message_add(
     body_html: str = "",
     channel: str = Channel.PORTAL,
     attachments: Sequence[AttachmentInput] = (),
+    unverified: bool = False,
 ) -> Message:
-    """A public reply or internal note. Contacts may only reply publicly."""
+    """A public reply or internal note. Contacts may only reply publicly; `unverified` marks
+    a contact's mail that did not prove its sender (T-11)."""
     _choice(kind, MessageKind, "kind")
     body = _clean_body(body, html=body_html)
     ticket = _lock(ticket)
@@ -289,6 +297,7 @@ def message_add(
         message = _add_message(
             ticket=ticket, principal=principal, author_contact=contact, kind=kind, body=body,
             body_html=body_html, channel=channel, attachments=attachments, now=now,
+            unverified=unverified,
         )  # fmt: skip
         changes: dict[str, Any] = {"updated_at": now}
         if ticket.status not in (Status.NEW, Status.OPEN):
@@ -311,16 +320,23 @@ def message_add(
         )
         sla_ticket_sync(ticket=ticket, now=now, reply="customer")
         if ticket.assignee_id and ticket.assignee and ticket.assignee.email:
-            outbox_enqueue(
+            # T-11: Reply-To is the assignee's own tokenised reply address, so answering this
+            # mail is an authenticated staff reply. Imported here: intake builds on this module.
+            from supportdesk.intake.services import email_link_outgoing
+            from supportdesk.intake.services_trust import staff_mail_headers
+
+            row = outbox_enqueue(
                 key=f"message:{message.pk}:assignee",
                 channel="email",
                 recipient=ticket.assignee.email,
                 subject=subject_with_tag(ticket, f"Customer replied: {ticket.subject}"),
                 body=body,
+                headers=staff_mail_headers(user=ticket.assignee, ticket=ticket, now=now),
                 ticket_id=ticket.pk,
                 vendor_id=ticket.vendor_id,
                 now=now,
             )
+            email_link_outgoing(outbox=row, ticket=ticket, now=now)
         return message
     _require_staff(principal, ticket)
     message = _add_message(

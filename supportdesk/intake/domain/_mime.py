@@ -540,3 +540,46 @@ def content_hash(raw: bytes) -> str:
     """
     normalised = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").rstrip(b"\n")
     return hashlib.sha256(normalised).hexdigest()
+
+
+# -- multiparts whose declared boundary is missing or wrong ------------------------------------
+
+_BOUNDARY_LINE = re.compile(rb"^--([\x21-\x7e]{1,200}?)(?:--)?[ \t]*\r?$")
+_PART_HEADER = re.compile(rb"^(?:content-[a-z-]+|mime-version)[ \t]*:", re.IGNORECASE)
+_TEXT_BOUNDARY = re.compile(r"^--\S{1,200}\s*$")
+_TEXT_HEADER = re.compile(r"^[A-Za-z0-9-]{1,76}[ \t]*:")
+
+
+def guess_boundary(payload: bytes) -> bytes | None:
+    """The boundary a broken multipart really uses: the first ``--token`` line followed by a
+    part header (``Content-Type:``…), or None. Only tokens that can be quoted are returned."""
+    lines = payload[:1_000_000].split(b"\n")
+    for index, line in enumerate(lines[:-1]):
+        found = _BOUNDARY_LINE.match(line)
+        if found and _PART_HEADER.match(lines[index + 1]):
+            token = found.group(1)
+            if token.endswith(b"--") and len(token) > 2:
+                token = token[:-2]
+            if b'"' not in token and b"\\" not in token:
+                return token
+    return None
+
+
+def strip_mime_scaffolding(text: str) -> str:
+    """The readable text of a multipart that could not be split: boundary lines and the part
+    header blocks after them removed, everything else kept as it is."""
+    kept: list[str] = []
+    in_headers = False
+    for line in text.splitlines():
+        if _TEXT_BOUNDARY.match(line):
+            in_headers = True
+            continue
+        if in_headers:
+            if not line.strip():
+                in_headers = False
+                continue
+            if _TEXT_HEADER.match(line) or line[:1] in (" ", "\t"):
+                continue
+            in_headers = False
+        kept.append(line)
+    return "\n".join(kept).strip()

@@ -157,30 +157,26 @@ def identify_sender(
     )
 
 
-def missing_details_reply_subject(subject: str) -> str:
-    base = " ".join(subject.split()) or "your message"
-    return f"We need your details to help you: {base}"[:200]
+def missing_details_reply_subject() -> str:
+    """Fixed: never the sender's own subject (T-11, an open relay for their text otherwise)."""
+    return "We need your details to help you"
 
 
 def missing_details_reply_text(
     *,
     organisation_name: str,
-    sender_name: str = "",
-    original_subject: str = "",
     free_mail: bool = False,
     phone: str = "",
     support_address: str = "",
 ) -> str:
     """The one automatic reply (T-2) to an unidentified sender, asking for full name, company,
     company email and phone numbers. Plain text; the caller adds Auto-Submitted headers.
+    Nothing of the sender's message (name, subject, text) is repeated in it (T-11).
     """
-    name = " ".join(sender_name.split())
-    greeting = f"Hello {name}," if name else "Hello,"
-    about = f' about "{" ".join(original_subject.split())}"' if original_subject.strip() else ""
     lines = [
-        greeting,
+        "Hello,",
         "",
-        f"Thank you for your message{about}. It has been received and stored, but we could not "
+        "Thank you for your message. It has been received and stored, but we could not "
         "match your email address to a customer we support, so we cannot act on it yet.",
     ]
     if free_mail:

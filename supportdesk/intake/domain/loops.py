@@ -137,6 +137,26 @@ def auto_submitted_kind(message: HeaderSource) -> AutoKind | None:
     return None
 
 
+def link_only_kind(message: HeaderSource) -> str | None:
+    """What is shown with the ticket it answers instead of being read as a request (T-4):
+    auto-*replies* ("auto-replied": vacation, out-of-office) and reports ("report":
+    ``multipart/report`` read receipts and feedback reports, mail-system daemons); bounces are
+    :func:`parse_dsn`'s. Other automatic mail (auto-generated, ``noreply``, list, bulk) is
+    None here: RFC 3834 says not to *answer* it, not to ignore it (issue 17.4)."""
+    kind = auto_submitted_kind(message)
+    if kind == "auto-replied":
+        return kind
+    if kind is None:
+        return None
+    pairs = _header_pairs(message)
+    content_type = (_first(pairs, "content-type") or "").lower()
+    if content_type.split(";")[0].strip() == "multipart/report":
+        return "report"
+    if _DAEMON.match(_sender_local(pairs, message)):
+        return "report"
+    return None
+
+
 def should_auto_reply(parsed: ParsedEmail, *, own_addresses: Iterable[str] = ()) -> bool:
     """Whether an automatic reply (acknowledgement, T-2 details request) may be sent.
 

@@ -280,9 +280,36 @@ def _walk(part: Message, ctx: _Context, level: int, container: str = "") -> list
     if is_multipart:
         return _multipart(part, info, ctx, level)
     if info.maintype == "multipart":
-        ctx.defect(f"{info.content_type} without usable boundary; read as text")
-        info.content_type = "text/plain"
+        return _unsplit(part, info, ctx, level, container)
     return _leaf(part, info, ctx, level, container)
+
+
+UNSPLIT_NOTE = "[This message could not be split into its parts; its text is shown as received.]"
+
+
+def _unsplit(
+    part: Message, info: PartInfo, ctx: _Context, level: int, container: str
+) -> list[_Segment]:
+    """A multipart whose declared boundary is missing or wrong (issue 17.4): split it at the
+    boundary its lines really use; failing that, show its text without MIME scaffolding —
+    never a raw boundary as the body."""
+    payload, _found = _mime.payload_bytes(part, "")
+    boundary = _mime.guess_boundary(payload)
+    if boundary is not None:
+        head = f'Content-Type: {info.content_type}; boundary="'.encode() + boundary + b'"\n\n'
+        tree, _label = parse_tree(head + payload, [])
+        if tree is not None and _children(tree):
+            ctx.defect(f"{info.content_type} split at the boundary its parts use")
+            return _multipart(tree, info, ctx, level)
+    ctx.defect(f"{info.content_type} without usable boundary; read as text")
+    info.content_type = "text/plain"
+    segments = _leaf(part, info, ctx, level, container)
+    return [
+        _Segment(plain=f"{UNSPLIT_NOTE}\n\n{_mime.strip_mime_scaffolding(item.plain)}")
+        if item.plain is not None
+        else item
+        for item in segments
+    ]
 
 
 def _multipart(part: Message, info: PartInfo, ctx: _Context, level: int) -> list[_Segment]:

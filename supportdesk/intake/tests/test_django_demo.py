@@ -33,7 +33,10 @@ def test_demo_mail_threads_quarantine_and_links_idempotently_T2_T3_T4(
     assert {row.sender for row in quarantined} == {
         "tom.baker.1987@gmail.com",
         "news@printer-supplies.example",
+        "cam.engineer@harbor-it.example",  # the forged reply (T-11)
     }
+    forged = quarantined.get(sender="cam.engineer@harbor-it.example")
+    assert forged.claimed_staff is not None and forged.claimed_staff.email == forged.sender
     details = OutboxMessage.objects.get(recipient="tom.baker.1987@gmail.com")
     assert details.headers["Auto-Submitted"] == "auto-replied" and "full name" in details.body
     assert not OutboxMessage.objects.filter(recipient="news@printer-supplies.example").exists()

@@ -11,6 +11,7 @@ import pytest
 
 from supportdesk.intake import services
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, QuarantineReply
+from supportdesk.intake.services_store import inbound_store
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.tickets.models import Message, Ticket, TicketEvent
 from tests.factories import NOW, make_ticket
@@ -192,13 +193,19 @@ def test_agent_reply_carries_thread_headers_and_tag_T4(world: Any) -> None:
 def test_auto_reply_never_tickets_nor_answered_T4(world: Any) -> None:
     for sender, headers in (
         ("alice@acme.example", {"Auto-Submitted": "auto-replied"}),
-        ("stranger@gmail.com", {"Auto-Submitted": "auto-generated"}),
         ("alice@acme.example", {"X-Autoreply": "yes"}),
     ):
         result = ingest(
             world, mail(sender=sender, message_id=None, headers=headers, body=str(headers))
         )
         assert result.state == InboundState.AUTO_REPLY_IGNORED
+    # auto-generated mail is read (issue 17.4), never answered: a stranger's is quarantined
+    generated = ingest(
+        world,
+        mail(sender="stranger@gmail.com", message_id=None, headers={"Auto-Submitted": "x"}),
+    )
+    assert generated.state == InboundState.QUARANTINED
+    assert "no automatic reply" in generated.reason
     assert Ticket.objects.count() == 0 and OutboxMessage.objects.count() == 0
 
 
@@ -270,9 +277,7 @@ def test_same_message_twice_stored_once_T5(world: Any) -> None:
 def test_stored_but_unapplied_is_resumed_T5(world: Any) -> None:
     raw = mail()
     parsed = services._parse(raw)
-    row, original = services._store(
-        raw, parsed, vendor=world.vendor, queue=None, source="t", now=NOW
-    )
+    row, original = inbound_store(raw, parsed, vendor=world.vendor, queue=None, source="t", now=NOW)
     assert original is None and row.state == InboundState.RECEIVED  # "crash" here
     assert services.email_process_pending(now=NOW) == 1
     row.refresh_from_db()

@@ -12,6 +12,7 @@ import pytest
 
 from supportdesk.intake import services
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState
+from supportdesk.intake.services_trust import staff_reply_address
 from supportdesk.intake.tests.test_corpus import AUTOMATIC, EXPECTED
 from supportdesk.intake.tests.test_django_ingest import ingest, mail
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
@@ -22,6 +23,11 @@ from tests.factories import NOW, make_ticket
 pytestmark = pytest.mark.django_db
 
 CORPUS = Path(__file__).parent / "corpus"
+# T-4: auto-replies and reports are shown with the ticket they answer, never read as requests
+LINKED_ONLY = {name for name, spec in EXPECTED.items() if spec.get("auto") == "auto-replied"} | {
+    "arf_feedback_report.eml",
+    "mdn_read_receipt.eml",
+}
 TERMINAL = {
     InboundState.TICKET_CREATED,
     InboundState.THREADED,
@@ -48,8 +54,10 @@ def test_every_corpus_message_is_accounted_for_twice_over_T2_T4_T5(world: Any) -
         bounce = bool(EXPECTED[name].get("bounce"))
         if bounce:
             assert result.state == InboundState.BOUNCE, name
-        elif name in AUTOMATIC and EXPECTED[name].get("auto") not in ("list", "bulk"):
+        elif name in LINKED_ONLY:
             assert result.state == InboundState.AUTO_REPLY_IGNORED, name
+        else:  # other automatic mail (generated, noreply, list, bulk) is read (issue 17.4)
+            assert result.state != InboundState.AUTO_REPLY_IGNORED, name
         if result.state != InboundState.TICKET_CREATED:
             assert result.reason, name
     assert InboundEmail.objects.count() == len(files) - 1  # CRLF and LF copies are one message
@@ -90,21 +98,56 @@ def test_mangled_real_mail_is_always_accounted_for_T5(world: Any) -> None:
 
 def test_same_message_id_other_bytes_is_a_duplicate_record_not_lost_T5(world: Any) -> None:
     first = ingest(world, mail(message_id="<dup@acme.example>"))
-    # the same message arriving by another route: a different trace header
-    rerouted = b"Received: from mx2.example by mx.vendor.example; Mon, 5 Jan 2026\n" + mail(
-        message_id="<dup@acme.example>"
+    # the same message arriving by another route: only transport headers differ
+    rerouted = (
+        b"Received: from mx2.example by mx.vendor.example; Mon, 5 Jan 2026\n"
+        b"Delivered-To: support@vendor.example\nX-Spam-Score: 0.1\n"
+        + mail(message_id="<dup@acme.example>")
     )
     second = ingest(world, rerouted)
     assert second.state == InboundState.DUPLICATE and second.inbound_id != first.inbound_id
     row = InboundEmail.objects.get(pk=second.inbound_id)
     assert row.duplicate_of_id == first.inbound_id and bytes(row.raw) == rerouted
     assert "another route" in row.reason and row.ticket_id == first.ticket_id
-    # a sender reusing a Message-ID for other content: kept for review, never applied
-    reused = ingest(world, mail(message_id="<dup@acme.example>", body="A different request."))
-    assert "another body" in InboundEmail.objects.get(pk=reused.inbound_id).reason
     # the same bytes again: no new row
     assert ingest(world, rerouted).inbound_id == second.inbound_id
-    assert InboundEmail.objects.count() == 3 and Ticket.objects.count() == 1
+    assert InboundEmail.objects.count() == 2 and Ticket.objects.count() == 1
+
+
+def test_reused_message_id_with_other_content_is_applied_not_hidden_T5(world: Any) -> None:
+    """Issue 17.4: senders that reuse a Message-ID (SAP, scanners, some webmail) for another
+    message must not have it stored as `duplicate` and shown to nobody."""
+    first = ingest(world, mail(message_id="<dup@acme.example>"))
+    reused = ingest(
+        world,
+        mail(message_id="<dup@acme.example>", subject="Scanner jams", body="A different request."),
+    )
+    assert reused.state == InboundState.TICKET_CREATED and not reused.duplicate
+    assert reused.ticket_id != first.ticket_id
+    ticket = Ticket.objects.get(pk=reused.ticket_id)
+    assert "A different request." in ticket.messages.get().body_text
+    row = InboundEmail.objects.get(pk=reused.inbound_id)
+    assert row.duplicate_of_id == first.inbound_id and "Message-ID reused" in row.reason
+    event = TicketEvent.objects.get(ticket=ticket, kind="email_message_id_reused")
+    assert event.data["first"] == first.inbound_id
+    # a header change other than transport (here: the subject) is other content too
+    retitled = ingest(world, mail(message_id="<dup@acme.example>", subject="Printer offline!"))
+    assert retitled.state == InboundState.TICKET_CREATED
+    # each of them delivered again, by another route: duplicates of the right one
+    again = ingest(
+        world,
+        b"Received: from mx3 by mx\n"
+        + mail(
+            message_id="<dup@acme.example>", subject="Scanner jams", body="A different request."
+        ),
+    )
+    assert again.state == InboundState.DUPLICATE
+    assert InboundEmail.objects.get(pk=again.inbound_id).duplicate_of_id == reused.inbound_id
+    same = mail(
+        message_id="<dup@acme.example>", subject="Scanner jams", body="A different request."
+    )
+    assert ingest(world, same).inbound_id == reused.inbound_id
+    assert Ticket.objects.count() == 3
 
 
 def test_overlong_and_non_ascii_message_ids_store_and_thread_T3_T5(world: Any) -> None:
@@ -155,10 +198,14 @@ def test_staff_answering_by_email_T3_T7(world: Any) -> None:
     opened = ingest(world, mail(message_id="<open@acme.example>"))
     ticket = Ticket.objects.get(pk=opened.ticket_id)
     ack = OutboxMessage.objects.get(ticket=ticket)
+    # T-11: staff mail counts only sent to the staff member's own tokenised reply address
+    agent_to = staff_reply_address(user=world.agent, ticket=ticket, now=NOW)
+    engineer_to = staff_reply_address(user=world.engineer, ticket=ticket, now=NOW)
     # a reply to the thread: a public reply, sent to the customer through the outbox
     reply = ingest(
         world,
         mail(
+            to=agent_to,
             sender="Agent Smith <AGENT@vendor.example>",
             subject="Re: Printer offline",
             body=(
@@ -182,7 +229,7 @@ def test_staff_answering_by_email_T3_T7(world: Any) -> None:
         world,
         mail(
             sender="agent@vendor.example",
-            to="support@vendor.example, alice@acme.example",
+            to=f"{agent_to}, alice@acme.example",
             body="Also check the cable.",
             message_id="<staff2@vendor.example>",
             headers={"References": "<staff1@vendor.example>"},
@@ -191,11 +238,15 @@ def test_staff_answering_by_email_T3_T7(world: Any) -> None:
     cc_message = InboundEmail.objects.get(pk=cc.inbound_id).ticket_message_id
     withheld = OutboxMessage.objects.get(idempotency_key=f"message:{cc_message}:requester")
     assert withheld.status == OutboxStatus.FAILED and "direct recipient" in withheld.last_error
+    # ...and the customer saw the agent's reply address: it is replaced (T-11)
+    assert "reply address was shown to others" in cc.reason
+    assert staff_reply_address(user=world.agent, ticket=ticket, now=NOW) != agent_to
     # the subject tag alone is easy to forge: an internal note only
     tagged = ingest(
         world,
         mail(
             sender="engineer@vendor.example",
+            to=engineer_to,
             subject=f"[#{ticket.ref}] note",
             body="Seen this before.",
             message_id="<staff3@vendor.example>",
@@ -205,8 +256,11 @@ def test_staff_answering_by_email_T3_T7(world: Any) -> None:
     assert tagged.state == InboundState.THREADED and note.kind == "internal"
     # staff mail that answers nothing: kept for an agent, no details request to our own staff
     before = OutboxMessage.objects.count()
-    loose = ingest(world, mail(sender="engineer@vendor.example", message_id="<staff4@x>"))
+    loose = ingest(
+        world, mail(sender="engineer@vendor.example", to=engineer_to, message_id="<staff4@x>")
+    )
     assert loose.state == InboundState.QUARANTINED and "from staff" in loose.reason
+    assert InboundEmail.objects.get(pk=loose.inbound_id).claimed_staff is None
     assert OutboxMessage.objects.count() == before
 
 

@@ -60,6 +60,29 @@ def test_webhook_bad_or_missing_signature_403(world: Any, client: Any, settings:
 
 
 @pytest.mark.django_db
+def test_webhook_signature_covers_the_vendor_parameter(
+    world: Any, client: Any, settings: Any
+) -> None:
+    """Issue 17.3: a message signed for one vendor cannot be replayed into another."""
+    settings.MAIL_WEBHOOK_SECRET = SECRET
+    raw = mail()
+    body_only = {SIGNATURE_HEADER: signature_for(raw, SECRET)}
+    for_vendor = {SIGNATURE_HEADER: signature_for(raw, SECRET, "vendor")}
+    for url, headers in (
+        ("/hooks/mail/inbound?vendor=rival", body_only),  # signed without a vendor: no vendor
+        ("/hooks/mail/inbound?vendor=rival", for_vendor),  # signed for another vendor
+        ("/hooks/mail/inbound", for_vendor),  # the vendor stripped off
+    ):
+        response = client.post(url, raw, content_type="message/rfc822", headers=headers)
+        assert response.status_code == 403, url
+    assert InboundEmail.objects.count() == 0
+    response = client.post(
+        "/hooks/mail/inbound?vendor=vendor", raw, content_type="message/rfc822", headers=for_vendor
+    )
+    assert response.status_code == 200 and response.json()["state"] == "ticket_created"
+
+
+@pytest.mark.django_db
 def test_webhook_oversized_message_is_refused_with_413(
     world: Any, client: Any, settings: Any
 ) -> None:

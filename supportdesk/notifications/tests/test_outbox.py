@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from datetime import timedelta
 from email import message_from_bytes
@@ -116,9 +117,24 @@ def test_same_idempotency_key_is_one_row_with_a_stable_message_id_N2(world):
         first.pk == second.pk
         and OutboxMessage.objects.filter(idempotency_key="page:1:alice").count() == 1
     )
-    assert first.headers["Message-ID"] == services.message_id_for(
-        "page:1:alice", "supportdesk.localhost"
-    )
+    assert first.headers["Message-ID"] == second.headers["Message-ID"]
+
+
+def test_message_ids_are_random_not_derived_from_the_key_T11(world):
+    """House rule 14: the id of mail we send cannot be computed from the ticket number (issue
+    17.1: `sha256("ticket:N:received")` let a forger thread into any ticket)."""
+    ids = set()
+    for key in ("ticket:1:received", "ticket:2:received", "message:7:requester"):
+        row = services.outbox_enqueue(
+            key=key, channel="email", recipient="a@x.example", body="b", sender="desk@acme.example",
+            now=NOW,
+        )  # fmt: skip
+        value = row.headers["Message-ID"]
+        local, _, domain = value.strip("<>").partition("@")
+        assert domain == "acme.example" and len(local) >= 32
+        assert hashlib.sha256(key.encode()).hexdigest()[:32] not in value
+        ids.add(value)
+    assert len(ids) == 3
 
 
 def test_unknown_channel_fails_visibly_not_silently(world):
