@@ -2,19 +2,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.api.schemas import (
     AttachmentIn,
     EscalateIn,
+    Id,
     MessageIn,
     MessageOut,
+    Moment,
     TicketIn,
     TicketOut,
     TicketPage,
@@ -39,15 +41,15 @@ class TicketQuery(Schema):
     open: bool = False
     priority: str | None = None
     channel: str | None = None
-    queue: int | None = None
-    assignee: int | None = None
-    organization: int | None = None
+    queue: Id | None = None
+    assignee: Id | None = None
+    organization: Id | None = None
     escalated: bool | None = None
     q: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: Moment | None = None
+    created_before: Moment | None = None
     cursor: str | None = None
-    limit: int = 50
+    limit: int = Field(default=50, ge=1, le=200)
 
 
 def encode_cursor(ticket_id: int | None) -> str | None:
