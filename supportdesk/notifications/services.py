@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from supportdesk.notifications.channels import sender_for
-from supportdesk.notifications.domain import retry_delay
+from supportdesk.notifications.domain import fit_subject, retry_delay
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def outbox_enqueue(
             "channel": channel,
             "recipient": recipient,
             "sender": sender,
-            "subject": subject,
+            "subject": fit_subject(subject),
             "body": body,
             "headers": _headers_for(key, channel, sender, headers),
             "ticket_id": ticket_id,
@@ -148,6 +148,7 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
         [
             {
                 **{name: getattr(d, name) for name, _ in _DRAFT_FIELDS},
+                "subject": fit_subject(d.subject),
                 "headers": _headers_for(d.key, d.channel, d.sender, d.headers),
             }
             for d in unique.values()
