@@ -7,6 +7,7 @@ from ninja import Schema
 from pydantic import AfterValidator, Field
 
 from supportdesk.core.limits import INT64_MAX, check_day, check_moment
+from supportdesk.tickets.domain.content import HTML_MAX_CHARS
 
 # Every whole number, date and time the API accepts is one of these (issue 17.3), so a value
 # the databases cannot store or the date arithmetic cannot handle is a 422 with a message.
@@ -105,7 +106,11 @@ class TicketPage(Schema):
 class MessageIn(Schema):
     body: str = Field(min_length=1)
     kind: str = "public"
-    body_html: str = ""
+    body_html: str = Field(
+        default="",
+        max_length=HTML_MAX_CHARS,
+        description="Sanitised like mail: no scripts, styles or remote images.",
+    )
     attachments: list[AttachmentIn] = []
 
 
