@@ -26,3 +26,8 @@ urlpatterns = [
     path("hooks/", include("supportdesk.oncall.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = views.bad_request
+handler403 = views.permission_denied
+handler404 = views.not_found
+handler500 = views.server_error

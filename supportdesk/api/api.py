@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -16,6 +19,8 @@ from supportdesk.contracts import api as contracts_api
 from supportdesk.core.errors import DomainError
 from supportdesk.oncall import api as oncall_api
 from supportdesk.sla import api as sla_api
+
+log = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="supportdesk API",
@@ -63,6 +68,24 @@ def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         "authentication required: send 'Authorization: Bearer <token>'",
         "unauthenticated",
     )
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not found", "not_found")
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _error(request, 413, f"request body larger than {limit} bytes", "too_large")
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The last resort: logged with its traceback, answered as JSON like every other error."""
+    log.exception("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return _error(request, 500, "internal error; it has been logged", "server_error")
 
 
 @api.exception_handler(HttpError)

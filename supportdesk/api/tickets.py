@@ -2,19 +2,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.api.schemas import (
     AttachmentIn,
     EscalateIn,
+    Id,
     MessageIn,
     MessageOut,
+    Moment,
     TicketIn,
     TicketOut,
     TicketPage,
@@ -29,7 +31,7 @@ from supportdesk.core.tenancy import Principal
 from supportdesk.customers import selectors as customer_selectors
 from supportdesk.customers.models import Contact
 from supportdesk.tickets import selectors, services
-from supportdesk.tickets.models import Queue
+from supportdesk.tickets.models import Channel, Queue
 
 router = Router(tags=["tickets"])
 
@@ -39,15 +41,15 @@ class TicketQuery(Schema):
     open: bool = False
     priority: str | None = None
     channel: str | None = None
-    queue: int | None = None
-    assignee: int | None = None
-    organization: int | None = None
+    queue: Id | None = None
+    assignee: Id | None = None
+    organization: Id | None = None
     escalated: bool | None = None
     q: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: Moment | None = None
+    created_before: Moment | None = None
     cursor: str | None = None
-    limit: int = 50
+    limit: int = Field(default=50, ge=1, le=200)
 
 
 def encode_cursor(ticket_id: int | None) -> str | None:
@@ -136,6 +138,15 @@ def _resolve_requester(
 def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
     principal = principal_of(request)
     vendor, org, requester = _resolve_requester(principal, payload)
+    channel, caller_number = payload.channel, payload.caller_number
+    if principal.is_contact:
+        # The channel decides caps and response targets: a customer's ticket came in by API,
+        # and only staff record a caller's number (issue 17.3).
+        if payload.model_fields_set & {"channel", "caller_number"} and (
+            payload.channel != Channel.API or payload.caller_number
+        ):
+            raise Forbidden("customers cannot set the channel or caller number of a ticket")
+        channel, caller_number = Channel.API, ""
     product = None
     if payload.product is not None:
         product = Product.objects.filter(vendor=vendor, pk=payload.product).first()
@@ -149,10 +160,10 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
         subject=payload.subject,
         body=payload.body,
         priority=payload.priority,
-        channel=payload.channel,
+        channel=channel,
         product=product,
         version=payload.version,
-        caller_number=payload.caller_number,
+        caller_number=caller_number,
         attachments=decode_attachments(payload.attachments),
         now=clock.now(),
     )

@@ -11,8 +11,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
+from pydantic import Field
 
 from supportdesk.api.common import ERRORS, principal_of
+from supportdesk.api.schemas import Day, Id
 from supportdesk.billing import selectors, services, services_subscriptions
 from supportdesk.billing.models import BillingRunKey, Invoice
 from supportdesk.billing.pdf import invoice_pdf
@@ -101,7 +103,7 @@ def invoice_out(inv: Invoice) -> dict[str, Any]:
 
 @router.get("/invoices", response={200: list[InvoiceOut], **ERRORS})
 def list_invoices(
-    request: HttpRequest, state: str | None = None, organization: int | None = None
+    request: HttpRequest, state: str | None = None, organization: Id | None = None
 ) -> Any:
     """Staff see their vendor's invoices; a contact only its organisation's."""
     rows = selectors.invoice_list(
@@ -112,7 +114,7 @@ def list_invoices(
 
 @router.get("/invoices.csv", response={200: None, **ERRORS})
 def export_invoices(
-    request: HttpRequest, state: str | None = None, organization: int | None = None
+    request: HttpRequest, state: str | None = None, organization: Id | None = None
 ) -> HttpResponse:
     """CSV export, one row per invoice line."""
     rows = selectors.invoice_list(
@@ -161,7 +163,7 @@ class ReasonIn(Schema):
 class CreditIn(Schema):
     reason: str
     amount: Decimal | None = None
-    issue_date: date | None = None
+    issue_date: Day | None = None
 
 
 def _today(vendor_id: int) -> date:
@@ -198,10 +200,10 @@ def credit_invoice(request: HttpRequest, number: int, payload: CreditIn) -> Any:
 
 
 class PaymentIn(Schema):
-    organization: int
+    organization: Id
     amount: Decimal
     currency: str = "USD"
-    received_on: date | None = None
+    received_on: Day | None = None
     reference: str = ""
 
 
@@ -300,10 +302,10 @@ def organization_balance(request: HttpRequest, org_id: int) -> Any:
 
 
 class SubscriptionIn(Schema):
-    organization: int
-    plan: int
-    users: int
-    invoice_date: date | None = None
+    organization: Id
+    plan: Id
+    users: int = Field(ge=1, le=1_000_000)
+    invoice_date: Day | None = None
     reference: str = ""
 
 
@@ -347,8 +349,8 @@ def start_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
 
 
 class UsersAddedIn(Schema):
-    added: int
-    on: date | None = None
+    added: int = Field(ge=1, le=1_000_000)
+    on: Day | None = None
     reason: str = ""
 
 

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
+from supportdesk.api.schemas import Day, Id, Moment
 from supportdesk.contracts import selectors, services
 from supportdesk.contracts.models import Contract, Product
 from supportdesk.core import clock
@@ -26,23 +27,23 @@ router = Router(tags=["contracts"])
 
 class LineIn(Schema):
     kind: str = Field(description="licence, users or other")
-    quantity: int = 1
+    quantity: int = Field(default=1, ge=1, le=1_000_000)
     unit_price: Decimal = Field(description="Licence list price or price per user, e.g. '1200.00'")
     description: str = ""
-    product: int | None = None
-    start: date | None = None
-    end: date | None = Field(default=None, description="Exclusive")
+    product: Id | None = None
+    start: Day | None = None
+    end: Day | None = Field(default=None, description="Exclusive")
 
 
 class ContractIn(Schema):
-    organization: int
-    plan: int | str = Field(description="Plan id or slug")
-    start: date
-    end: date | None = Field(default=None, description="Exclusive; default one term")
+    organization: Id
+    plan: Id | str = Field(description="Plan id or slug")
+    start: Day
+    end: Day | None = Field(default=None, description="Exclusive; default one term")
     state: str = "draft"
     reference: str = Field(default="", max_length=60)
     currency: str | None = None
-    predecessor: int | None = None
+    predecessor: Id | None = None
     price_percent_override: Decimal | None = None
     price_fixed_override: Decimal | None = None
     lines: list[LineIn] = []
@@ -132,7 +133,7 @@ def contract_out(contract: Contract) -> dict[str, Any]:
 
 
 class ContractQuery(Schema):
-    organization: int | None = None
+    organization: Id | None = None
     state: str | None = None
 
 
@@ -329,7 +330,7 @@ class EligibilityOut(Schema):
 
 
 class EligibilityQuery(Schema):
-    organization: int | None = None
+    organization: Id | None = None
 
 
 @router.get("/releases/{int:release_id}/eligibility", response={200: EligibilityOut, **ERRORS})
@@ -373,14 +374,14 @@ def set_ticket_category(request: HttpRequest, ref: int, payload: CategoryIn) -> 
 
 
 class TimeEntryIn(Schema):
-    started_at: datetime
-    ended_at: datetime | None = None
-    minutes: int | None = None
+    started_at: Moment
+    ended_at: Moment | None = None
+    minutes: int | None = Field(default=None, ge=1, le=services.MAX_ENTRY_MINUTES)
     work_kind: str = Field(description="phone, email, remote, on_site or monitoring")
     category: str = "problem"
     billable: bool = True
     note: str = ""
-    engineer: int | None = Field(default=None, description="Staff user id; default: the caller")
+    engineer: Id | None = Field(default=None, description="Staff user id; default: the caller")
 
 
 class TimeEntryOut(Schema):
@@ -454,8 +455,8 @@ class ServiceNoteIn(Schema):
 
 class StatusCallIn(Schema):
     subject: str = Field(min_length=1, max_length=200)
-    starts_at: datetime
-    minutes: int = 30
+    starts_at: Moment
+    minutes: int = Field(default=30, ge=1, le=24 * 60)
     details: str = ""
 
 

@@ -449,6 +449,10 @@ def time_entry_add(
         assert minutes is not None
         if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
             raise InvalidInput(f"duration must be a positive number of minutes, got {minutes!r}")
+        if minutes > MAX_ENTRY_MINUTES:  # checked before the sum, which could overflow
+            raise InvalidInput(
+                f"a time entry lasts 1 to {MAX_ENTRY_MINUTES} minutes; got {minutes}"
+            )
         ended_at = started_at + timedelta(minutes=minutes)
     if ended_at <= started_at:
         raise InvalidInput("the end must be after the start")

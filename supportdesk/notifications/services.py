@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from supportdesk.notifications.channels import sender_for
-from supportdesk.notifications.domain import retry_delay
+from supportdesk.notifications.domain import fit_subject, retry_delay
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -30,14 +30,6 @@ def new_message_id(domain: str) -> str:
     return f"<{secrets.token_urlsafe(24)}@{domain}>"
 
 
-SUBJECT_MAX = OutboxMessage._meta.get_field("subject").max_length or 300
-
-
-def _fit_subject(subject: str) -> str:
-    """A subject that fits the row: a derived one ("Re: [#N] " + a 300-character ticket
-    subject) is cut with an ellipsis instead of failing the transaction (issue 17.3)."""
-    subject = subject or ""
-    return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 1].rstrip() + "…"
 
 
 def outbox_enqueue(
@@ -63,7 +55,7 @@ def outbox_enqueue(
             "channel": channel,
             "recipient": recipient,
             "sender": sender,
-            "subject": _fit_subject(subject),
+            "subject": fit_subject(subject),
             "body": body,
             "headers": _headers_for(channel, sender, headers),
             "ticket_id": ticket_id,
@@ -159,7 +151,7 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
         [
             {
                 **{name: getattr(d, name) for name, _ in _DRAFT_FIELDS},
-                "subject": _fit_subject(d.subject),
+                "subject": fit_subject(d.subject),
                 "headers": _headers_for(d.channel, d.sender, d.headers),
             }
             for d in unique.values()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
+from pydantic import Field
 
 from supportdesk.api.common import ERRORS, principal_of
+from supportdesk.api.schemas import Id
 from supportdesk.core import clock
 from supportdesk.core.errors import NotFound
 from supportdesk.oncall import feed_tokens, selectors
@@ -188,7 +190,11 @@ def revoke_feed_token(request: HttpRequest) -> Any:
 
 
 @router.get("/oncall/runs", response={200: list[RunOut], **ERRORS})
-def list_runs(request: HttpRequest, ticket: int | None = None, limit: int = 50) -> Any:
+def list_runs(
+    request: HttpRequest,
+    ticket: Id | None = None,
+    limit: Annotated[int, Field(ge=1, le=200)] = 50,
+) -> Any:
     runs = selectors.run_list(principal=principal_of(request), ticket_id=ticket)
     return [run_out(r) for r in runs[: max(1, min(limit, 200))]]
 

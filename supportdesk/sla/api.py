@@ -8,13 +8,14 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from supportdesk.api.common import ERRORS, principal_of
+from supportdesk.api.schemas import Id
 from supportdesk.sla import selectors
 
 router = Router(tags=["sla"])
 
 
 class ReportQuery(Schema):
-    organization: int | None = None
+    organization: Id | None = None
     plan: str | None = None
     priority: str | None = None
     month: str | None = None

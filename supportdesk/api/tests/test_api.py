@@ -35,7 +35,7 @@ def test_requests_without_a_valid_token_get_401_json(client, world):
 def test_contact_creates_ticket_for_own_organisation(api, world):
     response = api(world.alice.user).post(
         "/tickets",
-        {"subject": "Scanner jam", "body": "Tray 2", "priority": "P2", "channel": "portal",
+        {"subject": "Scanner jam", "body": "Tray 2", "priority": "P2",
          "attachments": [{"filename": "shot.png",
                           "content_base64": base64.b64encode(PNG).decode()}]},
     )  # fmt: skip
@@ -102,7 +102,7 @@ def test_list_filters_and_walks_every_page_once_with_the_cursor(api, world):
     expected = sorted((t.ref for i, t in enumerate(made) if i % 3 == 0), reverse=True)
     assert seen == expected and pages == 2
     assert client.get("/tickets", cursor="garbage!").status_code == 400
-    assert client.get("/tickets", limit=0).status_code == 400
+    assert client.get("/tickets", limit=0).status_code == 422
     assert client.get("/tickets", status="bogus").status_code == 400
 
 
@@ -297,3 +297,39 @@ def test_attachment_download_is_tenant_scoped_and_never_inline_html(client, worl
     assert client.get(f"/attachments/{attachment.pk}/").status_code == 404
     client.force_login(world.rival_agent)
     assert client.get(f"/attachments/{attachment.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"channel": "phone"}, {"channel": "portal"}, {"caller_number": "+12125550100"},
+     {"channel": "api", "caller_number": "+12125550100"}],
+)  # fmt: skip
+def test_contacts_cannot_set_channel_or_caller_number(api, world, fields):
+    """Issue 17.3: the channel decides caps and response targets; the caller number is staff's."""
+    response = api(world.alice.user).post("/tickets", {"subject": "s", "body": "b", **fields})
+    assert response.status_code == 403, response.content
+    assert not Ticket.objects.exists()
+
+
+def test_contact_ticket_channel_is_the_api_and_staff_may_set_it(api, world):
+    mine = api(world.alice.user).post("/tickets", {"subject": "s", "body": "b", "channel": "api"})
+    assert mine.status_code == 201 and mine.json()["channel"] == "api"
+    logged = api(world.agent).post(
+        "/tickets",
+        {"subject": "Call", "body": "b", "channel": "phone", "caller_number": "+12125550100",
+         "organization": world.acme.pk},
+    )  # fmt: skip
+    assert logged.status_code == 201, logged.content
+    assert (logged.json()["channel"], logged.json()["caller_number"]) == ("phone", "+12125550100")
+
+
+def test_portal_ignores_channel_and_caller_number_fields(client, world):
+    client.force_login(world.alice.user)
+    response = client.post(
+        "/portal/tickets/new/",
+        {"subject": "s", "body": "b", "priority": "P3", "channel": "phone",
+         "caller_number": "+12125550100"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert (ticket.channel, ticket.caller_number) == ("portal", "")

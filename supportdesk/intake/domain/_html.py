@@ -1,4 +1,4 @@
-"""HTML in mail: sanitising for display (nh3) and converting to plain text (stdlib parser)."""
+"""HTML in mail: converting to plain text (stdlib parser); sanitising is tickets.domain.content."""
 
 from __future__ import annotations
 
@@ -8,158 +8,14 @@ from html.parser import HTMLParser
 
 import nh3
 
-# -- sanitising ---------------------------------------------------------------------------------
+from supportdesk.tickets.domain.content import (
+    CLEAN_CONTENT_TAGS,
+    VOID_TAGS,
+    prepare_html,
+    sanitize_html,
+)
 
-_TAGS = (set(nh3.ALLOWED_TAGS) - {"area", "map", "details", "summary"}) | {
-    "font",
-    "tfoot",
-    "th",
-    "caption",
-}
-_CELL_ATTRS = {"colspan", "rowspan", "align", "valign", "width", "height", "bgcolor", "nowrap"}
-_ATTRIBUTES: dict[str, set[str]] = {
-    "*": {"style", "title", "dir", "lang", "align"},
-    "a": {"href", "name"},
-    "img": {"src", "alt", "width", "height"},
-    "td": _CELL_ATTRS,
-    "th": _CELL_ATTRS | {"scope"},
-    "tr": {"valign", "bgcolor"},
-    "table": {"border", "cellpadding", "cellspacing", "width", "bgcolor", "summary"},
-    "col": {"span", "width"},
-    "colgroup": {"span", "width"},
-    "font": {"color", "face", "size"},
-    "ol": {"start", "type"},
-    "ul": {"type"},
-    "li": {"value"},
-    "hr": {"width", "size"},
-}
-_CLEAN_CONTENT = {"script", "style", "title", "head", "template", "noscript", "xml", "svg", "math"}
-_VOID = {"br", "img", "hr", "meta", "link", "input", "col", "area", "base", "wbr", "source"}
-_SCHEMES = {"http", "https", "mailto", "tel", "cid", "data"}
-_STYLE_PROPERTIES = {
-    "color",
-    "background-color",
-    "font-weight",
-    "font-style",
-    "font-size",
-    "font-family",
-    "text-align",
-    "text-decoration",
-    "text-indent",
-    "vertical-align",
-    "white-space",
-    "line-height",
-    "width",
-    "height",
-    "max-width",
-    "border",
-    "border-collapse",
-    "border-color",
-    "border-style",
-    "border-width",
-    "border-top",
-    "border-bottom",
-    "border-left",
-    "border-right",
-    "padding",
-    "padding-top",
-    "padding-bottom",
-    "padding-left",
-    "padding-right",
-    "margin",
-    "margin-top",
-    "margin-bottom",
-    "margin-left",
-    "margin-right",
-    "list-style-type",
-    "direction",
-}
-_INLINE_IMAGE = re.compile(r"^data:image/(png|jpe?g|gif|webp);base64,[A-Za-z0-9+/=\s]*$", re.I)
-_DANGEROUS_CSS = re.compile(r"url\s*\(|expression\s*\(|javascript:|@import|behaviou?r\s*:", re.I)
-
-
-def _attribute_filter(element: str, attribute: str, value: str) -> str | None:
-    if element == "img" and attribute == "src":
-        # Remote images are tracking pixels and privacy leaks: only embedded images survive.
-        stripped = value.strip()
-        if stripped.lower().startswith("cid:") or _INLINE_IMAGE.match(stripped):
-            return stripped
-        return None
-    if attribute == "href" and value.strip().lower().startswith(("data:", "cid:")):
-        return None
-    if attribute == "style" and _DANGEROUS_CSS.search(value):
-        return None
-    return value
-
-
-_TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9:-]*)[^<>]*>")
-_NON_NESTING = _VOID | {"p", "li", "td", "th", "tr", "option", "dt", "dd"}
-MAX_NESTING = 100
-
-
-def _split_text(segment: str, out: list[str], size: int) -> None:
-    start = 0
-    while len(segment) - start > size:
-        cut = start + size
-        amp = segment.rfind("&", cut - 40, cut)
-        if amp > start and ";" not in segment[amp:cut]:
-            cut = amp  # never split inside a character reference
-        out.append(segment[start:cut])
-        out.append("<wbr>")
-        start = cut
-    out.append(segment[start:])
-
-
-def prepare_html(markup: str, max_depth: int = MAX_NESTING, max_text: int = 2048) -> str:
-    """Bound the work of HTML parsers; linear time, meaning-preserving for real mail.
-
-    html5ever (in nh3) is quadratic in nesting depth and in the length of a single text node
-    full of character references. Container tags nested deeper than ``max_depth`` are dropped
-    and long text runs get ``<wbr>`` break opportunities every ``max_text`` characters.
-    """
-    out: list[str] = []
-    depth = 0
-    position = 0
-    for match in _TAG.finditer(markup):
-        _split_text(markup[position : match.start()], out, max_text)
-        position = match.end()
-        name = match.group(2).lower()
-        drop = False
-        if name in _NON_NESTING or match.group(0).endswith("/>"):
-            pass
-        elif match.group(1):
-            depth = max(0, depth - 1)
-            drop = depth >= max_depth
-        else:
-            depth += 1
-            drop = depth > max_depth
-        if not drop:
-            out.append(match.group(0))
-    _split_text(markup[position:], out, max_text)
-    return "".join(out)
-
-
-def sanitize_html(markup: str) -> str:
-    """Sanitise mail HTML for display: no scripts, styles, event handlers, forms, frames,
-    remote images or CSS URLs; basic formatting, tables and links (``rel=noopener``) stay.
-    """
-    if not markup.strip():
-        return ""
-    try:
-        cleaned = nh3.clean(
-            prepare_html(markup),
-            tags=_TAGS,
-            clean_content_tags=_CLEAN_CONTENT,
-            attributes=_ATTRIBUTES,
-            attribute_filter=_attribute_filter,
-            strip_comments=True,
-            link_rel="noopener noreferrer nofollow",
-            url_schemes=_SCHEMES,
-            filter_style_properties=_STYLE_PROPERTIES,
-        )
-        return cleaned.strip()
-    except Exception:  # nh3 should not fail; if it does, show the text, never raw markup
-        return "<pre>" + html.escape(html_to_text(markup)) + "</pre>"
+__all__ = ["html_to_text", "prepare_html", "sanitize_html", "sniff_html_charset", "text_to_html"]
 
 
 def text_to_html(text: str) -> str:
@@ -249,7 +105,7 @@ class _TextExtractor(HTMLParser):
         if tag == "body" and self.skip and self.skip[0] == "head":
             self.skip.clear()  # an unclosed <head>
         if self.skip:
-            if tag == self.skip[-1] and tag not in _VOID:
+            if tag == self.skip[-1] and tag not in VOID_TAGS:
                 self.skip.append(tag)
             return
         if tag in _SKIP:
@@ -298,7 +154,7 @@ class _TextExtractor(HTMLParser):
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
-        if tag not in _VOID:
+        if tag not in VOID_TAGS:
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
@@ -384,7 +240,7 @@ def html_to_text(markup: str) -> str:
         markup = nh3.clean(
             prepare_html(markup),
             tags=_TEXT_TAGS,
-            clean_content_tags=_CLEAN_CONTENT,
+            clean_content_tags=CLEAN_CONTENT_TAGS,
             attributes={"a": {"href"}, "img": {"alt"}},
             link_rel=None,
             strip_comments=True,
