@@ -13,6 +13,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", views.logout_view, name="logout"),
+    path("account/two-factor/", include("supportdesk.accounts.urls")),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment-download"),
     path("api/v1/", api.urls),
     path("console/", include("supportdesk.console.urls")),

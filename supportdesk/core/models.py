@@ -18,6 +18,10 @@ class Vendor(models.Model):
     free_mail_domains = models.TextField(
         blank=True, help_text="Extra free-mail domains, one per line (T-2)."
     )
+    require_staff_2fa = models.BooleanField(
+        default=False,
+        help_text="Staff must sign in with a second factor (TOTP); until then they can only enrol.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
