@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 
 # Keys that have been public (in this repository's history or its docs): anything signed with
@@ -29,7 +30,7 @@ def configuration_problems(conf: Any = settings) -> list[str]:
         return []
     problems = []
     key = conf.SECRET_KEY
-    if not key or conf.SECRET_KEY_SOURCE == "ephemeral":
+    if not key or conf.SECRET_KEY_SOURCE == "ephemeral":  # noqa: S105 - a source name
         problems.append(f"SECRET_KEY is not set: {HOW_TO_SET_A_KEY}")
     elif key in PUBLIC_SECRET_KEYS:
         problems.append(
@@ -51,3 +52,9 @@ def require_servable_configuration() -> None:
         raise ImproperlyConfigured(
             "supportdesk refuses to start:\n" + "\n".join(f"- {p}" for p in problems)
         )
+
+
+@register(Tags.security, deploy=True)
+def check_servable_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """`manage.py check --deploy` reports what would stop the server from starting."""
+    return [Error(problem, id="supportdesk.E001") for problem in configuration_problems()]

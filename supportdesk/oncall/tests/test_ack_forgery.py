@@ -19,7 +19,8 @@ DEMO_KEY = next(iter(PUBLIC_SECRET_KEYS))
 def test_link_forged_with_the_demo_key_is_refused_and_the_key_cannot_serve(client, paging):
     assert voicemail(client).status_code == 200
     run = ChainRun.objects.get()
-    with override_settings(SECRET_KEY=DEMO_KEY, SECRET_KEY_SOURCE="environment"):  # what an outsider can sign with
+    # What an outsider can sign with:
+    with override_settings(SECRET_KEY=DEMO_KEY, SECRET_KEY_SOURCE="environment"):
         forged = ack_token(run=run, user=paging.architects[0])
         assert configuration_problems()[0].startswith("SECRET_KEY is the public demo key")
     response = client.post(f"/hooks/oncall/ack/{forged}/")
