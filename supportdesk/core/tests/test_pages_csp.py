@@ -32,9 +32,9 @@ class PageScan(HTMLParser):
         for name in values:
             if name.startswith("on"):
                 self.problems.append(f"<{tag} {name}=…> event handler")
-        if tag == "script" and not values.get("src"):
-            if values.get("type") != "application/json":  # data, never executed
-                self.problems.append("inline <script>")
+        # A JSON data block is never executed; anything else without src is an inline script.
+        if tag == "script" and not values.get("src") and values.get("type") != "application/json":
+            self.problems.append("inline <script>")
         if tag == "style":
             self.problems.append("<style> element")
         for name in ("src", "srcset", "data", "poster") + (("href",) if tag == "link" else ()):
