@@ -263,6 +263,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES"
 AXES_HANDLER = "supportdesk.accounts.throttling.SignInAttempts"
 AXES_LOCKOUT_PARAMETERS = "supportdesk.accounts.throttling.lockout_parameters"
 AXES_USERNAME_CALLABLE = "supportdesk.accounts.throttling.sign_in_name"
+AXES_USERNAME_FORM_FIELD = "username"  # what authenticate() and the login forms call it
 AXES_CLIENT_IP_CALLABLE = "supportdesk.accounts.throttling.client_address"
 AXES_LOCKOUT_CALLABLE = "supportdesk.accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = True

@@ -21,6 +21,7 @@ from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_failure_limit, get_lockout_parameters
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Sum
@@ -76,6 +77,17 @@ class SignInAttempts(AxesDatabaseHandler):
                 failures = failures * account_limit // address_limit
             worst = max(worst, failures)
         return worst
+
+    def reset_user_attempts(
+        self, request: HttpRequest, credentials: dict[str, Any] | None = None
+    ) -> int:
+        """A successful sign-in clears that account's failures only: axes would clear the whole
+        address's, letting anyone with an account unlock the account they are guessing."""
+        name = sign_in_name(request, credentials)
+        if name is None:
+            return 0
+        count, _ = AccessAttempt.objects.filter(username=name).delete()
+        return count
 
 
 def _cooloff_minutes() -> int:
