@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SUPPORTDESK_VAR_DIR", BASE_DIR / "var"))
@@ -23,11 +27,35 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
+def demo_secret_key(var_dir: Path) -> str:
+    """`supportdesk demo`'s key: random per installation, kept in the var directory (0600)."""
+    path = var_dir / "demo-secret-key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
 DEBUG = env_bool("DEBUG", False)
-# The demo and tests run without a configured key; production must set SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-demo-key-set-SECRET_KEY-in-production")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Set by `supportdesk demo` only: a local key and a local PUBLIC_BASE_URL are then allowed.
+# Every other way of serving refuses to start without SECRET_KEY and PUBLIC_BASE_URL
+# (supportdesk/core/startup.py). Commands that do not serve (migrate, createadmin, the tests)
+# run with a throw-away random key when none is set; no key is ever built in.
+DEMO = env_bool("SUPPORTDESK_DEMO", False)
+if os.environ.get("SECRET_KEY"):
+    SECRET_KEY, SECRET_KEY_SOURCE = os.environ["SECRET_KEY"], "environment"
+elif DEMO:
+    SECRET_KEY, SECRET_KEY_SOURCE = demo_secret_key(VAR_DIR), "demo"
+else:
+    SECRET_KEY, SECRET_KEY_SOURCE = secrets.token_urlsafe(50), "ephemeral"
+# The public https://host people and providers reach: every link in mail, pages and pages sent
+# to providers is built from it (supportdesk.core.urls.absolute_url). Required outside the demo
+# when DEBUG is off.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+_public_host = urlsplit(PUBLIC_BASE_URL).hostname or ""
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", f"127.0.0.1,localhost,testserver,{_public_host}")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", PUBLIC_BASE_URL)
 
 INSTALLED_APPS = [
     "supportdesk.core.admin_site.SuperuserAdminConfig",  # the Django admin, superusers only
@@ -36,6 +64,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves Swagger UI from its own static files, never a CDN
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -56,14 +89,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "supportdesk.core.middleware.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "supportdesk.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "supportdesk.accounts.throttling.PasswordResetThrottleMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,7 +138,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # django-axes refuses sign-ins of a locked-out account or address before the password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 AUTH_PASSWORD_VALIDATORS = [
@@ -161,8 +204,6 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
-# The public https://host the provider calls (webhook signatures, status callbacks, ack links).
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
 # Step 0 of an emergency is sent from the web process right after commit (else by workers).
 ONCALL_SEND_ON_COMMIT = env_bool("ONCALL_SEND_ON_COMMIT", True)
 
@@ -170,6 +211,73 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Transport (docs/configuration.md, "Production settings"). Cookies are secure by default when
+# the public address is https; HSTS and the redirect are opt-in because they outlive a mistake.
+_https = PUBLIC_BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _https)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _https)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# A load balancer's plain-http health probe is answered, not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# "HTTP_X_FORWARDED_PROTO,https": the header (as Django names it) and value by which the
+# TLS-terminating proxy says the request came over https. Only set it behind such a proxy.
+_proxy_ssl_header = env_list("SECURE_PROXY_SSL_HEADER")
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ValueError(
+        "SECURE_PROXY_SSL_HEADER must be 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https"
+    )
+SECURE_PROXY_SSL_HEADER = (
+    (_proxy_ssl_header[0], _proxy_ssl_header[1]) if _proxy_ssl_header else None
+)
+# Proxies in front of the app that append to X-Forwarded-For (0: use the socket's address).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+
+# Content-Security-Policy on every response (django-csp; docs/security.md). Scripts and style
+# sheets come from this origin only, never inline; style *attributes* are allowed because
+# sanitised customer mail keeps its formatting in them (templates have none).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-elem": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Sign-in throttling (django-axes; supportdesk/accounts/throttling.py): every authenticate()
+# (/login/, /admin/login/, password-reset sign-in) and every bearer token is counted per
+# account and per client address; reaching a limit refuses further tries until the cool-off
+# has passed (HTTP 429), even with the right password.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", 15)))
+AXES_HANDLER = "supportdesk.accounts.throttling.SignInAttempts"
+AXES_LOCKOUT_PARAMETERS = "supportdesk.accounts.throttling.lockout_parameters"
+AXES_USERNAME_CALLABLE = "supportdesk.accounts.throttling.sign_in_name"
+AXES_USERNAME_FORM_FIELD = "username"  # what authenticate() and the login forms call it
+AXES_CLIENT_IP_CALLABLE = "supportdesk.accounts.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "supportdesk.accounts.throttling.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Password-reset requests (form posts to the URL named "password_reset"): at most this many per
+# address and per client address in an hour; more get a 429 and send no mail.
+PASSWORD_RESET_LIMIT_PER_EMAIL = int(os.environ.get("PASSWORD_RESET_LIMIT_PER_EMAIL", 3))
+PASSWORD_RESET_LIMIT_PER_ADDRESS = int(os.environ.get("PASSWORD_RESET_LIMIT_PER_ADDRESS", 10))
+
+# Two-factor authentication for staff (django-otp; docs/security.md).
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "supportdesk")
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", views.logout_view, name="logout"),
+    path("account/two-factor/", include("supportdesk.accounts.urls")),
     path(
         "attachments/<int:attachment_id>/",
         ticket_views.attachment_download,

@@ -21,6 +21,16 @@ def _setup() -> None:
     Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
 
 
+def _servable() -> bool:
+    """False (after saying why on stderr) when this configuration must not serve."""
+    from supportdesk.core.startup import configuration_problems
+
+    problems = configuration_problems()
+    for problem in problems:
+        print(f"supportdesk refuses to start: {problem}", file=sys.stderr)
+    return not problems
+
+
 def _manage(*args: str, **options: object) -> None:
     from django.core.management import call_command
 
@@ -77,11 +87,15 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup()
+    if not _servable():
+        return 2
     return _gunicorn(host=args.host, port=args.port, workers=1, threads=8, embedded=True)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
     _setup()
+    if not _servable():
+        return 2
     return _gunicorn(
         host=args.host, port=args.port, workers=args.workers, threads=args.threads, embedded=False
     )
@@ -89,6 +103,8 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     _setup()
+    if not _servable():
+        return 2
     from supportdesk.core.runtime import make_worker, run_scheduler
 
     stop = threading.Event()
@@ -118,6 +134,10 @@ def cmd_billing(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    # The demo may run without SECRET_KEY (a random one is kept under the var directory) and
+    # builds its links from the address it serves.
+    os.environ["SUPPORTDESK_DEMO"] = "1"
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
     _setup()
     _manage("migrate", "--no-input", verbosity=0)
     from supportdesk.demo.load import demo_load

@@ -5,7 +5,11 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
+import django_otp
 from django.db import transaction
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from supportdesk.accounts.models import ApiToken, Role, StaffRole, User
 from supportdesk.core.errors import InvalidInput
@@ -71,3 +75,66 @@ def staff_user_create(
     user.save()
     StaffRole.objects.bulk_create([StaffRole(user=user, role=role) for role in set(roles)])
     return user
+
+
+# -- two-factor authentication (django-otp; issue 11.3) -------------------------------------
+
+TOTP_DEVICE_NAME = "Authenticator app"
+BACKUP_DEVICE_NAME = "Backup codes"
+BACKUP_CODE_COUNT = 10
+
+
+def totp_enrolment_start(*, user: User) -> TOTPDevice:
+    """The user's pending (unconfirmed) authenticator; the same one until it is confirmed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+@transaction.atomic
+def totp_enrolment_confirm(*, user: User, token: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the pending authenticator with a code it shows (locks it), replace every other
+    device of the user, and issue fresh backup codes (returned here to be shown once).
+
+    Raises InvalidInput when there is no pending authenticator or the code is wrong.
+    """
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=user, confirmed=False)
+        .order_by("pk")
+        .first()
+    )
+    if device is None:
+        raise InvalidInput("there is no authenticator waiting to be confirmed; start again")
+    if not device.verify_token(token.strip()):
+        raise InvalidInput("that code is not the one your authenticator shows now; try again")
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    backup = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=backup, token=c) for c in codes])
+    return device, codes
+
+
+def two_factor_verify(*, user: User, token: str) -> Device | None:
+    """The user's confirmed device that accepts `token` (6 digits: the authenticator; else a
+    backup code, used up by this), or None. django-otp throttles each device's failures."""
+    token = token.strip().replace(" ", "")
+    if not token:
+        return None
+    model = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
+    for device in model.objects.filter(user=user, confirmed=True):
+        verified = django_otp.verify_token(user, device.persistent_id, token)
+        if verified is not None:
+            return verified
+    return None
+
+
+def vendor_staff_2fa_set(*, vendor: Vendor, required: bool) -> Vendor:
+    """Require (or stop requiring) two-factor sign-in for every staff member of `vendor`."""
+    Vendor.objects.filter(pk=vendor.pk).update(require_staff_2fa=required)
+    vendor.require_staff_2fa = required
+    return vendor

@@ -2,18 +2,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
 from supportdesk.accounts.services import api_token_user
+from supportdesk.accounts.throttling import BEARER_TOKEN_CREDENTIALS
 from supportdesk.core import clock
 from supportdesk.core.tenancy import principal_for
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        # An address that sent too many unknown tokens (or wrong passwords) is locked out for
+        # the cool-off by django-axes (accounts/throttling.py): its middleware answers 429
+        # (lockout_response) before the token is even looked at.
+        if not AxesProxyHandler.is_allowed(request, BEARER_TOKEN_CREDENTIALS):
+            request.axes_locked_out = True  # type: ignore[attr-defined]
+            return None
         user = api_token_user(raw=token, now=clock.now())
         if user is None:
+            user_login_failed.send(
+                sender=__name__, credentials=BEARER_TOKEN_CREDENTIALS, request=request
+            )
             return None
         request.user = user
         request.principal = principal_for(user)  # type: ignore[attr-defined]

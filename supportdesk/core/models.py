@@ -24,6 +24,10 @@ class Vendor(models.Model):
         default="mark",
         help_text="Mail claiming a contact's address that does not prove it (T-11).",
     )
+    require_staff_2fa = models.BooleanField(
+        default=False,
+        help_text="Staff must sign in with a second factor (TOTP); until then they can only enrol.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

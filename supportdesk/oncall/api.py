@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
@@ -14,6 +13,7 @@ from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.api.schemas import Id
 from supportdesk.core import clock
 from supportdesk.core.errors import NotFound
+from supportdesk.core.links import absolute_url
 from supportdesk.oncall import feed_tokens, selectors
 from supportdesk.oncall.domain.ical import schedule_to_ics
 from supportdesk.oncall.models import ChainRun, Schedule
@@ -163,11 +163,7 @@ class RevokedOut(Schema):
 
 def feed_url(request: HttpRequest, *, token: str, schedule_id: int) -> str:
     path = f"/api/v1/oncall/feeds/{token}/{schedule_id}.ics"
-    return (
-        settings.PUBLIC_BASE_URL + path
-        if settings.PUBLIC_BASE_URL
-        else (request.build_absolute_uri(path))
-    )
+    return absolute_url(path, request=request)
 
 
 @router.post("/oncall/feed-token", response={201: FeedTokenOut, **ERRORS})

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from supportdesk.accounts.models import User
 from supportdesk.core import clock
 from supportdesk.core.errors import DomainError, NotFound
+from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Vendor
 from supportdesk.oncall.models import ChainRun
 from supportdesk.oncall.services import acknowledgements, emergencies, paging, schedules
@@ -38,8 +39,7 @@ def twiml(body: str) -> HttpResponse:
 
 def signed_url(request: HttpRequest) -> str:
     """The URL the provider signed: PUBLIC_BASE_URL + path when set (behind a proxy)."""
-    base = settings.PUBLIC_BASE_URL
-    return base + request.get_full_path() if base else request.build_absolute_uri()
+    return absolute_url(request.get_full_path(), request=request)
 
 
 def twilio_signed(view: View) -> View:

@@ -22,6 +22,7 @@ from supportdesk.accounts.models import User
 from supportdesk.contracts.models import SupportAssignment
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
+from supportdesk.core.links import absolute_url
 from supportdesk.core.phones import normalize_e164
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.notifications.services import (
@@ -210,10 +211,6 @@ def _deliver_all(outbox_ids: list[int]) -> None:
         connections.close_all()
 
 
-def _public_url(path: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL}{path}"
-
-
 def _address(page: Page, config: OnCallConfig) -> str:
     user = page.recipient
     if page.channel == "email":
@@ -231,9 +228,9 @@ def _address(page: Page, config: OnCallConfig) -> str:
 def _compose(page: Page, run: ChainRun, ticket: Ticket) -> tuple[str, str]:
     """(subject, body) of `page`; SMS-like channels get the short text."""
     ctx = run.context
-    ack_link = _public_url(f"/hooks/oncall/ack/{ack_token(run=run, user=page.recipient)}/")
+    ack_link = absolute_url(f"/hooks/oncall/ack/{ack_token(run=run, user=page.recipient)}/")
     if run.reason == RunReason.VOICEMAIL:
-        recording = ctx.get("recording_url") or _public_url(f"/console/tickets/{ticket.pk}/")
+        recording = ctx.get("recording_url") or absolute_url(f"/console/tickets/{ticket.pk}/")
         if not recording.startswith(("http://", "https://")):
             recording = "http://localhost" + recording
         text = voicemail_page_text(

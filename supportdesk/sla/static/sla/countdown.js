@@ -21,8 +21,7 @@
         el.textContent = "due in " + short(left);
       } else {
         el.textContent = "overdue " + short(-left);
-        el.style.background = "#fee4e2";
-        el.style.color = "#b42318";
+        el.classList.add("sla-breached");
       }
     });
   }

@@ -1,0 +1,20 @@
+"""Absolute links: the one place that turns a path into a URL people can follow from mail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def absolute_url(path: str, *, request: HttpRequest | None = None) -> str:
+    """`PUBLIC_BASE_URL` + path.
+
+    Servers refuse to start without PUBLIC_BASE_URL outside the demo and DEBUG
+    (core.startup); there, and in tests that leave it unset, the request's own address is
+    used when there is a request, else the path is returned as it is.
+    """
+    if not path.startswith("/"):
+        raise ValueError(f"absolute_url takes a path starting with '/', got {path!r}")
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL + path
+    return request.build_absolute_uri(path) if request is not None else path
