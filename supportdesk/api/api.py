@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from supportdesk.api import organizations, tickets
 from supportdesk.api.auth import AUTH
+from supportdesk.api.renderers import ORJSONRenderer
 from supportdesk.api.schemas import Health
 from supportdesk.billing import api as billing_api
 from supportdesk.contracts import api as contracts_api
@@ -29,6 +30,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    renderer=ORJSONRenderer(),
 )
 api.add_router("", tickets.router)
 api.add_router("", organizations.router)

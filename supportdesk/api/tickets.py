@@ -10,6 +10,7 @@ from pydantic import Field
 
 from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
+from supportdesk.api.renderers import json_response
 from supportdesk.api.schemas import (
     AttachmentIn,
     EscalateIn,
@@ -22,7 +23,7 @@ from supportdesk.api.schemas import (
     TicketPage,
     TicketPatch,
 )
-from supportdesk.api.serializers import message_out, ticket_out
+from supportdesk.api.serializers import message_out, ticket_out, ticket_rows_out
 from supportdesk.contracts.models import Product
 from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
@@ -96,13 +97,13 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Any:
         created_after=query.created_after,
         created_before=query.created_before,
     )
-    rows, next_id = selectors.ticket_list(
+    rows, next_id = selectors.ticket_page_rows(
         principal=principal_of(request),
         filters=filters,
         cursor=decode_cursor(query.cursor),
         limit=query.limit,
     )
-    return {"items": [ticket_out(t) for t in rows], "next_cursor": encode_cursor(next_id)}
+    return json_response({"items": ticket_rows_out(rows), "next_cursor": encode_cursor(next_id)})
 
 
 def _resolve_requester(
@@ -173,7 +174,8 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
 
 @router.get("/tickets/{int:ref}", response={200: TicketOut, **ERRORS})
 def get_ticket(request: HttpRequest, ref: int) -> Any:
-    return ticket_out(selectors.ticket_get(principal=principal_of(request), ref=ref))
+    row = selectors.ticket_get_row(principal=principal_of(request), ref=ref)
+    return json_response(ticket_rows_out([row])[0])
 
 
 @router.patch("/tickets/{int:ref}", response={200: TicketOut, **ERRORS})

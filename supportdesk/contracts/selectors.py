@@ -562,6 +562,51 @@ def ticket_entitlement_panel(*, ticket: Ticket, now: datetime) -> dict[str, Any]
     }
 
 
+_ENTITLEMENT_FIELDS = (
+    "ticket_id", "category", "covered", "billing", "reason", "rate_basis", "explanation",
+    "flags", "cap_notices", "decision", "decided_at", "contract_id", "contract__reference",
+    "contract__state", "contract__start", "contract__end",
+)  # fmt: skip
+
+
+def ticket_entitlements_out(*, ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """:func:`ticket_entitlement_out` for many tickets in one query (values(), no model
+    instances), keyed by ticket id; tickets without a decision are absent."""
+    out: dict[int, dict[str, Any]] = {}
+    if not ticket_ids:
+        return out
+    for row in TicketEntitlement.objects.filter(ticket_id__in=ticket_ids).values(
+        *_ENTITLEMENT_FIELDS
+    ):
+        decision: Mapping[str, Any] = row["decision"] or {}
+        contract_id = row["contract_id"]
+        out[row["ticket_id"]] = {
+            "category": row["category"],
+            "covered": row["covered"],
+            "billing": row["billing"],
+            "reason": row["reason"],
+            "rate_basis": row["rate_basis"],
+            "explanation": row["explanation"],
+            "flags": list(row["flags"]),
+            "cap_notices": list(row["cap_notices"]),
+            "cap_usage": list(decision.get("cap_usage", [])),
+            "suggestion": decision.get("suggestion"),
+            "contract": (
+                {
+                    "id": contract_id,
+                    "reference": row["contract__reference"] or f"C-{contract_id}",
+                    "state": row["contract__state"],
+                    "start": row["contract__start"],
+                    "end": row["contract__end"],
+                }
+                if contract_id is not None
+                else None
+            ),
+            "decided_at": row["decided_at"],
+        }
+    return out
+
+
 def ticket_entitlement_out(ticket: Ticket) -> dict[str, Any] | None:
     """The stored decision for the ticket API and console (None before one is taken)."""
     # Reads the relation the ticket selectors already joined, so a page of tickets costs no

@@ -59,14 +59,21 @@ _EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - wall-time arithmetic only
 _EPOCH_ORD = _EPOCH_NAIVE.toordinal()
 _TIME_RE = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}))?$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Open time is precomputed per block of 64 UTC days (sorted stretches + running totals), so a
-# due date is two binary searches, not a walk over days or minutes.
-_BLOCK_DAYS = 64
+_US_TD = timedelta(microseconds=1)
+_ZERO = timedelta(0)
+# Open time is precomputed per UTC "year" (block of 365 days from the epoch): its sorted open
+# stretches and the cumulative open time at each stretch's end, counted from the start of the
+# first block the calendar built (the anchor). So a due date is two binary searches, and the
+# open time between two instants is a subtraction of two cumulative positions, whatever the
+# span (the blocks in between are built once, then cached).
+_BLOCK_DAYS = 365
 _BLOCK_US = _BLOCK_DAYS * _DAY_US
-_BLOCK_CACHE_LIMIT = 4_096
+# At most this many contiguous blocks (years) are kept per calendar; a question outside them
+# that would stretch the range further starts a new range (anchor) there.
+_MAX_BLOCKS = 100
 # Searches give up after this many blocks (about 10 years) without any open time: holidays
 # that cover years on end are a configuration mistake, not a reason to loop forever.
-_MAX_EMPTY_BLOCKS = 58
+_MAX_EMPTY_BLOCKS = 10
 
 
 class CalendarSpecError(ValueError):
@@ -102,33 +109,55 @@ def _holiday_set_dates(
 
 
 class _Block:
-    """Open stretches of one UTC block as µs since the epoch, with running totals."""
+    """Open stretches of one UTC block (aware UTC datetimes) with cumulative open time.
 
-    __slots__ = ("cumend", "ends", "starts", "total")
+    ``starts[i]``, ``ends[i]`` are the merged open stretches; ``starts`` has one more entry,
+    the block's end, so ``starts[bisect_right(ends, u)]`` always exists. ``cumstart[i]`` is
+    the open time from the anchor (the start of the first block of the cache's range) to
+    ``starts[i]`` and ``cumend[i]`` to ``ends[i]``; ``base`` and ``top`` are the cumulative
+    positions at the block's start and end (negative before the anchor). Kept as datetimes
+    and timedeltas, so a query is C-level comparisons and subtractions, exact to the
+    microsecond, without converting to and from integers.
+    """
 
-    def __init__(self, starts: list[int], ends: list[int]) -> None:
-        self.starts = starts
+    __slots__ = ("base", "cumend", "cumstart", "ends", "starts", "top", "total")
+
+    def __init__(
+        self, starts: list[datetime], ends: list[datetime], limit: datetime, base: timedelta
+    ) -> None:
+        self.starts = [*starts, limit]
         self.ends = ends
-        self.cumend = list(accumulate(b - a for a, b in zip(starts, ends, strict=True)))
-        self.total = self.cumend[-1] if self.cumend else 0
+        self.base = base
+        self.cumstart = list(
+            accumulate((b - a for a, b in zip(starts, ends, strict=True)), initial=base)
+        )
+        self.cumend = self.cumstart[1:]
+        self.top = self.cumstart[-1]
+        self.total = self.top - base
 
-    def position(self, u: int) -> int:
-        """Open time between the block's start and ``u`` (``u`` inside the block)."""
+    def rebased(self, base: timedelta) -> _Block:
+        return _Block(self.starts[:-1], self.ends, self.starts[-1], base)
+
+    def at(self, u: datetime) -> timedelta:
+        """Cumulative open time at ``u`` (a UTC datetime inside the block)."""
         i = bisect_right(self.ends, u)
-        before = self.cumend[i - 1] if i else 0
-        if i < len(self.starts) and self.starts[i] < u:
-            before += u - self.starts[i]
-        return before
+        first = self.starts[i]
+        return self.cumstart[i] + (u - first) if first < u else self.cumstart[i]
 
 
 class _Cache:
-    """Per-calendar memo tables (not part of equality or hashing)."""
+    """Per-calendar memo tables (not part of equality or hashing).
 
-    __slots__ = ("blocks", "years", "zone")
+    ``blocks`` holds the contiguous range of blocks ``lo``..``hi``, all with one anchor.
+    """
+
+    __slots__ = ("blocks", "hi", "lo", "years", "zone")
 
     def __init__(self) -> None:
         self.zone: ZoneInfo | None = None
         self.blocks: dict[int, _Block] = {}
+        self.lo = 0
+        self.hi = -1
         self.years: dict[int, dict[date, int]] = {}
 
 
@@ -259,58 +288,76 @@ class BusinessCalendar:
         ``start``, inside a window or exactly at a window's start. Either way
         ``between(start, add(start, duration)) == duration``.
         """
-        s = _to_us(start, "start")
-        left = _td_to_us(duration, "duration")
-        if left == 0 or self.always_open:
-            return _from_us(s + left)
-        if left < 0:
-            return _from_us(self._back_us(s, -left))
-        k = s // _BLOCK_US
-        blk = self._block(k)
-        left += blk.position(s)
-        empty = 0
-        while left > blk.total:
-            left -= blk.total
-            empty = empty + 1 if blk.total == 0 else 0
-            if empty > _MAX_EMPTY_BLOCKS:
-                raise self._never_open(s, "after")
-            k += 1
-            blk = self._block(k)
-        j = bisect_left(blk.cumend, left)
-        return _from_us(blk.ends[j] - (blk.cumend[j] - left))
+        try:  # the hot path; a wrong type raises TypeError or AttributeError in here
+            if start.tzinfo is not UTC:
+                start = _utc(start, "start")
+            if duration > _ZERO and not self.always_open:
+                k = (start.toordinal() - _EPOCH_ORD) // _BLOCK_DAYS
+                blk = self._cache.blocks.get(k) or self._block(k)
+                # The cumulative position of ``start`` (inlined _Block.at), then the target.
+                i = bisect_right(blk.ends, start)
+                first = blk.starts[i]
+                target = blk.cumstart[i] + duration
+                if first < start:
+                    target += start - first
+                if target <= blk.top:
+                    cumend = blk.cumend
+                    j = bisect_left(cumend, target)
+                    return blk.ends[j] - (cumend[j] - target)
+                return self._add_beyond(blk, k, target, start)
+        except (TypeError, AttributeError):
+            _to_us(start, "start")
+            _td_to_us(duration, "duration")
+            raise  # neither argument was wrong: not ours to translate
+        if self.always_open or not duration:
+            return start + duration
+        return self._back(start, -duration)
 
     def between(self, start: datetime, end: datetime) -> timedelta:
-        """Open time in ``[start, end)``; negative of ``between(end, start)`` if end < start."""
-        s = _to_us(start, "start")
-        e = _to_us(end, "end")
-        if e < s:
-            return -timedelta(microseconds=self._between_us(e, s))
-        return timedelta(microseconds=self._between_us(s, e))
+        """Open time in ``[start, end)``; negative of ``between(end, start)`` if end < start.
+
+        Constant time whatever the span once the blocks in between are cached: the difference
+        of two cumulative positions.
+        """
+        try:
+            ks = (start - _EPOCH).days // _BLOCK_DAYS
+            ke = (end - _EPOCH).days // _BLOCK_DAYS
+        except TypeError:
+            _to_us(start, "start")
+            _to_us(end, "end")
+            raise  # unreachable: one of the two raised CalendarError
+        if start.tzinfo is not UTC:
+            start = start.astimezone(UTC)
+        if end.tzinfo is not UTC:
+            end = end.astimezone(UTC)
+        if end < start:
+            return -self._between(end, start, ke, ks)
+        return self._between(start, end, ks, ke)
 
     def is_open(self, t: datetime) -> bool:
         """True when ``t`` is inside an open window (a window's end is closed)."""
-        u = _to_us(t, "t")
+        u = _utc(t, "t")
         if self.always_open:
             return True
-        blk = self._block(u // _BLOCK_US)
+        blk = self._block(_block_of(u))
         i = bisect_right(blk.ends, u)
         return i < len(blk.ends) and blk.starts[i] <= u
 
     def next_open(self, t: datetime) -> datetime:
         """``t`` (in UTC) if open, else the start of the next open stretch."""
-        u = _to_us(t, "t")
+        u = _utc(t, "t")
         if self.always_open:
-            return _from_us(u)
-        k = u // _BLOCK_US
+            return u
+        k = _block_of(u)
         blk = self._block(k)
         i = bisect_right(blk.ends, u)
         if i < len(blk.ends):
-            return _from_us(max(blk.starts[i], u))
+            return max(blk.starts[i], u)
         for _ in range(_MAX_EMPTY_BLOCKS + 1):
             k += 1
             blk = self._block(k)
-            if blk.starts:
-                return _from_us(blk.starts[0])
+            if blk.ends:
+                return blk.starts[0]
         raise self._never_open(u, "after")
 
     def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -320,14 +367,14 @@ class BusinessCalendar:
         range; empty when ``end <= start``. Everything in the range that is not listed is
         closed time. Their total equals :meth:`between`.
         """
-        s = _to_us(start, "start")
-        e = _to_us(end, "end")
+        s = _utc(start, "start")
+        e = _utc(end, "end")
         if e <= s:
             return []
         if self.always_open:
-            return [(_from_us(s), _from_us(e))]
-        out: list[list[int]] = []
-        for k in range(s // _BLOCK_US, (e - 1) // _BLOCK_US + 1):
+            return [(s, e)]
+        out: list[list[datetime]] = []
+        for k in range(_block_of(s), _block_of(e - _US_TD) + 1):
             blk = self._block(k)
             for i in range(bisect_right(blk.ends, s), len(blk.ends)):
                 a, b = max(blk.starts[i], s), min(blk.ends[i], e)
@@ -337,7 +384,7 @@ class BusinessCalendar:
                     out[-1][1] = b
                 else:
                     out.append([a, b])
-        return [(_from_us(a), _from_us(b)) for a, b in out]
+        return [(a, b) for a, b in out]
 
     def is_holiday(self, day: date) -> bool:
         """True when the local date ``day`` is a whole or partial holiday."""
@@ -354,55 +401,89 @@ class BusinessCalendar:
         return time(cut // 3600, cut // 60 % 60, cut % 60)
 
     # ----------------------------------------------------------------- internals
-    def _between_us(self, s: int, e: int) -> int:
-        if e <= s:
-            return 0
+    def _between(self, s: datetime, e: datetime, ks: int, ke: int) -> timedelta:
+        """Open time in ``[s, e)`` (UTC, ``s <= e``, in blocks ``ks``, ``ke``)."""
         if self.always_open:
             return e - s
-        ks, ke = s // _BLOCK_US, e // _BLOCK_US
-        first = self._block(ks)
-        if ks == ke:
-            return first.position(e) - first.position(s)
-        total = first.total - first.position(s)
-        for k in range(ks + 1, ke):
-            total += self._block(k).total
-        return total + self._block(ke).position(e)
+        if ke - ks >= _MAX_BLOCKS:  # longer than the cache holds: in pieces
+            km = ks + _MAX_BLOCKS // 2
+            mid = _EPOCH + timedelta(days=km * _BLOCK_DAYS)
+            return self._between(s, mid, ks, km) + self._between(mid, e, km, ke)
+        blocks = self._cache.blocks
+        first, last = blocks.get(ks), blocks.get(ke)
+        if first is None or last is None:
+            self._ensure(ks, ke)
+            first, last = blocks[ks], blocks[ke]
+        return last.at(e) - first.at(s)
 
-    def _back_us(self, s: int, amount: int) -> int:
-        """The latest instant ``u`` with ``amount`` µs of open time in ``[u, s)``."""
-        k = s // _BLOCK_US
-        blk = self._block(k)
-        at = blk.position(s) - amount  # position inside block k, counted from its start
+    def _add_beyond(self, blk: _Block, k: int, target: timedelta, s: datetime) -> datetime:
+        """:meth:`add` when the cumulative ``target`` lies past block ``k``'s end."""
         empty = 0
-        while at < 0:
-            empty = empty + 1 if blk.total == 0 else 0
+        while target > blk.top:
+            # Carry what is left into the next block relative to its own base (a new anchor
+            # may have been started in between).
+            empty = empty + 1 if not blk.total else 0
+            if empty > _MAX_EMPTY_BLOCKS:
+                raise self._never_open(s, "after")
+            rest = target - blk.top
+            k += 1
+            blk = self._block(k)
+            target = blk.base + rest
+        j = bisect_left(blk.cumend, target)
+        return blk.ends[j] - (blk.cumend[j] - target)
+
+    def _back(self, s: datetime, amount: timedelta) -> datetime:
+        """The latest instant ``u`` with ``amount`` of open time in ``[u, s)`` (UTC)."""
+        k = _block_of(s)
+        blk = self._block(k)
+        at = blk.at(s) - amount  # the cumulative position looked for
+        empty = 0
+        while at < blk.base:
+            empty = empty + 1 if not blk.total else 0
             if empty > _MAX_EMPTY_BLOCKS:
                 raise self._never_open(s, "before")
+            short = blk.base - at
             k -= 1
             blk = self._block(k)
-            at += blk.total
+            at = blk.top - short
         # bisect_right: a position at the end of a stretch means the next stretch's start.
         j = bisect_right(blk.cumend, at)
         return blk.ends[j] - (blk.cumend[j] - at)
 
-    def _never_open(self, s: int, side: str) -> CalendarError:
+    def _never_open(self, s: datetime, side: str) -> CalendarError:
         return CalendarError(
             f"no open time within {_MAX_EMPTY_BLOCKS * _BLOCK_DAYS} days {side} "
-            f"{_from_us(s).isoformat()}; check the calendar's holidays"
+            f"{s.isoformat()}; check the calendar's holidays"
         )
 
     def _block(self, k: int) -> _Block:
-        blocks = self._cache.blocks
-        blk = blocks.get(k)
+        blk = self._cache.blocks.get(k)
         if blk is None:
-            blk = self._build_block(k)
-            if len(blocks) >= _BLOCK_CACHE_LIMIT:
-                blocks.clear()
-            blocks[k] = blk
+            self._ensure(k, k)
+            blk = self._cache.blocks[k]
         return blk
 
-    def _build_block(self, k: int) -> _Block:
-        """Merged open stretches inside UTC block ``k``, clipped to it.
+    def _ensure(self, a: int, b: int) -> None:
+        """Cache blocks ``a``..``b`` (a <= b) as part of one contiguous range, extending the
+        range block by block (each block's base follows from its neighbour's), or starting a
+        new range at ``a`` when the union would reach ``_MAX_BLOCKS``."""
+        cache = self._cache
+        blocks = cache.blocks
+        if not blocks or max(b, cache.hi) - min(a, cache.lo) >= _MAX_BLOCKS:
+            blocks.clear()
+            blocks[a] = self._build_block(a, _ZERO)
+            cache.lo = cache.hi = a
+        while cache.hi < b:
+            cache.hi += 1
+            blocks[cache.hi] = self._build_block(cache.hi, blocks[cache.hi - 1].top)
+        while cache.lo > a:
+            cache.lo -= 1
+            blk = self._build_block(cache.lo, _ZERO)
+            base = blocks[cache.lo + 1].base - blk.top
+            blocks[cache.lo] = blk.rebased(base)
+
+    def _build_block(self, k: int, base: timedelta) -> _Block:
+        """Merged open stretches inside UTC block ``k``, clipped to it, starting at ``base``.
 
         The owning days that can reach into the block run from two days before its first UTC
         date (local dates are at most a day behind UTC, and an overnight window reaches one
@@ -429,7 +510,9 @@ class BusinessCalendar:
             else:
                 starts.append(a)
                 ends.append(b)
-        return _Block(starts, ends)
+        return _Block(
+            [_from_us(a) for a in starts], [_from_us(b) for b in ends], _from_us(hi), base
+        )
 
     def _day(self, ordinal: int) -> tuple[int, ...]:
         """UTC µs ``a0, b0, a1, b1, ...`` of the windows owned by the local day ``ordinal``."""
@@ -476,6 +559,16 @@ class BusinessCalendar:
 
 
 # --------------------------------------------------------------------- helpers
+def _utc(t: datetime, name: str) -> datetime:
+    """``t`` checked (a timezone-aware datetime) and in UTC."""
+    _to_us(t, name)
+    return t if t.tzinfo is UTC else t.astimezone(UTC)
+
+
+def _block_of(u: datetime) -> int:
+    return (u - _EPOCH).days // _BLOCK_DAYS
+
+
 def _to_us(t: datetime, name: str) -> int:
     if not isinstance(t, datetime):
         raise CalendarError(f"{name} must be a datetime, got {type(t).__name__}")
@@ -484,18 +577,17 @@ def _to_us(t: datetime, name: str) -> int:
             f"{name} must be timezone-aware (got naive {t.isoformat()}); "
             "attach a zone, e.g. datetime(..., tzinfo=UTC)"
         )
-    delta = t - _EPOCH
-    return (delta.days * _DAY_S + delta.seconds) * _US + delta.microseconds
+    return (t - _EPOCH) // _US_TD
 
 
 def _from_us(us: int) -> datetime:
-    return _EPOCH + timedelta(0, us // _US, us % _US)
+    return _EPOCH + _US_TD * us
 
 
 def _td_to_us(td: timedelta, name: str) -> int:
     if not isinstance(td, timedelta):
         raise CalendarError(f"{name} must be a timedelta, got {type(td).__name__}")
-    return (td.days * _DAY_S + td.seconds) * _US + td.microseconds
+    return td // _US_TD
 
 
 def _check_date(day: date) -> date:
