@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -17,6 +17,7 @@ from supportdesk.tickets.models import (
     Ticket,
     TicketEvent,
 )
+from supportdesk.tickets.search import ticket_search
 
 PAGE_MAX = 200
 
@@ -62,7 +63,8 @@ def ticket_list(
 ) -> tuple[list[Ticket], int | None]:
     """One page of tickets, newest first, and the cursor of the next page (None at the end).
 
-    Keyset pagination on the id keeps every page as cheap as the first.
+    Keyset pagination on the id keeps every page as cheap as the first. With `q` the page is
+    ranked by relevance instead (tickets.search) and the cursor counts matches already shown.
     """
     if not 1 <= limit <= PAGE_MAX:
         raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}")
@@ -83,17 +85,34 @@ def ticket_list(
             qs = qs.filter(**{field: value})
     if filters.escalated is not None:
         qs = qs.filter(escalated_at__isnull=not filters.escalated)
-    if filters.q:
-        qs = qs.filter(subject__icontains=filters.q.strip())
     if filters.created_after:
         qs = qs.filter(created_at__gte=filters.created_after)
     if filters.created_before:
         qs = qs.filter(created_at__lt=filters.created_before)
+    if filters.q and filters.q.strip():
+        return _ranked_page(principal, filters, qs, offset=cursor or 0, limit=limit)
     if cursor is not None:
         qs = qs.filter(pk__lt=cursor)
     rows = list(_with_list_relations(qs).order_by("-pk")[: limit + 1])
     next_cursor = rows[limit - 1].pk if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def _ranked_page(
+    principal: Principal, filters: TicketFilters, qs: QuerySet[Ticket], *, offset: int, limit: int
+) -> tuple[list[Ticket], int | None]:
+    """`q=`: best match first (tickets.search); the cursor is then the offset of the next page."""
+    narrowed = replace(filters, q=None) != TicketFilters()
+    hits, more = ticket_search(
+        principal=principal,
+        text=filters.q or "",
+        within=qs if narrowed else None,
+        limit=limit,
+        offset=offset,
+    )
+    by_id = _with_list_relations(qs).in_bulk([h.ticket.pk for h in hits])
+    rows = [by_id[h.ticket.pk] for h in hits if h.ticket.pk in by_id]
+    return rows, offset + limit if more else None
 
 
 def escalation_list(*, principal: Principal) -> QuerySet[Ticket]:

@@ -44,6 +44,7 @@ from supportdesk.tickets.models import (
     Ticket,
     TicketEvent,
 )
+from supportdesk.tickets.search import ticket_search_sync
 
 SUBJECT_MAX = 300
 BODY_MAX = 200_000
@@ -140,6 +141,7 @@ def _add_message(
     )
     for item in attachments:
         attachment_store(message=message, item=item, now=now)
+    ticket_search_sync(ticket_ids=[ticket.pk])
     return message
 
 
@@ -448,6 +450,7 @@ def ticket_subject_change(
     ticket.updated_at = now
     ticket.save(update_fields=["subject", "updated_at"])
     _event(ticket, "subject_changed", principal, now, old=old, new=subject)
+    ticket_search_sync(ticket_ids=[ticket.pk])
     return ticket
 
 
