@@ -229,7 +229,8 @@ def snippet(texts: Sequence[str], terms: Sequence[str], *, width: int = 200) -> 
         start = space + 1 if 0 <= space < (first.start() if first else start) else start
     end = min(len(best), start + width)
     window = best[start:end]
-    out, pos = [], 0
+    out: list[str] = []
+    pos = 0
     for m in pattern.finditer(window):
         out.append(escape(window[pos : m.start()]))
         out.append(f"<mark>{escape(m.group())}</mark>")

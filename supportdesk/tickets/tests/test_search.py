@@ -135,17 +135,17 @@ def test_index_is_the_databases_own_full_text_index_T12(world):
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
             cur.execute(
-                f"SELECT count(*) FROM {INDEX.fts_table} WHERE {INDEX.fts_table} MATCH 'pelican'"
-            )
-        else:
-            cur.execute(
-                f"SELECT count(*) FROM {INDEX.table} WHERE search_vector @@ to_tsquery('simple', 'pelican')"
+                "SELECT count(*) FROM tickets_ticketsearchdocument_fts "
+                "WHERE tickets_ticketsearchdocument_fts MATCH 'pelican'"
             )
             assert cur.fetchone() == (1,)
-            cur.execute(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
-                [f"{INDEX.table}_search_gin"],
-            )
-            assert "gin (search_vector)" in cur.fetchone()[0]
             return
+        cur.execute(
+            "SELECT count(*) FROM tickets_ticketsearchdocument "
+            "WHERE search_vector @@ to_tsquery('simple', 'pelican')"
+        )
         assert cur.fetchone() == (1,)
+        cur.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s", [f"{INDEX.table}_search_gin"]
+        )
+        assert "gin (search_vector)" in cur.fetchone()[0]
