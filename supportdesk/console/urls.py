@@ -5,6 +5,7 @@ from supportdesk.console import views
 app_name = "console"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("search/", views.search, name="search"),
     path("calls/new/", views.new_call, name="new-call"),
     path("tickets/<int:ref>/", views.ticket_page, name="ticket"),
     path("sla/", include("supportdesk.sla.urls")),

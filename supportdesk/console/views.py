@@ -19,6 +19,7 @@ from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers import selectors as customer_selectors
 from supportdesk.tickets import selectors, services
 from supportdesk.tickets.models import Channel, Priority, Queue, Status
+from supportdesk.tickets.search import ticket_search
 
 
 def _form_or_error(form: forms.Form) -> dict[str, Any]:
@@ -58,6 +59,31 @@ def queue(request: HttpRequest) -> HttpResponse:
     }
     template = "console/_rows.html" if request.htmx else "console/queue.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+SEARCH_PAGE = 25
+
+
+@staff_page
+def search(request: HttpRequest) -> HttpResponse:
+    """Ranked ticket search with highlighted snippets (T-12, issue 10.1)."""
+    text = (request.GET.get("q") or "").strip()[:200]
+    offset = min(int_param(request.GET.get("offset")) or 0, 10_000)
+    hits, more = ticket_search(
+        principal=request.principal,  # type: ignore[attr-defined]
+        text=text,
+        limit=SEARCH_PAGE,
+        offset=offset,
+    )
+    context = {
+        "search_text": text,
+        "hits": hits,
+        "more": more,
+        "offset": offset,
+        "previous_offset": max(0, offset - SEARCH_PAGE),
+        "next_offset": offset + SEARCH_PAGE,
+    }
+    return render(request, "console/search.html", context)
 
 
 def _ticket_context(request: HttpRequest, ref: int) -> dict[str, Any]:

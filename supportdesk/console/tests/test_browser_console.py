@@ -1,0 +1,47 @@
+"""The agent console in a real browser (Debian's chromium through Playwright), T-12 / issue 10."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from supportdesk.tickets import services
+from tests.factories import NOW, PASSWORD, make_ticket
+
+
+def login(page, base, user):
+    page.goto(f"{base}/console/")
+    page.fill("input[name=username]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/console/")
+
+
+@pytest.mark.browser
+def test_search_finds_a_ticket_by_a_word_of_its_third_message_T12(
+    transactional_db, world, live_server, browser_page
+):
+    ticket = make_ticket(world, subject="Phones ring twice", body="Every call rings twice.")
+    agent = world.principal(world.agent)
+    services.message_add(
+        ticket=ticket, principal=agent, body="Which firmware?", now=NOW + timedelta(minutes=5)
+    )
+    services.message_add(
+        ticket=ticket, principal=world.principal(world.alice),
+        body="Firmware 7.2 on the axolotl handsets.", now=NOW + timedelta(minutes=9),
+    )  # fmt: skip
+    make_ticket(world, subject="Unrelated", body="nothing to see")
+    page = browser_page
+    login(page, live_server.url, world.agent)
+    page.goto(f"{live_server.url}/console/tickets/{ticket.ref}/")
+    page.keyboard.press("/")  # the shortcut focuses the search box on every console page
+    page.keyboard.type("axolotl")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/search/?q=axolotl")
+    hits = page.locator("li.hit")
+    assert hits.count() == 1
+    assert f"#{ticket.ref} Phones ring twice" in hits.first.inner_text()
+    assert page.locator("li.hit mark").first.inner_text() == "axolotl"
+    hits.first.locator("a").click()
+    page.wait_for_selector(f"h1:has-text('#{ticket.ref} Phones ring twice')")
