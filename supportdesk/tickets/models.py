@@ -197,3 +197,23 @@ class TicketSearchDocument(models.Model):
     people = models.TextField(help_text="Requester name and addresses, organisation, caller.")
     public_text = models.TextField(help_text="Public messages and their attachment names.")
     internal_text = models.TextField(help_text="Internal notes and their attachment names.")
+
+
+class SavedView(models.Model):
+    """An agent's own ticket list: a filter combination and a sort, by name (T-12, 10.2)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=80)
+    query = models.JSONField(default=dict, help_text="Filter and sort parameters, as typed.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="uniq_saved_view_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

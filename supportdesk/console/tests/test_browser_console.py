@@ -45,3 +45,25 @@ def test_search_finds_a_ticket_by_a_word_of_its_third_message_T12(
     assert page.locator("li.hit mark").first.inner_text() == "axolotl"
     hits.first.locator("a").click()
     page.wait_for_selector(f"h1:has-text('#{ticket.ref} Phones ring twice')")
+
+
+@pytest.mark.browser
+def test_breaching_soon_lists_the_p1_first_T12(transactional_db, world, live_server, browser_page):
+    from supportdesk.core import clock
+    from supportdesk.sla.services import sla_policy_save
+    from supportdesk.tickets.tests.test_listviews import POLICY_24X7
+
+    now = clock.now()
+    sla_policy_save(vendor=world.vendor, spec=POLICY_24X7, is_default=True, now=now)
+    make_ticket(world, subject="Printer jams", priority="P3", now=now - timedelta(minutes=20))
+    make_ticket(world, subject="Phones down", priority="P1", now=now - timedelta(minutes=4))
+    page = browser_page
+    login(page, live_server.url, world.agent)
+    page.click("a[data-view=breaching-soon]")
+    page.wait_for_selector("a[data-view=breaching-soon][aria-current=page]")
+    rows = page.locator("#rows tr")
+    assert rows.count() == 2
+    assert "Phones down" in rows.nth(0).inner_text()  # due in 56 minutes: on top
+    assert "due in" in rows.nth(0).inner_text()
+    assert "Printer jams" in rows.nth(1).inner_text()
+    assert page.locator("a[data-view=breaching-soon] .count").inner_text() == "2"
