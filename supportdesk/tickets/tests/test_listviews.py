@@ -112,7 +112,7 @@ def test_pages_both_ways_with_a_total_T12(world):
             page=n,
             now=NOW,
             per_page=3,
-        )  # fmt: skip
+        )
         for n in (1, 2, 3, 99)
     ]
     assert [p.total for p in pages] == [7] * 4 and pages[0].pages == 3
