@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -310,7 +311,7 @@ def run_db(db: str, args: argparse.Namespace) -> dict[str, Any] | None:
         _pg(f"DROP DATABASE IF EXISTS {PG_DB}")
         _pg(f"CREATE DATABASE {PG_DB}")
         env["DATABASE_URL"] = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{PG_DB}"
-    env["VAR_DIR"] = tmp
+    env["SUPPORTDESK_VAR_DIR"] = tmp
     command = [
         sys.executable,
         __file__,
@@ -323,6 +324,7 @@ def run_db(db: str, args: argparse.Namespace) -> dict[str, Any] | None:
     try:
         proc = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
         if db == "postgres":
             _pg(f"DROP DATABASE IF EXISTS {PG_DB}")
     for line in proc.stdout.splitlines():
