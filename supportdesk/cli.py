@@ -126,6 +126,12 @@ def cmd_sla(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    _setup()
+    _manage("search_reindex")
+    return 0
+
+
 def cmd_billing(args: argparse.Namespace) -> int:
     _setup()
     options = {"date": args.date, "dry_run": args.dry_run, "vendor": args.vendor}
@@ -214,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["sweep"])
     p.add_argument("--batch", type=int, default=None, help="clocks per transaction")
     p.set_defaults(func=cmd_sla)
+
+    p = sub.add_parser("search", help="search: rebuild the full-text index")
+    p.add_argument("action", choices=["reindex"])
+    p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("billing", help="billing: renewals, dunning, hourly invoices")
     p.add_argument("action", choices=["run"])

@@ -5,6 +5,9 @@ from supportdesk.console import views
 app_name = "console"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("search/", views.search, name="search"),
+    path("views/save/", views.view_save, name="view-save"),
+    path("views/<int:view_id>/delete/", views.view_delete, name="view-delete"),
     path("calls/new/", views.new_call, name="new-call"),
     path("tickets/<int:ref>/", views.ticket_page, name="ticket"),
     path("sla/", include("supportdesk.sla.urls")),

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from supportdesk.accounts.models import User
@@ -16,9 +18,10 @@ from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers import selectors as customer_selectors
-from supportdesk.tickets import selectors, services
+from supportdesk.tickets import listviews, selectors, services
 from supportdesk.tickets.forms import attachments_from
 from supportdesk.tickets.models import Channel, Priority, Queue, Status
+from supportdesk.tickets.search import ticket_search
 
 
 def _form_or_error(form: forms.Form) -> dict[str, Any]:
@@ -30,34 +33,116 @@ def _form_or_error(form: forms.Form) -> dict[str, Any]:
 
 @staff_page
 def queue(request: HttpRequest) -> HttpResponse:
+    """Ticket lists: built-in views with counts, filters, saved views, sorts, pages (10.2)."""
     principal = request.principal  # type: ignore[attr-defined]
-    status = request.GET.get("status") or None
-    filters = selectors.TicketFilters(
-        status=status,
-        open_only=status is None,
-        priority=request.GET.get("priority") or None,
-        queue_id=int_param(request.GET.get("queue")),
-        q=request.GET.get("q") or None,
-    )
-    cursor = request.GET.get("cursor")
-    rows, next_cursor = selectors.ticket_list(
+    params = request.GET
+    saved_id = int_param(params.get("saved"))
+    if saved_id is not None:
+        saved = listviews.saved_view_get(principal=principal, view_id=saved_id)
+        return redirect(f"{request.path}?{urlencode(saved.query)}")
+    try:
+        filters = listviews.ListFilters.parse(params)
+    except InvalidInput as exc:
+        messages.error(request, f"Filter ignored: {exc.detail}")
+        filters = listviews.ListFilters()
+    view = params.get("view") or ("" if filters.as_query() else listviews.DEFAULT_VIEW)
+    sort = params.get("sort") or None
+    if view not in listviews.VIEWS:
+        view = "" if view else listviews.DEFAULT_VIEW
+    if sort not in listviews.SORTS:
+        sort = None
+    now = clock.now()
+    page = listviews.ticket_view_page(
         principal=principal,
+        view=view or None,
         filters=filters,
-        cursor=int_param(cursor),
-        limit=50,
+        sort=sort,
+        page=int_param(params.get("page")) or 1,
+        now=now,
     )
-    queues = Queue.objects.filter(vendor_id=principal.vendor_id).order_by("name")
+    current = {**filters.as_query(), **({"view": view} if view else {}), "sort": page.sort}
     context = {
-        "tickets": rows,
-        "next_cursor": next_cursor,
-        "queues": queues,
+        "page": page,
+        "tickets": page.rows,
+        "view": view,
+        "filters": filters,
+        "current_query": urlencode(current),
+        "current": current,
+        "views": [
+            (v, count)
+            for v, count in zip(
+                listviews.BUILTIN_VIEWS,
+                listviews.ticket_view_counts(principal=principal, now=now).values(),
+                strict=True,
+            )
+        ],
+        "saved_views": listviews.saved_view_list(principal=principal),
+        "sorts": listviews.SORTS.items(),
+        "queues": Queue.objects.filter(vendor_id=principal.vendor_id).order_by("name"),
+        "organizations": customer_selectors.organization_list(principal=principal),
+        "staff": User.objects.filter(
+            vendor_id=principal.vendor_id, is_staff=True, is_active=True
+        ).order_by("display_name", "email"),
         "statuses": Status.choices,
         "priorities": Priority.values,
+        "channels": Channel.choices,
         "escalations": selectors.escalation_list(principal=principal)[:10],
-        "params": request.GET,
     }
-    template = "console/_rows.html" if request.htmx else "console/queue.html"  # type: ignore[attr-defined]
+    template = "console/_list.html" if request.htmx else "console/queue.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+@require_POST
+@staff_page
+def view_save(request: HttpRequest) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    query = {k: v for k, v in request.POST.items() if k in (*listviews.ListFilters.KEYS, "sort")}
+    filters = listviews.ListFilters.parse(query)  # refuse what the list would not accept
+    if query.get("sort") not in (None, "", *listviews.SORTS):
+        raise InvalidInput("unknown sort")
+    saved = services.saved_view_create(
+        principal=principal,
+        name=request.POST.get("name", ""),
+        query={**filters.as_query(), **({"sort": query["sort"]} if query.get("sort") else {})},
+        now=clock.now(),
+    )
+    messages.success(request, f"Saved view “{saved.name}”.")
+    return redirect(f"{reverse('console:queue')}?saved={saved.pk}")
+
+
+@require_POST
+@staff_page
+def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    saved = listviews.saved_view_get(principal=principal, view_id=view_id)
+    services.saved_view_delete(principal=principal, view=saved)
+    messages.success(request, f"Deleted view “{saved.name}”.")
+    return redirect("console:queue")
+
+
+SEARCH_PAGE = 25
+
+
+@staff_page
+def search(request: HttpRequest) -> HttpResponse:
+    """Ranked ticket search with highlighted snippets (T-12, issue 10.1)."""
+    text = (request.GET.get("q") or "").strip()[:200]
+    offset = min(int_param(request.GET.get("offset")) or 0, 10_000)
+    hits, more = ticket_search(
+        principal=request.principal,  # type: ignore[attr-defined]
+        text=text,
+        limit=SEARCH_PAGE,
+        offset=offset,
+    )
+    context = {
+        "search_text": text,
+        "hits": hits,
+        "more": more,
+        "offset": offset,
+        "previous_offset": max(0, offset - SEARCH_PAGE),
+        "next_offset": offset + SEARCH_PAGE,
+    }
+    return render(request, "console/search.html", context)
 
 
 def _ticket_context(request: HttpRequest, ref: int) -> dict[str, Any]:

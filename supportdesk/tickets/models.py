@@ -226,3 +226,42 @@ class TicketEvent(models.Model):
         if self.pk is not None:
             raise RuntimeError("ticket events are append-only")
         super().save(*args, **kwargs)
+
+
+class TicketSearchDocument(models.Model):
+    """What search sees of a ticket (one row per ticket), written by `tickets.search` from
+    the services that change a ticket, its messages or attachments. The full-text index on
+    it (SQLite FTS5 / PostgreSQL tsvector) is added by migration 0003.
+    """
+
+    ticket = models.OneToOneField(
+        Ticket, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    subject = models.TextField()
+    people = models.TextField(help_text="Requester name and addresses, organisation, caller.")
+    public_text = models.TextField(help_text="Public messages and their attachment names.")
+    internal_text = models.TextField(help_text="Internal notes and their attachment names.")
+
+
+class SavedView(models.Model):
+    """An agent's own ticket list: a filter combination and a sort, by name (T-12, 10.2)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=80)
+    query = models.JSONField(default=dict, help_text="Filter and sort parameters, as typed.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="uniq_saved_view_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

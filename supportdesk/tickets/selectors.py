@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from supportdesk.tickets.models import (
     Ticket,
     TicketEvent,
 )
+from supportdesk.tickets.search import ticket_search
 
 PAGE_MAX = 200
 
@@ -68,10 +69,9 @@ def _check_limit(limit: int) -> None:
 def ticket_list_query(
     *, principal: Principal, filters: TicketFilters, cursor: int | None = None
 ) -> QuerySet[Ticket]:
-    """The visible tickets matching ``filters`` before ``cursor``, newest first.
+    """The visible tickets matching ``filters`` (all but `q`) before ``cursor``, newest first.
 
-    Keyset pagination on the id keeps every page as cheap as the first.
-    """
+    Keyset pagination on the id keeps every page as cheap as the first."""
     qs = _visible_tickets(principal)
     if filters.status:
         if filters.status not in Status.values:
@@ -89,8 +89,6 @@ def ticket_list_query(
             qs = qs.filter(**{field: value})
     if filters.escalated is not None:
         qs = qs.filter(escalated_at__isnull=not filters.escalated)
-    if filters.q:
-        qs = qs.filter(subject__icontains=filters.q.strip())
     if filters.created_after:
         qs = qs.filter(created_at__gte=filters.created_after)
     if filters.created_before:
@@ -100,12 +98,20 @@ def ticket_list_query(
     return qs.order_by("-pk")
 
 
+def _searching(filters: TicketFilters) -> bool:
+    return bool(filters.q and filters.q.strip())
+
+
 def ticket_list(
     *, principal: Principal, filters: TicketFilters, cursor: int | None = None, limit: int = 50
 ) -> tuple[list[Ticket], int | None]:
     """One page of tickets (model instances), newest first, and the cursor of the next page
-    (None at the end)."""
+    (None at the end). With `q` the page is ranked by relevance instead (tickets.search) and
+    the cursor counts matches already shown."""
     _check_limit(limit)
+    if _searching(filters):
+        qs = ticket_list_query(principal=principal, filters=filters)
+        return _ranked_page(principal, filters, qs, offset=cursor or 0, limit=limit)
     qs = ticket_list_query(principal=principal, filters=filters, cursor=cursor)
     rows = list(_with_list_relations(qs)[: limit + 1])
     next_cursor = rows[limit - 1].pk if len(rows) > limit else None
@@ -155,6 +161,14 @@ def ticket_page_rows(
 ) -> tuple[list[dict[str, Any]], int | None]:
     """:func:`ticket_list` as plain rows (:func:`ticket_rows`), for the lean read path."""
     _check_limit(limit)
+    if _searching(filters):
+        tickets, next_offset = ticket_list(
+            principal=principal, filters=filters, cursor=cursor, limit=limit
+        )
+        by_id = {
+            r["id"]: r for r in ticket_rows(Ticket.objects.filter(pk__in=[t.pk for t in tickets]))
+        }
+        return [by_id[t.pk] for t in tickets if t.pk in by_id], next_offset
     qs = ticket_list_query(principal=principal, filters=filters, cursor=cursor)
     rows = ticket_rows(qs[: limit + 1])
     next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
@@ -167,6 +181,23 @@ def ticket_get_row(*, principal: Principal, ref: int) -> dict[str, Any]:
     if not rows:
         raise NotFound(f"ticket {ref} not found")
     return rows[0]
+
+
+def _ranked_page(
+    principal: Principal, filters: TicketFilters, qs: QuerySet[Ticket], *, offset: int, limit: int
+) -> tuple[list[Ticket], int | None]:
+    """`q=`: best match first (tickets.search); the cursor is then the offset of the next page."""
+    narrowed = replace(filters, q=None) != TicketFilters()
+    hits, more = ticket_search(
+        principal=principal,
+        text=filters.q or "",
+        within=qs if narrowed else None,
+        limit=limit,
+        offset=offset,
+    )
+    by_id = _with_list_relations(qs).in_bulk([h.ticket.pk for h in hits])
+    rows = [by_id[h.ticket.pk] for h in hits if h.ticket.pk in by_id]
+    return rows, offset + limit if more else None
 
 
 def escalation_list(*, principal: Principal) -> QuerySet[Ticket]:

@@ -42,10 +42,12 @@ from supportdesk.tickets.models import (
     OutOfScope,
     Priority,
     Queue,
+    SavedView,
     Status,
     Ticket,
     TicketEventKind,
 )
+from supportdesk.tickets.search import ticket_search_sync
 
 SUBJECT_MAX = 300
 BODY_MAX = 200_000
@@ -132,6 +134,7 @@ def _add_message(
     )
     for item in attachments:
         attachment_store(message=message, item=item, now=now)
+    ticket_search_sync(ticket_ids=[ticket.pk])
     return message
 
 
@@ -517,6 +520,7 @@ def ticket_subject_change(
         actor_id=principal.user_id,
         data={"old": old, "new": subject},
     )
+    ticket_search_sync(ticket_ids=[ticket.pk])
     return ticket
 
 
@@ -600,3 +604,26 @@ def ticket_update(
             ticket=ticket, principal=principal, assignee=changes["assignee"], now=now
         )
     return ticket
+
+
+@transaction.atomic
+def saved_view_create(
+    *, principal: Principal, name: str, query: dict[str, str], now: datetime
+) -> SavedView:
+    """Save the agent's current filters and sort under a name of its own (T-12, 10.2)."""
+    _require_staff(principal)
+    name = " ".join((name or "").split())[:80]
+    if not name:
+        raise InvalidInput("give the view a name")
+    if SavedView.objects.filter(user_id=principal.user_id, name__iexact=name).exists():
+        raise InvalidInput(f"you already have a view named {name!r}")
+    return SavedView.objects.create(
+        user_id=principal.user_id, name=name, query=dict(query), created_at=now
+    )
+
+
+@transaction.atomic
+def saved_view_delete(*, principal: Principal, view: SavedView) -> None:
+    if view.user_id != principal.user_id:
+        raise Forbidden("this is another agent's view")
+    view.delete()

@@ -1,0 +1,249 @@
+"""Full-text search on both databases, behind one small interface (ARCHITECTURE.md: search).
+
+A searchable thing (tickets, later KB articles) keeps one *document table*: a plain Django model
+whose primary key is the searched row's id, a few scope columns (vendor, organisation) and text
+columns, each with a weight from "A" (most important) to "D". This module adds the index to it:
+
+* SQLite: an FTS5 virtual table `<table>_fts` with the document table as external content,
+  ranked by bm25 with per-column weights;
+* PostgreSQL: a `search_vector` tsvector column (weighted, `simple` configuration) with a GIN
+  index, ranked by `ts_rank`.
+
+Both index the same tokens: runs of letters and digits, lower-cased, no stemming, each query
+term matching as a prefix, all terms required. The services that write the searched rows call
+`FullTextIndex.write` explicitly in their own transaction (no triggers, no signals), and
+`rebuild` re-creates everything from the document table.
+
+Snippets are cut in Python from the text the caller may see, escaped first, then marked up:
+nothing the database returns is trusted as HTML.
+"""
+
+# Table and column names below come from code (an index definition), never from a request;
+# every value is a query parameter. Hence the file-wide exemption from the SQL-string check.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+MAX_TERMS = 8
+CANDIDATES = 1000
+TERM_MAX_CHARS = 40
+_TOKEN = re.compile(r"[^\W_]+")
+# bm25 weight per column weight class; ts_rank takes the same ratios as {D, C, B, A}.
+_BM25_WEIGHTS = {"A": 10.0, "B": 4.0, "C": 2.0, "D": 1.0}
+_TS_RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
+
+
+def query_terms(text: str) -> list[str]:
+    """The words of a query as both indexes tokenise them: lower-case letter/digit runs."""
+    terms = [t[:TERM_MAX_CHARS] for t in _TOKEN.findall((text or "").lower())]
+    return list(dict.fromkeys(terms))[:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class FullTextIndex:
+    table: str  # the document table
+    key: str  # its primary-key column: the id of the searched row
+    columns: tuple[tuple[str, str], ...]  # (text column, weight "A".."D")
+
+    @property
+    def fts_table(self) -> str:
+        return f"{self.table}_fts"
+
+    @property
+    def _names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+    def _vector_sql(self) -> str:
+        parts = [
+            f"setweight(to_tsvector('simple', regexp_replace(coalesce({name}, ''), "
+            f"'[^[:alnum:]]+', ' ', 'g')), '{weight}')"
+            for name, weight in self.columns
+        ]
+        return " || ".join(parts)
+
+    # -- schema (used by migrations; each a no-op on the other database) -------------------
+
+    def _create(self, conn: BaseDatabaseWrapper, execute: Callable[[str], Any]) -> None:
+        if conn.vendor == "sqlite":
+            execute(
+                f"CREATE VIRTUAL TABLE {self.fts_table} USING fts5("
+                f"{', '.join(self._names)}, content='{self.table}', content_rowid='{self.key}', "
+                "tokenize='unicode61 remove_diacritics 0')"
+            )
+            execute(f"INSERT INTO {self.fts_table}({self.fts_table}) VALUES ('rebuild')")
+        elif conn.vendor == "postgresql":
+            execute(f"ALTER TABLE {self.table} ADD COLUMN search_vector tsvector")
+            execute(f"UPDATE {self.table} SET search_vector = {self._vector_sql()}")
+            execute(
+                f"CREATE INDEX {self.table}_search_gin ON {self.table} USING gin (search_vector)"
+            )
+
+    def _drop(self, conn: BaseDatabaseWrapper, execute: Callable[[str], Any]) -> None:
+        if conn.vendor == "sqlite":
+            execute(f"DROP TABLE IF EXISTS {self.fts_table}")
+        elif conn.vendor == "postgresql":
+            execute(f"DROP INDEX IF EXISTS {self.table}_search_gin")
+            execute(f"ALTER TABLE {self.table} DROP COLUMN IF EXISTS search_vector")
+
+    def migration_operation(self) -> Any:
+        """A reversible `RunPython` that adds the index for whichever database migrates."""
+        from django.db import migrations
+
+        def forward(apps: Any, schema_editor: Any) -> None:
+            self._create(schema_editor.connection, schema_editor.execute)
+
+        def backward(apps: Any, schema_editor: Any) -> None:
+            self._drop(schema_editor.connection, schema_editor.execute)
+
+        return migrations.RunPython(forward, backward)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def write(self, rows: Sequence[Mapping[str, Any]], *, keys: Iterable[int] = ()) -> None:
+        """Replace the documents of `rows` (each a full row of the document table) and drop
+        those of `keys` not among them. Call inside the writing service's transaction."""
+        if not rows and not keys:
+            return
+        wanted = sorted({int(r[self.key]) for r in rows} | {int(k) for k in keys})
+        names = list(rows[0].keys()) if rows else []
+        with connection.cursor() as cur:
+            marks = ", ".join(["%s"] * len(wanted))
+            if connection.vendor == "sqlite":
+                cols = ", ".join(self._names)
+                cur.execute(
+                    f"INSERT INTO {self.fts_table}({self.fts_table}, rowid, {cols}) "
+                    f"SELECT 'delete', {self.key}, {cols} FROM {self.table} "
+                    f"WHERE {self.key} IN ({marks})",
+                    wanted,
+                )
+            cur.execute(f"DELETE FROM {self.table} WHERE {self.key} IN ({marks})", wanted)
+            if rows:
+                row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
+                cur.execute(
+                    f"INSERT INTO {self.table} ({', '.join(names)}) VALUES "
+                    + ", ".join([row_marks] * len(rows)),
+                    [r[n] for r in rows for n in names],
+                )
+                present = [int(r[self.key]) for r in rows]
+                present_marks = ", ".join(["%s"] * len(present))
+                if connection.vendor == "sqlite":
+                    cols = ", ".join(self._names)
+                    cur.execute(
+                        f"INSERT INTO {self.fts_table}(rowid, {cols}) SELECT {self.key}, {cols} "
+                        f"FROM {self.table} WHERE {self.key} IN ({present_marks})",
+                        present,
+                    )
+                elif connection.vendor == "postgresql":
+                    cur.execute(
+                        f"UPDATE {self.table} SET search_vector = {self._vector_sql()} "
+                        f"WHERE {self.key} IN ({present_marks})",
+                        present,
+                    )
+
+    def rebuild(self) -> None:
+        """Re-derive the whole index from the document table."""
+        with connection.cursor() as cur:
+            if connection.vendor == "sqlite":
+                cur.execute(f"INSERT INTO {self.fts_table}({self.fts_table}) VALUES ('rebuild')")
+            elif connection.vendor == "postgresql":
+                cur.execute(f"UPDATE {self.table} SET search_vector = {self._vector_sql()}")
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        *,
+        terms: Sequence[str],
+        visible: Sequence[str],
+        where: Sequence[tuple[str, Sequence[Any]]] = (),
+        limit: int,
+        offset: int = 0,
+        candidates: int = CANDIDATES,
+    ) -> list[tuple[int, float]]:
+        """Keys of the documents matching every term in a `visible` column, best first.
+
+        `where` adds conditions on the document table, aliased `d` (tenancy, filters). The
+        rank is "higher is better" on both databases. Only the newest `candidates` matches are
+        ranked: a word found in most documents would otherwise cost a rank computation per
+        document (seconds at 100k tickets); below that many matches the ranking is complete.
+        """
+        if not terms:
+            return []
+        conditions = [sql for sql, _ in where]
+        params: list[Any] = [p for _, ps in where for p in ps]
+        extra = "".join(f" AND ({c})" for c in conditions)
+        if connection.vendor == "sqlite":
+            quoted = " AND ".join(f'"{t}"*' for t in terms)
+            match = f"{{{' '.join(visible)}}} : ({quoted})"
+            weights = ", ".join(str(_BM25_WEIGHTS[w]) for _, w in self.columns)
+            inner = (
+                f"SELECT d.{self.key} AS k, -bm25({self.fts_table}, {weights}) AS r "
+                f"FROM {self.fts_table} JOIN {self.table} d ON d.{self.key} = "
+                f"{self.fts_table}.rowid WHERE {self.fts_table} MATCH %s{extra} "
+                f"ORDER BY {self.fts_table}.rowid DESC LIMIT %s"
+            )
+            args = [match, *params, candidates, limit, offset]
+        else:
+            labels = "".join(w for n, w in self.columns if n in visible)
+            restrict = "" if len(visible) == len(self.columns) else labels
+            tsquery = " & ".join(f"{t}:*{restrict}" for t in terms)
+            # The query is repeated rather than shared through a CTE so that the planner sees
+            # it: a common word walks the primary key backwards, a rare one uses the GIN index.
+            inner = (
+                f"SELECT d.{self.key} AS k, ts_rank('{_TS_RANK_WEIGHTS}', d.search_vector, "
+                f"to_tsquery('simple', %s)) AS r FROM (SELECT d.{self.key}, d.search_vector "
+                f"FROM {self.table} d "
+                f"WHERE d.search_vector @@ to_tsquery('simple', %s){extra} "
+                f"ORDER BY d.{self.key} DESC LIMIT %s) d"
+            )
+            args = [tsquery, tsquery, *params, candidates, limit, offset]
+        sql = f"SELECT k, r FROM ({inner}) c ORDER BY r DESC, k DESC LIMIT %s OFFSET %s"
+        with connection.cursor() as cur:
+            cur.execute(sql, args)
+            return [(int(k), float(r)) for k, r in cur.fetchall()]
+
+
+def snippet(texts: Sequence[str], terms: Sequence[str], *, width: int = 200) -> SafeString:
+    """A window of the text that matches most terms, escaped, with the matches in <mark>.
+
+    `texts` must be only what the reader may see; the first one wins a tie.
+    """
+    if not terms:
+        return mark_safe(escape(" ".join((texts[0] if texts else "").split())[:width]))
+    pattern = re.compile(
+        r"(?<![^\W_])(?:" + "|".join(re.escape(t) for t in terms) + r")[^\W_]*", re.IGNORECASE
+    )
+    best, best_score = "", -1
+    for text in texts:
+        flat = " ".join((text or "").split())
+        found = [m.group().lower() for m in pattern.finditer(flat)]
+        score = sum(any(word.startswith(t) for word in found) for t in terms)
+        if score > best_score:
+            best, best_score = flat, score
+    first = pattern.search(best)
+    start = 0 if first is None else max(0, first.start() - width // 3)
+    if start:
+        space = best.find(" ", start)
+        start = space + 1 if 0 <= space < (first.start() if first else start) else start
+    end = min(len(best), start + width)
+    window = best[start:end]
+    out: list[str] = []
+    pos = 0
+    for m in pattern.finditer(window):
+        out.append(escape(window[pos : m.start()]))
+        out.append(f"<mark>{escape(m.group())}</mark>")
+        pos = m.end()
+    out.append(escape(window[pos:]))
+    prefix = "… " if start else ""
+    suffix = " …" if end < len(best) else ""
+    return mark_safe(prefix + "".join(out) + suffix)

@@ -1,0 +1,284 @@
+"""Ticket list views for the console (T-12, issue 10.2): built-in views, filters, sorts, pages.
+
+Built-in views are fixed filters (My open, Unassigned, Breaching soon, ...); a saved view is a
+user's own filter combination (`SavedView.query`). Every list is scoped to the principal, sorted
+by one of `SORTS` and paged by number with a total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.utils.dateparse import parse_date
+
+from supportdesk.core.errors import InvalidInput, NotFound
+from supportdesk.core.tenancy import Principal
+from supportdesk.core.web import int_param
+from supportdesk.sla.models import SlaTarget, TargetState
+from supportdesk.tickets.models import (
+    OPEN_STATUSES,
+    Channel,
+    Priority,
+    SavedView,
+    Status,
+    Ticket,
+)
+from supportdesk.tickets.selectors import _visible_tickets, _with_list_relations
+
+BREACHING_SOON_HOURS = 4
+RECENTLY_CLOSED_DAYS = 7
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class BuiltinView:
+    slug: str
+    label: str
+    where: Callable[[Principal, datetime], Q]
+    sort: str
+
+
+def _sla_due_soon(now: datetime) -> Q:
+    running = SlaTarget.objects.filter(
+        ticket_id=OuterRef("pk"),
+        state=TargetState.RUNNING,
+        due_at__gt=now,
+        due_at__lte=now + timedelta(hours=BREACHING_SOON_HOURS),
+    )
+    return Q(Exists(running))
+
+
+def _sla_breached(now: datetime) -> Q:
+    late = SlaTarget.objects.filter(ticket_id=OuterRef("pk")).filter(
+        Q(state=TargetState.BREACHED, stopped_at__isnull=True)
+        | Q(state=TargetState.RUNNING, due_at__lte=now)
+    )
+    return Q(Exists(late))
+
+
+OPEN = Q(status__in=OPEN_STATUSES)
+BUILTIN_VIEWS: tuple[BuiltinView, ...] = (
+    BuiltinView("mine", "My open", lambda p, now: OPEN & Q(assignee_id=p.user_id), "sla"),
+    BuiltinView("unassigned", "Unassigned", lambda p, now: OPEN & Q(assignee__isnull=True), "sla"),
+    BuiltinView(
+        "breaching-soon",
+        f"Breaching soon ({BREACHING_SOON_HOURS} h)",
+        lambda p, now: OPEN & _sla_due_soon(now),
+        "sla",
+    ),
+    BuiltinView("breached", "Breached", lambda p, now: OPEN & _sla_breached(now), "sla"),
+    BuiltinView(
+        "waiting", "Waiting on customer", lambda p, now: Q(status=Status.WAITING_CUSTOMER), "sla"
+    ),
+    BuiltinView("open", "All open", lambda p, now: OPEN, "sla"),
+    BuiltinView(
+        "closed",
+        f"Recently closed ({RECENTLY_CLOSED_DAYS} days)",
+        lambda p, now: Q(
+            status__in=(Status.RESOLVED, Status.CLOSED),
+            closed_at__gte=now - timedelta(days=RECENTLY_CLOSED_DAYS),
+        ),
+        "activity",
+    ),
+)
+VIEWS = {v.slug: v for v in BUILTIN_VIEWS}
+DEFAULT_VIEW = "open"
+SORTS = {
+    "sla": "SLA due",
+    "priority": "Priority",
+    "activity": "Last activity",
+    "created": "Created",
+}
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """Filters typed into the console (or stored in a saved view), validated."""
+
+    queue: int | None = None
+    status: str | None = None
+    priority: str | None = None
+    assignee: str | None = None  # a user id, "me" or "none"
+    organization: int | None = None
+    channel: str | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    updated_from: date | None = None
+    updated_to: date | None = None
+
+    KEYS = (
+        "queue", "status", "priority", "assignee", "organization", "channel",
+        "created_from", "created_to", "updated_from", "updated_to",
+    )  # fmt: skip
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> ListFilters:
+        def text(key: str) -> str:
+            value = params.get(key)
+            return str(value).strip() if value is not None else ""
+
+        def day(key: str) -> date | None:
+            raw = text(key)
+            if not raw:
+                return None
+            try:
+                value = parse_date(raw)
+            except ValueError:
+                value = None
+            if value is None:
+                raise InvalidInput(f"{key.replace('_', ' ')} must be a date like 2026-03-31")
+            return value
+
+        def number(key: str) -> int | None:
+            raw = text(key)
+            if raw and int_param(raw) is None:
+                raise InvalidInput(f"{key} must be a number")
+            return int_param(raw)
+
+        def choice(key: str, allowed: list[str]) -> str | None:
+            raw = text(key)
+            if raw and raw not in allowed:
+                raise InvalidInput(f"{key} must be one of {', '.join(allowed)}")
+            return raw or None
+
+        assignee = text("assignee") or None
+        if assignee not in (None, "me", "none") and int_param(assignee) is None:
+            raise InvalidInput('assignee must be a staff user id, "me" or "none"')
+        return cls(
+            queue=number("queue"),
+            status=choice("status", [*Status.values, "open"]),
+            priority=choice("priority", list(Priority.values)),
+            assignee=assignee,
+            organization=number("organization"),
+            channel=choice("channel", list(Channel.values)),
+            created_from=day("created_from"),
+            created_to=day("created_to"),
+            updated_from=day("updated_from"),
+            updated_to=day("updated_to"),
+        )
+
+    def as_query(self) -> dict[str, str]:
+        out = {}
+        for key in self.KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value.isoformat() if isinstance(value, date) else str(value)
+        return out
+
+    def q(self, principal: Principal) -> Q:
+        cond = Q()
+        if self.queue is not None:
+            cond &= Q(queue_id=self.queue)
+        if self.status == "open":
+            cond &= OPEN
+        elif self.status:
+            cond &= Q(status=self.status)
+        if self.priority:
+            cond &= Q(priority=self.priority)
+        if self.assignee == "me":
+            cond &= Q(assignee_id=principal.user_id)
+        elif self.assignee == "none":
+            cond &= Q(assignee__isnull=True)
+        elif self.assignee:
+            cond &= Q(assignee_id=int(self.assignee))
+        if self.organization is not None:
+            cond &= Q(organization_id=self.organization)
+        if self.channel:
+            cond &= Q(channel=self.channel)
+        for name, column in (("created", "created_at"), ("updated", "updated_at")):
+            low, high = getattr(self, f"{name}_from"), getattr(self, f"{name}_to")
+            if low:
+                cond &= Q(**{f"{column}__gte": datetime.combine(low, time(), tzinfo=UTC)})
+            if high:
+                after = datetime.combine(high + timedelta(days=1), time(), tzinfo=UTC)
+                cond &= Q(**{f"{column}__lt": after})
+        return cond
+
+
+@dataclass
+class ViewPage:
+    rows: list[Ticket]
+    total: int
+    page: int
+    pages: int
+    sort: str
+    due: dict[int, datetime | None] = field(default_factory=dict)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _next_due() -> Subquery:
+    return Subquery(
+        SlaTarget.objects.filter(
+            ticket_id=OuterRef("pk"), state=TargetState.RUNNING, due_at__isnull=False
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+
+
+def _sorted(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
+    qs = qs.annotate(next_due=_next_due())
+    due = F("next_due").asc(nulls_last=True)
+    if sort == "sla":
+        return qs.order_by(due, "priority", "-pk")
+    if sort == "priority":
+        return qs.order_by("priority", due, "-pk")
+    if sort == "activity":
+        return qs.order_by("-updated_at", "-pk")
+    return qs.order_by("-created_at", "-pk")
+
+
+def ticket_view_page(
+    *,
+    principal: Principal,
+    view: str | None,
+    filters: ListFilters,
+    sort: str | None,
+    page: int,
+    now: datetime,
+    per_page: int = PER_PAGE,
+) -> ViewPage:
+    """One page of a built-in view (or none) narrowed by `filters`, with the total."""
+    builtin = VIEWS.get(view or "")
+    if view and builtin is None:
+        raise InvalidInput(f"unknown view {view!r}")
+    sort = sort or (builtin.sort if builtin else "sla")
+    if sort not in SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
+    qs = _visible_tickets(principal).filter(filters.q(principal))
+    if builtin is not None:
+        qs = qs.filter(builtin.where(principal, now))
+    total = qs.count()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    start = (page - 1) * per_page
+    rows = list(_with_list_relations(_sorted(qs, sort))[start : start + per_page])
+    return ViewPage(rows=rows, total=total, page=page, pages=pages, sort=sort)
+
+
+def ticket_view_counts(*, principal: Principal, now: datetime) -> dict[str, int]:
+    """How many tickets each built-in view holds right now (shown beside it)."""
+    qs = _visible_tickets(principal)
+    return {v.slug: qs.filter(v.where(principal, now)).count() for v in BUILTIN_VIEWS}
+
+
+def saved_view_list(*, principal: Principal) -> QuerySet[SavedView]:
+    return SavedView.objects.filter(user_id=principal.user_id).order_by("name")
+
+
+def saved_view_get(*, principal: Principal, view_id: int) -> SavedView:
+    view = saved_view_list(principal=principal).filter(pk=view_id).first()
+    if view is None:
+        raise NotFound(f"saved view {view_id} not found")
+    return view
