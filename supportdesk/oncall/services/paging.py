@@ -219,7 +219,7 @@ def _address(page: Page, config: OnCallConfig) -> str:
     if page.channel == "email":
         return user.email
     try:
-        number = normalize_e164(user.phone, default_country_code=config.vendor.default_country_code)
+        number = normalize_e164(user.phone, region=config.vendor.country)
     except InvalidInput:
         return ""
     if page.channel == "sms_email":
