@@ -28,6 +28,7 @@ from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.phones import normalize_e164
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
+from supportdesk.notifications.providers import FALLBACK
 from supportdesk.notifications.services import (
     OutboxDraft,
     outbox_bounce,
@@ -56,7 +57,6 @@ from supportdesk.oncall.models import (
     RunReason,
     Schedule,
 )
-from supportdesk.oncall.providers import FALLBACK
 from supportdesk.oncall.services.acknowledgements import ack_token
 from supportdesk.oncall.services.schedules import ROLE_ALIASES, _staff_by_key, config_for
 from supportdesk.tickets.events import ticket_event_build, ticket_event_record, ticket_events_record
