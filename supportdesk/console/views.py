@@ -235,9 +235,7 @@ def new_call(request: HttpRequest) -> HttpResponse:
     }
     if request.method == "POST":
         data = _form_or_error(form)
-        number = normalize_e164(
-            data["caller_number"], default_country_code=vendor.default_country_code
-        )
+        number = normalize_e164(data["caller_number"], region=vendor.country)
         contact = customer_selectors.contact_find_by_phone(vendor_id=vendor.pk, number=number)
         if contact is not None:
             organization = contact.organization

@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from supportdesk.core.phones import is_region
+
+
+def validate_region(value: str) -> None:
+    if not is_region(value):
+        raise ValidationError(f"{value!r} is not a country code such as GB, US or DE")
 
 
 class Vendor(models.Model):
@@ -12,8 +20,11 @@ class Vendor(models.Model):
     support_phone = models.CharField(max_length=32, blank=True)
     emergency_phone = models.CharField(max_length=32, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
-    default_country_code = models.CharField(
-        max_length=4, default="1", help_text="Calling code assumed for numbers without '+'."
+    country = models.CharField(
+        max_length=2,
+        default="US",
+        validators=[validate_region],
+        help_text="ISO 3166 country (GB, US, DE): where phone numbers without '+' are read.",
     )
     free_mail_domains = models.TextField(
         blank=True, help_text="Extra free-mail domains, one per line (T-2)."

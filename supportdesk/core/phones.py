@@ -1,31 +1,42 @@
-"""E.164 phone numbers: one normaliser for every channel (contacts, caller ids, SMS)."""
+"""E.164 phone numbers: one normaliser for every channel (contacts, caller ids, SMS).
+
+Parsing and validity are the `phonenumbers` library's (Google's libphonenumber metadata): a
+number written without `+` is read in the vendor's country (`Vendor.country`), so the UK
+`020 7946 0018` is `+442079460018` (the trunk 0 dropped) and `+1 555 0100` is refused.
+"""
 
 from __future__ import annotations
 
-import re
+import phonenumbers
 
 from supportdesk.core.errors import InvalidInput
 
-_FORMATTING = re.compile(r"[\s().\-/]")
+DEFAULT_REGION = "US"
+_MAX_INPUT = 64  # longer than any number with its formatting; refused before parsing
 
 
-def normalize_e164(raw: str, *, default_country_code: str = "1") -> str:
-    """Return `raw` as E.164 (`+` and 8–15 digits) or raise InvalidInput saying why.
+def is_region(region: str) -> bool:
+    """An ISO 3166 country `phonenumbers` knows the numbering plan of."""
+    return region in phonenumbers.SUPPORTED_REGIONS
 
-    Numbers without `+` get the vendor's default calling code; `00` is read as `+`.
+
+def normalize_e164(raw: str, *, region: str = DEFAULT_REGION) -> str:
+    """Return `raw` as E.164 or raise InvalidInput saying why.
+
+    `region` is where a number without `+` is dialled from (the vendor's country); the
+    region's own international prefix (`011` in North America) and `00` are read as `+`.
     """
-    text = _FORMATTING.sub("", (raw or "").strip())
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidInput("phone number is empty")
+    if len(text) > _MAX_INPUT:
+        raise InvalidInput(f"phone number is longer than {_MAX_INPUT} characters")
     if text.startswith("00"):
         text = "+" + text[2:]
-    if not text.startswith("+"):
-        if not (text.isascii() and text.isdigit()):
-            raise InvalidInput(f"phone number {raw!r} has characters other than digits")
-        if default_country_code == "1" and len(text) == 11 and text.startswith("1"):
-            text = text[1:]
-        text = f"+{default_country_code}{text}"
-    digits = text[1:]
-    if not (digits.isascii() and digits.isdigit()):
-        raise InvalidInput(f"phone number {raw!r} has characters other than digits")
-    if not 8 <= len(digits) <= 15 or digits.startswith("0"):
-        raise InvalidInput(f"phone number {raw!r} is not a valid E.164 number")
-    return "+" + digits
+    try:
+        number = phonenumbers.parse(text, region if is_region(region) else DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(f"phone number {raw!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidInput(f"phone number {raw!r} is not a valid number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -59,11 +59,7 @@ def contact_create(
         raise InvalidInput(f"unknown contact role {role!r}")
     vendor = organization.vendor
     addresses = list(dict.fromkeys(_clean_email(e) for e in emails))
-    numbers = list(
-        dict.fromkeys(
-            normalize_e164(p, default_country_code=vendor.default_country_code) for p in phones
-        )
-    )
+    numbers = list(dict.fromkeys(normalize_e164(p, region=vendor.country) for p in phones))
     taken = ContactEmail.objects.filter(vendor=vendor, address__in=addresses).values_list(
         "address", flat=True
     )

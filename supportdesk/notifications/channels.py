@@ -10,8 +10,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from supportdesk.notifications import providers
 from supportdesk.notifications.models import OutboxMessage
-from supportdesk.oncall import providers as oncall_providers
 
 Sender = Callable[[OutboxMessage], str]
 
@@ -32,9 +32,9 @@ def send_email(row: OutboxMessage) -> str:
 
 SENDERS: dict[str, Sender] = {
     "email": send_email,
-    "sms": oncall_providers.send_sms,
-    "voice": oncall_providers.send_voice,
-    "sms_email": oncall_providers.send_sms_email,
+    "sms": providers.send_sms,
+    "voice": providers.send_voice,
+    "sms_email": providers.send_sms_email,
 }
 
 

@@ -145,6 +145,12 @@ class ChainRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     acknowledged_via = models.CharField(max_length=20, blank=True)
+    next_step_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When the next steps fall due and resolve who is on call then (null: none).",
+    )
 
     class Meta:
         indexes = [

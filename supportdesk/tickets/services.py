@@ -217,9 +217,7 @@ def ticket_create(
     _choice(priority, Priority, "priority")
     _choice(channel, Channel, "channel")
     if caller_number:
-        caller_number = normalize_e164(
-            caller_number, default_country_code=vendor.default_country_code
-        )
+        caller_number = normalize_e164(caller_number, region=vendor.country)
     subject = _clean_subject(subject)
     body = _clean_body(body, html=body_html)
     queue = queue or default_queue(vendor)

@@ -131,3 +131,17 @@ def test_contact_email_is_stored_in_the_form_intake_matches_T2(world: Any):
     assert row.address == "dieter.mann@xn--bcher-kva.example"
     found = contact_find_by_email(vendor_id=world.vendor.pk, address="<DIETER.MANN@bücher.example>")
     assert found == contact
+
+
+def test_every_admin_page_renders_for_a_superuser(world: Any, client: Any, superuser: User):
+    from tests.factories import make_ticket
+
+    make_ticket(world)  # so tickets, events, outbox rows and clocks have rows to show
+    client.force_login(superuser)
+    for model, _ in admin.site._registry.items():
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        assert client.get(base).status_code == 200, base
+        row = model._default_manager.order_by("pk").first()
+        if row is not None:
+            assert client.get(f"{base}{row.pk}/change/").status_code == 200, base

@@ -51,6 +51,11 @@ def test_tickets_never_imports_intake_not_even_lazily_T3():
     assert "intake" not in app_imports()["tickets"]
 
 
+def test_notifications_depend_on_core_only_N2():
+    """The outbox carries every channel (SMS and voice providers included) for every app."""
+    assert app_imports()["notifications"] == {"core"}
+
+
 def test_layers_point_one_way_intake_tickets_core():
     graph = app_imports()
     backwards = [

@@ -40,3 +40,14 @@ def test_data_migration_normalises_rows_the_admin_wrote_and_intake_then_matches_
     )
     assert result.state == InboundState.TICKET_CREATED
     assert Ticket.objects.get(pk=result.ticket_id).requester == world.alice
+
+
+def test_contact_phone_is_read_in_the_vendors_country_T6(world: Any):
+    """Issue 17.5 item 7: a UK vendor's `020 7946 0018` is +442079460018."""
+    from supportdesk.customers.services import contact_create
+
+    world.vendor.country = "GB"
+    world.vendor.save(update_fields=["country"])
+    org = type(world.acme).objects.get(pk=world.acme.pk)  # its vendor read afresh
+    contact = contact_create(organization=org, name="Uma", phones=["020 7946 0018"])
+    assert list(contact.phones.values_list("number", flat=True)) == ["+442079460018"]

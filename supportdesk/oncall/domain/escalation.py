@@ -45,6 +45,7 @@ __all__ = [
     "Step",
     "Wait",
     "chain_end",
+    "chain_instants",
     "describe_chain",
     "emergency_chain",
     "enterprise_chain",
@@ -299,9 +300,18 @@ def idempotency_key(run_id: str, step_index: int, round_: int, recipient: str, c
 
 
 def plan_chain(
-    chain: EscalationChain, *, run_id: str, started_at: datetime, resolve: Resolver
+    chain: EscalationChain,
+    *,
+    run_id: str,
+    started_at: datetime,
+    resolve: Resolver,
+    only_at: datetime | None = None,
 ) -> list[PlannedPage]:
     """Every page the chain would send if nobody acknowledged, in send order.
+
+    With ``only_at``, only the pages of the steps due at that instant (one of
+    :func:`chain_instants`): what a sweep asks when the instant falls due, so each step pages
+    whoever is on call then (an override made during the escalation is honoured).
 
     ``resolve(step, due_at)`` returns the recipient ids a :class:`NotifyOnCall`,
     :class:`NotifyRole` or :class:`NotifyAccountTeam` step means at ``due_at``;
@@ -322,6 +332,8 @@ def plan_chain(
                 due += timedelta(minutes=step.minutes)
                 sent_at_instant = set()
                 continue
+            if only_at is not None and due != only_at:
+                continue
             if isinstance(step, NotifyPersons):
                 recipients: Iterable[str] = step.persons
             else:
@@ -337,6 +349,21 @@ def plan_chain(
                     key = idempotency_key(run_id, index, round_, recipient, channel.value)
                     pages.append(PlannedPage(index, round_, due, recipient, channel, key))
     return pages
+
+
+def chain_instants(chain: EscalationChain, started_at: datetime) -> list[datetime]:
+    """The instants at which notify steps fall due, in order (each round's steps with no
+    ``Wait`` between them share one)."""
+    started_at = ensure_aware(started_at, "started_at")
+    instants: list[datetime] = []
+    for round_ in range(1, chain.rounds + 1):
+        due = started_at + (round_ - 1) * chain.round_length
+        for step in chain.steps:
+            if isinstance(step, Wait):
+                due += timedelta(minutes=step.minutes)
+            elif not instants or instants[-1] != due:
+                instants.append(due)
+    return instants
 
 
 def _acknowledged(acknowledged_at: datetime | None, now: datetime) -> bool:

@@ -53,7 +53,10 @@ def run_acknowledge(
     run.acknowledged_at = now
     run.acknowledged_by = user
     run.acknowledged_via = via
-    run.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledged_via"])
+    run.next_step_at = None  # no later step resolves anybody
+    run.save(
+        update_fields=["acknowledged_at", "acknowledged_by", "acknowledged_via", "next_step_at"]
+    )
     cancelled = Page.objects.filter(run=run, status=PageStatus.PLANNED).update(
         status=PageStatus.CANCELLED
     )

@@ -102,7 +102,7 @@ def voicemail_receive(
                     )
         return existing, False
     try:
-        number = normalize_e164(from_number, default_country_code=vendor.default_country_code)
+        number = normalize_e164(from_number, region=vendor.country)
     except InvalidInput:
         number = ""  # withheld / anonymous
     contact = contact_find_by_phone(vendor_id=vendor.pk, number=number) if number else None

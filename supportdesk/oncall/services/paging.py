@@ -1,10 +1,14 @@
 """On-call runs and pages: starting a chain, sending, sweeping, falling back (O-4, O-5).
 
-Pages are rows planned when a run starts (the plan is the snapshot, house rule 9). Those due
-at once are handed to the outbox in the same transaction; later ones are sent by the periodic
-sweep (`pages_process`), which claims each row with a conditional UPDATE — a second worker or a
-duplicate task finds nothing to claim, and the outbox de-duplicates on the page's idempotency
-key, so nobody is paged twice (O-5, N-2). Every page and acknowledgement writes a TicketEvent.
+A run keeps the snapshot of its chain (house rule 9). Its pages are planned when it starts:
+those due at once are handed to the outbox in the same transaction; the later ones are a
+forecast. When later steps fall due, the sweep (`pages_process`) first resolves them again
+from the snapshot against the schedules as they are then (`steps_resolve`, as Grafana OnCall
+does): somebody put on call by an override made during the emergency is paged, somebody no
+longer on call is skipped. Then it claims each due page with a conditional UPDATE — a second
+worker or a duplicate task finds nothing to claim, and the outbox de-duplicates on the page's
+idempotency key, so nobody is paged twice (O-5, N-2). Every page and acknowledgement writes a
+TicketEvent.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from supportdesk.core.errors import InvalidInput
 from supportdesk.core.links import absolute_url
 from supportdesk.core.phones import normalize_e164
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
+from supportdesk.notifications.providers import FALLBACK
 from supportdesk.notifications.services import (
     OutboxDraft,
     outbox_bounce,
@@ -38,6 +43,7 @@ from supportdesk.oncall.domain.escalation import (
     Resolved,
     Resolver,
     chain_end,
+    chain_instants,
     plan_chain,
 )
 from supportdesk.oncall.domain.schedule import Schedule as DomainSchedule
@@ -52,7 +58,6 @@ from supportdesk.oncall.models import (
     RunReason,
     Schedule,
 )
-from supportdesk.oncall.providers import FALLBACK
 from supportdesk.oncall.services.acknowledgements import ack_token
 from supportdesk.oncall.services.schedules import ROLE_ALIASES, _staff_by_key, config_for
 from supportdesk.tickets.events import ticket_event_build, ticket_event_record, ticket_events_record
@@ -121,6 +126,7 @@ def run_start(
         raise InvalidInput("the chain belongs to another vendor")
     spec = DomainChain.from_spec(chain.spec)
     run = ChainRun.objects.create(
+        next_step_at=_next_instant(spec, now, after=now),
         vendor_id=ticket.vendor_id,
         ticket=ticket,
         chain=chain.spec,
@@ -216,7 +222,7 @@ def _address(page: Page, config: OnCallConfig) -> str:
     if page.channel == "email":
         return user.email
     try:
-        number = normalize_e164(user.phone, default_country_code=config.vendor.default_country_code)
+        number = normalize_e164(user.phone, region=config.vendor.country)
     except InvalidInput:
         return ""
     if page.channel == "sms_email":
@@ -397,8 +403,92 @@ def pages_fallback(*, now: datetime, limit: int = 200) -> int:
     return done
 
 
+def _next_instant(spec: DomainChain, started_at: datetime, *, after: datetime) -> datetime | None:
+    return next((t for t in chain_instants(spec, started_at) if t > after), None)
+
+
+def steps_resolve(*, now: datetime, limit: int = 200) -> int:
+    """Resolve the recipients of every run's steps that fell due by `now`; returns the runs.
+
+    Each run is claimed by moving its `next_step_at` on with a conditional UPDATE, so one
+    sweeper resolves each instant once. The chain is the run's snapshot; who is on call is
+    read now, at the step's instant: missing pages are planned (and sent by the sweep that
+    follows), foreseen pages for people no longer meant are skipped with an event.
+    """
+    due = list(
+        ChainRun.objects.filter(next_step_at__lte=now, acknowledged_at__isnull=True)
+        .order_by("next_step_at")
+        .values_list("pk", "next_step_at")[:limit]
+    )
+    done = 0
+    for run_id, claimed in due:
+        with transaction.atomic():
+            run = ChainRun.objects.select_related("ticket").get(pk=run_id)
+            spec = DomainChain.from_spec(run.chain)
+            if not ChainRun.objects.filter(
+                pk=run_id, next_step_at=claimed, acknowledged_at__isnull=True
+            ).update(next_step_at=_next_instant(spec, run.started_at, after=now)):
+                continue
+            for at in chain_instants(spec, run.started_at):
+                if claimed <= at <= now:
+                    _resolve_instant(run, spec, at, now)
+            done += 1
+    return done
+
+
+def _resolve_instant(run: ChainRun, spec: DomainChain, at: datetime, now: datetime) -> None:
+    resolve = _resolver(run.vendor_id, run.ticket.organization_id)
+    plan = plan_chain(
+        spec, run_id=f"run{run.pk}", started_at=run.started_at, resolve=resolve, only_at=at
+    )
+    staff = _staff_by_key(run.vendor_id)
+    fresh = [p for p in plan if p.recipient.lower() in staff]
+    keys = {p.idempotency_key for p in fresh}
+    stale = list(
+        Page.objects.filter(run=run, due_at=at, status=PageStatus.PLANNED, fallback_of=None)
+        .exclude(idempotency_key__in=keys)
+        .select_related("recipient")
+    )
+    if stale:
+        Page.objects.filter(pk__in=[p.pk for p in stale]).update(status=PageStatus.SKIPPED)
+        ticket_events_record(
+            events=[
+                ticket_event_build(
+                    ticket_id=run.ticket_id,
+                    kind=TicketEventKind.PAGE_SKIPPED,
+                    at=now,
+                    data={
+                        "run": run.pk,
+                        "page": p.pk,
+                        "channel": p.channel,
+                        "to": p.recipient.name,
+                        "why": "no longer on call when the step fell due",
+                    },
+                )
+                for p in stale
+            ]
+        )
+    Page.objects.bulk_create(
+        [
+            Page(
+                run=run,
+                recipient=staff[p.recipient.lower()],
+                channel=p.channel.value,
+                step_index=p.step_index,
+                round=p.round,
+                due_at=p.due_at,
+                idempotency_key=p.idempotency_key,
+            )
+            for p in fresh
+        ],
+        ignore_conflicts=True,  # the foreseen pages are there already
+    )
+
+
 def pages_process(*, now: datetime, limit: int = 500) -> dict[str, int]:
-    """The periodic sweep: send every due page, then fall back from failed ones."""
+    """The periodic sweep: resolve the steps that fell due, send every due page, then fall
+    back from failed ones."""
+    steps_resolve(now=now)
     due = list(
         Page.objects.filter(status=PageStatus.PLANNED, due_at__lte=now)
         .order_by("due_at", "pk")

@@ -62,7 +62,7 @@ def config_update(
     sms_gateway_domain: str | None = None,
 ) -> OnCallConfig:
     config = OnCallConfig.objects.select_for_update().get(pk=config_for(vendor).pk)
-    cc = vendor.default_country_code
+    region = vendor.country
     if business_calendar is not None:
         if business_calendar.vendor_id != vendor.pk:
             raise InvalidInput("the business calendar belongs to another vendor")
@@ -77,10 +77,10 @@ def config_update(
         config.business_hours = spec
     if helpdesk_number is not None:
         config.helpdesk_number = (
-            normalize_e164(helpdesk_number, default_country_code=cc) if helpdesk_number else ""
+            normalize_e164(helpdesk_number, region=region) if helpdesk_number else ""
         )
     if inbound_numbers is not None:
-        numbers = [normalize_e164(n, default_country_code=cc) for n in inbound_numbers if n]
+        numbers = [normalize_e164(n, region=region) for n in inbound_numbers if n]
         config.inbound_numbers = "\n".join(numbers)
     if emergency_chain is not None:
         if emergency_chain.vendor_id != vendor.pk:

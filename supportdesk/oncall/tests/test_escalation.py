@@ -23,6 +23,7 @@ from supportdesk.oncall.domain.escalation import (
     Resolved,
     Wait,
     chain_end,
+    chain_instants,
     describe_chain,
     emergency_chain,
     enterprise_chain,
@@ -319,3 +320,30 @@ def test_no_page_is_ever_sent_twice_or_after_acknowledgement_O4_N2(
     assert all(T0 <= p.due_at < chain_end(chain, T0) for p in plan)
     slots = [(p.due_at, p.recipient, p.channel) for p in plan]
     assert len(slots) == len(set(slots))
+
+
+def test_chain_instants_are_when_notify_steps_fall_due_O4() -> None:
+    chain = emergency_chain(schedule="msp-primary")
+    assert chain_instants(chain, T0) == [minutes(0), minutes(10), minutes(20)]
+    dse = enterprise_chain(dse="dse", backup="bk", backup_after_minutes=15)
+    assert chain_instants(dse, T0) == [minutes(0), minutes(15)]
+
+
+@settings(max_examples=scaled(100), deadline=None)
+@given(chains())
+def test_planning_instant_by_instant_is_the_whole_plan_O4(chain: EscalationChain) -> None:
+    """Issue 17.5: a sweep plans each instant when it falls due (`only_at`); together the
+    instants give exactly the plan made at the start, and ask `resolve` only for their own."""
+    whole = plan_chain(chain, run_id="run", started_at=T0, resolve=any_resolver)
+    by_instant: list[PlannedPage] = []
+    for at in chain_instants(chain, T0):
+        asked: list[datetime] = []
+
+        def resolve(step: Resolved, when: datetime, asked: list[datetime] = asked) -> list[str]:
+            asked.append(when)
+            return any_resolver(step, when)
+
+        part = plan_chain(chain, run_id="run", started_at=T0, resolve=resolve, only_at=at)
+        assert {p.due_at for p in part} <= {at} and set(asked) <= {at}
+        by_instant += part
+    assert by_instant == whole
