@@ -429,7 +429,7 @@ def _thread_target(
 ) -> tuple[Ticket | None, list[str]]:
     """T-3: the ticket an identified contact's mail belongs to. `In-Reply-To`/`References`
     first, then the subject tag — each only for a ticket of the sender's own organisation:
-    our outgoing Message-IDs are derived from ticket numbers, so they are no proof of who
+    anyone in a thread knows its Message-IDs, so they are no proof of who
     may add to a ticket, and a reply-all from another customer must never land in it."""
     notes: list[str] = []
     if referenced is not None:

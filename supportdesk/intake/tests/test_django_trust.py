@@ -108,8 +108,9 @@ def test_forged_staff_reply_through_signed_webhook_is_quarantined_T11(
 def test_staff_reply_authenticated_by_trusted_mta_is_applied_T11(world: Any, settings: Any) -> None:
     settings.MAIL_TRUSTED_AUTHSERV_IDS = [TRUSTED]
     ticket, ack = _opened(world)
-    raw = f"Authentication-Results: {TRUSTED}; spf=pass smtp.mailfrom=bounce@vendor.example; "
-    raw += "dkim=pass header.d=vendor.example; dmarc=pass header.from=vendor.example\r\n"
+    raw = f"Authentication-Results: {TRUSTED};\r\n\tspf=pass smtp.mailfrom=bounce@vendor.example;"
+    raw += "\r\n\tdkim=pass (2048-bit key; unprotected) header.d=vendor.example;\r\n"
+    raw += "\tdmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=vendor.example\r\n"
     result = ingest(world, raw.encode() + _forged(ticket, ack))
     assert result.state == InboundState.THREADED and result.ticket_id == ticket.pk
     ticket.refresh_from_db()
