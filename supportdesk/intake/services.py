@@ -758,7 +758,9 @@ def staff_reply_discard(*, inbound: InboundEmail, principal: Principal, now: dat
 
 def _claimed_row(inbound: InboundEmail, principal: Principal) -> InboundEmail:
     row = (
-        InboundEmail.objects.select_for_update().select_related("claimed_staff").get(pk=inbound.pk)
+        InboundEmail.objects.select_for_update(of=("self",))
+        .select_related("claimed_staff")
+        .get(pk=inbound.pk)
     )
     if principal.user_id is None or row.claimed_staff_id != principal.user_id:
         raise Forbidden("only the staff member this mail claims to be from may confirm it")
