@@ -116,7 +116,7 @@ def ticket_for_message_ids(*, vendor: Vendor, message_ids: list[str]) -> Ticket 
 def thread_headers_for(*, ticket: Ticket, automatic: bool) -> dict[str, str]:
     """Headers for mail about `ticket` (T-4): In-Reply-To the newest incoming message,
     References the thread, the subject tag, Reply-To the queue, Auto-Submitted when automatic.
-    Message-ID is left to the outbox (derived from its idempotency key)."""
+    Message-ID is left to the outbox (random, stored with the row)."""
     links = list(
         EmailMessageLink.objects.filter(ticket=ticket)
         .order_by("created_at", "pk")

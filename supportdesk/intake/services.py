@@ -429,7 +429,7 @@ def _thread_target(
 ) -> tuple[Ticket | None, list[str]]:
     """T-3: the ticket an identified contact's mail belongs to. `In-Reply-To`/`References`
     first, then the subject tag — each only for a ticket of the sender's own organisation:
-    our outgoing Message-IDs are derived from ticket numbers, so they are no proof of who
+    anyone in a thread knows its Message-IDs, so they are no proof of who
     may add to a ticket, and a reply-all from another customer must never land in it."""
     notes: list[str] = []
     if referenced is not None:
@@ -750,7 +750,9 @@ def staff_reply_discard(*, inbound: InboundEmail, principal: Principal, now: dat
 
 def _claimed_row(inbound: InboundEmail, principal: Principal) -> InboundEmail:
     row = (
-        InboundEmail.objects.select_for_update().select_related("claimed_staff").get(pk=inbound.pk)
+        InboundEmail.objects.select_for_update(of=("self",))
+        .select_related("claimed_staff")
+        .get(pk=inbound.pk)
     )
     if principal.user_id is None or row.claimed_staff_id != principal.user_id:
         raise Forbidden("only the staff member this mail claims to be from may confirm it")

@@ -18,10 +18,12 @@ KEY_MAX = 900
 
 
 def _dedupe_key(raw: bytes, parsed: ParsedEmail | ParseFailure) -> tuple[str, str, str]:
-    """(content_hash, message_id, dedupe_key) for the T-5 unique constraint."""
+    """(content_hash, message_id, dedupe_key) for the T-5 unique constraint. Without a
+    Message-ID the key is the hash of the message without its transport header fields, so
+    one message delivered by two routes is still one."""
     digest = parsed.content_hash or hashlib.sha256(raw).hexdigest()
     message_id = parsed.message_id or "" if isinstance(parsed, ParsedEmail) else ""
-    key = message_id or f"sha256:{digest}"
+    key = message_id or f"sha256:{_content_hash(raw)}"
     if len(key) > KEY_MAX:
         key = "mid-sha256:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
     return digest, message_id[:998], key

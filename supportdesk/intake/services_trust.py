@@ -77,7 +77,7 @@ def staff_reply_token_exposed(
         and not TOKEN_ADDRESS.search(address)
     }
     staff_addresses = set(
-        User.objects.filter(vendor_id=staff.vendor_id, email__in=outside).values_list(
+        User.objects.filter(vendor_id=staff.vendor_id or 0, email__in=outside).values_list(
             "email", flat=True
         )
     )

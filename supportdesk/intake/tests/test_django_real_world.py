@@ -112,6 +112,12 @@ def test_same_message_id_other_bytes_is_a_duplicate_record_not_lost_T5(world: An
     # the same bytes again: no new row
     assert ingest(world, rerouted).inbound_id == second.inbound_id
     assert InboundEmail.objects.count() == 2 and Ticket.objects.count() == 1
+    # without a Message-ID too: one message by two routes opens one ticket
+    no_id = mail(message_id=None, subject="Scanner", body="No id here.")
+    one = ingest(world, no_id)
+    two = ingest(world, b"Received: from mx2 by mx; Mon, 5 Jan 2026\n" + no_id)
+    assert one.state == InboundState.TICKET_CREATED and two.state == InboundState.DUPLICATE
+    assert Ticket.objects.count() == 2
 
 
 def test_reused_message_id_with_other_content_is_applied_not_hidden_T5(world: Any) -> None:

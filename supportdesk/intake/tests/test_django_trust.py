@@ -64,14 +64,20 @@ def test_forged_staff_reply_over_smtp_is_quarantined_T11(world: Any) -> None:
     port = _free_port()
     controller = make_controller(host="127.0.0.1", port=port, workers=1)
     controller.start()
+    mine = staff_reply_address(user=world.agent, ticket=ticket, now=NOW)
     try:
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
             assert smtp.sendmail("x@evil.example", ["support@vendor.example"],
                                  _forged(ticket, ack)) == {}  # fmt: skip
+            row = InboundEmail.objects.get(message_id="<forged@evil.example>")
+            _assert_not_applied(world, ticket, row.pk)
+            # the agent's real reply to their reply address, by the same listener: applied
+            real = _forged(ticket, ack, to=mine, message_id="<real@vendor.example>")
+            assert smtp.sendmail("agent@vendor.example", [mine], real) == {}
     finally:
         controller.stop()
-    row = InboundEmail.objects.get(message_id="<forged@evil.example>")
-    _assert_not_applied(world, ticket, row.pk)
+    applied = InboundEmail.objects.get(message_id="<real@vendor.example>")
+    assert applied.state == InboundState.THREADED and applied.ticket_id == ticket.pk
 
 
 @pytest.mark.django_db
@@ -102,14 +108,23 @@ def test_forged_staff_reply_through_signed_webhook_is_quarantined_T11(
     )  # fmt: skip
     assert response.status_code == 200 and response.json()["state"] == "quarantined"
     _assert_not_applied(world, ticket, response.json()["id"])
+    # the agent's real reply, to their reply address, through the same hook: applied
+    real = _forged(ticket, ack, to=staff_reply_address(user=world.agent, ticket=ticket, now=NOW),
+                   message_id="<real@vendor.example>")  # fmt: skip
+    response = client.post(
+        "/hooks/mail/inbound", real, content_type="message/rfc822",
+        headers={SIGNATURE_HEADER: signature_for(real, SECRET)},
+    )  # fmt: skip
+    assert response.json()["state"] == "threaded" and response.json()["ticket"] == ticket.pk
 
 
 @pytest.mark.django_db
 def test_staff_reply_authenticated_by_trusted_mta_is_applied_T11(world: Any, settings: Any) -> None:
     settings.MAIL_TRUSTED_AUTHSERV_IDS = [TRUSTED]
     ticket, ack = _opened(world)
-    raw = f"Authentication-Results: {TRUSTED}; spf=pass smtp.mailfrom=bounce@vendor.example; "
-    raw += "dkim=pass header.d=vendor.example; dmarc=pass header.from=vendor.example\r\n"
+    raw = f"Authentication-Results: {TRUSTED};\r\n\tspf=pass smtp.mailfrom=bounce@vendor.example;"
+    raw += "\r\n\tdkim=pass (2048-bit key; unprotected) header.d=vendor.example;\r\n"
+    raw += "\tdmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=vendor.example\r\n"
     result = ingest(world, raw.encode() + _forged(ticket, ack))
     assert result.state == InboundState.THREADED and result.ticket_id == ticket.pk
     ticket.refresh_from_db()

@@ -6,6 +6,8 @@ import base64
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supportdesk.intake.domain._html import html_to_text, sanitize_html
 from supportdesk.intake.domain._mime import content_hash, message_id_list, parse_date
@@ -369,3 +371,30 @@ def test_cid_referenced_attachments_are_marked_inline_T5() -> None:
     )
     (attachment,) = _parse(raw).attachments
     assert attachment.is_inline and attachment.content_id == "logo@x"
+
+
+_BOUNDARY_TOKENS = st.text(
+    alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters='"\\'),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(declared=_BOUNDARY_TOKENS, used=_BOUNDARY_TOKENS, closed=st.booleans())
+def test_a_multipart_with_the_wrong_boundary_never_shows_mime_scaffolding(
+    declared: str, used: str, closed: bool
+) -> None:
+    """Issue 17.4: whatever boundary is declared and whatever the parts use, the body is the
+    text, never a raw boundary or part header."""
+    raw = (
+        "From: a@b.example\nSubject: x\nMIME-Version: 1.0\n"
+        f'Content-Type: multipart/mixed; boundary="{declared}"\n\n'
+        f"--{used}\nContent-Type: text/plain; charset=utf-8\n\nThe VPN drops every hour.\n"
+        f"--{used}{'--' if closed else ''}\n"
+    ).encode()
+    parsed = parse_message(raw)
+    assert isinstance(parsed, ParsedEmail)
+    assert "The VPN drops every hour." in parsed.text
+    for line in parsed.text.splitlines():
+        assert not line.startswith("--") and not line.lower().startswith("content-type")
