@@ -10,8 +10,13 @@ class IntakeConfig(AppConfig):
         # Ticket mail threads through intake's registry; tickets never imports intake.
         from supportdesk.intake.selectors import thread_headers_for
         from supportdesk.intake.services import email_link_outgoing
+        from supportdesk.intake.services_trust import staff_mail_headers
         from supportdesk.tickets.mail import MailThreading, mail_threading_install
 
         mail_threading_install(
-            MailThreading(headers_for=thread_headers_for, link_outgoing=email_link_outgoing)
+            MailThreading(
+                headers_for=thread_headers_for,
+                link_outgoing=email_link_outgoing,
+                staff_headers_for=staff_mail_headers,
+            )
         )

@@ -2,7 +2,7 @@
 
 The dependency runs intake -> tickets -> core. Threading headers and the registry of
 outgoing Message-IDs belong to the email channel (intake), yet every channel's ticket
-services send mail that must thread. So intake installs its two functions here when the app
+services send mail that must thread. So intake installs its functions here when the app
 registry is ready (`IntakeConfig.ready`), and the ticket services call them explicitly.
 """
 
@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from supportdesk.accounts.models import User
     from supportdesk.notifications.models import OutboxMessage
     from supportdesk.tickets.models import Ticket
 
@@ -24,6 +25,9 @@ class MailThreading:
     headers_for: Callable[..., dict[str, str]]
     # (outbox=, ticket=, now=): remember an outgoing Message-ID so replies thread
     link_outgoing: Callable[..., None]
+    # (user=, ticket=, now=) -> the thread's headers plus Reply-To the staff member's own
+    # tokenised reply address (T-11), for mail to staff about the ticket
+    staff_headers_for: Callable[..., dict[str, str]]
 
 
 _installed: list[MailThreading] = []
@@ -35,6 +39,10 @@ def mail_threading_install(threading: MailThreading) -> None:
 
 def mail_thread_headers(*, ticket: Ticket, automatic: bool) -> dict[str, str]:
     return _threading().headers_for(ticket=ticket, automatic=automatic)
+
+
+def mail_staff_headers(*, user: User, ticket: Ticket, now: datetime) -> dict[str, str]:
+    return _threading().staff_headers_for(user=user, ticket=ticket, now=now)
 
 
 def mail_link_outgoing(*, outbox: OutboxMessage, ticket: Ticket, now: datetime) -> None:

@@ -32,7 +32,7 @@ from supportdesk.sla.services import sla_ticket_rematch, sla_ticket_start, sla_t
 from supportdesk.tickets.domain.assignment import Absence, Candidate, pick_assignee
 from supportdesk.tickets.domain.content import sanitize_html, sniff_content_type
 from supportdesk.tickets.events import ticket_event_record
-from supportdesk.tickets.mail import mail_link_outgoing, mail_thread_headers
+from supportdesk.tickets.mail import mail_link_outgoing, mail_staff_headers, mail_thread_headers
 from supportdesk.tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -322,22 +322,19 @@ def message_add(
         sla_ticket_sync(ticket=ticket, now=now, reply="customer")
         if ticket.assignee_id and ticket.assignee and ticket.assignee.email:
             # T-11: Reply-To is the assignee's own tokenised reply address, so answering this
-            # mail is an authenticated staff reply. Imported here: intake builds on this module.
-            from supportdesk.intake.services import email_link_outgoing
-            from supportdesk.intake.services_trust import staff_mail_headers
-
+            # mail is an authenticated staff reply.
             row = outbox_enqueue(
                 key=f"message:{message.pk}:assignee",
                 channel="email",
                 recipient=ticket.assignee.email,
                 subject=subject_with_tag(ticket, f"Customer replied: {ticket.subject}"),
                 body=body,
-                headers=staff_mail_headers(user=ticket.assignee, ticket=ticket, now=now),
+                headers=mail_staff_headers(user=ticket.assignee, ticket=ticket, now=now),
                 ticket_id=ticket.pk,
                 vendor_id=ticket.vendor_id,
                 now=now,
             )
-            email_link_outgoing(outbox=row, ticket=ticket, now=now)
+            mail_link_outgoing(outbox=row, ticket=ticket, now=now)
         return message
     _require_staff(principal, ticket)
     message = _add_message(

@@ -4,12 +4,10 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0003_ticket_event_kind_choices'),
-        ('tickets', '0003_unverified_mail_flags'),
-        ('tickets', '0004_saved_views'),
+        ("tickets", "0003_ticket_event_kind_choices"),
+        ("tickets", "0003_unverified_mail_flags"),
+        ("tickets", "0004_saved_views"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -4,15 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0005_merge_20261206_1230'),
+        ("tickets", "0005_merge_20261206_1230"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('customer_replied', 'Customer replied'), ('agent_replied', 'Agent replied'), ('note_added', 'Internal note added'), ('status_changed', 'Status changed'), ('assigned', 'Assigned'), ('priority_changed', 'Priority changed'), ('queue_changed', 'Queue changed'), ('subject_changed', 'Subject changed'), ('escalated', 'Escalated'), ('closed_out_of_scope', 'Closed out of scope'), ('entitlement_decided', 'Entitlement decided'), ('email_follow_up', 'Mail followed up a closed ticket'), ('email_delayed', 'Outgoing mail delayed'), ('email_bounced', 'Outgoing mail bounced'), ('email_linked', 'Mail linked by staff'), ('email_message_id_reused', 'Message-ID reused by other content'), ('sla_matched', 'SLA matched'), ('sla_rematched', 'SLA matched again'), ('sla_warning', 'SLA warning'), ('sla_breached', 'SLA breached'), ('oncall_started', 'On-call paging started'), ('oncall_not_configured', 'On-call not configured'), ('page_sent', 'Page sent'), ('page_skipped', 'Page skipped'), ('page_failed', 'Page failed'), ('page_acknowledged', 'Page acknowledged'), ('voicemail_received', 'Voicemail received'), ('voicemail_transcribed', 'Voicemail transcribed')], max_length=40),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("customer_replied", "Customer replied"),
+                    ("agent_replied", "Agent replied"),
+                    ("note_added", "Internal note added"),
+                    ("status_changed", "Status changed"),
+                    ("assigned", "Assigned"),
+                    ("priority_changed", "Priority changed"),
+                    ("queue_changed", "Queue changed"),
+                    ("subject_changed", "Subject changed"),
+                    ("escalated", "Escalated"),
+                    ("closed_out_of_scope", "Closed out of scope"),
+                    ("entitlement_decided", "Entitlement decided"),
+                    ("email_follow_up", "Mail followed up a closed ticket"),
+                    ("email_delayed", "Outgoing mail delayed"),
+                    ("email_bounced", "Outgoing mail bounced"),
+                    ("email_linked", "Mail linked by staff"),
+                    ("email_message_id_reused", "Message-ID reused by other content"),
+                    ("sla_matched", "SLA matched"),
+                    ("sla_rematched", "SLA matched again"),
+                    ("sla_warning", "SLA warning"),
+                    ("sla_breached", "SLA breached"),
+                    ("oncall_started", "On-call paging started"),
+                    ("oncall_not_configured", "On-call not configured"),
+                    ("page_sent", "Page sent"),
+                    ("page_skipped", "Page skipped"),
+                    ("page_failed", "Page failed"),
+                    ("page_acknowledged", "Page acknowledged"),
+                    ("voicemail_received", "Voicemail received"),
+                    ("voicemail_transcribed", "Voicemail transcribed"),
+                ],
+                max_length=40,
+            ),
         ),
     ]
