@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Status
+from ninja import NinjaAPI, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from supportdesk.api import organizations, tickets
@@ -23,6 +23,9 @@ api = NinjaAPI(
     auth=AUTH,
     urls_namespace="api-v1",
     docs_url="/docs",
+    # Swagger UI from ninja's own static files ("ninja" in INSTALLED_APPS), and no badge that
+    # would send the schema's address to validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
     openapi_url="/openapi.json",
 )
 api.add_router("", tickets.router)
