@@ -97,7 +97,7 @@ def test_unknown_bearer_tokens_from_one_address_get_429(client, world):
     before = Ticket.objects.count()
     response = client.post(
         "/api/v1/tickets",
-        {"subject": "x", "body": "y", "organization_id": world.acme.pk},
+        {"subject": "x", "body": "y", "organization": world.acme.pk, "requester": world.alice.pk},
         content_type="application/json",
         HTTP_AUTHORIZATION="Bearer sd_guess-again",
         REMOTE_ADDR="10.0.0.5",
