@@ -263,6 +263,7 @@ def bench_database(db: str, args: argparse.Namespace) -> list[PhaseResult]:
         MEDIA_ROOT=str(tmp / "var" / "media"),
         EMAIL_FILE_PATH=str(tmp / "var" / "outgoing-mail"),
         SECRET_KEY="bench-" + os.urandom(16).hex(),
+        PUBLIC_BASE_URL="http://127.0.0.1",
         DJANGO_SETTINGS_MODULE="config.base",
         # Demo users get passwords; a fast hasher keeps set-up short. API tokens are SHA-256
         # digests either way, so nothing measured depends on it.

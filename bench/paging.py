@@ -173,6 +173,8 @@ def main() -> None:
             env = {
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "config.base",
+                "SECRET_KEY": "bench-" + os.urandom(16).hex(),
+                "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
                 "DATABASE_URL": db_url,
                 "SUPPORTDESK_VAR_DIR": str(tmp),
                 "TWILIO_API_BASE": provider.url,

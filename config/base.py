@@ -49,9 +49,9 @@ elif DEMO:
     SECRET_KEY, SECRET_KEY_SOURCE = demo_secret_key(VAR_DIR), "demo"
 else:
     SECRET_KEY, SECRET_KEY_SOURCE = secrets.token_urlsafe(50), "ephemeral"
-# The public https://host people and providers reach: every link in mail, pages and pages sent
-# to providers is built from it (supportdesk.core.urls.absolute_url). Required outside the demo
-# when DEBUG is off.
+# The public https://host people and providers reach: every link in mail and SMS and every
+# provider callback is built from it (supportdesk.core.links.absolute_url). Required outside
+# the demo when DEBUG is off.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
 _public_host = urlsplit(PUBLIC_BASE_URL).hostname or ""
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", f"127.0.0.1,localhost,testserver,{_public_host}")
@@ -140,7 +140,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # django-axes refuses sign-ins of a locked-out account or address before the password check.
-    "axes.backends.AxesStandaloneBackend",
+    "supportdesk.accounts.throttling.SignInThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/login/"

@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_failure_limit, get_lockout_parameters
 from axes.models import AccessAttempt
@@ -55,6 +56,26 @@ def client_address(request: HttpRequest) -> str:
         if len(hops) >= count:
             return hops[-count]
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+class SignInThrottleBackend(AxesStandaloneBackend):
+    """axes' backend, first in AUTHENTICATION_BACKENDS: refuses a locked-out sign-in.
+
+    `authenticate()` without a request — a script, a management command, the test client's
+    `login()` — has no client address and is not a web sign-in: it is let through unthrottled
+    (axes would raise). Every view that signs people in passes its request.
+    """
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)  # type: ignore[no-any-return]
 
 
 class SignInAttempts(AxesDatabaseHandler):

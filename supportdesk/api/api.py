@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Status
+from ninja import NinjaAPI, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from supportdesk.api import organizations, tickets
@@ -29,6 +29,9 @@ api = NinjaAPI(
     auth=AUTH,
     urls_namespace="api-v1",
     docs_url="/docs",
+    # Swagger UI from ninja's own static files ("ninja" in INSTALLED_APPS), and no badge that
+    # would send the schema's address to validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
     openapi_url="/openapi.json",
     renderer=ORJSONRenderer(),
 )

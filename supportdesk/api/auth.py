@@ -5,6 +5,7 @@ from typing import Any
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
+from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from supportdesk.accounts.services import api_token_user
@@ -16,16 +17,19 @@ from supportdesk.core.tenancy import principal_for
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         # An address that sent too many unknown tokens (or wrong passwords) is locked out for
-        # the cool-off by django-axes (accounts/throttling.py): its middleware answers 429
-        # (lockout_response) before the token is even looked at.
+        # the cool-off by django-axes (accounts/throttling.py). Raising stops ninja from trying
+        # the session next, so the view never runs; axes' middleware then answers 429
+        # (lockout_response).
         if not AxesProxyHandler.is_allowed(request, BEARER_TOKEN_CREDENTIALS):
             request.axes_locked_out = True  # type: ignore[attr-defined]
-            return None
+            raise HttpError(429, "too many failed sign-in attempts from this address")
         user = api_token_user(raw=token, now=clock.now())
         if user is None:
             user_login_failed.send(
                 sender=__name__, credentials=BEARER_TOKEN_CREDENTIALS, request=request
             )
+            if getattr(request, "axes_locked_out", False):  # this failure reached the limit
+                raise HttpError(429, "too many failed sign-in attempts from this address")
             return None
         request.user = user
         request.principal = principal_for(user)  # type: ignore[attr-defined]

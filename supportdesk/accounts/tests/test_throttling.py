@@ -13,6 +13,7 @@ from django.test import RequestFactory
 
 from supportdesk.accounts.services import api_token_create
 from supportdesk.accounts.throttling import client_address
+from supportdesk.tickets.models import Ticket
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,17 @@ def test_unknown_bearer_tokens_from_one_address_get_429(client, world):
     assert "Too many failed sign-in attempts for this address" in locked.json()["detail"]
     assert call(good).status_code == 429  # the address is locked, whatever it sends
     assert call(good, addr="10.0.0.6").status_code == 200
+    # A locked address gets nothing done through a session either: the view never runs.
+    client.force_login(world.agent)
+    before = Ticket.objects.count()
+    response = client.post(
+        "/api/v1/tickets",
+        {"subject": "x", "body": "y", "organization": world.acme.pk, "requester": world.alice.pk},
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer sd_guess-again",
+        REMOTE_ADDR="10.0.0.5",
+    )
+    assert response.status_code == 429 and Ticket.objects.count() == before
 
 
 @pytest.mark.urls("supportdesk.accounts.tests.reset_urls")

@@ -11,8 +11,8 @@ import pytest
 from django_otp.oath import totp
 
 from supportdesk.accounts.services import api_token_create, vendor_staff_2fa_set
-from supportdesk.core.tests.test_pages_csp import PageScan
 from tests.factories import PASSWORD, make_ticket
+from tests.test_pages_csp import PageScan
 
 pytestmark = pytest.mark.django_db
 

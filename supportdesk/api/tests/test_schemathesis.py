@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -9,8 +10,6 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
-from django.core.wsgi import get_wsgi_application
 
 # The WSGI handler itself, not config.wsgi: that module also refuses to serve without a
 # production SECRET_KEY and PUBLIC_BASE_URL, which the test settings do not have.

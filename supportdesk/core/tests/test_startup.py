@@ -22,6 +22,7 @@ GOOD_KEY = "k" + "x7Qp2vLm9ZrT4wYh8NcB3dFg6JsK1aE5uVoXiW0yRtHnMbCqPz"
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "PUBLIC_BASE_URL"}}
     environ.pop("SUPPORTDESK_DEMO", None)
+    environ.pop("DATABASE_URL", None)  # a fresh SQLite file under the var directory
     environ.update(SUPPORTDESK_VAR_DIR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="config.base")
     environ.update(env)
     return subprocess.run(

@@ -16,7 +16,7 @@ from supportdesk.accounts.models import User
 from supportdesk.demo.load import demo_load
 
 pytestmark = pytest.mark.django_db
-TEMPLATE_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1] / "supportdesk"
 PAGE_LIMIT = 150
 
 
