@@ -1,5 +1,6 @@
 """API routes (thin): invoices (B-1) — list, one, PDF, CSV, void, credit note — payments,
-balances, per-user subscriptions (B-5) and suspension requests (B-4)."""
+balances, per-user subscriptions (B-5), suspension requests (B-4) and reinstatement (B-4,
+B-6)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from supportdesk.api.common import ERRORS, principal_of
-from supportdesk.billing import selectors, services, services_subscriptions
+from supportdesk.billing import (
+    selectors,
+    services,
+    services_reinstatement,
+    services_subscriptions,
+)
 from supportdesk.billing.models import BillingRunKey, Invoice
 from supportdesk.billing.pdf import invoice_pdf
+from supportdesk.contracts import selectors as contract_selectors
 from supportdesk.contracts.models import Contract, Plan
 from supportdesk.contracts.selectors import vendor_tz
 from supportdesk.core import clock
@@ -429,3 +436,109 @@ def decide_suspension(request: HttpRequest, request_id: int, payload: DecisionIn
         vendor_id=row.vendor_id, subject=row.subject, on=row.on, purpose="suspension_approval"
     )
     return request_out(request_row)
+
+
+# --- reinstatement (B-4, B-6) ----------------------------------------------------------------
+
+
+class ReinstateIn(Schema):
+    on: date | None = None
+    dry_run: bool = False
+
+
+class PreviewLineOut(Schema):
+    kind: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    period_start: date | None
+    period_end: date | None
+
+
+class TermOut(Schema):
+    id: int | None
+    start: date
+    end: date
+    state: str
+
+
+class ReinstatementOut(Schema):
+    contract: int
+    case: str
+    on: date
+    past_due_since: date
+    days_past_due: int
+    term: TermOut
+    lines: list[PreviewLineOut]
+    total: Decimal
+    currency: str
+    dry_run: bool
+    invoice: InvoiceOut | None
+
+
+def reinstatement_out(
+    preview: services_reinstatement.ReinstatementPreview,
+    *,
+    term: Contract | None,
+    invoice: Invoice | None,
+    principal: Any,
+) -> dict[str, Any]:
+    return {
+        "contract": preview.contract.pk,
+        "case": preview.case,
+        "on": preview.on,
+        "past_due_since": preview.since,
+        "days_past_due": preview.days_past_due,
+        "term": {
+            "id": term.pk if term else (preview.renewal.pk if preview.renewal else None),
+            "start": term.start if term else preview.term_start,
+            "end": term.end if term else preview.term_end,
+            "state": term.state if term else "preview",
+        },
+        "lines": [
+            {
+                "kind": str(x.kind),
+                "description": x.description,
+                "quantity": x.quantity.normalize(),
+                "unit_price": _q(x.unit_price.amount),
+                "amount": _q(x.amount.amount),
+                "period_start": x.period_start,
+                "period_end": x.period_end,
+            }
+            for x in preview.lines
+        ],
+        "total": _q(preview.total.amount),
+        "currency": preview.currency,
+        "dry_run": term is None,
+        "invoice": None
+        if invoice is None
+        else invoice_out(selectors.invoice_get(principal=principal, number=invoice.number or 0)),
+    }
+
+
+@router.post(
+    "/contracts/{int:contract_id}/reinstate",
+    response={200: ReinstatementOut, 201: ReinstatementOut, **ERRORS},
+)
+def reinstate_contract(request: HttpRequest, contract_id: int, payload: ReinstateIn) -> Any:
+    """Reinstate a lapsed, past-due or suspended contract (B-4, B-6; billing staff): a lapsed
+    one is renewed from its original expiry (backfill) with the reinstatement fee; a past-due
+    or suspended one goes back to active, with the fee once it is 30+ days past due (the plan's
+    past-due clock). `dry_run` returns the lines without writing (200); otherwise 201 with the
+    new term and the invoice (`invoice` is null when nothing is owed)."""
+    principal = principal_of(request)
+    contract = contract_selectors.contract_get(principal=principal, contract_id=contract_id)
+    on = payload.on or _today(contract.vendor_id)
+    if payload.dry_run:
+        preview = services_reinstatement.reinstatement_preview(
+            contract=contract, on=on, principal=principal
+        )
+        return Status(200, reinstatement_out(preview, term=None, invoice=None, principal=principal))
+    done = services_reinstatement.contract_reinstate(
+        contract=contract, on=on, now=clock.now(), principal=principal
+    )
+    return Status(
+        201,
+        reinstatement_out(done.preview, term=done.term, invoice=done.invoice, principal=principal),
+    )

@@ -1,5 +1,6 @@
 """Console pages (staff): what each customer owes, its invoices, recording a payment (B-1,
-B-4), and the suspensions waiting for approval (B-4). Thin: parse, one service, render."""
+B-4), the suspensions waiting for approval (B-4), and reinstating a contract with a preview
+of its lines (B-4, B-6). Thin: parse, one service, render."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from supportdesk.billing import selectors, services, services_subscriptions
+from supportdesk.billing import (
+    selectors,
+    services,
+    services_reinstatement,
+    services_subscriptions,
+)
 from supportdesk.billing.domain.money import Money
+from supportdesk.contracts import selectors as contract_selectors
 from supportdesk.contracts.selectors import vendor_tz
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
@@ -57,6 +64,9 @@ def organization(request: HttpRequest, org_id: int) -> HttpResponse:
             "org": found.organization,
             "balances": found.balances,
             "invoices": invoices,
+            "reinstatable": selectors.reinstatable_contract_list(
+                principal=principal, organization_id=org_id
+            ),
             "today": today,
             "may_bill": principal.has_role("billing"),
         },
@@ -104,3 +114,44 @@ def decide(request: HttpRequest, request_id: int) -> HttpResponse:
     )
     messages.success(request, "Suspension approved." if approve else "Suspension declined.")
     return redirect("console:billing:overview")
+
+
+@staff_page
+def reinstate(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """GET: the preview of a reinstatement on a date (its term and every line); POST: do it
+    (billing staff)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    contract = contract_selectors.contract_get(principal=principal, contract_id=contract_id)
+    raw = (request.POST if request.method == "POST" else request.GET).get("on", "").strip()
+    try:
+        on = date.fromisoformat(raw) if raw else _today(principal)
+    except ValueError:
+        raise InvalidInput(f"the date must be YYYY-MM-DD, got {raw!r}") from None
+    if request.method == "POST":
+        done = services_reinstatement.contract_reinstate(
+            contract=contract, on=on, now=clock.now(), principal=principal
+        )
+        invoiced = (
+            f"{done.invoice.label} {Money(done.invoice.total, done.invoice.currency)}"
+            if done.invoice
+            else "nothing to invoice"
+        )
+        messages.success(
+            request,
+            f"{done.term.label} reinstated: {done.term.start:%Y-%m-%d} – "
+            f"{done.term.end:%Y-%m-%d}; {invoiced}.",
+        )
+        return redirect("console:billing:organization", org_id=contract.organization_id)
+    preview = services_reinstatement.reinstatement_preview(
+        contract=contract, on=on, principal=principal
+    )
+    return render(
+        request,
+        "billing/reinstate.html",
+        {
+            "contract": contract,
+            "preview": preview,
+            "on": on,
+            "may_bill": principal.has_role("billing"),
+        },
+    )

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", console.overview, name="overview"),
     path("organizations/<int:org_id>/", console.organization, name="organization"),
     path("organizations/<int:org_id>/payments/", console.payment, name="payment"),
+    path("contracts/<int:contract_id>/reinstate/", console.reinstate, name="reinstate"),
     path("suspension-requests/<int:request_id>/", console.decide, name="decide"),
 ]

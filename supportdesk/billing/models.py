@@ -33,6 +33,14 @@ class SuspendMode(models.TextChoices):
     APPROVAL = "approval", "On approval"
 
 
+class PastDueClock(models.TextChoices):
+    """Where the past-due days of B-4 (the 30-day reinstatement fee, the 45-day suspension)
+    are counted from."""
+
+    DUE_DATE = "due_date", "The invoice's due date"
+    TERM_END = "term_end", "The end of the term (the paid coverage)"
+
+
 class RateCard(models.Model):
     """Hourly rates per period kind (B-7, B-8) with the calendar that defines the periods."""
 
@@ -76,6 +84,12 @@ class PlanBilling(models.Model):
         max_length=10, choices=SuspendMode.choices, default=SuspendMode.APPROVAL
     )
     lapse_after_days = models.PositiveIntegerField(null=True, blank=True)
+    past_due_clock = models.CharField(
+        max_length=10,
+        choices=PastDueClock.choices,
+        default=PastDueClock.DUE_DATE,
+        help_text="B-4: past-due days count from the due date or from the end of the term.",
+    )
 
 
 class InvoiceCounter(models.Model):

@@ -19,7 +19,7 @@ from supportdesk.billing.models import (
     Payment,
     PlanBilling,
 )
-from supportdesk.contracts.models import Contract, LineKind, Plan, PlanKind
+from supportdesk.contracts.models import Contract, ContractState, LineKind, Plan, PlanKind
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import Organization
@@ -57,6 +57,23 @@ def invoice_get(*, principal: Principal, number: int) -> Invoice:
     if found is None:
         raise NotFound(f"no invoice {number}")
     return found
+
+
+def reinstatable_contract_list(*, principal: Principal, organization_id: int) -> list[Contract]:
+    """The organisation's lapsed, past-due and suspended terms (B-4, B-6), for staff of its
+    vendor; what the console offers to reinstate."""
+    org = billing_organization_get(principal=principal, organization_id=organization_id)
+    if not principal.is_staff:
+        raise Forbidden("staff only")
+    states = (ContractState.LAPSED, ContractState.PAST_DUE, ContractState.SUSPENDED)
+    return list(
+        Contract.objects.filter(organization=org, state__in=states)
+        .exclude(renewals__state__in=(ContractState.ACTIVE, ContractState.PAST_DUE,
+                                      ContractState.SUSPENDED), state=ContractState.LAPSED)
+        .select_related("plan")
+        .order_by("start", "pk")
+        .distinct()
+    )  # fmt: skip
 
 
 def billing_organization_get(*, principal: Principal, organization_id: int) -> Organization:

@@ -36,7 +36,6 @@ from supportdesk.billing.models import (
     Payment,
     PaymentAllocation,
 )
-from supportdesk.contracts import services as contract_services
 from supportdesk.contracts.models import (
     Contract,
     ContractState,
@@ -542,7 +541,11 @@ def _reinstate_if_settled(
     contract: Contract, *, on: date, now: datetime, principal: Principal | None
 ) -> list[Contract]:
     """B-4: once nothing of the contract (or its renewals) is overdue, the past-due or
-    suspended terms go back to active."""
+    suspended terms go back to active — a reinstatement, which charges the reinstatement fee
+    when the past-due clock had reached its threshold
+    (``services_reinstatement.reinstatement_on_payment``)."""
+    from supportdesk.billing.services_reinstatement import reinstatement_on_payment
+
     terms = terms_from(Contract.objects.get(pk=contract.pk))
     chased = [t for t in terms if t.state in (ContractState.PAST_DUE, ContractState.SUSPENDED)]
     if not chased:
@@ -552,14 +555,7 @@ def _reinstate_if_settled(
     ).exists()
     if still_overdue:
         return []
-    for term in chased:
-        contract_services.contract_transition(
-            principal=principal,
-            contract=term,
-            to=ContractState.ACTIVE,
-            reason="payment received; overdue invoices settled (B-4)",
-            now=now,
-        )
+    reinstatement_on_payment(contract=chased[0], on=on, now=now, principal=principal)
     return chased
 
 

@@ -14,8 +14,9 @@ from pydantic import Field
 
 from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
+from supportdesk.billing import services_reinstatement
 from supportdesk.contracts import selectors, services
-from supportdesk.contracts.models import Contract, Product
+from supportdesk.contracts.models import Contract, ContractState, Product
 from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
 from supportdesk.customers import selectors as customer_selectors
@@ -32,6 +33,11 @@ class LineIn(Schema):
     product: int | None = None
     start: date | None = None
     end: date | None = Field(default=None, description="Exclusive")
+    reactivation_fee: Decimal | None = Field(
+        default=None,
+        description="A third-party licence's own fee to reactivate it after a lapse or "
+        "suspension; reinstatement adds it (B-6)",
+    )
 
 
 class ContractIn(Schema):
@@ -65,6 +71,7 @@ class LineOut(Schema):
     unit_price: Decimal
     start: date | None
     end: date | None
+    reactivation_fee: Decimal | None
 
 
 class ContractEventOut(Schema):
@@ -115,6 +122,7 @@ def contract_out(contract: Contract) -> dict[str, Any]:
                 "unit_price": line.unit_price,
                 "start": line.start,
                 "end": line.end,
+                "reactivation_fee": line.reactivation_fee,
             }
             for line in contract.lines.all()
         ],
@@ -175,6 +183,7 @@ def create_contract(request: HttpRequest, payload: ContractIn) -> Any:
                 product=product,
                 start=line.start,
                 end=line.end,
+                reactivation_fee=line.reactivation_fee,
             )
         )
     contract = services.contract_create(
@@ -205,8 +214,18 @@ def get_contract(request: HttpRequest, contract_id: int) -> Any:
 
 @router.post("/contracts/{int:contract_id}/transition", response={200: ContractOut, **ERRORS})
 def transition_contract(request: HttpRequest, contract_id: int, payload: TransitionIn) -> Any:
+    """Move a contract to another state. Activating the prepared (draft) renewal of a lapsed
+    term is a reinstatement: it charges the fee exactly as `POST /contracts/{id}/reinstate`
+    (B-4, B-6; billing staff)."""
     principal = principal_of(request)
     contract = selectors.contract_get(principal=principal, contract_id=contract_id)
+    if selectors.contract_renews_lapsed(contract) and payload.to == ContractState.ACTIVE:
+        now = clock.now()
+        services_reinstatement.contract_reinstate(
+            contract=contract, on=selectors.vendor_today(contract.vendor_id, now), now=now,
+            principal=principal,
+        )  # fmt: skip
+        return contract_out(selectors.contract_get(principal=principal, contract_id=contract_id))
     services.contract_transition(
         principal=principal, contract=contract, to=payload.to, reason=payload.reason,
         now=clock.now(),

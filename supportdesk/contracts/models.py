@@ -170,6 +170,14 @@ class ContractLine(models.Model):
     )
     start = models.DateField(null=True, blank=True, help_text="Defaults to the contract start.")
     end = models.DateField(null=True, blank=True, help_text="Exclusive; defaults to the end.")
+    reactivation_fee = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="A third-party licence or service's own fee to reactivate it after the "
+        "contract was suspended or lapsed (seed 002); reinstatement adds it (B-6).",
+    )
 
     class Meta:
         ordering = ["pk"]

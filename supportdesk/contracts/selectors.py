@@ -41,6 +41,7 @@ from supportdesk.contracts.domain.versions import (
 from supportdesk.contracts.domain.vocabulary import Category, Channel, coerce_enum
 from supportdesk.contracts.models import (
     Contract,
+    ContractState,
     Inventory,
     Plan,
     ProductVersion,
@@ -51,6 +52,7 @@ from supportdesk.contracts.models import (
     WorkCategory,
 )
 from supportdesk.core.errors import InvalidInput, NotFound
+from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import ContactRole, Organization
 from supportdesk.customers.selectors import organization_get
@@ -67,6 +69,12 @@ def vendor_tz(name: str) -> tzinfo:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
+
+
+def vendor_today(vendor_id: int, now: datetime) -> date:
+    """``now`` as a date in the vendor's zone: the default day of billing actions."""
+    zone = Vendor.objects.filter(pk=vendor_id).values_list("timezone", flat=True).first()
+    return now.astimezone(vendor_tz(zone or "UTC")).date()
 
 
 # --- building the domain inputs --------------------------------------------------------------
@@ -290,6 +298,15 @@ def contract_get(*, principal: Principal, contract_id: int) -> Contract:
     if contract is None:
         raise NotFound(f"contract {contract_id} not found")
     return contract
+
+
+def contract_renews_lapsed(contract: Contract) -> bool:
+    """A draft whose predecessor has lapsed: activating it is a reinstatement (B-6)."""
+    return (
+        contract.state == ContractState.DRAFT
+        and contract.predecessor_id is not None
+        and Contract.objects.filter(pk=contract.predecessor_id, state=ContractState.LAPSED).exists()
+    )
 
 
 def plan_get(*, principal: Principal, plan: int | str) -> Plan:

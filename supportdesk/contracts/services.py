@@ -57,7 +57,7 @@ from supportdesk.contracts.models import (
     WorkCategory,
     WorkKind,
 )
-from supportdesk.core.errors import Forbidden, InvalidInput
+from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.customers.models import ContactRole, Organization
@@ -185,6 +185,7 @@ class LineInput:
     product: Product | None = None
     start: date | None = None
     end: date | None = None
+    reactivation_fee: Decimal | str | None = None  # a third-party licence's own fee (B-6)
 
 
 def _line_item(line: LineInput, index: int) -> tuple[LineItem, Decimal]:
@@ -233,13 +234,16 @@ def contract_create(
     price_percent_override: Decimal | str | None = None,
     price_fixed_override: Decimal | str | None = None,
     reason: str = "",
+    reinstating: bool = False,
 ) -> Contract:
     """Create one contract term (E-1); default term: the plan's months (one year).
 
     Refused, with nothing written: a plan or product of another vendor, end not after start,
     lines outside the term or with negative quantities/prices, a term overlapping another
     (not cancelled) term of the same organisation and plan, an initial state other than
-    draft or active.
+    draft or active. The renewal of a lapsed term starts at its end (B-6 backfill) and is
+    prepared as a draft: it becomes active only through the billing app's reinstatement,
+    which charges the reinstatement fee (``reinstating`` is that path).
     """
     _require_staff(principal, organization.vendor_id)
     if plan.vendor_id != organization.vendor_id:
@@ -259,6 +263,8 @@ def contract_create(
         )
     if predecessor is not None and predecessor.organization_id != organization.pk:
         raise InvalidInput("the predecessor contract belongs to another organisation")
+    if predecessor is not None and predecessor.state == ContractState.LAPSED:
+        _check_renewal_of_lapsed(predecessor, start=start, state=state, reinstating=reinstating)
     for line in lines:
         if line.product is not None and line.product.vendor_id != organization.vendor_id:
             raise InvalidInput(f"product {line.product.pk} belongs to another vendor")
@@ -290,6 +296,12 @@ def contract_create(
         else _money(price_percent_override, "price percent override")
     )
     fixed = None if price_fixed_override is None else _money(price_fixed_override, "fixed override")
+    fees = [
+        None
+        if line.reactivation_fee is None
+        else _money(line.reactivation_fee, f"lines[{i}].reactivation_fee")
+        for i, line in enumerate(lines)
+    ]
     contract = Contract.objects.create(
         vendor_id=organization.vendor_id,
         organization=organization,
@@ -316,8 +328,9 @@ def contract_create(
             unit_price=price,
             start=line.start,
             end=line.end,
+            reactivation_fee=fee,
         )
-        for line, (item, price) in zip(lines, items, strict=True)
+        for line, (item, price), fee in zip(lines, items, fees, strict=True)
     )
     ContractEvent.objects.create(
         contract=contract,
@@ -331,14 +344,53 @@ def contract_create(
     return contract
 
 
+def _check_renewal_of_lapsed(
+    predecessor: Contract, *, start: date, state: str, reinstating: bool
+) -> None:
+    """B-6: a renewal after a lapse backfills to the original expiry, and signing it is a
+    reinstatement (the fee is charged then, by the billing app)."""
+    if start != predecessor.end:
+        raise InvalidInput(
+            f"{predecessor.label} lapsed on {predecessor.end.isoformat()}: its renewal "
+            f"backfills to that date, so it must start on {predecessor.end.isoformat()}, "
+            f"not {start.isoformat()} (B-6)",
+            code="backfill_required",
+        )
+    if state == ContractState.ACTIVE and not reinstating:
+        raise Conflict(
+            f"{predecessor.label} has lapsed: renewing it is a reinstatement with its fee "
+            f"(B-4, B-6); POST /api/v1/contracts/{predecessor.pk}/reinstate, or create the "
+            "renewal as a draft and activate it",
+            code="reinstatement_required",
+        )
+
+
 @transaction.atomic
 def contract_transition(
-    *, principal: Principal | None, contract: Contract, to: str, reason: str, now: datetime
+    *,
+    principal: Principal | None,
+    contract: Contract,
+    to: str,
+    reason: str,
+    now: datetime,
+    reinstating: bool = False,
 ) -> Contract:
     """Move a contract to another state (E-1, B-4, B-6) with a reason; locks the row and writes
-    a ContractEvent. Moves the state machine does not allow are refused with the allowed ones."""
+    a ContractEvent. Moves the state machine does not allow are refused with the allowed ones.
+    Activating the prepared renewal of a lapsed term is a reinstatement: only the billing
+    app's reinstatement does it (``reinstating``), so the fee is never skipped."""
     _require_staff(principal, contract.vendor_id)
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if (
+        contract.state == ContractState.DRAFT
+        and to == ContractState.ACTIVE
+        and contract.predecessor_id is not None
+    ):
+        predecessor = Contract.objects.get(pk=contract.predecessor_id)
+        if predecessor.state == ContractState.LAPSED:
+            _check_renewal_of_lapsed(
+                predecessor, start=contract.start, state=to, reinstating=reinstating
+            )
     try:
         move = transition(contract.state, to, reason=reason or "")
     except InvalidTransition as exc:

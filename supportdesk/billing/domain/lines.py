@@ -22,6 +22,7 @@ class LineKind(StrEnum):
     SUBSCRIPTION = "subscription"  # B-5: counted users for a service period
     PRORATION = "proration"  # B-5: users added mid-period
     REINSTATEMENT_FEE = "reinstatement_fee"  # B-4 / B-6
+    REACTIVATION_FEE = "reactivation_fee"  # B-6: a third-party licence's own reactivation fee
     HOURLY = "hourly"  # B-7 / B-8: time worked in one rate period
     MINIMUM_CHARGE = "minimum_charge"  # B-7: top-up to a rate card's minimum charge
 
