@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,13 +17,14 @@ from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.billing import (
     selectors,
     services,
+    services_counts,
     services_reinstatement,
     services_subscriptions,
 )
 from supportdesk.billing.models import BillingRunKey, Invoice
 from supportdesk.billing.pdf import invoice_pdf
 from supportdesk.contracts import selectors as contract_selectors
-from supportdesk.contracts.models import Contract, Plan
+from supportdesk.contracts.models import Contract
 from supportdesk.contracts.selectors import vendor_tz
 from supportdesk.core import clock
 from supportdesk.core.errors import NotFound
@@ -45,6 +46,7 @@ class InvoiceLineOut(Schema):
     contract: int | None
     time_entry: int | None
     fee_for: str | None
+    explanation: str | None = None  # users lines: why these users are billed (E-9)
 
 
 class InvoiceOut(Schema):
@@ -68,6 +70,17 @@ class InvoiceOut(Schema):
 
 def _q(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01")) if value == value.quantize(Decimal("0.01")) else value
+
+
+USER_LINES = ("subscription", "proration")
+
+
+def _explanation_url(line: Any) -> str | None:
+    """Lines that bill counted users link to why those users count (E-9)."""
+    if line.kind not in USER_LINES or line.contract_id is None:
+        return None
+    on = line.period_start.isoformat() if line.period_start else ""
+    return f"/api/v1/contracts/{line.contract_id}/user-count?on={on}"
 
 
 def invoice_out(inv: Invoice) -> dict[str, Any]:
@@ -100,6 +113,7 @@ def invoice_out(inv: Invoice) -> dict[str, Any]:
                 "contract": line.contract_id,
                 "time_entry": line.time_entry_id,
                 "fee_for": line.fee_for.label if line.fee_for_id and line.fee_for else None,
+                "explanation": _explanation_url(line),
             }
             for line in inv.lines.all()
         ],
@@ -308,8 +322,8 @@ def organization_balance(request: HttpRequest, org_id: int) -> Any:
 
 class SubscriptionIn(Schema):
     organization: int
-    plan: int
-    users: int
+    plan: int | str
+    users: int | None = None  # default: the users the customer's inventory counts (E-9)
     invoice_date: date | None = None
     reference: str = ""
 
@@ -323,18 +337,18 @@ class SubscriptionOut(Schema):
 
 @router.post("/subscriptions", response={201: SubscriptionOut, **ERRORS})
 def start_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
-    """Sign a per-user subscription and issue its first invoice (B-5, billing staff)."""
+    """Sign a per-user subscription and issue its first invoice (B-5, billing staff). `plan`
+    is an id or slug; without `users` the subscription bills what the customer's inventory
+    counts (E-9)."""
     principal = principal_of(request)
     org = selectors.billing_organization_get(
         principal=principal, organization_id=payload.organization
     )
-    plan = Plan.objects.filter(pk=payload.plan, vendor_id=org.vendor_id).first()
-    if plan is None:
-        raise NotFound(f"no plan {payload.plan}")
+    plan = contract_selectors.plan_get(principal=principal, plan=payload.plan)
     contract, inv = services_subscriptions.subscription_start(
         organization=org,
         plan=plan,
-        users=payload.users,
+        users=services_counts.users_to_invoice(org, payload.users),
         invoice_date=payload.invoice_date or _today(org.vendor_id),
         reference=payload.reference,
         now=clock.now(),
@@ -541,4 +555,103 @@ def reinstate_contract(request: HttpRequest, contract_id: int, payload: Reinstat
     return Status(
         201,
         reinstatement_out(done.preview, term=done.term, invoice=done.invoice, principal=principal),
+    )
+
+
+# --- users counted from the inventory (E-9, B-5) ------------------------------------------------
+
+
+class CountedItemOut(Schema):
+    type: str
+    id: str
+    counts: bool
+    reason: str
+    person: str | None
+    billed_as: str | None
+
+
+class UserCountOut(Schema):
+    contract: int
+    organization: int
+    on: date | None
+    users_billed: int
+    counted_users: int | None
+    counted_at: datetime | None
+    change: int | None
+    items: list[CountedItemOut]
+
+
+@router.get("/contracts/{int:contract_id}/user-count", response={200: UserCountOut, **ERRORS})
+def contract_user_count(request: HttpRequest, contract_id: int, on: date | None = None) -> Any:
+    """Why a per-user subscription bills its users on `on` (the link on invoice lines): the
+    inventory count applied by then, item by item, with the reason each counts or not (E-9).
+    A contact sees only its own organisation's contracts."""
+    contract, change, billed = selectors.user_count_explanation(
+        principal=principal_of(request), contract_id=contract_id, on=on
+    )
+    return {
+        "contract": contract.pk,
+        "organization": contract.organization_id,
+        "on": on,
+        "users_billed": billed,
+        "counted_users": change.users_after if change else None,
+        "counted_at": change.counted_at if change else None,
+        "change": change.pk if change else None,
+        "items": change.explanation if change else [],
+    }
+
+
+class UserCountChangeOut(Schema):
+    id: int
+    organization: int
+    organization_name: str
+    contract: int
+    state: str
+    counted_at: datetime
+    effective_on: date
+    users_before: int
+    users_after: int
+    invoice: str | None
+    items: list[CountedItemOut]
+
+
+def count_change_out(change: Any) -> dict[str, Any]:
+    return {
+        "id": change.pk,
+        "organization": change.organization_id,
+        "organization_name": change.organization.name,
+        "contract": change.contract_id,
+        "state": change.state,
+        "counted_at": change.counted_at,
+        "effective_on": change.effective_on,
+        "users_before": change.users_before,
+        "users_after": change.users_after,
+        "invoice": change.invoice.label if change.invoice_id and change.invoice else None,
+        "items": change.explanation,
+    }
+
+
+@router.get("/user-count-changes", response={200: list[UserCountChangeOut], **ERRORS})
+def list_count_changes(request: HttpRequest, state: str | None = "proposed") -> Any:
+    """Inventory count changes of per-user subscriptions (B-5, E-9; staff); `state=proposed`
+    (default) lists those waiting for billing staff, `state=` all."""
+    rows = selectors.user_count_change_list(principal=principal_of(request), state=state or None)
+    return [count_change_out(c) for c in rows[:500]]
+
+
+@router.post("/user-count-changes/{int:change_id}", response={200: UserCountChangeOut, **ERRORS})
+def decide_count_change(request: HttpRequest, change_id: int, payload: DecisionIn) -> Any:
+    """Confirm (`approve`: prorated invoice for added users, fewer users from the next
+    period) or decline a proposed count change (billing staff)."""
+    change = services_counts.user_count_change_decide(
+        change_id=change_id,
+        approve=payload.approve,
+        reason=payload.reason,
+        now=clock.now(),
+        principal=principal_of(request),
+    )
+    return count_change_out(
+        selectors.user_count_change_list(principal=principal_of(request), state=None).get(
+            pk=change.pk
+        )
     )

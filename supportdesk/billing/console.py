@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from supportdesk.billing import (
     selectors,
     services,
+    services_counts,
     services_reinstatement,
     services_subscriptions,
 )
@@ -46,6 +47,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "today": today,
             "requests": selectors.suspension_request_list(principal=principal),
+            "count_changes": selectors.user_count_change_list(principal=principal),
             "may_bill": principal.has_role("billing"),
         },
     )
@@ -155,3 +157,21 @@ def reinstate(request: HttpRequest, contract_id: int) -> HttpResponse:
             "may_bill": principal.has_role("billing"),
         },
     )
+
+
+@require_POST
+@staff_page
+def count_decide(request: HttpRequest, change_id: int) -> HttpResponse:
+    """Confirm or decline, in one click, a user count the inventory changed (B-5, E-9)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    approve = request.POST.get("decision") == "approve"
+    change = services_counts.user_count_change_decide(
+        change_id=change_id,
+        approve=approve,
+        reason=request.POST.get("reason", "") or "decided in the console",
+        now=clock.now(),
+        principal=principal,
+    )
+    done = f"now billed for {change.users_after} users" if approve else "declined"
+    messages.success(request, f"{change.contract.label}: {done}.")
+    return redirect("console:billing:overview")

@@ -8,5 +8,6 @@ urlpatterns = [
     path("organizations/<int:org_id>/", console.organization, name="organization"),
     path("organizations/<int:org_id>/payments/", console.payment, name="payment"),
     path("contracts/<int:contract_id>/reinstate/", console.reinstate, name="reinstate"),
+    path("user-count-changes/<int:change_id>/", console.count_decide, name="count_decide"),
     path("suspension-requests/<int:request_id>/", console.decide, name="decide"),
 ]

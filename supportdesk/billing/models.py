@@ -41,6 +41,11 @@ class PastDueClock(models.TextChoices):
     TERM_END = "term_end", "The end of the term (the paid coverage)"
 
 
+class CountChanges(models.TextChoices):
+    CONFIRM = "confirm", "Billing staff confirm"
+    AUTOMATIC = "automatic", "Applied automatically"
+
+
 class RateCard(models.Model):
     """Hourly rates per period kind (B-7, B-8) with the calendar that defines the periods."""
 
@@ -84,6 +89,12 @@ class PlanBilling(models.Model):
         max_length=10, choices=SuspendMode.choices, default=SuspendMode.APPROVAL
     )
     lapse_after_days = models.PositiveIntegerField(null=True, blank=True)
+    count_changes = models.CharField(
+        max_length=10,
+        choices=CountChanges.choices,
+        default=CountChanges.CONFIRM,
+        help_text="B-5, E-9: a changed inventory count is confirmed by billing staff or applied.",
+    )
     past_due_clock = models.CharField(
         max_length=10,
         choices=PastDueClock.choices,
@@ -294,3 +305,45 @@ class BillingRunKey(models.Model):
                 fields=["vendor", "subject", "purpose", "on"], name="uniq_billing_run_key"
             )
         ]
+
+
+class UserCountChangeState(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    APPLIED = "applied", "Applied"
+    DECLINED = "declined", "Declined"
+    SUPERSEDED = "superseded", "Superseded by a later count"
+
+
+class UserCountChange(models.Model):
+    """A per-user subscription's users, counted from the customer's inventory (E-9), and the
+    change it makes to what the subscription bills (B-5). ``explanation`` keeps the count item
+    by item as it was (why each device, extension or person counts or not): invoice lines
+    link to it, so the explanation of a bill never changes with a later inventory."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.PROTECT, related_name="user_count_changes"
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="user_count_changes"
+    )
+    counted_at = models.DateTimeField()
+    effective_on = models.DateField()
+    users_before = models.PositiveIntegerField()
+    users_after = models.PositiveIntegerField()
+    explanation = models.JSONField(default=list)
+    state = models.CharField(
+        max_length=12, choices=UserCountChangeState.choices, default="proposed"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["counted_at", "pk"]
+        indexes = [models.Index(fields=["contract", "state"], name="count_change_contract")]

@@ -195,7 +195,7 @@ def _chain_actions(
 def renewal_lines(term: Contract) -> list[contract_services.LineInput]:
     """The lines of the term after ``term``: its licences and other charges still running on
     its last day, and one line of the users it counts that day (B-5: users added mid-term
-    carry on into the renewal)."""
+    carry on into the renewal; a lower inventory count deferred to the renewal applies, E-9)."""
     last_day = term.end - timedelta(days=1)
     lines = [
         contract_services.LineInput(
@@ -209,7 +209,7 @@ def renewal_lines(term: Contract) -> list[contract_services.LineInput]:
         for line in term.lines.all()
         if line.kind != LineKind.USERS and (line.end is None or line.end > last_day)
     ]
-    users = selectors.users_on(term, last_day)
+    users = selectors.users_for_renewal(term)
     unit = term.plan.per_user_price or next(
         (line.unit_price for line in term.lines.all() if line.kind == LineKind.USERS), None
     )

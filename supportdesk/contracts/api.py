@@ -14,8 +14,10 @@ from pydantic import Field
 
 from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
-from supportdesk.billing import services_reinstatement
+from supportdesk.billing import selectors as billing_selectors
+from supportdesk.billing import services_counts, services_reinstatement
 from supportdesk.contracts import selectors, services
+from supportdesk.contracts.domain.specs import plan_from_spec, plan_to_spec
 from supportdesk.contracts.models import Contract, ContractState, Product
 from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
@@ -233,6 +235,92 @@ def transition_contract(request: HttpRequest, contract_id: int, payload: Transit
     return contract_out(selectors.contract_get(principal=principal, contract_id=contract_id))
 
 
+# --- plans ----------------------------------------------------------------------------------
+
+
+class PlanBillingOut(Schema):
+    billing: str
+    renewal_lead_months: int
+    annual_discount_percent: Decimal
+    payment_terms_days: int
+    past_due_clock: str
+    reinstatement_after_days: int
+    reinstatement_percent: Decimal
+    suspend_after_days: int
+    suspend_mode: str
+    lapse_after_days: int | None
+    count_changes: str
+
+
+class PlanOut(Schema):
+    id: int
+    slug: str
+    name: str
+    kind: str
+    active: bool
+    currency: str
+    price_percent_of_list: Decimal
+    price_fixed: Decimal
+    per_user_price: Decimal | None
+    term_months: int
+    rules: dict[str, Any]
+    billing: PlanBillingOut
+
+
+def plan_out(plan: Any) -> dict[str, Any]:
+    pb = billing_selectors.plan_billing(plan)
+    return {
+        "id": plan.pk,
+        "slug": plan.slug,
+        "name": plan.name,
+        "kind": plan.kind,
+        "active": plan.active,
+        "currency": plan.currency,
+        "price_percent_of_list": plan.price_percent_of_list,
+        "price_fixed": plan.price_fixed,
+        "per_user_price": plan.per_user_price,
+        "term_months": plan.term_months,
+        "rules": plan_to_spec(
+            plan_from_spec(
+                {**plan.rules, "plan_id": plan.slug, "kind": plan.kind, "name": plan.name}
+            ),
+            identity=False,
+        ),
+        "billing": {
+            "billing": pb.billing,
+            "renewal_lead_months": pb.renewal_lead_months,
+            "annual_discount_percent": pb.annual_discount_percent,
+            "payment_terms_days": pb.payment_terms_days,
+            "past_due_clock": pb.past_due_clock,
+            "reinstatement_after_days": pb.reinstatement_after_days,
+            "reinstatement_percent": pb.reinstatement_percent,
+            "suspend_after_days": pb.suspend_after_days,
+            "suspend_mode": pb.suspend_mode,
+            "lapse_after_days": pb.lapse_after_days,
+            "count_changes": pb.count_changes,
+        },
+    }
+
+
+@router.get("/plans", response={200: list[PlanOut], **ERRORS})
+def list_plans(request: HttpRequest) -> Any:
+    """The vendor's plans with their rules (categories, caps, versions, features, release
+    eligibility, E-1 … E-10) and billing settings (B-2 … B-6). Staff see every plan of their
+    vendor, a customer's contacts the plans of their own contracts."""
+    return [plan_out(p) for p in selectors.plan_list(principal=principal_of(request))]
+
+
+@router.get("/plans/{plan}", response={200: PlanOut, **ERRORS})
+def get_plan(request: HttpRequest, plan: str) -> Any:
+    """One plan by id or slug."""
+    found = selectors.plan_list(principal=principal_of(request))
+    match = found.filter(pk=int(plan)) if plan.isascii() and plan.isdigit() else found.none()
+    row = match.first() or found.filter(slug=plan).first()
+    if row is None:
+        raise NotFound(f"no plan {plan!r}")
+    return plan_out(row)
+
+
 # --- inventory (E-9) -------------------------------------------------------------------------
 
 
@@ -240,6 +328,11 @@ class InventoryOut(Schema):
     organization: int
     items: dict[str, Any]
     updated_at: datetime | None
+    user_count_change: dict[str, Any] | None = Field(
+        default=None,
+        description="PUT: the change the new count makes to the per-user subscription "
+        "(B-5, E-9): proposed for billing staff to confirm, or applied per plan",
+    )
 
 
 class CountedItemOut(Schema):
@@ -275,7 +368,9 @@ def get_inventory(request: HttpRequest, org_id: int) -> Any:
     },
 )
 def put_inventory(request: HttpRequest, org_id: int) -> Any:
-    """Replace the inventory: JSON (devices, extensions, people) or CSV with `text/csv`."""
+    """Replace the inventory: JSON (devices, extensions, people) or CSV with `text/csv`. A new
+    user count that differs from what the per-user subscription bills becomes a change
+    (`user_count_change`): proposed to billing staff, or applied per plan (B-5, E-9)."""
     principal = principal_of(request)
     org = customer_selectors.organization_get(principal=principal, organization_id=org_id)
     content_type = request.content_type or "application/json"
@@ -295,11 +390,19 @@ def put_inventory(request: HttpRequest, org_id: int) -> Any:
             f"send the inventory as application/json or text/csv, not {content_type!r}",
             code="unsupported_media_type",
         )
-    services.inventory_put(
+    _, change = services_counts.inventory_replace(
         principal=principal, organization=org, data=data, content_type=content_type,
         now=clock.now(),
     )  # fmt: skip
-    return selectors.inventory_get(principal=principal, organization_id=org_id)
+    out = selectors.inventory_get(principal=principal, organization_id=org_id)
+    if change is not None:
+        out["user_count_change"] = {
+            "id": change.pk, "contract": change.contract_id, "state": change.state,
+            "users_before": change.users_before, "users_after": change.users_after,
+            "effective_on": change.effective_on,
+            "invoice": change.invoice.label if change.invoice else None,
+        }  # fmt: skip
+    return out
 
 
 @router.get(
@@ -356,8 +459,9 @@ def release_eligibility(
     request: HttpRequest, release_id: int, query: Query[EligibilityQuery]
 ) -> Any:
     return selectors.release_eligibility(
-        principal=principal_of(request), release_id=release_id, organization_id=query.organization
-    )
+        principal=principal_of(request), release_id=release_id, organization_id=query.organization,
+        now=clock.now(),
+    )  # fmt: skip
 
 
 # --- a ticket's entitlement ------------------------------------------------------------------

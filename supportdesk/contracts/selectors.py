@@ -16,7 +16,7 @@ from supportdesk.contracts.domain.caps import Cap, CapUsage, UsageEvent, UsageKi
 from supportdesk.contracts.domain.counting import count_users, parse_inventory_json
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.flags import entitlement_flags, flags_etag
-from supportdesk.contracts.domain.plans import Feature
+from supportdesk.contracts.domain.plans import RELEASE_WINDOW_DAYS, Feature, ReleaseRule
 from supportdesk.contracts.domain.specs import plan_from_spec
 from supportdesk.contracts.domain.states import (
     IN_FORCE_STATES,
@@ -30,6 +30,7 @@ from supportdesk.contracts.domain.states import (
 from supportdesk.contracts.domain.versions import (
     Catalogue,
     CoveragePeriod,
+    Eligibility,
     release_eligible,
 )
 from supportdesk.contracts.domain.versions import (
@@ -300,6 +301,19 @@ def contract_get(*, principal: Principal, contract_id: int) -> Contract:
     return contract
 
 
+def plan_list(*, principal: Principal) -> QuerySet[Plan]:
+    """Staff: their vendor's plans; a contact: the plans of its organisation's contracts."""
+    if principal.is_staff:
+        return scope(
+            Plan.objects.all(), principal, vendor_field="vendor_id", organization_field=None
+        ).order_by("pk")
+    return (
+        Plan.objects.filter(contracts__organization_id=principal.organization_id or 0)
+        .distinct()
+        .order_by("pk")
+    )
+
+
 def contract_renews_lapsed(contract: Contract) -> bool:
     """A draft whose predecessor has lapsed: activating it is a reinstatement (B-6)."""
     return (
@@ -432,10 +446,44 @@ def coverage_periods(contract: Contract, tz: tzinfo) -> list[CoveragePeriod]:
     return periods
 
 
+def plan_release_eligibility(
+    *, org: Organization, release: CatalogueRelease, tz: tzinfo, today: date
+) -> Eligibility:
+    """E-7 per plan: each contract counts under its own plan's rule (snapshotted at signing):
+    ``covered_before_ship`` with its window (30 days, seed 000), or ``active_with_updates``
+    (seed 002: eligible while the subscription with updates is active). Only plans that
+    switch updates on give downloads. Eligible when any plan's rule allows it; otherwise the
+    reason of the first refusal."""
+    groups: dict[tuple[str, int], list[CoveragePeriod]] = {}
+    for contract in _org_contracts(org):
+        rules = plan_from_spec(contract.plan_snapshot)
+        if Feature.UPDATES not in rules.features:
+            continue
+        key = (rules.release_rule.value, rules.release_window_days)
+        groups.setdefault(key, []).extend(coverage_periods(contract, tz))
+    if not groups:
+        groups[(ReleaseRule.COVERED_BEFORE_SHIP.value, RELEASE_WINDOW_DAYS)] = []
+    results = [
+        release_eligible(
+            agreements=periods,
+            release=release,
+            window_days=days,
+            active_on=today if rule == ReleaseRule.ACTIVE_WITH_UPDATES else None,
+        )
+        for (rule, days), periods in sorted(groups.items())
+    ]
+    return next((r for r in results if r.ok), results[0])
+
+
 def release_eligibility(
-    *, principal: Principal, release_id: int, organization_id: int | None
+    *,
+    principal: Principal,
+    release_id: int,
+    organization_id: int | None,
+    now: datetime,
 ) -> dict[str, Any]:
-    """E-7: may this organisation download this release?"""
+    """E-7: may this organisation download this release, ``now`` (its day in the vendor's
+    zone matters for the ``active_with_updates`` rule)?"""
     release = (
         scope(
             Release.objects.select_related("version__product"),
@@ -461,8 +509,9 @@ def release_eligibility(
     if org.vendor_id != release.version.product.vendor_id:
         raise NotFound(f"release {release_id} not found")
     tz = vendor_tz(org.vendor.timezone)
-    periods = [p for c in _org_contracts(org) for p in coverage_periods(c, tz)]
-    result = release_eligible(agreements=periods, release=release_domain(release))
+    result = plan_release_eligibility(
+        org=org, release=release_domain(release), tz=tz, today=now.astimezone(tz).date()
+    )
     return {
         "release": release.pk,
         "product": release.version.product.name,
