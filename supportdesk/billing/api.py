@@ -24,7 +24,7 @@ from supportdesk.billing import (
 from supportdesk.billing.models import BillingRunKey, Invoice
 from supportdesk.billing.pdf import invoice_pdf
 from supportdesk.contracts import selectors as contract_selectors
-from supportdesk.contracts.models import Contract
+from supportdesk.contracts.models import Contract, Plan
 from supportdesk.contracts.selectors import vendor_tz
 from supportdesk.core import clock
 from supportdesk.core.errors import NotFound
@@ -344,7 +344,12 @@ def start_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
     org = selectors.billing_organization_get(
         principal=principal, organization_id=payload.organization
     )
-    plan = contract_selectors.plan_get(principal=principal, plan=payload.plan)
+    plans = Plan.objects.filter(vendor_id=org.vendor_id)
+    key = str(payload.plan)
+    plan = (plans.filter(pk=int(key)) if key.isascii() and key.isdigit() else plans.none()).first()
+    plan = plan or plans.filter(slug=key).first()
+    if plan is None:
+        raise NotFound(f"no plan {payload.plan!r}")
     contract, inv = services_subscriptions.subscription_start(
         organization=org,
         plan=plan,
@@ -654,4 +659,44 @@ def decide_count_change(request: HttpRequest, change_id: int, payload: DecisionI
         selectors.user_count_change_list(principal=principal_of(request), state=None).get(
             pk=change.pk
         )
+    )
+
+
+# --- one-off charges (B-1) ---------------------------------------------------------------------
+
+
+class ChargeIn(Schema):
+    description: str
+    unit_price: Decimal
+    reason: str
+    quantity: Decimal = Decimal(1)
+    currency: str = "USD"
+    contract: int | None = None
+    issue_date: date | None = None
+
+
+@router.post("/organizations/{int:org_id}/charges", response={201: InvoiceOut, **ERRORS})
+def add_charge(request: HttpRequest, org_id: int, payload: ChargeIn) -> Any:
+    """A one-off charge with its reason (billing staff): one `one_off` line, issued at once."""
+    principal = principal_of(request)
+    org = selectors.billing_organization_get(principal=principal, organization_id=org_id)
+    contract = None
+    if payload.contract is not None:
+        contract = contract_selectors.contract_get(
+            principal=principal, contract_id=payload.contract
+        )
+    inv = services.one_off_charge_create(
+        organization=org,
+        description=payload.description,
+        unit_price=payload.unit_price,
+        quantity=payload.quantity,
+        currency=payload.currency,
+        reason=payload.reason,
+        contract=contract,
+        issue_date=payload.issue_date or _today(org.vendor_id),
+        now=clock.now(),
+        principal=principal,
+    )
+    return Status(
+        201, invoice_out(selectors.invoice_get(principal=principal, number=inv.number or 0))
     )

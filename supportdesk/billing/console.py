@@ -175,3 +175,29 @@ def count_decide(request: HttpRequest, change_id: int) -> HttpResponse:
     done = f"now billed for {change.users_after} users" if approve else "declined"
     messages.success(request, f"{change.contract.label}: {done}.")
     return redirect("console:billing:overview")
+
+
+@require_POST
+@staff_page
+def charge(request: HttpRequest, org_id: int) -> HttpResponse:
+    """A one-off charge with its reason (billing staff)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    org = selectors.billing_organization_get(principal=principal, organization_id=org_id)
+    try:
+        price = Decimal(request.POST.get("unit_price", "").strip())
+        quantity = Decimal(request.POST.get("quantity", "1").strip() or "1")
+    except InvalidOperation:
+        raise InvalidInput("give the price (e.g. 350.00) and the quantity") from None
+    inv = services.one_off_charge_create(
+        organization=org,
+        description=request.POST.get("description", ""),
+        unit_price=price,
+        quantity=quantity,
+        currency=request.POST.get("currency", "USD").strip().upper() or "USD",
+        reason=request.POST.get("reason", ""),
+        issue_date=_today(principal),
+        now=clock.now(),
+        principal=principal,
+    )
+    messages.success(request, f"{inv.label} issued: {Money(inv.total, inv.currency)}.")
+    return redirect("console:billing:organization", org_id=org.pk)

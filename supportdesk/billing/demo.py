@@ -13,7 +13,7 @@ Per preset
     msp — hourly work each month for Bayou Dental (pays) and Gulf Freight (does not; its
     hourly agreement is suspended); this month's invoices are not yet due.
     phones — Cedar Veterinary pays its monthly instalments; Maple Dental Suite never paid and
-    its subscription was suspended automatically at 45 days; Pine Street Realty's lapsed
+    its subscription was suspended automatically at 45 days; Birch Family Practice's lapsed
     subscription is reinstated by activating its prepared renewal: backfilled to the
     original expiry, with the reinstatement fee (B-6).
 """
@@ -52,7 +52,7 @@ RATES = {  # business, after hours, weekend, holiday (B-7)
 PAYERS = {  # organisations that pay what they are invoiced, five days after each run
     "enterprise": ("Acme Insurance",),
     "msp": ("Bayou Dental Group",),
-    "phones": ("Cedar Veterinary Clinic",),
+    "phones": ("Cedar Veterinary Clinic", "Birch Family Practice"),
 }
 HOURLY_WORK = {  # contact whose company is billed by the hour, engineer who did the work
     "msp": (
@@ -144,6 +144,21 @@ def _phones_customers(vendor: Vendor, today: date, now: datetime) -> None:
         start=start, end=add_months(start, 12), state="active", lines=[users],
         reference="BB-MAPLE-1", now=now, reason="demo data",
     )  # fmt: skip
+    # Birch Family Practice let its subscription lapse 35 days ago; its renewal was prepared
+    # and is activated now: a reinstatement, backfilled to the expiry with the fee (B-6)
+    birch = _org(vendor, "Birch Family Practice")
+    end = today - timedelta(days=35)
+    lapsed = contract_services.contract_create(
+        principal=None, organization=birch, plan=plan, start=add_months(end, -12), end=end,
+        state="active", lines=[users], reference="BB-BIRCH-1", now=now, reason="demo data",
+    )  # fmt: skip
+    prepared = contract_services.contract_create(
+        principal=None, organization=birch, plan=plan, start=end, end=add_months(end, 12),
+        state="draft", lines=[users], reference="BB-BIRCH-2", predecessor=lapsed, now=now,
+        reason="renewal quote, not signed in time",
+    )  # fmt: skip
+    contract_services.contract_expire(contract_id=lapsed.pk, now=now)
+    services_reinstatement.contract_reinstate(contract=prepared, on=today, now=now)
 
 
 def _hourly_work(vendor: Vendor, slug: str, today: date, zone: ZoneInfo, now: datetime) -> None:
@@ -230,14 +245,6 @@ def demo_extend(*, vendor: Vendor, slug: str, now: datetime) -> None:
     clerk = _billing_staff(vendor)
     if slug == "enterprise":
         _reinstate_wayne(vendor, wayne, today, now, clerk)
-    elif slug == "phones":
-        pine = Contract.objects.filter(vendor=vendor, reference="BB-PINE-1", state="lapsed")
-        prepared = Contract.objects.filter(predecessor__in=pine, state="draft").first()
-        if prepared is not None:
-            services_reinstatement.contract_reinstate(
-                contract=prepared, on=today, now=now,
-                principal=principal_for(clerk) if clerk else None,
-            )  # fmt: skip
     if clerk is None:
         return
     for request in selectors.suspension_request_list(principal=principal_for(clerk)):

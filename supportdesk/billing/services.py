@@ -406,6 +406,72 @@ def credit_note_create(
     return note
 
 
+# --- one-off charges -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def one_off_charge_create(
+    *,
+    organization: Organization,
+    description: str,
+    unit_price: Decimal | str,
+    reason: str,
+    issue_date: date,
+    now: datetime,
+    quantity: Decimal | str | int = 1,
+    currency: str = "USD",
+    contract: Contract | None = None,
+    payment_terms_days: int = DEFAULT_PAYMENT_TERMS_DAYS,
+    principal: Principal | None = None,
+) -> Invoice:
+    """An ad-hoc charge (B-1): one invoice with one ``one_off`` line that says what it is for,
+    issued at once; the reason is kept on the invoice (memo and event). E.g. an on-site
+    visit, a repair the manufacturer billed (H-3). Billing staff only."""
+    _require_billing_staff(principal, organization.vendor_id)
+    text = _reason(reason, "the charge")
+    what = (description or "").strip()
+    if not what:
+        raise InvalidInput("say what the charge is for (B-1)")
+    if contract is not None and contract.organization_id != organization.pk:
+        raise InvalidInput("the contract belongs to another organisation")
+    try:
+        price = Money(Decimal(str(unit_price)), currency.upper())
+        qty = Decimal(str(quantity))
+    except (MoneyError, InvalidOperation, ValueError):
+        raise InvalidInput(
+            f"not an exact amount in {currency}: {unit_price!r} × {quantity!r}"
+        ) from None
+    if price.amount <= 0 or not qty.is_finite() or qty <= 0:
+        raise InvalidInput("a one-off charge needs a positive price and quantity")
+    amount = price.times(qty)
+    line = PriceLine(
+        description=f"{what} ({text})"[:400],
+        quantity=qty,
+        unit_price=price,
+        amount=amount,
+        period_start=None,
+        period_end=None,
+        kind="one_off",  # type: ignore[arg-type]
+    )
+    draft = invoice_draft_create(
+        vendor=organization.vendor,
+        organization=organization,
+        currency=price.currency,
+        lines=[LineInput(line, contract=contract)],
+        now=now,
+        contract=contract,
+        memo=f"one-off charge: {text}",
+        principal=principal,
+    )
+    return invoice_issue(
+        invoice=draft,
+        issue_date=issue_date,
+        now=now,
+        payment_terms_days=payment_terms_days,
+        principal=principal,
+    )
+
+
 # --- payments --------------------------------------------------------------------------------
 
 

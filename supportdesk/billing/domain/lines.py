@@ -25,6 +25,7 @@ class LineKind(StrEnum):
     REACTIVATION_FEE = "reactivation_fee"  # B-6: a third-party licence's own reactivation fee
     HOURLY = "hourly"  # B-7 / B-8: time worked in one rate period
     MINIMUM_CHARGE = "minimum_charge"  # B-7: top-up to a rate card's minimum charge
+    ONE_OFF = "one_off"  # B-1: an ad-hoc charge billing staff entered, with its reason
 
 
 @dataclass(frozen=True, slots=True)

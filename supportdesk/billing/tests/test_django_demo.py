@@ -41,8 +41,8 @@ def test_demo_has_issued_paid_past_due_and_suspended_invoices_per_preset_B1_B4(
     wayne = InvoiceLine.objects.get(invoice__organization__name="Wayne Aerospace",
                                     kind="reinstatement_fee")  # fmt: skip
     assert wayne.amount == Decimal("4500.00")  # 5 % of 90,000.00, 35 days after the term ended
-    pine = Contract.objects.get(reference="BB-PINE-2")  # the prepared renewal, activated
-    assert pine.state == "active" and pine.start == pine.predecessor.end
+    birch = Contract.objects.get(reference="BB-BIRCH-2")  # the prepared renewal, activated
+    assert birch.state == "active" and birch.start == birch.predecessor.end
     count = Invoice.objects.count()
     demo_load()
     assert Invoice.objects.count() == count
