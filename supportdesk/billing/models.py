@@ -47,9 +47,22 @@ class CountChanges(models.TextChoices):
 
 
 class RateCard(models.Model):
-    """Hourly rates per period kind (B-7, B-8) with the calendar that defines the periods."""
+    """Hourly rates per period kind (B-7, B-8) with the calendar that defines the periods.
+
+    Which card prices a customer's work: its own cards (``organization``, an override), else
+    the card of the plan of its hourly agreement (``Plan.rate_card_id``), else the vendor's
+    cards that belong to no customer and no plan — the non-subscriber rates (B-8). Cards of
+    one scope are dated by ``effective_from`` (then-current rates)."""
 
     vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="rate_cards")
+    organization = models.ForeignKey(
+        "customers.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rate_cards",
+        help_text="A customer's own rates (override); empty for the vendor's cards.",
+    )
     name = models.CharField(max_length=100)
     currency = models.CharField(max_length=3, default="USD")
     business_rate = money_field()
