@@ -223,6 +223,9 @@ class WorkCategory(models.TextChoices):
     HARDWARE = "hardware", "Hardware"
     NETWORK = "network", "Network"
     THIRD_PARTY = "third_party", "Third party"
+    CONSULTING = "consulting", "Consulting"
+    TRAINING = "training", "Onboarding / training"
+    ON_SITE = "on_site", "On site"
 
 
 class TimeEntry(models.Model):

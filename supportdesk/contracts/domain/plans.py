@@ -135,6 +135,14 @@ ENTERPRISE_PLAN = PlanRules(
             "Installation and consulting services are not included; basic installation help is "
             "available by phone (4 h maximum), otherwise offer on-site installation"
         ),
+        Category.CONSULTING: (
+            "consulting services are not included: offer Professional Services through the "
+            "Dedicated Support Engineer"
+        ),
+        Category.ON_SITE: (
+            "on-site installation and integration is a separate service: a qualified "
+            "installation engineer is dispatched at its own price"
+        ),
     },
 )
 """Seed 000: using the product, enabling features, problems and API help (base functionality
@@ -146,19 +154,31 @@ PER_USER_PLAN = PlanRules(
     kind=PlanKind.PER_USER,
     name="Per-user phone-system support subscription",
     included_categories=frozenset(
-        {Category.PROBLEM, Category.HOW_TO, Category.INSTALLATION, Category.FEATURE}
+        {
+            Category.PROBLEM,
+            Category.HOW_TO,
+            Category.INSTALLATION,
+            Category.FEATURE,
+            Category.TRAINING,
+        }
     ),
     caps=(PHONE_INCIDENTS_PER_YEAR,),
     version_window=1,
     features=frozenset(Feature),
     not_included_advice={
         Category.API_DEVELOPER: "custom API development is not part of the subscription",
+        Category.ON_SITE: (
+            "on-site technician troubleshooting, repair or other services is not included "
+            "with a Support Subscription"
+        ),
+        Category.CONSULTING: "consulting is not part of the subscription",
     },
     release_rule=ReleaseRule.ACTIVE_WITH_UPDATES,
     release_window_days=0,
 )
 """Seed 002: questions, changes, updates, onboarding and training included; phone support limited
-to 5 incidents per year; hardware, network and third-party issues may be left to the customer."""
+to 5 incidents per year; on-site work is billed hourly; hardware, network and third-party issues
+may be left to the customer."""
 
 HOURLY_PLAN = PlanRules(
     plan_id="msp-hourly",
