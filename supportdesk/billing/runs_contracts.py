@@ -260,6 +260,7 @@ def _renew(chain: Chain, period: Term, draft: Contract | None, now: datetime) ->
             price_fixed_override=latest.price_fixed_override,
             reason=reason,
             now=now,
+            addons=latest.addons or (),
         )
     # the run needs no more of the new term than it passed in (its lines were priced already)
     chain.terms[signed.pk] = signed

@@ -49,7 +49,7 @@ from supportdesk.billing.models import BillingRunKey, Invoice, InvoiceLine
 from supportdesk.billing.runs_chains import Chain, chains, dunning_policy, fee_basis, period_lines
 from supportdesk.billing.runs_contracts import _dunned, _open_invoices, renewal_lines
 from supportdesk.contracts import services as contract_services
-from supportdesk.contracts.models import Contract, ContractState
+from supportdesk.contracts.models import Contract, ContractState, LineKind
 from supportdesk.core.errors import Conflict
 from supportdesk.core.tenancy import Principal, require_staff_of
 
@@ -128,6 +128,14 @@ def _reactivation_lines(term: Contract) -> list[PriceLine]:
     return out
 
 
+def basis_label(term: Contract) -> str:
+    """What the fee is a percentage of, as its line says (B-1): the licences, or for a
+    contract without licences (per-user) the unpaid invoice."""
+    if any(line.kind == LineKind.LICENCE for line in term.lines.all()):
+        return "total licence list price"
+    return "the unpaid invoice"
+
+
 def _fee_charged(chain: Chain, since: date) -> bool:
     return BillingRunKey.objects.filter(
         vendor_id=chain.root.vendor_id, subject=chain.subject, purpose=FEE_PURPOSE, on=since
@@ -162,7 +170,9 @@ def _lapsed_preview(chain: Chain, on: date) -> ReinstatementPreview:
     policy = dunning_policy(chain.pb)
     months = lapsed.plan.term_months
     basis = fee_basis(lapsed, Invoice(total=0, currency=lapsed.currency))
+    label = "total licence list price"
     if basis.is_zero():  # per-user: the value of one term of the subscription
+        label = "one term of the subscription"
         first = Term(lapsed.end, add_months(lapsed.end, months))
         factor = months if chain.pb.billing == Billing.MONTHLY else 1
         for line in period_lines(chain, first, lapsed):
@@ -174,6 +184,7 @@ def _lapsed_preview(chain: Chain, on: date) -> ReinstatementPreview:
         policy=policy,
         months=months,
         reference=lapsed.label,
+        basis_label=label,
     )
     prepared = _prepared(lapsed)
     source = prepared or lapsed
@@ -211,8 +222,9 @@ def _past_due_preview(chain: Chain, on: date) -> ReinstatementPreview:
     else:  # suspended by hand with nothing unpaid: no clock, no fee
         since, basis = on, Money.zero(term.currency)
     charge = reinstatement_charge(
-        since=since, on=on, fee_basis=basis, policy=policy, reference=term.label
-    )
+        since=since, on=on, fee_basis=basis, policy=policy, reference=term.label,
+        basis_label=basis_label(term),
+    )  # fmt: skip
     lines = [] if _fee_charged(chain, since) else list(charge.fee_lines)
     if any(t.state == ContractState.SUSPENDED for t in dunned):
         lines += _reactivation_lines(term)
@@ -323,6 +335,7 @@ def _reinstate_lapsed(
             reason=reason,
             now=now,
             reinstating=True,
+            addons=lapsed.addons or (),
         )
     new = Contract.objects.select_related("plan", "organization", "vendor").get(pk=new.pk)
     new_chain = Chain(chain.root, new, {**chain.terms, new.pk: new}, chain.pb)
@@ -430,7 +443,7 @@ def reinstatement_on_payment(
             term = chain.terms.get(settled.contract_id or 0, terms[0])
             charge = reinstatement_charge(
                 since=since, on=on, fee_basis=fee_basis(term, settled), policy=policy,
-                reference=term.label,
+                reference=term.label, basis_label=basis_label(term),
             )  # fmt: skip
             days = charge.days_past_due
             if not _fee_charged(chain, since):

@@ -54,6 +54,13 @@ class ContractIn(Schema):
     price_percent_override: Decimal | None = None
     price_fixed_override: Decimal | None = None
     lines: list[LineIn] = []
+    addons: list[str] = Field(
+        default=[], description="Add-ons the plan offers, e.g. softphone_app (E-10)"
+    )
+
+
+class AddonsIn(Schema):
+    addons: list[str]
 
 
 class TransitionIn(Schema):
@@ -97,6 +104,7 @@ class ContractOut(Schema):
     predecessor: int | None
     price_percent_override: Decimal | None
     price_fixed_override: Decimal | None
+    addons: list[str]
     lines: list[LineOut]
     events: list[ContractEventOut]
 
@@ -115,6 +123,7 @@ def contract_out(contract: Contract) -> dict[str, Any]:
         "predecessor": contract.predecessor_id,
         "price_percent_override": contract.price_percent_override,
         "price_fixed_override": contract.price_fixed_override,
+        "addons": list(contract.addons or []),
         "lines": [
             {
                 "kind": line.kind,
@@ -201,10 +210,25 @@ def create_contract(request: HttpRequest, payload: ContractIn) -> Any:
         predecessor=predecessor,
         price_percent_override=payload.price_percent_override,
         price_fixed_override=payload.price_fixed_override,
+        addons=payload.addons,
         now=clock.now(),
     )
     contract = selectors.contract_get(principal=principal, contract_id=contract.pk)
     return Status(201, contract_out(contract))
+
+
+@router.put("/contracts/{int:contract_id}/addons", response={200: ContractOut, **ERRORS})
+def set_addons(request: HttpRequest, contract_id: int, payload: AddonsIn) -> Any:
+    """Switch a contract's add-ons (e.g. the softphone app, seed 002): its entitlement flags
+    follow at once (E-10). Staff only."""
+    principal = principal_of(request)
+    contract = selectors.contract_get(principal=principal, contract_id=contract_id)
+    if not principal.is_staff:
+        raise Forbidden("only staff may change a contract's add-ons")
+    services.contract_addons_set(
+        principal=principal, contract=contract, addons=payload.addons, now=clock.now()
+    )
+    return contract_out(selectors.contract_get(principal=principal, contract_id=contract_id))
 
 
 @router.get("/contracts/{int:contract_id}", response={200: ContractOut, **ERRORS})

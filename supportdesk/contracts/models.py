@@ -129,6 +129,12 @@ class Contract(models.Model):
     price_fixed_override = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True
     )
+    addons = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Features added to this contract on top of its plan (the plan's "
+        "addon_features, e.g. softphone_app), E-10.",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

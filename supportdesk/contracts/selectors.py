@@ -104,6 +104,7 @@ def contract_term(contract: Contract) -> ContractTerm:
         state=contract.state,  # type: ignore[arg-type]
         line_items=lines,
         currency=contract.currency,
+        addons=frozenset(contract.addons or ()),
     )
 
 

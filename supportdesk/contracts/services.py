@@ -235,6 +235,7 @@ def contract_create(
     price_fixed_override: Decimal | str | None = None,
     reason: str = "",
     reinstating: bool = False,
+    addons: Sequence[str] = (),
 ) -> Contract:
     """Create one contract term (E-1); default term: the plan's months (one year).
 
@@ -285,6 +286,7 @@ def contract_create(
             state=state,  # type: ignore[arg-type]
             line_items=tuple(item for item, _ in items),
             currency=currency,
+            addons=frozenset(addons),  # type: ignore[arg-type]
         )
         existing = selectors.contract_terms(organization_id=organization.pk, lock=True)
         validate_terms([*existing, term])
@@ -315,6 +317,7 @@ def contract_create(
         currency=currency,
         price_percent_override=percent,
         price_fixed_override=fixed,
+        addons=sorted(f.value for f in term.addons),
         created_at=now,
         updated_at=now,
     )
@@ -340,6 +343,43 @@ def contract_create(
         from_state="",
         to_state=state,
         reason=reason.strip() or "created",
+    )
+    return contract
+
+
+@transaction.atomic
+def contract_addons_set(
+    *, principal: Principal | None, contract: Contract, addons: Sequence[str], now: datetime
+) -> Contract:
+    """Switch a contract's add-ons (features its plan offers as add-ons, e.g. the softphone
+    app, seed 002); the entitlement flags follow at once (E-10). Staff only; locks the row and
+    records a ContractEvent."""
+    _require_staff(principal, contract.vendor_id)
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    try:
+        term = selectors.contract_term(contract)
+        wanted = ContractTerm(
+            contract_id=term.contract_id, organisation_id=term.organisation_id, plan=term.plan,
+            start=term.start, end=term.end, state=term.state, line_items=term.line_items,
+            currency=term.currency, addons=frozenset(addons),  # type: ignore[arg-type]
+        )  # fmt: skip
+    except EntitlementInputError as exc:
+        raise _invalid(exc) from None
+    before = sorted(contract.addons or [])
+    after = sorted(f.value for f in wanted.addons)
+    if before == after:
+        return contract
+    contract.addons = after
+    contract.updated_at = now
+    contract.save(update_fields=["addons", "updated_at"])
+    ContractEvent.objects.create(
+        contract=contract,
+        at=now,
+        actor_id=principal.user_id if principal else None,
+        kind="addons",
+        from_state=contract.state,
+        to_state=contract.state,
+        reason=f"add-ons {', '.join(before) or 'none'} → {', '.join(after) or 'none'}",
     )
     return contract
 

@@ -307,6 +307,7 @@ def lapse_renewal(
     policy: DunningPolicy | None = None,
     months: int = 12,
     reference: str | None = None,
+    basis_label: str = "total licence list price",
 ) -> LapseRenewal:
     """Renewal of a lapsed contract: backfilled term(s) plus the reinstatement fee (B-6).
 
@@ -316,7 +317,9 @@ def lapse_renewal(
     terms = tuple(backfill_terms(original_end, renewal_date, months))
     lapsed_days = max(days_between(original_end, renewal_date), 0)
     fee = (
-        tuple(reinstatement_fee_lines(fee_basis, policy, reference=reference))
+        tuple(
+            reinstatement_fee_lines(fee_basis, policy, reference=reference, basis_label=basis_label)
+        )
         if lapsed_days > 0
         else ()
     )
@@ -339,6 +342,7 @@ def reinstatement_charge(
     fee_basis: Money,
     policy: DunningPolicy | None = None,
     reference: str | None = None,
+    basis_label: str = "total licence list price",
 ) -> ReinstatementCharge:
     """The fee of reinstating, on ``on``, a contract past due since ``since`` (B-4): owed
     from ``reinstatement_after_days`` (30) days past due on, charged at reinstatement.
@@ -355,5 +359,5 @@ def reinstatement_charge(
     days = max(days_between(since, on), 0)
     if days == 0 or days < policy.reinstatement_after_days:
         return ReinstatementCharge(since, days, ())
-    lines = reinstatement_fee_lines(fee_basis, policy, reference=reference)
+    lines = reinstatement_fee_lines(fee_basis, policy, reference=reference, basis_label=basis_label)
     return ReinstatementCharge(since, days, tuple(lines))

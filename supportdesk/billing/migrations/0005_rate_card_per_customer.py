@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0004_user_count_changes'),
-        ('customers', '0001_initial'),
+        ("billing", "0004_user_count_changes"),
+        ("customers", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ratecard',
-            name='organization',
-            field=models.ForeignKey(blank=True, help_text="A customer's own rates (override); empty for the vendor's cards.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='rate_cards', to='customers.organization'),
+            model_name="ratecard",
+            name="organization",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="A customer's own rates (override); empty for the vendor's cards.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="rate_cards",
+                to="customers.organization",
+            ),
         ),
     ]

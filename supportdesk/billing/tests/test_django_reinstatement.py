@@ -164,6 +164,9 @@ def test_lapsed_renewal_backfills_with_fee_and_third_party_reactivation_B6(world
         ("reactivation_fee", Decimal("75.00")),  # the SIP trunk's own fee (seed 002)
     ]
     assert done.term.lines.get(kind="other").reactivation_fee == Decimal("75.00")
+    # the line says what the fee is a percentage of: no "licence list price" here (B-1)
+    fee = done.invoice.lines.get(kind="reinstatement_fee")
+    assert "5 % of one term of the subscription 2,592.00 USD" in fee.description
 
 
 def test_renewal_of_lapsed_term_must_start_at_its_end_and_activating_it_reinstates_B6(

@@ -204,3 +204,14 @@ def test_unpaid_renewal_lapses_then_renewal_backfills_with_fee_B6(world: Any) ->
     with pytest.raises(Conflict):
         services_reinstatement.contract_reinstate(contract=contract, on=date(2026, 4, 10), now=NOW)
     assert InvoiceEvent.objects.filter(invoice=renewal, kind="voided").exists()
+
+
+def test_renewal_carries_the_add_ons_on_E10_B3(world: Any) -> None:
+    per_user_plan(world, "annual")
+    contract = make_contract(
+        world.acme, "per_user", start=date(2025, 3, 1), addons=["softphone_app"],
+        lines=(contract_services.LineInput(kind="users", quantity=7, unit_price="24.00"),),
+    )  # fmt: skip
+    runs.billing_run(today=date(2026, 2, 1), now=NOW)  # the renewal signs the next term
+    renewal = Contract.objects.get(predecessor=contract)
+    assert renewal.addons == ["softphone_app"]

@@ -65,6 +65,8 @@ class PlanRules:
     ``api_base_only``: API/developer help limited to base licensed functionality (E-8).
     ``not_included_advice``: what to tell the customer per excluded category.
     ``release_rule``, ``release_window_days``: maintenance-release eligibility (E-7).
+    ``addon_features``: features a contract may add on top of the plan (seed 002: the
+    softphone app is an add-on to some subscriptions).
     """
 
     plan_id: str
@@ -79,6 +81,7 @@ class PlanRules:
     not_included_advice: Mapping[Category, str] = field(default_factory=lambda: _frozen_mapping({}))
     release_rule: ReleaseRule = ReleaseRule.COVERED_BEFORE_SHIP
     release_window_days: int = RELEASE_WINDOW_DAYS
+    addon_features: frozenset[Feature] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.plan_id.strip():
@@ -112,6 +115,8 @@ class PlanRules:
         object.__setattr__(
             self, "release_rule", coerce_enum(ReleaseRule, self.release_rule, field="release_rule")
         )
+        addons = coerce_enum_set(Feature, self.addon_features, field="addon_features")
+        object.__setattr__(self, "addon_features", addons)
         days = self.release_window_days
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3660:
             raise EntitlementInputError(
@@ -164,7 +169,8 @@ PER_USER_PLAN = PlanRules(
     ),
     caps=(PHONE_INCIDENTS_PER_YEAR,),
     version_window=1,
-    features=frozenset(Feature),
+    features=frozenset(Feature) - {Feature.SOFTPHONE_APP},
+    addon_features=frozenset({Feature.SOFTPHONE_APP}),
     not_included_advice={
         Category.API_DEVELOPER: "custom API development is not part of the subscription",
         Category.ON_SITE: (
