@@ -11,7 +11,8 @@ Per preset
     been invoiced; Wayne Aerospace left its renewal unpaid past the end of its term (the
     past-due clock starts there, seed 000) and is reinstated 35 days later with the 5 % fee.
     msp — hourly work each month for Bayou Dental (pays) and Gulf Freight (does not; its
-    hourly agreement is suspended); this month's invoices are not yet due.
+    hourly agreement is past due — the MSP charges no reinstatement fee and never suspends,
+    seed 001); this month's invoices are not yet due.
     phones — Cedar Veterinary pays its monthly instalments; Maple Dental Suite never paid and
     its subscription was suspended automatically at 45 days; Birch Family Practice's lapsed
     subscription is reinstated by activating its prepared renewal: backfilled to the
@@ -35,7 +36,7 @@ from supportdesk.billing import (
 from supportdesk.billing.domain.periods import add_months
 from supportdesk.billing.models import Invoice, InvoiceState, PlanBilling, RateCard
 from supportdesk.contracts import services as contract_services
-from supportdesk.contracts.models import Contract, Plan, PlanKind, Product
+from supportdesk.contracts.models import Contract, Plan, PlanKind, Product, SupportAssignment
 from supportdesk.contracts.selectors import vendor_tz
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import principal_for
@@ -79,6 +80,18 @@ def _org(vendor: Vendor, name: str) -> Organization:
     return found or organization_create(vendor=vendor, name=name)
 
 
+def _dse_assigned(vendor: Vendor, name: str, now: datetime) -> Organization:
+    """An enterprise customer with its Dedicated Support Engineer and backup (E-2), the same
+    pair as the preset's other enterprise customers."""
+    org = _org(vendor, name)
+    pair = SupportAssignment.objects.filter(organization__vendor=vendor).order_by("pk").first()
+    if pair is not None:
+        contract_services.support_assignment_set(
+            principal=None, organization=org, dse=pair.dse, backup=pair.backup, now=now
+        )
+    return org
+
+
 def _enterprise_customers(vendor: Vendor, today: date, now: datetime) -> None:
     plan = Plan.objects.get(vendor=vendor, kind=PlanKind.ENTERPRISE)
     product = Product.objects.filter(vendor=vendor).order_by("pk").first()
@@ -92,7 +105,7 @@ def _enterprise_customers(vendor: Vendor, today: date, now: datetime) -> None:
         )  # fmt: skip
         start = today - timedelta(days=days_ago)
         contract_services.contract_create(
-            principal=None, organization=_org(vendor, name), plan=plan, start=start,
+            principal=None, organization=_dse_assigned(vendor, name, now), plan=plan, start=start,
             end=add_months(start, 12), state="active", lines=[licence],
             reference=f"NW-{name.split()[0].upper()}-1", now=now, reason="demo data",
         )  # fmt: skip
@@ -108,7 +121,7 @@ def _enterprise_lapsing(vendor: Vendor, today: date, now: datetime) -> Contract:
         description="FaxRoute Server enterprise licence",
     )  # fmt: skip
     return contract_services.contract_create(
-        principal=None, organization=_org(vendor, "Wayne Aerospace"), plan=plan,
+        principal=None, organization=_dse_assigned(vendor, "Wayne Aerospace", now), plan=plan,
         start=add_months(end, -12), end=end, state="active", lines=[licence],
         reference="NW-WAYNE-1", now=now, reason="demo data",
     )  # fmt: skip
@@ -206,6 +219,11 @@ def demo_extend(*, vendor: Vendor, slug: str, now: datetime) -> None:
         },
         created_at=now,
     )  # fmt: skip
+    for plan in Plan.objects.filter(vendor=vendor, kind=PlanKind.HOURLY_ONLY):
+        # seed 001 bills hourly by period: no reinstatement fee, no suspension for late payers
+        PlanBilling.objects.get_or_create(
+            plan=plan, defaults={"reinstatement_percent": Decimal(0), "suspend_mode": "never"}
+        )
     for plan in Plan.objects.filter(vendor=vendor).exclude(kind=PlanKind.HOURLY_ONLY):
         per_user = plan.kind == PlanKind.PER_USER
         PlanBilling.objects.get_or_create(

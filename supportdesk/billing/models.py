@@ -31,6 +31,7 @@ class BillingCycle(models.TextChoices):
 class SuspendMode(models.TextChoices):
     AUTOMATIC = "automatic", "Automatic"
     APPROVAL = "approval", "On approval"
+    NEVER = "never", "Never (past due only)"
 
 
 class PastDueClock(models.TextChoices):

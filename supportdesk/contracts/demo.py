@@ -178,8 +178,8 @@ def _msp(vendor: Vendor, now: datetime, today: date) -> None:
     _contract(
         _org(vendor, "Gulf Freight LLC"), plan, today - timedelta(days=300), now,
         reference="HB-GULF-1",
-        moves=(("past_due", "invoice unpaid at its due date"),
-               ("suspended", "45 days past due (B-4)")),
+        # seed 001: late payers are chased, never suspended (no enterprise 45-day rule)
+        moves=(("past_due", "invoice unpaid at its due date"),),
     )  # fmt: skip
     staff = principal_for(_staff(vendor, "desk@harbor-it.example"))
     at = now - timedelta(days=3)

@@ -19,7 +19,8 @@ Standing of one contract (:func:`contract_standing`)
       (:func:`reinstatement_charge`), never by the passing of time;
     * ``days >= suspend_after_days`` (45) **and** the paid coverage has ended → ``suspended``
       (``suspend_mode="automatic"``) or ``suspension_due`` until a person approves it
-      (``"approval"``). Suspension never cuts into a period already paid for;
+      (``"approval"``); ``"never"`` keeps it past due. Suspension never cuts into a period
+      already paid for;
     * with ``lapse_after_days`` set (per-user subscriptions: 0), a contract whose unpaid
       invoice is a ``renewal`` is ``lapsed`` from ``term_end + lapse_after_days`` on — the
       customer did not renew — and a lapsed contract owes the reinstatement fee when it
@@ -78,6 +79,7 @@ class Standing(StrEnum):
 class SuspendMode(StrEnum):
     AUTOMATIC = "automatic"
     APPROVAL = "approval"
+    NEVER = "never"  # past due, chased, never suspended for it (seed 001: the MSP)
 
 
 class PastDueClock(StrEnum):
@@ -242,7 +244,8 @@ def contract_standing(
         and days_between(term_end, today) >= policy.lapse_after_days
     ):
         return StandingReport(Standing.LAPSED, overdue, fee() if owes_fee else lapse_fee())
-    if overdue >= policy.suspend_after_days and coverage_over:
+    suspends = policy.suspend_mode is not SuspendMode.NEVER
+    if suspends and overdue >= policy.suspend_after_days and coverage_over:
         if policy.suspend_mode == SuspendMode.AUTOMATIC or suspension_approved:
             state = Standing.SUSPENDED
         else:
