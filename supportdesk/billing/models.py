@@ -117,6 +117,35 @@ class PlanBilling(models.Model):
     )
 
 
+class VendorBilling(models.Model):
+    """What the vendor's invoices say about the vendor (B-1): legal name, address, tax number,
+    the tax it charges (zero by default), payment instructions and terms."""
+
+    vendor = models.OneToOneField("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    legal_name = models.CharField(max_length=200, blank=True)
+    address = models.TextField(blank=True)
+    tax_id = models.CharField(max_length=60, blank=True)
+    tax_label = models.CharField(max_length=40, default="Tax", help_text="e.g. VAT, Sales tax")
+    tax_percent = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    payment_instructions = models.TextField(blank=True, help_text="Bank, account, reference.")
+    terms = models.TextField(blank=True, help_text="Payment terms printed on every invoice.")
+
+
+class CustomerBilling(models.Model):
+    """What invoices say about one customer: billing name, address, tax number, and its own
+    tax rate when it differs from the vendor's (e.g. exempt: 0)."""
+
+    organization = models.OneToOneField(
+        "customers.Organization", on_delete=models.CASCADE, related_name="billing_profile"
+    )
+    billing_name = models.CharField(max_length=200, blank=True)
+    address = models.TextField(blank=True)
+    tax_id = models.CharField(max_length=60, blank=True)
+    tax_percent = models.DecimalField(
+        max_digits=7, decimal_places=4, null=True, blank=True, help_text="Empty: the vendor's."
+    )
+
+
 class InvoiceCounter(models.Model):
     """The next invoice number of a vendor; locked with SELECT … FOR UPDATE at issue."""
 

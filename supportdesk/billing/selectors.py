@@ -14,6 +14,7 @@ from supportdesk.billing.domain.money import Money
 from supportdesk.billing.domain.pricing import SubscriptionPlan
 from supportdesk.billing.models import (
     BillingRunKey,
+    CustomerBilling,
     Invoice,
     InvoiceKind,
     InvoiceState,
@@ -21,6 +22,7 @@ from supportdesk.billing.models import (
     PlanBilling,
     UserCountChange,
     UserCountChangeState,
+    VendorBilling,
 )
 from supportdesk.contracts.models import Contract, ContractState, LineKind, Plan, PlanKind
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
@@ -293,3 +295,16 @@ def user_count_explanation(
         .first()
     )
     return contract, change, users_on(contract, day)
+
+
+def tax_rates(vendor_id: int, organization_ids: list[int]) -> dict[int, tuple[Decimal, str]]:
+    """Each organisation's tax rate and label (B-1): its own rate when it has one, else the
+    vendor's; zero when nothing is configured."""
+    vb = VendorBilling.objects.filter(vendor_id=vendor_id).first()
+    default = (Decimal(vb.tax_percent), vb.tax_label) if vb else (Decimal(0), "Tax")
+    own = dict(
+        CustomerBilling.objects.filter(
+            organization_id__in=organization_ids, tax_percent__isnull=False
+        ).values_list("organization_id", "tax_percent")
+    )
+    return {o: (Decimal(own[o]), default[1]) if o in own else default for o in organization_ids}

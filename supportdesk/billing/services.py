@@ -11,7 +11,7 @@ person did (``actor``) and why.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,8 +19,9 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 
+from supportdesk.billing import selectors
 from supportdesk.billing.domain.billing_run import IdempotencyKey
-from supportdesk.billing.domain.lines import PriceLine
+from supportdesk.billing.domain.lines import PriceLine, tax_line
 from supportdesk.billing.domain.money import Money, MoneyError
 from supportdesk.billing.domain.pricing import (
     apply_payment,
@@ -97,6 +98,19 @@ def _total(lines: Sequence[LineInput], currency: str) -> Money:
             raise InvalidInput(f"line in {item.line.currency}, invoice in {currency}")
         total = total + item.line.amount
     return total
+
+
+def _taxed(
+    lines: Sequence[LineInput],
+    currency: str,
+    rates: dict[int, tuple[Decimal, str]],
+    organization_id: int | None = None,
+) -> Sequence[LineInput]:
+    """The lines plus a tax line when the organisation's rate is not zero (B-1)."""
+    rate, label = rates[organization_id if organization_id is not None else next(iter(rates))]
+    if not rate or not lines:
+        return lines
+    return [*lines, LineInput(tax_line([x.line for x in lines], currency, rate, label))]
 
 
 def _line_values(lines: Sequence[LineInput]) -> list[dict[str, Any]]:
@@ -183,6 +197,8 @@ def invoice_draft_create(
     _require_billing_staff(principal, vendor.pk)
     if organization.vendor_id != vendor.pk:
         raise InvalidInput("the organisation belongs to another vendor")
+    if kind == InvoiceKind.INVOICE:
+        lines = _taxed(lines, currency, selectors.tax_rates(vendor.pk, [organization.pk]))
     total = _total(lines, currency)
     invoice = Invoice.objects.create(
         vendor=vendor,
@@ -272,6 +288,11 @@ def invoices_issue_many(
     transaction ends."""
     if not drafts:
         return []
+    rates = selectors.tax_rates(vendor.pk, sorted({d.organization_id for d in drafts}))
+    if any(rate for rate, _ in rates.values()):
+        drafts = [
+            replace(d, lines=_taxed(d.lines, d.currency, rates, d.organization_id)) for d in drafts
+        ]
     totals = [_total(d.lines, d.currency) for d in drafts]
     first = _reserve_numbers(vendor.pk, len(drafts))
     heads = [
