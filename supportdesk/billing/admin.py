@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from supportdesk.billing.models import (
     BillingRunKey,
+    CustomerBilling,
     Invoice,
     InvoiceEvent,
     InvoiceLine,
@@ -17,6 +18,8 @@ from supportdesk.billing.models import (
     PaymentAllocation,
     PlanBilling,
     RateCard,
+    UserCountChange,
+    VendorBilling,
 )
 
 
@@ -37,7 +40,25 @@ class RateCardAdmin(admin.ModelAdmin):
 
 @admin.register(PlanBilling)
 class PlanBillingAdmin(admin.ModelAdmin):
-    list_display = ["plan", "billing", "renewal_lead_months", "suspend_mode", "lapse_after_days"]
+    list_display = [
+        "plan",
+        "billing",
+        "renewal_lead_months",
+        "past_due_clock",
+        "suspend_mode",
+        "lapse_after_days",
+        "count_changes",
+    ]
+
+
+@admin.register(VendorBilling)
+class VendorBillingAdmin(admin.ModelAdmin):
+    list_display = ["vendor", "legal_name", "tax_label", "tax_percent"]
+
+
+@admin.register(CustomerBilling)
+class CustomerBillingAdmin(admin.ModelAdmin):
+    list_display = ["organization", "billing_name", "tax_percent"]
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -86,3 +107,4 @@ admin.site.register(InvoiceEvent, ReadOnly)
 admin.site.register(Payment, ReadOnly)
 admin.site.register(PaymentAllocation, ReadOnly)
 admin.site.register(BillingRunKey, ReadOnly)
+admin.site.register(UserCountChange, ReadOnly)

@@ -61,6 +61,7 @@ from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.customers.models import ContactRole, Organization
+from supportdesk.notifications.channels import CALENDAR_KEY
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.notifications.services import outbox_enqueue
 from supportdesk.tickets.models import Ticket, TicketEvent
@@ -690,7 +691,7 @@ def status_call_ics(
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", now)
-    event.add("dtstart", starts_at)
+    event.add("dtstart", starts_at)  # in the vendor's zone: TZID with its VTIMEZONE
     event.add("dtend", starts_at + timedelta(minutes=minutes))
     event.add("summary", subject)
     if details:
@@ -700,6 +701,7 @@ def status_call_ics(
     for address in attendees:
         event.add("attendee", vCalAddress(f"mailto:{address}"))
     cal.add_component(event)
+    cal.add_missing_timezones()
     return str(cal.to_ical().decode())
 
 
@@ -709,7 +711,9 @@ def status_call_invite(
     starts_at: datetime, minutes: int, now: datetime, details: str = "",
 ) -> list[OutboxMessage]:  # fmt: skip
     """E-3: invite every designated administrator to a scheduled status call; the email body
-    carries an iCalendar (RFC 5545) REQUEST that calendar clients import."""
+    carries the invitation as text, and the iCalendar (RFC 5545) REQUEST goes as its own
+    ``text/calendar; method=REQUEST`` part (RFC 6047), the start in the vendor's zone with
+    its VTIMEZONE, so mail clients show Accept / Decline."""
     _require_staff(principal, organization.vendor_id)
     subject = " ".join((subject or "").split())
     if not subject:
@@ -723,6 +727,7 @@ def status_call_invite(
     vendor = organization.vendor
     admins = _administrators(organization)
     uid = f"status-call-{_digest(str(organization.pk), subject, starts_at.isoformat())}@supportdesk"
+    starts_at = starts_at.astimezone(selectors.vendor_tz(vendor.timezone))
     ics = status_call_ics(
         uid=uid, subject=subject, starts_at=starts_at, minutes=minutes,
         organizer=vendor.support_email, attendees=[a[2] for a in admins], details=details,
@@ -741,7 +746,7 @@ def status_call_invite(
                 f"When: {when}, {minutes} minutes\n{details}\n\n"
                 "Add it to your calendar with the invitation below.\n\n" + ics
             ),
-            headers={"X-Supportdesk-Calendar": "text/calendar; method=REQUEST"},
+            headers={CALENDAR_KEY: ics},
             vendor_id=vendor.pk,
             now=now,
         )
