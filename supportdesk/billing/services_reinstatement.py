@@ -376,7 +376,7 @@ def _reinstate_past_due(
         if row is not None:
             BillingRunKey.objects.filter(pk=row).update(invoice=inv)
     for t in sorted(chain.terms.values(), key=lambda t: t.start):
-        if t.state in CHASED:
+        if t.state in CHASED and t.start >= term.start:
             contract_services.contract_transition(
                 principal=principal, contract=t, to=ContractState.ACTIVE, reason=reason, now=now
             )
@@ -418,7 +418,10 @@ def reinstatement_on_payment(
     threshold, the fee is charged now — the payment reinstated the contract (B-4). The
     episode is the chain's latest past-due step; None when nothing is chased."""
     chain = _chain(contract)
-    terms = [t for t in chain.terms.values() if t.state in CHASED]
+    terms = sorted(
+        (t for t in chain.terms.values() if t.state in CHASED and t.start >= contract.start),
+        key=lambda t: t.start,
+    )
     if not terms:
         return None
     policy = dunning_policy(chain.pb)
