@@ -16,7 +16,7 @@ from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.billing import selectors as billing_selectors
 from supportdesk.billing import services_counts, services_reinstatement
-from supportdesk.contracts import selectors, services
+from supportdesk.contracts import selectors, services, services_admins
 from supportdesk.contracts.domain.specs import plan_from_spec, plan_to_spec
 from supportdesk.contracts.models import Contract, ContractState, Product
 from supportdesk.core import clock
@@ -615,7 +615,7 @@ def send_service_note(request: HttpRequest, org_id: int, payload: ServiceNoteIn)
     """E-3: email a proactive service note to every designated administrator."""
     principal = principal_of(request)
     org = customer_selectors.organization_get(principal=principal, organization_id=org_id)
-    rows = services.service_note_send(
+    rows = services_admins.service_note_send(
         principal=principal, organization=org, subject=payload.subject, body=payload.body,
         now=clock.now(),
     )  # fmt: skip
@@ -627,7 +627,7 @@ def invite_status_call(request: HttpRequest, org_id: int, payload: StatusCallIn)
     """E-3: invite every designated administrator to a status call (iCalendar invitation)."""
     principal = principal_of(request)
     org = customer_selectors.organization_get(principal=principal, organization_id=org_id)
-    rows = services.status_call_invite(
+    rows = services_admins.status_call_invite(
         principal=principal, organization=org, subject=payload.subject,
         starts_at=payload.starts_at, minutes=payload.minutes, details=payload.details,
         now=clock.now(),

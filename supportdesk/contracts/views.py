@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from supportdesk.contracts import selectors, services
+from supportdesk.contracts import selectors, services, services_admins
 from supportdesk.contracts.models import ContractState
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
@@ -76,7 +76,7 @@ def status_call_page(request: HttpRequest, org_id: int) -> HttpResponse:
         raise InvalidInput("give the start as a date and time, and the minutes") from None
     if starts.tzinfo is None:
         starts = starts.replace(tzinfo=selectors.vendor_tz(org.vendor.timezone))
-    rows = services.status_call_invite(
+    rows = services_admins.status_call_invite(
         principal=principal, organization=org, subject=request.POST.get("subject", ""),
         starts_at=starts, minutes=minutes, details=request.POST.get("details", ""),
         now=clock.now(),

@@ -13,7 +13,7 @@ import pytest
 from django.core import mail
 from icalendar import Calendar
 
-from supportdesk.contracts import services
+from supportdesk.contracts import services_admins
 from supportdesk.core import clock
 from supportdesk.customers.services import contact_create
 from supportdesk.notifications.models import OutboxMessage
@@ -35,7 +35,7 @@ def test_status_call_is_a_text_calendar_request_with_a_valid_tzid_E3(world):
     contact_create(organization=world.acme, name="Ada", emails=["ada@acme.example"],
                    role="administrator")  # fmt: skip
     start = (clock.now() + timedelta(days=3)).replace(microsecond=0)
-    (row,) = services.status_call_invite(
+    (row,) = services_admins.status_call_invite(
         principal=world.principal(world.agent), organization=world.acme, subject="Status",
         starts_at=start, minutes=45, now=clock.now(),
     )  # fmt: skip
