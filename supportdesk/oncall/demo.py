@@ -122,10 +122,14 @@ def _enterprise(vendor: Vendor, now: datetime) -> None:
     )
     # 8AM-8PM ET a person answers; at night, weekends and holidays the caller reaches the
     # emergency menu, which pages the DSE on call (seed 000). One calendar with the SLA preset.
-    [working, *_] = preset_spec("enterprise")["calendars"]
+    calendars = preset_spec("enterprise")["calendars"]
+    working = next(iter(calendars))
+    calendar = Calendar.objects.filter(vendor=vendor, name=working).first()
     config_update(
         vendor=vendor,
-        business_calendar=Calendar.objects.get(vendor=vendor, name=working),
+        business_calendar=calendar,
+        # without the SLA preset loaded, the same hours as the phone line's own
+        business_hours=None if calendar else {**calendars[working], "timezone": vendor.timezone},
         helpdesk_number=HELPDESK_LINES["enterprise"],  # never the number the caller dialled
         inbound_numbers=[vendor.support_phone],
         emergency_chain=chain,
