@@ -134,6 +134,18 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_billing(args: argparse.Namespace) -> int:
     _setup()
+    if args.action == "reinstate":
+        from django.core.management.base import CommandError
+
+        if not args.contract:
+            print("supportdesk billing reinstate: give the CONTRACT (id or reference)")
+            return 2
+        try:
+            _manage("billing_reinstate", args.contract, date=args.date, dry_run=args.dry_run)
+        except CommandError as exc:
+            print(f"supportdesk billing reinstate: {exc}", file=sys.stderr)
+            return 1
+        return 0
     options = {"date": args.date, "dry_run": args.dry_run, "vendor": args.vendor}
     _manage("billing_run", no_progress=args.no_progress, list=args.list, **options)
     return 0
@@ -225,9 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["reindex"])
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("billing", help="billing: renewals, dunning, hourly invoices")
-    p.add_argument("action", choices=["run"])
-    p.add_argument("--date", help="run date YYYY-MM-DD (default: today)")
+    p = sub.add_parser(
+        "billing", help="billing: renewals, dunning, hourly invoices; reinstate a contract"
+    )
+    p.add_argument("action", choices=["run", "reinstate"])
+    p.add_argument("contract", nargs="?", help="reinstate: contract id or reference (B-4, B-6)")
+    p.add_argument("--date", help="run / reinstatement date YYYY-MM-DD (default: today)")
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--vendor", help="vendor slug (default: all)")
     p.add_argument("--no-progress", action="store_true")

@@ -7,6 +7,7 @@ from django.contrib import admin
 
 from supportdesk.billing.models import (
     BillingRunKey,
+    CustomerBilling,
     Invoice,
     InvoiceEvent,
     InvoiceLine,
@@ -14,6 +15,8 @@ from supportdesk.billing.models import (
     PaymentAllocation,
     PlanBilling,
     RateCard,
+    UserCountChange,
+    VendorBilling,
 )
 from supportdesk.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
@@ -35,7 +38,25 @@ class RateCardAdmin(admin.ModelAdmin):
 
 @admin.register(PlanBilling)
 class PlanBillingAdmin(admin.ModelAdmin):
-    list_display = ["plan", "billing", "renewal_lead_months", "suspend_mode", "lapse_after_days"]
+    list_display = [
+        "plan",
+        "billing",
+        "renewal_lead_months",
+        "past_due_clock",
+        "suspend_mode",
+        "lapse_after_days",
+        "count_changes",
+    ]
+
+
+@admin.register(VendorBilling)
+class VendorBillingAdmin(admin.ModelAdmin):
+    list_display = ["vendor", "legal_name", "tax_label", "tax_percent"]
+
+
+@admin.register(CustomerBilling)
+class CustomerBillingAdmin(admin.ModelAdmin):
+    list_display = ["organization", "billing_name", "tax_percent"]
 
 
 class LineInline(ReadOnlyInline):
@@ -68,3 +89,4 @@ admin.site.register(InvoiceEvent, ReadOnlyAdmin)
 admin.site.register(Payment, ReadOnlyAdmin)
 admin.site.register(PaymentAllocation, ReadOnlyAdmin)
 admin.site.register(BillingRunKey, ReadOnlyAdmin)
+admin.site.register(UserCountChange, ReadOnlyAdmin)

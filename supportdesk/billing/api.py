@@ -1,11 +1,12 @@
 """API routes (thin): invoices (B-1) — list, one, PDF, CSV, void, credit note — payments,
-balances, per-user subscriptions (B-5) and suspension requests (B-4)."""
+balances, per-user subscriptions (B-5), suspension requests (B-4) and reinstatement (B-4,
+B-6)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +16,16 @@ from pydantic import Field
 
 from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.api.schemas import Day, Id
-from supportdesk.billing import selectors, services, services_subscriptions
+from supportdesk.billing import (
+    selectors,
+    services,
+    services_counts,
+    services_reinstatement,
+    services_subscriptions,
+)
 from supportdesk.billing.models import BillingRunKey, Invoice
 from supportdesk.billing.pdf import invoice_pdf
+from supportdesk.contracts import selectors as contract_selectors
 from supportdesk.contracts.models import Contract, Plan
 from supportdesk.contracts.selectors import vendor_tz
 from supportdesk.core import clock
@@ -40,6 +48,7 @@ class InvoiceLineOut(Schema):
     contract: int | None
     time_entry: int | None
     fee_for: str | None
+    explanation: str | None = None  # users lines: why these users are billed (E-9)
 
 
 class InvoiceOut(Schema):
@@ -63,6 +72,17 @@ class InvoiceOut(Schema):
 
 def _q(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01")) if value == value.quantize(Decimal("0.01")) else value
+
+
+USER_LINES = ("subscription", "proration")
+
+
+def _explanation_url(line: Any) -> str | None:
+    """Lines that bill counted users link to why those users count (E-9)."""
+    if line.kind not in USER_LINES or line.contract_id is None:
+        return None
+    on = line.period_start.isoformat() if line.period_start else ""
+    return f"/api/v1/contracts/{line.contract_id}/user-count?on={on}"
 
 
 def invoice_out(inv: Invoice) -> dict[str, Any]:
@@ -95,6 +115,7 @@ def invoice_out(inv: Invoice) -> dict[str, Any]:
                 "contract": line.contract_id,
                 "time_entry": line.time_entry_id,
                 "fee_for": line.fee_for.label if line.fee_for_id and line.fee_for else None,
+                "explanation": _explanation_url(line),
             }
             for line in inv.lines.all()
         ],
@@ -303,8 +324,9 @@ def organization_balance(request: HttpRequest, org_id: int) -> Any:
 
 class SubscriptionIn(Schema):
     organization: Id
-    plan: Id
-    users: int = Field(ge=1, le=1_000_000)
+    plan: Id | str = Field(union_mode="left_to_right")
+    # default: the users the customer's inventory counts (E-9)
+    users: int | None = Field(None, ge=1, le=1_000_000)
     invoice_date: Day | None = None
     reference: str = ""
 
@@ -318,18 +340,23 @@ class SubscriptionOut(Schema):
 
 @router.post("/subscriptions", response={201: SubscriptionOut, **ERRORS})
 def start_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
-    """Sign a per-user subscription and issue its first invoice (B-5, billing staff)."""
+    """Sign a per-user subscription and issue its first invoice (B-5, billing staff). `plan`
+    is an id or slug; without `users` the subscription bills what the customer's inventory
+    counts (E-9)."""
     principal = principal_of(request)
     org = selectors.billing_organization_get(
         principal=principal, organization_id=payload.organization
     )
-    plan = Plan.objects.filter(pk=payload.plan, vendor_id=org.vendor_id).first()
+    plans = Plan.objects.filter(vendor_id=org.vendor_id)
+    key = str(payload.plan)
+    plan = (plans.filter(pk=int(key)) if key.isascii() and key.isdigit() else plans.none()).first()
+    plan = plan or plans.filter(slug=key).first()
     if plan is None:
-        raise NotFound(f"no plan {payload.plan}")
+        raise NotFound(f"no plan {payload.plan!r}")
     contract, inv = services_subscriptions.subscription_start(
         organization=org,
         plan=plan,
-        users=payload.users,
+        users=services_counts.users_to_invoice(org, payload.users),
         invoice_date=payload.invoice_date or _today(org.vendor_id),
         reference=payload.reference,
         now=clock.now(),
@@ -431,3 +458,248 @@ def decide_suspension(request: HttpRequest, request_id: int, payload: DecisionIn
         vendor_id=row.vendor_id, subject=row.subject, on=row.on, purpose="suspension_approval"
     )
     return request_out(request_row)
+
+
+# --- reinstatement (B-4, B-6) ----------------------------------------------------------------
+
+
+class ReinstateIn(Schema):
+    on: date | None = None
+    dry_run: bool = False
+
+
+class PreviewLineOut(Schema):
+    kind: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    period_start: date | None
+    period_end: date | None
+
+
+class TermOut(Schema):
+    id: int | None
+    start: date
+    end: date
+    state: str
+
+
+class ReinstatementOut(Schema):
+    contract: int
+    case: str
+    on: date
+    past_due_since: date
+    days_past_due: int
+    term: TermOut
+    lines: list[PreviewLineOut]
+    total: Decimal
+    currency: str
+    dry_run: bool
+    invoice: InvoiceOut | None
+
+
+def reinstatement_out(
+    preview: services_reinstatement.ReinstatementPreview,
+    *,
+    term: Contract | None,
+    invoice: Invoice | None,
+    principal: Any,
+) -> dict[str, Any]:
+    return {
+        "contract": preview.contract.pk,
+        "case": preview.case,
+        "on": preview.on,
+        "past_due_since": preview.since,
+        "days_past_due": preview.days_past_due,
+        "term": {
+            "id": term.pk if term else (preview.renewal.pk if preview.renewal else None),
+            "start": term.start if term else preview.term_start,
+            "end": term.end if term else preview.term_end,
+            "state": term.state if term else "preview",
+        },
+        "lines": [
+            {
+                "kind": str(x.kind),
+                "description": x.description,
+                "quantity": x.quantity.normalize(),
+                "unit_price": _q(x.unit_price.amount),
+                "amount": _q(x.amount.amount),
+                "period_start": x.period_start,
+                "period_end": x.period_end,
+            }
+            for x in preview.lines
+        ],
+        "total": _q(preview.total.amount),
+        "currency": preview.currency,
+        "dry_run": term is None,
+        "invoice": None
+        if invoice is None
+        else invoice_out(selectors.invoice_get(principal=principal, number=invoice.number or 0)),
+    }
+
+
+@router.post(
+    "/contracts/{int:contract_id}/reinstate",
+    response={200: ReinstatementOut, 201: ReinstatementOut, **ERRORS},
+)
+def reinstate_contract(request: HttpRequest, contract_id: int, payload: ReinstateIn) -> Any:
+    """Reinstate a lapsed, past-due or suspended contract (B-4, B-6; billing staff): a lapsed
+    one is renewed from its original expiry (backfill) with the reinstatement fee; a past-due
+    or suspended one goes back to active, with the fee once it is 30+ days past due (the plan's
+    past-due clock). `dry_run` returns the lines without writing (200); otherwise 201 with the
+    new term and the invoice (`invoice` is null when nothing is owed)."""
+    principal = principal_of(request)
+    contract = contract_selectors.contract_get(principal=principal, contract_id=contract_id)
+    on = payload.on or _today(contract.vendor_id)
+    if payload.dry_run:
+        preview = services_reinstatement.reinstatement_preview(
+            contract=contract, on=on, principal=principal
+        )
+        return Status(200, reinstatement_out(preview, term=None, invoice=None, principal=principal))
+    done = services_reinstatement.contract_reinstate(
+        contract=contract, on=on, now=clock.now(), principal=principal
+    )
+    return Status(
+        201,
+        reinstatement_out(done.preview, term=done.term, invoice=done.invoice, principal=principal),
+    )
+
+
+# --- users counted from the inventory (E-9, B-5) ------------------------------------------------
+
+
+class CountedItemOut(Schema):
+    type: str
+    id: str
+    counts: bool
+    reason: str
+    person: str | None
+    billed_as: str | None
+
+
+class UserCountOut(Schema):
+    contract: int
+    organization: int
+    on: date | None
+    users_billed: int
+    counted_users: int | None
+    counted_at: datetime | None
+    change: int | None
+    items: list[CountedItemOut]
+
+
+@router.get("/contracts/{int:contract_id}/user-count", response={200: UserCountOut, **ERRORS})
+def contract_user_count(request: HttpRequest, contract_id: int, on: date | None = None) -> Any:
+    """Why a per-user subscription bills its users on `on` (the link on invoice lines): the
+    inventory count applied by then, item by item, with the reason each counts or not (E-9).
+    A contact sees only its own organisation's contracts."""
+    contract, change, billed = selectors.user_count_explanation(
+        principal=principal_of(request), contract_id=contract_id, on=on
+    )
+    return {
+        "contract": contract.pk,
+        "organization": contract.organization_id,
+        "on": on,
+        "users_billed": billed,
+        "counted_users": change.users_after if change else None,
+        "counted_at": change.counted_at if change else None,
+        "change": change.pk if change else None,
+        "items": change.explanation if change else [],
+    }
+
+
+class UserCountChangeOut(Schema):
+    id: int
+    organization: int
+    organization_name: str
+    contract: int
+    state: str
+    counted_at: datetime
+    effective_on: date
+    users_before: int
+    users_after: int
+    invoice: str | None
+    items: list[CountedItemOut]
+
+
+def count_change_out(change: Any) -> dict[str, Any]:
+    return {
+        "id": change.pk,
+        "organization": change.organization_id,
+        "organization_name": change.organization.name,
+        "contract": change.contract_id,
+        "state": change.state,
+        "counted_at": change.counted_at,
+        "effective_on": change.effective_on,
+        "users_before": change.users_before,
+        "users_after": change.users_after,
+        "invoice": change.invoice.label if change.invoice_id and change.invoice else None,
+        "items": change.explanation,
+    }
+
+
+@router.get("/user-count-changes", response={200: list[UserCountChangeOut], **ERRORS})
+def list_count_changes(request: HttpRequest, state: str | None = "proposed") -> Any:
+    """Inventory count changes of per-user subscriptions (B-5, E-9; staff); `state=proposed`
+    (default) lists those waiting for billing staff, `state=` all."""
+    rows = selectors.user_count_change_list(principal=principal_of(request), state=state or None)
+    return [count_change_out(c) for c in rows[:500]]
+
+
+@router.post("/user-count-changes/{int:change_id}", response={200: UserCountChangeOut, **ERRORS})
+def decide_count_change(request: HttpRequest, change_id: int, payload: DecisionIn) -> Any:
+    """Confirm (`approve`: prorated invoice for added users, fewer users from the next
+    period) or decline a proposed count change (billing staff)."""
+    change = services_counts.user_count_change_decide(
+        change_id=change_id,
+        approve=payload.approve,
+        reason=payload.reason,
+        now=clock.now(),
+        principal=principal_of(request),
+    )
+    return count_change_out(
+        selectors.user_count_change_list(principal=principal_of(request), state=None).get(
+            pk=change.pk
+        )
+    )
+
+
+# --- one-off charges (B-1) ---------------------------------------------------------------------
+
+
+class ChargeIn(Schema):
+    description: str
+    unit_price: Decimal
+    reason: str
+    quantity: Decimal = Decimal(1)
+    currency: str = "USD"
+    contract: int | None = None
+    issue_date: date | None = None
+
+
+@router.post("/organizations/{int:org_id}/charges", response={201: InvoiceOut, **ERRORS})
+def add_charge(request: HttpRequest, org_id: int, payload: ChargeIn) -> Any:
+    """A one-off charge with its reason (billing staff): one `one_off` line, issued at once."""
+    principal = principal_of(request)
+    org = selectors.billing_organization_get(principal=principal, organization_id=org_id)
+    contract = None
+    if payload.contract is not None:
+        contract = contract_selectors.contract_get(
+            principal=principal, contract_id=payload.contract
+        )
+    inv = services.one_off_charge_create(
+        organization=org,
+        description=payload.description,
+        unit_price=payload.unit_price,
+        quantity=payload.quantity,
+        currency=payload.currency,
+        reason=payload.reason,
+        contract=contract,
+        issue_date=payload.issue_date or _today(org.vendor_id),
+        now=clock.now(),
+        principal=principal,
+    )
+    return Status(
+        201, invoice_out(selectors.invoice_get(principal=principal, number=inv.number or 0))
+    )

@@ -6,13 +6,17 @@ services and the billing run, replayed on the first of each of the last four mon
 today. A vendor that already has rate cards is left alone (idempotent).
 
 Per preset
-    enterprise — Acme pays; Globex Legal does not: reinstatement fee, then a suspension that
-    the billing clerk approves; Initech Manufacturing waits in the approval queue; Umbrella
-    Logistics has just been invoiced.
+    enterprise — Acme pays; Globex Legal does not: a suspension that the billing clerk
+    approves; Initech Manufacturing waits in the approval queue; Umbrella Logistics has just
+    been invoiced; Wayne Aerospace left its renewal unpaid past the end of its term (the
+    past-due clock starts there, seed 000) and is reinstated 35 days later with the 5 % fee.
     msp — hourly work each month for Bayou Dental (pays) and Gulf Freight (does not; its
-    hourly agreement is suspended); this month's invoices are not yet due.
+    hourly agreement is past due — the MSP charges no reinstatement fee and never suspends,
+    seed 001); this month's invoices are not yet due.
     phones — Cedar Veterinary pays its monthly instalments; Maple Dental Suite never paid and
-    its subscription was suspended automatically at 45 days.
+    its subscription was suspended automatically at 45 days; Birch Family Practice's lapsed
+    subscription is reinstated by activating its prepared renewal: backfilled to the
+    original expiry, with the reinstatement fee (B-6).
 """
 
 from __future__ import annotations
@@ -22,11 +26,17 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from supportdesk.accounts.models import User
-from supportdesk.billing import runs, selectors, services, services_subscriptions
+from supportdesk.billing import (
+    runs,
+    selectors,
+    services,
+    services_reinstatement,
+    services_subscriptions,
+)
 from supportdesk.billing.domain.periods import add_months
 from supportdesk.billing.models import Invoice, InvoiceState, PlanBilling, RateCard
 from supportdesk.contracts import services as contract_services
-from supportdesk.contracts.models import Plan, PlanKind, Product
+from supportdesk.contracts.models import Contract, Plan, PlanKind, Product, SupportAssignment
 from supportdesk.contracts.selectors import vendor_tz
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import principal_for
@@ -43,7 +53,7 @@ RATES = {  # business, after hours, weekend, holiday (B-7)
 PAYERS = {  # organisations that pay what they are invoiced, five days after each run
     "enterprise": ("Acme Insurance",),
     "msp": ("Bayou Dental Group",),
-    "phones": ("Cedar Veterinary Clinic",),
+    "phones": ("Cedar Veterinary Clinic", "Birch Family Practice"),
 }
 HOURLY_WORK = {  # contact whose company is billed by the hour, engineer who did the work
     "msp": (
@@ -70,6 +80,18 @@ def _org(vendor: Vendor, name: str) -> Organization:
     return found or organization_create(vendor=vendor, name=name)
 
 
+def _dse_assigned(vendor: Vendor, name: str, now: datetime) -> Organization:
+    """An enterprise customer with its Dedicated Support Engineer and backup (E-2), the same
+    pair as the preset's other enterprise customers."""
+    org = _org(vendor, name)
+    pair = SupportAssignment.objects.filter(organization__vendor=vendor).order_by("pk").first()
+    if pair is not None:
+        contract_services.support_assignment_set(
+            principal=None, organization=org, dse=pair.dse, backup=pair.backup, now=now
+        )
+    return org
+
+
 def _enterprise_customers(vendor: Vendor, today: date, now: datetime) -> None:
     plan = Plan.objects.get(vendor=vendor, kind=PlanKind.ENTERPRISE)
     product = Product.objects.filter(vendor=vendor).order_by("pk").first()
@@ -83,10 +105,44 @@ def _enterprise_customers(vendor: Vendor, today: date, now: datetime) -> None:
         )  # fmt: skip
         start = today - timedelta(days=days_ago)
         contract_services.contract_create(
-            principal=None, organization=_org(vendor, name), plan=plan, start=start,
+            principal=None, organization=_dse_assigned(vendor, name, now), plan=plan, start=start,
             end=add_months(start, 12), state="active", lines=[licence],
             reference=f"NW-{name.split()[0].upper()}-1", now=now, reason="demo data",
         )  # fmt: skip
+
+
+def _enterprise_lapsing(vendor: Vendor, today: date, now: datetime) -> Contract:
+    """Wayne Aerospace: a term that ended 35 days ago; its renewal is invoiced by the runs."""
+    plan = Plan.objects.get(vendor=vendor, kind=PlanKind.ENTERPRISE)
+    product = Product.objects.filter(vendor=vendor).order_by("pk").first()
+    end = today - timedelta(days=35)
+    licence = contract_services.LineInput(
+        kind="licence", quantity=1, unit_price=Decimal("90000.00"), product=product,
+        description="FaxRoute Server enterprise licence",
+    )  # fmt: skip
+    return contract_services.contract_create(
+        principal=None, organization=_dse_assigned(vendor, "Wayne Aerospace", now), plan=plan,
+        start=add_months(end, -12), end=end, state="active", lines=[licence],
+        reference="NW-WAYNE-1", now=now, reason="demo data",
+    )  # fmt: skip
+
+
+def _reinstate_wayne(
+    vendor: Vendor, contract: Contract, today: date, now: datetime, clerk: User | None
+) -> None:
+    """Its first term was paid on time; the renewal is unpaid 35 days after the end of the
+    term: past due, and the clerk reinstates it (5 % of the licence list price, B-4)."""
+    first = Invoice.objects.filter(contract=contract).order_by("number").first()
+    if first is None or first.due_date is None:
+        return
+    services.payment_record(
+        organization=contract.organization, amount=first.total, currency=first.currency,
+        received_on=first.due_date, now=now, reference="demo wire",
+    )  # fmt: skip
+    runs.billing_run(today=today, now=now, vendor=vendor)  # the renewal is now the one chased
+    services_reinstatement.contract_reinstate(
+        contract=contract, on=today, now=now, principal=principal_for(clerk) if clerk else None
+    )
 
 
 def _phones_customers(vendor: Vendor, today: date, now: datetime) -> None:
@@ -101,6 +157,21 @@ def _phones_customers(vendor: Vendor, today: date, now: datetime) -> None:
         start=start, end=add_months(start, 12), state="active", lines=[users],
         reference="BB-MAPLE-1", now=now, reason="demo data",
     )  # fmt: skip
+    # Birch Family Practice let its subscription lapse 35 days ago; its renewal was prepared
+    # and is activated now: a reinstatement, backfilled to the expiry with the fee (B-6)
+    birch = _org(vendor, "Birch Family Practice")
+    end = today - timedelta(days=35)
+    lapsed = contract_services.contract_create(
+        principal=None, organization=birch, plan=plan, start=add_months(end, -12), end=end,
+        state="active", lines=[users], reference="BB-BIRCH-1", now=now, reason="demo data",
+    )  # fmt: skip
+    prepared = contract_services.contract_create(
+        principal=None, organization=birch, plan=plan, start=end, end=add_months(end, 12),
+        state="draft", lines=[users], reference="BB-BIRCH-2", predecessor=lapsed, now=now,
+        reason="renewal quote, not signed in time",
+    )  # fmt: skip
+    contract_services.contract_expire(contract_id=lapsed.pk, now=now)
+    services_reinstatement.contract_reinstate(contract=prepared, on=today, now=now)
 
 
 def _hourly_work(vendor: Vendor, slug: str, today: date, zone: ZoneInfo, now: datetime) -> None:
@@ -148,6 +219,11 @@ def demo_extend(*, vendor: Vendor, slug: str, now: datetime) -> None:
         },
         created_at=now,
     )  # fmt: skip
+    for plan in Plan.objects.filter(vendor=vendor, kind=PlanKind.HOURLY_ONLY):
+        # seed 001 bills hourly by period: no reinstatement fee, no suspension for late payers
+        PlanBilling.objects.get_or_create(
+            plan=plan, defaults={"reinstatement_percent": Decimal(0), "suspend_mode": "never"}
+        )
     for plan in Plan.objects.filter(vendor=vendor).exclude(kind=PlanKind.HOURLY_ONLY):
         per_user = plan.kind == PlanKind.PER_USER
         PlanBilling.objects.get_or_create(
@@ -158,12 +234,15 @@ def demo_extend(*, vendor: Vendor, slug: str, now: datetime) -> None:
                 "annual_discount_percent": Decimal(10) if per_user else Decimal(0),
                 "suspend_mode": "automatic" if per_user else "approval",
                 "lapse_after_days": 0 if per_user else None,
+                # seed 000: a contract is past due once its term ended unpaid
+                "past_due_clock": "due_date" if per_user else "term_end",
             },
         )
     zone = ZoneInfo(str(vendor_tz(vendor.timezone)))
     today = now.astimezone(zone).date()
     if slug == "enterprise":
         _enterprise_customers(vendor, today, now)
+        wayne = _enterprise_lapsing(vendor, today, now)
     elif slug == "phones":
         _phones_customers(vendor, today, now)
     _hourly_work(vendor, slug, today, zone, now)
@@ -182,6 +261,8 @@ def demo_extend(*, vendor: Vendor, slug: str, now: datetime) -> None:
                     now=now, reference=f"demo wire {paid_on}",
                 )  # fmt: skip
     clerk = _billing_staff(vendor)
+    if slug == "enterprise":
+        _reinstate_wayne(vendor, wayne, today, now, clerk)
     if clerk is None:
         return
     for request in selectors.suspension_request_list(principal=principal_for(clerk)):

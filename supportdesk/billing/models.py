@@ -31,12 +31,39 @@ class BillingCycle(models.TextChoices):
 class SuspendMode(models.TextChoices):
     AUTOMATIC = "automatic", "Automatic"
     APPROVAL = "approval", "On approval"
+    NEVER = "never", "Never (past due only)"
+
+
+class PastDueClock(models.TextChoices):
+    """Where the past-due days of B-4 (the 30-day reinstatement fee, the 45-day suspension)
+    are counted from."""
+
+    DUE_DATE = "due_date", "The invoice's due date"
+    TERM_END = "term_end", "The end of the term (the paid coverage)"
+
+
+class CountChanges(models.TextChoices):
+    CONFIRM = "confirm", "Billing staff confirm"
+    AUTOMATIC = "automatic", "Applied automatically"
 
 
 class RateCard(models.Model):
-    """Hourly rates per period kind (B-7, B-8) with the calendar that defines the periods."""
+    """Hourly rates per period kind (B-7, B-8) with the calendar that defines the periods.
+
+    Which card prices a customer's work: its own cards (``organization``, an override), else
+    the card of the plan of its hourly agreement (``Plan.rate_card_id``), else the vendor's
+    cards that belong to no customer and no plan — the non-subscriber rates (B-8). Cards of
+    one scope are dated by ``effective_from`` (then-current rates)."""
 
     vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="rate_cards")
+    organization = models.ForeignKey(
+        "customers.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rate_cards",
+        help_text="A customer's own rates (override); empty for the vendor's cards.",
+    )
     name = models.CharField(max_length=100)
     currency = models.CharField(max_length=3, default="USD")
     business_rate = money_field()
@@ -76,6 +103,47 @@ class PlanBilling(models.Model):
         max_length=10, choices=SuspendMode.choices, default=SuspendMode.APPROVAL
     )
     lapse_after_days = models.PositiveIntegerField(null=True, blank=True)
+    count_changes = models.CharField(
+        max_length=10,
+        choices=CountChanges.choices,
+        default=CountChanges.CONFIRM,
+        help_text="B-5, E-9: a changed inventory count is confirmed by billing staff or applied.",
+    )
+    past_due_clock = models.CharField(
+        max_length=10,
+        choices=PastDueClock.choices,
+        default=PastDueClock.DUE_DATE,
+        help_text="B-4: past-due days count from the due date or from the end of the term.",
+    )
+
+
+class VendorBilling(models.Model):
+    """What the vendor's invoices say about the vendor (B-1): legal name, address, tax number,
+    the tax it charges (zero by default), payment instructions and terms."""
+
+    vendor = models.OneToOneField("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    legal_name = models.CharField(max_length=200, blank=True)
+    address = models.TextField(blank=True)
+    tax_id = models.CharField(max_length=60, blank=True)
+    tax_label = models.CharField(max_length=40, default="Tax", help_text="e.g. VAT, Sales tax")
+    tax_percent = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    payment_instructions = models.TextField(blank=True, help_text="Bank, account, reference.")
+    terms = models.TextField(blank=True, help_text="Payment terms printed on every invoice.")
+
+
+class CustomerBilling(models.Model):
+    """What invoices say about one customer: billing name, address, tax number, and its own
+    tax rate when it differs from the vendor's (e.g. exempt: 0)."""
+
+    organization = models.OneToOneField(
+        "customers.Organization", on_delete=models.CASCADE, related_name="billing_profile"
+    )
+    billing_name = models.CharField(max_length=200, blank=True)
+    address = models.TextField(blank=True)
+    tax_id = models.CharField(max_length=60, blank=True)
+    tax_percent = models.DecimalField(
+        max_digits=7, decimal_places=4, null=True, blank=True, help_text="Empty: the vendor's."
+    )
 
 
 class InvoiceCounter(models.Model):
@@ -280,3 +348,45 @@ class BillingRunKey(models.Model):
                 fields=["vendor", "subject", "purpose", "on"], name="uniq_billing_run_key"
             )
         ]
+
+
+class UserCountChangeState(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    APPLIED = "applied", "Applied"
+    DECLINED = "declined", "Declined"
+    SUPERSEDED = "superseded", "Superseded by a later count"
+
+
+class UserCountChange(models.Model):
+    """A per-user subscription's users, counted from the customer's inventory (E-9), and the
+    change it makes to what the subscription bills (B-5). ``explanation`` keeps the count item
+    by item as it was (why each device, extension or person counts or not): invoice lines
+    link to it, so the explanation of a bill never changes with a later inventory."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.PROTECT, related_name="user_count_changes"
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="user_count_changes"
+    )
+    counted_at = models.DateTimeField()
+    effective_on = models.DateField()
+    users_before = models.PositiveIntegerField()
+    users_after = models.PositiveIntegerField()
+    explanation = models.JSONField(default=list)
+    state = models.CharField(
+        max_length=12, choices=UserCountChangeState.choices, default="proposed"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["counted_at", "pk"]
+        indexes = [models.Index(fields=["contract", "state"], name="count_change_contract")]

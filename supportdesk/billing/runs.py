@@ -21,20 +21,22 @@ Renewals (B-3)
     and the contracts expiry sweep sees a renewal.
 
 Dunning (B-4, B-6), per chain on its oldest unpaid invoice
-    past due the day after the due date; the reinstatement fee at 30 days; suspension at 45
-    days once the paid coverage has ended — automatic, or a request that a person approves or
+    past due the day after the plan's past-due clock starts (the due date, or with
+    ``past_due_clock="term_end"`` the end of the paid term); suspension at 45 days once the
+    paid coverage has ended — automatic, or a request that a person approves or
     declines (``services_subscriptions.suspension_request_decide``). A per-user subscription
     whose renewal is still unpaid when the term ends lapses: the unpaid renewal term is
     cancelled and its invoice voided, the old term is recorded as lapsed, and renewing later
-    goes through :func:`lapsed_contract_renew` (backfill to the original expiry +
-    reinstatement fee).
+    is a reinstatement (``services_reinstatement.contract_reinstate``: backfill to the
+    original expiry + reinstatement fee). The run never charges the reinstatement fee: it is
+    charged when the contract is reinstated.
 
 Invoice date
     A scheduled invoice is dated the day it is actually issued (a catch-up run does not
     back-date invoices) and falls due ``payment_terms_days`` later.
 
 Modules
-    This one holds the entry points (:func:`billing_run`, :func:`lapsed_contract_renew`);
+    This one holds the entry point (:func:`billing_run`);
     ``runs_chains.py`` the chains, period prices and key claims they share,
     ``runs_contracts.py`` renewals, instalments and dunning, ``runs_hourly.py`` hourly work.
 """
@@ -43,39 +45,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.db import transaction
-
-from supportdesk.billing import services
-from supportdesk.billing.domain.billing_run import (
-    IdempotencyKey,
-)
-from supportdesk.billing.domain.dunning import lapse_renewal
-from supportdesk.billing.domain.periods import Term, add_months
-from supportdesk.billing.domain.pricing import (
-    Billing,
-)
-from supportdesk.billing.models import (
-    BillingRunKey,
-    Invoice,
-)
 from supportdesk.billing.runs_chains import (
-    Chain,
     Progress,
     RunSummary,
     _no_progress,
-    chains,
-    dunning_policy,
-    fee_basis,
-    period_lines,
 )
-from supportdesk.billing.runs_contracts import contract_run, renewal_lines
+from supportdesk.billing.runs_contracts import contract_run
 from supportdesk.billing.runs_hourly import hourly_run
-from supportdesk.contracts import services as contract_services
-from supportdesk.contracts.models import (
-    Contract,
-    ContractState,
-)
-from supportdesk.core.errors import Conflict, InvalidInput
 from supportdesk.core.models import Vendor
 
 
@@ -96,117 +72,3 @@ def billing_run(
         contract_run(v, today, now, summary, progress)
         hourly_run(v, today, now, summary, progress)
     return summary
-
-
-# --- renewal after lapse (B-6) --------------------------------------------------------------
-
-
-def lapsed_contract_renew(*, contract: Contract, renewal_date: date, now: datetime) -> Invoice:
-    """Renew a lapsed contract (B-6): the new term(s) start at the ORIGINAL expiry (backfill)
-    and the renewal invoice carries the reinstatement fee. A draft renewal prepared for the
-    lapsed term is replaced (cancelled). Keyed like a run action, so a second call for the
-    same lapse is refused."""
-    if contract.state != ContractState.LAPSED:
-        raise InvalidInput(f"{contract.label} is {contract.state}, not lapsed")
-    chain = next(
-        (
-            c
-            for c in chains(contract.vendor, [contract.organization_id])
-            if c.latest.pk == contract.pk
-        ),
-        None,
-    )
-    if chain is None:
-        raise Conflict(f"{contract.label} has been renewed already")
-    contract = chain.latest
-    basis = fee_basis(contract, Invoice(total=0, currency=contract.currency))
-    if basis.is_zero():  # per-user: the value of one term of the subscription
-        first = Term(contract.end, add_months(contract.end, contract.plan.term_months))
-        factor = contract.plan.term_months if chain.pb.billing == Billing.MONTHLY else 1
-        for line in period_lines(chain, first, contract):
-            basis = basis + line.amount * factor
-    renewal = lapse_renewal(
-        original_end=contract.end,
-        renewal_date=renewal_date,
-        fee_basis=basis,
-        policy=dunning_policy(chain.pb),
-        months=contract.plan.term_months,
-        reference=contract.label,
-    )
-    key = IdempotencyKey(chain.subject, "lapse_renewal", contract.end)
-    with transaction.atomic():
-        row = services.run_key_record(
-            vendor_id=contract.vendor_id,
-            key=key,
-            run_date=renewal_date,
-            now=now,
-            note=f"{contract.label} renewed",
-        )
-        if row is None:
-            raise Conflict(f"{contract.label} was already renewed after its lapse")
-        for prepared in Contract.objects.filter(predecessor=contract, state=ContractState.DRAFT):
-            contract_services.contract_transition(
-                principal=None,
-                contract=prepared,
-                to=ContractState.CANCELLED,
-                reason=f"replaced by the renewal after lapse on {renewal_date} (B-6)",
-                now=now,
-            )
-        new = contract_services.contract_create(
-            principal=None,
-            organization=contract.organization,
-            plan=contract.plan,
-            start=renewal.terms[0].start,
-            end=renewal.terms[-1].end,
-            state=ContractState.ACTIVE,
-            lines=renewal_lines(contract),
-            reference=f"{contract.reference or contract.label}-R",
-            currency=contract.currency,
-            predecessor=contract,
-            price_percent_override=contract.price_percent_override,
-            price_fixed_override=contract.price_fixed_override,
-            reason=f"renewed after lapse on {renewal_date.isoformat()} (B-6 backfill)",
-            now=now,
-        )
-        new = Contract.objects.select_related("plan").prefetch_related("lines").get(pk=new.pk)
-        new_chain = Chain(chain.root, new, {**chain.terms, new.pk: new}, chain.pb)
-        items: list[services.LineInput] = []
-        for term in renewal.terms:
-            if chain.pb.billing == Billing.MONTHLY:
-                terms = [
-                    Term(add_months(term.start, i), add_months(term.start, i + 1))
-                    for i in range(contract.plan.term_months)
-                ]
-                terms = [t for t in terms if t.start <= renewal_date]
-            else:
-                terms = [term]
-            for period in terms:
-                items.extend(
-                    services.LineInput(x, contract=new)
-                    for x in period_lines(new_chain, period, new)
-                )
-                services.run_key_record(
-                    vendor_id=contract.vendor_id,
-                    key=IdempotencyKey(chain.subject, "invoice", period.start),
-                    run_date=renewal_date,
-                    now=now,
-                    note="B-6 backfill",
-                )
-        items.extend(services.LineInput(x, contract=new) for x in renewal.fee_lines)
-        draft = services.invoice_draft_create(
-            vendor=contract.vendor,
-            organization=contract.organization,
-            currency=contract.currency,
-            lines=items,
-            contract=new,
-            now=now,
-            memo=f"{contract.label} renewal after lapse",
-        )
-        inv = services.invoice_issue(
-            invoice=draft,
-            issue_date=renewal_date,
-            now=now,
-            payment_terms_days=chain.pb.payment_terms_days,
-        )
-        BillingRunKey.objects.filter(pk=row.pk).update(invoice=inv)
-    return inv

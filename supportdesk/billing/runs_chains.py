@@ -92,12 +92,13 @@ def dunning_policy(pb: PlanBilling) -> DunningPolicy:
         pb.suspend_after_days,
         pb.suspend_mode,
         pb.lapse_after_days,
+        pb.past_due_clock,
     )
 
 
 @lru_cache(maxsize=256)  # one policy per plan, shared by its many contracts in a run
 def _policy(
-    after: int, percent: Decimal, suspend_after: int, mode: str, lapse: int | None
+    after: int, percent: Decimal, suspend_after: int, mode: str, lapse: int | None, clock: str
 ) -> DunningPolicy:
     return DunningPolicy(
         reinstatement_after_days=after,
@@ -105,6 +106,7 @@ def _policy(
         suspend_after_days=suspend_after,
         suspend_mode=mode,  # type: ignore[arg-type]
         lapse_after_days=lapse,
+        past_due_clock=clock,  # type: ignore[arg-type]
     )
 
 

@@ -22,6 +22,7 @@ from supportdesk.billing.domain.billing_run import (
     OpenInvoice,
     plan_billing_run,
 )
+from supportdesk.billing.domain.dunning import past_due_since
 from supportdesk.billing.domain.lines import PriceLine
 from supportdesk.billing.domain.money import Money
 from supportdesk.billing.domain.periods import Term, add_months
@@ -133,9 +134,6 @@ def _plan_steps(
                     f"{chain.label}: {'renewal ' if renewing else ''}invoice for "
                     f"{period.start} – {period.last_day}"
                 )
-            elif action.kind is ActionKind.CHARGE_REINSTATEMENT_FEE:
-                step.what = f"{chain.label}: reinstatement fee (B-4)"
-                step.lines = list(action.lines)
             else:
                 step.what = f"{chain.label}: {action.kind.value.replace('_', ' ')} (B-4)"
             steps.append(step)
@@ -167,7 +165,8 @@ def _chain_actions(
                 renewal=chain.is_renewal(inv),
             ),
         )
-    state = BillingState((chain.schedule(),), open_invoices, done)
+    schedule = chain.schedule()
+    state = BillingState((schedule,), open_invoices, done)
     dunned = _dunned(chain, inv)
     suspended = all(t.state == ContractState.SUSPENDED for t in dunned)
     actions = [
@@ -180,7 +179,12 @@ def _chain_actions(
     if (
         inv is not None
         and inv.due_date is not None
-        and inv.due_date < today
+        and past_due_since(
+            due_date=inv.due_date,
+            paid_through=inv.paid_through,  # type: ignore[attr-defined]
+            clock=schedule.dunning.past_due_clock,
+        )
+        < today
         and any(t.state == ContractState.ACTIVE for t in dunned)
     ):
         key = IdempotencyKey(chain.subject, "past_due", inv.due_date)
@@ -191,7 +195,7 @@ def _chain_actions(
 def renewal_lines(term: Contract) -> list[contract_services.LineInput]:
     """The lines of the term after ``term``: its licences and other charges still running on
     its last day, and one line of the users it counts that day (B-5: users added mid-term
-    carry on into the renewal)."""
+    carry on into the renewal; a lower inventory count deferred to the renewal applies, E-9)."""
     last_day = term.end - timedelta(days=1)
     lines = [
         contract_services.LineInput(
@@ -200,11 +204,12 @@ def renewal_lines(term: Contract) -> list[contract_services.LineInput]:
             unit_price=line.unit_price,
             description=line.description,
             product=line.product,
+            reactivation_fee=line.reactivation_fee,
         )
         for line in term.lines.all()
         if line.kind != LineKind.USERS and (line.end is None or line.end > last_day)
     ]
-    users = selectors.users_on(term, last_day)
+    users = selectors.users_for_renewal(term)
     unit = term.plan.per_user_price or next(
         (line.unit_price for line in term.lines.all() if line.kind == LineKind.USERS), None
     )
@@ -255,6 +260,7 @@ def _renew(chain: Chain, period: Term, draft: Contract | None, now: datetime) ->
             price_fixed_override=latest.price_fixed_override,
             reason=reason,
             now=now,
+            addons=latest.addons or (),
         )
     # the run needs no more of the new term than it passed in (its lines were priced already)
     chain.terms[signed.pk] = signed
@@ -321,11 +327,6 @@ def _carry_out(
                     continue
                 summary.add("renewals", f"{chain.label}: term from {contract.start} signed")
             lines = [services.LineInput(x, contract=contract) for x in step.lines]
-        elif step.kind == ActionKind.CHARGE_REINSTATEMENT_FEE:
-            contract = chain.latest
-            lines = [
-                services.LineInput(x, contract=contract, fee_for=step.opened) for x in step.lines
-            ]
         else:
             moves.append(step)
             if step.opened is not None:
@@ -357,7 +358,6 @@ def _carry_out(
 
 SUMMARY_NAMES = {
     ActionKind.ISSUE_INVOICE.value: "invoices",
-    ActionKind.CHARGE_REINSTATEMENT_FEE.value: "reinstatement_fees",
     ActionKind.SUSPEND.value: "suspended",
     ActionKind.MARK_LAPSED.value: "lapsed",
     ActionKind.REQUEST_SUSPENSION_APPROVAL.value: "suspension_requests",

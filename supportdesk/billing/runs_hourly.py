@@ -37,6 +37,7 @@ from supportdesk.billing.runs_chains import (
 from supportdesk.contracts.models import (
     Contract,
     ContractState,
+    Plan,
     PlanKind,
     TimeEntry,
     WorkKind,
@@ -99,12 +100,31 @@ def hourly_entries(vendor: Vendor, before: datetime) -> Any:
 
 @dataclass
 class _Hourly:
-    """What one hourly run prices with."""
+    """What one hourly run prices with: the vendor's default cards (non-subscribers, B-8),
+    each plan's card and each customer's own cards (overrides), see ``models.RateCard``."""
 
     cards: list[DomainRateCard]
     calendar: BusinessCalendar
     month: date  # the billing month (its first day): one invoice per organisation per month
     before: datetime
+    plan_cards: dict[int, RateCard]  # plan id → its card
+    org_cards: dict[int, list[RateCard]]  # organisation id → its own cards
+
+    def cards_for(self, org: int, plan: int | None) -> tuple[Any, list[DomainRateCard]]:
+        """(a key shared by customers priced alike, the cards) for one customer."""
+        if org in self.org_cards:
+            own = self.org_cards[org]
+            return ("org", org), [domain_rate_card(c) for c in own]
+        if plan is not None and plan in self.plan_cards:
+            return ("plan", plan), [domain_rate_card(self.plan_cards[plan])]
+        return ("vendor",), self.cards
+
+    def calendar_for(self, key: Any) -> BusinessCalendar:
+        if key[0] == "org":
+            return card_calendar(self.org_cards[key[1]][-1])
+        if key[0] == "plan":
+            return card_calendar(self.plan_cards[key[1]])
+        return self.calendar
 
 
 def _hourly_batch(
@@ -145,29 +165,36 @@ def _hourly_batch(
             summary.counts["already_done"] += len(by_org) - len(orgs)
         if not orgs:
             return
-        agreements = dict(
+        agreement_rows = (
             Contract.objects.filter(
                 organization_id__in=orgs,
                 plan__kind=PlanKind.HOURLY_ONLY,
                 state__in=(ContractState.ACTIVE, ContractState.PAST_DUE, ContractState.SUSPENDED),
             )
             .order_by("start")
-            .values_list("organization_id", "pk")
+            .values_list("organization_id", "pk", "plan_id")
         )
-        entries = [
-            DomainEntry(
-                str(pk),
-                started,
-                ended,
-                f"Ticket #{ticket} {WorkKind(kind).label if kind in WorkKind.values else kind}",
+        agreements = {o: pk for o, pk, _ in agreement_rows}
+        plans = {o: plan for o, _, plan in agreement_rows}
+        groups: dict[Any, tuple[list[DomainRateCard], list[DomainEntry]]] = {}
+        currency: dict[int, str] = {}
+        for o in orgs:
+            key, cards = setup.cards_for(o, plans.get(o))
+            currency[o] = cards[-1].currency
+            group = groups.setdefault(key, (cards, []))
+            group[1].extend(
+                DomainEntry(
+                    str(pk),
+                    started,
+                    ended,
+                    f"Ticket #{ticket} {WorkKind(kind).label if kind in WorkKind.values else kind}",
+                )
+                for pk, ticket, _, started, ended, kind in by_org[o]
             )
-            for o in orgs
-            for pk, ticket, _, started, ended, kind in by_org[o]
-        ]
-        lines = price_time_entries(entries, setup.cards, setup.calendar)
         per_entry: dict[int, list[PriceLine]] = defaultdict(list)
-        for line in lines:
-            per_entry[int(line.reference or 0)].append(line)
+        for key, (cards, entries) in groups.items():
+            for line in price_time_entries(entries, cards, setup.calendar_for(key)):
+                per_entry[int(line.reference or 0)].append(line)
         drafts = []
         invoiced = []
         for o in orgs:
@@ -182,7 +209,7 @@ def _hourly_batch(
             drafts.append(
                 services.InvoiceDraft(
                     organization_id=o,
-                    currency=setup.cards[-1].currency,
+                    currency=currency[o],
                     lines=items,
                     contract_id=agreements.get(o),
                     memo=notes[o],
@@ -201,13 +228,30 @@ def hourly_run(
 ) -> None:
     """One invoice per organisation for its hourly work before this billing month (B-7, B-8);
     entries logged late for an earlier month go on the next month's invoice."""
-    cards = list(RateCard.objects.filter(vendor=vendor))
+    all_cards = list(RateCard.objects.filter(vendor=vendor))
+    by_pk = {c.pk: c for c in all_cards}
+    plan_cards = {
+        plan: by_pk[card]
+        for plan, card in Plan.objects.filter(
+            vendor=vendor, rate_card_id__isnull=False
+        ).values_list("pk", "rate_card_id")
+        if card in by_pk
+    }
+    org_cards: dict[int, list[RateCard]] = defaultdict(list)
+    for c in all_cards:
+        if c.organization_id is not None:
+            org_cards[c.organization_id].append(c)
+    used = {c.pk for c in plan_cards.values()}
+    cards = [c for c in all_cards if c.organization_id is None and c.pk not in used]
+    cards = cards or [c for c in all_cards if c.organization_id is None]
     if not cards:
         return
     calendar = card_calendar(cards[-1])
     month = today.replace(day=1)
     before = datetime.combine(month, time(0), tzinfo=calendar.zone).astimezone(UTC)
-    setup = _Hourly([domain_rate_card(c) for c in cards], calendar, month, before)
+    setup = _Hourly(
+        [domain_rate_card(c) for c in cards], calendar, month, before, plan_cards, dict(org_cards)
+    )
     entries = hourly_entries(vendor, before)
     batches = list(_org_batches(entries, "ticket__organization_id", HOURLY_BATCH))
     for org_ids in progress(batches, len(batches), f"{vendor.slug} hourly"):

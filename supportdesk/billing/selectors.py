@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
@@ -13,13 +14,17 @@ from supportdesk.billing.domain.money import Money
 from supportdesk.billing.domain.pricing import SubscriptionPlan
 from supportdesk.billing.models import (
     BillingRunKey,
+    CustomerBilling,
     Invoice,
     InvoiceKind,
     InvoiceState,
     Payment,
     PlanBilling,
+    UserCountChange,
+    UserCountChangeState,
+    VendorBilling,
 )
-from supportdesk.contracts.models import Contract, LineKind, Plan, PlanKind
+from supportdesk.contracts.models import Contract, ContractState, LineKind, Plan, PlanKind
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import Organization
@@ -57,6 +62,23 @@ def invoice_get(*, principal: Principal, number: int) -> Invoice:
     if found is None:
         raise NotFound(f"no invoice {number}")
     return found
+
+
+def reinstatable_contract_list(*, principal: Principal, organization_id: int) -> list[Contract]:
+    """The organisation's lapsed, past-due and suspended terms (B-4, B-6), for staff of its
+    vendor; what the console offers to reinstate."""
+    org = billing_organization_get(principal=principal, organization_id=organization_id)
+    if not principal.is_staff:
+        raise Forbidden("staff only")
+    states = (ContractState.LAPSED, ContractState.PAST_DUE, ContractState.SUSPENDED)
+    return list(
+        Contract.objects.filter(organization=org, state__in=states)
+        .exclude(renewals__state__in=(ContractState.ACTIVE, ContractState.PAST_DUE,
+                                      ContractState.SUSPENDED), state=ContractState.LAPSED)
+        .select_related("plan")
+        .order_by("start", "pk")
+        .distinct()
+    )  # fmt: skip
 
 
 def billing_organization_get(*, principal: Principal, organization_id: int) -> Organization:
@@ -220,3 +242,69 @@ def users_on(contract: Contract, on: date) -> int:
         and (line.start is None or line.start <= day)
         and (line.end is None or line.end > day)
     )
+
+
+def users_for_renewal(term: Contract) -> int:
+    """The users the term after ``term`` starts with: those counted on its last day, unless
+    a lower inventory count was applied to take effect at its end (fewer users of an annually
+    billed term are billed from the renewal, B-5, E-9)."""
+    deferred = (
+        UserCountChange.objects.filter(
+            contract=term, state=UserCountChangeState.APPLIED, effective_on__gte=term.end
+        )
+        .order_by("-counted_at", "-pk")
+        .first()
+    )
+    if deferred is not None:
+        return deferred.users_after
+    return users_on(term, term.end - timedelta(days=1))
+
+
+def user_count_change_list(*, principal: Principal, state: str | None = "proposed") -> Any:
+    """The vendor's inventory count changes (B-5, E-9), the proposed ones by default (staff)."""
+    if not principal.is_staff or principal.vendor_id is None:
+        raise Forbidden("staff of a vendor only")
+    rows = UserCountChange.objects.filter(vendor_id=principal.vendor_id)
+    if state:
+        rows = rows.filter(state=state)
+    return rows.select_related("organization", "contract", "invoice").order_by("counted_at", "pk")
+
+
+def user_count_explanation(
+    *, principal: Principal, contract_id: int, on: date | None
+) -> tuple[Contract, UserCountChange | None, int]:
+    """Why the subscription bills the users it bills on ``on`` (default: today's count): the
+    last inventory count applied to the contract (or a term before it) by that day, and the
+    users billed that day. A contact sees only its own organisation's; else 404."""
+    contract = scope(
+        Contract.objects.filter(pk=contract_id),
+        principal,
+        vendor_field="vendor_id",
+        organization_field="organization_id",
+    ).first()
+    if contract is None:
+        raise NotFound(f"no contract {contract_id}")
+    day = on or contract.start
+    change = (
+        UserCountChange.objects.filter(
+            organization_id=contract.organization_id,
+            state=UserCountChangeState.APPLIED,
+            effective_on__lte=max(day, contract.start),
+        )
+        .order_by("-effective_on", "-counted_at", "-pk")
+        .first()
+    )
+    return contract, change, users_on(contract, day)
+
+
+def tax_rates(vendor_id: int, organization_ids: list[int]) -> dict[int, tuple[Decimal, str]]:
+    """Each organisation's tax rate and label (B-1): its own rate when it has one, else the
+    vendor's; zero when nothing is configured."""
+    vb = VendorBilling.objects.filter(vendor_id=vendor_id).first()
+    default = (Decimal(vb.tax_percent), vb.tax_label) if vb else (Decimal(0), "Tax")
+    own = dict(
+        CustomerBilling.objects.filter(
+            organization_id__in=organization_ids, tax_percent__isnull=False
+        ).values_list("organization_id", "tax_percent")
+    )
+    return {o: (Decimal(own[o]), default[1]) if o in own else default for o in organization_ids}

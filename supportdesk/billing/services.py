@@ -11,7 +11,7 @@ person did (``actor``) and why.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,8 +19,9 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 
+from supportdesk.billing import selectors
 from supportdesk.billing.domain.billing_run import IdempotencyKey
-from supportdesk.billing.domain.lines import PriceLine
+from supportdesk.billing.domain.lines import PriceLine, tax_line
 from supportdesk.billing.domain.money import Money, MoneyError
 from supportdesk.billing.domain.pricing import (
     apply_payment,
@@ -36,7 +37,6 @@ from supportdesk.billing.models import (
     Payment,
     PaymentAllocation,
 )
-from supportdesk.contracts import services as contract_services
 from supportdesk.contracts.models import (
     Contract,
     ContractState,
@@ -98,6 +98,19 @@ def _total(lines: Sequence[LineInput], currency: str) -> Money:
             raise InvalidInput(f"line in {item.line.currency}, invoice in {currency}")
         total = total + item.line.amount
     return total
+
+
+def _taxed(
+    lines: Sequence[LineInput],
+    currency: str,
+    rates: dict[int, tuple[Decimal, str]],
+    organization_id: int | None = None,
+) -> Sequence[LineInput]:
+    """The lines plus a tax line when the organisation's rate is not zero (B-1)."""
+    rate, label = rates[organization_id if organization_id is not None else next(iter(rates))]
+    if not rate or not lines:
+        return lines
+    return [*lines, LineInput(tax_line([x.line for x in lines], currency, rate, label))]
 
 
 def _line_values(lines: Sequence[LineInput]) -> list[dict[str, Any]]:
@@ -184,6 +197,8 @@ def invoice_draft_create(
     _require_billing_staff(principal, vendor.pk)
     if organization.vendor_id != vendor.pk:
         raise InvalidInput("the organisation belongs to another vendor")
+    if kind == InvoiceKind.INVOICE:
+        lines = _taxed(lines, currency, selectors.tax_rates(vendor.pk, [organization.pk]))
     total = _total(lines, currency)
     invoice = Invoice.objects.create(
         vendor=vendor,
@@ -273,6 +288,11 @@ def invoices_issue_many(
     transaction ends."""
     if not drafts:
         return []
+    rates = selectors.tax_rates(vendor.pk, sorted({d.organization_id for d in drafts}))
+    if any(rate for rate, _ in rates.values()):
+        drafts = [
+            replace(d, lines=_taxed(d.lines, d.currency, rates, d.organization_id)) for d in drafts
+        ]
     totals = [_total(d.lines, d.currency) for d in drafts]
     first = _reserve_numbers(vendor.pk, len(drafts))
     heads = [
@@ -405,6 +425,72 @@ def credit_note_create(
     original.save(update_fields=fields)
     _event(original, "credited", f"{note.label}: {credit} — {text}", now, _actor(principal))
     return note
+
+
+# --- one-off charges -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def one_off_charge_create(
+    *,
+    organization: Organization,
+    description: str,
+    unit_price: Decimal | str,
+    reason: str,
+    issue_date: date,
+    now: datetime,
+    quantity: Decimal | str | int = 1,
+    currency: str = "USD",
+    contract: Contract | None = None,
+    payment_terms_days: int = DEFAULT_PAYMENT_TERMS_DAYS,
+    principal: Principal | None = None,
+) -> Invoice:
+    """An ad-hoc charge (B-1): one invoice with one ``one_off`` line that says what it is for,
+    issued at once; the reason is kept on the invoice (memo and event). E.g. an on-site
+    visit, a repair the manufacturer billed (H-3). Billing staff only."""
+    _require_billing_staff(principal, organization.vendor_id)
+    text = _reason(reason, "the charge")
+    what = (description or "").strip()
+    if not what:
+        raise InvalidInput("say what the charge is for (B-1)")
+    if contract is not None and contract.organization_id != organization.pk:
+        raise InvalidInput("the contract belongs to another organisation")
+    try:
+        price = Money(Decimal(str(unit_price)), currency.upper())
+        qty = Decimal(str(quantity))
+    except (MoneyError, InvalidOperation, ValueError):
+        raise InvalidInput(
+            f"not an exact amount in {currency}: {unit_price!r} × {quantity!r}"
+        ) from None
+    if price.amount <= 0 or not qty.is_finite() or qty <= 0:
+        raise InvalidInput("a one-off charge needs a positive price and quantity")
+    amount = price.times(qty)
+    line = PriceLine(
+        description=f"{what} ({text})"[:400],
+        quantity=qty,
+        unit_price=price,
+        amount=amount,
+        period_start=None,
+        period_end=None,
+        kind="one_off",  # type: ignore[arg-type]
+    )
+    draft = invoice_draft_create(
+        vendor=organization.vendor,
+        organization=organization,
+        currency=price.currency,
+        lines=[LineInput(line, contract=contract)],
+        now=now,
+        contract=contract,
+        memo=f"one-off charge: {text}",
+        principal=principal,
+    )
+    return invoice_issue(
+        invoice=draft,
+        issue_date=issue_date,
+        now=now,
+        payment_terms_days=payment_terms_days,
+        principal=principal,
+    )
 
 
 # --- payments --------------------------------------------------------------------------------
@@ -542,7 +628,11 @@ def _reinstate_if_settled(
     contract: Contract, *, on: date, now: datetime, principal: Principal | None
 ) -> list[Contract]:
     """B-4: once nothing of the contract (or its renewals) is overdue, the past-due or
-    suspended terms go back to active."""
+    suspended terms go back to active — a reinstatement, which charges the reinstatement fee
+    when the past-due clock had reached its threshold
+    (``services_reinstatement.reinstatement_on_payment``)."""
+    from supportdesk.billing.services_reinstatement import reinstatement_on_payment
+
     terms = terms_from(Contract.objects.get(pk=contract.pk))
     chased = [t for t in terms if t.state in (ContractState.PAST_DUE, ContractState.SUSPENDED)]
     if not chased:
@@ -552,14 +642,7 @@ def _reinstate_if_settled(
     ).exists()
     if still_overdue:
         return []
-    for term in chased:
-        contract_services.contract_transition(
-            principal=principal,
-            contract=term,
-            to=ContractState.ACTIVE,
-            reason="payment received; overdue invoices settled (B-4)",
-            now=now,
-        )
+    reinstatement_on_payment(contract=chased[0], on=on, now=now, principal=principal)
     return chased
 
 

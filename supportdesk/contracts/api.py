@@ -15,8 +15,11 @@ from pydantic import Field
 from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.api.schemas import Day, Id, Moment
-from supportdesk.contracts import selectors, services
-from supportdesk.contracts.models import Contract, Product
+from supportdesk.billing import selectors as billing_selectors
+from supportdesk.billing import services_counts, services_reinstatement
+from supportdesk.contracts import selectors, services, services_admins
+from supportdesk.contracts.domain.specs import plan_from_spec, plan_to_spec
+from supportdesk.contracts.models import Contract, ContractState, Product
 from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
 from supportdesk.customers import selectors as customer_selectors
@@ -33,6 +36,11 @@ class LineIn(Schema):
     product: Id | None = None
     start: Day | None = None
     end: Day | None = Field(default=None, description="Exclusive")
+    reactivation_fee: Decimal | None = Field(
+        default=None,
+        description="A third-party licence's own fee to reactivate it after a lapse or "
+        "suspension; reinstatement adds it (B-6)",
+    )
 
 
 class ContractIn(Schema):
@@ -47,6 +55,13 @@ class ContractIn(Schema):
     price_percent_override: Decimal | None = None
     price_fixed_override: Decimal | None = None
     lines: list[LineIn] = []
+    addons: list[str] = Field(
+        default=[], description="Add-ons the plan offers, e.g. softphone_app (E-10)"
+    )
+
+
+class AddonsIn(Schema):
+    addons: list[str]
 
 
 class TransitionIn(Schema):
@@ -66,6 +81,7 @@ class LineOut(Schema):
     unit_price: Decimal
     start: date | None
     end: date | None
+    reactivation_fee: Decimal | None
 
 
 class ContractEventOut(Schema):
@@ -89,6 +105,7 @@ class ContractOut(Schema):
     predecessor: int | None
     price_percent_override: Decimal | None
     price_fixed_override: Decimal | None
+    addons: list[str]
     lines: list[LineOut]
     events: list[ContractEventOut]
 
@@ -107,6 +124,7 @@ def contract_out(contract: Contract) -> dict[str, Any]:
         "predecessor": contract.predecessor_id,
         "price_percent_override": contract.price_percent_override,
         "price_fixed_override": contract.price_fixed_override,
+        "addons": list(contract.addons or []),
         "lines": [
             {
                 "kind": line.kind,
@@ -116,6 +134,7 @@ def contract_out(contract: Contract) -> dict[str, Any]:
                 "unit_price": line.unit_price,
                 "start": line.start,
                 "end": line.end,
+                "reactivation_fee": line.reactivation_fee,
             }
             for line in contract.lines.all()
         ],
@@ -176,6 +195,7 @@ def create_contract(request: HttpRequest, payload: ContractIn) -> Any:
                 product=product,
                 start=line.start,
                 end=line.end,
+                reactivation_fee=line.reactivation_fee,
             )
         )
     contract = services.contract_create(
@@ -191,10 +211,25 @@ def create_contract(request: HttpRequest, payload: ContractIn) -> Any:
         predecessor=predecessor,
         price_percent_override=payload.price_percent_override,
         price_fixed_override=payload.price_fixed_override,
+        addons=payload.addons,
         now=clock.now(),
     )
     contract = selectors.contract_get(principal=principal, contract_id=contract.pk)
     return Status(201, contract_out(contract))
+
+
+@router.put("/contracts/{int:contract_id}/addons", response={200: ContractOut, **ERRORS})
+def set_addons(request: HttpRequest, contract_id: int, payload: AddonsIn) -> Any:
+    """Switch a contract's add-ons (e.g. the softphone app, seed 002): its entitlement flags
+    follow at once (E-10). Staff only."""
+    principal = principal_of(request)
+    contract = selectors.contract_get(principal=principal, contract_id=contract_id)
+    if not principal.is_staff:
+        raise Forbidden("only staff may change a contract's add-ons")
+    services.contract_addons_set(
+        principal=principal, contract=contract, addons=payload.addons, now=clock.now()
+    )
+    return contract_out(selectors.contract_get(principal=principal, contract_id=contract_id))
 
 
 @router.get("/contracts/{int:contract_id}", response={200: ContractOut, **ERRORS})
@@ -206,13 +241,109 @@ def get_contract(request: HttpRequest, contract_id: int) -> Any:
 
 @router.post("/contracts/{int:contract_id}/transition", response={200: ContractOut, **ERRORS})
 def transition_contract(request: HttpRequest, contract_id: int, payload: TransitionIn) -> Any:
+    """Move a contract to another state. Activating the prepared (draft) renewal of a lapsed
+    term is a reinstatement: it charges the fee exactly as `POST /contracts/{id}/reinstate`
+    (B-4, B-6; billing staff)."""
     principal = principal_of(request)
     contract = selectors.contract_get(principal=principal, contract_id=contract_id)
+    if selectors.contract_renews_lapsed(contract) and payload.to == ContractState.ACTIVE:
+        now = clock.now()
+        services_reinstatement.contract_reinstate(
+            contract=contract, on=selectors.vendor_today(contract.vendor_id, now), now=now,
+            principal=principal,
+        )  # fmt: skip
+        return contract_out(selectors.contract_get(principal=principal, contract_id=contract_id))
     services.contract_transition(
         principal=principal, contract=contract, to=payload.to, reason=payload.reason,
         now=clock.now(),
     )  # fmt: skip
     return contract_out(selectors.contract_get(principal=principal, contract_id=contract_id))
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+class PlanBillingOut(Schema):
+    billing: str
+    renewal_lead_months: int
+    annual_discount_percent: Decimal
+    payment_terms_days: int
+    past_due_clock: str
+    reinstatement_after_days: int
+    reinstatement_percent: Decimal
+    suspend_after_days: int
+    suspend_mode: str
+    lapse_after_days: int | None
+    count_changes: str
+
+
+class PlanOut(Schema):
+    id: int
+    slug: str
+    name: str
+    kind: str
+    active: bool
+    currency: str
+    price_percent_of_list: Decimal
+    price_fixed: Decimal
+    per_user_price: Decimal | None
+    term_months: int
+    rules: dict[str, Any]
+    billing: PlanBillingOut
+
+
+def plan_out(plan: Any) -> dict[str, Any]:
+    pb = billing_selectors.plan_billing(plan)
+    return {
+        "id": plan.pk,
+        "slug": plan.slug,
+        "name": plan.name,
+        "kind": plan.kind,
+        "active": plan.active,
+        "currency": plan.currency,
+        "price_percent_of_list": plan.price_percent_of_list,
+        "price_fixed": plan.price_fixed,
+        "per_user_price": plan.per_user_price,
+        "term_months": plan.term_months,
+        "rules": plan_to_spec(
+            plan_from_spec(
+                {**plan.rules, "plan_id": plan.slug, "kind": plan.kind, "name": plan.name}
+            ),
+            identity=False,
+        ),
+        "billing": {
+            "billing": pb.billing,
+            "renewal_lead_months": pb.renewal_lead_months,
+            "annual_discount_percent": pb.annual_discount_percent,
+            "payment_terms_days": pb.payment_terms_days,
+            "past_due_clock": pb.past_due_clock,
+            "reinstatement_after_days": pb.reinstatement_after_days,
+            "reinstatement_percent": pb.reinstatement_percent,
+            "suspend_after_days": pb.suspend_after_days,
+            "suspend_mode": pb.suspend_mode,
+            "lapse_after_days": pb.lapse_after_days,
+            "count_changes": pb.count_changes,
+        },
+    }
+
+
+@router.get("/plans", response={200: list[PlanOut], **ERRORS})
+def list_plans(request: HttpRequest) -> Any:
+    """The vendor's plans with their rules (categories, caps, versions, features, release
+    eligibility, E-1 … E-10) and billing settings (B-2 … B-6). Staff see every plan of their
+    vendor, a customer's contacts the plans of their own contracts."""
+    return [plan_out(p) for p in selectors.plan_list(principal=principal_of(request))]
+
+
+@router.get("/plans/{plan}", response={200: PlanOut, **ERRORS})
+def get_plan(request: HttpRequest, plan: str) -> Any:
+    """One plan by id or slug."""
+    found = selectors.plan_list(principal=principal_of(request))
+    match = found.filter(pk=int(plan)) if plan.isascii() and plan.isdigit() else found.none()
+    row = match.first() or found.filter(slug=plan).first()
+    if row is None:
+        raise NotFound(f"no plan {plan!r}")
+    return plan_out(row)
 
 
 # --- inventory (E-9) -------------------------------------------------------------------------
@@ -222,6 +353,11 @@ class InventoryOut(Schema):
     organization: int
     items: dict[str, Any]
     updated_at: datetime | None
+    user_count_change: dict[str, Any] | None = Field(
+        default=None,
+        description="PUT: the change the new count makes to the per-user subscription "
+        "(B-5, E-9): proposed for billing staff to confirm, or applied per plan",
+    )
 
 
 class CountedItemOut(Schema):
@@ -257,7 +393,9 @@ def get_inventory(request: HttpRequest, org_id: int) -> Any:
     },
 )
 def put_inventory(request: HttpRequest, org_id: int) -> Any:
-    """Replace the inventory: JSON (devices, extensions, people) or CSV with `text/csv`."""
+    """Replace the inventory: JSON (devices, extensions, people) or CSV with `text/csv`. A new
+    user count that differs from what the per-user subscription bills becomes a change
+    (`user_count_change`): proposed to billing staff, or applied per plan (B-5, E-9)."""
     principal = principal_of(request)
     org = customer_selectors.organization_get(principal=principal, organization_id=org_id)
     content_type = request.content_type or "application/json"
@@ -277,11 +415,19 @@ def put_inventory(request: HttpRequest, org_id: int) -> Any:
             f"send the inventory as application/json or text/csv, not {content_type!r}",
             code="unsupported_media_type",
         )
-    services.inventory_put(
+    _, change = services_counts.inventory_replace(
         principal=principal, organization=org, data=data, content_type=content_type,
         now=clock.now(),
     )  # fmt: skip
-    return selectors.inventory_get(principal=principal, organization_id=org_id)
+    out = selectors.inventory_get(principal=principal, organization_id=org_id)
+    if change is not None:
+        out["user_count_change"] = {
+            "id": change.pk, "contract": change.contract_id, "state": change.state,
+            "users_before": change.users_before, "users_after": change.users_after,
+            "effective_on": change.effective_on,
+            "invoice": change.invoice.label if change.invoice else None,
+        }  # fmt: skip
+    return out
 
 
 @router.get(
@@ -338,8 +484,9 @@ def release_eligibility(
     request: HttpRequest, release_id: int, query: Query[EligibilityQuery]
 ) -> Any:
     return selectors.release_eligibility(
-        principal=principal_of(request), release_id=release_id, organization_id=query.organization
-    )
+        principal=principal_of(request), release_id=release_id, organization_id=query.organization,
+        now=clock.now(),
+    )  # fmt: skip
 
 
 # --- a ticket's entitlement ------------------------------------------------------------------
@@ -469,7 +616,7 @@ def send_service_note(request: HttpRequest, org_id: int, payload: ServiceNoteIn)
     """E-3: email a proactive service note to every designated administrator."""
     principal = principal_of(request)
     org = customer_selectors.organization_get(principal=principal, organization_id=org_id)
-    rows = services.service_note_send(
+    rows = services_admins.service_note_send(
         principal=principal, organization=org, subject=payload.subject, body=payload.body,
         now=clock.now(),
     )  # fmt: skip
@@ -481,7 +628,7 @@ def invite_status_call(request: HttpRequest, org_id: int, payload: StatusCallIn)
     """E-3: invite every designated administrator to a status call (iCalendar invitation)."""
     principal = principal_of(request)
     org = customer_selectors.organization_get(principal=principal, organization_id=org_id)
-    rows = services.status_call_invite(
+    rows = services_admins.status_call_invite(
         principal=principal, organization=org, subject=payload.subject,
         starts_at=payload.starts_at, minutes=payload.minutes, details=payload.details,
         now=clock.now(),

@@ -75,11 +75,12 @@ def _contract(
     state: str = "active",
     lines: tuple[services.LineInput, ...] = (),
     predecessor: Contract | None = None,
+    addons: tuple[str, ...] = (),
 ) -> Contract:
     contract = services.contract_create(
         principal=None, organization=org, plan=plan, start=start, end=add_years(start, 1),
         state=state, lines=lines, reference=reference, predecessor=predecessor, now=now,
-        reason="demo data",
+        reason="demo data", addons=addons,
     )  # fmt: skip
     for to, reason in moves:
         contract = services.contract_transition(
@@ -177,8 +178,8 @@ def _msp(vendor: Vendor, now: datetime, today: date) -> None:
     _contract(
         _org(vendor, "Gulf Freight LLC"), plan, today - timedelta(days=300), now,
         reference="HB-GULF-1",
-        moves=(("past_due", "invoice unpaid at its due date"),
-               ("suspended", "45 days past due (B-4)")),
+        # seed 001: late payers are chased, never suspended (no enterprise 45-day rule)
+        moves=(("past_due", "invoice unpaid at its due date"),),
     )  # fmt: skip
     staff = principal_for(_staff(vendor, "desk@harbor-it.example"))
     at = now - timedelta(days=3)
@@ -200,7 +201,10 @@ def _phones(vendor: Vendor, now: datetime, today: date) -> None:
     users = services.LineInput(kind="users", quantity=7, unit_price=Decimal("24.00"),
                                description="Counted users (E-9)")  # fmt: skip
     cedar, pine = _org(vendor, "Cedar Veterinary Clinic"), _org(vendor, "Pine Street Realty")
-    _contract(cedar, plan, today - timedelta(days=100), now, reference="BB-CEDAR-1", lines=(users,))
+    _contract(
+        cedar, plan, today - timedelta(days=100), now, reference="BB-CEDAR-1", lines=(users,),
+        addons=("softphone_app",),  # seed 002: the softphone app is an add-on
+    )  # fmt: skip
     ended = _contract(
         pine, plan, today - timedelta(days=400), now, reference="BB-PINE-1", lines=(users,)
     )

@@ -129,6 +129,12 @@ class Contract(models.Model):
     price_fixed_override = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True
     )
+    addons = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Features added to this contract on top of its plan (the plan's "
+        "addon_features, e.g. softphone_app), E-10.",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -170,6 +176,14 @@ class ContractLine(models.Model):
     )
     start = models.DateField(null=True, blank=True, help_text="Defaults to the contract start.")
     end = models.DateField(null=True, blank=True, help_text="Exclusive; defaults to the end.")
+    reactivation_fee = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="A third-party licence or service's own fee to reactivate it after the "
+        "contract was suspended or lapsed (seed 002); reinstatement adds it (B-6).",
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -215,6 +229,9 @@ class WorkCategory(models.TextChoices):
     HARDWARE = "hardware", "Hardware"
     NETWORK = "network", "Network"
     THIRD_PARTY = "third_party", "Third party"
+    CONSULTING = "consulting", "Consulting"
+    TRAINING = "training", "Onboarding / training"
+    ON_SITE = "on_site", "On site"
 
 
 class TimeEntry(models.Model):

@@ -16,7 +16,7 @@ from supportdesk.contracts.domain.caps import Cap, CapUsage, UsageEvent, UsageKi
 from supportdesk.contracts.domain.counting import count_users, parse_inventory_json
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.flags import entitlement_flags, flags_etag
-from supportdesk.contracts.domain.plans import Feature
+from supportdesk.contracts.domain.plans import RELEASE_WINDOW_DAYS, Feature, ReleaseRule
 from supportdesk.contracts.domain.specs import plan_from_spec
 from supportdesk.contracts.domain.states import (
     IN_FORCE_STATES,
@@ -30,6 +30,7 @@ from supportdesk.contracts.domain.states import (
 from supportdesk.contracts.domain.versions import (
     Catalogue,
     CoveragePeriod,
+    Eligibility,
     release_eligible,
 )
 from supportdesk.contracts.domain.versions import (
@@ -41,6 +42,7 @@ from supportdesk.contracts.domain.versions import (
 from supportdesk.contracts.domain.vocabulary import Category, Channel, coerce_enum
 from supportdesk.contracts.models import (
     Contract,
+    ContractState,
     Inventory,
     Plan,
     ProductVersion,
@@ -51,6 +53,7 @@ from supportdesk.contracts.models import (
     WorkCategory,
 )
 from supportdesk.core.errors import InvalidInput, NotFound
+from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import ContactRole, Organization
 from supportdesk.customers.selectors import organization_get
@@ -67,6 +70,12 @@ def vendor_tz(name: str) -> tzinfo:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
+
+
+def vendor_today(vendor_id: int, now: datetime) -> date:
+    """``now`` as a date in the vendor's zone: the default day of billing actions."""
+    zone = Vendor.objects.filter(pk=vendor_id).values_list("timezone", flat=True).first()
+    return now.astimezone(vendor_tz(zone or "UTC")).date()
 
 
 # --- building the domain inputs --------------------------------------------------------------
@@ -95,6 +104,7 @@ def contract_term(contract: Contract) -> ContractTerm:
         state=contract.state,  # type: ignore[arg-type]
         line_items=lines,
         currency=contract.currency,
+        addons=frozenset(contract.addons or ()),
     )
 
 
@@ -293,6 +303,28 @@ def contract_get(*, principal: Principal, contract_id: int) -> Contract:
     return contract
 
 
+def plan_list(*, principal: Principal) -> QuerySet[Plan]:
+    """Staff: their vendor's plans; a contact: the plans of its organisation's contracts."""
+    if principal.is_staff:
+        return scope(
+            Plan.objects.all(), principal, vendor_field="vendor_id", organization_field=None
+        ).order_by("pk")
+    return (
+        Plan.objects.filter(contracts__organization_id=principal.organization_id or 0)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def contract_renews_lapsed(contract: Contract) -> bool:
+    """A draft whose predecessor has lapsed: activating it is a reinstatement (B-6)."""
+    return (
+        contract.state == ContractState.DRAFT
+        and contract.predecessor_id is not None
+        and Contract.objects.filter(pk=contract.predecessor_id, state=ContractState.LAPSED).exists()
+    )
+
+
 def plan_get(*, principal: Principal, plan: int | str) -> Plan:
     qs = scope(Plan.objects.all(), principal, vendor_field="vendor_id", organization_field=None)
     found = (
@@ -416,10 +448,44 @@ def coverage_periods(contract: Contract, tz: tzinfo) -> list[CoveragePeriod]:
     return periods
 
 
+def plan_release_eligibility(
+    *, org: Organization, release: CatalogueRelease, tz: tzinfo, today: date
+) -> Eligibility:
+    """E-7 per plan: each contract counts under its own plan's rule (snapshotted at signing):
+    ``covered_before_ship`` with its window (30 days, seed 000), or ``active_with_updates``
+    (seed 002: eligible while the subscription with updates is active). Only plans that
+    switch updates on give downloads. Eligible when any plan's rule allows it; otherwise the
+    reason of the first refusal."""
+    groups: dict[tuple[str, int], list[CoveragePeriod]] = {}
+    for contract in _org_contracts(org):
+        rules = plan_from_spec(contract.plan_snapshot)
+        if Feature.UPDATES not in rules.features:
+            continue
+        key = (rules.release_rule.value, rules.release_window_days)
+        groups.setdefault(key, []).extend(coverage_periods(contract, tz))
+    if not groups:
+        groups[(ReleaseRule.COVERED_BEFORE_SHIP.value, RELEASE_WINDOW_DAYS)] = []
+    results = [
+        release_eligible(
+            agreements=periods,
+            release=release,
+            window_days=days,
+            active_on=today if rule == ReleaseRule.ACTIVE_WITH_UPDATES else None,
+        )
+        for (rule, days), periods in sorted(groups.items())
+    ]
+    return next((r for r in results if r.ok), results[0])
+
+
 def release_eligibility(
-    *, principal: Principal, release_id: int, organization_id: int | None
+    *,
+    principal: Principal,
+    release_id: int,
+    organization_id: int | None,
+    now: datetime,
 ) -> dict[str, Any]:
-    """E-7: may this organisation download this release?"""
+    """E-7: may this organisation download this release, ``now`` (its day in the vendor's
+    zone matters for the ``active_with_updates`` rule)?"""
     release = (
         scope(
             Release.objects.select_related("version__product"),
@@ -445,8 +511,9 @@ def release_eligibility(
     if org.vendor_id != release.version.product.vendor_id:
         raise NotFound(f"release {release_id} not found")
     tz = vendor_tz(org.vendor.timezone)
-    periods = [p for c in _org_contracts(org) for p in coverage_periods(c, tz)]
-    result = release_eligible(agreements=periods, release=release_domain(release))
+    result = plan_release_eligibility(
+        org=org, release=release_domain(release), tz=tz, today=now.astimezone(tz).date()
+    )
     return {
         "release": release.pk,
         "product": release.version.product.name,

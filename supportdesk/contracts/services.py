@@ -8,7 +8,6 @@ mail through the outbox.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from icalendar import Calendar, Event, vCalAddress
 
 from supportdesk.accounts.models import User
 from supportdesk.contracts import selectors
@@ -57,12 +55,10 @@ from supportdesk.contracts.models import (
     WorkCategory,
     WorkKind,
 )
-from supportdesk.core.errors import Forbidden, InvalidInput
+from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.customers.models import ContactRole, Organization
-from supportdesk.notifications.models import OutboxMessage
-from supportdesk.notifications.services import outbox_enqueue
 from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.models import Ticket, TicketEventKind
 
@@ -186,6 +182,7 @@ class LineInput:
     product: Product | None = None
     start: date | None = None
     end: date | None = None
+    reactivation_fee: Decimal | str | None = None  # a third-party licence's own fee (B-6)
 
 
 def _line_item(line: LineInput, index: int) -> tuple[LineItem, Decimal]:
@@ -234,13 +231,17 @@ def contract_create(
     price_percent_override: Decimal | str | None = None,
     price_fixed_override: Decimal | str | None = None,
     reason: str = "",
+    reinstating: bool = False,
+    addons: Sequence[str] = (),
 ) -> Contract:
     """Create one contract term (E-1); default term: the plan's months (one year).
 
     Refused, with nothing written: a plan or product of another vendor, end not after start,
     lines outside the term or with negative quantities/prices, a term overlapping another
     (not cancelled) term of the same organisation and plan, an initial state other than
-    draft or active.
+    draft or active. The renewal of a lapsed term starts at its end (B-6 backfill) and is
+    prepared as a draft: it becomes active only through the billing app's reinstatement,
+    which charges the reinstatement fee (``reinstating`` is that path).
     """
     _require_staff(principal, organization.vendor_id)
     if plan.vendor_id != organization.vendor_id:
@@ -260,6 +261,8 @@ def contract_create(
         )
     if predecessor is not None and predecessor.organization_id != organization.pk:
         raise InvalidInput("the predecessor contract belongs to another organisation")
+    if predecessor is not None and predecessor.state == ContractState.LAPSED:
+        _check_renewal_of_lapsed(predecessor, start=start, state=state, reinstating=reinstating)
     for line in lines:
         if line.product is not None and line.product.vendor_id != organization.vendor_id:
             raise InvalidInput(f"product {line.product.pk} belongs to another vendor")
@@ -280,6 +283,7 @@ def contract_create(
             state=state,  # type: ignore[arg-type]
             line_items=tuple(item for item, _ in items),
             currency=currency,
+            addons=frozenset(addons),  # type: ignore[arg-type]
         )
         existing = selectors.contract_terms(organization_id=organization.pk, lock=True)
         validate_terms([*existing, term])
@@ -291,6 +295,12 @@ def contract_create(
         else _money(price_percent_override, "price percent override")
     )
     fixed = None if price_fixed_override is None else _money(price_fixed_override, "fixed override")
+    fees = [
+        None
+        if line.reactivation_fee is None
+        else _money(line.reactivation_fee, f"lines[{i}].reactivation_fee")
+        for i, line in enumerate(lines)
+    ]
     contract = Contract.objects.create(
         vendor_id=organization.vendor_id,
         organization=organization,
@@ -304,6 +314,7 @@ def contract_create(
         currency=currency,
         price_percent_override=percent,
         price_fixed_override=fixed,
+        addons=sorted(f.value for f in term.addons),
         created_at=now,
         updated_at=now,
     )
@@ -317,8 +328,9 @@ def contract_create(
             unit_price=price,
             start=line.start,
             end=line.end,
+            reactivation_fee=fee,
         )
-        for line, (item, price) in zip(lines, items, strict=True)
+        for line, (item, price), fee in zip(lines, items, fees, strict=True)
     )
     ContractEvent.objects.create(
         contract=contract,
@@ -333,13 +345,89 @@ def contract_create(
 
 
 @transaction.atomic
-def contract_transition(
-    *, principal: Principal | None, contract: Contract, to: str, reason: str, now: datetime
+def contract_addons_set(
+    *, principal: Principal | None, contract: Contract, addons: Sequence[str], now: datetime
 ) -> Contract:
-    """Move a contract to another state (E-1, B-4, B-6) with a reason; locks the row and writes
-    a ContractEvent. Moves the state machine does not allow are refused with the allowed ones."""
+    """Switch a contract's add-ons (features its plan offers as add-ons, e.g. the softphone
+    app, seed 002); the entitlement flags follow at once (E-10). Staff only; locks the row and
+    records a ContractEvent."""
     _require_staff(principal, contract.vendor_id)
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    try:
+        term = selectors.contract_term(contract)
+        wanted = ContractTerm(
+            contract_id=term.contract_id, organisation_id=term.organisation_id, plan=term.plan,
+            start=term.start, end=term.end, state=term.state, line_items=term.line_items,
+            currency=term.currency, addons=frozenset(addons),  # type: ignore[arg-type]
+        )  # fmt: skip
+    except EntitlementInputError as exc:
+        raise _invalid(exc) from None
+    before = sorted(contract.addons or [])
+    after = sorted(f.value for f in wanted.addons)
+    if before == after:
+        return contract
+    contract.addons = after
+    contract.updated_at = now
+    contract.save(update_fields=["addons", "updated_at"])
+    ContractEvent.objects.create(
+        contract=contract,
+        at=now,
+        actor_id=principal.user_id if principal else None,
+        kind="addons",
+        from_state=contract.state,
+        to_state=contract.state,
+        reason=f"add-ons {', '.join(before) or 'none'} → {', '.join(after) or 'none'}",
+    )
+    return contract
+
+
+def _check_renewal_of_lapsed(
+    predecessor: Contract, *, start: date, state: str, reinstating: bool
+) -> None:
+    """B-6: a renewal after a lapse backfills to the original expiry, and signing it is a
+    reinstatement (the fee is charged then, by the billing app)."""
+    if start != predecessor.end:
+        raise InvalidInput(
+            f"{predecessor.label} lapsed on {predecessor.end.isoformat()}: its renewal "
+            f"backfills to that date, so it must start on {predecessor.end.isoformat()}, "
+            f"not {start.isoformat()} (B-6)",
+            code="backfill_required",
+        )
+    if state == ContractState.ACTIVE and not reinstating:
+        raise Conflict(
+            f"{predecessor.label} has lapsed: renewing it is a reinstatement with its fee "
+            f"(B-4, B-6); POST /api/v1/contracts/{predecessor.pk}/reinstate, or create the "
+            "renewal as a draft and activate it",
+            code="reinstatement_required",
+        )
+
+
+@transaction.atomic
+def contract_transition(
+    *,
+    principal: Principal | None,
+    contract: Contract,
+    to: str,
+    reason: str,
+    now: datetime,
+    reinstating: bool = False,
+) -> Contract:
+    """Move a contract to another state (E-1, B-4, B-6) with a reason; locks the row and writes
+    a ContractEvent. Moves the state machine does not allow are refused with the allowed ones.
+    Activating the prepared renewal of a lapsed term is a reinstatement: only the billing
+    app's reinstatement does it (``reinstating``), so the fee is never skipped."""
+    _require_staff(principal, contract.vendor_id)
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if (
+        contract.state == ContractState.DRAFT
+        and to == ContractState.ACTIVE
+        and contract.predecessor_id is not None
+    ):
+        predecessor = Contract.objects.get(pk=contract.predecessor_id)
+        if predecessor.state == ContractState.LAPSED:
+            _check_renewal_of_lapsed(
+                predecessor, start=contract.start, state=to, reinstating=reinstating
+            )
     try:
         move = transition(contract.state, to, reason=reason or "")
     except InvalidTransition as exc:
@@ -543,123 +631,6 @@ def inventory_put(
         },
     )
     return row
-
-
-# --- notes and calls to designated administrators (E-3) --------------------------------------
-
-
-def _administrators(organization: Organization) -> list[tuple[int, str, str]]:
-    admins = organization.contacts.filter(role=ContactRole.ADMINISTRATOR).prefetch_related("emails")
-    found = [(c.pk, c.name, c.primary_email) for c in admins.order_by("pk")]
-    found = [a for a in found if a[2]]
-    if not found:
-        raise InvalidInput(
-            f"{organization.name} has no designated help-desk administrator with an email address"
-        )
-    return found
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
-
-
-@transaction.atomic
-def service_note_send(
-    *, principal: Principal | None, organization: Organization, subject: str, body: str,
-    now: datetime,
-) -> list[OutboxMessage]:  # fmt: skip
-    """E-3: a proactive service note by email to every designated administrator."""
-    _require_staff(principal, organization.vendor_id)
-    subject = " ".join((subject or "").split())
-    body = (body or "").strip()
-    if not subject or not body:
-        raise InvalidInput("a service note needs a subject and a body")
-    vendor = organization.vendor
-    note = _digest(str(organization.pk), subject, body, now.isoformat())
-    return [
-        outbox_enqueue(
-            key=f"service-note:{note}:{contact_id}",
-            channel="email",
-            recipient=address,
-            sender=vendor.support_email,
-            subject=f"Service note: {subject}"[:300],
-            body=f"Dear {name},\n\n{body}\n\n— {vendor.name}",
-            headers={"Auto-Submitted": "auto-generated"},
-            vendor_id=vendor.pk,
-            now=now,
-        )
-        for contact_id, name, address in _administrators(organization)
-    ]
-
-
-def status_call_ics(
-    *, uid: str, subject: str, starts_at: datetime, minutes: int, organizer: str,
-    attendees: Sequence[str], details: str, now: datetime,
-) -> str:  # fmt: skip
-    cal = Calendar()
-    cal.add("prodid", "-//supportdesk//status call//EN")
-    cal.add("version", "2.0")
-    cal.add("method", "REQUEST")
-    event = Event()
-    event.add("uid", uid)
-    event.add("dtstamp", now)
-    event.add("dtstart", starts_at)
-    event.add("dtend", starts_at + timedelta(minutes=minutes))
-    event.add("summary", subject)
-    if details:
-        event.add("description", details)
-    if organizer:
-        event.add("organizer", vCalAddress(f"mailto:{organizer}"))
-    for address in attendees:
-        event.add("attendee", vCalAddress(f"mailto:{address}"))
-    cal.add_component(event)
-    return str(cal.to_ical().decode())
-
-
-@transaction.atomic
-def status_call_invite(
-    *, principal: Principal | None, organization: Organization, subject: str,
-    starts_at: datetime, minutes: int, now: datetime, details: str = "",
-) -> list[OutboxMessage]:  # fmt: skip
-    """E-3: invite every designated administrator to a scheduled status call; the email body
-    carries an iCalendar (RFC 5545) REQUEST that calendar clients import."""
-    _require_staff(principal, organization.vendor_id)
-    subject = " ".join((subject or "").split())
-    if not subject:
-        raise InvalidInput("a status call needs a subject")
-    if starts_at.tzinfo is None:
-        raise InvalidInput("the call's start must carry a time zone")
-    if starts_at <= now:
-        raise InvalidInput("a status call must be scheduled in the future")
-    if isinstance(minutes, bool) or not 5 <= minutes <= 480:
-        raise InvalidInput("a status call lasts 5 to 480 minutes")
-    vendor = organization.vendor
-    admins = _administrators(organization)
-    uid = f"status-call-{_digest(str(organization.pk), subject, starts_at.isoformat())}@supportdesk"
-    ics = status_call_ics(
-        uid=uid, subject=subject, starts_at=starts_at, minutes=minutes,
-        organizer=vendor.support_email, attendees=[a[2] for a in admins], details=details,
-        now=now,
-    )  # fmt: skip
-    when = starts_at.strftime("%Y-%m-%d %H:%M %Z")
-    return [
-        outbox_enqueue(
-            key=f"status-call:{uid}:{contact_id}",
-            channel="email",
-            recipient=address,
-            sender=vendor.support_email,
-            subject=f"Invitation: {subject} ({when})"[:300],
-            body=(
-                f"Dear {name},\n\nYou are invited to a status call: {subject}\n"
-                f"When: {when}, {minutes} minutes\n{details}\n\n"
-                "Add it to your calendar with the invitation below.\n\n" + ics
-            ),
-            headers={"X-Supportdesk-Calendar": "text/calendar; method=REQUEST"},
-            vendor_id=vendor.pk,
-            now=now,
-        )
-        for contact_id, name, address in admins
-    ]
 
 
 # --- the intake decision (E-4..E-8, T-8) ----------------------------------------------------

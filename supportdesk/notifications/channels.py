@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 
 from supportdesk.notifications import providers
 from supportdesk.notifications.models import OutboxMessage
@@ -16,9 +16,13 @@ from supportdesk.notifications.models import OutboxMessage
 Sender = Callable[[OutboxMessage], str]
 
 
+CALENDAR_KEY = "_calendar"  # not a header: an iCalendar REQUEST sent as its own part
+
+
 def send_email(row: OutboxMessage) -> str:
     headers = dict(row.headers)
-    message = EmailMessage(
+    calendar = headers.pop(CALENDAR_KEY, None)
+    message = EmailMultiAlternatives(
         subject=row.subject,
         body=row.body,
         from_email=row.sender or settings.DEFAULT_FROM_EMAIL,
@@ -26,6 +30,8 @@ def send_email(row: OutboxMessage) -> str:
         headers=headers,
         connection=get_connection(),
     )
+    if calendar:  # a calendar invitation (RFC 6047): text/calendar; method=REQUEST
+        message.attach_alternative(str(calendar), "text/calendar; method=REQUEST")
     message.send(fail_silently=False)
     return str(headers.get("Message-ID", ""))
 

@@ -29,6 +29,10 @@ def demo_extend(*, vendor: Vendor, slug: str, now: datetime) -> None:
         _enterprise(vendor, now)
 
 
+# the helpdesk's own lines, where the phone menu forwards callers who are not in an emergency
+HELPDESK_LINES = {"msp": "+12815550100", "enterprise": "+18885550100"}
+
+
 def _msp(vendor: Vendor, now: datetime) -> None:
     """Architects rotate weekly (hand-off Monday 08:00 Central); after hours a voicemail pages
     the one on call and every architect by SMS and email, every 10 minutes, 3 rounds."""
@@ -71,7 +75,7 @@ def _msp(vendor: Vendor, now: datetime) -> None:
     config_update(
         vendor=vendor,
         business_calendar=Calendar.objects.get(vendor=vendor, name=calendar_name),
-        helpdesk_number=vendor.support_phone,
+        helpdesk_number=HELPDESK_LINES["msp"],  # never the number the caller dialled
         inbound_numbers=[vendor.emergency_phone or vendor.support_phone],
         emergency_chain=chain,
         sms_gateway_domain="sms-gateway.harbor-it.example",
@@ -116,10 +120,17 @@ def _enterprise(vendor: Vendor, now: datetime) -> None:
         spec=enterprise_chain().to_spec(),
         now=now,
     )
+    # 8AM-8PM ET a person answers; at night, weekends and holidays the caller reaches the
+    # emergency menu, which pages the DSE on call (seed 000). One calendar with the SLA preset.
+    calendars = preset_spec("enterprise")["calendars"]
+    working = next(iter(calendars))
+    calendar = Calendar.objects.filter(vendor=vendor, name=working).first()
     config_update(
         vendor=vendor,
-        business_hours={"timezone": vendor.timezone, "always_open": True},
-        helpdesk_number=vendor.support_phone,
+        business_calendar=calendar,
+        # without the SLA preset loaded, the same hours as the phone line's own
+        business_hours=None if calendar else {**calendars[working], "timezone": vendor.timezone},
+        helpdesk_number=HELPDESK_LINES["enterprise"],  # never the number the caller dialled
         inbound_numbers=[vendor.support_phone],
         emergency_chain=chain,
     )

@@ -9,11 +9,14 @@ run, or a run for an earlier date — issues nothing twice.
 Keys
     ``(contract_id, "invoice", period_start)`` — the invoice for the service period starting
     ``period_start`` (initial invoice, renewal, or a monthly instalment; B-3, B-5);
-    ``(contract_id, "reinstatement_fee", due_date)``, ``(contract_id, "suspend", due_date)``,
-    ``(contract_id, "suspension_approval", due_date)`` — B-4 dunning steps for the unpaid
-    invoice due on ``due_date``; ``(contract_id, "lapse", term_end)`` — marking a lapse (an
-    unpaid renewal at the end of a term, per-user plans; the reinstatement fee then waits for
-    the renewal after the lapse, B-6).
+    ``(contract_id, "suspend", due_date)``, ``(contract_id, "suspension_approval", due_date)``
+    — B-4 dunning steps for the unpaid invoice due on ``due_date``; ``(contract_id, "lapse",
+    term_end)`` — marking a lapse (an unpaid renewal at the end of a term, per-user plans).
+
+    The run never charges the reinstatement fee: it is owed from 30 days past due (the
+    plan's past-due clock, ``dunning.past_due_since``) and charged when the contract is
+    reinstated — by a payment or an explicit reinstatement (B-4, B-6) — keyed
+    ``(contract_id, "reinstatement_fee", since)`` so it is charged once per lapse.
 
 Invoice schedule of a contract (periods anchored at ``start``, see periods.py)
     * annual billing: one invoice per term; the first is issued on ``start``, each renewal
@@ -34,7 +37,6 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from .dunning import DunningPolicy, Standing, contract_standing, renewal_issue_date
-from .lines import PriceLine
 from .money import Money
 from .periods import Term, add_months
 from .pricing import Billing
@@ -61,7 +63,6 @@ class IdempotencyKey(NamedTuple):
 
 class ActionKind(StrEnum):
     ISSUE_INVOICE = "issue_invoice"
-    CHARGE_REINSTATEMENT_FEE = "charge_reinstatement_fee"
     SUSPEND = "suspend"
     REQUEST_SUSPENSION_APPROVAL = "request_suspension_approval"
     MARK_LAPSED = "mark_lapsed"
@@ -114,7 +115,6 @@ class Action:
     contract_id: str
     period: Term | None = None  # the service period an invoice covers
     issue_date: date | None = None
-    lines: tuple[PriceLine, ...] = ()  # fee lines for CHARGE_REINSTATEMENT_FEE
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +177,7 @@ def _dunning_actions(
         renewal=invoice.renewal,
     )
     cid = contract.contract_id
-    # a lapsed contract owes the fee only if it renews after all (B-6): charged then
-    if report.fee_lines and report.state is not Standing.LAPSED:
-        key = IdempotencyKey(cid, "reinstatement_fee", invoice.due_date)
-        yield Action(key, ActionKind.CHARGE_REINSTATEMENT_FEE, cid, lines=report.fee_lines)
+    # the fee the report says is owed is charged at reinstatement, never here (B-4, B-6)
     if report.state is Standing.SUSPENDED:
         yield Action(IdempotencyKey(cid, "suspend", invoice.due_date), ActionKind.SUSPEND, cid)
     elif report.state is Standing.SUSPENSION_DUE:

@@ -7,15 +7,20 @@ is passed in.
 Standing of one contract (:func:`contract_standing`)
     Inputs: ``term_end`` — exclusive end of the coverage already paid for; ``due_date`` of the
     oldest unpaid invoice (the renewal, or an instalment) and whether it is ``paid``. With
-    ``days = today − due_date``:
+    ``days = today − since`` where ``since`` is where the plan's past-due clock starts
+    (:func:`past_due_since`: the invoice's ``due_date``, or — ``past_due_clock="term_end"``,
+    seed 000 — the end of the paid coverage, never before the due date):
 
     * nothing owed → ``active`` before ``term_end``, ``lapsed`` from ``term_end`` on;
     * ``days <= past_due_after_days`` (0) → ``active``; beyond → ``past_due``;
     * ``days >= reinstatement_after_days`` (30) → a reinstatement fee is owed:
-      ``reinstatement_percent`` (5) % of the fee basis (total licence list price), B-4;
+      ``reinstatement_percent`` (5) % of the fee basis (total licence list price), B-4. It is
+      *owed*, not charged: it is charged when the contract is reinstated
+      (:func:`reinstatement_charge`), never by the passing of time;
     * ``days >= suspend_after_days`` (45) **and** the paid coverage has ended → ``suspended``
       (``suspend_mode="automatic"``) or ``suspension_due`` until a person approves it
-      (``"approval"``). Suspension never cuts into a period already paid for;
+      (``"approval"``); ``"never"`` keeps it past due. Suspension never cuts into a period
+      already paid for;
     * with ``lapse_after_days`` set (per-user subscriptions: 0), a contract whose unpaid
       invoice is a ``renewal`` is ``lapsed`` from ``term_end + lapse_after_days`` on — the
       customer did not renew — and a lapsed contract owes the reinstatement fee when it
@@ -47,12 +52,16 @@ from .periods import Term, add_months, days_between, term_end
 __all__ = [
     "DunningPolicy",
     "LapseRenewal",
+    "PastDueClock",
+    "ReinstatementCharge",
     "Standing",
     "StandingReport",
     "SuspendMode",
     "backfill_terms",
     "contract_standing",
     "lapse_renewal",
+    "past_due_since",
+    "reinstatement_charge",
     "reinstatement_fee_lines",
     "renewal_issue_date",
     "renewal_term_after_lapse",
@@ -70,6 +79,14 @@ class Standing(StrEnum):
 class SuspendMode(StrEnum):
     AUTOMATIC = "automatic"
     APPROVAL = "approval"
+    NEVER = "never"  # past due, chased, never suspended for it (seed 001: the MSP)
+
+
+class PastDueClock(StrEnum):
+    """Where the past-due days of B-4 are counted from (a plan setting)."""
+
+    DUE_DATE = "due_date"  # the unpaid invoice's due date
+    TERM_END = "term_end"  # the end of the paid coverage (seed 000: the contract is past due)
 
 
 def _days(value: int, what: str) -> int:
@@ -94,6 +111,7 @@ class DunningPolicy:
     suspend_after_days: int = 45
     suspend_mode: SuspendMode = SuspendMode.APPROVAL  # "reserves the right to suspend"
     lapse_after_days: int | None = None  # None: never lapses while chased (enterprise)
+    past_due_clock: PastDueClock = PastDueClock.DUE_DATE
 
     def __post_init__(self) -> None:
         _days(self.past_due_after_days, "past_due_after_days")
@@ -107,6 +125,24 @@ class DunningPolicy:
         if self.reinstatement_fixed is not None and self.reinstatement_fixed.is_negative():
             raise MoneyError("reinstatement_fixed must not be negative")
         object.__setattr__(self, "suspend_mode", SuspendMode(self.suspend_mode))
+        object.__setattr__(self, "past_due_clock", PastDueClock(self.past_due_clock))
+
+
+def past_due_since(*, due_date: date, paid_through: date, clock: PastDueClock) -> date:
+    """The day the past-due clock of an unpaid invoice starts (B-4): its due date, or with
+    ``TERM_END`` the end of the coverage already paid for (``paid_through``, the first day
+    the invoice covers), whichever is later — a renewal invoice due a month before expiry
+    makes nobody past due while the paid term still runs.
+
+    >>> past_due_since(due_date=date(2026, 3, 3), paid_through=date(2026, 4, 1),
+    ...                clock=PastDueClock.TERM_END)
+    datetime.date(2026, 4, 1)
+    """
+    _plain(due_date, "due_date")
+    _plain(paid_through, "paid_through")
+    if PastDueClock(clock) is PastDueClock.TERM_END:
+        return max(due_date, paid_through)
+    return due_date
 
 
 def reinstatement_fee_lines(
@@ -198,7 +234,8 @@ def contract_standing(
         # coverage ran out and no renewal invoice is open: the contract has lapsed
         return StandingReport(Standing.LAPSED, 0, lapse_fee())
 
-    overdue = max(days_between(due_date, today), 0)
+    since = past_due_since(due_date=due_date, paid_through=term_end, clock=policy.past_due_clock)
+    overdue = max(days_between(since, today), 0)
     coverage_over = today >= term_end
     owes_fee = overdue >= policy.reinstatement_after_days
     if (
@@ -207,7 +244,8 @@ def contract_standing(
         and days_between(term_end, today) >= policy.lapse_after_days
     ):
         return StandingReport(Standing.LAPSED, overdue, fee() if owes_fee else lapse_fee())
-    if overdue >= policy.suspend_after_days and coverage_over:
+    suspends = policy.suspend_mode is not SuspendMode.NEVER
+    if suspends and overdue >= policy.suspend_after_days and coverage_over:
         if policy.suspend_mode == SuspendMode.AUTOMATIC or suspension_approved:
             state = Standing.SUSPENDED
         else:
@@ -272,6 +310,7 @@ def lapse_renewal(
     policy: DunningPolicy | None = None,
     months: int = 12,
     reference: str | None = None,
+    basis_label: str = "total licence list price",
 ) -> LapseRenewal:
     """Renewal of a lapsed contract: backfilled term(s) plus the reinstatement fee (B-6).
 
@@ -281,8 +320,47 @@ def lapse_renewal(
     terms = tuple(backfill_terms(original_end, renewal_date, months))
     lapsed_days = max(days_between(original_end, renewal_date), 0)
     fee = (
-        tuple(reinstatement_fee_lines(fee_basis, policy, reference=reference))
+        tuple(
+            reinstatement_fee_lines(fee_basis, policy, reference=reference, basis_label=basis_label)
+        )
         if lapsed_days > 0
         else ()
     )
     return LapseRenewal(terms, lapsed_days, fee)
+
+
+@dataclass(frozen=True, slots=True)
+class ReinstatementCharge:
+    """What reinstating a past-due contract on ``on`` costs (B-4)."""
+
+    since: date  # where the past-due clock started
+    days_past_due: int
+    fee_lines: tuple[PriceLine, ...]  # empty when reinstated before the threshold
+
+
+def reinstatement_charge(
+    *,
+    since: date,
+    on: date,
+    fee_basis: Money,
+    policy: DunningPolicy | None = None,
+    reference: str | None = None,
+    basis_label: str = "total licence list price",
+) -> ReinstatementCharge:
+    """The fee of reinstating, on ``on``, a contract past due since ``since`` (B-4): owed
+    from ``reinstatement_after_days`` (30) days past due on, charged at reinstatement.
+
+    >>> from decimal import Decimal
+    >>> charge = reinstatement_charge(since=date(2026, 4, 1), on=date(2026, 5, 2),
+    ...                               fee_basis=Money(Decimal("140000"), "USD"))
+    >>> charge.days_past_due, [str(x.amount) for x in charge.fee_lines]
+    (31, ['7,000.00 USD'])
+    """
+    policy = policy or DunningPolicy()
+    _plain(since, "since")
+    _plain(on, "on")
+    days = max(days_between(since, on), 0)
+    if days == 0 or days < policy.reinstatement_after_days:
+        return ReinstatementCharge(since, days, ())
+    lines = reinstatement_fee_lines(fee_basis, policy, reference=reference, basis_label=basis_label)
+    return ReinstatementCharge(since, days, tuple(lines))

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from .money import Money, MoneyError, sum_money
 
-__all__ = ["LineKind", "PriceLine", "lines_total"]
+__all__ = ["LineKind", "PriceLine", "lines_total", "tax_line"]
 
 
 class LineKind(StrEnum):
@@ -22,8 +22,11 @@ class LineKind(StrEnum):
     SUBSCRIPTION = "subscription"  # B-5: counted users for a service period
     PRORATION = "proration"  # B-5: users added mid-period
     REINSTATEMENT_FEE = "reinstatement_fee"  # B-4 / B-6
+    REACTIVATION_FEE = "reactivation_fee"  # B-6: a third-party licence's own reactivation fee
     HOURLY = "hourly"  # B-7 / B-8: time worked in one rate period
     MINIMUM_CHARGE = "minimum_charge"  # B-7: top-up to a rate card's minimum charge
+    ONE_OFF = "one_off"  # B-1: an ad-hoc charge billing staff entered, with its reason
+    TAX = "tax"  # B-1: the vendor's (or the customer's own) tax rate on the other lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +83,18 @@ class PriceLine:
 def lines_total(lines: Iterable[PriceLine], currency: str) -> Money:
     """Sum of the lines' amounts (exact; the lines are already rounded)."""
     return sum_money((line.amount for line in lines), currency)
+
+
+def tax_line(lines: Iterable[PriceLine], currency: str, percent: Decimal, label: str) -> PriceLine:
+    """``percent`` % of the lines' total, rounded once (B-1): "VAT 20 % of 1,000.00 USD"."""
+    base = lines_total(lines, currency)
+    shown = format(percent.normalize(), "f")
+    return PriceLine(
+        description=f"{label} {shown} % of {base}",
+        quantity=percent / 100,
+        unit_price=base,
+        amount=base.percent(percent),
+        period_start=None,
+        period_end=None,
+        kind=LineKind.TAX,
+    )

@@ -97,13 +97,8 @@ def test_dunning_steps_run_once_each_per_contract_B4() -> None:
     state = BillingState(contracts=contracts, open_invoices=(invoice,))
     state, _ = run(state, date(2025, 3, 1))  # invoices (all issued by now)
 
-    actions = plan_billing_run(state, date(2025, 3, 31))  # 30 days past due
-    assert [(a.kind, a.contract_id) for a in actions] == [
-        (ActionKind.CHARGE_REINSTATEMENT_FEE, "C-1")
-    ]
-    assert [line.amount for line in actions[0].lines] == [usd("7000.00")]
-    state = apply_actions(state, actions)
-    assert plan_billing_run(state, date(2025, 4, 1)) == []  # the fee is charged once
+    # 30 days past due: the fee is owed, but charged only when the contract is reinstated
+    assert plan_billing_run(state, date(2025, 3, 31)) == []
 
     actions = plan_billing_run(state, date(2025, 4, 15))  # 45 days
     assert [(a.kind, a.contract_id) for a in actions] == [
@@ -137,9 +132,8 @@ def test_automatic_suspension_and_lapse_B4_B6() -> None:
         ),
     )
     kinds = {(a.contract_id, a.kind) for a in plan_billing_run(state, date(2025, 4, 15))}
-    # the lapsed subscription owes its reinstatement fee only if it renews after all (B-6)
+    # no fee by the run: it is charged when a contract is reinstated (B-4, B-6)
     assert kinds == {
-        ("C-5", ActionKind.CHARGE_REINSTATEMENT_FEE),
         ("C-5", ActionKind.SUSPEND),
         ("C-6", ActionKind.MARK_LAPSED),
     }
@@ -147,17 +141,14 @@ def test_automatic_suspension_and_lapse_B4_B6() -> None:
 
 def test_unpaid_instalment_inside_a_term_is_suspended_not_lapsed_B4_B5() -> None:
     # monthly subscription: the 2024-06 instalment (due 2024-07-01) is unpaid; a mid-term
-    # instalment is chased (fee at 30 days, automatic suspension at 45) and never a lapse
+    # instalment is chased (automatic suspension at 45 days) and never a lapse
     policy = DunningPolicy(suspend_mode=SuspendMode.AUTOMATIC, lapse_after_days=0)
     sub = ContractSchedule("C-7", date(2024, 3, 1), billing=Billing.MONTHLY, dunning=policy)
     unpaid = OpenInvoice("C-7", date(2024, 7, 1), date(2024, 6, 1), usd("168"), renewal=False)
     done = frozenset(IdempotencyKey("C-7", "invoice", date(2024, m, 1)) for m in range(3, 10))
     state = BillingState((sub,), (unpaid,), done)
     assert [a.kind for a in plan_billing_run(state, date(2024, 7, 2))] == []
-    assert [a.kind for a in plan_billing_run(state, date(2024, 8, 15))] == [
-        ActionKind.CHARGE_REINSTATEMENT_FEE,
-        ActionKind.SUSPEND,
-    ]
+    assert [a.kind for a in plan_billing_run(state, date(2024, 8, 15))] == [ActionKind.SUSPEND]
 
 
 contract_st = st.builds(

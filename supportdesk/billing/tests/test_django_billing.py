@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from supportdesk.billing import runs, services
+from supportdesk.billing import runs, services, services_reinstatement
 from supportdesk.billing.domain.lines import LineKind, PriceLine
 from supportdesk.billing.domain.money import Money
 from supportdesk.billing.models import (
@@ -181,7 +181,7 @@ def test_partial_payments_allocate_oldest_first(world: Any) -> None:
     assert result.payment.unapplied == 0
 
 
-def test_dunning_reinstatement_fee_7000_then_payment_reinstates_B4(world: Any) -> None:
+def test_dunning_fee_is_charged_when_payment_reinstates_not_by_the_run_B4(world: Any) -> None:
     contract = enterprise(world, start=date(2025, 4, 1))
     runs.billing_run(today=date(2025, 4, 1), now=NOW)
     first = Invoice.objects.get(contract=contract)
@@ -198,26 +198,24 @@ def test_dunning_reinstatement_fee_7000_then_payment_reinstates_B4(world: Any) -
     contract.refresh_from_db()
     # dunning is per contract: the renewed term is past due, the paid term stays active
     assert (term.state, contract.state) == ("past_due", "active")
-    summary = runs.billing_run(today=date(2026, 4, 2), now=NOW)  # 30 days past due
-    assert summary.counts["reinstatement_fees"] == 1
-    fee = InvoiceLine.objects.get(kind="reinstatement_fee")
-    assert fee.amount == Decimal("7000.00") and fee.fee_for_id == renewal.pk
-    assert (
-        runs.billing_run(today=date(2026, 4, 2), now=NOW).counts.get("reinstatement_fees", 0) == 0
-    )
+    runs.billing_run(today=date(2026, 4, 2), now=NOW)  # 30 days past due: the fee is owed…
+    assert not InvoiceLine.objects.filter(kind="reinstatement_fee").exists()  # …not charged
     # 45 days past due and the paid coverage has ended: approval is requested (enterprise)
     summary = runs.billing_run(today=date(2026, 4, 17), now=NOW)
     assert summary.counts["suspension_requests"] == 1
     term.refresh_from_db()
     assert term.state == "past_due"
-    owed = sum(i.balance for i in Invoice.objects.filter(state="issued"))
-    assert owed == Decimal("74000.00")
     result = services.payment_record(
-        organization=world.acme, amount=owed, currency="USD", received_on=date(2026, 4, 18), now=NOW
-    )
+        organization=world.acme, amount=renewal.total, currency="USD",
+        received_on=date(2026, 4, 18), now=NOW,
+    )  # fmt: skip
     assert [c.pk for c in result.reinstated] == [term.pk]
     term.refresh_from_db()
     assert term.state == "active"
+    # paying 46 days past due reinstated the contract: the fee is charged now, once
+    fee = InvoiceLine.objects.get(kind="reinstatement_fee")
+    assert fee.amount == Decimal("7000.00") and fee.fee_for_id is None
+    assert fee.invoice.issue_date == date(2026, 4, 18) and fee.invoice.state == "issued"
 
 
 def test_automatic_suspension_per_plan_B4(world: Any) -> None:
@@ -248,8 +246,13 @@ def test_lapse_renewal_backfills_from_original_expiry_B6(world: Any) -> None:
         principal=None, contract=contract, to="lapsed", reason="test lapse", now=NOW
     )
     contract.refresh_from_db()
-    inv = runs.lapsed_contract_renew(contract=contract, renewal_date=date(2026, 3, 10), now=NOW)
+    done = services_reinstatement.contract_reinstate(
+        contract=contract, on=date(2026, 3, 10), now=NOW
+    )
+    inv = done.invoice
+    assert inv is not None
     new = Contract.objects.get(predecessor=contract)
+    assert done.term == new
     assert new.start == date(2026, 1, 1) and new.state == "active"
     subscription = inv.lines.get(kind="subscription")
     assert subscription.period_start == date(2026, 1, 1)
@@ -257,7 +260,7 @@ def test_lapse_renewal_backfills_from_original_expiry_B6(world: Any) -> None:
     fee = inv.lines.get(kind="reinstatement_fee")
     assert fee.amount == Decimal("120.00")  # 5 % of the 2,400.00 basis
     with pytest.raises(Conflict):
-        runs.lapsed_contract_renew(contract=contract, renewal_date=date(2026, 3, 10), now=NOW)
+        services_reinstatement.contract_reinstate(contract=contract, on=date(2026, 3, 10), now=NOW)
 
 
 def make_rate_card(world: Any) -> RateCard:

@@ -3,11 +3,13 @@ it twice changes nothing."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from supportdesk.billing.models import Invoice, InvoiceLine, RateCard
+from supportdesk.contracts.models import Contract
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +31,20 @@ def test_demo_has_issued_paid_past_due_and_suspended_invoices_per_preset_B1_B4(
         assert invoices.filter(state="paid").exists(), slug
         assert issued.filter(due_date__gte=today).exists(), slug  # issued, not yet due
         assert issued.filter(due_date__lt=today).exists(), slug  # past due
-        assert issued.filter(contract__state="suspended").exists(), slug
-        assert InvoiceLine.objects.filter(
-            invoice__vendor__slug=slug, kind="reinstatement_fee"
-        ).exists(), slug  # B-4
+        # the MSP chases late payers but never suspends (seed 001, no 45-day rule)
+        suspended = issued.filter(contract__state="suspended").exists()
+        assert suspended == (slug != "msp"), slug
+        fees = InvoiceLine.objects.filter(invoice__vendor__slug=slug, kind="reinstatement_fee")
+        # charged when a contract is reinstated (B-4, B-6); the MSP bills hourly, no fee
+        assert fees.exists() == (slug != "msp"), slug
         numbers = sorted(invoices.values_list("number", flat=True))
         assert numbers == list(range(1, len(numbers) + 1)), slug  # gap-free
     assert InvoiceLine.objects.filter(invoice__vendor__slug="msp", kind="hourly").exists()
+    wayne = InvoiceLine.objects.get(invoice__organization__name="Wayne Aerospace",
+                                    kind="reinstatement_fee")  # fmt: skip
+    assert wayne.amount == Decimal("4500.00")  # 5 % of 90,000.00, 35 days after the term ended
+    birch = Contract.objects.get(reference="BB-BIRCH-2")  # the prepared renewal, activated
+    assert birch.state == "active" and birch.start == birch.predecessor.end
     count = Invoice.objects.count()
     demo_load()
     assert Invoice.objects.count() == count

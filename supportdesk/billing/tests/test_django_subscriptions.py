@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from supportdesk.accounts.services import staff_user_create
-from supportdesk.billing import runs, services, services_subscriptions
+from supportdesk.billing import runs, services, services_reinstatement, services_subscriptions
 from supportdesk.billing.models import Invoice, InvoiceEvent, Payment, PlanBilling
 from supportdesk.contracts import services as contract_services
 from supportdesk.contracts.models import Contract, Plan
@@ -152,7 +152,7 @@ def test_unpaid_instalment_suspends_automatically_and_never_lapses_B4_B5(world: 
     runs.billing_run(today=date(2026, 2, 1), now=NOW)  # February; January is past due
     contract.refresh_from_db()
     assert contract.state == "past_due"
-    assert runs.billing_run(today=date(2026, 3, 2), now=NOW).counts["reinstatement_fees"] == 1
+    assert "reinstatement_fees" not in runs.billing_run(today=date(2026, 3, 2), now=NOW).counts
     summary = runs.billing_run(today=date(2026, 3, 17), now=NOW)  # 45 days past due
     assert summary.counts["suspended"] == 1 and "lapsed" not in summary.counts
     contract.refresh_from_db()
@@ -163,6 +163,9 @@ def test_unpaid_instalment_suspends_automatically_and_never_lapses_B4_B5(world: 
         now=NOW,
     )  # fmt: skip
     assert [c.pk for c in result.reinstated] == [contract.pk]
+    # paid 46 days past due: the payment reinstated it, so the fee is charged now (B-4)
+    fee = Invoice.objects.get(lines__kind="reinstatement_fee")
+    assert fee.issue_date == date(2026, 3, 18)
 
 
 def test_unpaid_renewal_lapses_then_renewal_backfills_with_fee_B6(world: Any) -> None:
@@ -186,7 +189,10 @@ def test_unpaid_renewal_lapses_then_renewal_backfills_with_fee_B6(world: Any) ->
     assert not Invoice.objects.filter(lines__kind="reinstatement_fee").exists()  # not at lapse
     again = runs.billing_run(today=date(2026, 4, 1), now=NOW)
     assert again.counts.get("invoices", 0) == 0  # a lapsed subscription is not invoiced
-    inv = runs.lapsed_contract_renew(contract=contract, renewal_date=date(2026, 4, 10), now=NOW)
+    inv = services_reinstatement.contract_reinstate(
+        contract=contract, on=date(2026, 4, 10), now=NOW
+    ).invoice
+    assert inv is not None
     new = Contract.objects.get(predecessor=contract, state="active")
     assert new.start == date(2026, 3, 1)  # backfilled to the original expiry
     lines = list(inv.lines.values_list("kind", "period_start", "amount"))
@@ -196,5 +202,16 @@ def test_unpaid_renewal_lapses_then_renewal_backfills_with_fee_B6(world: Any) ->
         ("reinstatement_fee", None, Decimal("100.80")),  # 5 % of 12 × 168.00
     ]
     with pytest.raises(Conflict):
-        runs.lapsed_contract_renew(contract=contract, renewal_date=date(2026, 4, 10), now=NOW)
+        services_reinstatement.contract_reinstate(contract=contract, on=date(2026, 4, 10), now=NOW)
     assert InvoiceEvent.objects.filter(invoice=renewal, kind="voided").exists()
+
+
+def test_renewal_carries_the_add_ons_on_E10_B3(world: Any) -> None:
+    per_user_plan(world, "annual")
+    contract = make_contract(
+        world.acme, "per_user", start=date(2025, 3, 1), addons=["softphone_app"],
+        lines=(contract_services.LineInput(kind="users", quantity=7, unit_price="24.00"),),
+    )  # fmt: skip
+    runs.billing_run(today=date(2026, 2, 1), now=NOW)  # the renewal signs the next term
+    renewal = Contract.objects.get(predecessor=contract)
+    assert renewal.addons == ["softphone_app"]

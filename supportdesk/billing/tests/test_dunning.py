@@ -198,3 +198,9 @@ def test_lapse_longer_than_a_term_backfills_every_term_B6() -> None:
     assert backfill_terms(date(2024, 2, 29), date(2025, 2, 27)) == [
         Term(date(2024, 2, 29), date(2025, 2, 28)),
     ]
+
+
+def test_never_suspending_plan_stays_past_due_seed001_B4() -> None:
+    # the MSP preset: late payers are chased, never suspended, and owe no fee (0 %)
+    msp = DunningPolicy(suspend_mode=SuspendMode.NEVER, reinstatement_percent=Decimal(0))
+    assert standing(date(2025, 6, 1), policy=msp) == (Standing.PAST_DUE, 92, None)

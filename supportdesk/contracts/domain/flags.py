@@ -1,6 +1,7 @@
 """Entitlement flags for phone systems and portals to query (SPEC E-10, H-4).
 
-A feature flag is on when a contract term whose plan includes the feature is in force today:
+A feature flag is on when a contract term whose plan includes the feature, or that has it as
+an add-on (seed 002: the softphone app), is in force today:
 - active or past due: everything the plan includes is on (past due is only a warning);
 - suspended (B-4): support is off, the other features stay on;
 - lapsed, cancelled, draft, not yet started or ended: off.
@@ -34,7 +35,8 @@ FLAG_FEATURES = (
 
 
 def _feature_on(term: ContractTerm, feature: Feature, today: date) -> bool:
-    if feature not in term.plan.features or not term.contains(today):
+    included = feature in term.plan.features or feature in term.addons
+    if not included or not term.contains(today):
         return False
     if term.state in IN_FORCE_STATES:
         return True

@@ -36,6 +36,17 @@ class Feature(StrEnum):
     CONFIG_BACKUPS = "config_backups"
 
 
+class ReleaseRule(StrEnum):
+    """Who may download a maintenance release (E-7, K-3)."""
+
+    # seed 000: under an active maintenance agreement for the window before it shipped
+    COVERED_BEFORE_SHIP = "covered_before_ship"
+    # seed 002: an active subscription with updates switched on, whenever it shipped
+    ACTIVE_WITH_UPDATES = "active_with_updates"
+
+
+RELEASE_WINDOW_DAYS = 30
+
 DEFAULT_OUT_OF_SCOPE = frozenset({Category.HARDWARE, Category.NETWORK, Category.THIRD_PARTY})
 
 
@@ -53,6 +64,9 @@ class PlanRules:
     ``version_window``: how many versions before the current one are supported (E-6).
     ``api_base_only``: API/developer help limited to base licensed functionality (E-8).
     ``not_included_advice``: what to tell the customer per excluded category.
+    ``release_rule``, ``release_window_days``: maintenance-release eligibility (E-7).
+    ``addon_features``: features a contract may add on top of the plan (seed 002: the
+    softphone app is an add-on to some subscriptions).
     """
 
     plan_id: str
@@ -65,6 +79,9 @@ class PlanRules:
     api_base_only: bool = False
     features: frozenset[Feature] = frozenset()
     not_included_advice: Mapping[Category, str] = field(default_factory=lambda: _frozen_mapping({}))
+    release_rule: ReleaseRule = ReleaseRule.COVERED_BEFORE_SHIP
+    release_window_days: int = RELEASE_WINDOW_DAYS
+    addon_features: frozenset[Feature] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.plan_id.strip():
@@ -95,6 +112,16 @@ class PlanRules:
                 f"got {self.version_window!r}"
             )
         object.__setattr__(self, "not_included_advice", _frozen_mapping(self.not_included_advice))
+        object.__setattr__(
+            self, "release_rule", coerce_enum(ReleaseRule, self.release_rule, field="release_rule")
+        )
+        addons = coerce_enum_set(Feature, self.addon_features, field="addon_features")
+        object.__setattr__(self, "addon_features", addons)
+        days = self.release_window_days
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3660:
+            raise EntitlementInputError(
+                f"plan {self.plan_id!r}: release_window_days must be 0..3660, got {days!r}"
+            )
 
 
 ENTERPRISE_PLAN = PlanRules(
@@ -113,6 +140,14 @@ ENTERPRISE_PLAN = PlanRules(
             "Installation and consulting services are not included; basic installation help is "
             "available by phone (4 h maximum), otherwise offer on-site installation"
         ),
+        Category.CONSULTING: (
+            "consulting services are not included: offer Professional Services through the "
+            "Dedicated Support Engineer"
+        ),
+        Category.ON_SITE: (
+            "on-site installation and integration is a separate service: a qualified "
+            "installation engineer is dispatched at its own price"
+        ),
     },
 )
 """Seed 000: using the product, enabling features, problems and API help (base functionality
@@ -124,17 +159,32 @@ PER_USER_PLAN = PlanRules(
     kind=PlanKind.PER_USER,
     name="Per-user phone-system support subscription",
     included_categories=frozenset(
-        {Category.PROBLEM, Category.HOW_TO, Category.INSTALLATION, Category.FEATURE}
+        {
+            Category.PROBLEM,
+            Category.HOW_TO,
+            Category.INSTALLATION,
+            Category.FEATURE,
+            Category.TRAINING,
+        }
     ),
     caps=(PHONE_INCIDENTS_PER_YEAR,),
     version_window=1,
-    features=frozenset(Feature),
+    features=frozenset(Feature) - {Feature.SOFTPHONE_APP},
+    addon_features=frozenset({Feature.SOFTPHONE_APP}),
     not_included_advice={
         Category.API_DEVELOPER: "custom API development is not part of the subscription",
+        Category.ON_SITE: (
+            "on-site technician troubleshooting, repair or other services is not included "
+            "with a Support Subscription"
+        ),
+        Category.CONSULTING: "consulting is not part of the subscription",
     },
+    release_rule=ReleaseRule.ACTIVE_WITH_UPDATES,
+    release_window_days=0,
 )
 """Seed 002: questions, changes, updates, onboarding and training included; phone support limited
-to 5 incidents per year; hardware, network and third-party issues may be left to the customer."""
+to 5 incidents per year; on-site work is billed hourly; hardware, network and third-party issues
+may be left to the customer."""
 
 HOURLY_PLAN = PlanRules(
     plan_id="msp-hourly",

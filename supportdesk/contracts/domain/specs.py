@@ -26,6 +26,9 @@ RULE_KEYS = (
     "api_base_only",
     "features",
     "not_included_advice",
+    "release_rule",
+    "release_window_days",
+    "addon_features",
 )
 IDENTITY_KEYS = ("plan_id", "kind", "name")
 CAP_KEYS = ("name", "label", "unit", "limit", "counts", "period", "grants", "exhausted_advice")
@@ -63,6 +66,9 @@ def plan_to_spec(plan: PlanRules, *, identity: bool = True) -> dict[str, Any]:
         "api_base_only": plan.api_base_only,
         "features": _sorted(plan.features),
         "not_included_advice": {str(k): v for k, v in sorted(plan.not_included_advice.items())},
+        "release_rule": plan.release_rule.value,
+        "release_window_days": plan.release_window_days,
+        "addon_features": _sorted(plan.addon_features),
     }
     if identity:
         spec = {"plan_id": plan.plan_id, "kind": plan.kind.value, "name": plan.name, **spec}
@@ -147,6 +153,13 @@ def plan_from_spec(spec: object) -> PlanRules:
     if not isinstance(advice, dict):
         raise EntitlementInputError(f"not_included_advice: expected an object, got {advice!r}")
     optional: dict[str, Any] = {}
+    for key in ("release_rule", "release_window_days"):  # older snapshots have neither
+        if key in spec:
+            optional[key] = spec[key]
+    if "addon_features" in spec:
+        optional["addon_features"] = frozenset(
+            _list(spec["addon_features"], where="addon_features")
+        )
     if "out_of_scope_categories" in spec:
         optional["out_of_scope_categories"] = frozenset(
             _list(spec["out_of_scope_categories"], where="out_of_scope_categories")

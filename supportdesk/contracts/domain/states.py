@@ -19,8 +19,8 @@ from itertools import pairwise
 from types import MappingProxyType
 
 from .errors import EntitlementInputError
-from .plans import PlanKind, PlanRules
-from .vocabulary import coerce_enum
+from .plans import Feature, PlanKind, PlanRules
+from .vocabulary import coerce_enum, coerce_enum_set
 
 
 class ContractState(StrEnum):
@@ -173,9 +173,20 @@ class ContractTerm:
     state: ContractState
     line_items: tuple[LineItem, ...] = field(default=())
     currency: str = "USD"
+    addons: frozenset[Feature] = frozenset()  # features added to this contract (E-10)
 
     def __post_init__(self) -> None:
         label = f"contract {self.contract_id!r}"
+        addons = coerce_enum_set(Feature, self.addons, field="addons")
+        object.__setattr__(self, "addons", addons)
+        extra = addons - self.plan.addon_features
+        if extra:
+            names = ", ".join(sorted(f.value for f in extra))
+            allowed = ", ".join(sorted(f.value for f in self.plan.addon_features)) or "none"
+            raise EntitlementInputError(
+                f"{label}: {names} is not an add-on of plan {self.plan.plan_id!r} "
+                f"(add-ons: {allowed})"
+            )
         if not self.contract_id.strip():
             raise EntitlementInputError("contract_id must not be empty")
         if not self.organisation_id.strip():

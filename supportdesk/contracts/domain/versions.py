@@ -5,9 +5,11 @@ missing trailing components are zeros ("7.1" == "7.1.0"). A reported version bel
 longest catalogue version it starts with, so "7.1.3" is on the "7.1" line.
 
 Support covers the current version and the ``window`` versions immediately before it (E-6,
-default one). A maintenance release may be downloaded only when the customer had an active
-maintenance agreement on every day of the 30 days before it shipped, ``[ship - 30 d, ship)``;
-upgrades sold separately are never included (E-7).
+default one). A maintenance release may be downloaded, per the plan's ``release_rule``:
+``covered_before_ship`` (seed 000) — only when the customer had an active maintenance
+agreement on every day of the ``window_days`` (30) before it shipped, ``[ship - 30 d, ship)``;
+``active_with_updates`` (seed 002) — whenever its subscription with updates is active on the
+day of the download, with no wait. Upgrades sold separately are never included (E-7).
 """
 
 from __future__ import annotations
@@ -223,9 +225,9 @@ class Eligibility:
     reason: str
 
 
-def eligibility_window(release: Release) -> tuple[date, date]:
+def eligibility_window(release: Release, days: int = ELIGIBILITY_DAYS) -> tuple[date, date]:
     """``[ship - 30 days, ship)``."""
-    return release.shipped_on - timedelta(days=ELIGIBILITY_DAYS), release.shipped_on
+    return release.shipped_on - timedelta(days=days), release.shipped_on
 
 
 def first_gap(periods: Iterable[CoveragePeriod], start: date, end: date) -> date | None:
@@ -240,8 +242,16 @@ def first_gap(periods: Iterable[CoveragePeriod], start: date, end: date) -> date
     return cursor if cursor < end else None
 
 
-def release_eligible(*, agreements: Sequence[CoveragePeriod], release: Release) -> Eligibility:
-    """E-7: eligible only with active coverage on every day of ``[ship - 30 d, ship)``."""
+def release_eligible(
+    *,
+    agreements: Sequence[CoveragePeriod],
+    release: Release,
+    window_days: int = ELIGIBILITY_DAYS,
+    active_on: date | None = None,
+) -> Eligibility:
+    """E-7: eligible only with active coverage on every day of ``[ship - window_days,
+    ship)``; with ``active_on`` (the ``active_with_updates`` rule), with coverage on that day
+    instead, whenever the release shipped."""
     label = f"{release.product} {release.name}"
     if release.upgrade_sold_separately:
         return Eligibility(
@@ -249,8 +259,21 @@ def release_eligible(*, agreements: Sequence[CoveragePeriod], release: Release) 
             "upgrade_sold_separately",
             f"{label} is an upgrade sold separately; maintenance agreements never include it",
         )
-    start, end = eligibility_window(release)
     relevant = [a for a in agreements if a.covers_product(release.product)]
+    if active_on is not None:
+        day = active_on.isoformat()
+        if first_gap(relevant, active_on, active_on + timedelta(days=1)) is None:
+            return Eligibility(
+                True, "eligible", f"{label}: subscription with updates active on {day}"
+            )
+        return Eligibility(
+            False,
+            "not_covered",
+            f"{label} needs an active subscription with updates; there is none on {day}",
+        )
+    start, end = eligibility_window(release, window_days)
+    if end <= start:  # a zero window: covered on the day it shipped
+        end = start + timedelta(days=1)
     gap = first_gap(relevant, start, end)
     if gap is not None:
         return Eligibility(
@@ -264,5 +287,5 @@ def release_eligible(*, agreements: Sequence[CoveragePeriod], release: Release) 
         True,
         "eligible",
         f"{label}: maintenance agreement active from {start.isoformat()} through "
-        f"{(end - timedelta(days=1)).isoformat()}, the 30 days before it shipped",
+        f"{(end - timedelta(days=1)).isoformat()}, the {window_days} days before it shipped",
     )

@@ -27,6 +27,9 @@ class Category(StrEnum):
     HARDWARE = "hardware"
     NETWORK = "network"
     THIRD_PARTY = "third_party"
+    CONSULTING = "consulting"  # seed 000: consulting services are not included
+    TRAINING = "training"  # onboarding and training new users (seed 002: included)
+    ON_SITE = "on_site"  # on-site technician work (seed 002: not included)
 
 
 E = TypeVar("E", bound=StrEnum)

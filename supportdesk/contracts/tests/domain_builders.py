@@ -32,8 +32,10 @@ def term(
     end: date = date(2026, 1, 1),
     state: ContractState = ContractState.ACTIVE,
     line_items: tuple[LineItem, ...] = (),
+    addons: frozenset[str] = frozenset(),
 ) -> ContractTerm:
     return ContractTerm(
+        addons=addons,  # type: ignore[arg-type]
         contract_id=contract_id,
         organisation_id=organisation_id,
         plan=plan,

@@ -480,3 +480,32 @@ def test_decision_invariants_E4_E5_E8_T8(plan, state, channel, category, used, r
         run([contract], Request("org-1", "someone-else", channel, category, NOW), {"X-1": caps})
         == decision
     )
+
+
+# --- consulting, onboarding/training, on-site as the seeds bill them (E-5, B-7) -----------
+
+
+@pytest.mark.parametrize(
+    ("contract", "usage_", "category", "covered", "advice"),
+    [
+        (enterprise, ENTERPRISE_USAGE, "consulting", False, "Professional Services"),  # seed 000
+        (enterprise, ENTERPRISE_USAGE, "on_site", False, "installation engineer"),  # seed 000
+        (per_user, PER_USER_USAGE, "training", True, None),  # seed 002: included
+        (per_user, PER_USER_USAGE, "on_site", False, "not included with a Support"),  # seed 002
+        (per_user, PER_USER_USAGE, "consulting", False, "not part of the subscription"),
+    ],
+)
+def test_consulting_training_on_site_bill_as_the_seeds_say_seed000_seed002(
+    contract, usage_, category, covered, advice
+) -> None:
+    decision = run([contract()], req("email", category), usage_)
+    assert decision.covered is covered
+    if not covered:
+        assert decision.reason is ReasonCode.NOT_INCLUDED and advice in decision.explanation
+        assert "billable hourly" in decision.explanation
+
+
+def test_msp_bills_consulting_training_on_site_hourly_seed001() -> None:
+    msp = term(HOURLY_PLAN, contract_id="H-1")
+    for category in ("consulting", "training", "on_site"):
+        assert run([msp], req("phone", category)).reason is ReasonCode.HOURLY_PLAN

@@ -111,7 +111,9 @@ def test_inventory_endpoints_hide_other_customers_E9(api, client, world):
 
 
 def test_entitlement_flags_with_etag_and_304_E10(api, world):
-    contract = make_contract(world.acme, start=clock.now().date() - timedelta(days=30))
+    contract = make_contract(
+        world.acme, start=clock.now().date() - timedelta(days=30), addons=["softphone_app"]
+    )
     alice = api(world.alice.user)
     path = f"/organizations/{world.acme.pk}/entitlements"
     first = alice.get(path)

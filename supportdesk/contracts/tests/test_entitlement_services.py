@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 
 from supportdesk.accounts.models import Absence
-from supportdesk.contracts import services
+from supportdesk.contracts import services, services_admins
 from supportdesk.contracts.models import (
     Contract,
     ContractEvent,
@@ -133,7 +133,7 @@ def test_tickets_route_to_the_dse_then_the_backup_E2(world):
 def test_service_note_and_status_call_reach_every_designated_administrator_E3(world):
     agent = world.principal(world.agent)
     with pytest.raises(InvalidInput, match="no designated help-desk administrator"):
-        services.service_note_send(
+        services_admins.service_note_send(
             principal=agent, organization=world.acme, subject="Maintenance", body="Tonight",
             now=NOW,
         )  # fmt: skip
@@ -143,18 +143,18 @@ def test_service_note_and_status_call_reach_every_designated_administrator_E3(wo
             organization=world.acme, name=name, emails=[f"{name.lower()}@acme.example"],
             role="administrator",
         )  # fmt: skip
-    rows = services.service_note_send(
+    rows = services_admins.service_note_send(
         principal=agent, organization=world.acme, subject="Maintenance window",
         body="We patch your server tonight at 22:00.", now=NOW,
     )  # fmt: skip
     assert sorted(r.recipient for r in rows) == ["ada@acme.example", "ben@acme.example"]
     assert all("22:00" in r.body and r.subject == "Service note: Maintenance window" for r in rows)
-    again = services.service_note_send(
+    again = services_admins.service_note_send(
         principal=agent, organization=world.acme, subject="Maintenance window",
         body="We patch your server tonight at 22:00.", now=NOW,
     )  # fmt: skip
     assert {r.pk for r in again} == {r.pk for r in rows}  # idempotent
-    invites = services.status_call_invite(
+    invites = services_admins.status_call_invite(
         principal=agent, organization=world.acme, subject="Quarterly status call",
         starts_at=NOW + timedelta(days=2), minutes=30, now=NOW,
     )  # fmt: skip
@@ -164,12 +164,12 @@ def test_service_note_and_status_call_reach_every_designated_administrator_E3(wo
     assert event.decoded("dtstart") == NOW + timedelta(days=2)
     assert len(event.get("attendee")) == 2
     with pytest.raises(InvalidInput, match="in the future"):
-        services.status_call_invite(
+        services_admins.status_call_invite(
             principal=agent, organization=world.acme, subject="Late", starts_at=NOW,
             minutes=30, now=NOW,
         )  # fmt: skip
     with pytest.raises(Forbidden):
-        services.service_note_send(
+        services_admins.service_note_send(
             principal=world.principal(world.alice), organization=world.acme, subject="x",
             body="y", now=NOW,
         )  # fmt: skip

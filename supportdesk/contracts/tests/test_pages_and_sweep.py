@@ -194,9 +194,14 @@ def test_console_category_form_decides_again_E8(client, world):
 
 def test_console_organisation_page_shows_contracts_caps_flags_and_people_E1_E2_E3_E5(client, world):
     today = clock.now().date()
-    old = make_contract(world.acme, start=today - timedelta(days=400), reference="ACME-OLD",
-                        moves=("lapsed",))  # fmt: skip
-    new = make_contract(world.acme, start=old.end, reference="ACME-NEW", predecessor=old)
+    old = make_contract(world.acme, start=today - timedelta(days=400), reference="ACME-OLD")
+    new = make_contract(
+        world.acme, start=old.end, reference="ACME-NEW", predecessor=old, addons=["softphone_app"]
+    )
+    # recorded as lapsed after its renewal was signed (a lapsed term renews only through
+    # reinstatement, B-6)
+    services.contract_transition(principal=None, contract=old, to="lapsed",
+                                 reason="test: lapsed", now=NOW)  # fmt: skip
     services.support_assignment_set(
         principal=None, organization=world.acme, dse=world.engineer, backup=None, now=NOW
     )
@@ -229,7 +234,7 @@ def test_console_contract_list_filters_by_state_today_E1(client, world):
 
 
 def test_portal_shows_own_entitlement_and_nobody_elses_E5_E10(client, world):
-    mine = _recent(world.acme, reference="ACME-SUB")
+    mine = _recent(world.acme, reference="ACME-SUB", addons=["softphone_app"])
     _recent(world.globex, reference="GLOBEX-SUB")
     _ticket(world, channel="phone")
     client.force_login(world.alice.user)

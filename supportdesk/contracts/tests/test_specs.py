@@ -7,12 +7,18 @@ import json
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from supportdesk.contracts.domain.caps import Cap, CapUnit, CountingRule, UsageKind
 from supportdesk.contracts.domain.errors import EntitlementInputError
-from supportdesk.contracts.domain.plans import PRESET_PLANS, Feature, PlanKind, PlanRules
+from supportdesk.contracts.domain.plans import (
+    PRESET_PLANS,
+    Feature,
+    PlanKind,
+    PlanRules,
+    ReleaseRule,
+)
 from supportdesk.contracts.domain.specs import plan_from_spec, plan_to_spec
 from supportdesk.contracts.domain.vocabulary import Category, Channel
 
@@ -117,9 +123,14 @@ def plans(draw: st.DrawFn) -> PlanRules:
         not_included_advice=draw(
             st.dictionaries(st.sampled_from(list(Category)), st.text(max_size=40), max_size=3)
         ),
+        release_rule=draw(st.sampled_from(list(ReleaseRule))),
+        release_window_days=draw(st.integers(0, 400)),
+        addon_features=draw(st.frozensets(st.sampled_from(list(Feature)), max_size=2)),
     )
 
 
+# bounded strategy; on a loaded machine generation can be slow, which is not a failure
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(plans())
 def test_any_plan_round_trips_through_its_json_spec_E1_E5_E10(plan: PlanRules) -> None:
     assert _through_json(plan) == plan
@@ -127,6 +138,7 @@ def test_any_plan_round_trips_through_its_json_spec_E1_E5_E10(plan: PlanRules) -
     assert plan_to_spec(plan_from_spec(spec)) == spec  # stable: a snapshot never drifts
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(plans())
 def test_spec_without_identity_plus_identity_is_the_same_plan_E1(plan: PlanRules) -> None:
     rules = plan_to_spec(plan, identity=False)

@@ -88,6 +88,12 @@ def config_update(
         config.emergency_chain = emergency_chain
     if sms_gateway_domain is not None:
         config.sms_gateway_domain = sms_gateway_domain.strip().lstrip("@").lower()
+    dialled = set(config.inbound_numbers.split())
+    if config.helpdesk_number and config.helpdesk_number in dialled:
+        raise InvalidInput(
+            f"the phone menu would forward callers to {config.helpdesk_number}, the number they "
+            "dialled: give the helpdesk a line of its own"
+        )
     config.save()
     return config
 
