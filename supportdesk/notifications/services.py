@@ -44,25 +44,28 @@ def outbox_enqueue(
 ) -> OutboxMessage:
     """Write one notification in the caller's transaction; delivery starts after commit.
 
-    The idempotency key makes a second enqueue of the same notification a no-op.
+    The idempotency key makes a second enqueue of the same notification a no-op (the stored
+    row is returned). One statement for a new row (INSERT ... ON CONFLICT DO NOTHING
+    RETURNING id, as :func:`outbox_enqueue_many`); the returned row is built from what was
+    written, not read back.
     """
-    row, created = OutboxMessage.objects.get_or_create(
-        idempotency_key=key,
-        defaults={
-            "channel": channel,
-            "recipient": recipient,
-            "sender": sender,
-            "subject": subject,
-            "body": body,
-            "headers": _headers_for(key, channel, sender, headers),
-            "ticket_id": ticket_id,
-            "vendor_id": vendor_id,
-            "created_at": now,
-            "next_attempt_at": now,
-        },
-    )
-    if created:
-        transaction.on_commit(lambda: _enqueue_delivery(row.pk))
+    draft = OutboxDraft(
+        key=key, channel=channel, recipient=recipient, body=body, subject=subject,
+        sender=sender, headers=_headers_for(key, channel, sender, headers),
+        ticket_id=ticket_id, vendor_id=vendor_id,
+    )  # fmt: skip
+    new = _insert_drafts([draft], now)
+    if not new:
+        return OutboxMessage.objects.get(idempotency_key=key)
+    row = OutboxMessage(
+        pk=new[0], idempotency_key=key, channel=channel, recipient=recipient, sender=sender,
+        subject=subject, body=body, headers=draft.headers, ticket_id=ticket_id,
+        vendor_id=vendor_id, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
+        created_at=now,
+    )  # fmt: skip
+    row._state.adding = False
+    row._state.db = connection.alias
+    transaction.on_commit(lambda: _enqueue_delivery(row.pk))
     return row
 
 
@@ -144,22 +147,27 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
         unique.setdefault(d.key, d)
     if not unique:
         return []
+    ids = _insert_drafts(list(unique.values()), now)
+    for i in range(0, len(ids), DELIVERY_CHUNK):
+        transaction.on_commit(partial(_enqueue_delivery_many, ids[i : i + DELIVERY_CHUNK]))
+    return ids
+
+
+def _insert_drafts(drafts: Sequence[OutboxDraft], now: datetime) -> list[int]:
+    """One INSERT of ``drafts`` (distinct keys); the ids of the rows it inserted."""
     payload = json.dumps(
         [
             {
                 **{name: getattr(d, name) for name, _ in _DRAFT_FIELDS},
                 "headers": _headers_for(d.key, d.channel, d.sender, d.headers),
             }
-            for d in unique.values()
+            for d in drafts
         ]
     )
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cur:
         cur.execute(_batch_insert_sql(), [OutboxStatus.PENDING.value, at, at, payload])
-        ids = [new_id for (new_id,) in cur.fetchall()]
-    for i in range(0, len(ids), DELIVERY_CHUNK):
-        transaction.on_commit(partial(_enqueue_delivery_many, ids[i : i + DELIVERY_CHUNK]))
-    return ids
+        return [new_id for (new_id,) in cur.fetchall()]
 
 
 def _enqueue_delivery(outbox_id: int) -> None:
