@@ -40,7 +40,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         q=request.GET.get("q") or None,
     )
     cursor = request.GET.get("cursor")
-    rows, next_cursor = selectors.ticket_list(
+    rows, next_cursor = selectors.ticket_queue_page(
         principal=principal,
         filters=filters,
         cursor=int_param(cursor),
