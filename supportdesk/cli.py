@@ -175,7 +175,13 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
     try:
         if args.command == "ingest":
-            _manage("ingest", *args.paths, vendor=args.vendor, no_progress=args.no_progress)
+            _manage(
+                "ingest",
+                *args.paths,
+                vendor=args.vendor,
+                no_progress=args.no_progress,
+                batch=args.batch,
+            )
         elif args.command == "fetchmail":
             _manage("fetchmail", once=args.once)
         else:
@@ -253,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--vendor", help="vendor slug (default: from the recipients)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--batch", type=int, default=100, help="messages per transaction (100)")
     p.set_defaults(func=cmd_mail)
     p = sub.add_parser("fetchmail", help="poll the configured IMAP mailboxes")
     p.add_argument("--once", action="store_true")

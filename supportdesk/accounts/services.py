@@ -31,7 +31,8 @@ def api_token_create(*, user: User, label: str = "") -> str:
 
 def api_token_user(*, raw: str, now: datetime) -> User | None:
     token = (
-        ApiToken.objects.select_related("user")
+        # The user's contact and its organisation come along (principal_for reads them).
+        ApiToken.objects.select_related("user__contact__organization")
         .filter(digest=token_digest(raw), revoked_at__isnull=True, user__is_active=True)
         .first()
     )

@@ -112,8 +112,10 @@ def _resolve_requester(
     if principal.is_contact:
         if payload.organization not in (None, principal.organization_id):
             raise NotFound(f"organisation {payload.organization} not found")
-        contact = Contact.objects.select_related("organization__vendor").get(
-            pk=principal.contact_id
+        contact = (
+            Contact.objects.select_related("organization__vendor")
+            .prefetch_related("emails")  # read by the acknowledgement and the response
+            .get(pk=principal.contact_id)
         )
         return contact.organization.vendor, contact.organization, contact
     if payload.organization is None:
@@ -168,8 +170,8 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
         attachments=decode_attachments(payload.attachments),
         now=clock.now(),
     )
-    ticket = selectors.ticket_get(principal=principal, ref=ticket.ref)
-    return Status(201, ticket_out(ticket))
+    # Built from what was just written (no read-after-write); rendered as is, like a get.
+    return json_response(ticket_out(ticket), status=201)
 
 
 @router.get("/tickets/{int:ref}", response={200: TicketOut, **ERRORS})

@@ -654,15 +654,17 @@ def decision_json(decision: Decision, *, category: str, caps: list[dict[str, Any
 
 
 def entitlement_apply(
-    *, ticket: Ticket, now: datetime, category: str | None = None
+    *, ticket: Ticket, now: datetime, category: str | None = None, created: bool = False
 ) -> TicketEntitlement:
     """Decide the ticket's entitlement with the domain's `decide` and store it.
 
-    Called explicitly by `tickets.services.ticket_create` (and again when the category
-    changes). Runs in the caller's transaction. A configuration problem (a broken plan or
-    catalogue) never blocks intake: the ticket is kept and marked `undecided` with the reason.
+    Called explicitly by `tickets.services.ticket_create` with ``created=True`` (the ticket
+    was inserted in this transaction, so there is no stored decision to read or update: one
+    INSERT), and again when the category changes. Runs in the caller's transaction. A
+    configuration problem (a broken plan or catalogue) never blocks intake: the ticket is kept
+    and marked `undecided` with the reason.
     """
-    existing = TicketEntitlement.objects.filter(ticket=ticket).first()
+    existing = None if created else TicketEntitlement.objects.filter(ticket=ticket).first()
     category = category or (existing.category if existing else WorkCategory.PROBLEM)
     if category not in WorkCategory.values:
         raise InvalidInput(
@@ -720,16 +722,16 @@ def entitlement_apply(
             "flags": [],
             "cap_notices": [],
         }
-    row, _ = TicketEntitlement.objects.update_or_create(
-        ticket=ticket,
-        defaults={
-            **fields,
-            "category": category,
-            "contract_id": contract_id,
-            "decision": data,
-            "decided_at": now,
-        },
-    )
+    values = {
+        **fields,
+        "category": category,
+        "contract_id": contract_id,
+        "decision": data,
+        "decided_at": now,
+    }
+    if created:
+        return TicketEntitlement.objects.create(ticket=ticket, **values)
+    row, _ = TicketEntitlement.objects.update_or_create(ticket=ticket, defaults=values)
     return row
 
 

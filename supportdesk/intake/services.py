@@ -787,13 +787,17 @@ def email_link_outgoing(*, outbox: OutboxMessage, ticket: Ticket, now: datetime)
     """Remember the Message-ID of mail we sent about `ticket`, so replies thread (T-3)."""
     message_id = str((outbox.headers or {}).get("Message-ID") or "")
     if message_id:
-        EmailMessageLink.objects.get_or_create(
-            vendor_id=ticket.vendor_id,
-            message_id=message_id[:998],
-            defaults={
-                "direction": LinkDirection.OUTGOING,
-                "ticket": ticket,
-                "outbox": outbox,
-                "created_at": now,
-            },
+        # One INSERT; a Message-ID already registered (a re-sent notification) is kept.
+        EmailMessageLink.objects.bulk_create(
+            [
+                EmailMessageLink(
+                    vendor_id=ticket.vendor_id,
+                    message_id=message_id[:998],
+                    direction=LinkDirection.OUTGOING,
+                    ticket=ticket,
+                    outbox=outbox,
+                    created_at=now,
+                )
+            ],
+            ignore_conflicts=True,
         )

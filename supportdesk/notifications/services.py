@@ -30,8 +30,6 @@ def new_message_id(domain: str) -> str:
     return f"<{secrets.token_urlsafe(24)}@{domain}>"
 
 
-
-
 def outbox_enqueue(
     *,
     key: str,
@@ -47,27 +45,30 @@ def outbox_enqueue(
 ) -> OutboxMessage:
     """Write one notification in the caller's transaction; delivery starts after commit.
 
-    The idempotency key makes a second enqueue of the same notification a no-op.
+    The idempotency key makes a second enqueue of the same notification a no-op (the stored
+    row is returned). One statement for a new row (INSERT ... ON CONFLICT DO NOTHING
+    RETURNING id, as :func:`outbox_enqueue_many`); the returned row is built from what was
+    written, not read back.
     """
-    row, created = OutboxMessage.objects.get_or_create(
-        idempotency_key=key,
-        defaults={
-            "channel": channel,
-            "recipient": recipient,
-            "sender": sender,
-            "subject": fit_subject(subject),
-            "body": body,
-            "headers": _headers_for(channel, sender, headers),
-            "ticket_id": ticket_id,
-            "vendor_id": vendor_id,
-            "created_at": now,
-            "next_attempt_at": now,
-        },
-    )
-    if created:
-        # robust: the row is saved; if the task queue refuses it, Django logs the error and
-        # the scheduler's outbox_flush sends the row at its next_attempt_at (never a 500).
-        transaction.on_commit(lambda: _enqueue_delivery(row.pk), robust=True)
+    draft = OutboxDraft(
+        key=key, channel=channel, recipient=recipient, body=body, subject=fit_subject(subject),
+        sender=sender, headers=_headers_for(channel, sender, headers),
+        ticket_id=ticket_id, vendor_id=vendor_id,
+    )  # fmt: skip
+    new = _insert_drafts([draft], now)
+    if not new:
+        return OutboxMessage.objects.get(idempotency_key=key)
+    row = OutboxMessage(
+        pk=new[0], idempotency_key=key, channel=channel, recipient=recipient, sender=sender,
+        subject=draft.subject, body=body, headers=draft.headers, ticket_id=ticket_id,
+        vendor_id=vendor_id, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
+        created_at=now,
+    )  # fmt: skip
+    row._state.adding = False
+    row._state.db = connection.alias
+    # robust: the row is saved; if the task queue refuses it, Django logs the error and
+    # the scheduler's outbox_flush sends the row at its next_attempt_at (never a 500).
+    transaction.on_commit(lambda: _enqueue_delivery(row.pk), robust=True)
     return row
 
 
@@ -147,20 +148,7 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
         unique.setdefault(d.key, d)
     if not unique:
         return []
-    payload = json.dumps(
-        [
-            {
-                **{name: getattr(d, name) for name, _ in _DRAFT_FIELDS},
-                "subject": fit_subject(d.subject),
-                "headers": _headers_for(d.channel, d.sender, d.headers),
-            }
-            for d in unique.values()
-        ]
-    )
-    at = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cur:
-        cur.execute(_batch_insert_sql(), [OutboxStatus.PENDING.value, at, at, payload])
-        ids = [new_id for (new_id,) in cur.fetchall()]
+    ids = _insert_drafts(list(unique.values()), now)
     for i in range(0, len(ids), DELIVERY_CHUNK):
         # A function, not a partial: Django names the callback by __qualname__ when it logs.
         def enqueue(batch: list[int] = ids[i : i + DELIVERY_CHUNK]) -> None:
@@ -168,6 +156,24 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
 
         transaction.on_commit(enqueue, robust=True)
     return ids
+
+
+def _insert_drafts(drafts: Sequence[OutboxDraft], now: datetime) -> list[int]:
+    """One INSERT of ``drafts`` (distinct keys); the ids of the rows it inserted."""
+    payload = json.dumps(
+        [
+            {
+                **{name: getattr(d, name) for name, _ in _DRAFT_FIELDS},
+                "subject": fit_subject(d.subject),
+                "headers": _headers_for(d.channel, d.sender, d.headers),
+            }
+            for d in drafts
+        ]
+    )
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cur:
+        cur.execute(_batch_insert_sql(), [OutboxStatus.PENDING.value, at, at, payload])
+        return [new_id for (new_id,) in cur.fetchall()]
 
 
 def _enqueue_delivery(outbox_id: int) -> None:

@@ -16,7 +16,7 @@ from supportdesk.tickets.models import Channel
 def home(request: HttpRequest) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     cursor = request.GET.get("cursor")
-    rows, next_cursor = selectors.ticket_list(
+    rows, next_cursor = selectors.ticket_queue_page(
         principal=principal,
         filters=selectors.TicketFilters(q=request.GET.get("q") or None),
         cursor=int_param(cursor),

@@ -29,9 +29,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 
-from supportdesk.contracts.models import Plan, TicketEntitlement
+from supportdesk.contracts.models import Contract, Plan, TicketEntitlement
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.customers.models import Organization
@@ -159,30 +159,43 @@ def sla_policy_assign_plan(*, plan: Plan, policy: SlaPolicy | None) -> None:
     PlanSlaPolicy.objects.update_or_create(plan=plan, defaults={"policy": policy})
 
 
-def _covering_plan(ticket: Ticket) -> Plan | None:
-    """The plan of the contract the entitlement decision at intake found covering it."""
-    decision = (
+def _covering_plan(ticket: Ticket, decision: TicketEntitlement | None = None) -> Plan | None:
+    """The plan of the contract the entitlement decision at intake found covering it.
+
+    ``decision``: the decision the caller just stored (ticket creation), so it is not read
+    back; no query at all when it found no contract.
+    """
+    if decision is not None:
+        if decision.contract_id is None:
+            return None
+        return Plan.objects.filter(
+            pk__in=Contract.objects.filter(pk=decision.contract_id).values("plan_id")
+        ).first()
+    row = (
         TicketEntitlement.objects.filter(ticket_id=ticket.pk, contract__isnull=False)
         .select_related("contract__plan")
         .first()
     )
-    return decision.contract.plan if decision and decision.contract else None
+    return row.contract.plan if row and row.contract else None
 
 
 def _policy_row_for(ticket: Ticket, plan: Plan | None) -> SlaPolicy | None:
-    """The organisation's own policy, else its covering plan's, else the vendor's default."""
-    assigned = (
-        OrganizationSlaPolicy.objects.select_related("policy")
-        .filter(organization_id=ticket.organization_id)
-        .first()
-    )
-    if assigned is not None:
-        return assigned.policy
+    """The organisation's own policy, else its covering plan's, else the vendor's default:
+    one statement (the candidates ranked in that order)."""
+    candidates = [
+        SlaPolicy.objects.filter(assignments__organization_id=ticket.organization_id).annotate(
+            rank=Value(0)
+        )
+    ]
     if plan is not None:
-        by_plan = PlanSlaPolicy.objects.select_related("policy").filter(plan=plan).first()
-        if by_plan is not None:
-            return by_plan.policy
-    return SlaPolicy.objects.filter(vendor_id=ticket.vendor_id, is_default=True).first()
+        candidates.append(SlaPolicy.objects.filter(plans__plan=plan).annotate(rank=Value(1)))
+    candidates.append(
+        SlaPolicy.objects.filter(vendor_id=ticket.vendor_id, is_default=True).annotate(
+            rank=Value(2)
+        )
+    )
+    first, *rest = candidates
+    return first.union(*rest, all=True).order_by("rank", "id").first()
 
 
 # --------------------------------------------------------------------------- clocks
@@ -225,6 +238,7 @@ def _start_target(
     at: datetime,
     cycle: int = 0,
     paused: bool = False,
+    save: bool = True,
 ) -> SlaTarget:
     row = SlaTarget(
         ticket=ticket,
@@ -246,13 +260,16 @@ def _start_target(
         _append(row, "pause", at)
         row.state = TargetState.PAUSED
     _refresh_deadlines(row, _clock(row, sla.calendars), at)
-    row.save()
+    if save:
+        row.save()
     return row
 
 
-def _match(ticket: Ticket, now: datetime) -> TicketSla | None:
+def _match(
+    ticket: Ticket, now: datetime, decision: TicketEntitlement | None = None
+) -> TicketSla | None:
     """Match the ticket against its policy and snapshot the result (not saved)."""
-    plan = _covering_plan(ticket)
+    plan = _covering_plan(ticket, decision)
     row = _policy_row_for(ticket, plan)
     if row is None:
         return None
@@ -308,17 +325,22 @@ def _start_from_match(sla: TicketSla, ticket: Ticket, at: datetime) -> list[SlaT
         if kind == TargetKind.FIRST_RESPONSE and ticket.first_response_at is not None:
             continue
         started.append(
-            _start_target(sla=sla, ticket=ticket, kind=kind, target=target, at=at, paused=paused)
+            _start_target(
+                sla=sla, ticket=ticket, kind=kind, target=target, at=at, paused=paused, save=False
+            )
         )
-    return started
+    return SlaTarget.objects.bulk_create(started) if started else []  # the clocks in one INSERT
 
 
-def sla_ticket_start(*, ticket: Ticket, now: datetime) -> TicketSla | None:
+def sla_ticket_start(
+    *, ticket: Ticket, now: datetime, decision: TicketEntitlement | None = None
+) -> TicketSla | None:
     """Match a new ticket and start its clocks at its time of receipt.
 
-    Call inside the transaction that created the ticket. No policy: nothing happens.
+    Call inside the transaction that created the ticket, with the entitlement ``decision``
+    it stored (not read back). No policy: nothing happens.
     """
-    sla = _match(ticket, now)
+    sla = _match(ticket, now, decision)
     if sla is None:
         return None
     sla.save()

@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from supportdesk.contracts.models import Product
 from supportdesk.core.errors import InvalidInput, NotFound
@@ -102,25 +102,26 @@ def _searching(filters: TicketFilters) -> bool:
     return bool(filters.q and filters.q.strip())
 
 
-def ticket_list(
+def ticket_queue_page(
     *, principal: Principal, filters: TicketFilters, cursor: int | None = None, limit: int = 50
 ) -> tuple[list[Ticket], int | None]:
     """One page of tickets (model instances), newest first, and the cursor of the next page
-    (None at the end). With `q` the page is ranked by relevance instead (tickets.search) and
-    the cursor counts matches already shown."""
+    (None at the end), for the console and the portal's list, which show only the ticket's
+    own columns, organisation, queue and assignee: one query (joined). With `q` the page is
+    ranked by relevance instead (tickets.search) and the cursor counts matches shown."""
     _check_limit(limit)
     if _searching(filters):
         qs = ticket_list_query(principal=principal, filters=filters)
         return _ranked_page(principal, filters, qs, offset=cursor or 0, limit=limit)
     qs = ticket_list_query(principal=principal, filters=filters, cursor=cursor)
-    rows = list(_with_list_relations(qs)[: limit + 1])
+    rows = list(qs.select_related("organization", "queue", "assignee")[: limit + 1])
     next_cursor = rows[limit - 1].pk if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
 # The columns a ticket's API representation needs, read with values(): no model instance per
-# row. The always-present relations are joined (as in _with_list_relations); requester
-# e-mails, product names and entitlements are one query each per page.
+# row. The always-present relations are joined (as in _with_list_relations), the requester's
+# primary address is a subquery; product names and entitlements are one query each per page.
 TICKET_ROW_FIELDS = (
     "id", "subject", "status", "priority", "channel", "organization_id", "organization__name",
     "requester_id", "requester__name", "queue__name", "assignee_id", "assignee__display_name",
@@ -130,20 +131,18 @@ TICKET_ROW_FIELDS = (
 )  # fmt: skip
 
 
-def ticket_rows(qs: QuerySet[Ticket]) -> list[dict[str, Any]]:
-    """``qs`` (already cut to a page) as plain rows: the ``TICKET_ROW_FIELDS`` plus
-    ``requester_email`` (the primary address, as ``Contact.primary_email``) and
-    ``product_name``; two queries at most besides the page's own."""
-    rows = list(qs.values(*TICKET_ROW_FIELDS))
-    contact_ids = {r["requester_id"] for r in rows if r["requester_id"] is not None}
-    emails: dict[int, str] = {}
-    if contact_ids:
-        for contact_id, address in (
-            ContactEmail.objects.filter(contact_id__in=contact_ids)
-            .order_by("contact_id", "-is_primary", "pk")
-            .values_list("contact_id", "address")
-        ):
-            emails.setdefault(contact_id, address)
+def ticket_rows(qs: QuerySet[Ticket], limit: int) -> list[dict[str, Any]]:
+    """``qs`` as plain rows: the ``TICKET_ROW_FIELDS`` plus ``requester_email`` (the primary
+    address, as ``Contact.primary_email``) and ``product_name``; one query besides the page's
+    own when a ticket on it has a product. ``limit`` cuts the page."""
+    primary = ContactEmail.objects.filter(contact_id=OuterRef("requester_id")).order_by(
+        "-is_primary", "pk"
+    )
+    rows = list(
+        qs.values(*TICKET_ROW_FIELDS, requester_email=Subquery(primary.values("address")[:1]))[
+            :limit
+        ]
+    )
     product_ids = {r["product_id"] for r in rows if r["product_id"] is not None}
     products = (
         dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "name"))
@@ -151,7 +150,7 @@ def ticket_rows(qs: QuerySet[Ticket]) -> list[dict[str, Any]]:
         else {}
     )
     for r in rows:
-        r["requester_email"] = emails.get(r["requester_id"], "")
+        r["requester_email"] = r["requester_email"] or ""
         r["product_name"] = products.get(r["product_id"])
     return rows
 
@@ -159,25 +158,25 @@ def ticket_rows(qs: QuerySet[Ticket]) -> list[dict[str, Any]]:
 def ticket_page_rows(
     *, principal: Principal, filters: TicketFilters, cursor: int | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """:func:`ticket_list` as plain rows (:func:`ticket_rows`), for the lean read path."""
+    """One page of tickets as plain rows (:func:`ticket_rows`) for the API's lean read path,
+    and the cursor of the next page (None at the end)."""
     _check_limit(limit)
     if _searching(filters):
-        tickets, next_offset = ticket_list(
+        tickets, next_offset = ticket_queue_page(
             principal=principal, filters=filters, cursor=cursor, limit=limit
         )
-        by_id = {
-            r["id"]: r for r in ticket_rows(Ticket.objects.filter(pk__in=[t.pk for t in tickets]))
-        }
+        found = Ticket.objects.filter(pk__in=[t.pk for t in tickets])
+        by_id = {r["id"]: r for r in ticket_rows(found, len(tickets))}
         return [by_id[t.pk] for t in tickets if t.pk in by_id], next_offset
     qs = ticket_list_query(principal=principal, filters=filters, cursor=cursor)
-    rows = ticket_rows(qs[: limit + 1])
+    rows = ticket_rows(qs, limit + 1)
     next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
 def ticket_get_row(*, principal: Principal, ref: int) -> dict[str, Any]:
     """One visible ticket as a plain row (:func:`ticket_rows`); NotFound otherwise."""
-    rows = ticket_rows(_visible_tickets(principal).filter(pk=ref))
+    rows = ticket_rows(_visible_tickets(principal).filter(pk=ref), 1)
     if not rows:
         raise NotFound(f"ticket {ref} not found")
     return rows[0]

@@ -258,8 +258,8 @@ def ticket_create(
         actor_id=principal.user_id if principal else None,
         data={"channel": channel, "priority": priority, "queue": queue.name},
     )
-    entitlement_apply(ticket=ticket, now=now)  # E-4..E-8: decided at intake
-    sla_ticket_start(ticket=ticket, now=now)
+    decision = entitlement_apply(ticket=ticket, now=now, created=True)  # E-4..E-8: at intake
+    sla_ticket_start(ticket=ticket, now=now, decision=decision)
     _notify_requester(
         ticket,
         key=f"ticket:{ticket.pk}:received",

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_vendor_require_staff_2fa'),
-        ('core', '0002_vendor_unverified_mail'),
+        ("core", "0002_vendor_require_staff_2fa"),
+        ("core", "0002_vendor_unverified_mail"),
     ]
 
-    operations = [
-    ]
+    operations = []
