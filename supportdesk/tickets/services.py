@@ -519,3 +519,16 @@ def ticket_update(
             ticket=ticket, principal=principal, assignee=changes["assignee"], now=now
         )
     return ticket
+
+
+@transaction.atomic
+def system_note_add(*, ticket_id: int, body: str, now: datetime) -> Message:
+    """An internal note written by supportdesk itself (monitoring, automations): no author."""
+    ticket = _lock(Ticket.objects.get(pk=ticket_id))
+    message = _add_message(
+        ticket=ticket, principal=None, author_contact=None, kind=MessageKind.INTERNAL,
+        body=_clean_body(body), body_html="", channel=ticket.channel, attachments=(), now=now,
+    )  # fmt: skip
+    _event(ticket, "note_added", None, now, message=message.pk, automatic=True)
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    return message
