@@ -109,25 +109,41 @@ def hook_url(request: HttpRequest, token: str) -> str:
 
 def _integration_out(row: Integration) -> dict[str, Any]:
     return {
-        "id": row.pk, "name": row.name, "token_prefix": row.token_prefix,
-        "signed": bool(row.signing_secret), "label_rules": row.label_rules,
-        "notify_severities": row.notify_severities, "digest_severities": row.digest_severities,
-        "outage_severities": row.outage_severities, "outage_assets": row.outage_assets,
-        "group_wait_seconds": row.group_wait_seconds, "created_at": row.created_at,
-    }  # fmt: skip
+        "id": row.pk,
+        "name": row.name,
+        "token_prefix": row.token_prefix,
+        "signed": bool(row.signing_secret),
+        "label_rules": row.label_rules,
+        "notify_severities": row.notify_severities,
+        "digest_severities": row.digest_severities,
+        "outage_severities": row.outage_severities,
+        "outage_assets": row.outage_assets,
+        "group_wait_seconds": row.group_wait_seconds,
+        "created_at": row.created_at,
+    }
 
 
 def alert_out(row: Alert, *, events: bool = False) -> dict[str, Any]:
     out = {
-        "id": row.pk, "integration": row.integration.name, "organization": row.organization_id,
-        "status": row.status, "severity": row.severity, "summary": row.summary,
-        "details": row.details, "labels": row.labels, "asset_serial": row.asset_serial,
-        "site": row.site, "flapping": row.flapping, "suppressed": row.suppressed,
-        "event_count": row.event_count, "first_fired_at": row.first_fired_at,
-        "last_event_at": row.last_event_at, "resolved_at": row.resolved_at,
+        "id": row.pk,
+        "integration": row.integration.name,
+        "organization": row.organization_id,
+        "status": row.status,
+        "severity": row.severity,
+        "summary": row.summary,
+        "details": row.details,
+        "labels": row.labels,
+        "asset_serial": row.asset_serial,
+        "site": row.site,
+        "flapping": row.flapping,
+        "suppressed": row.suppressed,
+        "event_count": row.event_count,
+        "first_fired_at": row.first_fired_at,
+        "last_event_at": row.last_event_at,
+        "resolved_at": row.resolved_at,
         "acknowledged_at": row.acknowledged_at,
         "ticket": row.outage.ticket_id if row.outage_id and row.outage else None,
-    }  # fmt: skip
+    }
     if events:
         out["events"] = [
             {"kind": e.kind, "at": e.at, "data": e.data} for e in row.events.all()[:500]
@@ -150,9 +166,11 @@ def create_integration(request: HttpRequest, payload: IntegrationIn) -> Any:
     if principal.is_contact or principal.vendor_id is None:
         raise Forbidden("only a vendor's admins create monitoring integrations")
     row, token = services.integration_create(
-        principal=principal, vendor=Vendor.objects.get(pk=principal.vendor_id), now=clock.now(),
+        principal=principal,
+        vendor=Vendor.objects.get(pk=principal.vendor_id),
+        now=clock.now(),
         **payload.dict(),
-    )  # fmt: skip
+    )
     return Status(201, {**_integration_out(row), "url": hook_url(request, token)})
 
 
@@ -166,9 +184,11 @@ class AlertFilters(Schema):
 @router.get("/alerts", response={200: list[AlertOut], **ERRORS})
 def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> Any:
     rows = selectors.alert_list(
-        principal=principal_of(request), status=filters.status or "",
-        organization_id=filters.organization, unmatched=filters.unmatched,
-    )  # fmt: skip
+        principal=principal_of(request),
+        status=filters.status or "",
+        organization_id=filters.organization,
+        unmatched=filters.unmatched,
+    )
     return [alert_out(r) for r in rows[: filters.limit]]
 
 
@@ -197,9 +217,12 @@ def match_alert(request: HttpRequest, alert_id: int, payload: MatchIn) -> Any:
     if principal.is_contact:
         raise Forbidden("only staff match alerts")
     services.alert_match(
-        principal=principal, alert_id=alert_id, organization_id=payload.organization,
-        rule_label=payload.rule_label, now=clock.now(),
-    )  # fmt: skip
+        principal=principal,
+        alert_id=alert_id,
+        organization_id=payload.organization,
+        rule_label=payload.rule_label,
+        now=clock.now(),
+    )
     return alert_out(selectors.alert_get(principal=principal, alert_id=alert_id))
 
 
@@ -216,12 +239,22 @@ def create_window(request: HttpRequest, payload: WindowIn) -> Any:
     if principal.is_contact:
         raise Forbidden("only staff plan maintenance windows")
     row = services.maintenance_window_create(
-        principal=principal, organization_id=payload.organization, starts_at=payload.starts_at,
-        ends_at=payload.ends_at, site=payload.site, reason=payload.reason,
-    )  # fmt: skip
+        principal=principal,
+        organization_id=payload.organization,
+        starts_at=payload.starts_at,
+        ends_at=payload.ends_at,
+        site=payload.site,
+        reason=payload.reason,
+    )
     return Status(201, _window_out(row))
 
 
 def _window_out(row: Any) -> dict[str, Any]:
-    return {"id": row.pk, "organization": row.organization_id, "site": row.site,
-            "starts_at": row.starts_at, "ends_at": row.ends_at, "reason": row.reason}  # fmt: skip
+    return {
+        "id": row.pk,
+        "organization": row.organization_id,
+        "site": row.site,
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
+        "reason": row.reason,
+    }

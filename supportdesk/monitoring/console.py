@@ -29,14 +29,15 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         status = "firing"
     organization = int_param(request.GET.get("organization"))
     alerts = selectors.alert_list(
-        principal=principal, status="" if status == "all" else status,
+        principal=principal,
+        status="" if status == "all" else status,
         organization_id=organization,
-    ).exclude(organization__isnull=True)[:200]  # fmt: skip
+    ).exclude(organization__isnull=True)[:200]
     context = {
         "alerts": alerts,
         "unmatched": selectors.alert_list(
             principal=principal, unmatched=True, status=AlertStatus.FIRING
-        )[:100],  # fmt: skip
+        )[:100],
         "organizations": organization_list(principal=principal).order_by("name"),
         "status": status,
         "organization": organization,
@@ -75,9 +76,12 @@ def match(request: HttpRequest, alert_id: int) -> HttpResponse:
     if organization is None:
         raise InvalidInput("choose the customer")
     services.alert_match(
-        principal=principal, alert_id=alert_id, organization_id=organization,
-        rule_label=request.POST.get("rule_label", "").strip(), now=clock.now(),
-    )  # fmt: skip
+        principal=principal,
+        alert_id=alert_id,
+        organization_id=organization,
+        rule_label=request.POST.get("rule_label", "").strip(),
+        now=clock.now(),
+    )
     messages.success(request, "Alert matched to the customer.")
     return redirect("console:alerts:detail", alert_id=alert_id)
 
@@ -108,10 +112,12 @@ def integration_create(request: HttpRequest) -> HttpResponse:
     if principal.vendor_id is None:
         raise InvalidInput("a superuser without a vendor cannot own an integration")
     _, token = services.integration_create(
-        principal=principal, vendor=Vendor.objects.get(pk=principal.vendor_id),
-        name=request.POST.get("name", ""), signing_secret=request.POST.get("signing_secret", ""),
+        principal=principal,
+        vendor=Vendor.objects.get(pk=principal.vendor_id),
+        name=request.POST.get("name", ""),
+        signing_secret=request.POST.get("signing_secret", ""),
         now=clock.now(),
-    )  # fmt: skip
+    )
     return _integrations(request, new_url=hook_url(request, token))
 
 
@@ -132,10 +138,12 @@ def window_create(request: HttpRequest) -> HttpResponse:
     if organization is None:
         raise InvalidInput("choose the customer")
     services.maintenance_window_create(
-        principal=principal, organization_id=organization,
+        principal=principal,
+        organization_id=organization,
         starts_at=_when(request.POST.get("starts_at", ""), "starts"),
         ends_at=_when(request.POST.get("ends_at", ""), "ends"),
-        site=request.POST.get("site", ""), reason=request.POST.get("reason", ""),
-    )  # fmt: skip
+        site=request.POST.get("site", ""),
+        reason=request.POST.get("reason", ""),
+    )
     messages.success(request, "Maintenance window planned: its alerts notify nobody meanwhile.")
     return redirect("console:alerts:integrations")

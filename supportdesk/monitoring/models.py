@@ -87,9 +87,12 @@ class Alert(models.Model):
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
     fingerprint = models.CharField(max_length=200)
     organization = models.ForeignKey(
-        "customers.Organization", null=True, blank=True, on_delete=models.CASCADE,
+        "customers.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="alerts",
-    )  # fmt: skip
+    )
     status = models.CharField(max_length=10, choices=AlertStatus.choices)
     severity = models.CharField(max_length=10)
     summary = models.CharField(max_length=300)
@@ -114,9 +117,12 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
 
     class Meta:
         constraints = [
@@ -156,9 +162,12 @@ class AlertEvent(models.Model):
         Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     data = models.JSONField(default=dict)
 
     class Meta:
@@ -201,9 +210,12 @@ class MaintenanceWindow(models.Model):
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
 
     class Meta:
         constraints = [

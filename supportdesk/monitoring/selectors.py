@@ -11,13 +11,18 @@ from supportdesk.monitoring.models import Alert, Integration, MaintenanceWindow
 
 
 def alert_list(
-    *, principal: Principal, status: str = "", organization_id: int | None = None,
+    *,
+    principal: Principal,
+    status: str = "",
+    organization_id: int | None = None,
     unmatched: bool = False,
-) -> QuerySet[Alert]:  # fmt: skip
+) -> QuerySet[Alert]:
     qs = scope(
         Alert.objects.select_related("organization", "integration", "outage"),
-        principal, vendor_field="vendor_id", organization_field="organization_id",
-    )  # fmt: skip
+        principal,
+        vendor_field="vendor_id",
+        organization_field="organization_id",
+    )
     if status:
         qs = qs.filter(status=status)
     if organization_id is not None:
@@ -44,6 +49,8 @@ def integration_list(*, principal: Principal) -> QuerySet[Integration]:
 
 def maintenance_window_list(*, principal: Principal) -> QuerySet[MaintenanceWindow]:
     return scope(
-        MaintenanceWindow.objects.select_related("organization"), principal,
-        vendor_field="vendor_id", organization_field="organization_id",
-    ).order_by("-starts_at")  # fmt: skip
+        MaintenanceWindow.objects.select_related("organization"),
+        principal,
+        vendor_field="vendor_id",
+        organization_field="organization_id",
+    ).order_by("-starts_at")

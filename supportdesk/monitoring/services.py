@@ -187,9 +187,10 @@ def delivery_receive(*, integration: Integration, body: bytes, now: datetime) ->
     shape, _ = parse_payload(body)
     digest = hashlib.sha256(body).hexdigest()
     duplicate = Delivery.objects.filter(
-        integration=integration, digest=digest, state__in=[DeliveryState.PROCESSED,
-                                                           DeliveryState.STORED]
-    ).exists()  # fmt: skip
+        integration=integration,
+        digest=digest,
+        state__in=[DeliveryState.PROCESSED, DeliveryState.STORED],
+    ).exists()
     delivery = Delivery.objects.create(
         integration=integration,
         body=body,
@@ -293,8 +294,14 @@ def _locked_alert(integration: Integration, fingerprint: str) -> Alert | None:
     )
 
 
-def _record(alert: Alert, kind: str, now: datetime, delivery: Delivery | None = None,
-            actor_id: int | None = None, **data: Any) -> None:  # fmt: skip
+def _record(
+    alert: Alert,
+    kind: str,
+    now: datetime,
+    delivery: Delivery | None = None,
+    actor_id: int | None = None,
+    **data: Any,
+) -> None:
     AlertEvent.objects.create(
         alert=alert, kind=kind, at=now, delivery=delivery, actor_id=actor_id, data=data
     )
@@ -330,8 +337,9 @@ def _firing_assets(organization: Organization) -> int:
     )
 
 
-def _apply_event(integration: Integration, event: Event, *, delivery: Delivery | None,
-                 now: datetime) -> Alert | None:  # fmt: skip
+def _apply_event(
+    integration: Integration, event: Event, *, delivery: Delivery | None, now: datetime
+) -> Alert | None:
     alert = _locked_alert(integration, event.fingerprint)
     if alert is None:
         if not event.firing:
@@ -358,9 +366,15 @@ def _apply_event(integration: Integration, event: Event, *, delivery: Delivery |
         state = _state_of(alert)
     transition = apply_event(state, firing=event.firing, at=now, policy=policy_of(integration))
     _update_alert(alert, event, transition, now=now)
-    _record(alert, transition.change.value, now, delivery, severity=event.severity.value,
-            summary=event.summary, occurred_at=event.occurred_at.isoformat()
-            if event.occurred_at else None)  # fmt: skip
+    _record(
+        alert,
+        transition.change.value,
+        now,
+        delivery,
+        severity=event.severity.value,
+        summary=event.summary,
+        occurred_at=event.occurred_at.isoformat() if event.occurred_at else None,
+    )
     if alert.organization_id is None:
         org = _match(integration, event)
         if org is not None:
@@ -415,19 +429,33 @@ def _facts(alert: Alert, now: datetime) -> Facts:
     )
 
 
-def _route(alert: Alert, transition: Transition, *, integration: Integration,
-           delivery: Delivery | None, now: datetime) -> Decision:  # fmt: skip
+def _route(
+    alert: Alert,
+    transition: Transition,
+    *,
+    integration: Integration,
+    delivery: Delivery | None,
+    now: datetime,
+) -> Decision:
     """Decide who hears of this change and set it in motion (mail owed, digest, outage)."""
     if alert.organization_id is not None:
         alert.save()  # the firing-asset count below must see this alert's new state
     decision = decide(
-        transition, severity=Severity(alert.severity), facts=_facts(alert, now),
+        transition,
+        severity=Severity(alert.severity),
+        facts=_facts(alert, now),
         policy=policy_of(integration),
-    )  # fmt: skip
+    )
     if decision.suppressed:
         alert.suppressed = decision.suppressed
-        _record(alert, AlertEventKind.SUPPRESSED, now, delivery, reason=decision.suppressed,
-                change=transition.change.value)  # fmt: skip
+        _record(
+            alert,
+            AlertEventKind.SUPPRESSED,
+            now,
+            delivery,
+            reason=decision.suppressed,
+            change=transition.change.value,
+        )
     elif transition.change in (Change.OPENED, Change.REOPENED, Change.RESOLVED):
         alert.suppressed = ""
     if transition.change is Change.RESOLVED:
@@ -453,14 +481,15 @@ def _digest_due(alert: Alert, now: datetime) -> datetime:
     """Low-severity alerts of one customer share one digest: the one already planned, if any."""
     planned = (
         Alert.objects.filter(
-            organization_id=alert.organization_id, mail_state=MailState.DIGEST,
+            organization_id=alert.organization_id,
+            mail_state=MailState.DIGEST,
             mail_due_at__isnull=False,
         )
         .exclude(pk=alert.pk)
         .order_by("mail_due_at")
         .values_list("mail_due_at", flat=True)
         .first()
-    )  # fmt: skip
+    )
     return planned or now + DIGEST_EVERY
 
 
@@ -491,8 +520,15 @@ def _outage_open(alert: Alert, *, now: datetime) -> None:
     if alert.outage_id != outage.pk:
         alert.outage = outage
         if outage.ticket_id:
-            _ticket_event(outage.ticket_id, "monitoring_alert", now, alert=alert.pk,
-                          summary=alert.summary, severity=alert.severity, change="joined")  # fmt: skip
+            _ticket_event(
+                outage.ticket_id,
+                "monitoring_alert",
+                now,
+                alert=alert.pk,
+                summary=alert.summary,
+                severity=alert.severity,
+                change="joined",
+            )
 
 
 def _outage_ticket(outage: Outage, alert: Alert, *, now: datetime) -> Ticket:
@@ -525,12 +561,23 @@ def _outage_ticket(outage: Outage, alert: Alert, *, now: datetime) -> Ticket:
         channel=Channel.MONITORING,
         now=now,
     )
-    _ticket_event(ticket.pk, "monitoring_alert", now, alert=alert.pk, summary=alert.summary,
-                  severity=alert.severity, change="opened")  # fmt: skip
+    _ticket_event(
+        ticket.pk,
+        "monitoring_alert",
+        now,
+        alert=alert.pk,
+        summary=alert.summary,
+        severity=alert.severity,
+        change="opened",
+    )
     chain = config_for(vendor).emergency_chain
     if chain is None:
-        _ticket_event(ticket.pk, "monitoring_not_paged", now,
-                      reason="no emergency chain is set up for this vendor")  # fmt: skip
+        _ticket_event(
+            ticket.pk,
+            "monitoring_not_paged",
+            now,
+            reason="no emergency chain is set up for this vendor",
+        )
         return ticket
     run_start(
         ticket=ticket,
@@ -687,14 +734,18 @@ def alert_acknowledge(*, principal: Principal, alert_id: int, now: datetime) -> 
 
 @transaction.atomic
 def alert_match(
-    *, principal: Principal, alert_id: int, organization_id: int, rule_label: str = "",
+    *,
+    principal: Principal,
+    alert_id: int,
+    organization_id: int,
+    rule_label: str = "",
     now: datetime,
-) -> Alert:  # fmt: skip
+) -> Alert:
     """An agent matches a waiting alert to a customer, optionally making a label rule of it so
     the next events match by themselves; notifications then go out as if it had matched."""
-    alert = Alert.objects.select_for_update().select_related("integration").filter(
-        pk=alert_id
-    ).first()  # fmt: skip
+    alert = (
+        Alert.objects.select_for_update().select_related("integration").filter(pk=alert_id).first()
+    )
     if alert is None or (not principal.is_superuser and alert.vendor_id != principal.vendor_id):
         raise NotFound("no such alert")
     require_staff_of(principal, alert.vendor_id)
@@ -722,9 +773,14 @@ def alert_match(
 
 
 def maintenance_window_create(
-    *, principal: Principal, organization_id: int, starts_at: datetime, ends_at: datetime,
-    site: str = "", reason: str = "",
-) -> MaintenanceWindow:  # fmt: skip
+    *,
+    principal: Principal,
+    organization_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    site: str = "",
+    reason: str = "",
+) -> MaintenanceWindow:
     org = Organization.objects.filter(pk=organization_id).first()
     if org is None or (not principal.is_superuser and org.vendor_id != principal.vendor_id):
         raise NotFound("no such organisation")
@@ -734,7 +790,11 @@ def maintenance_window_create(
     if ends_at <= starts_at:
         raise InvalidInput("a maintenance window must end after it starts")
     return MaintenanceWindow.objects.create(
-        vendor_id=org.vendor_id, organization=org, site=(site or "").strip()[:100],
-        starts_at=starts_at, ends_at=ends_at, reason=(reason or "").strip()[:200],
+        vendor_id=org.vendor_id,
+        organization=org,
+        site=(site or "").strip()[:100],
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=(reason or "").strip()[:200],
         created_by_id=principal.user_id,
-    )  # fmt: skip
+    )

@@ -66,7 +66,7 @@ def apply_event(
             replace(state, firing=False),
             flapping=_flapping(state.reopenings, at, policy),
         )
-    recent = tuple(t for t in state.reopenings if at - t < policy.flap_window) + (at,)
+    recent = (*(t for t in state.reopenings if at - t < policy.flap_window), at)
     return Transition(
         Change.REOPENED,
         AlertState(firing=True, reopenings=recent),

@@ -38,13 +38,36 @@ class Severity(StrEnum):
 SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.ERROR: 1, Severity.WARNING: 2, Severity.INFO: 3}
 
 _SEVERITY_WORDS = {
-    Severity.CRITICAL: {"critical", "crit", "fatal", "emergency", "emerg", "alert", "disaster",
-                        "page", "p1", "sev1", "s1"},
+    Severity.CRITICAL: {
+        "critical",
+        "crit",
+        "fatal",
+        "emergency",
+        "emerg",
+        "alert",
+        "disaster",
+        "page",
+        "p1",
+        "sev1",
+        "s1",
+    },
     Severity.ERROR: {"error", "err", "major", "high", "p2", "sev2", "s2"},
     Severity.WARNING: {"warning", "warn", "minor", "medium", "average", "p3", "sev3", "s3"},
-    Severity.INFO: {"info", "informational", "information", "notice", "low", "none", "ok",
-                    "debug", "p4", "p5", "sev4", "s4"},
-}  # fmt: skip
+    Severity.INFO: {
+        "info",
+        "informational",
+        "information",
+        "notice",
+        "low",
+        "none",
+        "ok",
+        "debug",
+        "p4",
+        "p5",
+        "sev4",
+        "s4",
+    },
+}
 
 
 def severity_of(value: object) -> Severity:
@@ -199,8 +222,20 @@ def _alertmanager_events(body: Mapping[str, Any], shape: Shape) -> list[Event]:
     return events
 
 
-_GENERIC_KEYS = {"source", "customer", "asset_serial", "labels", "severity", "summary", "details",
-                 "status", "dedup_key", "occurred_at", "site", "link"}  # fmt: skip
+_GENERIC_KEYS = {
+    "source",
+    "customer",
+    "asset_serial",
+    "labels",
+    "severity",
+    "summary",
+    "details",
+    "status",
+    "dedup_key",
+    "occurred_at",
+    "site",
+    "link",
+}
 
 
 def _generic_event(item: object, where: str) -> Event:

@@ -26,9 +26,11 @@ class Monitoring:
     def post(self, client: Any, body: Any, *, token: str | None = None, **headers: Any) -> Any:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         return client.post(
-            f"/hooks/monitoring/{token or self.token}", data=data,
-            content_type="application/json", **headers,
-        )  # fmt: skip
+            f"/hooks/monitoring/{token or self.token}",
+            data=data,
+            content_type="application/json",
+            **headers,
+        )
 
 
 def fixture_json(name: str) -> dict[str, Any]:
@@ -47,12 +49,17 @@ def mon(paging: Any, settings: Any) -> Monitoring:  # noqa: F811
     settings.PUBLIC_BASE_URL = "https://desk.example"
     make_contract(world.acme, "per_user")
     admin = contact_create(
-        organization=world.acme, name="Ada Admin", emails=["ada@acme.example"],
+        organization=world.acme,
+        name="Ada Admin",
+        emails=["ada@acme.example"],
         role="administrator",
-    )  # fmt: skip
+    )
     world.agent.roles.create(role="admin")
     integration, token = integration_create(
-        principal=principal_for(world.agent), vendor=world.vendor, name="Prometheus", now=NOW,
+        principal=principal_for(world.agent),
+        vendor=world.vendor,
+        name="Prometheus",
+        now=NOW,
         group_wait_seconds=0,
-    )  # fmt: skip
+    )
     return Monitoring(world, paging, integration, token, admin)

@@ -28,8 +28,9 @@ def test_first_firing_opens_repeats_update_resolution_resolves_N1() -> None:
     assert opened.change is Change.OPENED
     repeated = apply_event(opened.state, firing=True, at=T0 + timedelta(minutes=1), policy=POLICY)
     assert repeated.change is Change.REPEATED
-    resolved = apply_event(repeated.state, firing=False, at=T0 + timedelta(minutes=2),
-                           policy=POLICY)  # fmt: skip
+    resolved = apply_event(
+        repeated.state, firing=False, at=T0 + timedelta(minutes=2), policy=POLICY
+    )
     assert resolved.change is Change.RESOLVED and not resolved.state.firing
     again = apply_event(resolved.state, firing=False, at=T0 + timedelta(minutes=3), policy=POLICY)
     assert again.change is Change.IGNORED
@@ -71,8 +72,10 @@ def test_who_hears_E4_maintenance_flapping_and_outage_N1() -> None:
     held = decide(opened, severity=Severity.CRITICAL, facts=quiet, policy=POLICY)
     assert held.route is Route.NONE and not held.outage and "maintenance" in held.suppressed
     flapping = Transition(Change.REOPENED, opened.state, flapping=True)
-    assert "flapping" in decide(flapping, severity=Severity.ERROR, facts=COVERED,
-                                policy=POLICY).suppressed  # fmt: skip
+    assert (
+        "flapping"
+        in decide(flapping, severity=Severity.ERROR, facts=COVERED, policy=POLICY).suppressed
+    )
     unmatched = Facts(matched=False, contract_active=False, in_maintenance=False)
     assert decide(opened, severity=Severity.CRITICAL, facts=unmatched, policy=POLICY).route is (
         Route.NONE

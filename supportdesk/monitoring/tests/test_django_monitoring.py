@@ -111,9 +111,13 @@ def test_a_second_identical_delivery_changes_nothing_N1(mon: Monitoring, client)
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [(b"{broken", 400), (b'{"hello": "world"}', 422), (b'{"summary": "x", "status": "on"}', 422),
-     (b"[]", 422)],
-)  # fmt: skip
+    [
+        (b"{broken", 400),
+        (b'{"hello": "world"}', 422),
+        (b'{"summary": "x", "status": "on"}', 422),
+        (b"[]", 422),
+    ],
+)
 def test_malformed_bodies_are_refused_and_store_nothing_N1(mon: Monitoring, client, body, status):
     from supportdesk.monitoring.models import Alert, Delivery
 
@@ -184,8 +188,15 @@ def test_low_severities_wait_for_the_daily_digest_N1(mon: Monitoring, client) ->
 
     with _now(NOW):
         for n in range(3):
-            mon.post(client, {"summary": f"Note {n}", "customer": "Acme", "severity": "info",
-                              "dedup_key": f"note-{n}"})  # fmt: skip
+            mon.post(
+                client,
+                {
+                    "summary": f"Note {n}",
+                    "customer": "Acme",
+                    "severity": "info",
+                    "dedup_key": f"note-{n}",
+                },
+            )
     assert _sweep(NOW + timedelta(hours=1)) == 0
     assert _sweep(NOW + timedelta(hours=24)) == 1
     [digest] = _admin_mail()
@@ -197,8 +208,12 @@ def test_customer_without_active_contract_gets_nothing_automatic_E4_N1(mon: Moni
     from supportdesk.tickets.models import Ticket
     from tests.factories import NOW
 
-    body = {"summary": "Everything down", "customer": "Globex", "severity": "critical",
-            "dedup_key": "globex-down"}  # fmt: skip
+    body = {
+        "summary": "Everything down",
+        "customer": "Globex",
+        "severity": "critical",
+        "dedup_key": "globex-down",
+    }
     with _now(NOW):
         mon.post(client, body)
     [alert] = _alerts()
@@ -255,9 +270,12 @@ def test_a_maintenance_window_silences_but_keeps_the_history_N1(mon: Monitoring,
     from tests.factories import NOW
 
     maintenance_window_create(
-        principal=principal_for(mon.world.agent), organization_id=mon.world.acme.pk,
-        starts_at=NOW - timedelta(hours=1), ends_at=NOW + timedelta(hours=1), reason="upgrade",
-    )  # fmt: skip
+        principal=principal_for(mon.world.agent),
+        organization_id=mon.world.acme.pk,
+        starts_at=NOW - timedelta(hours=1),
+        ends_at=NOW + timedelta(hours=1),
+        reason="upgrade",
+    )
     with _now(NOW):
         mon.post(client, fixture_json("alertmanager_v4.json"))
     [alert] = _alerts()
@@ -273,8 +291,12 @@ def test_unmatched_alert_waits_then_an_agent_matches_it_and_makes_a_rule_N1(
 ) -> None:
     from tests.factories import NOW
 
-    body = {"summary": "Fan failure", "labels": {"cluster": "pbx-7"}, "dedup_key": "fan",
-            "severity": "error"}  # fmt: skip
+    body = {
+        "summary": "Fan failure",
+        "labels": {"cluster": "pbx-7"},
+        "dedup_key": "fan",
+        "severity": "error",
+    }
     with _now(NOW):
         mon.post(client, body)
     [alert] = _alerts()
@@ -297,14 +319,19 @@ def test_unmatched_alert_waits_then_an_agent_matches_it_and_makes_a_rule_N1(
 def test_flapping_alert_is_recorded_but_not_mailed_N1(mon: Monitoring, client) -> None:
     from tests.factories import NOW
 
-    body = {"summary": "Link flaps", "customer": "Acme", "dedup_key": "flap",
-            "severity": "warning"}  # fmt: skip
+    body = {"summary": "Link flaps", "customer": "Acme", "dedup_key": "flap", "severity": "warning"}
     at = NOW
     for n in range(8):
         at += timedelta(minutes=1)
         with _now(at):
-            mon.post(client, {**body, "status": "firing" if n % 2 == 0 else "resolved",
-                              "occurred_at": at.isoformat()})  # fmt: skip
+            mon.post(
+                client,
+                {
+                    **body,
+                    "status": "firing" if n % 2 == 0 else "resolved",
+                    "occurred_at": at.isoformat(),
+                },
+            )
     [alert] = _alerts()
     assert alert.flapping and "flapping" in alert.suppressed
     assert alert.events.filter(kind="reopened").count() == 3
@@ -342,17 +369,33 @@ def test_api_integrations_alerts_and_tenancy_N1(mon: Monitoring, client, api) ->
 
 
 def test_maintenance_window_api_validates_and_is_tenant_scoped_N1(mon: Monitoring, api) -> None:
-    ok = api(mon.world.agent).post("/monitoring/maintenance-windows", {
-        "organization": mon.world.acme.pk, "starts_at": "2026-01-05T10:00:00Z",
-        "ends_at": "2026-01-05T12:00:00Z", "reason": "firmware"})  # fmt: skip
+    ok = api(mon.world.agent).post(
+        "/monitoring/maintenance-windows",
+        {
+            "organization": mon.world.acme.pk,
+            "starts_at": "2026-01-05T10:00:00Z",
+            "ends_at": "2026-01-05T12:00:00Z",
+            "reason": "firmware",
+        },
+    )
     assert ok.status_code == 201, ok.content
-    backwards = api(mon.world.agent).post("/monitoring/maintenance-windows", {
-        "organization": mon.world.acme.pk, "starts_at": "2026-01-05T12:00:00Z",
-        "ends_at": "2026-01-05T10:00:00Z"})  # fmt: skip
+    backwards = api(mon.world.agent).post(
+        "/monitoring/maintenance-windows",
+        {
+            "organization": mon.world.acme.pk,
+            "starts_at": "2026-01-05T12:00:00Z",
+            "ends_at": "2026-01-05T10:00:00Z",
+        },
+    )
     assert backwards.status_code == 400 and "end after" in backwards.json()["detail"]
-    foreign = api(mon.world.rival_agent).post("/monitoring/maintenance-windows", {
-        "organization": mon.world.acme.pk, "starts_at": "2026-01-05T10:00:00Z",
-        "ends_at": "2026-01-05T12:00:00Z"})  # fmt: skip
+    foreign = api(mon.world.rival_agent).post(
+        "/monitoring/maintenance-windows",
+        {
+            "organization": mon.world.acme.pk,
+            "starts_at": "2026-01-05T10:00:00Z",
+            "ends_at": "2026-01-05T12:00:00Z",
+        },
+    )
     assert foreign.status_code == 404
     assert api(mon.world.rival_agent).get("/monitoring/maintenance-windows").json() == []
 
@@ -396,8 +439,10 @@ def test_console_alert_pages_for_staff_only_N1(mon: Monitoring, client) -> None:
     assert acked.status_code == 302
     alert.refresh_from_db()
     assert alert.acknowledged_at is not None
-    matched = client.post(f"/console/alerts/{stray.pk}/match/",
-                          {"organization": mon.world.globex.pk, "rule_label": "x"})  # fmt: skip
+    matched = client.post(
+        f"/console/alerts/{stray.pk}/match/",
+        {"organization": mon.world.globex.pk, "rule_label": "x"},
+    )
     assert matched.status_code == 302
     stray.refresh_from_db()
     assert stray.organization == mon.world.globex
@@ -418,7 +463,7 @@ def test_replay_command_feeds_a_sample_through_the_intake_N1(mon: Monitoring, tm
         "\n".join(
             json.dumps(x)
             for x in [fixture_json("generic.json"), fixture_json("alertmanager_v4.json")]
-        )  # fmt: skip
+        )
     )
     call_command("monitoring", "replay", str(sample), "--integration", str(mon.integration.pk))
     assert {a.fingerprint for a in _alerts()} == {"acme-trunk-2", "5f2c6a1e9b0d4c21"}

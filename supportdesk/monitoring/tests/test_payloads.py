@@ -112,22 +112,43 @@ def test_a_body_that_is_not_json_is_told_apart_N1() -> None:
 
 @pytest.mark.parametrize(
     ("word", "severity"),
-    [("critical", Severity.CRITICAL), ("P1", Severity.CRITICAL), ("major", Severity.ERROR),
-     ("warn", Severity.WARNING), ("info", Severity.INFO), ("", Severity.WARNING),
-     ("unheard-of", Severity.WARNING)],
-)  # fmt: skip
+    [
+        ("critical", Severity.CRITICAL),
+        ("P1", Severity.CRITICAL),
+        ("major", Severity.ERROR),
+        ("warn", Severity.WARNING),
+        ("info", Severity.INFO),
+        ("", Severity.WARNING),
+        ("unheard-of", Severity.WARNING),
+    ],
+)
 def test_severity_words_of_the_common_tools_N1(word: str, severity: Severity) -> None:
     assert severity_of(word) is severity
 
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                  max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
     max_leaves=20,
-)  # fmt: skip
-KEYS = st.sampled_from(["summary", "status", "alerts", "version", "groupKey", "orgId", "labels",
-                        "occurred_at", "dedup_key", "customer", "severity", "details"])  # fmt: skip
+)
+KEYS = st.sampled_from(
+    [
+        "summary",
+        "status",
+        "alerts",
+        "version",
+        "groupKey",
+        "orgId",
+        "labels",
+        "occurred_at",
+        "dedup_key",
+        "customer",
+        "severity",
+        "details",
+    ]
+)
 
 
 @given(st.dictionaries(KEYS, JSON, max_size=8) | JSON)

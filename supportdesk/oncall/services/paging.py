@@ -241,7 +241,8 @@ def _compose(page: Page, run: ChainRun, ticket: Ticket) -> tuple[str, str]:
     who = ctx.get("organisation") or "a customer"
     if run.reason == RunReason.MONITORING:
         sms = to_gsm7(
-            f"OUTAGE #{ticket.pk}: {who}: {ticket.subject}. Reply ACK {run.ack_code} to acknowledge."
+            f"OUTAGE #{ticket.pk}: {who}: {ticket.subject}. "
+            f"Reply ACK {run.ack_code} to acknowledge."
         )[:320]
         if page.channel != "email":
             return "", sms
