@@ -5,25 +5,14 @@ FILE holds one payload (a JSON object) or one payload per line (JSON lines)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from supportdesk.core import clock
-from supportdesk.monitoring.domain.payloads import PayloadError
 from supportdesk.monitoring.models import Integration
-from supportdesk.monitoring.services import alerts_mail_sweep, delivery_receive
-
-
-def _payloads(path: Path) -> list[bytes]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        json.loads(text)
-    except ValueError:
-        return [line.encode() for line in text.splitlines() if line.strip()]
-    return [text.encode()]
+from supportdesk.monitoring.services import alerts_mail_sweep, payloads_read, payloads_replay
 
 
 class Command(BaseCommand):
@@ -39,20 +28,15 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
         integration = self._integration(options.get("integration") or "")
-        stored = duplicates = refused = 0
-        for number, body in enumerate(_payloads(path), start=1):
-            try:
-                received = delivery_receive(integration=integration, body=body, now=clock.now())
-            except PayloadError as exc:
-                refused += 1
-                self.stderr.write(f"payload {number}: refused: {exc}")
-                continue
-            duplicates += received.duplicate
-            stored += not received.duplicate
+        result = payloads_replay(
+            integration=integration, payloads=payloads_read(path), now=clock.now()
+        )
+        for problem in result.refused:
+            self.stderr.write(f"refused {problem}")
         mailed = alerts_mail_sweep(now=clock.now())
         self.stdout.write(
-            f"{stored} applied, {duplicates} duplicate, {refused} refused; "
-            f"{mailed} notification(s) queued"
+            f"{result.applied} applied, {result.duplicates} duplicate, "
+            f"{len(result.refused)} refused; {mailed} notification(s) queued"
         )
 
     def _integration(self, key: str) -> Integration:
