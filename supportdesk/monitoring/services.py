@@ -187,8 +187,11 @@ class Received:
 def delivery_receive(*, integration: Integration, body: bytes, now: datetime) -> Received:
     """Check the body, store it (committed), then apply it. A body identical to an earlier one
     of the same integration is kept as a duplicate and changes nothing. `PayloadError` for a
-    body that is not a monitoring payload: nothing is stored."""
-    shape, _ = parse_payload(body)
+    body that is not a monitoring payload: nothing is stored.
+
+    The row is stored already claimed by this request; should applying fail, the sweep takes
+    it over once the claim lease has run out."""
+    shape, events = parse_payload(body)
     digest = hashlib.sha256(body).hexdigest()
     duplicate = Delivery.objects.filter(
         integration=integration,
@@ -202,16 +205,26 @@ def delivery_receive(*, integration: Integration, body: bytes, now: datetime) ->
         shape=shape.value,
         state=DeliveryState.DUPLICATE if duplicate else DeliveryState.STORED,
         received_at=now,
+        processed_at=None if duplicate else now,
     )
     if duplicate:
         return Received(delivery, True)
     try:
-        delivery_apply(delivery_id=delivery.pk, now=now)
+        _apply(delivery, events, now=now)
     except Exception:
         # Stored: the sweep applies it again. The sender still gets its 202.
         log.exception("monitoring delivery %s not applied yet", delivery.pk)
-    delivery.refresh_from_db()
     return Received(delivery, False)
+
+
+def _apply(delivery: Delivery, events: list[Event], *, now: datetime) -> None:
+    with transaction.atomic():
+        for event in events:
+            _apply_event(delivery.integration, event, delivery=delivery, now=now)
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.PROCESSED, events=len(events), processed_at=now
+        )
+    delivery.state, delivery.events = DeliveryState.PROCESSED, len(events)
 
 
 def delivery_apply(*, delivery_id: int, now: datetime) -> bool:
@@ -227,15 +240,10 @@ def delivery_apply(*, delivery_id: int, now: datetime) -> bool:
     delivery = Delivery.objects.select_related("integration__vendor").get(pk=delivery_id)
     try:
         _, events = parse_payload(bytes(delivery.body))
-        with transaction.atomic():
-            for event in events:
-                _apply_event(delivery.integration, event, delivery=delivery, now=now)
-            Delivery.objects.filter(pk=delivery.pk).update(
-                state=DeliveryState.PROCESSED, events=len(events), processed_at=now
-            )
     except PayloadError as exc:
         Delivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.FAILED, error=str(exc))
         return False
+    _apply(delivery, events, now=now)
     return True
 
 
@@ -345,8 +353,9 @@ def _record(
     )
 
 
-def contract_active(organization: Organization, now: datetime) -> bool:
-    today = now.astimezone(vendor_tz(organization.vendor.timezone)).date()
+def contract_active(organization: Organization, now: datetime, *, timezone: str) -> bool:
+    """In force today in the vendor's zone (active or past due, E-4)."""
+    today = now.astimezone(vendor_tz(timezone)).date()
     return Contract.objects.filter(
         organization=organization,
         state__in=[ContractState.ACTIVE, ContractState.PAST_DUE],
@@ -365,14 +374,18 @@ def in_maintenance(organization: Organization, site: str, now: datetime) -> bool
     )
 
 
-def _firing_assets(organization: Organization) -> int:
-    return (
-        Alert.objects.filter(organization=organization, status=AlertStatus.FIRING)
+def _firing_assets(alert: Alert) -> int:
+    """Distinct assets of the alert's customer that are down, this alert's change included."""
+    assets = set(
+        Alert.objects.filter(organization_id=alert.organization_id, status=AlertStatus.FIRING)
+        .exclude(pk=alert.pk)
         .exclude(asset_serial="")
-        .values("asset_serial")
+        .values_list("asset_serial", flat=True)
         .distinct()
-        .count()
     )
+    if alert.status == AlertStatus.FIRING and alert.asset_serial:
+        assets.add(alert.asset_serial)
+    return len(assets)
 
 
 def _apply_event(
@@ -418,7 +431,8 @@ def _apply_event(
         if org is not None:
             alert.organization = org
             _record(alert, AlertEventKind.MATCHED, now, delivery, organization=org.pk)
-    _route(alert, transition, integration=integration, delivery=delivery, now=now)
+    if transition.change in (Change.OPENED, Change.REOPENED, Change.RESOLVED):
+        _route(alert, transition, integration=integration, delivery=delivery, now=now)
     alert.save()
     return alert
 
@@ -455,15 +469,15 @@ def _update_alert(alert: Alert, event: Event, transition: Transition, *, now: da
         alert.acknowledged_by = None
 
 
-def _facts(alert: Alert, now: datetime) -> Facts:
+def _facts(alert: Alert, integration: Integration, now: datetime) -> Facts:
     org = alert.organization
     if org is None:
         return Facts(matched=False, contract_active=False, in_maintenance=False)
     return Facts(
         matched=True,
-        contract_active=contract_active(org, now),
+        contract_active=contract_active(org, now, timezone=integration.vendor.timezone),
         in_maintenance=in_maintenance(org, alert.site, now),
-        firing_assets=_firing_assets(org),
+        firing_assets=_firing_assets(alert) if integration.outage_assets else 0,
     )
 
 
@@ -476,12 +490,10 @@ def _route(
     now: datetime,
 ) -> Decision:
     """Decide who hears of this change and set it in motion (mail owed, digest, outage)."""
-    if alert.organization_id is not None:
-        alert.save()  # the firing-asset count below must see this alert's new state
     decision = decide(
         transition,
         severity=Severity(alert.severity),
-        facts=_facts(alert, now),
+        facts=_facts(alert, integration, now),
         policy=policy_of(integration),
     )
     if decision.suppressed:
@@ -636,8 +648,8 @@ def _outage_end_if_clear(alert: Alert, *, now: datetime) -> None:
     """The outage ends when none of its alerts is firing: a note on its ticket says so."""
     if alert.outage_id is None:
         return
-    alert.save()
-    if Alert.objects.filter(outage_id=alert.outage_id, status=AlertStatus.FIRING).exists():
+    others = Alert.objects.filter(outage_id=alert.outage_id, status=AlertStatus.FIRING)
+    if others.exclude(pk=alert.pk).exists():
         return
     outage = Outage.objects.select_for_update().get(pk=alert.outage_id)
     if outage.ended_at is not None:
