@@ -97,6 +97,8 @@ def _rules(rules: Any, vendor_id: int) -> list[dict[str, Any]]:
         org_id = rule["organization"]
         if (
             not isinstance(org_id, int)
+            or isinstance(org_id, bool)
+            or not 0 < org_id < 2**63
             or not Organization.objects.filter(pk=org_id, vendor_id=vendor_id).exists()
         ):
             raise InvalidInput(f"label_rules[{index}]: no such organisation {org_id!r}")
