@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "supportdesk.console",
     "supportdesk.portal",
     "supportdesk.billing",
+    "supportdesk.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,8 @@ WHITENOISE_USE_FINDERS = True
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = -(-ATTACHMENT_MAX_BYTES * 4 // 3) + 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Monitoring webhooks (N-1): larger request bodies are refused with 413 before they are read.
+MONITORING_MAX_BODY_BYTES = int(os.environ.get("MONITORING_MAX_BODY_BYTES", 1024 * 1024))
 
 # With no SMTP server configured (the embedded demo), mail is written to files under var/.
 EMAIL_BACKEND = os.environ.get(

@@ -151,6 +151,18 @@ def cmd_billing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_monitoring(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import CommandError
+
+    try:
+        _manage("monitoring", args.action, args.file, integration=args.integration)
+    except CommandError as exc:
+        print(f"supportdesk monitoring: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     # The demo may run without SECRET_KEY (a random one is kept under the var directory) and
     # builds its links from the address it serves.
@@ -254,6 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--list", action="store_true", help="print every action")
     p.set_defaults(func=cmd_billing)
+
+    p = sub.add_parser("monitoring", help="monitoring: replay recorded alert payloads")
+    p.add_argument("action", choices=["replay"])
+    p.add_argument("file", help="one JSON payload, or one per line")
+    p.add_argument("--integration", help="integration id or name (default: the only one)")
+    p.set_defaults(func=cmd_monitoring)
 
     p = sub.add_parser("ingest", help="import .eml / mbox / Maildir through email intake")
     p.add_argument("paths", nargs="+", metavar="PATH")

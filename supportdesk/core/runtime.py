@@ -40,6 +40,7 @@ PERIODIC: list[Periodic] = [
     Periodic("supportdesk.notifications.tasks.outbox_flush", every=15),
     Periodic("supportdesk.sla.tasks.sla_sweep", every=30),
     Periodic("supportdesk.oncall.tasks.oncall_sweep", every=15),
+    Periodic("supportdesk.monitoring.tasks.monitoring_sweep", every=10),
     Periodic("supportdesk.contracts.tasks.contract_expiry_sweep", every=3600),
     Periodic("supportdesk.billing.tasks.billing_run_daily", every=3600),
 ]

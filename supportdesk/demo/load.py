@@ -26,6 +26,7 @@ from supportdesk.customers.services import (
 )
 from supportdesk.demo.presets import DEMO_PASSWORD, PRESETS
 from supportdesk.intake import demo as intake_demo
+from supportdesk.monitoring import demo as monitoring_demo
 from supportdesk.oncall import demo as oncall_demo
 from supportdesk.sla.demo import demo_extend
 from supportdesk.tickets import services as tickets
@@ -147,6 +148,7 @@ def _load_vendor(preset: dict[str, Any]) -> Vendor:
                 ticket=ticket, principal=agent_principal, scope=scope[0], note=scope[1], now=now
             )
     intake_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after staff, contacts
+    monitoring_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after contracts
     return vendor
 
 

@@ -123,6 +123,7 @@ class Voicemail(models.Model):
 class RunReason(models.TextChoices):
     VOICEMAIL = "voicemail", "Emergency voicemail"
     PHONE = "phone", "Escalation requested by phone"
+    MONITORING = "monitoring", "Total outage reported by monitoring"
 
 
 class ChainRun(models.Model):

@@ -203,6 +203,9 @@ class TicketEventKind(models.TextChoices):
     PAGE_ACKNOWLEDGED = "page_acknowledged", "Page acknowledged"
     VOICEMAIL_RECEIVED = "voicemail_received", "Voicemail received"
     VOICEMAIL_TRANSCRIBED = "voicemail_transcribed", "Voicemail transcribed"
+    # monitoring
+    MONITORING_ALERT = "monitoring_alert", "Monitoring alert"
+    MONITORING_NOT_PAGED = "monitoring_not_paged", "Outage not paged"
 
 
 class TicketEvent(models.Model):

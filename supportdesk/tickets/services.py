@@ -622,3 +622,21 @@ def saved_view_delete(*, principal: Principal, view: SavedView) -> None:
     if view.user_id != principal.user_id:
         raise Forbidden("this is another agent's view")
     view.delete()
+
+
+@transaction.atomic
+def system_note_add(*, ticket_id: int, body: str, now: datetime) -> Message:
+    """An internal note written by supportdesk itself (monitoring, automations): no author."""
+    ticket = _lock(Ticket.objects.get(pk=ticket_id))
+    message = _add_message(
+        ticket=ticket, principal=None, author_contact=None, kind=MessageKind.INTERNAL,
+        body=_clean_body(body), body_html="", channel=ticket.channel, attachments=(), now=now,
+    )  # fmt: skip
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.NOTE_ADDED,
+        at=now,
+        data={"message": message.pk, "automatic": True},
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    return message

@@ -253,6 +253,20 @@ def _compose(page: Page, run: ChainRun, ticket: Ticket) -> tuple[str, str]:
             return "", text.sms
         return text.email_subject, f"{text.email_body}\nAcknowledge now: {ack_link}\n"
     who = ctx.get("organisation") or "a customer"
+    if run.reason == RunReason.MONITORING:
+        sms = to_gsm7(
+            f"OUTAGE #{ticket.pk}: {who}: {ticket.subject}. "
+            f"Reply ACK {run.ack_code} to acknowledge."
+        )[:320]
+        if page.channel != "email":
+            return "", sms
+        body = (
+            f"Monitoring reports a total outage at {who}.\n\n"
+            f"Ticket: #{ticket.pk} {ticket.subject}\nReason: {ctx.get('reason', '')}\n\n"
+            f"To acknowledge, reply ACK {run.ack_code} to the page SMS, or open: {ack_link}\n"
+            "Acknowledging stops the escalation for everybody.\n"
+        )
+        return f"OUTAGE #{ticket.pk}: {who}", body
     caller = ctx.get("caller_number") or "no number"
     sms = to_gsm7(
         f"EMERGENCY #{ticket.pk}: {who} ({caller}) asked for escalation by phone: "

@@ -1,0 +1,17 @@
+"""Thin task wrappers: the scheduler runs the monitoring sweep every few seconds."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from supportdesk.core import clock
+from supportdesk.monitoring.services import alerts_mail_sweep, deliveries_apply_pending
+
+
+@task()
+def monitoring_sweep() -> dict[str, int]:
+    now = clock.now()
+    return {
+        "applied": deliveries_apply_pending(now=now),
+        "mailed": alerts_mail_sweep(now=now),
+    }
