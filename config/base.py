@@ -122,6 +122,12 @@ WHITENOISE_USE_FINDERS = True
 
 # Attachments: hard limit per file; uploads above it are refused with a 413/400 message.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
+# Outgoing mail carries a reply's attachments up to this total; larger ones become portal links.
+MAIL_ATTACHMENT_MAX_BYTES = int(os.environ.get("MAIL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+# Invitation links work once, for this many seconds; password-reset links for
+# PASSWORD_RESET_TIMEOUT seconds.
+INVITATION_TIMEOUT = int(os.environ.get("INVITATION_TIMEOUT", 7 * 24 * 3600))
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 24 * 3600))
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,6 +15,15 @@ from supportdesk.core.errors import DomainError
 from supportdesk.core.tenancy import principal_for
 
 View = Callable[..., HttpResponse]
+
+# Where links in mail point when PUBLIC_BASE_URL is unset: the demo's own address.
+DEMO_BASE_URL = "http://127.0.0.1:8000"
+
+
+def absolute_url(path: str) -> str:
+    """`path` on the public site: every link in every mail goes through this (PUBLIC_BASE_URL)."""
+    base = (settings.PUBLIC_BASE_URL or DEMO_BASE_URL).rstrip("/")
+    return f"{base}/{path.lstrip('/')}"
 
 
 def _guard(require: str) -> Callable[[View], View]:

@@ -12,6 +12,7 @@ from django.core.mail import EmailMessage, get_connection
 
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.oncall import providers as oncall_providers
+from supportdesk.tickets.models import Attachment
 
 Sender = Callable[[OutboxMessage], str]
 
@@ -26,8 +27,18 @@ def send_email(row: OutboxMessage) -> str:
         headers=headers,
         connection=get_connection(),
     )
+    for attachment in _attachments(row):
+        with attachment.file.open("rb") as stored:
+            message.attach(attachment.filename, stored.read(), attachment.content_type)
     message.send(fail_silently=False)
     return str(headers.get("Message-ID", ""))
+
+
+def _attachments(row: OutboxMessage) -> list[Attachment]:
+    if not row.attachment_ids:
+        return []
+    found = {a.pk: a for a in Attachment.objects.filter(pk__in=row.attachment_ids)}
+    return [found[i] for i in row.attachment_ids if i in found]
 
 
 SENDERS: dict[str, Sender] = {

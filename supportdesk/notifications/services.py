@@ -13,9 +13,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
+from supportdesk.core.errors import Forbidden, InvalidInput
+from supportdesk.core.models import Vendor
+from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.notifications.channels import sender_for
 from supportdesk.notifications.domain import retry_delay
-from supportdesk.notifications.models import OutboxMessage, OutboxStatus
+from supportdesk.notifications.mail_templates import VARIABLES, mail_preview
+from supportdesk.notifications.models import MailTemplate, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +45,12 @@ def outbox_enqueue(
     headers: dict[str, Any] | None = None,
     ticket_id: int | None = None,
     vendor_id: int | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> OutboxMessage:
     """Write one notification in the caller's transaction; delivery starts after commit.
 
-    The idempotency key makes a second enqueue of the same notification a no-op.
+    The idempotency key makes a second enqueue of the same notification a no-op. An email
+    carries the ticket attachments `attachment_ids`, read from storage when it is sent.
     """
     row, created = OutboxMessage.objects.get_or_create(
         idempotency_key=key,
@@ -57,6 +63,7 @@ def outbox_enqueue(
             "headers": _headers_for(key, channel, sender, headers),
             "ticket_id": ticket_id,
             "vendor_id": vendor_id,
+            "attachment_ids": list(attachment_ids) or None,
             "created_at": now,
             "next_attempt_at": now,
         },
@@ -215,3 +222,34 @@ def outbox_flush(*, now: datetime, limit: int = 500) -> dict[str, int]:
     for outbox_id in due:
         counts[outbox_deliver_one(outbox_id=outbox_id, now=now)] += 1
     return counts
+
+
+def _require_vendor_admin(principal: Principal, vendor: Vendor) -> None:
+    require_staff_of(principal, vendor.pk)
+    if not principal.has_role("admin"):
+        raise Forbidden("only the vendor's admins may change its settings")
+
+
+@transaction.atomic
+def mail_template_save(
+    *, vendor: Vendor, kind: str, subject: str, body: str, principal: Principal, now: datetime
+) -> MailTemplate:
+    """Store the vendor's wording of `kind` after rendering it once with sample values."""
+    _require_vendor_admin(principal, vendor)
+    if kind not in VARIABLES:
+        raise InvalidInput(f"unknown mail template {kind!r}")
+    subject, body = (subject or "").strip(), (body or "").strip() + "\n"
+    if not subject or not body.strip():
+        raise InvalidInput("a mail template needs a subject and a body")
+    mail_preview(kind=kind, subject=subject, body=body)
+    row, _ = MailTemplate.objects.update_or_create(
+        vendor=vendor, kind=kind, defaults={"subject": subject, "body": body, "updated_at": now}
+    )
+    return row
+
+
+@transaction.atomic
+def mail_template_reset(*, vendor: Vendor, kind: str, principal: Principal) -> None:
+    """Back to the built-in wording."""
+    _require_vendor_admin(principal, vendor)
+    MailTemplate.objects.filter(vendor=vendor, kind=kind).delete()

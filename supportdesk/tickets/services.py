@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 
 from supportdesk.accounts.models import Absence as AbsenceRow
 from supportdesk.accounts.models import User
@@ -27,6 +28,9 @@ from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Contact, Organization
+from supportdesk.core.web import absolute_url
+from supportdesk.notifications.mail_templates import mail_render
+from supportdesk.notifications.models import MailTemplateKind
 from supportdesk.notifications.services import outbox_enqueue
 from supportdesk.sla.services import sla_ticket_rematch, sla_ticket_start, sla_ticket_sync
 from supportdesk.tickets.domain.assignment import Absence, Candidate, pick_assignee
@@ -162,8 +166,62 @@ def attachment_store(*, message: Message, item: AttachmentInput, now: datetime) 
     return attachment
 
 
+def ticket_portal_url(ticket: Ticket) -> str:
+    return absolute_url(reverse("portal:ticket", kwargs={"ref": ticket.ref}))
+
+
+def _mail_context(ticket: Ticket) -> dict[str, str]:
+    contact = ticket.requester
+    return {
+        "vendor_name": ticket.vendor.name,
+        "contact_name": contact.name if contact else "",
+        "ticket_ref": str(ticket.ref),
+        "ticket_subject": ticket.subject,
+        "ticket_url": ticket_portal_url(ticket),
+    }
+
+
+def _quoted_history(ticket: Ticket, before: Message, *, count: int = 3) -> str:
+    """The last few public messages before `before`, quoted, newest first (issue 11.6)."""
+    earlier = (
+        Message.objects.filter(ticket=ticket, kind=MessageKind.PUBLIC, pk__lt=before.pk)
+        .select_related("author_user", "author_contact")
+        .order_by("-pk")[:count]
+    )
+    parts = []
+    for m in earlier:
+        who = (m.author_user or m.author_contact or "the customer") if m.pk else ""
+        text = m.body_text if len(m.body_text) <= 600 else m.body_text[:600] + " …"
+        quoted = "\n".join(f"> {line}" for line in text.splitlines())
+        parts.append(f"> On {m.created_at:%Y-%m-%d %H:%M} UTC {who} wrote:\n{quoted}")
+    return "\n>\n".join(parts)
+
+
+def _mail_attachments(message: Message) -> tuple[list[int], list[str]]:
+    """Attachments that fit under MAIL_ATTACHMENT_MAX_BYTES travel with the mail; the rest
+    become absolute links (a portal sign-in protects them)."""
+    budget = settings.MAIL_ATTACHMENT_MAX_BYTES
+    attached: list[int] = []
+    links: list[str] = []
+    for a in message.attachments.order_by("pk"):
+        if a.size <= budget:
+            attached.append(a.pk)
+            budget -= a.size
+        else:
+            url = absolute_url(reverse("attachment-download", kwargs={"attachment_id": a.pk}))
+            links.append(f"{a.filename} ({a.size} bytes): {url}")
+    return attached, links
+
+
 def _notify_requester(
-    ticket: Ticket, *, key: str, body: str, automatic: bool, now: datetime
+    ticket: Ticket,
+    *,
+    key: str,
+    kind: str,
+    context: dict[str, str],
+    automatic: bool,
+    now: datetime,
+    attachment_ids: Sequence[int] = (),
 ) -> None:
     contact = ticket.requester
     address = contact.primary_email if contact else ""
@@ -174,18 +232,24 @@ def _notify_requester(
     from supportdesk.intake.selectors import thread_headers_for
     from supportdesk.intake.services import email_link_outgoing
 
+    mail = mail_render(vendor_id=ticket.vendor_id, kind=kind, context=context)
     headers = thread_headers_for(ticket=ticket, automatic=automatic)
+    # The thread's own subject ("Re: [#REF] …") unless the vendor's template words it anew.
     subject = headers.pop("Subject", None) or subject_with_tag(ticket)
+    if mail.subject and mail.subject != ticket.subject:
+        prefix = "Re: " if subject.startswith("Re: ") else ""
+        subject = prefix + subject_with_tag(ticket, mail.subject)
     row = outbox_enqueue(
         key=key,
         channel="email",
         recipient=address,
         sender=ticket.queue.email or ticket.vendor.support_email,
         subject=subject,
-        body=body,
+        body=mail.body,
         headers=headers,
         ticket_id=ticket.pk,
         vendor_id=ticket.vendor_id,
+        attachment_ids=attachment_ids,
         now=now,
     )
     email_link_outgoing(outbox=row, ticket=ticket, now=now)  # replies thread by Message-ID
@@ -264,10 +328,8 @@ def ticket_create(
     _notify_requester(
         ticket,
         key=f"ticket:{ticket.pk}:received",
-        body=(
-            f"We have received your request #{ticket.ref}: {subject}\n\n"
-            "Reply to this message to add information; keep the [#number] in the subject."
-        ),
+        kind=MailTemplateKind.ACKNOWLEDGEMENT,
+        context=_mail_context(ticket),
         automatic=True,
         now=now,
     )
@@ -330,8 +392,23 @@ def message_add(
         if ticket.status == Status.NEW:
             changes["status"] = Status.OPEN
         _event(ticket, "agent_replied", principal, now, message=message.pk)
+        agent = User.objects.get(pk=principal.user_id)
+        attached, links = _mail_attachments(message)
         _notify_requester(
-            ticket, key=f"message:{message.pk}:requester", body=body, automatic=False, now=now
+            ticket,
+            key=f"message:{message.pk}:requester",
+            kind=MailTemplateKind.REPLY,
+            context={
+                **_mail_context(ticket),
+                "reply": body,
+                "agent_name": agent.name,
+                "signature": f"{agent.name}\n{ticket.vendor.name}",
+                "history": _quoted_history(ticket, message),
+                "attachment_links": "\n".join(links),
+            },
+            automatic=False,
+            attachment_ids=attached,
+            now=now,
         )
     else:
         _event(ticket, "note_added", principal, now, message=message.pk)
@@ -399,6 +476,15 @@ def ticket_status_change(
     ticket.save(update_fields=["status", "updated_at", "closed_at"])
     _event(ticket, "status_changed", principal, now, old=old, new=status)
     sla_ticket_sync(ticket=ticket, now=now)
+    if status == Status.RESOLVED:
+        _notify_requester(
+            ticket,
+            key=f"ticket:{ticket.pk}:solved:{now.isoformat()}",
+            kind=MailTemplateKind.SOLVED,
+            context=_mail_context(ticket),
+            automatic=True,
+            now=now,
+        )
     return ticket
 
 
