@@ -27,8 +27,8 @@ from supportdesk.core.errors import Forbidden, InvalidInput, TooLarge
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal
-from supportdesk.customers.models import Contact, Organization
 from supportdesk.core.web import absolute_url
+from supportdesk.customers.models import Contact, Organization
 from supportdesk.notifications.mail_templates import mail_render
 from supportdesk.notifications.models import MailTemplateKind
 from supportdesk.notifications.services import outbox_enqueue
