@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "supportdesk.console",
     "supportdesk.portal",
     "supportdesk.billing",
+    "supportdesk.onboarding",
 ]
 
 MIDDLEWARE = [

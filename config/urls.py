@@ -19,5 +19,7 @@ urlpatterns = [
     path("portal/", include("supportdesk.portal.urls")),
     path("hooks/mail/", include("supportdesk.intake.urls")),
     path("hooks/", include("supportdesk.oncall.urls")),
+    path("", include("supportdesk.onboarding.urls")),
+    path("", include("supportdesk.accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,11 +5,25 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 
 from supportdesk.accounts.models import ApiToken, Role, StaffRole, User
-from supportdesk.core.errors import InvalidInput
+from supportdesk.accounts.tokens import (
+    invitation_token_generator,
+    password_reset_token_generator,
+    uidb64,
+)
+from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.models import Vendor
+from supportdesk.core.tenancy import Principal, require_staff_of
+from supportdesk.core.web import absolute_url
+from supportdesk.notifications.mail_templates import mail_render
+from supportdesk.notifications.models import MailTemplateKind, OutboxMessage
+from supportdesk.notifications.services import outbox_enqueue
 
 TOKEN_PREFIX = "sd_"  # noqa: S105 - a visible marker, not a secret
 
@@ -70,4 +84,121 @@ def staff_user_create(
     user.set_password(password) if password else user.set_unusable_password()
     user.save()
     StaffRole.objects.bulk_create([StaffRole(user=user, role=role) for role in set(roles)])
+    return user
+
+
+def _mail_vendor(user: User) -> Vendor | None:
+    contact = getattr(user, "contact", None)
+    if contact is not None:
+        return contact.organization.vendor
+    return user.vendor
+
+
+def _send_link_mail(
+    *, user: User, kind: str, link: str, key: str, context: dict[str, str], now: datetime
+) -> OutboxMessage:
+    vendor = _mail_vendor(user)
+    mail = mail_render(
+        vendor_id=vendor.pk if vendor else None,
+        kind=kind,
+        context={"vendor_name": vendor.name if vendor else "supportdesk", "link": link, **context},
+    )
+    return outbox_enqueue(
+        key=key[:200],
+        channel="email",
+        recipient=user.email,
+        sender=vendor.support_email if vendor else "",
+        subject=mail.subject,
+        body=mail.body,
+        headers={"Auto-Submitted": "auto-generated"},
+        vendor_id=vendor.pk if vendor else None,
+        now=now,
+    )
+
+
+def invitation_send(*, user: User, now: datetime) -> OutboxMessage:
+    """Mail `user` a single-use link to choose a password (A-2): a contact's portal
+    invitation or a staff invitation. The link dies when the password is set."""
+    token = invitation_token_generator.make_token(user)
+    link = absolute_url(reverse("invitation", kwargs={"uidb64": uidb64(user), "token": token}))
+    days = str(max(1, settings.INVITATION_TIMEOUT // 86400))
+    contact = getattr(user, "contact", None)
+    if contact is not None:
+        kind = MailTemplateKind.INVITATION
+        context = {
+            "contact_name": contact.name,
+            "organization_name": contact.organization.name,
+            "valid_days": days,
+        }
+    else:
+        kind = MailTemplateKind.STAFF_INVITATION
+        context = {"name": user.name, "valid_days": days}
+    return _send_link_mail(
+        user=user, kind=kind, link=link, key=f"invite:{user.pk}:{token}", context=context, now=now
+    )
+
+
+@transaction.atomic
+def staff_invite(
+    *,
+    vendor: Vendor,
+    email: str,
+    roles: Iterable[str],
+    principal: Principal,
+    now: datetime,
+    display_name: str = "",
+) -> User:
+    """A vendor admin invites a staff member: an account without a password and a mail with
+    the link to choose one. Inviting someone who has not accepted yet sends a fresh link."""
+    require_staff_of(principal, vendor.pk)
+    if not principal.has_role("admin"):
+        raise Forbidden("only the vendor's admins may invite staff")
+    address = (email or "").strip().lower()
+    user = User.objects.filter(email=address).first()
+    if user is not None:
+        if user.vendor_id != vendor.pk or not user.is_staff or user.has_usable_password():
+            raise Conflict(f"a user with email {address} already exists", code="duplicate")
+    else:
+        user = staff_user_create(
+            email=address, password=None, vendor=vendor, roles=roles, display_name=display_name
+        )
+    invitation_send(user=user, now=now)
+    return user
+
+
+def password_reset_request(*, email: str, now: datetime) -> None:
+    """Mail a reset link if `email` is an active login; do nothing otherwise. Callers answer
+    the same either way, so the answer never tells whether an address exists (A-2)."""
+    user = User.objects.filter(email=(email or "").strip().lower(), is_active=True).first()
+    if user is None:
+        return
+    token = password_reset_token_generator.make_token(user)
+    link = absolute_url(
+        reverse("password-reset-confirm", kwargs={"uidb64": uidb64(user), "token": token})
+    )
+    hours = str(max(1, settings.PASSWORD_RESET_TIMEOUT // 3600))
+    _send_link_mail(
+        user=user,
+        kind=MailTemplateKind.PASSWORD_RESET,
+        link=link,
+        key=f"reset:{user.pk}:{token}",
+        context={"name": user.name, "valid_hours": hours},
+        now=now,
+    )
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> User:
+    """Set the password chosen through an invitation or reset link; the link's token is
+    bound to the old password hash, so it stops working here. A contact's login address is
+    verified by this (it received the link)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages)) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    contact = getattr(user, "contact", None)
+    if contact is not None:
+        contact.emails.filter(address=user.email).update(verified=True)
     return user

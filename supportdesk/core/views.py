@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from supportdesk.core.errors import DomainError
+from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import principal_for
 from supportdesk.tickets.domain.content import INLINE_SAFE_TYPES
 from supportdesk.tickets.selectors import attachment_get
@@ -15,6 +16,11 @@ from supportdesk.tickets.selectors import attachment_get
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
+    user = request.user
+    if user.is_superuser and user.vendor_id is None and not Vendor.objects.exists():  # type: ignore[union-attr]
+        # on a fresh install the first superuser sets up the vendor it will belong to.
+        # With vendors in place a vendorless superuser is the all-vendors admin (the demo's).
+        return redirect("first-run")
     return redirect("console:queue" if principal_for(request.user).is_staff else "portal:home")
 
 

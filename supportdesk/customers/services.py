@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
 from supportdesk.accounts.models import User
-from supportdesk.core.errors import Conflict, InvalidInput
+from supportdesk.accounts.services import invitation_send
+from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
+from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.customers.models import (
     Contact,
     ContactEmail,
@@ -83,22 +86,58 @@ def contact_create(
     return contact
 
 
-@transaction.atomic
-def contact_portal_access_grant(*, contact: Contact, password: str) -> User:
-    """Give a contact a portal login on its primary address."""
+def _contact_user(contact: Contact) -> User:
+    """The contact's login on its primary address, created (without a password) if missing."""
     email = contact.primary_email
     if not email:
         raise InvalidInput("the contact has no email address to log in with")
     if contact.user_id:
         user = contact.user
         assert user is not None
-    else:
-        if User.objects.filter(email=email).exists():
-            raise Conflict(f"a user with email {email} already exists", code="duplicate")
-        user = User(email=email, username=email, display_name=contact.name)
+        return user
+    if User.objects.filter(email=email).exists():
+        raise Conflict(f"a user with email {email} already exists", code="duplicate")
+    user = User(email=email, username=email, display_name=contact.name)
+    user.set_unusable_password()
+    user.save()
+    contact.user = user
+    contact.save(update_fields=["user"])
+    return user
+
+
+@transaction.atomic
+def contact_portal_access_grant(*, contact: Contact, password: str) -> User:
+    """Give a contact a portal login on its primary address with a known password (demo)."""
+    user = _contact_user(contact)
     user.set_password(password)
     user.save()
-    if contact.user_id != user.pk:
-        contact.user = user
-        contact.save(update_fields=["user"])
+    return user
+
+
+@transaction.atomic
+def contact_invite(*, contact: Contact, principal: Principal, now: datetime) -> User:
+    """Invite a contact to the portal (A-2): a login without a password and a mail with a
+    single-use link to choose one. The vendor's staff may invite any contact; a designated
+    administrator of the organisation may invite colleagues. A contact who already chose a
+    password is told to use "Forgot password" instead."""
+    organization = contact.organization
+    if principal.is_contact:
+        inviter = Contact.objects.filter(pk=principal.contact_id or 0).first()
+        if (
+            inviter is None
+            or inviter.organization_id != organization.pk
+            or inviter.role != ContactRole.ADMINISTRATOR
+        ):
+            raise Forbidden("only the organisation's administrator may invite colleagues")
+    else:
+        require_staff_of(principal, organization.vendor_id)
+    if contact.user_id and not contact.user.is_active:  # type: ignore[union-attr]
+        raise Conflict("this contact's login is deactivated", code="inactive")
+    user = _contact_user(contact)
+    if user.has_usable_password():
+        raise Conflict(
+            "this contact already has a portal password; 'Forgot password' sends a new link",
+            code="already_active",
+        )
+    invitation_send(user=user, now=now)
     return user
