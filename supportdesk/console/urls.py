@@ -12,6 +12,7 @@ urlpatterns = [
     path("mail/", include("supportdesk.intake.console_urls")),
     path("contracts/", include("supportdesk.contracts.urls")),
     path("billing/", include("supportdesk.billing.console_urls")),
+    path("contacts/", include("supportdesk.customers.console_urls")),
     path(
         "tickets/<int:ref>/<slug:action>/",
         views.ticket_action,

@@ -175,3 +175,35 @@ def test_reset_link_refuses_a_weak_password_and_stays_usable(world, client, sett
     response = _follow_and_set(client, _link_in(reset), password="short")
     assert response.status_code == 200 and b"too short" in response.content
     assert User.objects.get(email="alice@acme.example").check_password(PASSWORD)
+
+
+def test_console_invite_button_on_the_ticket_page_mails_the_requester_A2(world, client, carol):
+    from supportdesk.tickets.services import ticket_create
+
+    ticket = ticket_create(
+        principal=principal_for(world.agent), vendor=world.vendor, organization=world.acme,
+        requester=carol, subject="Phoned in", body="Carol called.", priority="P3",
+        channel="phone", now=clock.now(),
+    )  # fmt: skip
+    _deliver()  # the acknowledgement
+    client.force_login(world.agent)
+    page = client.get(f"/console/tickets/{ticket.ref}/")
+    assert b"Invite to the portal" in page.content
+    back = f"/console/tickets/{ticket.ref}/"
+    response = client.post(f"/console/contacts/{carol.pk}/invite/", {"next": back})
+    assert response.status_code == 302 and response["Location"] == back
+    assert [m.to for m in _deliver()] == [["carol@acme.example"]]
+    # Another vendor's staff cannot invite her (404), nor can the button be used twice once
+    # she has a password.
+    client.force_login(world.rival_agent)
+    assert client.post(f"/console/contacts/{carol.pk}/invite/").status_code == 404
+    # A contact who already signs in gets no button.
+    client.force_login(world.agent)
+    alice_ticket = ticket_create(
+        principal=principal_for(world.agent), vendor=world.vendor, organization=world.acme,
+        requester=world.alice, subject="Other", body="x", priority="P3", channel="phone",
+        now=clock.now(),
+    )  # fmt: skip
+    assert (
+        b"Invite to the portal" not in client.get(f"/console/tickets/{alice_ticket.ref}/").content
+    )
