@@ -18,25 +18,12 @@ from supportdesk.core import clock
 from supportdesk.core.models import Vendor
 from supportdesk.demo.load import screenshot_png
 from supportdesk.notifications.services import outbox_flush
-from supportdesk.notifications.tests.test_outbox import Sink, free_port
+from supportdesk.notifications.tests.test_outbox import Sink, smtp  # noqa: F401 - fixture
 from supportdesk.portal.tests.test_browser import browser_page  # noqa: F401 - fixture
 from supportdesk.tickets.models import Ticket
 
 ADMIN_PASSWORD = "first-admin-passphrase"
 CONTACT_PASSWORD = "carols-own-passphrase"
-
-
-@pytest.fixture
-def smtp(settings):
-    from aiosmtpd.controller import Controller
-
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    yield sink
-    controller.stop()
 
 
 def _mails_to(sink: Sink, address: str) -> list:
@@ -56,10 +43,10 @@ def _login(page, base: str, email: str, password: str) -> None:
 def test_fresh_install_to_customer_receiving_the_agents_attachment_issue_11(
     transactional_db,
     live_server,
-    browser_page,
-    smtp,
+    browser_page,  # noqa: F811 - the imported fixture
+    smtp,  # noqa: F811 - the imported fixture
     settings,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PUBLIC_BASE_URL = live_server.url
