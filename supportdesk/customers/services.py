@@ -37,12 +37,62 @@ def _clean_email(address: str) -> str:
     return address
 
 
+def _clean_external_id(value: str) -> str:
+    value = (value or "").strip()
+    if len(value) > 100:
+        raise InvalidInput("external id is longer than 100 characters")
+    return value
+
+
 @transaction.atomic
-def organization_create(*, vendor: Vendor, name: str, email_domains: str = "") -> Organization:
+def organization_create(
+    *, vendor: Vendor, name: str, email_domains: str = "", notes: str = "", external_id: str = ""
+) -> Organization:
     name = _clean_name(name, "organisation")
+    external_id = _clean_external_id(external_id)
     if Organization.objects.filter(vendor=vendor, name__iexact=name).exists():
         raise Conflict(f"an organisation named {name!r} already exists", code="duplicate")
-    return Organization.objects.create(vendor=vendor, name=name, email_domains=email_domains)
+    if external_id and Organization.objects.filter(vendor=vendor, external_id=external_id).exists():
+        raise Conflict(f"external id {external_id!r} is taken", code="duplicate")
+    return Organization.objects.create(
+        vendor=vendor, name=name, email_domains=email_domains, notes=notes, external_id=external_id
+    )
+
+
+@transaction.atomic
+def organization_update(
+    *,
+    organization: Organization,
+    name: str | None = None,
+    email_domains: str | None = None,
+    notes: str | None = None,
+    external_id: str | None = None,
+) -> list[str]:
+    """Change the given fields; returns the names of those that really changed."""
+    values: dict[str, str] = {}
+    if name is not None:
+        values["name"] = _clean_name(name, "organisation")
+    if external_id is not None:
+        values["external_id"] = _clean_external_id(external_id)
+    if email_domains is not None:
+        values["email_domains"] = email_domains
+    if notes is not None:
+        values["notes"] = notes
+    changed = {k: v for k, v in values.items() if getattr(organization, k) != v}
+    others = Organization.objects.filter(vendor_id=organization.vendor_id).exclude(
+        pk=organization.pk
+    )
+    if "name" in changed and others.filter(name__iexact=changed["name"]).exists():
+        raise Conflict(
+            f"an organisation named {changed['name']!r} already exists", code="duplicate"
+        )
+    if changed.get("external_id") and others.filter(external_id=changed["external_id"]).exists():
+        raise Conflict(f"external id {changed['external_id']!r} is taken", code="duplicate")
+    if changed:
+        for key, value in changed.items():
+            setattr(organization, key, value)
+        organization.save(update_fields=list(changed))
+    return sorted(changed)
 
 
 @transaction.atomic
@@ -84,6 +134,43 @@ def contact_create(
         ContactPhone(contact=contact, vendor=vendor, number=n) for n in numbers
     )
     return contact
+
+
+@transaction.atomic
+def contact_update(
+    *,
+    contact: Contact,
+    name: str | None = None,
+    role: str | None = None,
+    phones_add: Sequence[str] = (),
+) -> list[str]:
+    """Change a contact's name or role, add phone numbers; returns what really changed."""
+    changed: list[str] = []
+    if name is not None and _clean_name(name, "contact") != contact.name:
+        contact.name = _clean_name(name, "contact")
+        changed.append("name")
+    if role is not None and role != contact.role:
+        if role not in ContactRole.values:
+            raise InvalidInput(f"unknown contact role {role!r}")
+        contact.role = role
+        changed.append("role")
+    if changed:
+        contact.save(update_fields=changed)
+    vendor = contact.organization.vendor
+    have = set(contact.phones.values_list("number", flat=True))
+    new = [
+        n
+        for n in dict.fromkeys(
+            normalize_e164(p, default_country_code=vendor.default_country_code) for p in phones_add
+        )
+        if n not in have
+    ]
+    if new:
+        ContactPhone.objects.bulk_create(
+            ContactPhone(contact=contact, vendor=vendor, number=n) for n in new
+        )
+        changed.append("phones")
+    return changed
 
 
 def _contact_user(contact: Contact) -> User:
