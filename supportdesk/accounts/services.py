@@ -17,8 +17,9 @@ from supportdesk.accounts.tokens import (
     password_reset_token_generator,
     uidb64,
 )
+from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
-from supportdesk.core.models import Vendor
+from supportdesk.core.models import Vendor, VendorEventKind
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.core.web import absolute_url
 from supportdesk.notifications.mail_templates import mail_render
@@ -163,6 +164,59 @@ def staff_invite(
             email=address, password=None, vendor=vendor, roles=roles, display_name=display_name
         )
     invitation_send(user=user, now=now)
+    vendor_event_record(
+        vendor_id=vendor.pk, kind=VendorEventKind.STAFF_INVITED, actor_id=principal.user_id,
+        now=now, user=user.pk, email=user.email, roles=sorted(set(roles)),
+    )  # fmt: skip
+    return user
+
+
+def _vendor_admin_over(principal: Principal, user: User) -> None:
+    if user.vendor_id is None or not user.is_staff:
+        raise Forbidden("this user is not staff of a vendor")
+    require_staff_of(principal, user.vendor_id)
+    if not principal.has_role("admin"):
+        raise Forbidden("only the vendor's admins may change staff")
+
+
+@transaction.atomic
+def staff_deactivate(*, user: User, principal: Principal, now: datetime) -> User:
+    """Take a staff member's access away (sign-in, tokens); their history stays."""
+    _vendor_admin_over(principal, user)
+    if user.pk == principal.user_id:
+        raise InvalidInput("you cannot deactivate yourself")
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+        vendor_event_record(
+            vendor_id=user.vendor_id or 0, kind=VendorEventKind.STAFF_DEACTIVATED,
+            actor_id=principal.user_id, now=now, user=user.pk, email=user.email,
+        )  # fmt: skip
+    return user
+
+
+@transaction.atomic
+def staff_roles_set(
+    *, user: User, roles: Iterable[str], principal: Principal, now: datetime
+) -> User:
+    """Replace a staff member's roles; an admin keeps their own admin role."""
+    _vendor_admin_over(principal, user)
+    wanted = set(roles)
+    unknown = wanted - set(Role.values)
+    if unknown:
+        raise InvalidInput(f"unknown roles: {', '.join(sorted(unknown))}")
+    if user.pk == principal.user_id and Role.ADMIN not in wanted:
+        raise InvalidInput("you cannot take your own admin role away")
+    have = set(user.roles.values_list("role", flat=True))
+    if wanted != have:
+        user.roles.exclude(role__in=wanted).delete()
+        StaffRole.objects.bulk_create([StaffRole(user=user, role=r) for r in wanted - have])
+        vendor_event_record(
+            vendor_id=user.vendor_id or 0, kind=VendorEventKind.STAFF_ROLES_CHANGED,
+            actor_id=principal.user_id, now=now, user=user.pk, old=sorted(have),
+            new=sorted(wanted),
+        )  # fmt: skip
     return user
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("contracts/", include("supportdesk.contracts.urls")),
     path("billing/", include("supportdesk.billing.console_urls")),
     path("contacts/", include("supportdesk.customers.console_urls")),
+    path("settings/", include("supportdesk.onboarding.console_urls")),
     path(
         "tickets/<int:ref>/<slug:action>/",
         views.ticket_action,

@@ -30,3 +30,33 @@ class Lease(models.Model):
     name = models.CharField(max_length=80, primary_key=True)
     holder = models.CharField(max_length=80)
     expires_at = models.DateTimeField()
+
+
+class VendorEventKind(models.TextChoices):
+    """What changed in a vendor's settings (the settings audit log, house rule 13)."""
+
+    SET_UP = "set_up", "Vendor set up"
+    PROFILE_CHANGED = "profile_changed", "Profile changed"
+    STAFF_INVITED = "staff_invited", "Staff member invited"
+    STAFF_DEACTIVATED = "staff_deactivated", "Staff member deactivated"
+    STAFF_ROLES_CHANGED = "staff_roles_changed", "Staff roles changed"
+    MAIL_TEMPLATE_SAVED = "mail_template_saved", "Mail template saved"
+    MAIL_TEMPLATE_RESET = "mail_template_reset", "Mail template reset to the built-in text"
+    IMPORTED = "imported", "CSV import"
+
+
+class VendorEvent(models.Model):
+    """Append-only record of a change to a vendor's settings, written by the changing service
+    in its transaction through `core.audit.vendor_event_record`."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=VendorEventKind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["vendor", "at"])]
+        ordering = ["at", "pk"]

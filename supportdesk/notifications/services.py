@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
+from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Forbidden, InvalidInput
-from supportdesk.core.models import Vendor
+from supportdesk.core.models import Vendor, VendorEventKind
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.notifications.channels import sender_for
 from supportdesk.notifications.domain import retry_delay
@@ -245,11 +246,20 @@ def mail_template_save(
     row, _ = MailTemplate.objects.update_or_create(
         vendor=vendor, kind=kind, defaults={"subject": subject, "body": body, "updated_at": now}
     )
+    vendor_event_record(
+        vendor_id=vendor.pk, kind=VendorEventKind.MAIL_TEMPLATE_SAVED,
+        actor_id=principal.user_id, now=now, template=kind, subject=subject,
+    )  # fmt: skip
     return row
 
 
 @transaction.atomic
-def mail_template_reset(*, vendor: Vendor, kind: str, principal: Principal) -> None:
+def mail_template_reset(*, vendor: Vendor, kind: str, principal: Principal, now: datetime) -> None:
     """Back to the built-in wording."""
     _require_vendor_admin(principal, vendor)
-    MailTemplate.objects.filter(vendor=vendor, kind=kind).delete()
+    deleted, _ = MailTemplate.objects.filter(vendor=vendor, kind=kind).delete()
+    if deleted:
+        vendor_event_record(
+            vendor_id=vendor.pk, kind=VendorEventKind.MAIL_TEMPLATE_RESET,
+            actor_id=principal.user_id, now=now, template=kind,
+        )  # fmt: skip

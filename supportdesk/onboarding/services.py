@@ -19,8 +19,10 @@ from django.db import transaction
 
 from supportdesk.accounts.models import Role, StaffRole, User
 from supportdesk.accounts.services import staff_user_create
-from supportdesk.core.errors import Conflict, InvalidInput
-from supportdesk.core.models import Vendor
+from supportdesk.core.audit import vendor_event_record
+from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
+from supportdesk.core.models import Vendor, VendorEventKind
+from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.sla.models import Calendar, SlaPolicy
 from supportdesk.sla.services import sla_calendar_save, sla_policy_save
 from supportdesk.tickets.models import Queue
@@ -214,4 +216,52 @@ def vendor_setup(
     queue = Queue.objects.filter(vendor=vendor, is_default=True).first()
     if queue is not None and not queue.members.filter(pk=admin.pk).exists():
         queue.members.add(admin)
+    if created:
+        vendor_event_record(
+            vendor_id=vendor.pk, kind=VendorEventKind.SET_UP, actor_id=admin.pk, now=now,
+            created=created,
+        )  # fmt: skip
     return SetupResult(vendor=vendor, admin=admin, created=created)
+
+
+PROFILE_FIELDS = ("name", "support_email", "support_phone", "emergency_phone", "timezone")
+
+
+@transaction.atomic
+def vendor_profile_update(
+    *, vendor: Vendor, principal: Principal, changes: dict[str, str], now: datetime
+) -> list[str]:
+    """The vendor's admins edit its profile (issue 11.2); returns the fields that changed."""
+    require_staff_of(principal, vendor.pk)
+    if not principal.has_role("admin"):
+        raise Forbidden("only the vendor's admins may change its profile")
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"not a profile field: {', '.join(sorted(unknown))}")
+    values = {k: " ".join((v or "").split()) for k, v in changes.items()}
+    if "name" in values and not values["name"]:
+        raise InvalidInput("the vendor needs a name")
+    if "timezone" in values:
+        try:
+            zoneinfo.ZoneInfo(values["timezone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput(f"{values['timezone']!r} is not an IANA time zone") from None
+    if values.get("support_email"):
+        values["support_email"] = values["support_email"].lower()
+        local, _, domain = values["support_email"].partition("@")
+        if not local or "." not in domain:
+            raise InvalidInput(f"{values['support_email']!r} is not an email address")
+    region = phonenumbers.region_code_for_country_code(int(vendor.default_country_code or 1))
+    for key in ("support_phone", "emergency_phone"):
+        if values.get(key):
+            values[key] = _e164(values[key], region)
+    changed = {k: v for k, v in values.items() if getattr(vendor, k) != v}
+    if changed:
+        old = {k: getattr(vendor, k) for k in changed}
+        Vendor.objects.filter(pk=vendor.pk).update(**changed)
+        vendor.refresh_from_db()
+        vendor_event_record(
+            vendor_id=vendor.pk, kind=VendorEventKind.PROFILE_CHANGED,
+            actor_id=principal.user_id, now=now, old=old, new=changed,
+        )  # fmt: skip
+    return sorted(changed)

@@ -1,0 +1,17 @@
+"""The one recorder of the vendor settings audit log (house rule 13)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from supportdesk.core.models import VendorEvent, VendorEventKind
+
+
+def vendor_event_record(
+    *, vendor_id: int, kind: VendorEventKind, actor_id: int | None, now: datetime, **data: Any
+) -> VendorEvent:
+    """Append one event; call it inside the transaction of the change it records."""
+    return VendorEvent.objects.create(
+        vendor_id=vendor_id, kind=kind, actor_id=actor_id, at=now, data=data
+    )

@@ -1,0 +1,232 @@
+"""Vendor settings in the console for the vendor's admins (issue 11.2): profile, staff,
+mail templates with a preview, CSV imports. Every change goes through a service that writes a
+vendor event (core.audit)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from supportdesk.accounts.models import Role, User
+from supportdesk.accounts.services import staff_deactivate, staff_invite, staff_roles_set
+from supportdesk.core import clock
+from supportdesk.core.audit import vendor_event_record
+from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
+from supportdesk.core.models import Vendor, VendorEvent, VendorEventKind
+from supportdesk.core.web import staff_page
+from supportdesk.notifications import services as mail_services
+from supportdesk.notifications.mail_templates import (
+    VARIABLES,
+    Kind,
+    RenderedMail,
+    mail_preview,
+    mail_template_source,
+)
+from supportdesk.onboarding.services import PROFILE_FIELDS, vendor_profile_update
+from supportdesk.onboarding.services_imports import IMPORTERS, import_csv
+
+View = Callable[..., HttpResponse]
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def vendor_admin_page(view: View) -> View:
+    """Staff pages that only the vendor's admins may open; the vendor is the admin's own."""
+
+    @staff_page
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        principal = request.principal  # type: ignore[attr-defined]
+        if principal.vendor_id is None or not principal.has_role("admin"):
+            raise Forbidden("vendor settings are for the vendor's admins")
+        request.vendor = Vendor.objects.get(pk=principal.vendor_id)  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Vendor
+        fields = list(PROFILE_FIELDS)
+
+
+@vendor_admin_page
+def settings_home(request: HttpRequest) -> HttpResponse:
+    vendor = request.vendor  # type: ignore[attr-defined]
+    form = ProfileForm(request.POST or None, instance=Vendor.objects.get(pk=vendor.pk))
+    if request.method == "POST":
+        changes = {k: request.POST.get(k, "") for k in PROFILE_FIELDS}
+        changed = vendor_profile_update(
+            vendor=vendor,
+            principal=request.principal,
+            changes=changes,
+            now=clock.now(),  # type: ignore[attr-defined]
+        )
+        messages.success(request, f"Saved: {', '.join(changed)}." if changed else "No change.")
+        return redirect("console:settings:home")
+    events = VendorEvent.objects.filter(vendor=vendor).select_related("actor").order_by("-pk")
+    return render(
+        request,
+        "onboarding/settings_home.html",
+        {"vendor": vendor, "form": form, "events": events[:30], "tab": "profile"},
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    display_name = forms.CharField(required=False, max_length=200, label="Name")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.AGENT)
+
+
+@vendor_admin_page
+def staff(request: HttpRequest) -> HttpResponse:
+    vendor = request.vendor  # type: ignore[attr-defined]
+    form = InviteForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            raise InvalidInput("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        user = staff_invite(
+            vendor=vendor, email=form.cleaned_data["email"], roles=[form.cleaned_data["role"]],
+            display_name=form.cleaned_data["display_name"],
+            principal=request.principal, now=clock.now(),  # type: ignore[attr-defined]
+        )  # fmt: skip
+        messages.success(request, f"Invitation mailed to {user.email}.")
+        return redirect("console:settings:staff")
+    people = (
+        User.objects.filter(vendor=vendor, is_staff=True)
+        .prefetch_related("roles")
+        .order_by("email")
+    )
+    return render(
+        request,
+        "onboarding/settings_staff.html",
+        {"people": people, "form": form, "roles": Role.choices, "tab": "staff"},
+    )
+
+
+def _staff_member(request: HttpRequest, user_id: int) -> User:
+    user = User.objects.filter(pk=user_id, vendor=request.vendor, is_staff=True).first()  # type: ignore[attr-defined]
+    if user is None:
+        raise NotFound(f"staff member {user_id} not found")
+    return user
+
+
+@require_POST
+@vendor_admin_page
+def staff_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse:
+    user = _staff_member(request, user_id)
+    principal, now = request.principal, clock.now()  # type: ignore[attr-defined]
+    if action == "deactivate":
+        staff_deactivate(user=user, principal=principal, now=now)
+        messages.success(request, f"{user.email} can no longer sign in.")
+    elif action == "roles":
+        staff_roles_set(
+            user=user, roles=request.POST.getlist("roles"), principal=principal, now=now
+        )
+        messages.success(request, f"Roles of {user.email} saved.")
+    else:
+        raise NotFound(f"unknown action {action!r}")
+    return redirect("console:settings:staff")
+
+
+@vendor_admin_page
+def mail_templates(request: HttpRequest) -> HttpResponse:
+    vendor = request.vendor  # type: ignore[attr-defined]
+    own = set(
+        mail_services.MailTemplate.objects.filter(vendor=vendor).values_list("kind", flat=True)
+    )
+    rows = [(kind, label, kind in own) for kind, label in Kind.choices]
+    return render(request, "onboarding/settings_mail.html", {"rows": rows, "tab": "mail"})
+
+
+@vendor_admin_page
+def mail_template_edit(request: HttpRequest, kind: str) -> HttpResponse:
+    vendor = request.vendor  # type: ignore[attr-defined]
+    if kind not in VARIABLES:
+        raise NotFound(f"no mail template {kind!r}")
+    subject, body = mail_template_source(vendor_id=vendor.pk, kind=kind)
+    preview: RenderedMail | None = None
+    error = ""
+    if request.method == "POST":
+        subject, body = request.POST.get("subject", ""), request.POST.get("body", "")
+        action = request.POST.get("action", "preview")
+        principal, now = request.principal, clock.now()  # type: ignore[attr-defined]
+        try:
+            if action == "save":
+                mail_services.mail_template_save(
+                    vendor=vendor, kind=kind, subject=subject, body=body,
+                    principal=principal, now=now,
+                )  # fmt: skip
+                messages.success(request, "Template saved.")
+                return redirect("console:settings:mail-edit", kind=kind)
+            if action == "reset":
+                mail_services.mail_template_reset(
+                    vendor=vendor, kind=kind, principal=principal, now=now
+                )
+                messages.success(request, "Back to the built-in text.")
+                return redirect("console:settings:mail-edit", kind=kind)
+            preview = mail_preview(kind=kind, subject=subject, body=body)
+        except InvalidInput as exc:
+            error = exc.detail
+    else:
+        preview = mail_preview(kind=kind, subject=subject, body=body)
+    context = {
+        "kind": kind,
+        "label": Kind(kind).label,
+        "subject": subject,
+        "body": body,
+        "preview": preview,
+        "error": error,
+        "variables": sorted(VARIABLES[kind]),
+        "tab": "mail",
+    }
+    return render(
+        request, "onboarding/settings_mail_edit.html", context, status=400 if error else 200
+    )
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(k, k) for k in IMPORTERS])
+    file = forms.FileField()
+    dry_run = forms.BooleanField(required=False, initial=True, label="Dry run (save nothing)")
+
+
+@vendor_admin_page
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """The CSV import as an upload (A-4): the same service and report as the command."""
+    vendor = request.vendor  # type: ignore[attr-defined]
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST":
+        if not form.is_valid():
+            raise InvalidInput("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        upload = form.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise InvalidInput(f"the file is larger than {IMPORT_MAX_BYTES // 2**20} MB")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("the file is not UTF-8 text (save it as CSV UTF-8)") from None
+        principal, now = request.principal, clock.now()  # type: ignore[attr-defined]
+        report = import_csv(
+            kind=form.cleaned_data["kind"], vendor=vendor, stream=io.StringIO(text, newline=""),
+            now=now, principal=principal, dry_run=form.cleaned_data["dry_run"],
+        )  # fmt: skip
+        if not report.dry_run:
+            vendor_event_record(
+                vendor_id=vendor.pk, kind=VendorEventKind.IMPORTED, actor_id=principal.user_id,
+                now=now, file=upload.name[:200], import_kind=report.kind, counts=report.counts,
+            )  # fmt: skip
+    return render(
+        request,
+        "onboarding/settings_import.html",
+        {"form": form, "report": report, "tab": "import"},
+    )
