@@ -52,6 +52,8 @@ VARIABLES: dict[str, dict[str, str]] = {
         "ticket_ref": "1042",
         "ticket_subject": "Printer offline",
         "ticket_url": "https://support.example.com/portal/tickets/1042/",
+        "rate_good_url": "https://support.example.com/portal/rate/abc-123/?rating=good",
+        "rate_bad_url": "https://support.example.com/portal/rate/abc-123/?rating=bad",
     },
     Kind.QUARANTINE: {
         "vendor_name": "Example Support",
@@ -101,7 +103,9 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     Kind.SOLVED: (
         "Solved: {{ ticket_subject }}",
         "Your request #{{ ticket_ref }} ({{ ticket_subject }}) is solved.\n\n"
-        "If it is not, reply to this message or reopen it in the portal: {{ ticket_url }}\n",
+        "If it is not, reply to this message or reopen it in the portal: {{ ticket_url }}\n"
+        "{% if rate_good_url %}\nHow did we do?\n  Good: {{ rate_good_url }}\n"
+        "  Bad:  {{ rate_bad_url }}\n{% endif %}",
     ),
     Kind.QUARANTINE: ("Re: {{ original_subject }}", "{{ standard_text }}"),
     Kind.INVITATION: (

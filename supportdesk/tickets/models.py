@@ -178,3 +178,43 @@ class TicketEvent(models.Model):
         if self.pk is not None:
             raise RuntimeError("ticket events are append-only")
         super().save(*args, **kwargs)
+
+
+class TicketCc(models.Model):
+    """Another contact of the ticket's organisation who receives its updates (issue 11.5)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="ccs")
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "contact"], name="uniq_ticket_cc")]
+
+
+class Rating(models.TextChoices):
+    GOOD = "good", "Good"
+    BAD = "bad", "Bad"
+
+
+class SatisfactionRating(models.Model):
+    """The customer's verdict on a solved ticket, good or bad with a comment (issue 11.5).
+
+    `assignee` is the agent who solved it, kept for the report even if the ticket moves on.
+    """
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="rating")
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    rating = models.CharField(max_length=4, choices=Rating.choices)
+    comment = models.TextField(blank=True)
+    rated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "rated_at"])]

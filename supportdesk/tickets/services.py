@@ -7,7 +7,7 @@ a TicketEvent (the audit log) and any outgoing notification in that same transac
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +46,7 @@ from supportdesk.tickets.models import (
     Queue,
     Status,
     Ticket,
+    TicketCc,
     TicketEvent,
 )
 
@@ -222,37 +223,53 @@ def _notify_requester(
     automatic: bool,
     now: datetime,
     attachment_ids: Sequence[int] = (),
+    per_contact: Callable[[Contact], dict[str, str]] | None = None,
 ) -> None:
-    contact = ticket.requester
-    address = contact.primary_email if contact else ""
-    if not address:
+    """Mail the requester and every contact on CC (issue 11.5), each its own outbox row."""
+    recipients = [c for c in [ticket.requester] if c is not None]
+    recipients += [
+        cc.contact
+        for cc in TicketCc.objects.filter(ticket=ticket).select_related("contact").order_by("pk")
+        if cc.contact_id != ticket.requester_id
+    ]
+    if not recipients:
         return
     # T-4: In-Reply-To/References of the thread, subject tag, Reply-To, Auto-Submitted.
     # Imported here because intake's services build on this module.
     from supportdesk.intake.selectors import thread_headers_for
     from supportdesk.intake.services import email_link_outgoing
 
-    mail = mail_render(vendor_id=ticket.vendor_id, kind=kind, context=context)
     headers = thread_headers_for(ticket=ticket, automatic=automatic)
-    # The thread's own subject ("Re: [#REF] …") unless the vendor's template words it anew.
-    subject = headers.pop("Subject", None) or subject_with_tag(ticket)
-    if mail.subject and mail.subject != ticket.subject:
-        prefix = "Re: " if subject.startswith("Re: ") else ""
-        subject = prefix + subject_with_tag(ticket, mail.subject)
-    row = outbox_enqueue(
-        key=key,
-        channel="email",
-        recipient=address,
-        sender=ticket.queue.email or ticket.vendor.support_email,
-        subject=subject,
-        body=mail.body,
-        headers=headers,
-        ticket_id=ticket.pk,
-        vendor_id=ticket.vendor_id,
-        attachment_ids=attachment_ids,
-        now=now,
-    )
-    email_link_outgoing(outbox=row, ticket=ticket, now=now)  # replies thread by Message-ID
+    threaded_subject = headers.pop("Subject", None) or subject_with_tag(ticket)
+    for contact in recipients:
+        address = contact.primary_email
+        if not address:
+            continue
+        extra = per_contact(contact) if per_contact else {}
+        mail = mail_render(
+            vendor_id=ticket.vendor_id,
+            kind=kind,
+            context={**context, "contact_name": contact.name, **extra},
+        )
+        # The thread's own subject ("Re: [#REF] …") unless the vendor's template words it anew.
+        subject = threaded_subject
+        if mail.subject and mail.subject != ticket.subject:
+            prefix = "Re: " if subject.startswith("Re: ") else ""
+            subject = prefix + subject_with_tag(ticket, mail.subject)
+        row = outbox_enqueue(
+            key=key if contact.pk == ticket.requester_id else f"{key}:cc:{contact.pk}",
+            channel="email",
+            recipient=address,
+            sender=ticket.queue.email or ticket.vendor.support_email,
+            subject=subject,
+            body=mail.body,
+            headers=dict(headers),
+            ticket_id=ticket.pk,
+            vendor_id=ticket.vendor_id,
+            attachment_ids=attachment_ids,
+            now=now,
+        )
+        email_link_outgoing(outbox=row, ticket=ticket, now=now)  # replies thread by Message-ID
 
 
 @transaction.atomic
@@ -477,6 +494,8 @@ def ticket_status_change(
     _event(ticket, "status_changed", principal, now, old=old, new=status)
     sla_ticket_sync(ticket=ticket, now=now)
     if status == Status.RESOLVED:
+        from supportdesk.tickets.services_portal import rating_links
+
         _notify_requester(
             ticket,
             key=f"ticket:{ticket.pk}:solved:{now.isoformat()}",
@@ -484,6 +503,7 @@ def ticket_status_change(
             context=_mail_context(ticket),
             automatic=True,
             now=now,
+            per_contact=lambda contact: rating_links(ticket=ticket, contact=contact),
         )
     return ticket
 
