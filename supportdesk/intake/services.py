@@ -58,7 +58,8 @@ from supportdesk.intake.selectors import (
     staff_user_for_address,
     ticket_for_message_ids,
 )
-from supportdesk.notifications.models import OutboxMessage, OutboxStatus
+from supportdesk.notifications.mail_templates import mail_render
+from supportdesk.notifications.models import MailTemplateKind, OutboxMessage, OutboxStatus
 from supportdesk.notifications.services import outbox_enqueue
 from supportdesk.tickets.models import (
     Channel,
@@ -610,20 +611,34 @@ def _quarantine(
         headers["References"] = " ".join(bound_references([*parsed.references, parsed.message_id]))
     if queue.email:
         headers["Reply-To"] = queue.email
+    support_address = queue.email or vendor.support_email
+    mail = mail_render(  # the vendor's own wording if it has one (issue 11.6)
+        vendor_id=vendor.pk,
+        kind=MailTemplateKind.QUARANTINE,
+        context={
+            "vendor_name": vendor.name,
+            "sender_name": parsed.from_name or "",
+            "original_subject": parsed.subject or "",
+            "standard_subject": missing_details_reply_subject(parsed.subject),
+            "standard_text": missing_details_reply_text(
+                organisation_name=vendor.name,
+                sender_name=parsed.from_name,
+                original_subject=parsed.subject,
+                free_mail=free,
+                phone=vendor.support_phone,
+                support_address=support_address,
+            ),
+            "support_address": support_address,
+            "support_phone": vendor.support_phone,
+        },
+    )
     outbox_enqueue(
         key=f"intake:details:{vendor.pk}:{target}:{day.isoformat()}"[:200],
         channel="email",
         recipient=target,
         sender=queue.email or vendor.support_email,
-        subject=missing_details_reply_subject(parsed.subject),
-        body=missing_details_reply_text(
-            organisation_name=vendor.name,
-            sender_name=parsed.from_name,
-            original_subject=parsed.subject,
-            free_mail=free,
-            phone=vendor.support_phone,
-            support_address=queue.email or vendor.support_email,
-        ),
+        subject=mail.subject,
+        body=mail.body,
         headers=headers,
         vendor_id=vendor.pk,
         now=now,

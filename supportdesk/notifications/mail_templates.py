@@ -59,6 +59,7 @@ VARIABLES: dict[str, dict[str, str]] = {
         "vendor_name": "Example Support",
         "sender_name": "Alice Example",
         "original_subject": "Printer offline",
+        "standard_subject": "Re: Printer offline",
         "standard_text": "We could not tell which customer you write for ...",
         "support_address": "support@example.com",
         "support_phone": "+1 212 555 0100",
@@ -107,7 +108,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "{% if rate_good_url %}\nHow did we do?\n  Good: {{ rate_good_url }}\n"
         "  Bad:  {{ rate_bad_url }}\n{% endif %}",
     ),
-    Kind.QUARANTINE: ("Re: {{ original_subject }}", "{{ standard_text }}"),
+    Kind.QUARANTINE: ("{{ standard_subject }}", "{{ standard_text }}"),
     Kind.INVITATION: (
         "Your {{ vendor_name }} support portal account",
         "Hello {{ contact_name }},\n\n"

@@ -23,6 +23,7 @@ from supportdesk.contracts.models import SupportAssignment
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.phones import normalize_e164
+from supportdesk.core.web import absolute_url
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.notifications.services import (
     OutboxDraft,
@@ -200,7 +201,7 @@ def _deliver_all(outbox_ids: list[int]) -> None:
 
 
 def _public_url(path: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL}{path}"
+    return absolute_url(path)  # every link in every mail and SMS is absolute (issue 11.6)
 
 
 def _address(page: Page, config: OnCallConfig) -> str:
