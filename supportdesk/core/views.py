@@ -17,7 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
     user = request.user
-    if user.is_superuser and user.vendor_id is None and not Vendor.objects.exists():  # type: ignore[union-attr]
+    if user.is_superuser and user.vendor_id is None and not Vendor.objects.exists():
         # on a fresh install the first superuser sets up the vendor it will belong to.
         # With vendors in place a vendorless superuser is the all-vendors admin (the demo's).
         return redirect("first-run")
