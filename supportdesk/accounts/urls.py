@@ -11,4 +11,6 @@ urlpatterns = [
         name="password-reset-confirm",
     ),
     path("invite/<uidb64>/<token>/", views.InvitationView.as_view(), name="invitation"),
+    path("signup/", views.signup, name="signup"),
+    path("signup/<str:token>/", views.signup_complete, name="signup-complete"),
 ]

@@ -18,6 +18,11 @@ class Vendor(models.Model):
     free_mail_domains = models.TextField(
         blank=True, help_text="Extra free-mail domains, one per line (T-2)."
     )
+    self_signup = models.BooleanField(
+        default=False,
+        help_text="People whose address is in a customer's email domains may sign up to the "
+        "portal themselves (after proving the address).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

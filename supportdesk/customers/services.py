@@ -3,14 +3,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.core import signing
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from supportdesk.accounts.models import User
-from supportdesk.accounts.services import invitation_send
-from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
+from supportdesk.accounts.services import (
+    invitation_send,
+    password_reset_request,
+    user_password_set,
+)
+from supportdesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal, require_staff_of
+from supportdesk.core.web import absolute_url
 from supportdesk.customers.models import (
     Contact,
     ContactEmail,
@@ -18,6 +25,9 @@ from supportdesk.customers.models import (
     ContactRole,
     Organization,
 )
+from supportdesk.notifications.mail_templates import mail_render
+from supportdesk.notifications.models import MailTemplateKind
+from supportdesk.notifications.services import outbox_enqueue
 
 
 def _clean_name(name: str, what: str) -> str:
@@ -228,3 +238,97 @@ def contact_invite(*, contact: Contact, principal: Principal, now: datetime) -> 
         )
     invitation_send(user=user, now=now)
     return user
+
+
+# --- self sign-up (A-2, optional per vendor) -------------------------------------------------
+SIGNUP_SALT = "supportdesk.customers.signup"
+SIGNUP_MAX_AGE = 24 * 3600
+
+
+def _signup_organizations(address: str) -> list[Organization]:
+    """Organisations of vendors that allow sign-up whose email domains hold the address's."""
+    domain = address.rpartition("@")[2]
+    candidates = Organization.objects.select_related("vendor").filter(
+        vendor__self_signup=True, email_domains__icontains=domain
+    )
+    return [
+        org
+        for org in candidates
+        if domain in {d.strip().lower() for d in org.email_domains.split()}
+    ]
+
+
+def contact_signup_request(*, email: str, name: str, now: datetime) -> None:
+    """Someone asks for a portal account. Only the address's owner can go on: the link to
+    choose a password goes to that address. Nothing is said back either way (the caller
+    answers the same page), so this tells no one whether an address or organisation exists.
+
+    An address that already has a login gets a password-reset link instead; a contact
+    without a login gets a portal invitation; an address in exactly one organisation's
+    email domains (of a vendor with self sign-up on) gets a sign-up link."""
+    try:
+        address = _clean_email(email)
+    except InvalidInput:
+        return
+    if User.objects.filter(email=address).exists():
+        password_reset_request(email=address, now=now)
+        return
+    organizations = _signup_organizations(address)
+    if len(organizations) != 1:
+        return
+    org = organizations[0]
+    known = ContactEmail.objects.filter(vendor=org.vendor, address=address).first()
+    if known is not None:
+        if known.contact.organization_id == org.pk:
+            invitation_send(user=_contact_user(known.contact), now=now)
+        return
+    name = " ".join((name or "").split())[:200] or address.partition("@")[0]
+    token = signing.dumps({"e": address, "n": name, "o": org.pk}, salt=SIGNUP_SALT, compress=True)
+    mail = mail_render(
+        vendor_id=org.vendor_id,
+        kind=MailTemplateKind.SIGNUP,
+        context={
+            "vendor_name": org.vendor.name,
+            "name": name,
+            "organization_name": org.name,
+            "link": absolute_url(reverse("signup-complete", kwargs={"token": token})),
+            "valid_hours": str(SIGNUP_MAX_AGE // 3600),
+        },
+    )
+    outbox_enqueue(  # at most one sign-up mail per address and day
+        key=f"signup:{org.pk}:{address}:{now.date().isoformat()}"[:200],
+        channel="email",
+        recipient=address,
+        sender=org.vendor.support_email,
+        subject=mail.subject,
+        body=mail.body,
+        headers={"Auto-Submitted": "auto-generated"},
+        vendor_id=org.vendor_id,
+        now=now,
+    )
+
+
+def signup_token_read(*, token: str) -> tuple[str, str, Organization]:
+    """(address, name, organisation) of a sign-up link; 404 when forged or expired."""
+    try:
+        data = signing.loads(token, salt=SIGNUP_SALT, max_age=SIGNUP_MAX_AGE)
+        org = Organization.objects.select_related("vendor").get(
+            pk=int(data["o"]), vendor__self_signup=True
+        )
+        return str(data["e"]), str(data["n"]), org
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Organization.DoesNotExist):
+        raise NotFound("this sign-up link is not valid (or has expired)") from None
+
+
+@transaction.atomic
+def contact_signup_complete(*, token: str, password: str, now: datetime) -> User:
+    """Create the contact and its login from a sign-up link; the link works once."""
+    address, name, org = signup_token_read(token=token)
+    if (
+        User.objects.filter(email=address).exists()
+        or ContactEmail.objects.filter(vendor=org.vendor, address=address).exists()
+    ):
+        raise Conflict("this link was used already: sign in, or use 'Forgot password'", code="used")
+    contact = contact_create(organization=org, name=name, emails=[address])
+    user = _contact_user(contact)
+    return user_password_set(user=user, password=password)

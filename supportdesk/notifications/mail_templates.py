@@ -83,6 +83,13 @@ VARIABLES: dict[str, dict[str, str]] = {
         "link": "https://support.example.com/password-reset/MQ/abc-123/",
         "valid_hours": "24",
     },
+    Kind.SIGNUP: {
+        "vendor_name": "Example Support",
+        "name": "Alice Example",
+        "organization_name": "Acme",
+        "link": "https://support.example.com/signup/abc-123/",
+        "valid_hours": "24",
+    },
 }
 
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -128,6 +135,14 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Someone asked to reset the password of this address. If it was you, choose a new one "
         "here (the link works once, for {{ valid_hours }} hours):\n\n{{ link }}\n\n"
         "If it was not you, ignore this message: nothing changes.\n",
+    ),
+    Kind.SIGNUP: (
+        "Confirm your address for the {{ vendor_name }} support portal",
+        "Hello {{ name }},\n\n"
+        "Someone asked for a {{ vendor_name }} support portal account for this address at "
+        "{{ organization_name }}. If it was you, choose your password here (the link works "
+        "once, for {{ valid_hours }} hours):\n\n{{ link }}\n\n"
+        "If it was not you, ignore this message: no account is made.\n",
     ),
 }
 

@@ -61,6 +61,7 @@ class MailTemplateKind(models.TextChoices):
     INVITATION = "invitation", "Portal invitation of a customer contact"
     STAFF_INVITATION = "staff_invitation", "Invitation of a staff member"
     PASSWORD_RESET = "password_reset", "Password reset"
+    SIGNUP = "signup", "Portal sign-up: confirm the address"
 
 
 class MailTemplate(models.Model):

@@ -63,7 +63,8 @@ def settings_home(request: HttpRequest) -> HttpResponse:
     vendor = request.vendor  # type: ignore[attr-defined]
     form = ProfileForm(request.POST or None, instance=Vendor.objects.get(pk=vendor.pk))
     if request.method == "POST":
-        changes = {k: request.POST.get(k, "") for k in PROFILE_FIELDS}
+        changes: dict[str, Any] = {k: request.POST.get(k, "") for k in PROFILE_FIELDS}
+        changes["self_signup"] = request.POST.get("self_signup") == "on"
         changed = vendor_profile_update(
             vendor=vendor,
             principal=request.principal,

@@ -224,12 +224,14 @@ def vendor_setup(
     return SetupResult(vendor=vendor, admin=admin, created=created)
 
 
-PROFILE_FIELDS = ("name", "support_email", "support_phone", "emergency_phone", "timezone")
+PROFILE_FIELDS = (
+    "name", "support_email", "support_phone", "emergency_phone", "timezone", "self_signup",
+)  # fmt: skip
 
 
 @transaction.atomic
 def vendor_profile_update(
-    *, vendor: Vendor, principal: Principal, changes: dict[str, str], now: datetime
+    *, vendor: Vendor, principal: Principal, changes: dict[str, Any], now: datetime
 ) -> list[str]:
     """The vendor's admins edit its profile (issue 11.2); returns the fields that changed."""
     require_staff_of(principal, vendor.pk)
@@ -238,7 +240,10 @@ def vendor_profile_update(
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise InvalidInput(f"not a profile field: {', '.join(sorted(unknown))}")
-    values = {k: " ".join((v or "").split()) for k, v in changes.items()}
+    values: dict[str, Any] = {
+        k: bool(v) if k == "self_signup" else " ".join((v or "").split())
+        for k, v in changes.items()
+    }
     if "name" in values and not values["name"]:
         raise InvalidInput("the vendor needs a name")
     if "timezone" in values:

@@ -207,3 +207,34 @@ def test_console_invite_button_on_the_ticket_page_mails_the_requester_A2(world, 
     assert (
         b"Invite to the portal" not in client.get(f"/console/tickets/{alice_ticket.ref}/").content
     )
+
+
+def test_self_signup_with_a_verified_address_in_the_organisations_domain_A2(world, client):
+    world.acme.email_domains = "acme.example\nacme-labs.example"
+    world.acme.save(update_fields=["email_domains"])
+    # Off by default: no mail, the same answer.
+    response = client.post("/signup/", {"email": "dave@acme-labs.example", "name": "Dave"})
+    assert response.status_code == 302 and response["Location"] == "/password-reset/sent/"
+    assert _deliver() == []
+    world.vendor.self_signup = True
+    world.vendor.save(update_fields=["self_signup"])
+    client.post("/signup/", {"email": "Dave@Acme-Labs.example", "name": "Dave Lab"})
+    client.post("/signup/", {"email": "eve@elsewhere.example", "name": "Eve"})  # no such domain
+    [mail_] = _deliver()
+    assert mail_.to == ["dave@acme-labs.example"] and "Acme" in mail_.body
+    link = re.search(r"http://127\.0\.0\.1:8000(/signup/\S+/)", mail_.body).group(1)
+    page = client.get(link)
+    assert page.status_code == 200 and b"dave@acme-labs.example" in page.content
+    done = client.post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert done.status_code == 302 and client.get("/").headers["Location"] == "/portal/"
+    dave = User.objects.get(email="dave@acme-labs.example").contact
+    assert dave.organization == world.acme and dave.name == "Dave Lab"
+    assert ContactEmail.objects.get(address="dave@acme-labs.example").verified
+    # Single use; a forged link is a 404; an existing login gets a reset link instead.
+    client.logout()
+    again = client.post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert again.status_code == 400 and b"used already" in again.content
+    assert client.get("/signup/forged/").status_code == 404
+    client.post("/signup/", {"email": "dave@acme-labs.example", "name": "Dave"})
+    [reset] = _deliver()
+    assert "/password-reset/" in reset.body
