@@ -48,6 +48,7 @@ class VendorEventKind(models.TextChoices):
     MAIL_TEMPLATE_SAVED = "mail_template_saved", "Mail template saved"
     MAIL_TEMPLATE_RESET = "mail_template_reset", "Mail template reset to the built-in text"
     IMPORTED = "imported", "CSV import"
+    QUEUE_SAVED = "queue_saved", "Queue created or changed"
 
 
 class VendorEvent(models.Model):

@@ -21,7 +21,7 @@ from supportdesk.core import clock
 from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
 from supportdesk.core.models import Vendor, VendorEvent, VendorEventKind
-from supportdesk.core.web import staff_page
+from supportdesk.core.web import int_param, staff_page
 from supportdesk.notifications import services as mail_services
 from supportdesk.notifications.mail_templates import (
     VARIABLES,
@@ -32,6 +32,8 @@ from supportdesk.notifications.mail_templates import (
 )
 from supportdesk.onboarding.services import PROFILE_FIELDS, vendor_profile_update
 from supportdesk.onboarding.services_imports import IMPORTERS, import_csv
+from supportdesk.tickets.models import Queue
+from supportdesk.tickets.services_queues import queue_save
 
 View = Callable[..., HttpResponse]
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
@@ -136,6 +138,36 @@ def staff_action(request: HttpRequest, user_id: int, action: str) -> HttpRespons
     else:
         raise NotFound(f"unknown action {action!r}")
     return redirect("console:settings:staff")
+
+
+@vendor_admin_page
+def queues(request: HttpRequest) -> HttpResponse:
+    """Queues with their address, default flag and members; one form per queue and a new one."""
+    vendor = request.vendor  # type: ignore[attr-defined]
+    if request.method == "POST":
+        queue_id = int_param(request.POST.get("queue"))
+        queue = Queue.objects.filter(pk=queue_id, vendor=vendor).first() if queue_id else None
+        if queue_id and queue is None:
+            raise NotFound(f"queue {queue_id} not found")
+        saved = queue_save(
+            vendor=vendor, principal=request.principal, now=clock.now(),  # type: ignore[attr-defined]
+            name=request.POST.get("name", ""), email=request.POST.get("email", ""),
+            is_default=request.POST.get("is_default") == "on",
+            member_ids=[i for i in map(int_param, request.POST.getlist("members")) if i],
+            queue=queue,
+        )  # fmt: skip
+        messages.success(request, f"Queue {saved.name} saved.")
+        return redirect("console:settings:queues")
+    rows = Queue.objects.filter(vendor=vendor).prefetch_related("members").order_by("name")
+    staff_members = User.objects.filter(vendor=vendor, is_staff=True, is_active=True).order_by(
+        "email"
+    )
+    context = {
+        "queues": [(q, {m.pk for m in q.members.all()}) for q in rows],
+        "staff": staff_members,
+        "tab": "queues",
+    }
+    return render(request, "onboarding/settings_queues.html", context)
 
 
 @vendor_admin_page

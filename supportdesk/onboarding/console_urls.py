@@ -9,6 +9,7 @@ urlpatterns = [
     path("", console.settings_home, name="home"),
     path("staff/", console.staff, name="staff"),
     path("staff/<int:user_id>/<slug:action>/", console.staff_action, name="staff-action"),
+    path("queues/", console.queues, name="queues"),
     path("mail/", console.mail_templates, name="mail"),
     path("mail/<slug:kind>/", console.mail_template_edit, name="mail-edit"),
     path("import/", console.import_upload, name="import"),

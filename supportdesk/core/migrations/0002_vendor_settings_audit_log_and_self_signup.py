@@ -41,6 +41,7 @@ class Migration(migrations.Migration):
                             ("mail_template_saved", "Mail template saved"),
                             ("mail_template_reset", "Mail template reset to the built-in text"),
                             ("imported", "CSV import"),
+                            ("queue_saved", "Queue created or changed"),
                         ],
                         max_length=30,
                     ),

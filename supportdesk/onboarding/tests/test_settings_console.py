@@ -135,3 +135,37 @@ def test_import_upload_reports_rows_and_dry_run_saves_nothing_A4(world, admin_cl
         },
     )
     assert latin.status_code == 400 and b"not UTF-8" in latin.content
+
+
+def test_queues_and_members_are_edited_by_admins_with_an_event(world, admin_client, admin):
+    page = admin_client.get("/console/settings/queues/")
+    assert page.status_code == 200 and b"Support" in page.content
+    response = admin_client.post(
+        "/console/settings/queues/",
+        {"name": "Billing desk", "email": "Billing@Vendor.example", "is_default": "on",
+         "members": [str(world.agent.pk), str(admin.pk)]},
+    )  # fmt: skip
+    assert response.status_code == 302
+    from supportdesk.tickets.models import Queue
+
+    billing = Queue.objects.get(vendor=world.vendor, name="Billing desk")
+    assert billing.is_default and billing.email == "billing@vendor.example"
+    assert set(billing.members.all()) == {world.agent, admin}
+    world.queue.refresh_from_db()
+    assert not world.queue.is_default  # one default per vendor
+    admin_client.post(
+        "/console/settings/queues/",
+        {"queue": billing.pk, "name": "Billing", "members": [str(admin.pk)]},
+    )
+    billing.refresh_from_db()
+    assert billing.name == "Billing" and list(billing.members.all()) == [admin]
+    # Another vendor's staff cannot be a member; another vendor's queue is not found.
+    bad = admin_client.post(
+        "/console/settings/queues/", {"name": "X", "members": [str(world.rival_agent.pk)]}
+    )
+    assert bad.status_code == 400 and b"active staff of this vendor" in bad.content
+    rival_queue = Queue.objects.get(vendor=world.other_vendor)
+    gone = admin_client.post("/console/settings/queues/", {"queue": rival_queue.pk, "name": "Mine"})
+    assert gone.status_code == 404
+    assert admin_client.post("/console/settings/queues/", {"name": "support"}).status_code == 409
+    assert _kinds(world) == ["queue_saved", "queue_saved"]
