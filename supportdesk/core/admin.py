@@ -13,7 +13,7 @@ class VendorAdmin(admin.ModelAdmin):
 class VendorEventAdmin(admin.ModelAdmin):
     """Read-only: the settings audit log is written by services only."""
 
-    list_display = ["at", "vendor", "kind", "actor"]
+    list_display = ["at", "vendor", "kind", "actor_email"]
     list_filter = ["kind"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

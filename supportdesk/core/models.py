@@ -58,9 +58,9 @@ class VendorEvent(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=VendorEventKind.choices)
     at = models.DateTimeField()
-    actor = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    # Who, as plain values: the log outlives accounts, and core depends on no other app.
+    actor_id = models.PositiveBigIntegerField(null=True, blank=True)
+    actor_email = models.CharField(max_length=254, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:

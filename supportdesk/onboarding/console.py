@@ -75,7 +75,7 @@ def settings_home(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"Saved: {', '.join(changed)}." if changed else "No change.")
         return redirect("console:settings:home")
-    events = VendorEvent.objects.filter(vendor=vendor).select_related("actor").order_by("-pk")
+    events = VendorEvent.objects.filter(vendor=vendor).order_by("-pk")
     return render(
         request,
         "onboarding/settings_home.html",

@@ -52,7 +52,8 @@ def test_profile_change_is_audited(world, admin_client, admin):
         "Vendor Support Inc", "help@vendor.example", "+12125550100",
     )  # fmt: skip
     event = VendorEvent.objects.get(vendor=world.vendor, kind="profile_changed")
-    assert event.actor == admin and event.data["old"]["name"] == "Vendor Support"
+    assert (event.actor_id, event.actor_email) == (admin.pk, admin.email)
+    assert event.data["old"]["name"] == "Vendor Support"
     bad = admin_client.post("/console/settings/", {**form, "timezone": "Moon/Base"})
     assert bad.status_code == 400 and b"IANA" in bad.content
     assert b"Profile changed" in admin_client.get("/console/settings/").content
