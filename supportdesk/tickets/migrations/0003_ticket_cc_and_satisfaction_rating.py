@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0002_organization_external_id"),
+        ("customers", "0001_initial"),
         ("tickets", "0002_ticket_org_status_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
