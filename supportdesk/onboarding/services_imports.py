@@ -10,6 +10,8 @@ organisation and reference. A dry run applies every row and rolls each one back.
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import IO, Any
 
 from django.db import transaction
 
+from supportdesk.contracts.domain.counting import CSV_COLUMNS as INVENTORY_COLUMNS
 from supportdesk.core.errors import Conflict, DomainError, InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
@@ -245,6 +248,56 @@ class ContractImporter(_Importer):
         return CREATED
 
 
+class InventoryImporter(_Importer):
+    """Phone-system inventories (E-9): the rows of one organisation are its whole inventory,
+    replaced in one transaction; the report has one entry per organisation, at its first line.
+    Unchanged when the stored inventory already equals the file's."""
+
+    columns = ("organization", "organization_external_id", *INVENTORY_COLUMNS)
+    required = ("type", "id")
+    grouped = True
+
+    def key(self, row: dict[str, str]) -> str:
+        return _cell(row, "organization_external_id") or _cell(row, "organization").lower()
+
+    def apply_group(self, org: Organization, rows: list[tuple[int, dict[str, str]]]) -> str:
+        from supportdesk.contracts.models import Inventory
+        from supportdesk.contracts.services import inventory_parse, inventory_put
+
+        columns = [c for c in INVENTORY_COLUMNS if any(c in row for _, row in rows)]
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows([_cell(row, c) for c in columns] for _, row in rows)
+        lines = [line for line, _ in rows]
+        try:
+            items = inventory_parse(data=out.getvalue(), content_type="text/csv")
+            stored = Inventory.objects.filter(organization=org).first()
+            if stored is not None and stored.items == items:
+                return UNCHANGED
+            inventory_put(
+                principal=self.principal, organization=org, data=out.getvalue(),
+                content_type="text/csv", now=self.now,
+            )  # fmt: skip
+        except InvalidInput as exc:
+            raise InvalidInput(_file_lines(exc.detail, lines)) from None
+        return UPDATED if stored is not None else CREATED
+
+
+_SUBLINE = re.compile(r"\bline (\d+)")
+
+
+def _file_lines(detail: str, lines: list[int]) -> str:
+    """'line N' of an organisation's own inventory CSV (its header is line 1) -> the line of
+    the imported file."""
+
+    def swap(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return f"line {lines[n - 2]}" if 2 <= n <= len(lines) + 1 else match.group(0)
+
+    return _SUBLINE.sub(swap, detail)
+
+
 def _date(value: str, what: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -256,6 +309,7 @@ IMPORTERS: dict[str, type[_Importer]] = {
     "organizations": OrganizationImporter,
     "contacts": ContactImporter,
     "contracts": ContractImporter,
+    "inventory": InventoryImporter,
 }
 
 
@@ -294,11 +348,45 @@ def import_csv(
         raise InvalidInput(f"unknown import {kind!r}; one of {', '.join(IMPORTERS)}")
     importer = importer_class(vendor, principal, now)
     report = ImportReport(kind=kind, dry_run=dry_run)
+    if isinstance(importer, InventoryImporter):
+        report.rows.extend(_apply_groups(importer, _rows(stream, importer), dry_run, progress))
+        return report
     for line, row in _rows(stream, importer):
         report.rows.append(_apply_row(importer, line, row, dry_run))
         if progress is not None:
             progress(1)
     return report
+
+
+def _apply_groups(
+    importer: InventoryImporter,
+    rows: Iterator[tuple[int, dict[str, str]]],
+    dry_run: bool,
+    progress: Callable[[int], None] | None,
+) -> list[RowResult]:
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    results = []
+    for line, row in rows:
+        if progress is not None:
+            progress(1)
+        if None in row:
+            results.append(RowResult(line, REFUSED, "", "more cells than columns"))
+        else:
+            groups.setdefault(importer.key(row), []).append((line, row))
+    for key, members in groups.items():
+        first = members[0][0]
+        try:
+            with transaction.atomic():
+                action = importer.apply_group(importer.organization(members[0][1]), members)
+                if dry_run:
+                    raise _Rollback(action)
+        except _Rollback as undone:
+            action = str(undone)
+        except DomainError as exc:
+            results.append(RowResult(first, REFUSED, key, exc.detail))
+            continue
+        results.append(RowResult(first, action, key, f"{len(members)} rows"))
+    return sorted(results, key=lambda r: r.line)
 
 
 def _apply_row(importer: _Importer, line: int, row: dict[str, str], dry_run: bool) -> RowResult:

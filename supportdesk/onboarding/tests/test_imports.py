@@ -146,3 +146,30 @@ def test_import_refuses_a_file_it_cannot_read_A4(world, tmp_path):
     )
     with pytest.raises(CommandError, match="not UTF-8"):
         _run("contacts", str(latin))
+
+
+def test_inventory_import_one_transaction_per_organisation_with_file_line_numbers_A4(
+    world, tmp_path
+):
+    from supportdesk.contracts.models import Inventory
+
+    path = _write(
+        tmp_path / "inv.csv",
+        ["organization", "type", "id", "kind", "person", "extension", "name"],
+        [
+            ["Acme", "person", "alice", "", "", "", "Alice Smith"],
+            ["Globex", "device", "G1", "rotary", "", "", ""],
+            ["Acme", "extension", "201", "user", "alice", "", ""],
+            ["Acme", "device", "D1", "desk", "alice", "201", ""],
+            ["Initech", "person", "x", "", "", "", "X"],
+        ],
+    )
+    out = _run("inventory", path, list=True)
+    assert "line 2: created acme: 3 rows" in out
+    # Globex's bad row is reported at its line in the file, and nothing of Globex is stored.
+    assert "line 3: refused globex: line 3: kind: unknown kind 'rotary'" in out
+    assert "line 6: refused initech: no organisation with name 'Initech'" in out
+    inventory = Inventory.objects.get(organization=world.acme)
+    assert {d["id"] for d in inventory.items["devices"]} == {"D1"}
+    assert not Inventory.objects.filter(organization=world.globex).exists()
+    assert "1 unchanged" in _run("inventory", path)
