@@ -18,9 +18,8 @@ from django.views.decorators.http import require_POST
 from supportdesk.accounts.models import Role, User
 from supportdesk.accounts.services import staff_deactivate, staff_invite, staff_roles_set
 from supportdesk.core import clock
-from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
-from supportdesk.core.models import Vendor, VendorEvent, VendorEventKind
+from supportdesk.core.models import Vendor, VendorEvent
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.notifications import services as mail_services
 from supportdesk.notifications.mail_templates import (
@@ -248,16 +247,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InvalidInput("the file is not UTF-8 text (save it as CSV UTF-8)") from None
-        principal, now = request.principal, clock.now()  # type: ignore[attr-defined]
         report = import_csv(
             kind=form.cleaned_data["kind"], vendor=vendor, stream=io.StringIO(text, newline=""),
-            now=now, principal=principal, dry_run=form.cleaned_data["dry_run"],
+            now=clock.now(), principal=request.principal,  # type: ignore[attr-defined]
+            dry_run=form.cleaned_data["dry_run"], file_name=upload.name or "",
         )  # fmt: skip
-        if not report.dry_run:
-            vendor_event_record(
-                vendor_id=vendor.pk, kind=VendorEventKind.IMPORTED, actor_id=principal.user_id,
-                now=now, file=upload.name[:200], import_kind=report.kind, counts=report.counts,
-            )  # fmt: skip
     return render(
         request,
         "onboarding/settings_import.html",

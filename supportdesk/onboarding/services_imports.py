@@ -21,8 +21,9 @@ from typing import IO, Any
 from django.db import transaction
 
 from supportdesk.contracts.domain.counting import CSV_COLUMNS as INVENTORY_COLUMNS
+from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Conflict, DomainError, InvalidInput
-from supportdesk.core.models import Vendor
+from supportdesk.core.models import Vendor, VendorEventKind
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import ContactEmail, ContactPhone, ContactRole, Organization
@@ -341,8 +342,11 @@ def import_csv(
     principal: Principal | None = None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    file_name: str = "",
 ) -> ImportReport:
-    """Apply a CSV file row by row (one transaction each) and report every row (A-4)."""
+    """Apply a CSV file row by row (one transaction each) and report every row (A-4).
+
+    A real import by a person (`principal`) ends with a vendor event holding the counts."""
     importer_class = IMPORTERS.get(kind)
     if importer_class is None:
         raise InvalidInput(f"unknown import {kind!r}; one of {', '.join(IMPORTERS)}")
@@ -350,11 +354,16 @@ def import_csv(
     report = ImportReport(kind=kind, dry_run=dry_run)
     if isinstance(importer, InventoryImporter):
         report.rows.extend(_apply_groups(importer, _rows(stream, importer), dry_run, progress))
-        return report
-    for line, row in _rows(stream, importer):
-        report.rows.append(_apply_row(importer, line, row, dry_run))
-        if progress is not None:
-            progress(1)
+    else:
+        for line, row in _rows(stream, importer):
+            report.rows.append(_apply_row(importer, line, row, dry_run))
+            if progress is not None:
+                progress(1)
+    if principal is not None and not dry_run:
+        vendor_event_record(
+            vendor_id=vendor.pk, kind=VendorEventKind.IMPORTED, actor_id=principal.user_id,
+            now=now, file=file_name[:200], import_kind=kind, counts=report.counts,
+        )  # fmt: skip
     return report
 
 
