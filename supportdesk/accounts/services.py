@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 
-from supportdesk.accounts.models import ApiToken, Role, StaffRole, User
+from supportdesk.accounts.models import Absence, ApiToken, Role, StaffRole, User
 from supportdesk.accounts.tokens import (
     invitation_token_generator,
     password_reset_token_generator,
@@ -256,3 +256,41 @@ def user_password_set(*, user: User, password: str) -> User:
     if contact is not None:
         contact.emails.filter(address=user.email).update(verified=True)
     return user
+
+
+@transaction.atomic
+def absence_add(
+    *,
+    user: User,
+    principal: Principal,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    reason: str = "",
+) -> Absence:
+    """Vacation or time off of a staff member: assignment skips them meanwhile (T-7)."""
+    _vendor_admin_over(principal, user)
+    if ends_at <= starts_at:
+        raise InvalidInput("an absence ends after it starts")
+    if ends_at <= now:
+        raise InvalidInput("this absence is over already")
+    absence = Absence.objects.create(
+        user=user, starts_at=starts_at, ends_at=ends_at, reason=(reason or "").strip()[:200]
+    )
+    vendor_event_record(
+        vendor_id=user.vendor_id or 0, kind=VendorEventKind.ABSENCE_ADDED,
+        actor_id=principal.user_id, now=now, user=user.pk, absence=absence.pk,
+        starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat(),
+    )  # fmt: skip
+    return absence
+
+
+@transaction.atomic
+def absence_remove(*, absence: Absence, principal: Principal, now: datetime) -> None:
+    _vendor_admin_over(principal, absence.user)
+    vendor_event_record(
+        vendor_id=absence.user.vendor_id or 0, kind=VendorEventKind.ABSENCE_REMOVED,
+        actor_id=principal.user_id, now=now, user=absence.user_id,
+        starts_at=absence.starts_at.isoformat(), ends_at=absence.ends_at.isoformat(),
+    )  # fmt: skip
+    absence.delete()

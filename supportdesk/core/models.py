@@ -45,6 +45,8 @@ class VendorEventKind(models.TextChoices):
     STAFF_INVITED = "staff_invited", "Staff member invited"
     STAFF_DEACTIVATED = "staff_deactivated", "Staff member deactivated"
     STAFF_ROLES_CHANGED = "staff_roles_changed", "Staff roles changed"
+    ABSENCE_ADDED = "absence_added", "Absence added"
+    ABSENCE_REMOVED = "absence_removed", "Absence removed"
     MAIL_TEMPLATE_SAVED = "mail_template_saved", "Mail template saved"
     MAIL_TEMPLATE_RESET = "mail_template_reset", "Mail template reset to the built-in text"
     IMPORTED = "imported", "CSV import"

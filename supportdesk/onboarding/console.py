@@ -6,17 +6,26 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from supportdesk.accounts.models import Role, User
-from supportdesk.accounts.services import staff_deactivate, staff_invite, staff_roles_set
+from supportdesk.accounts.models import Absence, Role, User
+from supportdesk.accounts.services import (
+    absence_add,
+    absence_remove,
+    staff_deactivate,
+    staff_invite,
+    staff_roles_set,
+)
 from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
 from supportdesk.core.models import Vendor, VendorEvent
@@ -82,6 +91,12 @@ def settings_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+class AbsenceForm(forms.Form):
+    first_day = forms.DateField()
+    last_day = forms.DateField()
+    reason = forms.CharField(required=False, max_length=200)
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField()
     display_name = forms.CharField(required=False, max_length=200, label="Name")
@@ -102,9 +117,12 @@ def staff(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
         messages.success(request, f"Invitation mailed to {user.email}.")
         return redirect("console:settings:staff")
+    upcoming = Absence.objects.filter(ends_at__gt=clock.now()).order_by("starts_at")
     people = (
         User.objects.filter(vendor=vendor, is_staff=True)
-        .prefetch_related("roles")
+        .prefetch_related(
+            "roles", Prefetch("absences", queryset=upcoming, to_attr="upcoming_absences")
+        )
         .order_by("email")
     )
     return render(
@@ -134,6 +152,25 @@ def staff_action(request: HttpRequest, user_id: int, action: str) -> HttpRespons
             user=user, roles=request.POST.getlist("roles"), principal=principal, now=now
         )
         messages.success(request, f"Roles of {user.email} saved.")
+    elif action == "absence":
+        form = AbsenceForm(request.POST)
+        if not form.is_valid():
+            raise InvalidInput("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        zone = ZoneInfo(request.vendor.timezone)  # type: ignore[attr-defined]
+        first, last = form.cleaned_data["first_day"], form.cleaned_data["last_day"]
+        absence_add(
+            user=user, principal=principal, now=now, reason=form.cleaned_data["reason"],
+            starts_at=datetime.combine(first, time.min, tzinfo=zone),
+            ends_at=datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone),
+        )  # fmt: skip
+        messages.success(request, f"{user.email} is away {first} to {last}.")
+    elif action == "absence-remove":
+        absence = Absence.objects.filter(
+            pk=int_param(request.POST.get("absence")) or 0, user=user
+        ).first()
+        if absence is None:
+            raise NotFound("absence not found")
+        absence_remove(absence=absence, principal=principal, now=now)
     else:
         raise NotFound(f"unknown action {action!r}")
     return redirect("console:settings:staff")

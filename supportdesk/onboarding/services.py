@@ -226,7 +226,19 @@ def vendor_setup(
 
 PROFILE_FIELDS = (
     "name", "support_email", "support_phone", "emergency_phone", "timezone", "self_signup",
+    "free_mail_domains",
 )  # fmt: skip
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _domains(text: str) -> str:
+    """Free-mail domains typed one per line (or separated by spaces/commas), checked and
+    stored one per line, sorted."""
+    domains = sorted({d.strip().lower() for d in re.split(r"[\s,;]+", text or "") if d.strip()})
+    bad = [d for d in domains if not DOMAIN_RE.match(d)]
+    if bad:
+        raise InvalidInput(f"not a mail domain: {', '.join(bad)}")
+    return "\n".join(domains)
 
 
 @transaction.atomic
@@ -244,6 +256,8 @@ def vendor_profile_update(
         k: bool(v) if k == "self_signup" else " ".join((v or "").split())
         for k, v in changes.items()
     }
+    if "free_mail_domains" in changes:
+        values["free_mail_domains"] = _domains(changes["free_mail_domains"])
     if "name" in values and not values["name"]:
         raise InvalidInput("the vendor needs a name")
     if "timezone" in values:

@@ -36,6 +36,8 @@ class Migration(migrations.Migration):
                             ("staff_invited", "Staff member invited"),
                             ("staff_deactivated", "Staff member deactivated"),
                             ("staff_roles_changed", "Staff roles changed"),
+                            ("absence_added", "Absence added"),
+                            ("absence_removed", "Absence removed"),
                             ("mail_template_saved", "Mail template saved"),
                             ("mail_template_reset", "Mail template reset to the built-in text"),
                             ("imported", "CSV import"),

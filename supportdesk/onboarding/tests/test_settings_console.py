@@ -45,17 +45,21 @@ def test_profile_change_is_audited(world, admin_client, admin):
     form = {
         "name": "Vendor Support Inc", "support_email": "Help@Vendor.example",
         "support_phone": "(212) 555-0100", "emergency_phone": "", "timezone": "America/New_York",
+        "free_mail_domains": "Mail.example, post.example\npost.example",
     }  # fmt: skip
     assert admin_client.post("/console/settings/", form).status_code == 302
     world.vendor.refresh_from_db()
     assert (world.vendor.name, world.vendor.support_email, world.vendor.support_phone) == (
         "Vendor Support Inc", "help@vendor.example", "+12125550100",
     )  # fmt: skip
+    assert world.vendor.free_mail_domains == "mail.example\npost.example"  # T-2 free mail
     event = VendorEvent.objects.get(vendor=world.vendor, kind="profile_changed")
     assert (event.actor_id, event.actor_email) == (admin.pk, admin.email)
     assert event.data["old"]["name"] == "Vendor Support"
     bad = admin_client.post("/console/settings/", {**form, "timezone": "Moon/Base"})
     assert bad.status_code == 400 and b"IANA" in bad.content
+    bad = admin_client.post("/console/settings/", {**form, "free_mail_domains": "not a domain!"})
+    assert bad.status_code == 400 and b"not a mail domain" in bad.content
     assert b"Profile changed" in admin_client.get("/console/settings/").content
 
 
@@ -170,3 +174,30 @@ def test_queues_and_members_are_edited_by_admins_with_an_event(world, admin_clie
     assert gone.status_code == 404
     assert admin_client.post("/console/settings/queues/", {"name": "support"}).status_code == 409
     assert _kinds(world) == ["queue_saved", "queue_saved"]
+
+
+def test_staff_absences_are_added_and_removed_in_the_vendors_zone_T7(world, admin_client):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from supportdesk.accounts.models import Absence
+
+    world.vendor.timezone = "Europe/Berlin"
+    world.vendor.save(update_fields=["timezone"])
+    url = f"/console/settings/staff/{world.agent.pk}/"
+    response = admin_client.post(
+        url + "absence/", {"first_day": "2099-07-01", "last_day": "2099-07-14", "reason": "Summer"}
+    )
+    assert response.status_code == 302
+    absence = Absence.objects.get(user=world.agent)
+    berlin = ZoneInfo("Europe/Berlin")
+    assert absence.starts_at == datetime(2099, 7, 1, tzinfo=berlin)
+    assert absence.ends_at == datetime(2099, 7, 15, tzinfo=berlin)  # the whole last day
+    assert b"Summer" in admin_client.get("/console/settings/staff/").content
+    backwards = admin_client.post(
+        url + "absence/", {"first_day": "2099-07-14", "last_day": "2099-07-01"}
+    )
+    assert backwards.status_code == 400 and b"ends after it starts" in backwards.content
+    admin_client.post(url + "absence-remove/", {"absence": absence.pk})
+    assert not Absence.objects.exists()
+    assert _kinds(world) == ["absence_added", "absence_removed"]
