@@ -10,5 +10,6 @@ urlpatterns = [
     path("tickets/<int:ref>/<slug:action>/", views.ticket_action, name="ticket-action"),
     path("rate/<str:token>/", views.rate_by_link, name="rate"),
     path("colleagues/", views.colleagues, name="colleagues"),
+    path("invoices/", views.invoices, name="invoices"),
     path("entitlement/", include("supportdesk.contracts.portal_urls")),
 ]

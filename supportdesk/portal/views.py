@@ -5,9 +5,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from supportdesk.billing.selectors import invoice_list
 from supportdesk.core import clock
 from supportdesk.core.errors import DomainError, Forbidden, NotFound
 from supportdesk.core.forms import attachments_from
+from supportdesk.core.tenancy import Principal
 from supportdesk.core.web import contact_page, int_param
 from supportdesk.customers import selectors as customer_selectors
 from supportdesk.customers import services as customer_services
@@ -174,3 +176,19 @@ def colleagues(request: HttpRequest) -> HttpResponse:
     ).select_related("user")
     context = {"people": people, "is_admin": me.role == ContactRole.ADMINISTRATOR}
     return render(request, "portal/colleagues.html", context)
+
+
+def _administrator(principal: Principal) -> Contact:
+    me = Contact.objects.get(pk=principal.contact_id)
+    if me.role != ContactRole.ADMINISTRATOR:
+        raise Forbidden("this page is for the organisation's designated administrator")
+    return me
+
+
+@contact_page
+def invoices(request: HttpRequest) -> HttpResponse:
+    """The organisation's issued invoices with their PDFs, for its administrator (11.5)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    _administrator(principal)
+    rows = invoice_list(principal=principal)
+    return render(request, "portal/invoices.html", {"invoices": rows})

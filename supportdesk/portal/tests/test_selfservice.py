@@ -136,3 +136,20 @@ def test_organisation_administrator_invites_colleagues_from_the_portal(world, cl
     ).exists()
     gina = world.gina
     assert client.post("/portal/colleagues/", {"contact": gina.pk}).status_code == 404
+
+
+def test_administrator_sees_the_organisations_invoices_with_pdfs(world, client):
+    from supportdesk.billing.tests.test_django_api import issued
+
+    mine = issued(world)
+    theirs = issued(world, org=world.globex)
+    client.force_login(world.alice.user)
+    assert client.get("/portal/invoices/").status_code == 403  # not the administrator
+    world.alice.role = "administrator"
+    world.alice.save(update_fields=["role"])
+    page = client.get("/portal/invoices/").content.decode()
+    assert f"/api/v1/invoices/{mine.number}.pdf" in page
+    assert f"/api/v1/invoices/{theirs.number}.pdf" not in page
+    pdf = client.get(f"/api/v1/invoices/{mine.number}.pdf")  # the portal session is enough
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert client.get(f"/api/v1/invoices/{theirs.number}.pdf").status_code == 404
