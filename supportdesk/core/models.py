@@ -51,6 +51,8 @@ class VendorEventKind(models.TextChoices):
     MAIL_TEMPLATE_RESET = "mail_template_reset", "Mail template reset to the built-in text"
     IMPORTED = "imported", "CSV import"
     QUEUE_SAVED = "queue_saved", "Queue created or changed"
+    CALENDAR_SAVED = "calendar_saved", "Business calendar saved"
+    POLICY_SAVED = "policy_saved", "Response-target policy saved"
 
 
 class VendorEvent(models.Model):

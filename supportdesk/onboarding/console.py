@@ -5,6 +5,7 @@ vendor event (core.audit)."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from functools import wraps
@@ -38,8 +39,14 @@ from supportdesk.notifications.mail_templates import (
     mail_preview,
     mail_template_source,
 )
-from supportdesk.onboarding.services import PROFILE_FIELDS, vendor_profile_update
+from supportdesk.onboarding.services import (
+    PROFILE_FIELDS,
+    vendor_calendar_save,
+    vendor_policy_save,
+    vendor_profile_update,
+)
 from supportdesk.onboarding.services_imports import IMPORTERS, import_csv
+from supportdesk.sla.models import Calendar, SlaPolicy
 from supportdesk.tickets.models import Queue
 from supportdesk.tickets.services_queues import queue_save
 
@@ -204,6 +211,39 @@ def queues(request: HttpRequest) -> HttpResponse:
         "tab": "queues",
     }
     return render(request, "onboarding/settings_queues.html", context)
+
+
+@vendor_admin_page
+def response_targets(request: HttpRequest) -> HttpResponse:
+    """Business calendars and response-target policies as their JSON specs (docs/sla.md)."""
+    vendor = request.vendor  # type: ignore[attr-defined]
+    if request.method == "POST":
+        principal, now = request.principal, clock.now()  # type: ignore[attr-defined]
+        if request.POST.get("what") == "calendar":
+            row: Any = vendor_calendar_save(
+                vendor=vendor, principal=principal, now=now,
+                name=request.POST.get("name", ""), spec_json=request.POST.get("spec", ""),
+            )  # fmt: skip
+        else:
+            row = vendor_policy_save(
+                vendor=vendor, principal=principal, now=now,
+                spec_json=request.POST.get("spec", ""),
+                is_default=request.POST.get("is_default") == "on",
+            )  # fmt: skip
+        messages.success(request, f"{row.name} saved.")
+        return redirect("console:settings:targets")
+    context = {
+        "calendars": [
+            (c, json.dumps(c.spec, indent=2))
+            for c in Calendar.objects.filter(vendor=vendor).order_by("name")
+        ],
+        "policies": [
+            (p, json.dumps(p.spec, indent=2))
+            for p in SlaPolicy.objects.filter(vendor=vendor).order_by("-is_default", "name")
+        ],
+        "tab": "targets",
+    }
+    return render(request, "onboarding/settings_targets.html", context)
 
 
 @vendor_admin_page

@@ -10,6 +10,7 @@ urlpatterns = [
     path("staff/", console.staff, name="staff"),
     path("staff/<int:user_id>/<slug:action>/", console.staff_action, name="staff-action"),
     path("queues/", console.queues, name="queues"),
+    path("response-targets/", console.response_targets, name="targets"),
     path("mail/", console.mail_templates, name="mail"),
     path("mail/<slug:kind>/", console.mail_template_edit, name="mail-edit"),
     path("import/", console.import_upload, name="import"),

@@ -7,6 +7,7 @@ admin the vendor already has (it may have edited them since).
 
 from __future__ import annotations
 
+import json
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -284,3 +285,50 @@ def vendor_profile_update(
             actor_id=principal.user_id, now=now, old=old, new=changed,
         )  # fmt: skip
     return sorted(changed)
+
+
+def _spec(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "")
+    except ValueError as exc:
+        raise InvalidInput(f"{what}: not JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{what}: expected a JSON object")
+    return value
+
+
+def _require_admin(principal: Principal, vendor: Vendor) -> None:
+    require_staff_of(principal, vendor.pk)
+    if not principal.has_role("admin"):
+        raise Forbidden("only the vendor's admins may change its settings")
+
+
+@transaction.atomic
+def vendor_calendar_save(
+    *, vendor: Vendor, principal: Principal, name: str, spec_json: str, now: datetime
+) -> Calendar:
+    """A vendor admin creates or replaces a business calendar (docs/sla.md's spec)."""
+    _require_admin(principal, vendor)
+    row = sla_calendar_save(vendor=vendor, name=name, spec=_spec(spec_json, "calendar"), now=now)
+    vendor_event_record(
+        vendor_id=vendor.pk, kind=VendorEventKind.CALENDAR_SAVED, actor_id=principal.user_id,
+        now=now, calendar=row.name, spec=row.spec,
+    )  # fmt: skip
+    return row
+
+
+@transaction.atomic
+def vendor_policy_save(
+    *, vendor: Vendor, principal: Principal, spec_json: str, is_default: bool, now: datetime
+) -> SlaPolicy:
+    """A vendor admin creates or replaces a response-target policy; running clocks keep the
+    rule they started with (house rule 9)."""
+    _require_admin(principal, vendor)
+    row = sla_policy_save(
+        vendor=vendor, spec=_spec(spec_json, "policy"), is_default=is_default, now=now
+    )
+    vendor_event_record(
+        vendor_id=vendor.pk, kind=VendorEventKind.POLICY_SAVED, actor_id=principal.user_id,
+        now=now, policy=row.name, is_default=is_default, spec=row.spec,
+    )  # fmt: skip
+    return row

@@ -42,6 +42,8 @@ class Migration(migrations.Migration):
                             ("mail_template_reset", "Mail template reset to the built-in text"),
                             ("imported", "CSV import"),
                             ("queue_saved", "Queue created or changed"),
+                            ("calendar_saved", "Business calendar saved"),
+                            ("policy_saved", "Response-target policy saved"),
                         ],
                         max_length=30,
                     ),

@@ -201,3 +201,36 @@ def test_staff_absences_are_added_and_removed_in_the_vendors_zone_T7(world, admi
     admin_client.post(url + "absence-remove/", {"absence": absence.pk})
     assert not Absence.objects.exists()
     assert _kinds(world) == ["absence_added", "absence_removed"]
+
+
+def test_calendars_and_policies_are_edited_as_checked_json_with_events(world, admin_client):
+    import json
+
+    from supportdesk.onboarding.services import calendar_spec, policy_spec
+    from supportdesk.sla.models import Calendar, SlaPolicy
+
+    url = "/console/settings/response-targets/"
+    spec = calendar_spec(timezone="Europe/Paris", country="FR")
+    created = admin_client.post(
+        url, {"what": "calendar", "name": "Business hours", "spec": json.dumps(spec)}
+    )
+    assert created.status_code == 302
+    assert Calendar.objects.get(vendor=world.vendor).spec["timezone"] == "Europe/Paris"
+    policy = admin_client.post(
+        url,
+        {
+            "what": "policy",
+            "spec": json.dumps(policy_spec(timezone="Europe/Paris")),
+            "is_default": "on",
+        },
+    )
+    assert policy.status_code == 302 and SlaPolicy.objects.get(vendor=world.vendor).is_default
+    page = admin_client.get(url).content.decode()
+    assert "Calendar Business hours" in page and "Standard response targets" in page
+    broken = admin_client.post(url, {"what": "calendar", "name": "X", "spec": "{not json"})
+    assert broken.status_code == 400 and b"not JSON" in broken.content
+    wrong = admin_client.post(
+        url, {"what": "calendar", "name": "X", "spec": json.dumps({**spec, "timezone": "Nowhere"})}
+    )
+    assert wrong.status_code == 400 and Calendar.objects.filter(vendor=world.vendor).count() == 1
+    assert _kinds(world) == ["calendar_saved", "policy_saved"]
