@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "supportdesk.portal",
     "supportdesk.billing",
     "supportdesk.monitoring",
+    "supportdesk.onboarding",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,12 @@ WHITENOISE_USE_FINDERS = True
 # mail carry files base64-encoded (4/3 of their size), so a request body may be that large plus
 # room for the rest of the request (issue 17.3: the documented limit is the real one).
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
+# Outgoing mail carries a reply's attachments up to this total; larger ones become portal links.
+MAIL_ATTACHMENT_MAX_BYTES = int(os.environ.get("MAIL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+# Invitation links work once, for this many seconds; password-reset links for
+# PASSWORD_RESET_TIMEOUT seconds.
+INVITATION_TIMEOUT = int(os.environ.get("INVITATION_TIMEOUT", 7 * 24 * 3600))
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 24 * 3600))
 DATA_UPLOAD_MAX_MEMORY_SIZE = -(-ATTACHMENT_MAX_BYTES * 4 // 3) + 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Monitoring webhooks (N-1): larger request bodies are refused with 413 before they are read.

@@ -14,7 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", views.logout_view, name="logout"),
-    path("account/two-factor/", include("supportdesk.accounts.urls")),
+    path("account/two-factor/", include("supportdesk.accounts.two_factor_urls")),
     path(
         "attachments/<int:attachment_id>/",
         ticket_views.attachment_download,
@@ -26,6 +26,8 @@ urlpatterns = [
     path("hooks/mail/", include("supportdesk.intake.urls")),
     path("hooks/monitoring/", include("supportdesk.monitoring.urls")),
     path("hooks/", include("supportdesk.oncall.urls")),
+    path("", include("supportdesk.onboarding.urls")),
+    path("", include("supportdesk.accounts.urls")),
     path("admin/", admin.site.urls),
 ]
 

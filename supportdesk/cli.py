@@ -74,8 +74,43 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_createadmin(args: argparse.Namespace) -> int:
     _setup()
-    options = {k: v for k, v in (("email", args.email), ("password", args.password)) if v}
-    _manage("createadmin", **options)
+    pairs = (("email", args.email), ("password", args.password), ("vendor", args.vendor))
+    _manage("createadmin", **{k: v for k, v in pairs if v})
+    return 0
+
+
+SETUP_OPTIONS = (
+    "vendor_name", "slug", "timezone", "country", "support_email", "support_phone",
+    "admin_email", "admin_password",
+)  # fmt: skip
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    _setup()
+    _manage("migrate", "--no-input", verbosity=0)
+    from django.core.management import CommandError
+
+    options = {k: getattr(args, k) for k in SETUP_OPTIONS if getattr(args, k) is not None}
+    try:
+        _manage("setup", no_input=args.no_input, **options)
+    except CommandError as exc:
+        print(f"supportdesk setup: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import CommandError
+
+    try:
+        _manage(
+            "import", args.kind, args.file, vendor=args.vendor, dry_run=args.dry_run,
+            no_progress=args.no_progress, list=args.list,
+        )  # fmt: skip
+    except CommandError as exc:
+        print(f"supportdesk import: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -239,7 +274,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("createadmin", help="create a staff admin")
     p.add_argument("--email")
     p.add_argument("--password")
+    p.add_argument("--vendor", help="slug of the vendor the admin belongs to")
     p.set_defaults(func=cmd_createadmin)
+
+    p = sub.add_parser("setup", help="first run: vendor, queue, calendar, targets, first admin")
+    for option in SETUP_OPTIONS:
+        p.add_argument("--" + option.replace("_", "-"))
+    p.add_argument("--no-input", action="store_true", help="never prompt")
+    p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("import", help="import organisations, contacts, contracts, inventory (CSV)")
+    p.add_argument("kind", choices=["organizations", "contacts", "contracts", "inventory"])
+    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("--vendor", help="vendor slug (default: the only vendor)")
+    p.add_argument("--dry-run", action="store_true", help="report without saving")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--list", action="store_true", help="print every row's outcome")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("token", help="API tokens")
     p.add_argument("action", choices=["create"])

@@ -6,14 +6,29 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import django_otp
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from supportdesk.accounts.models import ApiToken, Role, StaffRole, User
-from supportdesk.core.errors import InvalidInput
-from supportdesk.core.models import Vendor
+from supportdesk.accounts.models import Absence, ApiToken, Role, StaffRole, User
+from supportdesk.accounts.tokens import (
+    invitation_token_generator,
+    password_reset_token_generator,
+    uidb64,
+)
+from supportdesk.core.audit import vendor_event_record
+from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
+from supportdesk.core.links import absolute_url
+from supportdesk.core.models import Vendor, VendorEventKind
+from supportdesk.core.tenancy import Principal, require_staff_of
+from supportdesk.notifications.mail_templates import mail_render
+from supportdesk.notifications.models import MailTemplateKind, OutboxMessage
+from supportdesk.notifications.services import outbox_enqueue
 
 TOKEN_PREFIX = "sd_"  # noqa: S105 - a visible marker, not a secret
 
@@ -76,6 +91,214 @@ def staff_user_create(
     user.save()
     StaffRole.objects.bulk_create([StaffRole(user=user, role=role) for role in set(roles)])
     return user
+
+
+def _mail_vendor(user: User) -> Vendor | None:
+    contact = getattr(user, "contact", None)
+    if contact is not None:
+        return contact.organization.vendor
+    return user.vendor
+
+
+def _send_link_mail(
+    *, user: User, kind: str, link: str, key: str, context: dict[str, str], now: datetime
+) -> OutboxMessage:
+    vendor = _mail_vendor(user)
+    mail = mail_render(
+        vendor_id=vendor.pk if vendor else None,
+        kind=kind,
+        context={"vendor_name": vendor.name if vendor else "supportdesk", "link": link, **context},
+    )
+    return outbox_enqueue(
+        key=key[:200],
+        channel="email",
+        recipient=user.email,
+        sender=vendor.support_email if vendor else "",
+        subject=mail.subject,
+        body=mail.body,
+        headers={"Auto-Submitted": "auto-generated"},
+        vendor_id=vendor.pk if vendor else None,
+        now=now,
+    )
+
+
+def invitation_send(*, user: User, now: datetime) -> OutboxMessage:
+    """Mail `user` a single-use link to choose a password (A-2): a contact's portal
+    invitation or a staff invitation. The link dies when the password is set."""
+    token = invitation_token_generator.make_token(user)
+    link = absolute_url(reverse("invitation", kwargs={"uidb64": uidb64(user), "token": token}))
+    days = str(max(1, settings.INVITATION_TIMEOUT // 86400))
+    contact = getattr(user, "contact", None)
+    if contact is not None:
+        kind = MailTemplateKind.INVITATION
+        context = {
+            "contact_name": contact.name,
+            "organization_name": contact.organization.name,
+            "valid_days": days,
+        }
+    else:
+        kind = MailTemplateKind.STAFF_INVITATION
+        context = {"name": user.name, "valid_days": days}
+    return _send_link_mail(
+        user=user, kind=kind, link=link, key=f"invite:{user.pk}:{token}", context=context, now=now
+    )
+
+
+@transaction.atomic
+def staff_invite(
+    *,
+    vendor: Vendor,
+    email: str,
+    roles: Iterable[str],
+    principal: Principal,
+    now: datetime,
+    display_name: str = "",
+) -> User:
+    """A vendor admin invites a staff member: an account without a password and a mail with
+    the link to choose one. Inviting someone who has not accepted yet sends a fresh link."""
+    require_staff_of(principal, vendor.pk)
+    if not principal.has_role("admin"):
+        raise Forbidden("only the vendor's admins may invite staff")
+    address = (email or "").strip().lower()
+    user = User.objects.filter(email=address).first()
+    if user is not None:
+        if user.vendor_id != vendor.pk or not user.is_staff or user.has_usable_password():
+            raise Conflict(f"a user with email {address} already exists", code="duplicate")
+    else:
+        user = staff_user_create(
+            email=address, password=None, vendor=vendor, roles=roles, display_name=display_name
+        )
+    invitation_send(user=user, now=now)
+    vendor_event_record(
+        vendor_id=vendor.pk, kind=VendorEventKind.STAFF_INVITED, actor_id=principal.user_id,
+        now=now, user=user.pk, email=user.email, roles=sorted(set(roles)),
+    )  # fmt: skip
+    return user
+
+
+def _vendor_admin_over(principal: Principal, user: User) -> None:
+    if user.vendor_id is None or not user.is_staff:
+        raise Forbidden("this user is not staff of a vendor")
+    require_staff_of(principal, user.vendor_id)
+    if not principal.has_role("admin"):
+        raise Forbidden("only the vendor's admins may change staff")
+
+
+@transaction.atomic
+def staff_deactivate(*, user: User, principal: Principal, now: datetime) -> User:
+    """Take a staff member's access away (sign-in, tokens); their history stays."""
+    _vendor_admin_over(principal, user)
+    if user.pk == principal.user_id:
+        raise InvalidInput("you cannot deactivate yourself")
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+        vendor_event_record(
+            vendor_id=user.vendor_id or 0, kind=VendorEventKind.STAFF_DEACTIVATED,
+            actor_id=principal.user_id, now=now, user=user.pk, email=user.email,
+        )  # fmt: skip
+    return user
+
+
+@transaction.atomic
+def staff_roles_set(
+    *, user: User, roles: Iterable[str], principal: Principal, now: datetime
+) -> User:
+    """Replace a staff member's roles; an admin keeps their own admin role."""
+    _vendor_admin_over(principal, user)
+    wanted = set(roles)
+    unknown = wanted - set(Role.values)
+    if unknown:
+        raise InvalidInput(f"unknown roles: {', '.join(sorted(unknown))}")
+    if user.pk == principal.user_id and Role.ADMIN not in wanted:
+        raise InvalidInput("you cannot take your own admin role away")
+    have = set(user.roles.values_list("role", flat=True))
+    if wanted != have:
+        user.roles.exclude(role__in=wanted).delete()
+        StaffRole.objects.bulk_create([StaffRole(user=user, role=r) for r in wanted - have])
+        vendor_event_record(
+            vendor_id=user.vendor_id or 0, kind=VendorEventKind.STAFF_ROLES_CHANGED,
+            actor_id=principal.user_id, now=now, user=user.pk, old=sorted(have),
+            new=sorted(wanted),
+        )  # fmt: skip
+    return user
+
+
+def password_reset_request(*, email: str, now: datetime) -> None:
+    """Mail a reset link if `email` is an active login; do nothing otherwise. Callers answer
+    the same either way, so the answer never tells whether an address exists (A-2)."""
+    user = User.objects.filter(email=(email or "").strip().lower(), is_active=True).first()
+    if user is None:
+        return
+    token = password_reset_token_generator.make_token(user)
+    link = absolute_url(
+        reverse("password-reset-confirm", kwargs={"uidb64": uidb64(user), "token": token})
+    )
+    hours = str(max(1, settings.PASSWORD_RESET_TIMEOUT // 3600))
+    _send_link_mail(
+        user=user,
+        kind=MailTemplateKind.PASSWORD_RESET,
+        link=link,
+        key=f"reset:{user.pk}:{token}",
+        context={"name": user.name, "valid_hours": hours},
+        now=now,
+    )
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> User:
+    """Set the password chosen through an invitation or reset link; the link's token is
+    bound to the old password hash, so it stops working here. A contact's login address is
+    verified by this (it received the link)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages)) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    contact = getattr(user, "contact", None)
+    if contact is not None:
+        contact.emails.filter(address=user.email).update(verified=True)
+    return user
+
+
+@transaction.atomic
+def absence_add(
+    *,
+    user: User,
+    principal: Principal,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    reason: str = "",
+) -> Absence:
+    """Vacation or time off of a staff member: assignment skips them meanwhile (T-7)."""
+    _vendor_admin_over(principal, user)
+    if ends_at <= starts_at:
+        raise InvalidInput("an absence ends after it starts")
+    if ends_at <= now:
+        raise InvalidInput("this absence is over already")
+    absence = Absence.objects.create(
+        user=user, starts_at=starts_at, ends_at=ends_at, reason=(reason or "").strip()[:200]
+    )
+    vendor_event_record(
+        vendor_id=user.vendor_id or 0, kind=VendorEventKind.ABSENCE_ADDED,
+        actor_id=principal.user_id, now=now, user=user.pk, absence=absence.pk,
+        starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat(),
+    )  # fmt: skip
+    return absence
+
+
+@transaction.atomic
+def absence_remove(*, absence: Absence, principal: Principal, now: datetime) -> None:
+    _vendor_admin_over(principal, absence.user)
+    vendor_event_record(
+        vendor_id=absence.user.vendor_id or 0, kind=VendorEventKind.ABSENCE_REMOVED,
+        actor_id=principal.user_id, now=now, user=absence.user_id,
+        starts_at=absence.starts_at.isoformat(), ends_at=absence.ends_at.isoformat(),
+    )  # fmt: skip
+    absence.delete()
 
 
 # -- two-factor authentication (django-otp; issue 11.3) -------------------------------------

@@ -6,9 +6,16 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from supportdesk.api.common import ERRORS, principal_of
-from supportdesk.api.schemas import ContactIn, ContactOut, OrganizationIn, OrganizationOut
+from supportdesk.api.schemas import (
+    ContactIn,
+    ContactOut,
+    InvitationOut,
+    OrganizationIn,
+    OrganizationOut,
+)
 from supportdesk.api.serializers import contact_out
-from supportdesk.core.errors import Forbidden, InvalidInput
+from supportdesk.core import clock
+from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
 from supportdesk.core.models import Vendor
 from supportdesk.customers import selectors, services
 
@@ -65,3 +72,17 @@ def create_contact(request: HttpRequest, org_id: int, payload: ContactIn) -> Any
         role=payload.role,
     )
     return Status(201, contact_out(contact))
+
+
+@router.post(
+    "/organizations/{int:org_id}/contacts/{int:contact_id}/invite",
+    response={202: InvitationOut, **ERRORS},
+)
+def invite_contact(request: HttpRequest, org_id: int, contact_id: int) -> Any:
+    """Mail the contact a single-use link to choose a portal password (A-2)."""
+    principal = principal_of(request)
+    contact = selectors.contact_get(principal=principal, contact_id=contact_id)
+    if contact.organization_id != org_id:
+        raise NotFound(f"contact {contact_id} not found")
+    user = services.contact_invite(contact=contact, principal=principal, now=clock.now())
+    return Status(202, {"contact": contact.pk, "email": user.email, "status": "invited"})

@@ -162,6 +162,12 @@ class ContactOut(Schema):
     organization: int
 
 
+class InvitationOut(Schema):
+    contact: int
+    email: str
+    status: str
+
+
 class Health(Schema):
     status: str
     database: str

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from supportdesk.console import views
+from supportdesk.tickets import console as ticket_console
 
 app_name = "console"
 urlpatterns = [
@@ -16,6 +17,9 @@ urlpatterns = [
     path("contracts/", include("supportdesk.contracts.urls")),
     path("billing/", include("supportdesk.billing.console_urls")),
     path("alerts/", include("supportdesk.monitoring.console_urls")),
+    path("contacts/", include("supportdesk.customers.console_urls")),
+    path("settings/", include("supportdesk.onboarding.console_urls")),
+    path("satisfaction/", ticket_console.satisfaction, name="satisfaction"),
     path(
         "tickets/<int:ref>/<slug:action>/",
         views.ticket_action,

@@ -39,6 +39,11 @@ class Vendor(models.Model):
         default=False,
         help_text="Staff must sign in with a second factor (TOTP); until then they can only enrol.",
     )
+    self_signup = models.BooleanField(
+        default=False,
+        help_text="People whose address is in a customer's email domains may sign up to the "
+        "portal themselves (after proving the address).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -51,3 +56,38 @@ class Lease(models.Model):
     name = models.CharField(max_length=80, primary_key=True)
     holder = models.CharField(max_length=80)
     expires_at = models.DateTimeField()
+
+
+class VendorEventKind(models.TextChoices):
+    """What changed in a vendor's settings (the settings audit log, house rule 13)."""
+
+    SET_UP = "set_up", "Vendor set up"
+    PROFILE_CHANGED = "profile_changed", "Profile changed"
+    STAFF_INVITED = "staff_invited", "Staff member invited"
+    STAFF_DEACTIVATED = "staff_deactivated", "Staff member deactivated"
+    STAFF_ROLES_CHANGED = "staff_roles_changed", "Staff roles changed"
+    ABSENCE_ADDED = "absence_added", "Absence added"
+    ABSENCE_REMOVED = "absence_removed", "Absence removed"
+    MAIL_TEMPLATE_SAVED = "mail_template_saved", "Mail template saved"
+    MAIL_TEMPLATE_RESET = "mail_template_reset", "Mail template reset to the built-in text"
+    IMPORTED = "imported", "CSV import"
+    QUEUE_SAVED = "queue_saved", "Queue created or changed"
+    CALENDAR_SAVED = "calendar_saved", "Business calendar saved"
+    POLICY_SAVED = "policy_saved", "Response-target policy saved"
+
+
+class VendorEvent(models.Model):
+    """Append-only record of a change to a vendor's settings, written by the changing service
+    in its transaction through `core.audit.vendor_event_record`."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=VendorEventKind.choices)
+    at = models.DateTimeField()
+    # Who, as plain values: the log outlives accounts, and core depends on no other app.
+    actor_id = models.PositiveBigIntegerField(null=True, blank=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["vendor", "at"])]
+        ordering = ["at", "pk"]

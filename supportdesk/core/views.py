@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import principal_for
 from supportdesk.core.web import API_PREFIX, error_response
 
@@ -14,6 +15,11 @@ from supportdesk.core.web import API_PREFIX, error_response
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
+    user = request.user
+    if user.is_superuser and user.vendor_id is None and not Vendor.objects.exists():
+        # on a fresh install the first superuser sets up the vendor it will belong to.
+        # With vendors in place a vendorless superuser is the all-vendors admin (the demo's).
+        return redirect("first-run")
     return redirect("console:queue" if principal_for(request.user).is_staff else "portal:home")
 
 

@@ -13,11 +13,19 @@ class Organization(models.Model):
         blank=True, help_text="Company mail domains, one per line (shown to agents, T-2)."
     )
     notes = models.TextField(blank=True)
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="The customer's id in another system (imports)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["vendor", "name"], name="uniq_org_name_per_vendor")
+            models.UniqueConstraint(fields=["vendor", "name"], name="uniq_org_name_per_vendor"),
+            models.UniqueConstraint(
+                fields=["vendor", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="uniq_org_external_id_per_vendor",
+            ),
         ]
 
     def __str__(self) -> str:

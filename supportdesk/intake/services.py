@@ -61,7 +61,8 @@ from supportdesk.intake.selectors import (
 )
 from supportdesk.intake.services_store import inbound_store
 from supportdesk.intake.services_trust import mail_trust, staff_reply_token_exposed
-from supportdesk.notifications.models import OutboxMessage
+from supportdesk.notifications.mail_templates import mail_render
+from supportdesk.notifications.models import MailTemplateKind, OutboxMessage
 from supportdesk.notifications.services import outbox_bounce, outbox_enqueue, outbox_withhold
 from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.models import (
@@ -630,21 +631,33 @@ def _quarantine(
         headers["References"] = " ".join(bound_references([*parsed.references, parsed.message_id]))
     if queue.email:
         headers["Reply-To"] = queue.email
+    support_address = queue.email or vendor.support_email
+    # T-11: nothing the sender wrote (subject, display name) is echoed back, not even through
+    # the vendor's template: the reply goes to an address anyone can put in From, so echoing
+    # would let them mail others with our name on their text.
+    mail = mail_render(  # the vendor's own wording if it has one (issue 11.6)
+        vendor_id=vendor.pk,
+        kind=MailTemplateKind.QUARANTINE,
+        context={
+            "vendor_name": vendor.name,
+            "standard_subject": missing_details_reply_subject(),
+            "standard_text": missing_details_reply_text(
+                organisation_name=vendor.name,
+                free_mail=free,
+                phone=vendor.support_phone,
+                support_address=support_address,
+            ),
+            "support_address": support_address,
+            "support_phone": vendor.support_phone,
+        },
+    )
     outbox_enqueue(
         key=f"intake:details:{vendor.pk}:{target}:{day.isoformat()}"[:200],
         channel="email",
         recipient=target,
         sender=queue.email or vendor.support_email,
-        # T-11: nothing the sender wrote (subject, display name) is echoed back: the reply goes
-        # to an address anyone can put in From, so echoing would let them mail others with our
-        # name on their text.
-        subject=missing_details_reply_subject(),
-        body=missing_details_reply_text(
-            organisation_name=vendor.name,
-            free_mail=free,
-            phone=vendor.support_phone,
-            support_address=queue.email or vendor.support_email,
-        ),
+        subject=mail.subject,
+        body=mail.body,
         headers=headers,
         vendor_id=vendor.pk,
         now=now,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden
+from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Vendor
 from supportdesk.monitoring import selectors, services
 from supportdesk.monitoring.models import Alert, AlertStatus, Integration
@@ -102,9 +102,7 @@ class WindowOut(Schema):
 
 
 def hook_url(request: HttpRequest, token: str) -> str:
-    path = f"/hooks/monitoring/{token}"
-    base = getattr(settings, "PUBLIC_BASE_URL", "")
-    return base.rstrip("/") + path if base else request.build_absolute_uri(path)
+    return absolute_url(f"/hooks/monitoring/{token}", request=request)
 
 
 def _integration_out(row: Integration) -> dict[str, Any]:

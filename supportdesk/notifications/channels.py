@@ -32,8 +32,28 @@ def send_email(row: OutboxMessage) -> str:
     )
     if calendar:  # a calendar invitation (RFC 6047): text/calendar; method=REQUEST
         message.attach_alternative(str(calendar), "text/calendar; method=REQUEST")
+    for filename, content, content_type in _attachments(row):
+        message.attach(filename, content, content_type)
     message.send(fail_silently=False)
     return str(headers.get("Message-ID", ""))
+
+
+# (attachment ids) -> [(filename, bytes, content type)], in the order given. Installed by the
+# tickets app (TicketsConfig.ready): notifications depends on core only, never on tickets.
+AttachmentSource = Callable[[list[int]], list[tuple[str, bytes, str]]]
+_attachment_source: list[AttachmentSource] = []
+
+
+def attachment_source_install(source: AttachmentSource) -> None:
+    _attachment_source[:] = [source]
+
+
+def _attachments(row: OutboxMessage) -> list[tuple[str, bytes, str]]:
+    if not row.attachment_ids:
+        return []
+    if not _attachment_source:
+        raise RuntimeError("no attachment source installed: is supportdesk.tickets loaded?")
+    return _attachment_source[0](list(row.attachment_ids))
 
 
 SENDERS: dict[str, Sender] = {

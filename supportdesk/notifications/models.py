@@ -33,6 +33,9 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
     headers = models.JSONField(default=dict, blank=True)
+    attachment_ids = models.JSONField(
+        null=True, blank=True, help_text="Ticket attachments sent with this mail (ids)."
+    )
     status = models.CharField(
         max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
@@ -48,3 +51,32 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.recipient}: {self.status}"
+
+
+class MailTemplateKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement of a new ticket"
+    REPLY = "reply", "Public reply of an agent"
+    SOLVED = "solved", "Ticket solved"
+    QUARANTINE = "quarantine", "Details request to an unknown sender"
+    INVITATION = "invitation", "Portal invitation of a customer contact"
+    STAFF_INVITATION = "staff_invitation", "Invitation of a staff member"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    SIGNUP = "signup", "Portal sign-up: confirm the address"
+
+
+class MailTemplate(models.Model):
+    """A vendor's own wording of one kind of mail; the built-in text applies without one."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, choices=MailTemplateKind.choices)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "kind"], name="uniq_mail_template_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} · {self.kind}"

@@ -12,9 +12,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
+from supportdesk.core.audit import vendor_event_record
+from supportdesk.core.errors import Forbidden, InvalidInput
+from supportdesk.core.models import Vendor, VendorEventKind
+from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.notifications.channels import sender_for
 from supportdesk.notifications.domain import fit_subject, retry_delay
-from supportdesk.notifications.models import OutboxMessage, OutboxStatus
+from supportdesk.notifications.mail_templates import VARIABLES, mail_preview
+from supportdesk.notifications.models import MailTemplate, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +47,20 @@ def outbox_enqueue(
     headers: dict[str, Any] | None = None,
     ticket_id: int | None = None,
     vendor_id: int | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> OutboxMessage:
     """Write one notification in the caller's transaction; delivery starts after commit.
 
     The idempotency key makes a second enqueue of the same notification a no-op (the stored
     row is returned). One statement for a new row (INSERT ... ON CONFLICT DO NOTHING
     RETURNING id, as :func:`outbox_enqueue_many`); the returned row is built from what was
-    written, not read back.
+    written, not read back. An email carries the ticket attachments `attachment_ids`, read
+    from storage when it is sent.
     """
     draft = OutboxDraft(
         key=key, channel=channel, recipient=recipient, body=body, subject=fit_subject(subject),
         sender=sender, headers=_headers_for(channel, sender, headers),
-        ticket_id=ticket_id, vendor_id=vendor_id,
+        ticket_id=ticket_id, vendor_id=vendor_id, attachment_ids=list(attachment_ids) or None,
     )  # fmt: skip
     new = _insert_drafts([draft], now)
     if not new:
@@ -61,8 +68,8 @@ def outbox_enqueue(
     row = OutboxMessage(
         pk=new[0], idempotency_key=key, channel=channel, recipient=recipient, sender=sender,
         subject=draft.subject, body=body, headers=draft.headers, ticket_id=ticket_id,
-        vendor_id=vendor_id, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
-        created_at=now,
+        vendor_id=vendor_id, attachment_ids=draft.attachment_ids, status=OutboxStatus.PENDING,
+        attempts=0, next_attempt_at=now, created_at=now,
     )  # fmt: skip
     row._state.adding = False
     row._state.db = connection.alias
@@ -93,6 +100,7 @@ class OutboxDraft:
     headers: dict[str, Any] = field(default_factory=dict)
     ticket_id: int | None = None
     vendor_id: int | None = None
+    attachment_ids: list[int] | None = None
 
 
 # Delivery tasks of a batch enqueue carry up to this many outbox ids each: few task rows to
@@ -104,12 +112,12 @@ DELIVERY_CHUNK = 500
 _DRAFT_FIELDS = (
     ("key", "text"), ("channel", "text"), ("recipient", "text"), ("sender", "text"),
     ("subject", "text"), ("body", "text"), ("headers", "jsonb"), ("ticket_id", "bigint"),
-    ("vendor_id", "bigint"),
+    ("vendor_id", "bigint"), ("attachment_ids", "jsonb"),
 )  # fmt: skip
 _INSERT_COLUMNS = (
     "idempotency_key", "channel", "recipient", "sender", "subject", "body", "headers",
-    "ticket_id", "vendor_id", "status", "attempts", "next_attempt_at", "last_error",
-    "provider_message_id", "created_at", "sent_at",
+    "ticket_id", "vendor_id", "attachment_ids", "status", "attempts", "next_attempt_at",
+    "last_error", "provider_message_id", "created_at", "sent_at",
 )  # fmt: skip
 
 
@@ -250,3 +258,43 @@ def outbox_flush(*, now: datetime, limit: int = 500) -> dict[str, int]:
     for outbox_id in due:
         counts[outbox_deliver_one(outbox_id=outbox_id, now=now)] += 1
     return counts
+
+
+def _require_vendor_admin(principal: Principal, vendor: Vendor) -> None:
+    require_staff_of(principal, vendor.pk)
+    if not principal.has_role("admin"):
+        raise Forbidden("only the vendor's admins may change its settings")
+
+
+@transaction.atomic
+def mail_template_save(
+    *, vendor: Vendor, kind: str, subject: str, body: str, principal: Principal, now: datetime
+) -> MailTemplate:
+    """Store the vendor's wording of `kind` after rendering it once with sample values."""
+    _require_vendor_admin(principal, vendor)
+    if kind not in VARIABLES:
+        raise InvalidInput(f"unknown mail template {kind!r}")
+    subject, body = (subject or "").strip(), (body or "").strip() + "\n"
+    if not subject or not body.strip():
+        raise InvalidInput("a mail template needs a subject and a body")
+    mail_preview(kind=kind, subject=subject, body=body)
+    row, _ = MailTemplate.objects.update_or_create(
+        vendor=vendor, kind=kind, defaults={"subject": subject, "body": body, "updated_at": now}
+    )
+    vendor_event_record(
+        vendor_id=vendor.pk, kind=VendorEventKind.MAIL_TEMPLATE_SAVED,
+        actor_id=principal.user_id, now=now, template=kind, subject=subject,
+    )  # fmt: skip
+    return row
+
+
+@transaction.atomic
+def mail_template_reset(*, vendor: Vendor, kind: str, principal: Principal, now: datetime) -> None:
+    """Back to the built-in wording."""
+    _require_vendor_admin(principal, vendor)
+    deleted, _ = MailTemplate.objects.filter(vendor=vendor, kind=kind).delete()
+    if deleted:
+        vendor_event_record(
+            vendor_id=vendor.pk, kind=VendorEventKind.MAIL_TEMPLATE_RESET,
+            actor_id=principal.user_id, now=now, template=kind,
+        )  # fmt: skip

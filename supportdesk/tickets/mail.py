@@ -53,3 +53,18 @@ def _threading() -> MailThreading:
     if not _installed:
         raise RuntimeError("ticket mail threading is not installed: is supportdesk.intake loaded?")
     return _installed[0]
+
+
+def attachments_for_mail(attachment_ids: list[int]) -> list[tuple[str, bytes, str]]:
+    """The stored files of these attachments, as an outgoing mail carries them (issue 11.6)."""
+    from supportdesk.tickets.models import Attachment
+
+    found = {a.pk: a for a in Attachment.objects.filter(pk__in=attachment_ids)}
+    files = []
+    for attachment_id in attachment_ids:
+        attachment = found.get(attachment_id)
+        if attachment is None:
+            continue
+        with attachment.file.open("rb") as stored:
+            files.append((attachment.filename, stored.read(), attachment.content_type))
+    return files

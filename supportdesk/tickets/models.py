@@ -181,6 +181,11 @@ class TicketEventKind(models.TextChoices):
     SUBJECT_CHANGED = "subject_changed", "Subject changed"
     ESCALATED = "escalated", "Escalated"
     CLOSED_OUT_OF_SCOPE = "closed_out_of_scope", "Closed out of scope"
+    CLOSED_BY_CUSTOMER = "closed_by_customer", "Closed by the customer"
+    REOPENED_BY_CUSTOMER = "reopened_by_customer", "Reopened by the customer"
+    CC_ADDED = "cc_added", "Colleague added on CC"
+    CC_REMOVED = "cc_removed", "Colleague removed from CC"
+    RATED = "rated", "Rated by the customer"
     # contracts
     ENTITLEMENT_DECIDED = "entitlement_decided", "Entitlement decided"
     # intake
@@ -268,3 +273,43 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TicketCc(models.Model):
+    """Another contact of the ticket's organisation who receives its updates (issue 11.5)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="ccs")
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "contact"], name="uniq_ticket_cc")]
+
+
+class Rating(models.TextChoices):
+    GOOD = "good", "Good"
+    BAD = "bad", "Bad"
+
+
+class SatisfactionRating(models.Model):
+    """The customer's verdict on a solved ticket, good or bad with a comment (issue 11.5).
+
+    `assignee` is the agent who solved it, kept for the report even if the ticket moves on.
+    """
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="rating")
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    rating = models.CharField(max_length=4, choices=Rating.choices)
+    comment = models.TextField(blank=True)
+    rated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "rated_at"])]

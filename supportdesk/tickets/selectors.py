@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from supportdesk.contracts.models import Product
 from supportdesk.core.errors import InvalidInput, NotFound
@@ -16,6 +16,8 @@ from supportdesk.tickets.models import (
     Message,
     MessageKind,
     Priority,
+    Rating,
+    SatisfactionRating,
     Status,
     Ticket,
     TicketEvent,
@@ -250,3 +252,55 @@ def attachment_get(*, principal: Principal, attachment_id: int) -> Attachment:
     if attachment is None:
         raise NotFound(f"attachment {attachment_id} not found")
     return attachment
+
+
+@dataclass(frozen=True)
+class SatisfactionRow:
+    label: str
+    good: int
+    bad: int
+
+    @property
+    def total(self) -> int:
+        return self.good + self.bad
+
+    @property
+    def percent_good(self) -> int:
+        return round(100 * self.good / self.total) if self.total else 0
+
+
+def satisfaction_report(
+    *, principal: Principal, since: datetime | None = None
+) -> dict[str, list[SatisfactionRow]]:
+    """Good/bad ratings per agent (who solved it) and per customer organisation, staff only."""
+    if principal.is_contact:
+        return {"agents": [], "customers": []}
+    qs = scope(
+        SatisfactionRating.objects.all(),
+        principal,
+        vendor_field="ticket__vendor_id",
+        organization_field=None,
+    )
+    if since is not None:
+        qs = qs.filter(rated_at__gte=since)
+    counts = {
+        "good": Count("pk", filter=Q(rating=Rating.GOOD)),
+        "bad": Count("pk", filter=Q(rating=Rating.BAD)),
+    }
+    agents = [
+        SatisfactionRow(
+            r["assignee__display_name"] or r["assignee__email"] or "(unassigned)",
+            r["good"],
+            r["bad"],
+        )
+        for r in qs.values("assignee_id", "assignee__display_name", "assignee__email")
+        .annotate(**counts)
+        .order_by("assignee__email")
+    ]
+    customers = [
+        SatisfactionRow(r["organization__name"], r["good"], r["bad"])
+        for r in qs.values("organization_id", "organization__name")
+        .annotate(**counts)
+        .order_by("organization__name")
+    ]
+    return {"agents": agents, "customers": customers}

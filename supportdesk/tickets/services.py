@@ -7,7 +7,7 @@ a TicketEvent (the audit log) and any outgoing notification in that same transac
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 
 from supportdesk.accounts.models import Absence as AbsenceRow
 from supportdesk.accounts.models import User
@@ -23,10 +24,13 @@ from supportdesk.contracts.models import Product
 from supportdesk.contracts.selectors import support_preferred
 from supportdesk.contracts.services import entitlement_apply
 from supportdesk.core.errors import Forbidden, InvalidInput, TooLarge
+from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Contact, Organization
+from supportdesk.notifications.mail_templates import mail_render
+from supportdesk.notifications.models import MailTemplateKind
 from supportdesk.notifications.services import outbox_enqueue
 from supportdesk.sla.services import sla_ticket_rematch, sla_ticket_start, sla_ticket_sync
 from supportdesk.tickets.domain.assignment import Absence, Candidate, pick_assignee
@@ -45,6 +49,7 @@ from supportdesk.tickets.models import (
     SavedView,
     Status,
     Ticket,
+    TicketCc,
     TicketEventKind,
 )
 from supportdesk.tickets.search import ticket_search_sync
@@ -157,29 +162,105 @@ def attachment_store(*, message: Message, item: AttachmentInput, now: datetime) 
     return attachment
 
 
-def _notify_requester(
-    ticket: Ticket, *, key: str, body: str, automatic: bool, now: datetime
-) -> None:
+def ticket_portal_url(ticket: Ticket) -> str:
+    return absolute_url(reverse("portal:ticket", kwargs={"ref": ticket.ref}))
+
+
+def _mail_context(ticket: Ticket) -> dict[str, str]:
     contact = ticket.requester
-    address = contact.primary_email if contact else ""
-    if not address:
+    return {
+        "vendor_name": ticket.vendor.name,
+        "contact_name": contact.name if contact else "",
+        "ticket_ref": str(ticket.ref),
+        "ticket_subject": ticket.subject,
+        "ticket_url": ticket_portal_url(ticket),
+    }
+
+
+def _quoted_history(ticket: Ticket, before: Message, *, count: int = 3) -> str:
+    """The last few public messages before `before`, quoted, newest first (issue 11.6)."""
+    earlier = (
+        Message.objects.filter(ticket=ticket, kind=MessageKind.PUBLIC, pk__lt=before.pk)
+        .select_related("author_user", "author_contact")
+        .order_by("-pk")[:count]
+    )
+    parts = []
+    for m in earlier:
+        who = (m.author_user or m.author_contact or "the customer") if m.pk else ""
+        text = m.body_text if len(m.body_text) <= 600 else m.body_text[:600] + " …"
+        quoted = "\n".join(f"> {line}" for line in text.splitlines())
+        parts.append(f"> On {m.created_at:%Y-%m-%d %H:%M} UTC {who} wrote:\n{quoted}")
+    return "\n>\n".join(parts)
+
+
+def _mail_attachments(message: Message) -> tuple[list[int], list[str]]:
+    """Attachments that fit under MAIL_ATTACHMENT_MAX_BYTES travel with the mail; the rest
+    become absolute links (a portal sign-in protects them)."""
+    budget = settings.MAIL_ATTACHMENT_MAX_BYTES
+    attached: list[int] = []
+    links: list[str] = []
+    for a in message.attachments.order_by("pk"):
+        if a.size <= budget:
+            attached.append(a.pk)
+            budget -= a.size
+        else:
+            url = absolute_url(reverse("attachment-download", kwargs={"attachment_id": a.pk}))
+            links.append(f"{a.filename} ({a.size} bytes): {url}")
+    return attached, links
+
+
+def _notify_requester(
+    ticket: Ticket,
+    *,
+    key: str,
+    kind: str,
+    context: dict[str, str],
+    automatic: bool,
+    now: datetime,
+    attachment_ids: Sequence[int] = (),
+    per_contact: Callable[[Contact], dict[str, str]] | None = None,
+) -> None:
+    """Mail the requester and every contact on CC (issue 11.5), each its own outbox row."""
+    recipients = [c for c in [ticket.requester] if c is not None]
+    recipients += [
+        cc.contact
+        for cc in TicketCc.objects.filter(ticket=ticket).select_related("contact").order_by("pk")
+        if cc.contact_id != ticket.requester_id
+    ]
+    if not recipients:
         return
     # T-4: In-Reply-To/References of the thread, subject tag, Reply-To, Auto-Submitted.
     headers = mail_thread_headers(ticket=ticket, automatic=automatic)
-    subject = headers.pop("Subject", None) or subject_with_tag(ticket)
-    row = outbox_enqueue(
-        key=key,
-        channel="email",
-        recipient=address,
-        sender=ticket.queue.email or ticket.vendor.support_email,
-        subject=subject,
-        body=body,
-        headers=headers,
-        ticket_id=ticket.pk,
-        vendor_id=ticket.vendor_id,
-        now=now,
-    )
-    mail_link_outgoing(outbox=row, ticket=ticket, now=now)  # replies thread by Message-ID
+    threaded_subject = headers.pop("Subject", None) or subject_with_tag(ticket)
+    for contact in recipients:
+        address = contact.primary_email
+        if not address:
+            continue
+        extra = per_contact(contact) if per_contact else {}
+        mail = mail_render(
+            vendor_id=ticket.vendor_id,
+            kind=kind,
+            context={**context, "contact_name": contact.name, **extra},
+        )
+        # The thread's own subject ("Re: [#REF] …") unless the vendor's template words it anew.
+        subject = threaded_subject
+        if mail.subject and mail.subject != ticket.subject:
+            prefix = "Re: " if subject.startswith("Re: ") else ""
+            subject = prefix + subject_with_tag(ticket, mail.subject)
+        row = outbox_enqueue(
+            key=key if contact.pk == ticket.requester_id else f"{key}:cc:{contact.pk}",
+            channel="email",
+            recipient=address,
+            sender=ticket.queue.email or ticket.vendor.support_email,
+            subject=subject,
+            body=mail.body,
+            headers=dict(headers),
+            ticket_id=ticket.pk,
+            vendor_id=ticket.vendor_id,
+            attachment_ids=attachment_ids,
+            now=now,
+        )
+        mail_link_outgoing(outbox=row, ticket=ticket, now=now)  # replies thread by Message-ID
 
 
 @transaction.atomic
@@ -263,10 +344,8 @@ def ticket_create(
     _notify_requester(
         ticket,
         key=f"ticket:{ticket.pk}:received",
-        body=(
-            f"We have received your request #{ticket.ref}: {subject}\n\n"
-            "Reply to this message to add information; keep the [#number] in the subject."
-        ),
+        kind=MailTemplateKind.ACKNOWLEDGEMENT,
+        context=_mail_context(ticket),
         automatic=True,
         now=now,
     )
@@ -361,8 +440,23 @@ def message_add(
             actor_id=principal.user_id,
             data={"message": message.pk},
         )
+        agent = User.objects.get(pk=principal.user_id)
+        attached, links = _mail_attachments(message)
         _notify_requester(
-            ticket, key=f"message:{message.pk}:requester", body=body, automatic=False, now=now
+            ticket,
+            key=f"message:{message.pk}:requester",
+            kind=MailTemplateKind.REPLY,
+            context={
+                **_mail_context(ticket),
+                "reply": body,
+                "agent_name": agent.name,
+                "signature": f"{agent.name}\n{ticket.vendor.name}",
+                "history": _quoted_history(ticket, message),
+                "attachment_links": "\n".join(links),
+            },
+            automatic=False,
+            attachment_ids=attached,
+            now=now,
         )
     else:
         ticket_event_record(
@@ -448,6 +542,18 @@ def ticket_status_change(
         data={"old": old, "new": status},
     )
     sla_ticket_sync(ticket=ticket, now=now)
+    if status == Status.RESOLVED:
+        from supportdesk.tickets.services_portal import rating_links
+
+        _notify_requester(
+            ticket,
+            key=f"ticket:{ticket.pk}:solved:{now.isoformat()}",
+            kind=MailTemplateKind.SOLVED,
+            context=_mail_context(ticket),
+            automatic=True,
+            now=now,
+            per_contact=lambda contact: rating_links(ticket=ticket, contact=contact),
+        )
     return ticket
 
 

@@ -131,7 +131,11 @@ def test_staff_reply_records_first_response_and_emails_requester(world):
     ticket.refresh_from_db()
     assert ticket.first_response_at == later and ticket.status == Status.OPEN
     reply = OutboxMessage.objects.get(idempotency_key__endswith=":requester")
-    assert reply.body == "Rebooting it." and "Auto-Submitted" not in reply.headers
+    assert reply.body.startswith("Rebooting it.\n") and "Auto-Submitted" not in reply.headers
+    # Issue 11.6: signature, absolute portal link, the customer's words quoted below.
+    assert "-- \nAgent Smith\nVendor Support" in reply.body
+    assert f"http://127.0.0.1:8000/portal/tickets/{ticket.ref}/" in reply.body
+    assert "> It says offline since 8am." in reply.body
 
 
 def test_staff_reply_that_opens_a_new_ticket_records_the_status_change_rule8(world):

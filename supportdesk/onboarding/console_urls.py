@@ -1,0 +1,17 @@
+"""Vendor settings under /console/settings/ (console/urls.py includes this)."""
+
+from django.urls import path
+
+from supportdesk.onboarding import console
+
+app_name = "settings"
+urlpatterns = [
+    path("", console.settings_home, name="home"),
+    path("staff/", console.staff, name="staff"),
+    path("staff/<int:user_id>/<slug:action>/", console.staff_action, name="staff-action"),
+    path("queues/", console.queues, name="queues"),
+    path("response-targets/", console.response_targets, name="targets"),
+    path("mail/", console.mail_templates, name="mail"),
+    path("mail/<slug:kind>/", console.mail_template_edit, name="mail-edit"),
+    path("import/", console.import_upload, name="import"),
+]
