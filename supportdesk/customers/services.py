@@ -168,9 +168,7 @@ def contact_update(
     have = set(contact.phones.values_list("number", flat=True))
     new = [
         n
-        for n in dict.fromkeys(
-            normalize_e164(p, default_country_code=vendor.default_country_code) for p in phones_add
-        )
+        for n in dict.fromkeys(normalize_e164(p, region=vendor.country) for p in phones_add)
         if n not in have
     ]
     if new:

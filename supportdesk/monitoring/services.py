@@ -311,7 +311,7 @@ def policy_of(integration: Integration) -> Policy:
 
 
 def organization_for_key(vendor_id: int, key: str) -> Organization | None:
-    """The customer an event names: its id, or its name as the vendor spells it."""
+    """The customer an event names: its id, its external reference, or its name."""
     key = (key or "").strip()
     if not key:
         return None
@@ -320,7 +320,7 @@ def organization_for_key(vendor_id: int, key: str) -> Organization | None:
         found = orgs.filter(pk=int(key)).first()
         if found:
             return found
-    return orgs.filter(name__iexact=key).first()
+    return orgs.filter(external_id=key).first() or orgs.filter(name__iexact=key).first()
 
 
 def _match(integration: Integration, event: Event) -> Organization | None:

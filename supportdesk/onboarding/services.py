@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 import holidays
-import phonenumbers
 from django.db import transaction
 
 from supportdesk.accounts.models import Role, StaffRole, User
@@ -23,6 +22,7 @@ from supportdesk.accounts.services import staff_user_create
 from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.models import Vendor, VendorEventKind
+from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.sla.models import Calendar, SlaPolicy
 from supportdesk.sla.services import sla_calendar_save, sla_policy_save
@@ -114,7 +114,7 @@ def _clean(answers: SetupAnswers) -> SetupAnswers:
         emails.append(value)
     phone = (answers.support_phone or "").strip()
     if phone:
-        phone = _e164(phone, country)
+        phone = normalize_e164(phone, region=country)
     return SetupAnswers(
         vendor_name=name,
         slug=slug,
@@ -125,21 +125,6 @@ def _clean(answers: SetupAnswers) -> SetupAnswers:
         support_phone=phone,
         admin_password=answers.admin_password or "",
     )
-
-
-def _e164(raw: str, country: str) -> str:
-    """The support number in E.164, read with the country's numbering plan (trunk 0 etc.)."""
-    try:
-        number = phonenumbers.parse(raw, country)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"support phone {raw!r}: {exc}") from None
-    if not phonenumbers.is_possible_number(number):
-        raise InvalidInput(f"support phone {raw!r} is not a possible number in {country}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def calling_code(country: str) -> str:
-    return str(phonenumbers.country_code_for_region(country) or 1)
 
 
 def _admin(vendor: Vendor, answers: SetupAnswers, acting: User | None) -> tuple[User, bool]:
@@ -180,7 +165,7 @@ def vendor_setup(
         "timezone": answers.timezone,
         "support_email": answers.support_email,
         "support_phone": answers.support_phone,
-        "default_country_code": calling_code(answers.country),
+        "country": answers.country,
     }
     vendor = Vendor.objects.select_for_update().filter(slug=answers.slug).first()
     if vendor is None:
@@ -271,10 +256,9 @@ def vendor_profile_update(
         local, _, domain = values["support_email"].partition("@")
         if not local or "." not in domain:
             raise InvalidInput(f"{values['support_email']!r} is not an email address")
-    region = phonenumbers.region_code_for_country_code(int(vendor.default_country_code or 1))
     for key in ("support_phone", "emergency_phone"):
         if values.get(key):
-            values[key] = _e164(values[key], region)
+            values[key] = normalize_e164(values[key], region=vendor.country)
     changed = {k: v for k, v in values.items() if getattr(vendor, k) != v}
     if changed:
         old = {k: getattr(vendor, k) for k in changed}

@@ -197,8 +197,7 @@ class ContactImporter(_Importer):
         contact_id, org_id, name, current_role = known
         if org_id != org.pk:
             raise Conflict(f"{email} is a contact of another organisation", code="other_org")
-        code = self.vendor.default_country_code
-        numbers = {normalize_e164(p, default_country_code=code) for p in phones}
+        numbers = {normalize_e164(p, region=self.vendor.country) for p in phones}
         if (
             name == _cell(row, "name")
             and role in (None, current_role)

@@ -41,7 +41,7 @@ def test_setup_non_interactive_creates_vendor_queue_calendar_policy_admin_A1():
     assert (vendor.name, vendor.timezone, vendor.support_email) == (
         "Nordlicht IT", "Europe/Berlin", "support@nordlicht.example",
     )  # fmt: skip
-    assert vendor.default_country_code == "49" and vendor.support_phone == "+49301234567"
+    assert vendor.country == "DE" and vendor.support_phone == "+49301234567"
     queue = Queue.objects.get(vendor=vendor)
     assert queue.is_default and queue.email == "support@nordlicht.example"
     calendar = Calendar.objects.get(vendor=vendor).calendar()
