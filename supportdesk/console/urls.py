@@ -6,6 +6,7 @@ app_name = "console"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("search/", views.search, name="search"),
+    path("bulk/", views.bulk, name="bulk"),
     path("views/save/", views.view_save, name="view-save"),
     path("views/<int:view_id>/delete/", views.view_delete, name="view-delete"),
     path("calls/new/", views.new_call, name="new-call"),

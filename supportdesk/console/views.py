@@ -20,6 +20,8 @@ from supportdesk.core.phones import normalize_e164
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers import selectors as customer_selectors
 from supportdesk.tickets import listviews, selectors, services
+from supportdesk.tickets.bulk import ACTIONS as BULK_ACTIONS
+from supportdesk.tickets.bulk import ticket_bulk_apply
 from supportdesk.tickets.models import Channel, Priority, Queue, Status
 from supportdesk.tickets.search import ticket_search
 
@@ -87,6 +89,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "priorities": Priority.values,
         "channels": Channel.choices,
         "escalations": selectors.escalation_list(principal=principal)[:10],
+        "bulk_actions": BULK_ACTIONS,
+        "here": request.get_full_path(),
     }
     template = "console/_list.html" if request.htmx else "console/queue.html"  # type: ignore[attr-defined]
     return render(request, template, context)
@@ -108,6 +112,28 @@ def view_save(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, f"Saved view “{saved.name}”.")
     return redirect(f"{reverse('console:queue')}?saved={saved.pk}")
+
+
+@require_POST
+@staff_page
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Bulk actions on the selected rows (10.3): a summary of what changed and was refused."""
+    action = request.POST.get("action", "")
+    fields = {"assign": "assignee", "status": "status", "priority": "priority",
+              "queue": "queue", "tag": "tag", "merge": "merge_into"}  # fmt: skip
+    refs = [r for r in (int_param(v) for v in request.POST.getlist("ticket")) if r is not None]
+    result = ticket_bulk_apply(
+        principal=request.principal,  # type: ignore[attr-defined]
+        refs=refs,
+        action=action,
+        value=request.POST.get(fields.get(action, ""), ""),
+        now=clock.now(),
+    )
+    (messages.warning if result.refused else messages.success)(request, result.summary())
+    back = request.POST.get("next", "")
+    if not back.startswith("/console/") or "//" in back:
+        back = reverse("console:queue")
+    return redirect(back)
 
 
 @require_POST

@@ -70,6 +70,7 @@ from supportdesk.tickets.models import (
     Ticket,
     TicketEvent,
 )
+from supportdesk.tickets.selectors import ticket_follow_merges
 from supportdesk.tickets.services import (
     BODY_MAX,
     AttachmentInput,
@@ -445,7 +446,9 @@ def _thread_target(
         notes.append(f"replies to #{referenced.ref} of another organisation: not added to it")
     tag = subject_tag(parsed.subject)
     if tag is not None:
-        tagged = Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first()
+        tagged = ticket_follow_merges(
+            Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first()
+        )
         if tagged is not None and tagged.organization_id == contact.organization_id:
             return tagged, notes
         if tagged is not None and tagged != referenced:
@@ -532,6 +535,7 @@ def _from_staff(
         return
     tag = subject_tag(parsed.subject)
     tagged = Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first() if tag else None
+    tagged = ticket_follow_merges(tagged)
     if tagged is not None:
         _thread_into(row, parsed, tagged, principal, contact=None, kind=MessageKind.INTERNAL)
         row.reason += "; matched by subject tag only: kept as an internal note"

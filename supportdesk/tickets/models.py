@@ -98,6 +98,14 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField()
     first_response_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        help_text="Set when this ticket was merged into another; its thread moved there.",
+    )
 
     class Meta:
         indexes = [
@@ -214,6 +222,23 @@ class SavedView(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "name"], name="uniq_saved_view_name"),
         ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketTag(models.Model):
+    """A label on a ticket (lower-case, no spaces), for views and bulk work (T-12, 10.3)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "name"], name="uniq_ticket_tag"),
+        ]
+        indexes = [models.Index(fields=["name", "ticket"], name="ticket_tag_name")]
 
     def __str__(self) -> str:
         return self.name

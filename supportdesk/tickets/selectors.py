@@ -166,3 +166,12 @@ def attachment_get(*, principal: Principal, attachment_id: int) -> Attachment:
     if attachment is None:
         raise NotFound(f"attachment {attachment_id} not found")
     return attachment
+
+
+def ticket_follow_merges(ticket: Ticket | None) -> Ticket | None:
+    """The ticket a merged ticket's thread now lives in (T-3: mail to it follows the merge)."""
+    for _ in range(20):  # merges form a chain; a bound keeps a corrupt cycle from hanging
+        if ticket is None or ticket.merged_into_id is None:
+            return ticket
+        ticket = Ticket.objects.filter(pk=ticket.merged_into_id).first()
+    return ticket

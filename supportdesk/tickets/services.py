@@ -44,6 +44,7 @@ from supportdesk.tickets.models import (
     Status,
     Ticket,
     TicketEvent,
+    TicketTag,
 )
 from supportdesk.tickets.search import ticket_search_sync
 
@@ -546,3 +547,61 @@ def saved_view_delete(*, principal: Principal, view: SavedView) -> None:
     if view.user_id != principal.user_id:
         raise Forbidden("this is another agent's view")
     view.delete()
+
+
+TAG_MAX = 40
+
+
+def _clean_tag(name: str) -> str:
+    tag = "-".join((name or "").lower().split())[:TAG_MAX]
+    if not tag:
+        raise InvalidInput("a tag must not be empty")
+    return tag
+
+
+@transaction.atomic
+def ticket_tag_add(*, ticket: Ticket, principal: Principal, tag: str, now: datetime) -> bool:
+    """Label the ticket; False when it had the tag already (no event then)."""
+    _require_staff(principal, ticket)
+    tag = _clean_tag(tag)
+    ticket = _lock(ticket)
+    _, created = TicketTag.objects.get_or_create(ticket=ticket, name=tag)
+    if created:
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+        _event(ticket, "tag_added", principal, now, tag=tag)
+    return created
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, principal: Principal, now: datetime) -> Ticket:
+    """Merge `source` into `target`: its thread moves over, mail threading follows (T-3: its
+    Message-IDs now point at `target`, and its subject tag is followed), `source` is closed.
+    Locks both tickets (lower number first). An event on both records the merge."""
+    _require_staff(principal, source)
+    _require_staff(principal, target)
+    if source.pk == target.pk:
+        raise InvalidInput("a ticket cannot be merged into itself")
+    first, second = sorted((source, target), key=lambda t: t.pk)
+    locked = {t.pk: _lock(t) for t in (first, second)}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.organization_id != target.organization_id:
+        raise InvalidInput("tickets of different organisations cannot be merged")
+    for t in (source, target):
+        if t.merged_into_id is not None:
+            raise InvalidInput(f"#{t.ref} was already merged into #{t.merged_into_id}")
+    from supportdesk.intake.models import EmailMessageLink
+
+    moved = Message.objects.filter(ticket=source).update(ticket=target)
+    EmailMessageLink.objects.filter(ticket=source).update(ticket=target)
+    old_status = source.status
+    source.merged_into = target
+    source.status = Status.CLOSED
+    source.closed_at = now
+    source.updated_at = now
+    source.save(update_fields=["merged_into", "status", "closed_at", "updated_at"])
+    Ticket.objects.filter(pk=target.pk).update(updated_at=now)
+    _event(source, "merged_into", principal, now, into=target.ref, old=old_status)
+    _event(target, "merged_from", principal, now, source=source.ref, messages=moved)
+    sla_ticket_sync(ticket=source, now=now)
+    ticket_search_sync(ticket_ids=[source.pk, target.pk])
+    return target

@@ -67,3 +67,24 @@ def test_breaching_soon_lists_the_p1_first_T12(transactional_db, world, live_ser
     assert "due in" in rows.nth(0).inner_text()
     assert "Printer jams" in rows.nth(1).inner_text()
     assert page.locator("a[data-view=breaching-soon] .count").inner_text() == "2"
+
+
+@pytest.mark.browser
+def test_bulk_assign_of_three_tickets_writes_three_events_T12(
+    transactional_db, world, live_server, browser_page
+):
+    from supportdesk.tickets.models import TicketEvent
+
+    tickets = [make_ticket(world, subject=f"Bulk {i}") for i in range(4)]
+    page = browser_page
+    login(page, live_server.url, world.agent)
+    for t in tickets[:3]:
+        page.check(f"input[name=ticket][value='{t.ref}']")
+    page.select_option("form#bulk select[name=assignee]", str(world.engineer.pk))
+    page.click("form#bulk button[value=assign]")
+    page.wait_for_selector(".flash li:has-text('Assign: 3 changed.')")
+    assigned = TicketEvent.objects.filter(kind="assigned")
+    assert sorted(e.ticket_id for e in assigned) == sorted(t.pk for t in tickets[:3])
+    for t in tickets[:3]:
+        row = page.locator(f"#rows tr[data-ref='{t.ref}']")
+        assert world.engineer.name in row.inner_text()
