@@ -88,3 +88,47 @@ def test_bulk_assign_of_three_tickets_writes_three_events_T12(
     for t in tickets[:3]:
         row = page.locator(f"#rows tr[data-ref='{t.ref}']")
         assert world.engineer.name in row.inner_text()
+
+
+@pytest.mark.browser
+def test_console_pages_fit_1400_and_390_px_and_screenshots_T12(
+    transactional_db, world, live_server, browser_page, tmp_path
+):
+    """Queue, ticket and organisation pages at desktop and phone width, with no sideways
+    scrolling at 390 px. SCREENSHOTS_DIR=docs/screenshots writes the PNGs the docs link."""
+    import os
+    from pathlib import Path
+
+    from supportdesk.contracts.tests.django_helpers import make_contract
+
+    out = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    make_contract(world.acme)
+    agent = world.principal(world.agent)
+    ticket = make_ticket(world, subject="VPN drops every hour", body="Since the upgrade.")
+    services.message_add(
+        ticket=ticket, principal=agent, body="Which client version do you run?",
+        now=NOW + timedelta(minutes=5),
+    )  # fmt: skip
+    services.message_add(
+        ticket=ticket, principal=agent, body="Customer firewall is a Zyxel.", kind="internal",
+        now=NOW + timedelta(minutes=6),
+    )  # fmt: skip
+    for subject, prio in (("Phones down", "P1"), ("Invoice wrong", "P3"), ("New user", "P4")):
+        make_ticket(world, world.gina, subject=subject, priority=prio)
+    page = browser_page
+    login(page, live_server.url, world.agent)
+    pages = {
+        "queue": "/console/",
+        "ticket": f"/console/tickets/{ticket.ref}/",
+        "organisation": f"/console/contracts/organizations/{world.acme.pk}/",
+    }
+    for width, height in ((1400, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        for name, path in pages.items():
+            page.goto(f"{live_server.url}{path}")
+            overflow = page.evaluate("document.documentElement.scrollWidth")
+            assert overflow <= width, f"{name} is {overflow} px wide at {width} px"
+            shot = out / f"{name}-{width}.png"
+            page.screenshot(path=str(shot), full_page=False)
+            assert shot.stat().st_size < 400_000
