@@ -19,7 +19,7 @@ from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers import selectors as customer_selectors
-from supportdesk.tickets import listviews, selectors, services
+from supportdesk.tickets import listviews, macros, selectors, services
 from supportdesk.tickets.bulk import ACTIONS as BULK_ACTIONS
 from supportdesk.tickets.bulk import ticket_bulk_apply
 from supportdesk.tickets.models import Channel, Priority, Queue, Status
@@ -185,6 +185,8 @@ def _ticket_context(request: HttpRequest, ref: int) -> dict[str, Any]:
         "priorities": Priority.choices,
         "staff": staff.order_by("display_name", "email"),
         "scope_form": console_forms.OutOfScopeForm(),
+        "macros": macros.macro_list(principal=principal),
+        "signature": macros.signature_get(user_id=principal.user_id),
     }
 
 
@@ -199,10 +201,13 @@ def _act(request: HttpRequest, ref: int, action: str) -> HttpResponse:
     now = clock.now()
     if action == "reply":
         data = _form_or_error(console_forms.ReplyForm(request.POST, request.FILES))
+        body = data["body"]
+        if data["kind"] == "public":
+            body = macros.with_signature(body, user_id=principal.user_id)
         services.message_add(
             ticket=ticket,
             principal=principal,
-            body=data["body"],
+            body=body,
             kind=data["kind"],
             channel=Channel.EMAIL,  # staff replies reach the customer by email
             attachments=attachments_from(data["attachments"]),
@@ -236,6 +241,12 @@ def _act(request: HttpRequest, ref: int, action: str) -> HttpResponse:
         services.ticket_close_out_of_scope(
             ticket=ticket, principal=principal, scope=data["scope"], note=data["note"], now=now
         )
+    elif action == "macro":
+        macro = macros.macro_get(
+            principal=principal, macro_id=int_param(request.POST.get("macro")) or -1
+        )
+        done = macros.macro_apply(macro=macro, ticket=ticket, principal=principal, now=now)
+        messages.success(request, f"{macro.name}: {', '.join(done) or 'nothing to change'}.")
     else:
         raise NotFound(f"unknown action {action!r}")
     return redirect("console:ticket", ref=ref)
@@ -245,6 +256,51 @@ def _act(request: HttpRequest, ref: int, action: str) -> HttpResponse:
 @staff_page
 def ticket_action(request: HttpRequest, ref: int, action: str) -> HttpResponse:
     return _act(request, ref, action)
+
+
+@staff_page
+def macro_text(request: HttpRequest, ref: int, macro_id: int) -> HttpResponse:
+    """A macro's text filled in for this ticket, for the reply box's insert menu (10.4)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    ticket = selectors.ticket_get(principal=principal, ref=ref)
+    macro = macros.macro_get(principal=principal, macro_id=macro_id)
+    text = macros.macro_render(macro=macro, ticket=ticket, agent=request.user)  # type: ignore[arg-type]
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@staff_page
+def macro_page(request: HttpRequest) -> HttpResponse:
+    """Macros and the agent's signature: list, create, edit the signature (10.4)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    form_data: dict[str, Any] = {}
+    if request.method == "POST":
+        form_data = request.POST.dict()
+        try:
+            if request.POST.get("form") == "signature":
+                services.signature_save(
+                    principal=principal, signature=form_data.get("signature", "")
+                )
+                messages.success(request, "Signature saved.")
+            else:
+                macro = services.macro_create(
+                    principal=principal,
+                    data=form_data,
+                    vendor_wide=bool(request.POST.get("vendor_wide")),
+                    now=clock.now(),
+                )
+                messages.success(request, f"Macro “{macro.name}” saved.")
+            return redirect("console:macros")
+        except InvalidInput as exc:
+            messages.error(request, exc.detail)
+    context = {
+        "macros": macros.macro_list(principal=principal),
+        "signature": macros.signature_get(user_id=principal.user_id),
+        "placeholders": macros.PLACEHOLDERS,
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "data": form_data,
+    }
+    return render(request, "console/macros.html", context)
 
 
 @staff_page

@@ -242,3 +242,41 @@ class TicketTag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Macro(models.Model):
+    """A canned reply with placeholders, and optional field changes applied in one click.
+
+    Vendor-wide when `owner` is empty, else the owner's own (T-12, issue 10.4).
+    """
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="macros",
+    )
+    name = models.CharField(max_length=80)
+    body = models.TextField(blank=True, help_text="Reply text; {{ requester.first_name }} etc.")
+    set_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    set_priority = models.CharField(max_length=2, choices=Priority.choices, blank=True)
+    assign_to_me = models.BooleanField(default=False)
+    add_tags = models.CharField(max_length=200, blank=True, help_text="Comma-separated.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentProfile(models.Model):
+    """An agent's own settings for the console: the signature under public replies."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
+    )
+    signature = models.TextField(blank=True, max_length=2000)

@@ -31,10 +31,13 @@ from supportdesk.notifications.services import outbox_enqueue
 from supportdesk.sla.services import sla_ticket_rematch, sla_ticket_start, sla_ticket_sync
 from supportdesk.tickets.domain.assignment import Absence, Candidate, pick_assignee
 from supportdesk.tickets.domain.content import sanitize_html, sniff_content_type
+from supportdesk.tickets.macros import macro_fields
 from supportdesk.tickets.models import (
     OPEN_STATUSES,
+    AgentProfile,
     Attachment,
     Channel,
+    Macro,
     Message,
     MessageKind,
     OutOfScope,
@@ -605,3 +608,45 @@ def ticket_merge(*, source: Ticket, target: Ticket, principal: Principal, now: d
     sla_ticket_sync(ticket=source, now=now)
     ticket_search_sync(ticket_ids=[source.pk, target.pk])
     return target
+
+
+@transaction.atomic
+def macro_create(
+    *, principal: Principal, data: dict[str, Any], vendor_wide: bool, now: datetime
+) -> Macro:
+    """A canned reply of the agent's own, or (vendor admins) one for the whole vendor."""
+    _require_staff(principal)
+    if principal.vendor_id is None:
+        raise InvalidInput("macros belong to a vendor; this account has none")
+    if vendor_wide and not principal.has_role("admin", "lead"):
+        raise Forbidden("only a vendor admin or team lead may share a macro with everyone")
+    fields = macro_fields(data)
+    if not fields["name"]:
+        raise InvalidInput("give the macro a name")
+    if fields["set_status"]:
+        _choice(fields["set_status"], Status, "status")
+    if fields["set_priority"]:
+        _choice(fields["set_priority"], Priority, "priority")
+    if not (fields["body"] or fields["set_status"] or fields["set_priority"]) and not (
+        fields["assign_to_me"] or fields["add_tags"]
+    ):
+        raise InvalidInput("a macro needs a text or something to change")
+    return Macro.objects.create(
+        vendor_id=principal.vendor_id,
+        owner_id=None if vendor_wide else principal.user_id,
+        created_at=now,
+        **fields,
+    )
+
+
+@transaction.atomic
+def signature_save(*, principal: Principal, signature: str) -> AgentProfile:
+    """The agent's signature, appended under its public replies from the console."""
+    _require_staff(principal)
+    signature = (signature or "").strip()
+    if len(signature) > 2000:
+        raise InvalidInput("a signature is at most 2,000 characters")
+    profile, _ = AgentProfile.objects.update_or_create(
+        user_id=principal.user_id, defaults={"signature": signature}
+    )
+    return profile

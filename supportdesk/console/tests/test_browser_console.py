@@ -132,3 +132,26 @@ def test_console_pages_fit_1400_and_390_px_and_screenshots_T12(
             shot = out / f"{name}-{width}.png"
             page.screenshot(path=str(shot), full_page=False)
             assert shot.stat().st_size < 400_000
+
+
+@pytest.mark.browser
+def test_a_macro_fills_the_reply_box_T12(transactional_db, world, live_server, browser_page):
+    ticket = make_ticket(world, subject="Licence key rejected")
+    services.macro_create(
+        principal=world.principal(world.agent),
+        data={"name": "Ask for logs", "body": "Hi {{ requester.first_name }}, please send the "
+              "logs for #{{ ticket.ref }}.\n{{ agent.name }}"},
+        vendor_wide=False, now=NOW,
+    )  # fmt: skip
+    page = browser_page
+    login(page, live_server.url, world.agent)
+    page.goto(f"{live_server.url}/console/tickets/{ticket.ref}/")
+    page.fill("textarea[name=body]", "")
+    page.select_option("select[data-macro-insert]", label="Ask for logs")
+    page.wait_for_function("document.querySelector('textarea[name=body]').value.length > 0")
+    assert page.input_value("textarea[name=body]") == (
+        f"Hi Alice, please send the logs for #{ticket.ref}.\nAgent Smith"
+    )
+    page.click("form[action$='/reply/'] button[type=submit]")
+    page.wait_for_selector(".flash li:has-text('Reply sent.')")
+    assert ticket.messages.order_by("-pk").first().body_text.startswith("Hi Alice, please send")
