@@ -19,10 +19,10 @@ from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers import selectors as customer_selectors
-from supportdesk.tickets import listviews, macros, selectors, services
+from supportdesk.tickets import listviews, macros, notify, selectors, services
 from supportdesk.tickets.bulk import ACTIONS as BULK_ACTIONS
 from supportdesk.tickets.bulk import ticket_bulk_apply
-from supportdesk.tickets.models import Channel, Priority, Queue, Status
+from supportdesk.tickets.models import AgentNotificationKind, Channel, Priority, Queue, Status
 from supportdesk.tickets.search import ticket_search
 
 
@@ -147,6 +147,7 @@ def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
 
 
 SEARCH_PAGE = 25
+NOTE_KINDS = AgentNotificationKind.values
 
 
 @staff_page
@@ -174,10 +175,12 @@ def search(request: HttpRequest) -> HttpResponse:
 def _ticket_context(request: HttpRequest, ref: int) -> dict[str, Any]:
     principal = request.principal  # type: ignore[attr-defined]
     ticket = selectors.ticket_get(principal=principal, ref=ref)
+    thread = list(selectors.message_list(principal=principal, ticket=ticket))
     staff = User.objects.filter(vendor_id=ticket.vendor_id, is_staff=True, is_active=True)
     return {
         "ticket": ticket,
-        "thread": selectors.message_list(principal=principal, ticket=ticket),
+        "thread": thread,
+        "last_message_id": max((m.pk for m in thread), default=0),
         "events": selectors.event_list(principal=principal, ticket=ticket),
         "outbox": ticket.outbox.order_by("created_at"),
         "reply_form": console_forms.ReplyForm(),
@@ -276,7 +279,14 @@ def macro_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form_data = request.POST.dict()
         try:
-            if request.POST.get("form") == "signature":
+            if request.POST.get("form") == "preferences":
+                services.agent_preferences_save(
+                    principal=principal,
+                    muted=[k for k in NOTE_KINDS if not request.POST.get(f"show_{k}")],
+                    emailed=[k for k in NOTE_KINDS if request.POST.get(f"email_{k}")],
+                )
+                messages.success(request, "Notification preferences saved.")
+            elif request.POST.get("form") == "signature":
                 services.signature_save(
                     principal=principal, signature=form_data.get("signature", "")
                 )
@@ -295,12 +305,41 @@ def macro_page(request: HttpRequest) -> HttpResponse:
     context = {
         "macros": macros.macro_list(principal=principal),
         "signature": macros.signature_get(user_id=principal.user_id),
+        "preferences": notify.preferences_get(user_id=principal.user_id),
         "placeholders": macros.PLACEHOLDERS,
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "data": form_data,
     }
     return render(request, "console/macros.html", context)
+
+
+@staff_page
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The agent's notifications, newest first; POST marks them all read (10.5)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    if request.method == "POST":
+        notify.notifications_mark_read(user_id=principal.user_id, now=clock.now())
+        return redirect("console:notifications")
+    rows = notify.notification_list(user_id=principal.user_id)[:100]
+    return render(request, "console/notifications.html", {"notifications": rows})
+
+
+@staff_page
+def notifications_badge(request: HttpRequest) -> HttpResponse:
+    """The nav link's unread count, polled by htmx on every console page."""
+    count = notify.notification_unread_count(user_id=request.principal.user_id)  # type: ignore[attr-defined]
+    return render(request, "console/_badge.html", {"unread": count})
+
+
+@staff_page
+def ticket_fresh(request: HttpRequest, ref: int) -> HttpResponse:
+    """Polled by the ticket page: a "new reply" notice when messages arrived since it loaded."""
+    principal = request.principal  # type: ignore[attr-defined]
+    ticket = selectors.ticket_get(principal=principal, ref=ref)
+    after = int_param(request.GET.get("after")) or 0
+    fresh = [m for m in selectors.message_list(principal=principal, ticket=ticket) if m.pk > after]
+    return render(request, "console/_fresh.html", {"fresh": fresh, "ticket": ticket})
 
 
 @staff_page

@@ -280,3 +280,31 @@ class AgentProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
     )
     signature = models.TextField(blank=True, max_length=2000)
+    muted = models.JSONField(default=list, help_text="Notification kinds not shown in the console.")
+    emailed = models.JSONField(
+        default=list, help_text="Notification kinds also sent by email (through the outbox)."
+    )
+
+
+class AgentNotificationKind(models.TextChoices):
+    NEW_TICKET = "new_ticket", "New ticket in my queue"
+    ASSIGNED = "assigned", "Assigned to me"
+    CUSTOMER_REPLY = "customer_reply", "Customer reply on my ticket"
+    MENTION = "mention", "Mention in an internal note"
+
+
+class AgentNotification(models.Model):
+    """Something an agent should know about, shown in the console (T-12, issue 10.5)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_notifications"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=AgentNotificationKind.choices)
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="agent_note_user_unread")]

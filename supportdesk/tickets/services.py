@@ -34,6 +34,7 @@ from supportdesk.tickets.domain.content import sanitize_html, sniff_content_type
 from supportdesk.tickets.macros import macro_fields
 from supportdesk.tickets.models import (
     OPEN_STATUSES,
+    AgentNotificationKind,
     AgentProfile,
     Attachment,
     Channel,
@@ -49,6 +50,7 @@ from supportdesk.tickets.models import (
     TicketEvent,
     TicketTag,
 )
+from supportdesk.tickets.notify import agent_notify, mentioned_users
 from supportdesk.tickets.search import ticket_search_sync
 
 SUBJECT_MAX = 300
@@ -266,6 +268,14 @@ def ticket_create(
         now=now,
     )
     _event(ticket, "created", principal, now, channel=channel, priority=priority, queue=queue.name)
+    agent_notify(
+        ticket=ticket,
+        kind=AgentNotificationKind.NEW_TICKET,
+        users=queue.members.all(),
+        text=f"New {priority} ticket in {queue.name}: {subject}",
+        now=now,
+        actor_id=principal.user_id if principal else None,
+    )
     entitlement_apply(ticket=ticket, now=now)  # E-4..E-8: decided at intake
     sla_ticket_start(ticket=ticket, now=now)
     _notify_requester(
@@ -312,6 +322,14 @@ def message_add(
             _event(ticket, "status_changed", principal, now, old=ticket.status, new=Status.OPEN)
         Ticket.objects.filter(pk=ticket.pk).update(**changes)
         _event(ticket, "customer_replied", principal, now, message=message.pk)
+        if ticket.assignee is not None:
+            agent_notify(
+                ticket=ticket,
+                kind=AgentNotificationKind.CUSTOMER_REPLY,
+                users=[ticket.assignee],
+                text=f"{contact.name} replied on #{ticket.ref}",
+                now=now,
+            )
         sla_ticket_sync(ticket=ticket, now=now, reply="customer")
         if ticket.assignee_id and ticket.assignee and ticket.assignee.email:
             outbox_enqueue(
@@ -342,6 +360,14 @@ def message_add(
         )
     else:
         _event(ticket, "note_added", principal, now, message=message.pk)
+        agent_notify(
+            ticket=ticket,
+            kind=AgentNotificationKind.MENTION,
+            users=mentioned_users(vendor_id=ticket.vendor_id, text=body),
+            text=f"You were mentioned in a note on #{ticket.ref}",
+            now=now,
+            actor_id=principal.user_id,
+        )
     Ticket.objects.filter(pk=ticket.pk).update(**changes)
     sla_ticket_sync(ticket=ticket, now=now, reply="staff" if kind == MessageKind.PUBLIC else None)
     return message
@@ -387,6 +413,14 @@ def ticket_assign(
     ticket.updated_at = now
     ticket.save(update_fields=["assignee", "updated_at"])
     _event(ticket, "assigned", principal, now, old=old, new=assignee.pk, name=assignee.name)
+    agent_notify(
+        ticket=ticket,
+        kind=AgentNotificationKind.ASSIGNED,
+        users=[assignee],
+        text=f"#{ticket.ref} was assigned to you: {ticket.subject}",
+        now=now,
+        actor_id=principal.user_id,
+    )
     return ticket
 
 
@@ -648,5 +682,20 @@ def signature_save(*, principal: Principal, signature: str) -> AgentProfile:
         raise InvalidInput("a signature is at most 2,000 characters")
     profile, _ = AgentProfile.objects.update_or_create(
         user_id=principal.user_id, defaults={"signature": signature}
+    )
+    return profile
+
+
+@transaction.atomic
+def agent_preferences_save(
+    *, principal: Principal, muted: Sequence[str], emailed: Sequence[str]
+) -> AgentProfile:
+    """Which notification kinds the agent does not want in the console, and wants by email."""
+    _require_staff(principal)
+    for kind in (*muted, *emailed):
+        _choice(kind, AgentNotificationKind, "notification kind")
+    profile, _ = AgentProfile.objects.update_or_create(
+        user_id=principal.user_id,
+        defaults={"muted": sorted(set(muted)), "emailed": sorted(set(emailed))},
     )
     return profile

@@ -155,3 +155,28 @@ def test_a_macro_fills_the_reply_box_T12(transactional_db, world, live_server, b
     page.click("form[action$='/reply/'] button[type=submit]")
     page.wait_for_selector(".flash li:has-text('Reply sent.')")
     assert ticket.messages.order_by("-pk").first().body_text.startswith("Hi Alice, please send")
+
+
+@pytest.mark.browser
+def test_a_customer_reply_makes_a_notification_appear_without_reload_T12(
+    transactional_db, world, live_server, browser_page
+):
+    from supportdesk.core import clock
+
+    ticket = make_ticket(world, subject="Backup failed", now=clock.now())
+    agent = world.principal(world.agent)
+    services.ticket_assign(ticket=ticket, principal=agent, assignee=world.agent, now=clock.now())
+    page = browser_page
+    login(page, live_server.url, world.agent)
+    page.goto(f"{live_server.url}/console/tickets/{ticket.ref}/")
+    page.wait_for_selector("#notes")
+    page.evaluate("window.__marker = 1")  # survives only if the page is never reloaded
+    services.message_add(
+        ticket=ticket, principal=world.principal(world.alice), body="It failed again tonight.",
+        now=clock.now(),
+    )  # fmt: skip
+    page.wait_for_selector("#notes .unread", timeout=20_000)
+    page.wait_for_selector("#fresh:has-text('New reply from Alice')", timeout=20_000)
+    assert page.evaluate("window.__marker") == 1
+    page.click("#notes")
+    page.wait_for_selector("li:has-text('Alice replied on #')")
