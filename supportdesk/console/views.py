@@ -332,14 +332,18 @@ def notifications_badge(request: HttpRequest) -> HttpResponse:
     return render(request, "console/_badge.html", {"unread": count})
 
 
+@require_POST
 @staff_page
 def ticket_fresh(request: HttpRequest, ref: int) -> HttpResponse:
-    """Polled by the ticket page: a "new reply" notice when messages arrived since it loaded."""
+    """Polled by the ticket page: a "new reply" notice when messages arrived since it loaded,
+    and who else has the ticket open (the poll is a POST: it records this agent's presence)."""
     principal = request.principal  # type: ignore[attr-defined]
     ticket = selectors.ticket_get(principal=principal, ref=ref)
     after = int_param(request.GET.get("after")) or 0
     fresh = [m for m in selectors.message_list(principal=principal, ticket=ticket) if m.pk > after]
-    return render(request, "console/_fresh.html", {"fresh": fresh, "ticket": ticket})
+    others = notify.ticket_presence_touch(ticket=ticket, user_id=principal.user_id, now=clock.now())
+    context = {"fresh": fresh, "ticket": ticket, "others": others}
+    return render(request, "console/_fresh.html", context)
 
 
 @staff_page

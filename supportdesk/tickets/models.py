@@ -308,3 +308,16 @@ class AgentNotification(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["user", "read_at"], name="agent_note_user_unread")]
+
+
+class TicketPresence(models.Model):
+    """Who has a ticket open in the console right now (refreshed by the page's polling)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="uniq_ticket_presence"),
+        ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
@@ -20,6 +20,7 @@ from supportdesk.tickets.models import (
     AgentNotificationKind,
     AgentProfile,
     Ticket,
+    TicketPresence,
 )
 
 DEFAULT_EMAILED = (AgentNotificationKind.MENTION,)  # the others by choice (preferences)
@@ -105,3 +106,17 @@ def preferences_get(*, user_id: int) -> list[dict[str, object]]:
         {"kind": kind, "label": label, "shown": kind not in muted, "emailed": kind in emailed}
         for kind, label in AgentNotificationKind.choices
     ]
+
+
+PRESENCE_SECONDS = 30
+
+
+def ticket_presence_touch(*, ticket: Ticket, user_id: int, now: datetime) -> list[User]:
+    """Record that `user_id` has the ticket open; the other agents who have it open now."""
+    TicketPresence.objects.update_or_create(
+        ticket=ticket, user_id=user_id, defaults={"seen_at": now}
+    )
+    recent = TicketPresence.objects.filter(
+        ticket=ticket, seen_at__gte=now - timedelta(seconds=PRESENCE_SECONDS)
+    ).exclude(user_id=user_id)
+    return list(User.objects.filter(pk__in=recent.values("user_id")).order_by("display_name"))
