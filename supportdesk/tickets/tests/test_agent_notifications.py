@@ -71,3 +71,18 @@ def test_badge_and_notification_page_T12(world, client):
     assert "data-unread" not in client.get("/console/notifications/badge/").content.decode()
     client.force_login(world.rival_agent)
     assert "data-unread" not in client.get("/console/notifications/badge/").content.decode()
+
+
+def test_two_agents_on_one_ticket_see_each_other_T12(world, client):
+    from django.test import Client
+
+    ticket = make_ticket(world)
+    first, second = client, Client()
+    first.force_login(world.agent)
+    second.force_login(world.engineer)
+    url = f"/console/tickets/{ticket.ref}/fresh/?after=0"
+    assert "also on this ticket" not in first.post(url).content.decode()
+    seen = second.post(url).content.decode()
+    assert "Agent Smith is also on this ticket" in seen
+    assert "also on this ticket" in first.post(url).content.decode()
+    assert first.get(url).status_code == 405  # the poll records presence: POST only
