@@ -28,6 +28,7 @@ from supportdesk.demo.presets import DEMO_PASSWORD, PRESETS
 from supportdesk.intake import demo as intake_demo
 from supportdesk.oncall import demo as oncall_demo
 from supportdesk.sla.demo import demo_extend
+from supportdesk.tickets import demo as tickets_demo
 from supportdesk.tickets import services as tickets
 from supportdesk.tickets.models import Queue
 
@@ -147,6 +148,7 @@ def _load_vendor(preset: dict[str, Any]) -> Vendor:
                 ticket=ticket, principal=agent_principal, scope=scope[0], note=scope[1], now=now
             )
     intake_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after staff, contacts
+    tickets_demo.demo_extend(vendor=vendor, now=now)  # macros and signatures (T-12)
     return vendor
 
 
