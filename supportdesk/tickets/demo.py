@@ -28,13 +28,15 @@ def demo_extend(*, vendor: Vendor, now: datetime) -> None:
     if not staff:
         return
     sharer = next((u for u in staff if principal_for(u).has_role("admin", "lead")), None)
-    for data in MACROS:
-        services.macro_create(
-            principal=principal_for(sharer or staff[0]),
-            data=dict(data),
-            vendor_wide=sharer is not None,
-            now=now,
-        )
+    # Shared by a vendor admin when there is one, else each agent gets its own copies.
+    for owner in [sharer] if sharer else staff:
+        for data in MACROS:
+            services.macro_create(
+                principal=principal_for(owner),
+                data=dict(data),
+                vendor_wide=sharer is not None,
+                now=now,
+            )
     for user in staff:
         services.signature_save(
             principal=principal_for(user), signature=f"{user.name}\n{vendor.name}"

@@ -106,3 +106,16 @@ def test_macro_page_keeps_what_was_typed_on_an_error_T12(world, client):
     html = page.content.decode()
     assert page.status_code == 200 and "cannot be used as a macro" in html
     assert 'value="Greeting"' in html and "Hi {% debug %}" in html
+
+
+def test_demo_gives_every_agent_macros_and_a_signature_T12(world):
+    from supportdesk.tickets.demo import demo_extend
+    from supportdesk.tickets.macros import signature_get
+
+    demo_extend(vendor=world.vendor, now=NOW)
+    names = [m.name for m in macro_list(principal=world.principal(world.engineer))]
+    assert names == ["Ask for logs", "Escalate to P1 and take it", "Solved, please confirm"]
+    assert signature_get(user_id=world.engineer.pk).startswith(world.engineer.name)
+    ticket = make_ticket(world)
+    logs = macro_list(principal=world.principal(world.engineer)).get(name="Ask for logs")
+    assert macro_render(macro=logs, ticket=ticket, agent=world.engineer).startswith("Hi Alice,")
