@@ -18,9 +18,11 @@ from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers import selectors as customer_selectors
-from supportdesk.tickets import listviews, selectors, services
+from supportdesk.tickets import listviews, macros, notify, selectors, services
+from supportdesk.tickets.bulk import ACTIONS as BULK_ACTIONS
+from supportdesk.tickets.bulk import ticket_bulk_apply
 from supportdesk.tickets.forms import attachments_from
-from supportdesk.tickets.models import Channel, Priority, Queue, Status
+from supportdesk.tickets.models import AgentNotificationKind, Channel, Priority, Queue, Status
 from supportdesk.tickets.search import ticket_search
 
 
@@ -87,6 +89,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "priorities": Priority.values,
         "channels": Channel.choices,
         "escalations": selectors.escalation_list(principal=principal)[:10],
+        "bulk_actions": BULK_ACTIONS,
+        "here": request.get_full_path(),
     }
     template = "console/_list.html" if request.htmx else "console/queue.html"  # type: ignore[attr-defined]
     return render(request, template, context)
@@ -112,6 +116,28 @@ def view_save(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_page
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Bulk actions on the selected rows (10.3): a summary of what changed and was refused."""
+    action = request.POST.get("action", "")
+    fields = {"assign": "assignee", "status": "status", "priority": "priority",
+              "queue": "queue", "tag": "tag", "merge": "merge_into"}  # fmt: skip
+    refs = [r for r in (int_param(v) for v in request.POST.getlist("ticket")) if r is not None]
+    result = ticket_bulk_apply(
+        principal=request.principal,  # type: ignore[attr-defined]
+        refs=refs,
+        action=action,
+        value=request.POST.get(fields.get(action, ""), ""),
+        now=clock.now(),
+    )
+    (messages.warning if result.refused else messages.success)(request, result.summary())
+    back = request.POST.get("next", "")
+    if not back.startswith("/console/") or "//" in back:
+        back = reverse("console:queue")
+    return redirect(back)
+
+
+@require_POST
+@staff_page
 def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     saved = listviews.saved_view_get(principal=principal, view_id=view_id)
@@ -121,6 +147,7 @@ def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
 
 
 SEARCH_PAGE = 25
+NOTE_KINDS = AgentNotificationKind.values
 
 
 @staff_page
@@ -148,10 +175,12 @@ def search(request: HttpRequest) -> HttpResponse:
 def _ticket_context(request: HttpRequest, ref: int) -> dict[str, Any]:
     principal = request.principal  # type: ignore[attr-defined]
     ticket = selectors.ticket_get(principal=principal, ref=ref)
+    thread = list(selectors.message_list(principal=principal, ticket=ticket))
     staff = User.objects.filter(vendor_id=ticket.vendor_id, is_staff=True, is_active=True)
     return {
         "ticket": ticket,
-        "thread": selectors.message_list(principal=principal, ticket=ticket),
+        "thread": thread,
+        "last_message_id": max((m.pk for m in thread), default=0),
         "events": selectors.event_list(principal=principal, ticket=ticket),
         "outbox": ticket.outbox.order_by("created_at"),
         "reply_form": console_forms.ReplyForm(),
@@ -159,6 +188,8 @@ def _ticket_context(request: HttpRequest, ref: int) -> dict[str, Any]:
         "priorities": Priority.choices,
         "staff": staff.order_by("display_name", "email"),
         "scope_form": console_forms.OutOfScopeForm(),
+        "macros": macros.macro_list(principal=principal),
+        "signature": macros.signature_get(user_id=principal.user_id),
     }
 
 
@@ -173,10 +204,13 @@ def _act(request: HttpRequest, ref: int, action: str) -> HttpResponse:
     now = clock.now()
     if action == "reply":
         data = _form_or_error(console_forms.ReplyForm(request.POST, request.FILES))
+        body = data["body"]
+        if data["kind"] == "public":
+            body = macros.with_signature(body, user_id=principal.user_id)
         services.message_add(
             ticket=ticket,
             principal=principal,
-            body=data["body"],
+            body=body,
             kind=data["kind"],
             channel=Channel.EMAIL,  # staff replies reach the customer by email
             attachments=attachments_from(data["attachments"]),
@@ -210,6 +244,12 @@ def _act(request: HttpRequest, ref: int, action: str) -> HttpResponse:
         services.ticket_close_out_of_scope(
             ticket=ticket, principal=principal, scope=data["scope"], note=data["note"], now=now
         )
+    elif action == "macro":
+        macro = macros.macro_get(
+            principal=principal, macro_id=int_param(request.POST.get("macro")) or -1
+        )
+        done = macros.macro_apply(macro=macro, ticket=ticket, principal=principal, now=now)
+        messages.success(request, f"{macro.name}: {', '.join(done) or 'nothing to change'}.")
     else:
         raise NotFound(f"unknown action {action!r}")
     return redirect("console:ticket", ref=ref)
@@ -219,6 +259,91 @@ def _act(request: HttpRequest, ref: int, action: str) -> HttpResponse:
 @staff_page
 def ticket_action(request: HttpRequest, ref: int, action: str) -> HttpResponse:
     return _act(request, ref, action)
+
+
+@staff_page
+def macro_text(request: HttpRequest, ref: int, macro_id: int) -> HttpResponse:
+    """A macro's text filled in for this ticket, for the reply box's insert menu (10.4)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    ticket = selectors.ticket_get(principal=principal, ref=ref)
+    macro = macros.macro_get(principal=principal, macro_id=macro_id)
+    text = macros.macro_render(macro=macro, ticket=ticket, agent=request.user)  # type: ignore[arg-type]
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@staff_page
+def macro_page(request: HttpRequest) -> HttpResponse:
+    """Macros and the agent's signature: list, create, edit the signature (10.4)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    form_data: dict[str, Any] = {}
+    if request.method == "POST":
+        form_data = request.POST.dict()
+        try:
+            if request.POST.get("form") == "preferences":
+                services.agent_preferences_save(
+                    principal=principal,
+                    muted=[k for k in NOTE_KINDS if not request.POST.get(f"show_{k}")],
+                    emailed=[k for k in NOTE_KINDS if request.POST.get(f"email_{k}")],
+                )
+                messages.success(request, "Notification preferences saved.")
+            elif request.POST.get("form") == "signature":
+                services.signature_save(
+                    principal=principal, signature=form_data.get("signature", "")
+                )
+                messages.success(request, "Signature saved.")
+            else:
+                macro = services.macro_create(
+                    principal=principal,
+                    data=form_data,
+                    vendor_wide=bool(request.POST.get("vendor_wide")),
+                    now=clock.now(),
+                )
+                messages.success(request, f"Macro “{macro.name}” saved.")
+            return redirect("console:macros")
+        except InvalidInput as exc:
+            messages.error(request, exc.detail)
+    context = {
+        "macros": macros.macro_list(principal=principal),
+        "signature": macros.signature_get(user_id=principal.user_id),
+        "preferences": notify.preferences_get(user_id=principal.user_id),
+        "placeholders": macros.PLACEHOLDERS,
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "data": form_data,
+    }
+    return render(request, "console/macros.html", context)
+
+
+@staff_page
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The agent's notifications, newest first; POST marks them all read (10.5)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    if request.method == "POST":
+        notify.notifications_mark_read(user_id=principal.user_id, now=clock.now())
+        return redirect("console:notifications")
+    rows = notify.notification_list(user_id=principal.user_id)[:100]
+    return render(request, "console/notifications.html", {"notifications": rows})
+
+
+@staff_page
+def notifications_badge(request: HttpRequest) -> HttpResponse:
+    """The nav link's unread count, polled by htmx on every console page."""
+    count = notify.notification_unread_count(user_id=request.principal.user_id)  # type: ignore[attr-defined]
+    return render(request, "console/_badge.html", {"unread": count})
+
+
+@require_POST
+@staff_page
+def ticket_fresh(request: HttpRequest, ref: int) -> HttpResponse:
+    """Polled by the ticket page: a "new reply" notice when messages arrived since it loaded,
+    and who else has the ticket open (the poll is a POST: it records this agent's presence)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    ticket = selectors.ticket_get(principal=principal, ref=ref)
+    after = int_param(request.GET.get("after")) or 0
+    fresh = [m for m in selectors.message_list(principal=principal, ticket=ticket) if m.pk > after]
+    others = notify.ticket_presence_touch(ticket=ticket, user_id=principal.user_id, now=clock.now())
+    context = {"fresh": fresh, "ticket": ticket, "others": others}
+    return render(request, "console/_fresh.html", context)
 
 
 @staff_page

@@ -73,7 +73,7 @@ class FullTextIndex:
 
     # -- schema (used by migrations; each a no-op on the other database) -------------------
 
-    def _create(self, conn: BaseDatabaseWrapper, execute: Callable[[str], Any]) -> None:
+    def create_schema(self, conn: BaseDatabaseWrapper, execute: Callable[[str], Any]) -> None:
         if conn.vendor == "sqlite":
             execute(
                 f"CREATE VIRTUAL TABLE {self.fts_table} USING fts5("
@@ -88,7 +88,7 @@ class FullTextIndex:
                 f"CREATE INDEX {self.table}_search_gin ON {self.table} USING gin (search_vector)"
             )
 
-    def _drop(self, conn: BaseDatabaseWrapper, execute: Callable[[str], Any]) -> None:
+    def drop_schema(self, conn: BaseDatabaseWrapper, execute: Callable[[str], Any]) -> None:
         if conn.vendor == "sqlite":
             execute(f"DROP TABLE IF EXISTS {self.fts_table}")
         elif conn.vendor == "postgresql":
@@ -100,10 +100,10 @@ class FullTextIndex:
         from django.db import migrations
 
         def forward(apps: Any, schema_editor: Any) -> None:
-            self._create(schema_editor.connection, schema_editor.execute)
+            self.create_schema(schema_editor.connection, schema_editor.execute)
 
         def backward(apps: Any, schema_editor: Any) -> None:
-            self._drop(schema_editor.connection, schema_editor.execute)
+            self.drop_schema(schema_editor.connection, schema_editor.execute)
 
         return migrations.RunPython(forward, backward)
 

@@ -29,6 +29,7 @@ from supportdesk.intake import demo as intake_demo
 from supportdesk.monitoring import demo as monitoring_demo
 from supportdesk.oncall import demo as oncall_demo
 from supportdesk.sla.demo import demo_extend
+from supportdesk.tickets import demo as tickets_demo
 from supportdesk.tickets import services as tickets
 from supportdesk.tickets.models import Queue
 
@@ -149,6 +150,7 @@ def _load_vendor(preset: dict[str, Any]) -> Vendor:
             )
     intake_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after staff, contacts
     monitoring_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after contracts
+    tickets_demo.demo_extend(vendor=vendor, now=now)  # macros and signatures (T-12)
     return vendor
 
 

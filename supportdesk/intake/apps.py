@@ -9,7 +9,7 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         # Ticket mail threads through intake's registry; tickets never imports intake.
         from supportdesk.intake.selectors import thread_headers_for
-        from supportdesk.intake.services import email_link_outgoing
+        from supportdesk.intake.services import email_link_outgoing, email_links_move
         from supportdesk.intake.services_trust import staff_mail_headers
         from supportdesk.tickets.mail import MailThreading, mail_threading_install
 
@@ -18,5 +18,6 @@ class IntakeConfig(AppConfig):
                 headers_for=thread_headers_for,
                 link_outgoing=email_link_outgoing,
                 staff_headers_for=staff_mail_headers,
+                links_move=email_links_move,
             )
         )

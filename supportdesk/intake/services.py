@@ -75,6 +75,7 @@ from supportdesk.tickets.models import (
     Ticket,
     TicketEventKind,
 )
+from supportdesk.tickets.selectors import ticket_follow_merges
 from supportdesk.tickets.services import (
     BODY_MAX,
     AttachmentInput,
@@ -410,6 +411,11 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
         row.reason = "; ".join([row.reason, *notes] if row.reason else notes)
 
 
+def email_links_move(*, source_id: int, target_id: int) -> None:
+    """A merged ticket's Message-IDs now point at the ticket it was merged into (T-3)."""
+    EmailMessageLink.objects.filter(ticket_id=source_id).update(ticket_id=target_id)
+
+
 def _note_reuse(row: InboundEmail, now: datetime) -> None:
     """A Message-ID that an earlier, different message carried (issue 17.4): say so."""
     if row.duplicate_of_id is None:
@@ -439,7 +445,9 @@ def _thread_target(
         notes.append(f"replies to #{referenced.ref} of another organisation: not added to it")
     tag = subject_tag(parsed.subject)
     if tag is not None:
-        tagged = Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first()
+        tagged = ticket_follow_merges(
+            Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first()
+        )
         if tagged is not None and tagged.organization_id == contact.organization_id:
             return tagged, notes
         if tagged is not None and tagged != referenced:
@@ -531,6 +539,7 @@ def _from_staff(
         return
     tag = subject_tag(parsed.subject)
     tagged = Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first() if tag else None
+    tagged = ticket_follow_merges(tagged)
     if tagged is not None:
         _thread_into(row, parsed, tagged, principal, contact=None, kind=MessageKind.INTERNAL)
         row.reason += "; matched by subject tag only: kept as an internal note"

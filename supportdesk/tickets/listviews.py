@@ -26,6 +26,7 @@ from supportdesk.tickets.models import (
     SavedView,
     Status,
     Ticket,
+    TicketTag,
 )
 from supportdesk.tickets.selectors import _visible_tickets, _with_list_relations
 
@@ -105,13 +106,14 @@ class ListFilters:
     assignee: str | None = None  # a user id, "me" or "none"
     organization: int | None = None
     channel: str | None = None
+    tag: str | None = None
     created_from: date | None = None
     created_to: date | None = None
     updated_from: date | None = None
     updated_to: date | None = None
 
     KEYS = (
-        "queue", "status", "priority", "assignee", "organization", "channel",
+        "queue", "status", "priority", "assignee", "organization", "channel", "tag",
         "created_from", "created_to", "updated_from", "updated_to",
     )  # fmt: skip
 
@@ -155,6 +157,7 @@ class ListFilters:
             assignee=assignee,
             organization=number("organization"),
             channel=choice("channel", list(Channel.values)),
+            tag="-".join(text("tag").lower().split())[:40] or None,
             created_from=day("created_from"),
             created_to=day("created_to"),
             updated_from=day("updated_from"),
@@ -189,6 +192,8 @@ class ListFilters:
             cond &= Q(organization_id=self.organization)
         if self.channel:
             cond &= Q(channel=self.channel)
+        if self.tag:
+            cond &= Q(Exists(TicketTag.objects.filter(ticket_id=OuterRef("pk"), name=self.tag)))
         for name, column in (("created", "created_at"), ("updated", "updated_at")):
             low, high = getattr(self, f"{name}_from"), getattr(self, f"{name}_to")
             if low:
@@ -263,7 +268,9 @@ def ticket_view_page(
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     start = (page - 1) * per_page
-    rows = list(_with_list_relations(_sorted(qs, sort))[start : start + per_page])
+    rows = list(
+        _with_list_relations(_sorted(qs, sort)).prefetch_related("tags")[start : start + per_page]
+    )
     return ViewPage(rows=rows, total=total, page=page, pages=pages, sort=sort)
 
 

@@ -28,6 +28,8 @@ class MailThreading:
     # (user=, ticket=, now=) -> the thread's headers plus Reply-To the staff member's own
     # tokenised reply address (T-11), for mail to staff about the ticket
     staff_headers_for: Callable[..., dict[str, str]]
+    # (source_id=, target_id=): a merged ticket's mail threads follow it to the target (T-3)
+    links_move: Callable[..., None]
 
 
 _installed: list[MailThreading] = []
@@ -43,6 +45,10 @@ def mail_thread_headers(*, ticket: Ticket, automatic: bool) -> dict[str, str]:
 
 def mail_staff_headers(*, user: User, ticket: Ticket, now: datetime) -> dict[str, str]:
     return _threading().staff_headers_for(user=user, ticket=ticket, now=now)
+
+
+def mail_links_move(*, source_id: int, target_id: int) -> None:
+    _threading().links_move(source_id=source_id, target_id=target_id)
 
 
 def mail_link_outgoing(*, outbox: OutboxMessage, ticket: Ticket, now: datetime) -> None:

@@ -102,6 +102,14 @@ class Ticket(models.Model):
         default=False,
         help_text="Opened by mail that did not prove its sender (T-11): uses no entitlement.",
     )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        help_text="Set when this ticket was merged into another; its thread moved there.",
+    )
 
     class Meta:
         indexes = [
@@ -181,6 +189,9 @@ class TicketEventKind(models.TextChoices):
     SUBJECT_CHANGED = "subject_changed", "Subject changed"
     ESCALATED = "escalated", "Escalated"
     CLOSED_OUT_OF_SCOPE = "closed_out_of_scope", "Closed out of scope"
+    TAG_ADDED = "tag_added", "Tag added"
+    MERGED_INTO = "merged_into", "Merged into another ticket"
+    MERGED_FROM = "merged_from", "Another ticket merged into this one"
     CLOSED_BY_CUSTOMER = "closed_by_customer", "Closed by the customer"
     REOPENED_BY_CUSTOMER = "reopened_by_customer", "Reopened by the customer"
     CC_ADDED = "cc_added", "Colleague added on CC"
@@ -313,3 +324,99 @@ class SatisfactionRating(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "rated_at"])]
+
+
+class TicketTag(models.Model):
+    """A label on a ticket (lower-case, no spaces), for views and bulk work (T-12, 10.3)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "name"], name="uniq_ticket_tag"),
+        ]
+        indexes = [models.Index(fields=["name", "ticket"], name="ticket_tag_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Macro(models.Model):
+    """A canned reply with placeholders, and optional field changes applied in one click.
+
+    Vendor-wide when `owner` is empty, else the owner's own (T-12, issue 10.4).
+    """
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="macros",
+    )
+    name = models.CharField(max_length=80)
+    body = models.TextField(blank=True, help_text="Reply text; {{ requester.first_name }} etc.")
+    set_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    set_priority = models.CharField(max_length=2, choices=Priority.choices, blank=True)
+    assign_to_me = models.BooleanField(default=False)
+    add_tags = models.CharField(max_length=200, blank=True, help_text="Comma-separated.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentProfile(models.Model):
+    """An agent's own settings for the console: the signature under public replies."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
+    )
+    signature = models.TextField(blank=True, max_length=2000)
+    muted = models.JSONField(default=list, help_text="Notification kinds not shown in the console.")
+    emailed = models.JSONField(
+        default=list, help_text="Notification kinds also sent by email (through the outbox)."
+    )
+
+
+class AgentNotificationKind(models.TextChoices):
+    NEW_TICKET = "new_ticket", "New ticket in my queue"
+    ASSIGNED = "assigned", "Assigned to me"
+    CUSTOMER_REPLY = "customer_reply", "Customer reply on my ticket"
+    MENTION = "mention", "Mention in an internal note"
+
+
+class AgentNotification(models.Model):
+    """Something an agent should know about, shown in the console (T-12, issue 10.5)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_notifications"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=AgentNotificationKind.choices)
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="agent_note_user_unread")]
+
+
+class TicketPresence(models.Model):
+    """Who has a ticket open in the console right now (refreshed by the page's polling)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="uniq_ticket_presence"),
+        ]

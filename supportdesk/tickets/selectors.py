@@ -304,3 +304,12 @@ def satisfaction_report(
         .order_by("organization__name")
     ]
     return {"agents": agents, "customers": customers}
+
+
+def ticket_follow_merges(ticket: Ticket | None) -> Ticket | None:
+    """The ticket a merged ticket's thread now lives in (T-3: mail to it follows the merge)."""
+    for _ in range(20):  # merges form a chain; a bound keeps a corrupt cycle from hanging
+        if ticket is None or ticket.merged_into_id is None:
+            return ticket
+        ticket = Ticket.objects.filter(pk=ticket.merged_into_id).first()
+    return ticket

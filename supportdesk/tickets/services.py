@@ -36,11 +36,20 @@ from supportdesk.sla.services import sla_ticket_rematch, sla_ticket_start, sla_t
 from supportdesk.tickets.domain.assignment import Absence, Candidate, pick_assignee
 from supportdesk.tickets.domain.content import sanitize_html, sniff_content_type
 from supportdesk.tickets.events import ticket_event_record
-from supportdesk.tickets.mail import mail_link_outgoing, mail_staff_headers, mail_thread_headers
+from supportdesk.tickets.macros import macro_fields
+from supportdesk.tickets.mail import (
+    mail_link_outgoing,
+    mail_links_move,
+    mail_staff_headers,
+    mail_thread_headers,
+)
 from supportdesk.tickets.models import (
     OPEN_STATUSES,
+    AgentNotificationKind,
+    AgentProfile,
     Attachment,
     Channel,
+    Macro,
     Message,
     MessageKind,
     OutOfScope,
@@ -51,7 +60,9 @@ from supportdesk.tickets.models import (
     Ticket,
     TicketCc,
     TicketEventKind,
+    TicketTag,
 )
+from supportdesk.tickets.notify import agent_notify, mentioned_users
 from supportdesk.tickets.search import ticket_search_sync
 
 SUBJECT_MAX = 300
@@ -339,6 +350,14 @@ def ticket_create(
         actor_id=principal.user_id if principal else None,
         data={"channel": channel, "priority": priority, "queue": queue.name},
     )
+    agent_notify(
+        ticket=ticket,
+        kind=AgentNotificationKind.NEW_TICKET,
+        users=queue.members.all(),
+        text=f"New {priority} ticket in {queue.name}: {subject}",
+        now=now,
+        actor_id=principal.user_id if principal else None,
+    )
     decision = entitlement_apply(ticket=ticket, now=now, created=True)  # E-4..E-8: at intake
     sla_ticket_start(ticket=ticket, now=now, decision=decision)
     _notify_requester(
@@ -398,6 +417,14 @@ def message_add(
             actor_id=principal.user_id,
             data={"message": message.pk},
         )
+        if ticket.assignee is not None:
+            agent_notify(
+                ticket=ticket,
+                kind=AgentNotificationKind.CUSTOMER_REPLY,
+                users=[ticket.assignee],
+                text=f"{contact.name} replied on #{ticket.ref}",
+                now=now,
+            )
         sla_ticket_sync(ticket=ticket, now=now, reply="customer")
         if ticket.assignee_id and ticket.assignee and ticket.assignee.email:
             # T-11: Reply-To is the assignee's own tokenised reply address, so answering this
@@ -466,6 +493,14 @@ def message_add(
             actor_id=principal.user_id,
             data={"message": message.pk},
         )
+        agent_notify(
+            ticket=ticket,
+            kind=AgentNotificationKind.MENTION,
+            users=mentioned_users(vendor_id=ticket.vendor_id, text=body),
+            text=f"You were mentioned in a note on #{ticket.ref}",
+            now=now,
+            actor_id=principal.user_id,
+        )
     Ticket.objects.filter(pk=ticket.pk).update(**changes)
     sla_ticket_sync(ticket=ticket, now=now, reply="staff" if kind == MessageKind.PUBLIC else None)
     return message
@@ -516,6 +551,14 @@ def ticket_assign(
         at=now,
         actor_id=principal.user_id,
         data={"old": old, "new": assignee.pk, "name": assignee.name},
+    )
+    agent_notify(
+        ticket=ticket,
+        kind=AgentNotificationKind.ASSIGNED,
+        users=[assignee],
+        text=f"#{ticket.ref} was assigned to you: {ticket.subject}",
+        now=now,
+        actor_id=principal.user_id,
     )
     return ticket
 
@@ -746,3 +789,134 @@ def system_note_add(*, ticket_id: int, body: str, now: datetime) -> Message:
     )
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
     return message
+
+
+TAG_MAX = 40
+
+
+def _clean_tag(name: str) -> str:
+    tag = "-".join((name or "").lower().split())[:TAG_MAX]
+    if not tag:
+        raise InvalidInput("a tag must not be empty")
+    return tag
+
+
+@transaction.atomic
+def ticket_tag_add(*, ticket: Ticket, principal: Principal, tag: str, now: datetime) -> bool:
+    """Label the ticket; False when it had the tag already (no event then)."""
+    _require_staff(principal, ticket)
+    tag = _clean_tag(tag)
+    ticket = _lock(ticket)
+    _, created = TicketTag.objects.get_or_create(ticket=ticket, name=tag)
+    if created:
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+        ticket_event_record(
+            ticket_id=ticket.pk,
+            kind=TicketEventKind.TAG_ADDED,
+            at=now,
+            actor_id=principal.user_id,
+            data={"tag": tag},
+        )
+    return created
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, principal: Principal, now: datetime) -> Ticket:
+    """Merge `source` into `target`: its thread moves over, mail threading follows (T-3: its
+    Message-IDs now point at `target`, and its subject tag is followed), `source` is closed.
+    Locks both tickets (lower number first). An event on both records the merge."""
+    _require_staff(principal, source)
+    _require_staff(principal, target)
+    if source.pk == target.pk:
+        raise InvalidInput("a ticket cannot be merged into itself")
+    first, second = sorted((source, target), key=lambda t: t.pk)
+    locked = {t.pk: _lock(t) for t in (first, second)}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.organization_id != target.organization_id:
+        raise InvalidInput("tickets of different organisations cannot be merged")
+    for t in (source, target):
+        if t.merged_into_id is not None:
+            raise InvalidInput(f"#{t.ref} was already merged into #{t.merged_into_id}")
+    moved = Message.objects.filter(ticket=source).update(ticket=target)
+    mail_links_move(source_id=source.pk, target_id=target.pk)
+    old_status = source.status
+    source.merged_into = target
+    source.status = Status.CLOSED
+    source.closed_at = now
+    source.updated_at = now
+    source.save(update_fields=["merged_into", "status", "closed_at", "updated_at"])
+    Ticket.objects.filter(pk=target.pk).update(updated_at=now)
+    ticket_event_record(
+        ticket_id=source.pk,
+        kind=TicketEventKind.MERGED_INTO,
+        at=now,
+        actor_id=principal.user_id,
+        data={"into": target.ref, "old": old_status},
+    )
+    ticket_event_record(
+        ticket_id=target.pk,
+        kind=TicketEventKind.MERGED_FROM,
+        at=now,
+        actor_id=principal.user_id,
+        data={"source": source.ref, "messages": moved},
+    )
+    sla_ticket_sync(ticket=source, now=now)
+    ticket_search_sync(ticket_ids=[source.pk, target.pk])
+    return target
+
+
+@transaction.atomic
+def macro_create(
+    *, principal: Principal, data: dict[str, Any], vendor_wide: bool, now: datetime
+) -> Macro:
+    """A canned reply of the agent's own, or (vendor admins) one for the whole vendor."""
+    _require_staff(principal)
+    if principal.vendor_id is None:
+        raise InvalidInput("macros belong to a vendor; this account has none")
+    if vendor_wide and not principal.has_role("admin", "lead"):
+        raise Forbidden("only a vendor admin or team lead may share a macro with everyone")
+    fields = macro_fields(data)
+    if not fields["name"]:
+        raise InvalidInput("give the macro a name")
+    if fields["set_status"]:
+        _choice(fields["set_status"], Status, "status")
+    if fields["set_priority"]:
+        _choice(fields["set_priority"], Priority, "priority")
+    if not (fields["body"] or fields["set_status"] or fields["set_priority"]) and not (
+        fields["assign_to_me"] or fields["add_tags"]
+    ):
+        raise InvalidInput("a macro needs a text or something to change")
+    return Macro.objects.create(
+        vendor_id=principal.vendor_id,
+        owner_id=None if vendor_wide else principal.user_id,
+        created_at=now,
+        **fields,
+    )
+
+
+@transaction.atomic
+def signature_save(*, principal: Principal, signature: str) -> AgentProfile:
+    """The agent's signature, appended under its public replies from the console."""
+    _require_staff(principal)
+    signature = (signature or "").strip()
+    if len(signature) > 2000:
+        raise InvalidInput("a signature is at most 2,000 characters")
+    profile, _ = AgentProfile.objects.update_or_create(
+        user_id=principal.user_id, defaults={"signature": signature}
+    )
+    return profile
+
+
+@transaction.atomic
+def agent_preferences_save(
+    *, principal: Principal, muted: Sequence[str], emailed: Sequence[str]
+) -> AgentProfile:
+    """Which notification kinds the agent does not want in the console, and wants by email."""
+    _require_staff(principal)
+    for kind in (*muted, *emailed):
+        _choice(kind, AgentNotificationKind, "notification kind")
+    profile, _ = AgentProfile.objects.update_or_create(
+        user_id=principal.user_id,
+        defaults={"muted": sorted(set(muted)), "emailed": sorted(set(emailed))},
+    )
+    return profile

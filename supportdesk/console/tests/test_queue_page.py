@@ -52,3 +52,25 @@ def test_bad_filters_show_a_message_not_an_error_page_T12(world, client):
     )
     refused = client.post("/console/views/save/", {"name": "x", "created_from": "soon"})
     assert refused.status_code == 400 and b"created from must be a date" in refused.content
+
+
+def test_bulk_form_posts_through_the_services_and_shows_a_summary_T12(world, client):
+    a, b = make_ticket(world, subject="a"), make_ticket(world, subject="b")
+    foreign = make_ticket(world, world.rex, subject="other vendor")
+    client.force_login(world.agent)
+    response = client.post(
+        "/console/bulk/",
+        {"ticket": [a.ref, b.ref, foreign.ref], "action": "priority", "priority": "P2",
+         "status": "open", "next": "/console/?view=open"},
+        follow=True,
+    )  # fmt: skip
+    html = response.content.decode()
+    assert response.redirect_chain[-1][0] == "/console/?view=open"
+    assert "Set priority: 2 changed, 1 refused" in html and f"#{foreign.ref}: ticket" in html
+    off_site = client.post(
+        "/console/bulk/",
+        {"ticket": [a.ref], "action": "tag", "tag": "x", "next": "//evil.example/"},
+    )
+    assert off_site["Location"] == "/console/"
+    nothing = client.post("/console/bulk/", {"action": "tag", "tag": "x"})
+    assert nothing.status_code == 400 and b"select at least one ticket" in nothing.content

@@ -48,6 +48,9 @@ with connection.schema_editor() as editor:
     for model in apps.get_models():
         if model._meta.managed and not model._meta.proxy:
             editor.create_model(model)
+    from supportdesk.tickets.search import INDEX  # the full-text index a migration adds
+
+    INDEX.create_schema(connection, editor.execute)
 vendor = Vendor.objects.create(name="V", slug="v", support_email="support@v.example")
 Queue.objects.create(vendor=vendor, name="Support", email="support@v.example", is_default=True)
 acme = organization_create(vendor=vendor, name="Acme")

@@ -1,0 +1,122 @@
+"""Agent notifications (T-12, issue 10.5): written by the ticket services, in their transaction.
+
+In the console for every kind an agent has not muted; by email (through the outbox, after
+commit) for the kinds it chose. A customer's reply is already mailed to the assignee by
+`message_add`, so that kind is never mailed twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+
+from supportdesk.accounts.models import User
+from supportdesk.notifications.services import outbox_enqueue
+from supportdesk.tickets.models import (
+    AgentNotification,
+    AgentNotificationKind,
+    AgentProfile,
+    Ticket,
+    TicketPresence,
+)
+
+DEFAULT_EMAILED = (AgentNotificationKind.MENTION,)  # the others by choice (preferences)
+_MENTION = re.compile(r"(?<![\w@])@([\w.+-]{2,64})")
+
+
+def mentioned_users(*, vendor_id: int, text: str) -> list[User]:
+    """Staff of the vendor named by `@first-name`, `@display.name` or `@email-local-part`."""
+    handles = {h.lower().rstrip(".") for h in _MENTION.findall(text or "")}
+    if not handles:
+        return []
+    found = []
+    for user in User.objects.filter(vendor_id=vendor_id, is_staff=True, is_active=True):
+        names = {
+            user.email.split("@")[0].lower(),
+            ".".join(user.name.lower().split()),
+            (user.name.split() or [""])[0].lower(),
+        }
+        if handles & names:
+            found.append(user)
+    return found
+
+
+def agent_notify(
+    *,
+    ticket: Ticket,
+    kind: str,
+    users: Iterable[User],
+    text: str,
+    now: datetime,
+    actor_id: int | None = None,
+) -> int:
+    """Notify each of `users` (never the actor themselves); the number notified."""
+    people = {u.pk: u for u in users if u.pk != actor_id and u.is_active}
+    if not people:
+        return 0
+    profiles = {p.user_id: p for p in AgentProfile.objects.filter(user_id__in=people)}
+    rows = []
+    for user_id, user in people.items():
+        profile = profiles.get(user_id)
+        if profile is None or kind not in profile.muted:
+            rows.append(
+                AgentNotification(
+                    user_id=user_id, ticket=ticket, kind=kind, text=text[:300], created_at=now
+                )
+            )
+        emailed = profile.emailed if profile is not None else list(DEFAULT_EMAILED)
+        if kind in emailed and kind != AgentNotificationKind.CUSTOMER_REPLY and user.email:
+            outbox_enqueue(
+                key=f"agent:{kind}:{ticket.pk}:{user_id}:{now.isoformat()}",
+                channel="email",
+                recipient=user.email,
+                subject=f"[#{ticket.ref}] {text}"[:200],
+                body=f"{text}\n\n#{ticket.ref} {ticket.subject}",
+                ticket_id=ticket.pk,
+                vendor_id=ticket.vendor_id,
+                now=now,
+            )
+    AgentNotification.objects.bulk_create(rows)
+    return len(people)
+
+
+def notification_list(*, user_id: int) -> QuerySet[AgentNotification]:
+    return AgentNotification.objects.filter(user_id=user_id).select_related("ticket")
+
+
+def notification_unread_count(*, user_id: int) -> int:
+    return AgentNotification.objects.filter(user_id=user_id, read_at__isnull=True).count()
+
+
+def notifications_mark_read(*, user_id: int, now: datetime) -> int:
+    return AgentNotification.objects.filter(user_id=user_id, read_at__isnull=True).update(
+        read_at=now
+    )
+
+
+def preferences_get(*, user_id: int) -> list[dict[str, object]]:
+    """Each notification kind with whether the agent sees it and gets it by email."""
+    profile = AgentProfile.objects.filter(user_id=user_id).first()
+    muted = profile.muted if profile else []
+    emailed = profile.emailed if profile else list(DEFAULT_EMAILED)
+    return [
+        {"kind": kind, "label": label, "shown": kind not in muted, "emailed": kind in emailed}
+        for kind, label in AgentNotificationKind.choices
+    ]
+
+
+PRESENCE_SECONDS = 30
+
+
+def ticket_presence_touch(*, ticket: Ticket, user_id: int, now: datetime) -> list[User]:
+    """Record that `user_id` has the ticket open; the other agents who have it open now."""
+    TicketPresence.objects.update_or_create(
+        ticket=ticket, user_id=user_id, defaults={"seen_at": now}
+    )
+    recent = TicketPresence.objects.filter(
+        ticket=ticket, seen_at__gte=now - timedelta(seconds=PRESENCE_SECONDS)
+    ).exclude(user_id=user_id)
+    return list(User.objects.filter(pk__in=recent.values("user_id")).order_by("display_name"))
