@@ -21,7 +21,8 @@ from django.db import transaction
 from supportdesk.core.models import Vendor
 from supportdesk.intake.models import InboundState
 from supportdesk.intake.selectors import inbound_pending_ids
-from supportdesk.intake.services import IngestResult, _apply, _parse, _result, _store
+from supportdesk.intake.services import IngestResult, _apply, _parse, _result
+from supportdesk.intake.services_store import inbound_store
 from supportdesk.tickets.models import Queue
 
 BATCH = 100
@@ -46,7 +47,9 @@ def email_ingest_many(
         chunk = range(start, min(start + max(1, batch), len(messages)))
         with transaction.atomic():  # one commit stores the whole batch
             stored = [
-                _store(messages[i], parsed[i], vendor=vendor, queue=queue, source=source, now=now)
+                inbound_store(
+                    messages[i], parsed[i], vendor=vendor, queue=queue, source=source, now=now
+                )
                 for i in chunk
             ]
         with transaction.atomic():  # one commit applies it; _apply is a savepoint in here
