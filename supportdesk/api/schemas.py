@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
@@ -15,6 +16,10 @@ from supportdesk.tickets.domain.content import HTML_MAX_CHARS
 Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
 Day = Annotated[date, AfterValidator(check_day)]
 Moment = Annotated[datetime, AfterValidator(check_moment)]
+# Amounts fit the money columns (14 digits, 2 decimals for prices; billing keeps 3 decimals).
+Price = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+Amount = Annotated[Decimal, Field(max_digits=16, decimal_places=3)]
+Percent = Annotated[Decimal, Field(max_digits=7, decimal_places=4, ge=0)]
 
 
 class Error(Schema):

@@ -14,7 +14,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from supportdesk.api.common import ERRORS, principal_of
-from supportdesk.api.schemas import Day, Id
+from supportdesk.api.schemas import Amount, Day, Id
 from supportdesk.billing import selectors, services, services_subscriptions
 from supportdesk.billing.models import BillingRunKey, Invoice
 from supportdesk.billing.pdf import invoice_pdf
@@ -162,7 +162,7 @@ class ReasonIn(Schema):
 
 class CreditIn(Schema):
     reason: str
-    amount: Decimal | None = None
+    amount: Amount | None = None
     issue_date: Day | None = None
 
 
@@ -201,7 +201,7 @@ def credit_invoice(request: HttpRequest, number: int, payload: CreditIn) -> Any:
 
 class PaymentIn(Schema):
     organization: Id
-    amount: Decimal
+    amount: Amount
     currency: str = "USD"
     received_on: Day | None = None
     reference: str = ""

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
-from supportdesk.api.schemas import Day, Id, Moment
+from supportdesk.api.schemas import Day, Id, Moment, Percent, Price
 from supportdesk.contracts import selectors, services
 from supportdesk.contracts.models import Contract, Product
 from supportdesk.core import clock
@@ -28,7 +28,7 @@ router = Router(tags=["contracts"])
 class LineIn(Schema):
     kind: str = Field(description="licence, users or other")
     quantity: int = Field(default=1, ge=1, le=1_000_000)
-    unit_price: Decimal = Field(description="Licence list price or price per user, e.g. '1200.00'")
+    unit_price: Price = Field(description="Licence list price or price per user, e.g. '1200.00'")
     description: str = ""
     product: Id | None = None
     start: Day | None = None
@@ -44,8 +44,8 @@ class ContractIn(Schema):
     reference: str = Field(default="", max_length=60)
     currency: str | None = None
     predecessor: Id | None = None
-    price_percent_override: Decimal | None = None
-    price_fixed_override: Decimal | None = None
+    price_percent_override: Percent | None = None
+    price_fixed_override: Price | None = None
     lines: list[LineIn] = []
 
 

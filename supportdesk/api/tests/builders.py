@@ -44,8 +44,9 @@ def _schedule(world: Any, org: Organization) -> int:
 
 def _run(world: Any, org: Organization) -> int:
     ticket = make_ticket(world, {world.acme.pk: world.alice}.get(org.pk, world.rex))
+    chain = emergency_chain(schedule="primary").to_spec()
     return ChainRun.objects.create(
-        vendor=org.vendor, ticket=ticket, chain=emergency_chain(schedule="primary").to_spec(), reason=RunReason.PHONE,
+        vendor=org.vendor, ticket=ticket, chain=chain, reason=RunReason.PHONE,
         ack_code=f"{org.pk:08d}", started_at=NOW, ends_at=NOW + timedelta(hours=1),
     ).pk  # fmt: skip
 

@@ -178,3 +178,17 @@ def test_an_unhandled_exception_in_an_api_view_is_json_500(world, rf):
         "detail": "internal error; it has been logged",
         "code": "server_error",
     }
+
+
+@pytest.mark.parametrize("amount", ["1e30", "123456789012345.5", "0.0001", "NaN", "Infinity"])
+def test_amounts_must_fit_the_money_columns(api, world, amount):
+    """PostgreSQL refuses a numeric(16,3) overflow with an error (a 500 before); SQLite kept it."""
+    from supportdesk.accounts.services import staff_user_create
+    from tests.factories import PASSWORD
+
+    clerk = staff_user_create(
+        email="clerk@vendor.example", password=PASSWORD, vendor=world.vendor, roles=["billing"]
+    )
+    response = api(clerk).post("/payments", {"organization": world.acme.pk, "amount": amount})
+    body = _json_error(response, 422)
+    assert "amount" in body["detail"]
