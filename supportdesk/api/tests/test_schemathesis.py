@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -41,7 +43,19 @@ EXAMPLES = 12  # per operation and principal; with the coverage phase ~1-2 minut
 
 
 @pytest.fixture
-def own(world: Any) -> dict[str, Any]:
+def in_test_transaction() -> Any:
+    """Requests go through the real WSGI handler, whose request signals would close the test's
+    database connection and with it the transaction the test data lives in (as Django's test
+    client does, the signal is off while the test runs)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def own(world: Any, in_test_transaction: Any) -> dict[str, Any]:
     """Tokens and one real object per path parameter, all of the world's vendor and Acme."""
     values: dict[str, Any] = {
         name: build(world, world.acme) for name, (build, _) in BUILDERS.items()
