@@ -140,6 +140,18 @@ def test_nul_in_json_strings_and_keys_is_400(api, world):
     assert client.post(f"/tickets/{ticket.ref}/messages", fine).status_code == 201
 
 
+def test_nul_in_a_text_body_is_400(api, world):
+    """A CSV inventory with a NUL: PostgreSQL's jsonb refused the stored text (a 500 before)."""
+    who = api(world.agent)
+    response = who.client.put(
+        f"/api/v1/organizations/{world.acme.pk}/inventory",
+        "kind,name\ndevice,pbx\x00\n",
+        content_type="text/csv",
+        **who.headers,
+    )
+    assert _json_error(response, 400)["code"] == "invalid"
+
+
 def test_nul_in_form_fields_is_a_400_page(client, world):
     client.force_login(world.alice.user)
     response = client.post(
