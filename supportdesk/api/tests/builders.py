@@ -21,9 +21,12 @@ from supportdesk.oncall.services.schedules import schedule_save
 from tests.factories import NOW, make_ticket
 
 
+def contact_of(world: Any, org: Organization) -> Any:
+    return {world.acme.pk: world.alice, world.globex.pk: world.gina}.get(org.pk, world.rex)
+
+
 def _ticket(world: Any, org: Organization) -> int:
-    contact = {world.acme.pk: world.alice, world.globex.pk: world.gina}.get(org.pk, world.rex)
-    return make_ticket(world, contact).ref
+    return make_ticket(world, contact_of(world, org)).ref
 
 
 def _contract(world: Any, org: Organization) -> int:
@@ -43,7 +46,7 @@ def _schedule(world: Any, org: Organization) -> int:
 
 
 def _run(world: Any, org: Organization) -> int:
-    ticket = make_ticket(world, {world.acme.pk: world.alice}.get(org.pk, world.rex))
+    ticket = make_ticket(world, contact_of(world, org))
     chain = emergency_chain(schedule="primary").to_spec()
     return ChainRun.objects.create(
         vendor=org.vendor, ticket=ticket, chain=chain, reason=RunReason.PHONE,
@@ -51,7 +54,7 @@ def _run(world: Any, org: Organization) -> int:
     ).pk  # fmt: skip
 
 
-def _issued(org: Organization) -> Invoice:
+def issued_invoice(org: Organization) -> Invoice:
     money = Money(Decimal("10.00"), "USD")
     line = PriceLine("Support", Decimal(1), money, money, None, None, LineKind.SUPPORT_FIXED)
     draft = billing_services.invoice_draft_create(
@@ -62,13 +65,13 @@ def _issued(org: Organization) -> Invoice:
 
 
 def _invoice(world: Any, org: Organization) -> int:
-    return int(_issued(org).number or 0)
+    return int(issued_invoice(org).number or 0)
 
 
 def _suspension_request(world: Any, org: Organization) -> int:
     return BillingRunKey.objects.create(
         vendor=org.vendor, subject=f"org-{org.pk}", purpose="suspension_approval",
-        on=NOW.date(), invoice=_issued(org), run_date=NOW.date(), created_at=NOW,
+        on=NOW.date(), invoice=issued_invoice(org), run_date=NOW.date(), created_at=NOW,
     ).pk  # fmt: skip
 
 

@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 
 from supportdesk.api.api import api as ninja_api
-from supportdesk.api.tests.builders import BUILDERS
+from supportdesk.api.tests.builders import BUILDERS, issued_invoice
 from supportdesk.core.tenancy import principal_for
 from supportdesk.oncall import feed_tokens
+from supportdesk.oncall.models import ChainRun
+from supportdesk.tickets.models import Queue
 from tests.factories import NOW
 
 pytestmark = pytest.mark.django_db
@@ -98,10 +100,12 @@ def _body(operation: dict[str, Any]) -> Any:
     return example(content["application/json"]["schema"])
 
 
-def _request(who, method: str, path: str, values: dict[str, Any], body: Any) -> Any:
+def _request(
+    who, method: str, path: str, values: dict[str, Any], body: Any, query: Any = None
+) -> Any:
     url = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
     if method == "get":
-        return who.client.get(url, **who.headers)
+        return who.client.get(url, query or {}, **who.headers)
     return getattr(who.client, method)(
         url, "" if body is None else json.dumps(body),
         content_type="application/json", **who.headers,
@@ -145,3 +149,65 @@ def test_foreign_objects_answer_like_missing_ones(
     sees_own = principal == "staff" or (contact_org_level and (method, path) not in STAFF_ONLY)
     if foreign.status_code == 404 and sees_own:
         assert own.status_code != 404, own.content[:300]
+
+
+# Integer query parameters that name an object → the builder of that object; others are counts.
+QUERY_IDS = {"organization": "org_id", "ticket": "ref", "queue": "queue", "assignee": "assignee"}
+QUERY_COUNTS = {"limit"}
+
+
+def _query_operations() -> list[tuple[str, str, str]]:
+    found = []
+    for path, methods in SCHEMA["paths"].items():
+        for method, operation in methods.items():
+            for param in operation.get("parameters", []):
+                schema = param["schema"]
+                kinds = {o.get("type") for o in schema.get("anyOf", [schema])}
+                if param["in"] == "query" and "integer" in kinds:
+                    found.append((path, method, param["name"]))
+    return found
+
+
+QUERY_OPERATIONS = _query_operations()
+
+
+def test_every_integer_query_parameter_is_known():
+    names = {name for _, _, name in QUERY_OPERATIONS}
+    assert names and names <= set(QUERY_IDS) | QUERY_COUNTS, sorted(names)
+
+
+def _empty(response: Any) -> bool:
+    if response["Content-Type"].startswith("text/csv"):
+        return len(response.content.decode().strip().splitlines()) <= 1
+    body = response.json()
+    if isinstance(body, dict):
+        body = body.get("items", body.get("rows", body))
+    return body == [] or body == {}
+
+
+@pytest.mark.parametrize("principal", ["staff", "contact"])
+@pytest.mark.parametrize(
+    ("path", "method", "name"),
+    [op for op in QUERY_OPERATIONS if op[2] in QUERY_IDS],
+    ids=[f"{m.upper()} {p}?{n}" for p, m, n in QUERY_OPERATIONS if n in QUERY_IDS],
+)
+def test_foreign_ids_in_filters_find_nothing(api, world, path, method, name, principal):
+    """A filter naming someone else's object answers 404/403 or an empty result, never rows;
+    the foreign organisation has a ticket and an escalation run that a leak would show."""
+    user = world.agent if principal == "staff" else world.alice.user
+    foreign_org = world.rival_org if principal == "staff" else world.globex
+    run = ChainRun.objects.get(pk=BUILDERS["run_id"][0](world, foreign_org))
+    issued_invoice(foreign_org)
+    foreign = {
+        "org_id": foreign_org.pk,
+        "ref": run.ticket.ref,
+        "queue": Queue.objects.get(vendor=world.other_vendor).pk,
+        "assignee": world.rival_agent.pk,
+    }[QUERY_IDS[name]]
+    values = {
+        param: BUILDERS[param][0](world, world.acme) for param in re.findall(r"{(\w+)}", path)
+    }
+    response = _request(api(user), method, path, values, None, query={name: foreign})
+    assert response.status_code in (200, 403, 404), response.content[:300]
+    if response.status_code == 200:
+        assert _empty(response), response.content[:500]
