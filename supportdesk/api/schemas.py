@@ -16,10 +16,13 @@ from supportdesk.tickets.domain.content import HTML_MAX_CHARS
 Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
 Day = Annotated[date, AfterValidator(check_day)]
 Moment = Annotated[datetime, AfterValidator(check_moment)]
-# Amounts fit the money columns (14 digits, 2 decimals for prices; billing keeps 3 decimals).
-Price = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
-Amount = Annotated[Decimal, Field(max_digits=16, decimal_places=3)]
-Percent = Annotated[Decimal, Field(max_digits=7, decimal_places=4, ge=0)]
+# Amounts fit the money columns (12 integer digits for prices, 13 for billing amounts, 3 for
+# percentages; no NaN or infinity). Decimal places and signs are the services' rules, with their
+# messages. Counts stored in 32-bit columns are bounded in magnitude the same way.
+Price = Annotated[Decimal, Field(gt=-(10**12), lt=10**12)]
+Amount = Annotated[Decimal, Field(gt=-(10**13), lt=10**13)]
+Percent = Annotated[Decimal, Field(gt=-1000, lt=1000)]
+Count = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
 
 
 class Error(Schema):

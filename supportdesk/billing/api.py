@@ -11,10 +11,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
-from pydantic import Field
 
 from supportdesk.api.common import ERRORS, principal_of
-from supportdesk.api.schemas import Amount, Day, Id
+from supportdesk.api.schemas import Amount, Count, Day, Id
 from supportdesk.billing import selectors, services, services_subscriptions
 from supportdesk.billing.models import BillingRunKey, Invoice
 from supportdesk.billing.pdf import invoice_pdf
@@ -304,7 +303,7 @@ def organization_balance(request: HttpRequest, org_id: int) -> Any:
 class SubscriptionIn(Schema):
     organization: Id
     plan: Id
-    users: int = Field(ge=1, le=1_000_000)
+    users: Count
     invoice_date: Day | None = None
     reference: str = ""
 
@@ -349,7 +348,7 @@ def start_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
 
 
 class UsersAddedIn(Schema):
-    added: int = Field(ge=1, le=1_000_000)
+    added: Count
     on: Day | None = None
     reason: str = ""
 

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
-from supportdesk.api.schemas import Day, Id, Moment, Percent, Price
+from supportdesk.api.schemas import Count, Day, Id, Moment, Percent, Price
 from supportdesk.contracts import selectors, services
 from supportdesk.contracts.models import Contract, Product
 from supportdesk.core import clock
@@ -27,7 +27,7 @@ router = Router(tags=["contracts"])
 
 class LineIn(Schema):
     kind: str = Field(description="licence, users or other")
-    quantity: int = Field(default=1, ge=1, le=1_000_000)
+    quantity: Count = 1
     unit_price: Price = Field(description="Licence list price or price per user, e.g. '1200.00'")
     description: str = ""
     product: Id | None = None
@@ -376,7 +376,7 @@ def set_ticket_category(request: HttpRequest, ref: int, payload: CategoryIn) -> 
 class TimeEntryIn(Schema):
     started_at: Moment
     ended_at: Moment | None = None
-    minutes: int | None = Field(default=None, ge=1, le=services.MAX_ENTRY_MINUTES)
+    minutes: int | None = None  # checked by the service before any date arithmetic
     work_kind: str = Field(description="phone, email, remote, on_site or monitoring")
     category: str = "problem"
     billable: bool = True

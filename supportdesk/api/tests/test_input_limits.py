@@ -192,7 +192,7 @@ def test_an_unhandled_exception_in_an_api_view_is_json_500(world, rf):
     }
 
 
-@pytest.mark.parametrize("amount", ["1e30", "123456789012345.5", "0.0001", "NaN", "Infinity"])
+@pytest.mark.parametrize("amount", ["1e30", "12345678901234.5", "-1e14", "NaN", "Infinity"])
 def test_amounts_must_fit_the_money_columns(api, world, amount):
     """PostgreSQL refuses a numeric(16,3) overflow with an error (a 500 before); SQLite kept it."""
     from supportdesk.accounts.services import staff_user_create
