@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
@@ -15,6 +16,13 @@ from supportdesk.tickets.domain.content import HTML_MAX_CHARS
 Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
 Day = Annotated[date, AfterValidator(check_day)]
 Moment = Annotated[datetime, AfterValidator(check_moment)]
+# Amounts fit the money columns (12 integer digits for prices, 13 for billing amounts, 3 for
+# percentages; no NaN or infinity). Decimal places and signs are the services' rules, with their
+# messages. Counts stored in 32-bit columns are bounded in magnitude the same way.
+Price = Annotated[Decimal, Field(gt=-(10**12), lt=10**12)]
+Amount = Annotated[Decimal, Field(gt=-(10**13), lt=10**13)]
+Percent = Annotated[Decimal, Field(gt=-1000, lt=1000)]
+Count = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
 
 
 class Error(Schema):

@@ -11,11 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
-from pydantic import Field
+from ninja import Field, Router, Schema, Status
 
 from supportdesk.api.common import ERRORS, principal_of
-from supportdesk.api.schemas import Day, Id
+from supportdesk.api.schemas import Amount, Count, Day, Id, Price
 from supportdesk.billing import (
     selectors,
     services,
@@ -183,7 +182,7 @@ class ReasonIn(Schema):
 
 class CreditIn(Schema):
     reason: str
-    amount: Decimal | None = None
+    amount: Amount | None = None
     issue_date: Day | None = None
 
 
@@ -222,7 +221,7 @@ def credit_invoice(request: HttpRequest, number: int, payload: CreditIn) -> Any:
 
 class PaymentIn(Schema):
     organization: Id
-    amount: Decimal
+    amount: Amount
     currency: str = "USD"
     received_on: Day | None = None
     reference: str = ""
@@ -326,7 +325,7 @@ class SubscriptionIn(Schema):
     organization: Id
     plan: Id | str = Field(union_mode="left_to_right")
     # default: the users the customer's inventory counts (E-9)
-    users: int | None = Field(None, ge=1, le=1_000_000)
+    users: Count | None = None
     invoice_date: Day | None = None
     reference: str = ""
 
@@ -376,7 +375,7 @@ def start_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
 
 
 class UsersAddedIn(Schema):
-    added: int = Field(ge=1, le=1_000_000)
+    added: Count
     on: Day | None = None
     reason: str = ""
 
@@ -464,7 +463,7 @@ def decide_suspension(request: HttpRequest, request_id: int, payload: DecisionIn
 
 
 class ReinstateIn(Schema):
-    on: date | None = None
+    on: Day | None = None
     dry_run: bool = False
 
 
@@ -669,13 +668,13 @@ def decide_count_change(request: HttpRequest, change_id: int, payload: DecisionI
 
 
 class ChargeIn(Schema):
-    description: str
-    unit_price: Decimal
-    reason: str
-    quantity: Decimal = Decimal(1)
-    currency: str = "USD"
-    contract: int | None = None
-    issue_date: date | None = None
+    description: str = Field(max_length=500)
+    unit_price: Price
+    reason: str = Field(max_length=500)
+    quantity: Price = Decimal(1)
+    currency: str = Field("USD", max_length=3)
+    contract: Id | None = None
+    issue_date: Day | None = None
 
 
 @router.post("/organizations/{int:org_id}/charges", response={201: InvoiceOut, **ERRORS})

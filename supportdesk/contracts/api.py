@@ -14,7 +14,7 @@ from pydantic import Field
 
 from supportdesk.accounts.models import User
 from supportdesk.api.common import ERRORS, principal_of
-from supportdesk.api.schemas import Day, Id, Moment
+from supportdesk.api.schemas import Count, Day, Id, Moment, Percent, Price
 from supportdesk.billing import selectors as billing_selectors
 from supportdesk.billing import services_counts, services_reinstatement
 from supportdesk.contracts import selectors, services, services_admins
@@ -30,13 +30,13 @@ router = Router(tags=["contracts"])
 
 class LineIn(Schema):
     kind: str = Field(description="licence, users or other")
-    quantity: int = Field(default=1, ge=1, le=1_000_000)
-    unit_price: Decimal = Field(description="Licence list price or price per user, e.g. '1200.00'")
+    quantity: Count = 1
+    unit_price: Price = Field(description="Licence list price or price per user, e.g. '1200.00'")
     description: str = ""
     product: Id | None = None
     start: Day | None = None
     end: Day | None = Field(default=None, description="Exclusive")
-    reactivation_fee: Decimal | None = Field(
+    reactivation_fee: Price | None = Field(
         default=None,
         description="A third-party licence's own fee to reactivate it after a lapse or "
         "suspension; reinstatement adds it (B-6)",
@@ -52,8 +52,8 @@ class ContractIn(Schema):
     reference: str = Field(default="", max_length=60)
     currency: str | None = None
     predecessor: Id | None = None
-    price_percent_override: Decimal | None = None
-    price_fixed_override: Decimal | None = None
+    price_percent_override: Percent | None = None
+    price_fixed_override: Price | None = None
     lines: list[LineIn] = []
     addons: list[str] = Field(
         default=[], description="Add-ons the plan offers, e.g. softphone_app (E-10)"
@@ -523,7 +523,7 @@ def set_ticket_category(request: HttpRequest, ref: int, payload: CategoryIn) -> 
 class TimeEntryIn(Schema):
     started_at: Moment
     ended_at: Moment | None = None
-    minutes: int | None = Field(default=None, ge=1, le=services.MAX_ENTRY_MINUTES)
+    minutes: int | None = None  # checked by the service before any date arithmetic
     work_kind: str = Field(description="phone, email, remote, on_site or monitoring")
     category: str = "problem"
     billable: bool = True

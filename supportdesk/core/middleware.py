@@ -2,8 +2,8 @@
 
 One place for what every endpoint would otherwise have to repeat:
 
-* NUL characters in query parameters, form fields or JSON strings: PostgreSQL cannot store or
-  compare them, so they are a 400 with a message instead of a database error;
+* NUL characters in query parameters, form fields, JSON strings or text bodies (CSV): PostgreSQL
+  cannot store or compare them, so they are a 400 with a message instead of a database error;
 * whole numbers in JSON bodies outside the signed 64-bit range the databases store: 400;
 * ids in URL paths outside that range: 404 (SQLite cannot even bind them);
 * a request body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``: 413.
@@ -76,6 +76,9 @@ def input_problem(request: HttpRequest) -> str | None:
             except ValueError:
                 return None  # not JSON at all: the view answers that
             return _json_problem(document)
+    elif content_type.startswith("text/"):
+        if b"\x00" in request.body:
+            return "body: text must not contain NUL characters"
     elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         for key, values in request.POST.lists():
             if "\x00" in key or any("\x00" in value for value in values):

@@ -50,7 +50,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {"detail": "internal error; it has been logged", "code": "server_error"}, status=500
         )
-    # The plain template: a failing request must not depend on the rest of the page machinery.
     return render(
         request, "error.html", {"status": 500, "detail": "Something went wrong."}, status=500
     )

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from supportdesk.api.common import ERRORS, principal_of
+from supportdesk.api.schemas import Id, Moment
 from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden
 from supportdesk.core.links import absolute_url
@@ -80,14 +81,14 @@ class AlertDetail(AlertOut):
 
 
 class MatchIn(Schema):
-    organization: int = Field(ge=1, le=2**63 - 1)
+    organization: Id
     rule_label: str = Field("", max_length=100)
 
 
 class WindowIn(Schema):
-    organization: int = Field(ge=1, le=2**63 - 1)
-    starts_at: datetime
-    ends_at: datetime
+    organization: Id
+    starts_at: Moment
+    ends_at: Moment
     site: str = Field("", max_length=100)
     reason: str = Field("", max_length=200)
 
@@ -174,7 +175,7 @@ def create_integration(request: HttpRequest, payload: IntegrationIn) -> Any:
 
 class AlertFilters(Schema):
     status: AlertStatus | None = None
-    organization: int | None = Field(None, ge=1, le=2**63 - 1)
+    organization: Id | None = None
     unmatched: bool = False
     limit: int = Field(100, ge=1, le=500)
 

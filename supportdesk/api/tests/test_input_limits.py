@@ -140,6 +140,18 @@ def test_nul_in_json_strings_and_keys_is_400(api, world):
     assert client.post(f"/tickets/{ticket.ref}/messages", fine).status_code == 201
 
 
+def test_nul_in_a_text_body_is_400(api, world):
+    """A CSV inventory with a NUL: PostgreSQL's jsonb refused the stored text (a 500 before)."""
+    who = api(world.agent)
+    response = who.client.put(
+        f"/api/v1/organizations/{world.acme.pk}/inventory",
+        "kind,name\ndevice,pbx\x00\n",
+        content_type="text/csv",
+        **who.headers,
+    )
+    assert _json_error(response, 400)["code"] == "invalid"
+
+
 def test_nul_in_form_fields_is_a_400_page(client, world):
     client.force_login(world.alice.user)
     response = client.post(
@@ -178,3 +190,17 @@ def test_an_unhandled_exception_in_an_api_view_is_json_500(world, rf):
         "detail": "internal error; it has been logged",
         "code": "server_error",
     }
+
+
+@pytest.mark.parametrize("amount", ["1e30", "12345678901234.5", "-1e14", "NaN", "Infinity"])
+def test_amounts_must_fit_the_money_columns(api, world, amount):
+    """PostgreSQL refuses a numeric(16,3) overflow with an error (a 500 before); SQLite kept it."""
+    from supportdesk.accounts.services import staff_user_create
+    from tests.factories import PASSWORD
+
+    clerk = staff_user_create(
+        email="clerk@vendor.example", password=PASSWORD, vendor=world.vendor, roles=["billing"]
+    )
+    response = api(clerk).post("/payments", {"organization": world.acme.pk, "amount": amount})
+    body = _json_error(response, 422)
+    assert "amount" in body["detail"]

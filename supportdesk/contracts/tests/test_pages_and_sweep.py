@@ -323,7 +323,7 @@ def test_ticket_on_an_unknown_product_is_refused_and_changes_nothing_E6(api, wor
     before = _snapshot()
     response = api(world.alice.user).post(
         "/tickets",
-        {"subject": "Crash", "body": "It crashed.", "priority": "P3", "channel": "portal",
+        {"subject": "Crash", "body": "It crashed.", "priority": "P3",
          "product": 999999, "version": "10.2"},
     )  # fmt: skip
     assert response.status_code == 400 and "unknown product 999999" in response.json()["detail"]
