@@ -60,17 +60,8 @@ class VendorAdmin(admin.ModelAdmin):
 
 
 @admin.register(VendorEvent)
-class VendorEventAdmin(admin.ModelAdmin):
-    """Read-only: the settings audit log is written by services only."""
+class VendorEventAdmin(ReadOnlyAdmin):
+    """The settings audit log is written by services only."""
 
     list_display = ["at", "vendor", "kind", "actor_email"]
     list_filter = ["kind"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

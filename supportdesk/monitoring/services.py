@@ -546,10 +546,6 @@ def _digest_due(alert: Alert, now: datetime) -> datetime:
     return planned or now + DIGEST_EVERY
 
 
-def _ticket_event(ticket_id: int, kind: TicketEventKind, now: datetime, **data: Any) -> None:
-    ticket_event_record(ticket_id=ticket_id, kind=kind, at=now, data=data)
-
-
 def _outage_open(alert: Alert, *, now: datetime) -> None:
     """Once per outage: one P1 ticket on the customer and one start of the emergency chain
     (O-4). Later alerts of the same outage join it and go on the ticket's timeline."""
@@ -573,14 +569,16 @@ def _outage_open(alert: Alert, *, now: datetime) -> None:
     if alert.outage_id != outage.pk:
         alert.outage = outage
         if outage.ticket_id:
-            _ticket_event(
-                outage.ticket_id,
-                TicketEventKind.MONITORING_ALERT,
-                now,
-                alert=alert.pk,
-                summary=alert.summary,
-                severity=alert.severity,
-                change="joined",
+            ticket_event_record(
+                ticket_id=outage.ticket_id,
+                kind=TicketEventKind.MONITORING_ALERT,
+                at=now,
+                data={
+                    "alert": alert.pk,
+                    "summary": alert.summary,
+                    "severity": alert.severity,
+                    "change": "joined",
+                },
             )
 
 
@@ -614,22 +612,24 @@ def _outage_ticket(outage: Outage, alert: Alert, *, now: datetime) -> Ticket:
         channel=Channel.MONITORING,
         now=now,
     )
-    _ticket_event(
-        ticket.pk,
-        TicketEventKind.MONITORING_ALERT,
-        now,
-        alert=alert.pk,
-        summary=alert.summary,
-        severity=alert.severity,
-        change="opened",
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        kind=TicketEventKind.MONITORING_ALERT,
+        at=now,
+        data={
+            "alert": alert.pk,
+            "summary": alert.summary,
+            "severity": alert.severity,
+            "change": "opened",
+        },
     )
     chain = config_for(vendor).emergency_chain
     if chain is None:
-        _ticket_event(
-            ticket.pk,
-            TicketEventKind.MONITORING_NOT_PAGED,
-            now,
-            reason="no emergency chain is set up for this vendor",
+        ticket_event_record(
+            ticket_id=ticket.pk,
+            kind=TicketEventKind.MONITORING_NOT_PAGED,
+            at=now,
+            data={"reason": "no emergency chain is set up for this vendor"},
         )
         return ticket
     run_start(

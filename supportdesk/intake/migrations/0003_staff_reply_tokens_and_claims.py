@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0002_vendor_unverified_mail"),
+        ("core", "0003_vendor_unverified_mail"),
         ("intake", "0002_inbound_duplicate_of"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

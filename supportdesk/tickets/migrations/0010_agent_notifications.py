@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0006_macros_and_signatures"),
+        ("tickets", "0009_macros_and_signatures"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

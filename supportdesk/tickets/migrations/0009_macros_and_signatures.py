@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0001_initial"),
-        ("tickets", "0005_merge_and_tags"),
+        ("tickets", "0008_merge_and_tags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

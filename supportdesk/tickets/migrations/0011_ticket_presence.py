@@ -5,13 +5,13 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0003_ticket_search_index"),
+        ("tickets", "0010_agent_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="SavedView",
+            name="TicketPresence",
             fields=[
                 (
                     "id",
@@ -19,27 +19,27 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("name", models.CharField(max_length=80)),
+                ("seen_at", models.DateTimeField()),
                 (
-                    "query",
-                    models.JSONField(
-                        default=dict, help_text="Filter and sort parameters, as typed."
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tickets.ticket",
                     ),
                 ),
-                ("created_at", models.DateTimeField()),
                 (
                     "user",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
-                        related_name="saved_views",
+                        related_name="+",
                         to=settings.AUTH_USER_MODEL,
                     ),
                 ),
             ],
             options={
-                "ordering": ["name"],
                 "constraints": [
-                    models.UniqueConstraint(fields=("user", "name"), name="uniq_saved_view_name")
+                    models.UniqueConstraint(fields=("ticket", "user"), name="uniq_ticket_presence")
                 ],
             },
         ),

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("core", "0001_initial"),
         ("customers", "0001_initial"),
-        ("tickets", "0002_ticket_org_status_index"),
+        ("tickets", "0005_ticket_cc_and_satisfaction_rating"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0001_initial"),
-        ("customers", "0001_initial"),
+        ("customers", "0002_normalise_contact_emails"),
     ]
 
     operations = [

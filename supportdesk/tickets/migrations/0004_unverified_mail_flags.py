@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0002_ticket_org_status_index"),
+        ("tickets", "0003_ticket_event_kind_choices"),
     ]
 
     operations = [

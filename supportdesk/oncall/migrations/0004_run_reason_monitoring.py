@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oncall", "0002_feed_tokens_sla_calendar"),
+        ("oncall", "0003_run_next_step_at"),
     ]
 
     operations = [

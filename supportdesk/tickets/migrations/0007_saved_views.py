@@ -5,13 +5,13 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0007_agent_notifications"),
+        ("tickets", "0006_ticket_search_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="TicketPresence",
+            name="SavedView",
             fields=[
                 (
                     "id",
@@ -19,27 +19,27 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("seen_at", models.DateTimeField()),
+                ("name", models.CharField(max_length=80)),
                 (
-                    "ticket",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="tickets.ticket",
+                    "query",
+                    models.JSONField(
+                        default=dict, help_text="Filter and sort parameters, as typed."
                     ),
                 ),
+                ("created_at", models.DateTimeField()),
                 (
                     "user",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
+                        related_name="saved_views",
                         to=settings.AUTH_USER_MODEL,
                     ),
                 ),
             ],
             options={
+                "ordering": ["name"],
                 "constraints": [
-                    models.UniqueConstraint(fields=("ticket", "user"), name="uniq_ticket_presence")
+                    models.UniqueConstraint(fields=("user", "name"), name="uniq_saved_view_name")
                 ],
             },
         ),

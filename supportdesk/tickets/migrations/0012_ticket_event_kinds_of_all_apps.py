@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0009_merge_events_unverified_cc_console"),
+        ("tickets", "0011_ticket_presence"),
     ]
 
     operations = [

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0004_saved_views"),
+        ("tickets", "0007_saved_views"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0001_initial"),
-        ("tickets", "0002_ticket_org_status_index"),
+        ("tickets", "0004_unverified_mail_flags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
