@@ -109,24 +109,28 @@ class FullTextIndex:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def write(self, rows: Sequence[Mapping[str, Any]], *, keys: Iterable[int] = ()) -> None:
+    def write(
+        self, rows: Sequence[Mapping[str, Any]], *, keys: Iterable[int] = (), fresh: bool = False
+    ) -> None:
         """Replace the documents of `rows` (each a full row of the document table) and drop
-        those of `keys` not among them. Call inside the writing service's transaction."""
+        those of `keys` not among them. `fresh`: the documents do not exist yet (a record just
+        created), so nothing is deleted first. Call inside the writing service's transaction."""
         if not rows and not keys:
             return
         wanted = sorted({int(r[self.key]) for r in rows} | {int(k) for k in keys})
         names = list(rows[0].keys()) if rows else []
         with connection.cursor() as cur:
             marks = ", ".join(["%s"] * len(wanted))
-            if connection.vendor == "sqlite":
-                cols = ", ".join(self._names)
-                cur.execute(
-                    f"INSERT INTO {self.fts_table}({self.fts_table}, rowid, {cols}) "
-                    f"SELECT 'delete', {self.key}, {cols} FROM {self.table} "
-                    f"WHERE {self.key} IN ({marks})",
-                    wanted,
-                )
-            cur.execute(f"DELETE FROM {self.table} WHERE {self.key} IN ({marks})", wanted)
+            if not fresh:
+                if connection.vendor == "sqlite":
+                    cols = ", ".join(self._names)
+                    cur.execute(
+                        f"INSERT INTO {self.fts_table}({self.fts_table}, rowid, {cols}) "
+                        f"SELECT 'delete', {self.key}, {cols} FROM {self.table} "
+                        f"WHERE {self.key} IN ({marks})",
+                        wanted,
+                    )
+                cur.execute(f"DELETE FROM {self.table} WHERE {self.key} IN ({marks})", wanted)
             if rows:
                 row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
                 cur.execute(

@@ -53,24 +53,32 @@ def _documents(ticket_ids: list[int]) -> list[dict[str, Any]]:
         "message__ticket_id", "message__kind", "filename"
     ):
         texts[(ticket_id, kind)].append(name)
-    rows = []
-    for t in tickets:
-        people = [t.organization.name, t.caller_number]
-        if t.requester is not None:
-            people.append(t.requester.name)
-            people.extend(e.address for e in t.requester.emails.all())
-        rows.append(
-            {
-                "ticket_id": t.pk,
-                "vendor_id": t.vendor_id,
-                "organization_id": t.organization_id,
-                "subject": t.subject,
-                "people": "\n".join(p for p in people if p),
-                "public_text": "\n\n".join(texts[(t.pk, MessageKind.PUBLIC)]),
-                "internal_text": "\n\n".join(texts[(t.pk, MessageKind.INTERNAL)]),
-            }
-        )
-    return rows
+    return [
+        _document(t, texts[(t.pk, MessageKind.PUBLIC)], texts[(t.pk, MessageKind.INTERNAL)])
+        for t in tickets
+    ]
+
+
+def _document(ticket: Ticket, public: list[str], internal: list[str]) -> dict[str, Any]:
+    people = [ticket.organization.name, ticket.caller_number]
+    if ticket.requester is not None:
+        people.append(ticket.requester.name)
+        people.extend(e.address for e in ticket.requester.emails.all())
+    return {
+        "ticket_id": ticket.pk,
+        "vendor_id": ticket.vendor_id,
+        "organization_id": ticket.organization_id,
+        "subject": ticket.subject,
+        "people": "\n".join(p for p in people if p),
+        "public_text": "\n\n".join(public),
+        "internal_text": "\n\n".join(internal),
+    }
+
+
+def ticket_search_index_new(*, ticket: Ticket, body: str, filenames: list[str]) -> None:
+    """The document of a ticket its creating service has just written, built from what that
+    service holds (no read-back of the ticket, its message or its files)."""
+    INDEX.write([_document(ticket, [body, *filenames], [])], fresh=True)
 
 
 def ticket_search_sync(*, ticket_ids: Iterable[int]) -> None:

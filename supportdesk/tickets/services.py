@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.urls import reverse
 
 from supportdesk.accounts.models import Absence as AbsenceRow
@@ -63,7 +63,7 @@ from supportdesk.tickets.models import (
     TicketTag,
 )
 from supportdesk.tickets.notify import agent_notify, mentioned_users
-from supportdesk.tickets.search import ticket_search_sync
+from supportdesk.tickets.search import ticket_search_index_new, ticket_search_sync
 
 SUBJECT_MAX = 300
 BODY_MAX = 200_000
@@ -136,6 +136,7 @@ def _add_message(
     attachments: Sequence[AttachmentInput],
     now: datetime,
     unverified: bool = False,
+    index: bool = True,
 ) -> Message:
     message = Message.objects.create(
         ticket=ticket,
@@ -150,15 +151,20 @@ def _add_message(
     )
     for item in attachments:
         attachment_store(message=message, item=item, now=now)
-    ticket_search_sync(ticket_ids=[ticket.pk])
+    if index:
+        ticket_search_sync(ticket_ids=[ticket.pk])
     return message
+
+
+def attachment_filename(item: AttachmentInput) -> str:
+    return (item.filename or "attachment").replace("/", "_").replace("\\", "_")[-255:]
 
 
 def attachment_store(*, message: Message, item: AttachmentInput, now: datetime) -> Attachment:
     limit = settings.ATTACHMENT_MAX_BYTES
     if len(item.data) > limit:
         raise TooLarge(f"attachment {item.filename!r} is {len(item.data)} bytes; limit {limit}")
-    filename = (item.filename or "attachment").replace("/", "_").replace("\\", "_")[-255:]
+    filename = attachment_filename(item)
     digest = hashlib.sha256(item.data).hexdigest()
     attachment = Attachment(
         message=message,
@@ -342,6 +348,12 @@ def ticket_create(
         attachments=attachments,
         now=now,
         unverified=unverified,
+        index=False,
+    )
+    if requester is not None:  # read once: the search document and the acknowledgement use it
+        prefetch_related_objects([requester], "emails")
+    ticket_search_index_new(
+        ticket=ticket, body=body, filenames=[attachment_filename(a) for a in attachments]
     )
     ticket_event_record(
         ticket_id=ticket.pk,

@@ -118,9 +118,21 @@ def test_lean_list_filters_equal_the_old_path(api, world):
         ({"open_only": True}, {"open": "true"}),
         ({"escalated": True}, {"escalated": "true"}),
         ({"organization_id": world.globex.pk}, {"organization": world.globex.pk}),
-        ({"q": "assign"}, {"q": "assign"}),
     ):
         assert client.get("/tickets", **params).json()["items"] == _old_page(principal, **filters)
+    # `q` ranks by relevance (tickets.search): the same tickets, in the same order, as the
+    # model-instance path ranks them.
+    ranked, _ = selectors.ticket_queue_page(
+        principal=principal, filters=selectors.TicketFilters(q="assign")
+    )
+    expected = [
+        TicketOut.model_validate(
+            ticket_out(selectors.ticket_get(principal=principal, ref=t.pk))
+        ).model_dump(mode="json")
+        for t in ranked
+    ]
+    assert expected  # the word is on some of the tickets
+    assert client.get("/tickets", q="assign").json()["items"] == expected
 
 
 def test_list_page_and_get_statements_are_pinned_whatever_the_page_length(api, world):

@@ -2,21 +2,27 @@
 
 Every console route is found from the URL resolver, so a new page is covered by the access
 tests without editing them: anonymous visitors go to the login page, contacts get a 403 page,
-staff of another vendor get a 404 for this vendor's objects, staff see the page.
+staff of another vendor get a 404 for this vendor's objects, staff see the page. Vendor
+settings (and new monitoring integrations) are for the vendor's admins: other staff get a 403.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from supportdesk.accounts.models import Role
+from supportdesk.accounts.models import Role, User
 from supportdesk.accounts.services import staff_user_create
 from supportdesk.api.tests.builders import BUILDERS
-from supportdesk.tickets.models import Channel, Message, MessageKind, Status, Ticket
+from supportdesk.billing.tests.test_django_reinstatement import lapsed_subscription
+from supportdesk.core.tenancy import principal_for
+from supportdesk.notifications.mail_templates import VARIABLES
+from supportdesk.tickets import services as ticket_services
+from supportdesk.tickets.models import Channel, Message, MessageKind, SavedView, Status, Ticket
 from tests.factories import NOW, PASSWORD, make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -32,9 +38,76 @@ def _routes(patterns: list[Any], prefix: str = "") -> list[str]:
     return found
 
 
+def _params(route: str) -> list[str]:
+    return re.findall(r"<(?:\w+:)?(\w+)>", route)
+
+
 CONSOLE = [route for route in _routes(get_resolver().url_patterns) if route.startswith("console/")]
-# Route parameters that are not in builders.BUILDERS, with the value a request uses.
-OTHER_PARAMS = {"action": "reply", "inbound_id": None}  # None: built per test (a stored mail)
+# Pages only the vendor's admins may open: other staff of the vendor get a 403.
+ADMIN_ONLY = ("console/settings/", "console/alerts/integrations/new/")
+
+
+def _admin_only(route: str) -> bool:
+    return route.startswith(ADMIN_ONLY)
+
+
+def _mail(world: Any, sender: str) -> int:
+    from supportdesk.intake.services import email_ingest
+
+    raw = f"From: {sender}\r\nTo: support@vendor.example\r\nSubject: Hi\r\n\r\nhello\r\n"
+    return email_ingest(raw.encode(), vendor=world.vendor, now=NOW).inbound_id
+
+
+def _inbound(world: Any, boss: User) -> int:
+    """A stored mail from a customer's contact."""
+    return _mail(world, "alice@acme.example")
+
+
+def _claimed(world: Any, boss: User) -> int:
+    """An unauthenticated mail from the asking staff member, waiting for them (T-11): only
+    they may confirm or discard it."""
+    return _mail(world, boss.email)
+
+
+def _macro(world: Any, boss: User) -> int:
+    """A vendor-wide macro (any staff member of the vendor may use it)."""
+    return ticket_services.macro_create(
+        principal=principal_for(boss), data={"name": "Thanks", "body": "Thanks!"},
+        vendor_wide=True, now=NOW,
+    ).pk  # fmt: skip
+
+
+def _saved_view(world: Any, boss: User) -> int:
+    """The asking staff member's own saved view (saved views are personal)."""
+    return SavedView.objects.create(
+        user=boss, name="P1 only", query={"priority": "P1"}, created_at=NOW
+    ).pk
+
+
+# Route parameters that are not in builders.BUILDERS: (built for the vendor and the staff member
+# asking, whether the value names an object of the vendor that another vendor must not reach).
+OTHER_PARAMS: dict[str, tuple[Callable[[Any, User], Any], bool]] = {
+    "inbound_id": (_inbound, True),  # a stored mail
+    "macro_id": (_macro, True),
+    "view_id": (_saved_view, True),
+    "user_id": (lambda world, boss: world.engineer.pk, True),  # a staff member of the vendor
+    "kind": (lambda world, boss: next(iter(VARIABLES)), False),  # a mail template's kind
+    "action": (lambda world, boss: None, False),  # per route: ACTIONS
+}
+# Per route, parameters built otherwise than above.
+ROUTE_PARAMS: dict[str, dict[str, Callable[[Any, User], Any]]] = {
+    "console/mail/<int:inbound_id>/confirm/": {"inbound_id": _claimed},
+    "console/mail/<int:inbound_id>/discard/": {"inbound_id": _claimed},
+    # a lapsed contract (an active one has nothing to reinstate: 409)
+    "console/billing/contracts/<int:contract_id>/reinstate/": {
+        "contract_id": lambda world, boss: lapsed_subscription(world).pk
+    },
+}
+# `action` per route: an action that exists, asked with an empty form.
+ACTIONS = {
+    "console/tickets/<int:ref>/<slug:action>/": "reply",
+    "console/settings/staff/<int:user_id>/<slug:action>/": "absence",
+}
 
 
 def _url(route: str, values: dict[str, Any]) -> str:
@@ -42,28 +115,48 @@ def _url(route: str, values: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def values(world: Any) -> dict[str, Any]:
-    from supportdesk.intake.services import email_ingest
+def boss(world: Any) -> User:
+    """Staff of the vendor with every role (role checks other than admin are not under test)."""
+    return staff_user_create(
+        email="boss@vendor.example", password=PASSWORD, vendor=world.vendor, roles=Role.values
+    )
 
-    built = {name: build(world, world.acme) for name, (build, _) in BUILDERS.items()}
-    built["action"] = OTHER_PARAMS["action"]
-    raw = b"From: alice@acme.example\r\nTo: support@vendor.example\r\nSubject: Hi\r\n\r\nhello\r\n"
-    built["inbound_id"] = email_ingest(raw, vendor=world.vendor, now=NOW).inbound_id
-    return built
+
+@pytest.fixture
+def rival_admin(world: Any) -> User:
+    return staff_user_create(
+        email="admin@rival.example", password=PASSWORD, vendor=world.other_vendor,
+        roles=[Role.ADMIN],
+    )  # fmt: skip
+
+
+def _values(world: Any, boss: User, route: str) -> dict[str, Any]:
+    """The route's parameters, each naming an object of the vendor (its organisation Acme)."""
+    values: dict[str, Any] = {}
+    for name in _params(route):
+        if name in ROUTE_PARAMS.get(route, {}):
+            values[name] = ROUTE_PARAMS[route][name](world, boss)
+        elif name == "action":
+            values[name] = ACTIONS[route]
+        elif name in OTHER_PARAMS:
+            values[name] = OTHER_PARAMS[name][0](world, boss)
+        else:
+            values[name] = BUILDERS[name][0](world, world.acme)
+    return values
 
 
 def test_every_console_route_parameter_is_known():
-    names = {name for route in CONSOLE for name in re.findall(r"<(?:\w+:)?(\w+)>", route)}
+    names = {name for route in CONSOLE for name in _params(route)}
     assert CONSOLE and names <= set(BUILDERS) | set(OTHER_PARAMS), names
+    with_action = {route for route in CONSOLE if "action" in _params(route)}
+    assert with_action == set(ACTIONS), with_action
+    assert all(route in CONSOLE for route in ADMIN_ONLY)
 
 
 @pytest.mark.parametrize("route", CONSOLE)
-def test_console_access_by_who_is_asking(client, world, values, route):
-    url = _url(route, values)
-    boss = staff_user_create(
-        email="boss@vendor.example", password=PASSWORD, vendor=world.vendor, roles=Role.values
-    )
-    client.force_login(boss)  # every role: role checks are not under test here
+def test_console_access_by_who_is_asking(client, world, boss, rival_admin, route):
+    url = _url(route, _values(world, boss, route))
+    client.force_login(boss)
     mine = client.get(url)
     # Actions answer GET with 405; they are then asked by POST with an empty form.
     post_only = mine.status_code == 405
@@ -78,9 +171,14 @@ def test_console_access_by_who_is_asking(client, world, values, route):
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/"), url
     client.force_login(world.alice.user)
     assert send(url).status_code == 403, url  # contacts: not for them
-    client.force_login(world.rival_agent)
+    if _admin_only(route):  # staff of the vendor without the admin role: not for them either
+        client.force_login(world.agent)
+        assert send(url).status_code == 403, url
+    has_object = any(OTHER_PARAMS.get(name, (None, True))[1] for name in _params(route))
+    # Another vendor's staff: its admins where only admins get in, so the 404 is about the
+    # object (or the page shows their own vendor's), not about the role.
+    client.force_login(rival_admin if _admin_only(route) else world.rival_agent)
     rival = send(url)
-    has_object = "<" in route
     assert rival.status_code in ((404,) if has_object else (200, 302, 400)), (url, rival)
 
 
@@ -89,15 +187,40 @@ def test_queue_lists_own_vendor_tickets_and_filters(client, world):
     other = make_ticket(world, subject="Scanner jam", priority="P1")
     theirs = make_ticket(world, world.rex, subject="Rival secret")
     client.force_login(world.agent)
-    page = client.get("/console/").content.decode()
+    page = client.get("/console/").content.decode()  # the default view: all open tickets
     assert "Printer offline" in page and "Scanner jam" in page and "Rival secret" not in page
     only_p1 = client.get("/console/", {"priority": "P1"}).content.decode()
     assert "Scanner jam" in only_p1 and "Printer offline" not in only_p1
-    found = client.get("/console/", {"q": "printer"}).content.decode()
+    foreign = client.get("/console/", {"organization": world.rival_org.pk}).content.decode()
+    assert "Rival secret" not in foreign and "Printer offline" not in foreign
+    # built-in views narrow too: the agent's own open tickets
+    ticket_services.ticket_assign(
+        ticket=other, principal=principal_for(world.agent), assignee=world.agent, now=NOW
+    )
+    own = client.get("/console/", {"view": "mine"}).content.decode()
+    assert "Scanner jam" in own and "Printer offline" not in own
+    unassigned = client.get("/console/", {"view": "unassigned"}).content.decode()
+    assert "Printer offline" in unassigned and "Scanner jam" not in unassigned
+    # text search is its own page, ranked, own vendor's tickets only
+    found = client.get("/console/search/", {"q": "printer"}).content.decode()
     assert "Printer offline" in found and "Scanner jam" not in found
+    assert "Rival secret" not in client.get("/console/search/", {"q": "rival"}).content.decode()
     rows = client.get("/console/", HTTP_HX_REQUEST="true")
     assert b"<html" not in rows.content and b"Printer offline" in rows.content
-    assert client.get("/console/", {"status": "bogus"}).status_code == 400
+    # a filter the list cannot read is dropped with a message, not applied
+    bogus = client.get("/console/", {"status": "bogus"}, follow=True)
+    assert bogus.status_code == 200 and "Filter ignored" in bogus.content.decode()
+    assert "Printer offline" in bogus.content.decode()
+    # a saved view is the agent's own filters: it opens as the list it saved
+    saved = client.post("/console/views/save/", {"name": "Urgent", "priority": "P1"})
+    assert saved.status_code == 302
+    view = SavedView.objects.get(user=world.agent, name="Urgent")
+    opened = client.get("/console/", {"saved": view.pk}, follow=True).content.decode()
+    assert "Scanner jam" in opened and "Printer offline" not in opened
+    client.force_login(world.rival_agent)  # nor another vendor's staff
+    assert client.get("/console/", {"saved": view.pk}).status_code == 404
+    rival_page = client.get("/console/").content.decode()
+    assert "Rival secret" in rival_page and "Printer offline" not in rival_page
     assert {mine.vendor_id, other.vendor_id} != {theirs.vendor_id}
 
 

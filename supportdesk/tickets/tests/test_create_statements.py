@@ -28,8 +28,11 @@ pytestmark = pytest.mark.django_db
 # the SLA: plan of the covering contract, policy (one ranked query), the vendor's
 # calendars, INSERT ticket SLA, the clocks (one INSERT) and the "sla_matched" event (6);
 # the requester's address; the thread's Message-IDs; INSERT outbox row (one statement, no
-# read back); INSERT Message-ID registry row.
-CREATE_STATEMENTS = 21
+# read back); INSERT Message-ID registry row; the search document, built from what the
+# service wrote (INSERT document, INSERT its full-text row: 2); the queue's agents told of the
+# new ticket (members, their preferences, one INSERT: 3); colleagues on CC; the vendor's
+# acknowledgement template.
+CREATE_STATEMENTS = 27
 
 
 @pytest.mark.parametrize("channel", ["portal", "email", "phone", "api"])
