@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -11,10 +12,15 @@ from typing import Any
 from supportdesk.billing import services as billing_services
 from supportdesk.billing.domain.lines import LineKind, PriceLine
 from supportdesk.billing.domain.money import Money
-from supportdesk.billing.models import BillingRunKey, Invoice
-from supportdesk.contracts.models import Release
-from supportdesk.contracts.tests.django_helpers import make_contract, make_product
+from supportdesk.billing.models import BillingRunKey, Invoice, UserCountChange
+from supportdesk.contracts import services as contract_services
+from supportdesk.contracts.domain.specs import plan_to_spec
+from supportdesk.contracts.models import Contract, Release
+from supportdesk.contracts.tests.django_helpers import PRESETS, START, make_contract, make_product
 from supportdesk.customers.models import Organization
+from supportdesk.customers.services import contact_create
+from supportdesk.monitoring.models import Alert, AlertStatus, Integration
+from supportdesk.monitoring.services import integration_create
 from supportdesk.oncall.domain.escalation import emergency_chain
 from supportdesk.oncall.models import ChainRun, RunReason
 from supportdesk.oncall.services.schedules import schedule_save
@@ -75,6 +81,57 @@ def _suspension_request(world: Any, org: Organization) -> int:
     ).pk  # fmt: skip
 
 
+_serial = itertools.count(1)
+
+
+def _alert(world: Any, org: Organization) -> int:
+    """A firing alert of the vendor's monitoring, matched to `org`."""
+    integration = Integration.objects.filter(vendor=org.vendor, name="Monitoring").first()
+    if integration is None:
+        integration, _ = integration_create(
+            principal=None, vendor=org.vendor, name="Monitoring", now=NOW
+        )
+    return Alert.objects.create(
+        vendor=org.vendor, integration=integration, fingerprint=f"fp-{next(_serial)}",
+        organization=org, status=AlertStatus.FIRING, severity="critical",
+        summary="Disk full", labels={"host": f"srv-{org.pk}"}, event_count=1,
+        first_fired_at=NOW, last_event_at=NOW,
+    ).pk  # fmt: skip
+
+
+def _count_change(world: Any, org: Organization) -> int:
+    """A proposed inventory count change of `org`'s per-user subscription (B-5, E-9)."""
+    per_user = Contract.objects.filter(organization=org, plan__slug=PRESETS["per_user"].plan_id)
+    contract = per_user.order_by("pk").first() or make_contract(org)  # one term at a time
+    return UserCountChange.objects.create(
+        vendor=org.vendor, organization=org, contract=contract, counted_at=NOW,
+        effective_on=NOW.date(), users_before=10, users_after=12,
+    ).pk  # fmt: skip
+
+
+def _contact(world: Any, org: Organization) -> int:
+    """A contact of `org` without a portal login yet (invitable)."""
+    n = next(_serial)
+    return contact_create(
+        organization=org, name=f"Invitee {n}", emails=[f"invitee{n}@org{org.pk}.example"]
+    ).pk
+
+
+def _plan(world: Any, org: Organization) -> int:
+    """A plan of the vendor's that only `org`'s contract uses: staff of the vendor see it, of
+    the customers only `org`'s contacts (plans of their own contracts)."""
+    rules = PRESETS["enterprise"]
+    plan = contract_services.plan_create(
+        vendor=org.vendor, slug=f"plan-{next(_serial)}", name=f"Plan of {org.name}",
+        kind=rules.kind.value, rules=plan_to_spec(rules, identity=False), now=NOW,
+    )  # fmt: skip
+    contract_services.contract_create(
+        principal=None, organization=org, plan=plan, start=START, end=None, state="active",
+        now=NOW,
+    )  # fmt: skip
+    return plan.pk
+
+
 # Path parameter name → (builds an object owned by `org` and its vendor and returns its id,
 # whether the object belongs to an organisation or to the vendor as a whole).
 BUILDERS: dict[str, tuple[Callable[[Any, Organization], int], str]] = {
@@ -86,4 +143,9 @@ BUILDERS: dict[str, tuple[Callable[[Any, Organization], int], str]] = {
     "schedule_id": (_schedule, "vendor"),
     "run_id": (_run, "vendor"),
     "request_id": (_suspension_request, "vendor"),
+    "alert_id": (_alert, "organization"),
+    "change_id": (_count_change, "organization"),
+    "contact_id": (_contact, "organization"),
+    # A plan is the vendor's, but a contact sees only the plans of its own contracts.
+    "plan": (_plan, "organization"),
 }

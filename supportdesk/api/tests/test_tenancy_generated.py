@@ -31,8 +31,12 @@ SCHEMA = ninja_api.get_openapi_schema()
 MISSING = 2**62
 
 
-# Answered 404 to every contact whatever the ticket (paging is for staff): no own object to see.
-STAFF_ONLY = {("post", "/api/v1/tickets/{ref}/page")}
+# Answered 404 to every contact whatever the object (paging, deciding count changes are for
+# staff): no own object to see.
+STAFF_ONLY = {
+    ("post", "/api/v1/tickets/{ref}/page"),
+    ("post", "/api/v1/user-count-changes/{change_id}"),
+}
 # Parameters that are not object ids: the value the principal would legitimately send.
 CREDENTIALS = {"token"}
 
