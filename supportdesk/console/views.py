@@ -18,7 +18,7 @@ from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers import selectors as customer_selectors
-from supportdesk.tickets import listviews, macros, notify, selectors, services
+from supportdesk.tickets import listviews, macros, notify, selectors, services, services_console
 from supportdesk.tickets.bulk import ACTIONS as BULK_ACTIONS
 from supportdesk.tickets.bulk import ticket_bulk_apply
 from supportdesk.tickets.forms import attachments_from
@@ -104,7 +104,7 @@ def view_save(request: HttpRequest) -> HttpResponse:
     filters = listviews.ListFilters.parse(query)  # refuse what the list would not accept
     if query.get("sort") not in (None, "", *listviews.SORTS):
         raise InvalidInput("unknown sort")
-    saved = services.saved_view_create(
+    saved = services_console.saved_view_create(
         principal=principal,
         name=request.POST.get("name", ""),
         query={**filters.as_query(), **({"sort": query["sort"]} if query.get("sort") else {})},
@@ -141,7 +141,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
 def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     saved = listviews.saved_view_get(principal=principal, view_id=view_id)
-    services.saved_view_delete(principal=principal, view=saved)
+    services_console.saved_view_delete(principal=principal, view=saved)
     messages.success(request, f"Deleted view “{saved.name}”.")
     return redirect("console:queue")
 
@@ -280,19 +280,19 @@ def macro_page(request: HttpRequest) -> HttpResponse:
         form_data = request.POST.dict()
         try:
             if request.POST.get("form") == "preferences":
-                services.agent_preferences_save(
+                services_console.agent_preferences_save(
                     principal=principal,
                     muted=[k for k in NOTE_KINDS if not request.POST.get(f"show_{k}")],
                     emailed=[k for k in NOTE_KINDS if request.POST.get(f"email_{k}")],
                 )
                 messages.success(request, "Notification preferences saved.")
             elif request.POST.get("form") == "signature":
-                services.signature_save(
+                services_console.signature_save(
                     principal=principal, signature=form_data.get("signature", "")
                 )
                 messages.success(request, "Signature saved.")
             else:
-                macro = services.macro_create(
+                macro = services_console.macro_create(
                     principal=principal,
                     data=form_data,
                     vendor_wide=bool(request.POST.get("vendor_wide")),

@@ -14,7 +14,7 @@ from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers.models import Contact, Organization
 from supportdesk.customers.selectors import contact_find_by_email, organization_get
-from supportdesk.intake import selectors, services
+from supportdesk.intake import selectors, services, services_quarantine
 from supportdesk.intake.domain.parse import ParsedEmail, parse_message
 from supportdesk.intake.domain.threading import split_quoted
 from supportdesk.intake.models import InboundState
@@ -65,7 +65,7 @@ def mail_confirm(request: HttpRequest, inbound_id: int) -> HttpResponse:
     """T-11: "this mail is mine": apply it as the staff member's reply."""
     principal = request.principal  # type: ignore[attr-defined]
     row = selectors.inbound_get(principal=principal, inbound_id=inbound_id)
-    services.staff_reply_confirm(inbound=row, principal=principal, now=clock.now())
+    services_quarantine.staff_reply_confirm(inbound=row, principal=principal, now=clock.now())
     messages.success(request, "Confirmed: the mail was applied as your reply.")
     return redirect("console:mail:detail", inbound_id=row.pk)
 
@@ -86,7 +86,7 @@ def mail_discard(request: HttpRequest, inbound_id: int) -> HttpResponse:
     """T-11: "this mail is not mine": keep it as discarded, never applied."""
     principal = request.principal  # type: ignore[attr-defined]
     row = selectors.inbound_get(principal=principal, inbound_id=inbound_id)
-    services.staff_reply_discard(inbound=row, principal=principal, now=clock.now())
+    services_quarantine.staff_reply_discard(inbound=row, principal=principal, now=clock.now())
     messages.success(request, "Discarded: the mail was not applied.")
     return redirect("console:mail:list")
 
@@ -127,7 +127,7 @@ def mail_link(request: HttpRequest, inbound_id: int) -> HttpResponse:
     if organization_id is not None:
         org = organization_get(principal=principal, organization_id=organization_id)
         phone = request.POST.get("phone", "").strip()
-        ticket = services.quarantine_link_new_contact(
+        ticket = services_quarantine.quarantine_link_new_contact(
             inbound=row,
             organization=org,
             name=request.POST.get("name", ""),
@@ -140,7 +140,7 @@ def mail_link(request: HttpRequest, inbound_id: int) -> HttpResponse:
         contact = contact_find_by_email(vendor_id=row.vendor_id, address=address)
         if contact is None:
             raise NotFound(f"no contact with the address {address!r}")
-        ticket = services.quarantine_link(
+        ticket = services_quarantine.quarantine_link(
             inbound=row, contact=contact, principal=principal, now=now
         )
     messages.success(request, f"Linked: the mail is now on ticket #{ticket.ref}.")

@@ -19,7 +19,8 @@ from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import principal_for
 from supportdesk.customers.selectors import contact_find_by_email
 from supportdesk.intake.models import InboundEmail, InboundState
-from supportdesk.intake.services import email_ingest, quarantine_link
+from supportdesk.intake.services import email_ingest
+from supportdesk.intake.services_quarantine import quarantine_link
 from supportdesk.intake.services_trust import staff_reply_address
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.tickets.models import Ticket

@@ -13,11 +13,11 @@ from supportdesk.core.models import Vendor
 from supportdesk.customers.models import Organization
 from supportdesk.monitoring.models import Integration
 from supportdesk.monitoring.services import (
-    alerts_mail_sweep,
     integration_create,
     payloads_read,
     payloads_replay,
 )
+from supportdesk.monitoring.services_mail import alerts_mail_sweep
 from supportdesk.oncall.domain.escalation import emergency_chain
 from supportdesk.oncall.services.schedules import (
     chain_save,

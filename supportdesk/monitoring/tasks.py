@@ -5,7 +5,8 @@ from __future__ import annotations
 from django_tasks import task
 
 from supportdesk.core import clock
-from supportdesk.monitoring.services import alerts_mail_sweep, deliveries_apply_pending
+from supportdesk.monitoring.services import deliveries_apply_pending
+from supportdesk.monitoring.services_mail import alerts_mail_sweep
 
 
 @task()

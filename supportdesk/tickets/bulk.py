@@ -16,7 +16,7 @@ from supportdesk.accounts.models import User
 from supportdesk.core.errors import DomainError, InvalidInput
 from supportdesk.core.tenancy import Principal
 from supportdesk.core.web import int_param
-from supportdesk.tickets import selectors, services
+from supportdesk.tickets import selectors, services, services_console
 from supportdesk.tickets.models import Queue, Ticket
 
 ACTIONS = {
@@ -78,7 +78,9 @@ def _one(principal: Principal, ticket: Ticket, action: str, value: str, now: dat
         services.ticket_queue_change(ticket=ticket, principal=principal, queue=queue, now=now)
         return True
     if action == "tag":
-        return services.ticket_tag_add(ticket=ticket, principal=principal, tag=value, now=now)
+        return services_console.ticket_tag_add(
+            ticket=ticket, principal=principal, tag=value, now=now
+        )
     raise InvalidInput(f"unknown bulk action {action!r}")
 
 
@@ -110,7 +112,7 @@ def ticket_bulk_apply(
             ticket = selectors.ticket_get(principal=principal, ref=ref)
             with transaction.atomic():
                 if target is not None:
-                    services.ticket_merge(
+                    services_console.ticket_merge(
                         source=ticket, target=target, principal=principal, now=now
                     )
                     changed = True

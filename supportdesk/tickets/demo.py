@@ -7,7 +7,7 @@ from datetime import datetime
 from supportdesk.accounts.models import User
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import principal_for
-from supportdesk.tickets import services
+from supportdesk.tickets import services_console
 
 MACROS = (
     {"name": "Ask for logs", "set_status": "waiting_customer",
@@ -31,13 +31,13 @@ def demo_extend(*, vendor: Vendor, now: datetime) -> None:
     # Shared by a vendor admin when there is one, else each agent gets its own copies.
     for owner in [sharer] if sharer else staff:
         for data in MACROS:
-            services.macro_create(
+            services_console.macro_create(
                 principal=principal_for(owner),
                 data=dict(data),
                 vendor_wide=sharer is not None,
                 now=now,
             )
     for user in staff:
-        services.signature_save(
+        services_console.signature_save(
             principal=principal_for(user), signature=f"{user.name}\n{vendor.name}"
         )

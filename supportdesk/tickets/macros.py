@@ -116,7 +116,10 @@ def with_signature(body: str, *, user_id: int) -> str:
 
 def macro_apply(*, macro: Macro, ticket: Ticket, principal: Principal, now: datetime) -> list[str]:
     """The macro's field changes, each through its service; what changed, in words."""
-    from supportdesk.tickets import services  # the services build on this module
+    from supportdesk.tickets import (
+        services,  # the services build on this module
+        services_console,
+    )
 
     done: list[str] = []
     if macro.set_status and macro.set_status != ticket.status:
@@ -134,7 +137,7 @@ def macro_apply(*, macro: Macro, ticket: Ticket, principal: Principal, now: date
         ticket = services.ticket_assign(ticket=ticket, principal=principal, assignee=me, now=now)
         done.append(f"assigned to {me.name}")
     for tag in (t for t in macro.add_tags.split(",") if t.strip()):
-        if services.ticket_tag_add(ticket=ticket, principal=principal, tag=tag, now=now):
+        if services_console.ticket_tag_add(ticket=ticket, principal=principal, tag=tag, now=now):
             done.append(f"tag {tag.strip()}")
     return done
 

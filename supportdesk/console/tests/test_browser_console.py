@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from supportdesk.tickets import services
+from supportdesk.tickets import services, services_console
 from tests.factories import NOW, PASSWORD, make_ticket
 
 
@@ -138,7 +138,7 @@ def test_console_pages_fit_1400_and_390_px_and_screenshots_T12(
 @pytest.mark.browser
 def test_a_macro_fills_the_reply_box_T12(transactional_db, world, live_server, browser_page):
     ticket = make_ticket(world, subject="Licence key rejected")
-    services.macro_create(
+    services_console.macro_create(
         principal=world.principal(world.agent),
         data={"name": "Ask for logs", "body": "Hi {{ requester.first_name }}, please send the "
               "logs for #{{ ticket.ref }}.\n{{ agent.name }}"},

@@ -22,6 +22,7 @@ from supportdesk.billing.tests.test_django_reinstatement import lapsed_subscript
 from supportdesk.core.tenancy import principal_for
 from supportdesk.notifications.mail_templates import VARIABLES
 from supportdesk.tickets import services as ticket_services
+from supportdesk.tickets import services_console
 from supportdesk.tickets.models import Channel, Message, MessageKind, SavedView, Status, Ticket
 from tests.factories import NOW, PASSWORD, make_ticket
 
@@ -71,7 +72,7 @@ def _claimed(world: Any, boss: User) -> int:
 
 def _macro(world: Any, boss: User) -> int:
     """A vendor-wide macro (any staff member of the vendor may use it)."""
-    return ticket_services.macro_create(
+    return services_console.macro_create(
         principal=principal_for(boss), data={"name": "Thanks", "body": "Thanks!"},
         vendor_wide=True, now=NOW,
     ).pk  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from supportdesk.tickets import services
+from supportdesk.tickets import services, services_console
 from tests.factories import NOW, make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def test_history_reads_as_sentences_T12(world, client):
         ticket=ticket, principal=agent, status="waiting_customer", now=NOW
     )
     services.ticket_assign(ticket=ticket, principal=agent, assignee=world.engineer, now=NOW)
-    services.ticket_tag_add(ticket=ticket, principal=agent, tag="vip", now=NOW)
+    services_console.ticket_tag_add(ticket=ticket, principal=agent, tag="vip", now=NOW)
     client.force_login(world.agent)
     html = client.get(f"/console/tickets/{ticket.ref}/").content.decode()
     assert "Alice opened the ticket by portal as P2 in Support" in html

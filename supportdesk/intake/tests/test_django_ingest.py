@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from supportdesk.intake import services
+from supportdesk.intake import services, services_quarantine
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, QuarantineReply
 from supportdesk.intake.services_store import inbound_store
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
@@ -95,7 +95,7 @@ def test_agent_links_quarantined_mail_clock_from_receipt_T2(world: Any) -> None:
     result = ingest(world, mail(sender="alice.private@gmail.com", message_id="<q@gmail.com>"))
     inbound = InboundEmail.objects.get(pk=result.inbound_id)
     later = NOW + timedelta(hours=5)
-    ticket = services.quarantine_link(
+    ticket = services_quarantine.quarantine_link(
         inbound=inbound, contact=world.alice, principal=world.principal(world.agent), now=later
     )
     assert ticket.created_at == NOW and ticket.requester == world.alice
@@ -105,14 +105,14 @@ def test_agent_links_quarantined_mail_clock_from_receipt_T2(world: Any) -> None:
     from supportdesk.core.errors import Conflict, Forbidden
 
     with pytest.raises(Conflict):
-        services.quarantine_link(
+        services_quarantine.quarantine_link(
             inbound=inbound, contact=world.alice, principal=world.principal(world.agent), now=later
         )
     other = InboundEmail.objects.get(
         pk=ingest(world, mail(sender="x@gmail.com", message_id="<x@gmail.com>")).inbound_id
     )
     with pytest.raises(Forbidden):
-        services.quarantine_link(
+        services_quarantine.quarantine_link(
             inbound=other, contact=world.alice, principal=world.principal(world.alice), now=later
         )
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from supportdesk.intake import services
+from supportdesk.intake import services, services_quarantine
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState
 from supportdesk.intake.services_trust import staff_reply_address
 from supportdesk.intake.tests.test_corpus import AUTOMATIC, EXPECTED
@@ -319,7 +319,7 @@ def test_linking_a_quarantined_reply_joins_the_thread_T2_T3(world: Any) -> None:
         ),
     )
     assert result.state == InboundState.QUARANTINED and f"#{ticket.ref}" in result.reason
-    linked = services.quarantine_link(
+    linked = services_quarantine.quarantine_link(
         inbound=InboundEmail.objects.get(pk=result.inbound_id),
         contact=world.alice,
         principal=world.principal(world.agent),

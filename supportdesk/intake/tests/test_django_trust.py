@@ -12,7 +12,7 @@ import pytest
 
 from supportdesk.contracts.tests.django_helpers import make_contract
 from supportdesk.core.errors import Conflict, Forbidden
-from supportdesk.intake import services
+from supportdesk.intake import services_quarantine
 from supportdesk.intake.hooks import SIGNATURE_HEADER, signature_for
 from supportdesk.intake.models import InboundEmail, InboundState, QuarantineReply
 from supportdesk.intake.services_trust import staff_reply_address, staff_reply_token_rotate
@@ -190,11 +190,11 @@ def test_staff_confirms_or_discards_their_quarantined_mail_T11(world: Any, clien
                                                                  second.inbound_id])}  # fmt: skip
     # nobody else may apply it: another staff member, nor an agent linking it to a contact
     with pytest.raises(Forbidden):
-        services.staff_reply_confirm(
+        services_quarantine.staff_reply_confirm(
             inbound=rows[first.inbound_id], principal=world.principal(world.engineer), now=NOW
         )
     with pytest.raises(Conflict):
-        services.quarantine_link(inbound=rows[first.inbound_id], contact=world.alice,
+        services_quarantine.quarantine_link(inbound=rows[first.inbound_id], contact=world.alice,
                                  principal=world.principal(world.engineer), now=NOW)  # fmt: skip
     # the console shows it to the agent it claims, who confirms one and discards the other
     client.force_login(world.agent)
@@ -261,7 +261,7 @@ def test_vendor_can_quarantine_unverified_customer_mail_T11(world: Any, settings
     assert result.state == InboundState.QUARANTINED and "unverified" in result.reason
     assert Ticket.objects.count() == 0 and OutboxMessage.objects.count() == 0
     # an agent who checked it links it to the contact: then it is a normal ticket
-    ticket = services.quarantine_link(
+    ticket = services_quarantine.quarantine_link(
         inbound=InboundEmail.objects.get(pk=result.inbound_id), contact=world.alice,
         principal=world.principal(world.agent), now=NOW,
     )  # fmt: skip

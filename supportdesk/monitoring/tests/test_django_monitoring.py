@@ -34,7 +34,7 @@ def _admin_mail() -> list[Any]:
 
 
 def _sweep(at: Any) -> int:
-    from supportdesk.monitoring.services import alerts_mail_sweep
+    from supportdesk.monitoring.services_mail import alerts_mail_sweep
 
     return alerts_mail_sweep(now=at)
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from supportdesk.notifications.models import OutboxMessage
-from supportdesk.tickets import services
+from supportdesk.tickets import services, services_console
 from supportdesk.tickets.models import AgentNotification
 from tests.factories import NOW, make_ticket
 
@@ -42,7 +42,9 @@ def test_new_ticket_assignment_customer_reply_and_mention_T12(world):
 
 def test_own_actions_do_not_notify_and_preferences_are_kept_T12(world):
     agent = world.principal(world.agent)
-    services.agent_preferences_save(principal=agent, muted=["new_ticket"], emailed=["assigned"])
+    services_console.agent_preferences_save(
+        principal=agent, muted=["new_ticket"], emailed=["assigned"]
+    )
     ticket = make_ticket(world)
     assert kinds(world.agent) == []  # muted
     services.ticket_assign(ticket=ticket, principal=agent, assignee=world.agent, now=NOW)
@@ -57,7 +59,7 @@ def test_own_actions_do_not_notify_and_preferences_are_kept_T12(world):
     from supportdesk.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
-        services.agent_preferences_save(principal=agent, muted=["everything"], emailed=[])
+        services_console.agent_preferences_save(principal=agent, muted=["everything"], emailed=[])
 
 
 def test_badge_and_notification_page_T12(world, client):

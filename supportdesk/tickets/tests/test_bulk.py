@@ -10,7 +10,7 @@ from supportdesk.core.errors import InvalidInput
 from supportdesk.intake.models import InboundState
 from supportdesk.intake.tests.test_django_ingest import ingest, mail
 from supportdesk.notifications.models import OutboxMessage
-from supportdesk.tickets import services
+from supportdesk.tickets import services, services_console
 from supportdesk.tickets.bulk import ticket_bulk_apply
 from supportdesk.tickets.models import Message, Status, TicketEvent
 from supportdesk.tickets.search import ticket_search
@@ -109,6 +109,6 @@ def test_merge_refuses_other_organisations_and_double_merges_T12(world):
     again = bulk(world, [source.ref], "merge", str(target.ref))
     assert "already merged" in again.refused[0][1]
     with pytest.raises(InvalidInput, match="itself"):
-        services.ticket_merge(
+        services_console.ticket_merge(
             source=target, target=target, principal=world.principal(world.agent), now=NOW
         )

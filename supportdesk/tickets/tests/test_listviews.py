@@ -8,7 +8,7 @@ import pytest
 
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
 from supportdesk.sla.services import sla_policy_save
-from supportdesk.tickets import services
+from supportdesk.tickets import services, services_console
 from supportdesk.tickets.listviews import (
     ListFilters,
     saved_view_get,
@@ -124,22 +124,22 @@ def test_pages_both_ways_with_a_total_T12(world):
 
 def test_saved_views_belong_to_their_agent_T12(world):
     agent, engineer = world.principal(world.agent), world.principal(world.engineer)
-    view = services.saved_view_create(
+    view = services_console.saved_view_create(
         principal=agent, name=" P1  email ", query={"priority": "P1"}, now=NOW
     )
     assert view.name == "P1 email" and list(saved_view_list(principal=agent)) == [view]
     with pytest.raises(InvalidInput, match="already have"):
-        services.saved_view_create(principal=agent, name="p1 EMAIL", query={}, now=NOW)
+        services_console.saved_view_create(principal=agent, name="p1 EMAIL", query={}, now=NOW)
     with pytest.raises(InvalidInput, match="name"):
-        services.saved_view_create(principal=agent, name="  ", query={}, now=NOW)
+        services_console.saved_view_create(principal=agent, name="  ", query={}, now=NOW)
     assert list(saved_view_list(principal=engineer)) == []
     with pytest.raises(NotFound):
         saved_view_get(principal=engineer, view_id=view.pk)
     with pytest.raises(Forbidden):
-        services.saved_view_delete(principal=engineer, view=view)
+        services_console.saved_view_delete(principal=engineer, view=view)
     with pytest.raises(Forbidden):
-        services.saved_view_create(
+        services_console.saved_view_create(
             principal=world.principal(world.alice), name="x", query={}, now=NOW
         )
-    services.saved_view_delete(principal=agent, view=view)
+    services_console.saved_view_delete(principal=agent, view=view)
     assert list(saved_view_list(principal=agent)) == []

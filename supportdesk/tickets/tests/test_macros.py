@@ -6,7 +6,7 @@ import pytest
 
 from supportdesk.accounts.services import staff_user_create
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
-from supportdesk.tickets import services
+from supportdesk.tickets import services_console
 from supportdesk.tickets.macros import macro_apply, macro_get, macro_list, macro_render
 from supportdesk.tickets.models import TicketEvent
 from tests.factories import NOW, PASSWORD, make_ticket
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def macro(world, who=None, vendor_wide=False, **data):
-    return services.macro_create(
+    return services_console.macro_create(
         principal=world.principal(who or world.agent), data={"name": "m", **data},
         vendor_wide=vendor_wide, now=NOW,
     )  # fmt: skip
@@ -79,7 +79,9 @@ def test_personal_and_vendor_wide_macros_are_scoped_T12(world):
 
 def test_signature_is_appended_to_public_replies_only_T12(world, client):
     ticket = make_ticket(world)
-    services.signature_save(principal=world.principal(world.agent), signature="Agent Smith\nVendor")
+    services_console.signature_save(
+        principal=world.principal(world.agent), signature="Agent Smith\nVendor"
+    )
     client.force_login(world.agent)
     url = f"/console/tickets/{ticket.ref}/reply/"
     client.post(url, {"body": "Fixed it.", "kind": "public"})

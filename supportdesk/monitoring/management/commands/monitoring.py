@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from supportdesk.core import clock
 from supportdesk.monitoring.models import Integration
-from supportdesk.monitoring.services import alerts_mail_sweep, payloads_read, payloads_replay
+from supportdesk.monitoring.services import payloads_read, payloads_replay
+from supportdesk.monitoring.services_mail import alerts_mail_sweep
 
 
 class Command(BaseCommand):
