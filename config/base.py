@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "supportdesk.billing",
     "supportdesk.monitoring",
     "supportdesk.onboarding",
+    "supportdesk.assets",
+    "supportdesk.kb",
 ]
 
 MIDDLEWARE = [
