@@ -50,7 +50,7 @@ from supportdesk.contracts.tests.django_helpers import make_contract
 from supportdesk.core import clock
 from supportdesk.core.models import Vendor
 from supportdesk.customers.services import contact_create, organization_create
-from supportdesk.monitoring.services import integration_create
+from supportdesk.monitoring.services_integrations import integration_create
 from supportdesk.tickets.models import Queue
 
 now = clock.now()

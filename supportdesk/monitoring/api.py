@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -14,16 +14,26 @@ from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden
 from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Vendor
-from supportdesk.monitoring import selectors, services
+from supportdesk.monitoring import selectors, services, services_integrations
 from supportdesk.monitoring.models import Alert, AlertStatus, Integration
 
 router = Router(tags=["monitoring"])
+
+
+class NotificationRuleIn(Schema):
+    """First matching rule decides; a condition left empty holds for any alert."""
+
+    route: Literal["mail", "digest", "none"]
+    severities: list[Literal["critical", "error", "warning", "info"]] = Field([], max_length=4)
+    labels: dict[str, str] = Field({}, max_length=20)
+    plans: list[str] = Field([], max_length=50)
 
 
 class IntegrationIn(Schema):
     name: str = Field(max_length=100)
     signing_secret: str = Field("", max_length=200)
     label_rules: list[dict[str, Any]] = []
+    notification_rules: list[NotificationRuleIn] = Field([], max_length=50)
     notify_severities: list[str] | None = None
     digest_severities: list[str] | None = None
     outage_severities: list[str] | None = None
@@ -31,12 +41,27 @@ class IntegrationIn(Schema):
     group_wait_seconds: int = Field(30, ge=0, le=86_400)
 
 
+class IntegrationChanges(Schema):
+    """Only the fields given change."""
+
+    label_rules: list[dict[str, Any]] | None = None
+    notification_rules: list[NotificationRuleIn] | None = Field(None, max_length=50)
+    notify_severities: list[str] | None = None
+    digest_severities: list[str] | None = None
+    outage_severities: list[str] | None = None
+    outage_assets: int | None = Field(None, ge=0, le=10_000)
+    group_wait_seconds: int | None = Field(None, ge=0, le=86_400)
+    active: bool | None = None
+
+
 class IntegrationOut(Schema):
     id: int
     name: str
     token_prefix: str
     signed: bool
+    active: bool
     label_rules: list[dict[str, Any]]
+    notification_rules: list[dict[str, Any]]
     notify_severities: list[str]
     digest_severities: list[str]
     outage_severities: list[str]
@@ -112,7 +137,9 @@ def _integration_out(row: Integration) -> dict[str, Any]:
         "name": row.name,
         "token_prefix": row.token_prefix,
         "signed": bool(row.signing_secret),
+        "active": row.active,
         "label_rules": row.label_rules,
+        "notification_rules": row.notification_rules,
         "notify_severities": row.notify_severities,
         "digest_severities": row.digest_severities,
         "outage_severities": row.outage_severities,
@@ -164,13 +191,28 @@ def create_integration(request: HttpRequest, payload: IntegrationIn) -> Any:
     principal = principal_of(request)
     if principal.is_contact or principal.vendor_id is None:
         raise Forbidden("only a vendor's admins create monitoring integrations")
-    row, token = services.integration_create(
+    row, token = services_integrations.integration_create(
         principal=principal,
         vendor=Vendor.objects.get(pk=principal.vendor_id),
         now=clock.now(),
         **payload.dict(),
     )
     return Status(201, {**_integration_out(row), "url": hook_url(request, token)})
+
+
+@router.patch(
+    "/monitoring/integrations/{int:integration_id}", response={200: IntegrationOut, **ERRORS}
+)
+def update_integration(
+    request: HttpRequest, integration_id: int, payload: IntegrationChanges
+) -> Any:
+    """A vendor admin changes how the integration's events are matched and who hears of them."""
+    row = services_integrations.integration_update(
+        principal=principal_of(request),
+        integration_id=integration_id,
+        changes={k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None},
+    )
+    return _integration_out(row)
 
 
 class AlertFilters(Schema):

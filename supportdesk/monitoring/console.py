@@ -11,13 +11,16 @@ from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from supportdesk.contracts.selectors import plan_list
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers.selectors import organization_list
-from supportdesk.monitoring import selectors, services
+from supportdesk.monitoring import selectors, services, services_integrations
 from supportdesk.monitoring.api import hook_url
+from supportdesk.monitoring.domain.alerts import Route
+from supportdesk.monitoring.domain.payloads import Severity
 from supportdesk.monitoring.models import AlertStatus
 
 
@@ -98,6 +101,9 @@ def _integrations(request: HttpRequest, *, new_url: str = "") -> HttpResponse:
         "windows": selectors.maintenance_window_list(principal=principal)[:100],
         "organizations": organization_list(principal=principal).order_by("name"),
         "new_url": new_url,
+        "plans": plan_list(principal=principal),
+        "severities": [s.value for s in Severity],
+        "routes": [r.value for r in Route],
         "is_admin": principal.has_role("admin"),
         "now": clock.now(),
     }
@@ -111,7 +117,7 @@ def integration_create(request: HttpRequest) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     if principal.vendor_id is None:
         raise InvalidInput("a superuser without a vendor cannot own an integration")
-    _, token = services.integration_create(
+    _, token = services_integrations.integration_create(
         principal=principal,
         vendor=Vendor.objects.get(pk=principal.vendor_id),
         name=request.POST.get("name", ""),
@@ -119,6 +125,45 @@ def integration_create(request: HttpRequest) -> HttpResponse:
         now=clock.now(),
     )
     return _integrations(request, new_url=hook_url(request, token))
+
+
+@require_POST
+@staff_page
+def integration_rules(request: HttpRequest, integration_id: int) -> HttpResponse:
+    """Add a notification rule at the end of the integration's list, or remove one by number."""
+    principal = request.principal  # type: ignore[attr-defined]
+    integration = selectors.integration_get(principal=principal, integration_id=integration_id)
+    rules = list(integration.notification_rules)
+    remove = int_param(request.POST.get("remove"))
+    if remove is not None:
+        if not 1 <= remove <= len(rules):
+            raise InvalidInput(f"there is no notification rule {remove}")
+        del rules[remove - 1]
+    else:
+        rules.append(
+            {
+                "route": request.POST.get("route", ""),
+                "severities": request.POST.getlist("severities"),
+                "labels": _labels(request.POST.get("labels", "")),
+                "plans": request.POST.getlist("plans"),
+            }
+        )
+    services_integrations.integration_update(
+        principal=principal, integration_id=integration.pk, changes={"notification_rules": rules}
+    )
+    messages.success(request, "Notification rules saved.")
+    return redirect("console:alerts:integrations")
+
+
+def _labels(text: str) -> dict[str, str]:
+    """`team=voice, env=prod` → {"team": "voice", "env": "prod"}."""
+    labels = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"labels: write name=value pairs separated by commas, not {part!r}")
+        labels[name.strip()] = value.strip()
+    return labels
 
 
 def _when(value: str, what: str) -> datetime:

@@ -10,5 +10,10 @@ urlpatterns = [
     path("<int:alert_id>/match/", console.match, name="match"),
     path("integrations/", console.integrations, name="integrations"),
     path("integrations/new/", console.integration_create, name="integration-create"),
+    path(
+        "integrations/<int:integration_id>/rules/",
+        console.integration_rules,
+        name="integration-rules",
+    ),
     path("maintenance/new/", console.window_create, name="window-create"),
 ]

@@ -12,11 +12,8 @@ from supportdesk.accounts.models import User
 from supportdesk.core.models import Vendor
 from supportdesk.customers.models import Organization
 from supportdesk.monitoring.models import Integration
-from supportdesk.monitoring.services import (
-    integration_create,
-    payloads_read,
-    payloads_replay,
-)
+from supportdesk.monitoring.services import payloads_read, payloads_replay
+from supportdesk.monitoring.services_integrations import integration_create
 from supportdesk.monitoring.services_mail import alerts_mail_sweep
 from supportdesk.oncall.domain.escalation import emergency_chain
 from supportdesk.oncall.services.schedules import (

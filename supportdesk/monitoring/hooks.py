@@ -20,11 +20,8 @@ from supportdesk.core import clock
 from supportdesk.core.errors import NotFound
 from supportdesk.core.web import int_param
 from supportdesk.monitoring.domain.payloads import NotJsonError, PayloadError
-from supportdesk.monitoring.services import (
-    delivery_receive,
-    integration_for_token,
-    signature_valid,
-)
+from supportdesk.monitoring.services import delivery_receive
+from supportdesk.monitoring.services_integrations import integration_for_token, signature_valid
 
 SIGNATURE_HEADER = "X-Supportdesk-Signature"
 

@@ -20,6 +20,11 @@ class Integration(models.Model):
         max_length=200, blank=True, help_text="Optional HMAC-SHA256 key of the request body."
     )
     label_rules = models.JSONField(default=list, blank=True)
+    notification_rules = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Tried in order before the severity sets: route by severity, labels, plan.",
+    )
     notify_severities = models.JSONField(default=list, blank=True)
     digest_severities = models.JSONField(default=list, blank=True)
     outage_severities = models.JSONField(default=list, blank=True)
@@ -147,6 +152,7 @@ class AlertEventKind(models.TextChoices):
     IGNORED = "ignored", "Resolution of an alert that was not firing"
     MATCHED = "matched", "Matched to a customer"
     SUPPRESSED = "suppressed", "Notification held back"
+    ROUTED = "routed", "Routed by a notification rule"
     MAILED = "mailed", "Administrators mailed"
     OUTAGE = "outage", "Total outage: P1 ticket and on-call page"
     ACKNOWLEDGED = "acknowledged", "Acknowledged by staff"

@@ -47,6 +47,13 @@ def integration_list(*, principal: Principal) -> QuerySet[Integration]:
     ).order_by("name")
 
 
+def integration_get(*, principal: Principal, integration_id: int) -> Integration:
+    found = integration_list(principal=principal).filter(pk=integration_id).first()
+    if found is None:
+        raise NotFound("no such monitoring integration")
+    return found
+
+
 def maintenance_window_list(*, principal: Principal) -> QuerySet[MaintenanceWindow]:
     return scope(
         MaintenanceWindow.objects.select_related("organization"),

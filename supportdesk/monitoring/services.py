@@ -10,11 +10,9 @@ at most one open `Outage` per customer is a database constraint.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
-import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,8 +23,7 @@ from django.db.models import Q
 
 from supportdesk.contracts.models import Contract, ContractState
 from supportdesk.contracts.selectors import vendor_tz
-from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
-from supportdesk.core.models import Vendor
+from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.customers.models import Organization
 from supportdesk.monitoring.domain.alerts import (
@@ -34,7 +31,6 @@ from supportdesk.monitoring.domain.alerts import (
     Change,
     Decision,
     Facts,
-    Policy,
     Route,
     Transition,
     apply_event,
@@ -53,6 +49,7 @@ from supportdesk.monitoring.models import (
     MaintenanceWindow,
     Outage,
 )
+from supportdesk.monitoring.services_integrations import policy_of
 from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.models import Channel, Priority, Ticket, TicketEventKind
 
@@ -61,122 +58,6 @@ log = logging.getLogger(__name__)
 DIGEST_EVERY = timedelta(hours=24)
 # A delivery claimed this long ago and still not applied was left by a worker that died.
 CLAIM_LEASE = timedelta(minutes=5)
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _require_admin(principal: Principal, vendor_id: int) -> None:
-    require_staff_of(principal, vendor_id)
-    if not principal.has_role("admin"):
-        raise Forbidden("only the vendor's admins manage monitoring integrations")
-
-
-def _severities(values: Iterable[str] | None, what: str) -> list[str]:
-    if values is None:
-        return []
-    allowed = {s.value for s in Severity}
-    chosen = sorted({str(v).strip().lower() for v in values})
-    wrong = [v for v in chosen if v not in allowed]
-    if wrong:
-        raise InvalidInput(f"{what}: unknown severity {', '.join(wrong)} (use {sorted(allowed)})")
-    return chosen
-
-
-def _rules(rules: Any, vendor_id: int) -> list[dict[str, Any]]:
-    if rules in (None, ""):
-        return []
-    if not isinstance(rules, list):
-        raise InvalidInput("label_rules must be a list of {label, value, organization}")
-    clean = []
-    for index, rule in enumerate(rules):
-        if not isinstance(rule, Mapping) or set(rule) != {"label", "value", "organization"}:
-            raise InvalidInput(f"label_rules[{index}] needs exactly label, value, organization")
-        org_id = rule["organization"]
-        if (
-            not isinstance(org_id, int)
-            or isinstance(org_id, bool)
-            or not 0 < org_id < 2**63
-            or not Organization.objects.filter(pk=org_id, vendor_id=vendor_id).exists()
-        ):
-            raise InvalidInput(f"label_rules[{index}]: no such organisation {org_id!r}")
-        label, value = str(rule["label"]).strip(), str(rule["value"]).strip()
-        if not label or not value:
-            raise InvalidInput(f"label_rules[{index}]: label and value must not be empty")
-        clean.append({"label": label[:100], "value": value[:500], "organization": org_id})
-    return clean
-
-
-@transaction.atomic
-def integration_create(
-    *,
-    principal: Principal | None,
-    vendor: Vendor,
-    name: str,
-    now: datetime,
-    signing_secret: str = "",
-    label_rules: Any = None,
-    notify_severities: Iterable[str] | None = None,
-    digest_severities: Iterable[str] | None = None,
-    outage_severities: Iterable[str] | None = None,
-    outage_assets: int = 0,
-    group_wait_seconds: int = 30,
-) -> tuple[Integration, str]:
-    """A new integration and its secret token (returned once; only its digest is kept).
-    `principal` None: set up by supportdesk itself (the demo loader)."""
-    if principal is not None:
-        _require_admin(principal, vendor.pk)
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise InvalidInput("name is required (at most 100 characters)")
-    if Integration.objects.filter(vendor=vendor, name=name).exists():
-        raise InvalidInput(f"an integration named {name!r} exists already", code="duplicate")
-    if not 0 <= outage_assets <= 10_000 or not 0 <= group_wait_seconds <= 86_400:
-        raise InvalidInput("outage_assets 0–10000 and group_wait_seconds 0–86400")
-    token = secrets.token_urlsafe(32)
-    integration = Integration.objects.create(
-        vendor=vendor,
-        name=name,
-        token_digest=token_digest(token),
-        token_prefix=token[:8],
-        signing_secret=(signing_secret or "").strip()[:200],
-        label_rules=_rules(label_rules, vendor.pk),
-        notify_severities=_severities(notify_severities, "notify_severities")
-        if notify_severities is not None
-        else ["critical", "error", "warning"],
-        digest_severities=_severities(digest_severities, "digest_severities")
-        if digest_severities is not None
-        else ["info"],
-        outage_severities=_severities(outage_severities, "outage_severities")
-        if outage_severities is not None
-        else ["critical"],
-        outage_assets=outage_assets,
-        group_wait_seconds=group_wait_seconds,
-        created_at=now,
-    )
-    return integration, token
-
-
-def integration_for_token(token: str) -> Integration:
-    found = (
-        Integration.objects.select_related("vendor")
-        .filter(token_digest=token_digest(token or ""), active=True)
-        .first()
-    )
-    if found is None:
-        raise NotFound("no such monitoring integration")
-    return found
-
-
-def signature_valid(integration: Integration, body: bytes, header: str) -> bool:
-    """`X-Supportdesk-Signature: sha256=<hex HMAC of the body>`, when the integration has a key."""
-    if not integration.signing_secret:
-        return True
-    expected = (
-        "sha256=" + hmac.new(integration.signing_secret.encode(), body, hashlib.sha256).hexdigest()
-    )
-    return hmac.compare_digest(expected, (header or "").strip())
 
 
 @dataclass(frozen=True)
@@ -299,15 +180,6 @@ def payloads_replay(
     return Replayed(applied, duplicates, refused)
 
 
-def policy_of(integration: Integration) -> Policy:
-    return Policy(
-        notify=frozenset(Severity(s) for s in integration.notify_severities),
-        digest=frozenset(Severity(s) for s in integration.digest_severities),
-        outage=frozenset(Severity(s) for s in integration.outage_severities),
-        outage_assets=integration.outage_assets,
-    )
-
-
 def organization_for_key(vendor_id: int, key: str) -> Organization | None:
     """The customer an event names: its id, its external reference, or its name."""
     key = (key or "").strip()
@@ -354,15 +226,21 @@ def _record(
     )
 
 
-def contract_active(organization: Organization, now: datetime, *, timezone: str) -> bool:
-    """In force today in the vendor's zone (active or past due, E-4)."""
+def plan_in_force(organization: Organization, now: datetime, *, timezone: str) -> str | None:
+    """The plan slug of the customer's contract in force today in the vendor's zone (active or
+    past due, E-4); None when there is none."""
     today = now.astimezone(vendor_tz(timezone)).date()
-    return Contract.objects.filter(
-        organization=organization,
-        state__in=[ContractState.ACTIVE, ContractState.PAST_DUE],
-        start__lte=today,
-        end__gt=today,
-    ).exists()
+    return (
+        Contract.objects.filter(
+            organization=organization,
+            state__in=[ContractState.ACTIVE, ContractState.PAST_DUE],
+            start__lte=today,
+            end__gt=today,
+        )
+        .order_by("-start")
+        .values_list("plan__slug", flat=True)
+        .first()
+    )
 
 
 def in_maintenance(organization: Organization, site: str, now: datetime) -> bool:
@@ -474,11 +352,13 @@ def _facts(alert: Alert, integration: Integration, now: datetime) -> Facts:
     org = alert.organization
     if org is None:
         return Facts(matched=False, contract_active=False, in_maintenance=False)
+    plan = plan_in_force(org, now, timezone=integration.vendor.timezone)
     return Facts(
         matched=True,
-        contract_active=contract_active(org, now, timezone=integration.vendor.timezone),
+        contract_active=plan is not None,
         in_maintenance=in_maintenance(org, alert.site, now),
         firing_assets=_firing_assets(alert) if integration.outage_assets else 0,
+        plan=plan or "",
     )
 
 
@@ -496,6 +376,7 @@ def _route(
         severity=Severity(alert.severity),
         facts=_facts(alert, integration, now),
         policy=policy_of(integration),
+        labels=alert.labels,
     )
     if decision.suppressed:
         alert.suppressed = decision.suppressed
@@ -509,6 +390,16 @@ def _route(
         )
     elif transition.change in (Change.OPENED, Change.REOPENED, Change.RESOLVED):
         alert.suppressed = ""
+        if decision.reasons:
+            _record(
+                alert,
+                AlertEventKind.ROUTED,
+                now,
+                delivery,
+                route=decision.route.value,
+                rule=decision.reasons[0],
+                change=transition.change.value,
+            )
     if transition.change is Change.RESOLVED:
         if alert.mail_state in (MailState.PENDING, MailState.DIGEST):
             alert.mail_state = MailState.NONE  # resolved before anyone was told: say nothing

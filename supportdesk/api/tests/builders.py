@@ -20,7 +20,7 @@ from supportdesk.contracts.tests.django_helpers import PRESETS, START, make_cont
 from supportdesk.customers.models import Organization
 from supportdesk.customers.services import contact_create
 from supportdesk.monitoring.models import Alert, AlertStatus, Integration
-from supportdesk.monitoring.services import integration_create
+from supportdesk.monitoring.services_integrations import integration_create
 from supportdesk.oncall.domain.escalation import emergency_chain
 from supportdesk.oncall.models import ChainRun, RunReason
 from supportdesk.oncall.services.schedules import schedule_save
@@ -84,13 +84,19 @@ def _suspension_request(world: Any, org: Organization) -> int:
 _serial = itertools.count(1)
 
 
-def _alert(world: Any, org: Organization) -> int:
-    """A firing alert of the vendor's monitoring, matched to `org`."""
+def _integration(world: Any, org: Organization) -> int:
+    """The vendor's monitoring integration."""
     integration = Integration.objects.filter(vendor=org.vendor, name="Monitoring").first()
     if integration is None:
         integration, _ = integration_create(
             principal=None, vendor=org.vendor, name="Monitoring", now=NOW
         )
+    return integration.pk
+
+
+def _alert(world: Any, org: Organization) -> int:
+    """A firing alert of the vendor's monitoring, matched to `org`."""
+    integration = Integration.objects.get(pk=_integration(world, org))
     return Alert.objects.create(
         vendor=org.vendor, integration=integration, fingerprint=f"fp-{next(_serial)}",
         organization=org, status=AlertStatus.FIRING, severity="critical",
@@ -144,6 +150,7 @@ BUILDERS: dict[str, tuple[Callable[[Any, Organization], int], str]] = {
     "run_id": (_run, "vendor"),
     "request_id": (_suspension_request, "vendor"),
     "alert_id": (_alert, "organization"),
+    "integration_id": (_integration, "vendor"),
     "change_id": (_count_change, "organization"),
     "contact_id": (_contact, "organization"),
     # A plan is the vendor's, but a contact sees only the plans of its own contracts.

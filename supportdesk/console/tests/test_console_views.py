@@ -45,7 +45,11 @@ def _params(route: str) -> list[str]:
 
 CONSOLE = [route for route in _routes(get_resolver().url_patterns) if route.startswith("console/")]
 # Pages only the vendor's admins may open: other staff of the vendor get a 403.
-ADMIN_ONLY = ("console/settings/", "console/alerts/integrations/new/")
+ADMIN_ONLY = (
+    "console/settings/",
+    "console/alerts/integrations/new/",
+    "console/alerts/integrations/<int:integration_id>/rules/",
+)
 
 
 def _admin_only(route: str) -> bool:

@@ -7,7 +7,7 @@ again after a resolution reopens it. An alert that reopens `flap_threshold` time
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,6 +29,31 @@ class AlertState:
     reopenings: tuple[datetime, ...] = ()
 
 
+class Route(StrEnum):
+    MAIL = "mail"  # the administrators are mailed (grouped per customer)
+    DIGEST = "digest"  # collected into the customer's periodic digest
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class NotificationRule:
+    """One line of an integration's routing table. The first rule whose conditions all hold
+    decides how the administrators hear of an alert; a condition left empty holds for any alert.
+    `plan` is the slug of the plan of the customer's contract in force."""
+
+    route: Route
+    severities: frozenset[Severity] = frozenset()
+    labels: tuple[tuple[str, str], ...] = ()
+    plans: frozenset[str] = frozenset()
+
+    def holds(self, *, severity: Severity, labels: Mapping[str, str], plan: str) -> bool:
+        return (
+            (not self.severities or severity in self.severities)
+            and all(labels.get(name) == value for name, value in self.labels)
+            and (not self.plans or plan in self.plans)
+        )
+
+
 @dataclass(frozen=True)
 class Policy:
     """An integration's rules: which severities mail the administrators at once, which go in
@@ -38,6 +63,7 @@ class Policy:
     digest: frozenset[Severity] = frozenset({Severity.INFO})
     outage: frozenset[Severity] = frozenset({Severity.CRITICAL})
     outage_assets: int = 0  # this many distinct assets of one customer firing = outage (0: off)
+    rules: tuple[NotificationRule, ...] = ()  # tried first; the severity sets are the fallback
     flap_window: timedelta = timedelta(minutes=30)
     flap_threshold: int = 3
 
@@ -78,12 +104,6 @@ def _flapping(reopenings: Sequence[datetime], at: datetime, policy: Policy) -> b
     return sum(1 for t in reopenings if at - t < policy.flap_window) >= policy.flap_threshold
 
 
-class Route(StrEnum):
-    MAIL = "mail"  # the administrators are mailed (grouped per customer)
-    DIGEST = "digest"  # collected into the customer's periodic digest
-    NONE = "none"
-
-
 @dataclass(frozen=True)
 class Facts:
     """What the service knows about the alert's customer when the event arrives."""
@@ -92,6 +112,7 @@ class Facts:
     contract_active: bool
     in_maintenance: bool
     firing_assets: int = 0
+    plan: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,10 +123,33 @@ class Decision:
     reasons: tuple[str, ...] = field(default=())
 
 
-def decide(transition: Transition, *, severity: Severity, facts: Facts, policy: Policy) -> Decision:
+def route_for(
+    *, severity: Severity, labels: Mapping[str, str], plan: str, policy: Policy
+) -> tuple[Route, str]:
+    """How the administrators hear of an alert, and which rule said so ("" for the fallback)."""
+    for number, rule in enumerate(policy.rules, start=1):
+        if rule.holds(severity=severity, labels=labels, plan=plan):
+            return rule.route, f"notification rule {number}"
+    if severity in policy.notify:
+        return Route.MAIL, ""
+    if severity in policy.digest:
+        return Route.DIGEST, ""
+    return Route.NONE, ""
+
+
+def decide(
+    transition: Transition,
+    *,
+    severity: Severity,
+    facts: Facts,
+    policy: Policy,
+    labels: Mapping[str, str] | None = None,
+) -> Decision:
     """Who hears of this change. Unmatched alerts wait for an agent; a customer without an
     active contract gets nothing automatic (E-4); a maintenance window or flapping holds
-    notifications back. A total outage is a critical alert, or `outage_assets` assets down."""
+    notifications back. The integration's rules (severity, labels, customer plan) choose mail,
+    digest or nothing; a resolution is mailed only where the firing was. A total outage is an
+    outage-severity alert, or `outage_assets` assets down, whatever the rules say of mail."""
     if transition.change in (Change.IGNORED, Change.REPEATED):
         return Decision(Route.NONE)
     if not facts.matched:
@@ -116,17 +160,14 @@ def decide(transition: Transition, *, severity: Severity, facts: Facts, policy: 
         return Decision(Route.NONE, suppressed="a maintenance window is in effect")
     if transition.flapping:
         return Decision(Route.NONE, suppressed="the alert is flapping")
+    route, rule = route_for(severity=severity, labels=labels or {}, plan=facts.plan, policy=policy)
+    reasons = (rule,) if rule else ()
     if transition.change is Change.RESOLVED:
-        route = Route.MAIL if severity in policy.notify else Route.NONE
-        return Decision(route)
+        return Decision(Route.MAIL if route is Route.MAIL else Route.NONE, reasons=reasons)
     outage = severity in policy.outage or (
         policy.outage_assets > 0 and facts.firing_assets >= policy.outage_assets
     )
-    if severity in policy.notify:
-        return Decision(Route.MAIL, outage=outage)
-    if severity in policy.digest:
-        return Decision(Route.DIGEST, outage=outage)
-    return Decision(Route.NONE, outage=outage)
+    return Decision(route, outage=outage, reasons=reasons)
 
 
 def group_due(first_event_at: datetime, *, group_wait: timedelta) -> datetime:

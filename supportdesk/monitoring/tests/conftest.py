@@ -42,7 +42,7 @@ def mon(paging: Any, settings: Any) -> Monitoring:  # noqa: F811
     from supportdesk.contracts.tests.django_helpers import make_contract
     from supportdesk.core.tenancy import principal_for
     from supportdesk.customers.services import contact_create
-    from supportdesk.monitoring.services import integration_create
+    from supportdesk.monitoring.services_integrations import integration_create
     from tests.factories import NOW
 
     world = paging.world

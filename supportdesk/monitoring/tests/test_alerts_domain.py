@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 from supportdesk.monitoring.domain.alerts import (
     Change,
     Facts,
+    NotificationRule,
     Policy,
     Route,
     Transition,
     apply_event,
     decide,
+    route_for,
 )
 from supportdesk.monitoring.domain.payloads import Severity
 
@@ -105,3 +107,103 @@ def test_the_alert_state_follows_the_last_event_and_repeats_never_notify_N1(step
         if transition.change is Change.REOPENED:
             assert all(at - t < POLICY.flap_window for t in transition.state.reopenings)
         state = transition.state
+
+
+def _opened() -> Transition:
+    return Transition(Change.OPENED, apply_event(None, firing=True, at=T0, policy=POLICY).state)
+
+
+def test_the_first_notification_rule_that_holds_decides_the_route_N1() -> None:
+    policy = Policy(
+        rules=(
+            NotificationRule(route=Route.NONE, labels=(("env", "lab"),)),
+            NotificationRule(
+                route=Route.DIGEST,
+                severities=frozenset({Severity.WARNING}),
+                plans=frozenset({"basic"}),
+            ),
+            NotificationRule(route=Route.MAIL, severities=frozenset({Severity.INFO})),
+        )
+    )
+    basic = Facts(matched=True, contract_active=True, in_maintenance=False, plan="basic")
+    premium = Facts(matched=True, contract_active=True, in_maintenance=False, plan="premium")
+
+    def route(
+        severity: Severity, facts: Facts, labels: dict[str, str]
+    ) -> tuple[Route, tuple[str, ...]]:
+        d = decide(_opened(), severity=severity, facts=facts, policy=policy, labels=labels)
+        return d.route, d.reasons
+
+    assert route(Severity.CRITICAL, premium, {"env": "lab"}) == (
+        Route.NONE,
+        ("notification rule 1",),
+    )
+    assert route(Severity.WARNING, basic, {"env": "prod"}) == (
+        Route.DIGEST,
+        ("notification rule 2",),
+    )
+    # The plan condition fails for premium: the severity sets decide (warning mails at once).
+    assert route(Severity.WARNING, premium, {}) == (Route.MAIL, ())
+    assert route(Severity.INFO, premium, {}) == (Route.MAIL, ("notification rule 3",))
+
+
+def test_a_silenced_route_still_opens_an_outage_resolutions_mail_only_where_firing_did_N1() -> None:
+    policy = Policy(rules=(NotificationRule(route=Route.NONE),))
+    quiet = decide(_opened(), severity=Severity.CRITICAL, facts=COVERED, policy=policy)
+    assert quiet.route is Route.NONE and quiet.outage
+    state = apply_event(None, firing=True, at=T0, policy=policy).state
+    resolved = apply_event(state, firing=False, at=T0 + timedelta(minutes=5), policy=policy)
+    assert (
+        decide(resolved, severity=Severity.CRITICAL, facts=COVERED, policy=policy).route
+        is Route.NONE
+    )
+    digest = Policy(rules=(NotificationRule(route=Route.DIGEST),))
+    assert (
+        decide(resolved, severity=Severity.INFO, facts=COVERED, policy=digest).route is Route.NONE
+    )
+
+
+_SEVERITIES = st.sampled_from(list(Severity))
+_RULES = st.lists(
+    st.builds(
+        NotificationRule,
+        route=st.sampled_from(list(Route)),
+        severities=st.frozensets(_SEVERITIES, max_size=2),
+        labels=st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from("xy")), max_size=2).map(
+            tuple
+        ),
+        plans=st.frozensets(st.sampled_from(["basic", "premium"]), max_size=1),
+    ),
+    max_size=4,
+)
+
+
+@given(
+    rules=_RULES,
+    severity=_SEVERITIES,
+    labels=st.dictionaries(st.sampled_from("ab"), st.sampled_from("xy"), max_size=2),
+    plan=st.sampled_from(["", "basic", "premium"]),
+)
+def test_routing_is_the_first_holding_rule_else_the_severity_sets_N1(
+    rules: list[NotificationRule], severity: Severity, labels: dict[str, str], plan: str
+) -> None:
+    policy = Policy(rules=tuple(rules))
+    got, why = route_for(severity=severity, labels=labels, plan=plan, policy=policy)
+    holding = [
+        n
+        for n, r in enumerate(rules, start=1)
+        if (not r.severities or severity in r.severities)
+        and all(labels.get(k) == v for k, v in r.labels)
+        and (not r.plans or plan in r.plans)
+    ]
+    if holding:
+        assert (got, why) == (rules[holding[0] - 1].route, f"notification rule {holding[0]}")
+    else:
+        assert why == ""
+        assert got == route_for(severity=severity, labels=labels, plan=plan, policy=Policy())[0]
+    # E-4 and maintenance come before any rule: nothing automatic, whatever the rules say.
+    uncovered = Facts(matched=True, contract_active=False, in_maintenance=False, plan=plan)
+    assert (
+        decide(_opened(), severity=severity, facts=uncovered, policy=policy, labels=labels).route
+        is Route.NONE
+    )

@@ -467,3 +467,94 @@ def test_replay_command_feeds_a_sample_through_the_intake_N1(mon: Monitoring, tm
     )
     call_command("monitoring", "replay", str(sample), "--integration", str(mon.integration.pk))
     assert {a.fingerprint for a in _alerts()} == {"acme-trunk-2", "5f2c6a1e9b0d4c21"}
+
+
+def test_notification_rules_route_by_severity_labels_and_plan_N1(
+    mon: Monitoring, client, api
+) -> None:
+    from supportdesk.contracts.tests.django_helpers import PRESETS
+    from supportdesk.monitoring.models import AlertEventKind
+    from tests.factories import NOW
+
+    acme_plan = PRESETS["per_user"].plan_id
+    path = f"/monitoring/integrations/{mon.integration.pk}"
+    rules = [
+        {"route": "none", "severities": ["warning"], "plans": [acme_plan]},
+        {"route": "mail", "labels": {"team": "voice"}},
+    ]
+    changed = api(mon.world.agent).patch(path, {"notification_rules": rules})
+    assert changed.status_code == 200, changed.content
+    assert [r["route"] for r in changed.json()["notification_rules"]] == ["none", "mail"]
+    with _now(NOW):
+        for key, severity, labels in (
+            ("trunk", "warning", {}),
+            ("voice", "info", {"team": "voice"}),
+            ("other", "info", {}),
+        ):
+            body = {"summary": key, "customer": "Acme", "severity": severity, "dedup_key": key}
+            mon.post(client, {**body, "labels": labels})
+    assert _sweep(NOW + timedelta(seconds=1)) == 1
+    [mail] = _admin_mail()
+    # Rule 1 silences Acme's warnings on its plan; rule 2 mails an info at once; the third
+    # alert falls through to the severity sets and waits for the digest.
+    assert "voice" in mail.body and "trunk" not in mail.body and "other" not in mail.body
+    trunk, voice, other = _alerts()
+    routed = trunk.events.get(kind=AlertEventKind.ROUTED)
+    assert routed.data == {"route": "none", "rule": "notification rule 1", "change": "opened"}
+    assert voice.events.get(kind=AlertEventKind.ROUTED).data["rule"] == "notification rule 2"
+    assert not other.events.filter(kind=AlertEventKind.ROUTED).exists()
+    assert other.mail_state == "digest"
+
+
+def test_notification_rules_are_validated_and_only_the_vendors_admins_change_them_N1(
+    mon: Monitoring, api
+) -> None:
+    path = f"/monitoring/integrations/{mon.integration.pk}"
+    unknown = api(mon.world.agent).patch(
+        path, {"notification_rules": [{"route": "mail", "plans": ["gold"]}]}
+    )
+    assert unknown.status_code == 400 and "no such plan gold" in unknown.json()["detail"]
+    bad_route = api(mon.world.agent).patch(path, {"notification_rules": [{"route": "sms"}]})
+    assert bad_route.status_code == 422
+    assert api(mon.world.engineer).patch(path, {"active": False}).status_code == 403
+    assert api(mon.world.rival_agent).patch(path, {"active": False}).status_code == 404
+    assert api(mon.world.alice.user).patch(path, {"active": False}).status_code == 404
+    mon.integration.refresh_from_db()
+    assert mon.integration.active and mon.integration.notification_rules == []
+    off = api(mon.world.agent).patch(path, {"active": False, "outage_assets": 3})
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert off.json()["outage_assets"] == 3
+
+
+def test_console_adds_and_removes_notification_rules_N1(mon: Monitoring, client) -> None:
+    from supportdesk.contracts.tests.django_helpers import PRESETS
+
+    url = f"/console/alerts/integrations/{mon.integration.pk}/rules/"
+    client.force_login(mon.world.agent)
+    added = client.post(
+        url,
+        {
+            "severities": ["warning", "info"],
+            "labels": "team=voice, env = prod",
+            "plans": [PRESETS["per_user"].plan_id],
+            "route": "digest",
+        },
+    )
+    assert added.status_code == 302
+    mon.integration.refresh_from_db()
+    assert mon.integration.notification_rules == [
+        {
+            "route": "digest",
+            "severities": ["info", "warning"],
+            "labels": {"team": "voice", "env": "prod"},
+            "plans": [PRESETS["per_user"].plan_id],
+        }
+    ]
+    page = client.get("/console/alerts/integrations/")
+    assert b"<code>team=voice</code>" in page.content
+    bad = client.post(url, {"labels": "team voice", "route": "mail"})
+    assert bad.status_code == 400 and b"name=value" in bad.content
+    assert client.post(url, {"remove": "2"}).status_code == 400
+    assert client.post(url, {"remove": "1"}).status_code == 302
+    mon.integration.refresh_from_db()
+    assert mon.integration.notification_rules == []

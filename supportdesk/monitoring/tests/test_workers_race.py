@@ -30,7 +30,7 @@ from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import principal_for
 from supportdesk.customers.services import contact_create, organization_create
 from supportdesk.monitoring.models import Delivery
-from supportdesk.monitoring.services import integration_create
+from supportdesk.monitoring.services_integrations import integration_create
 from supportdesk.oncall.domain.escalation import emergency_chain
 from supportdesk.oncall.services.schedules import chain_save, config_update, schedule_save
 from supportdesk.tickets.models import Queue
