@@ -306,3 +306,44 @@ def test_webhook_quarantines_an_unknown_caller_and_ignores_other_events(
     unknown_line = telnyx.event(media_url=url, caller=ALICE_FAX, called="+442079460777")
     assert _post(client, telnyx, unknown_line).status_code == 404
     assert telnyx.fetched() == ["/v2/media/fax-9.pdf"]
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def test_admins_configure_gateways_in_the_console(client, world):
+    from supportdesk.accounts.models import Role
+    from supportdesk.accounts.services import staff_user_create
+    from supportdesk.core.models import VendorEvent
+    from tests.factories import PASSWORD
+
+    boss = staff_user_create(
+        email="boss@vendor.example", password=PASSWORD, vendor=world.vendor, roles=[Role.ADMIN]
+    )
+    client.force_login(world.agent)  # not an admin
+    assert client.get("/console/settings/fax/").status_code == 403
+    client.force_login(boss)
+    assert client.get("/console/settings/fax/").status_code == 200
+    form = {
+        "name": "HylaFAX", "kind": "mail", "from_address": "FAX@Fax.Vendor.example",
+        "number_source": "subject", "subject_pattern": r"from (\+?[0-9 ]+)",
+        "queue": str(world.queue.pk), "active": "on",
+    }  # fmt: skip
+    assert client.post("/console/settings/fax/", form).status_code == 302
+    gateway = FaxGateway.objects.get(vendor=world.vendor)
+    assert gateway.from_address == "fax@fax.vendor.example" and gateway.queue == world.queue
+    assert VendorEvent.objects.filter(kind="fax_gateway_saved").count() == 1
+    page = client.get("/console/settings/fax/")
+    assert b"fax@fax.vendor.example" in page.content
+    bad = client.post("/console/settings/fax/", {**form, "subject_pattern": "from ("})
+    assert bad.status_code == 400
+    webhook = {"name": "Telnyx", "kind": "telnyx", "fax_number": "020 7946 0500"}
+    assert client.post("/console/settings/fax/", webhook).status_code == 302
+    assert FaxGateway.objects.get(kind="telnyx").fax_number == OUR_FAX
+    rival = staff_user_create(
+        email="admin@rival.example", password=PASSWORD, vendor=world.other_vendor,
+        roles=[Role.ADMIN],
+    )  # fmt: skip
+    client.force_login(rival)  # another vendor's admin cannot change this vendor's gateway
+    changed = client.post("/console/settings/fax/", {**form, "gateway": str(gateway.pk)})
+    assert changed.status_code == 404
