@@ -347,3 +347,20 @@ def test_admins_configure_gateways_in_the_console(client, world):
     client.force_login(rival)  # another vendor's admin cannot change this vendor's gateway
     changed = client.post("/console/settings/fax/", {**form, "gateway": str(gateway.pk)})
     assert changed.status_code == 404
+
+
+def test_the_api_takes_and_shows_contacts_fax_numbers_apart_from_phones(api, world):
+    staff = api(world.agent)
+    created = staff.post(
+        f"/organizations/{world.acme.pk}/contacts",
+        {"name": "Faxer", "email": "faxer@acme.example", "phones": ["020 7946 0001"],
+         "faxes": ["020 7946 0002"]},
+    )  # fmt: skip
+    assert created.status_code == 201, created.content
+    assert created.json()["phones"] == ["+442079460001"]
+    assert created.json()["faxes"] == ["+442079460002"]
+    bad = staff.post(
+        f"/organizations/{world.acme.pk}/contacts",
+        {"name": "Q", "email": "q@acme.example", "faxes": ["not a number"]},
+    )
+    assert bad.status_code == 400
