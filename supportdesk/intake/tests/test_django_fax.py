@@ -364,3 +364,20 @@ def test_the_api_takes_and_shows_contacts_fax_numbers_apart_from_phones(api, wor
         {"name": "Q", "email": "q@acme.example", "faxes": ["not a number"]},
     )
     assert bad.status_code == 400
+
+
+def test_an_agent_links_a_quarantined_fax_from_the_mail_page(client, world, gateway):
+    result = email_ingest(
+        gateway_mail(two_page_pdf(), number=UNKNOWN_FAX), vendor=world.vendor, now=NOW
+    )
+    client.force_login(world.agent)
+    page = client.get(f"/console/mail/{result.inbound_id}/")
+    assert page.status_code == 200 and UNKNOWN_FAX.encode() in page.content
+    linked = client.post(
+        f"/console/mail/{result.inbound_id}/link/", {"contact": "bob@acme.example"}
+    )
+    ticket = Ticket.objects.get(channel=Channel.FAX)
+    assert linked.status_code == 302 and linked["Location"] == f"/console/tickets/{ticket.ref}/"
+    shown = client.get(linked["Location"])
+    assert b'class="fax-page"' in shown.content or not shutil.which("pdftoppm")
+    assert PAGE_TEXTS[0].encode() in shown.content
