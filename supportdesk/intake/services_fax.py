@@ -85,7 +85,7 @@ def fax_apply(
     number = _e164(written, vendor)
     row.fax_gateway = gateway
     row.fax_number = (number or written)[:64]
-    if row.queue_id is None and gateway.queue_id is not None:
+    if gateway.queue_id is not None:  # the gateway's queue, whichever mailbox carried it
         row.queue = gateway.queue
     contact = (
         contact_find_by_phone(vendor_id=vendor.pk, number=number, kind=PhoneKind.FAX)

@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 
 SUBJECT_SCAN_MAX = 300  # the stored subject's length: a vendor's pattern never sees more
 NUMBER_RAW_MAX = 64
-DEFAULT_SUBJECT_PATTERN = r"(\+?[0-9][0-9 ()./-]{5,30}[0-9])"
+# Digits in groups, separated by one space, dot or dash, an area code in balanced parentheses.
+DEFAULT_SUBJECT_PATTERN = r"\+?(?:\([0-9]{1,5}\)|[0-9]+)(?:[ ./-]?(?:\([0-9]{1,5}\)|[0-9]+)){1,8}"
+MIN_DIGITS = 7  # fewer is no fax number (a page count, a time): the default looks further
 TELNYX_RECEIVED = "fax.received"
 # A provider's fax is stored as a mail carrying these header fields; the services read them
 # only on rows the webhook stored itself (never on mail from outside).
@@ -43,14 +45,20 @@ def pattern_problem(pattern: str) -> str:
 def number_from_subject(subject: str, pattern: str) -> str:
     """The caller's number as written in the subject (the pattern's group, or its whole
     match), or ""."""
+    text = subject[:SUBJECT_SCAN_MAX]
+    if not pattern:
+        for match in re.finditer(DEFAULT_SUBJECT_PATTERN, text):
+            if sum(c.isdigit() for c in match.group(0)) >= MIN_DIGITS:
+                return match.group(0).strip()[:NUMBER_RAW_MAX]
+        return ""
     try:
-        match = re.search(pattern or DEFAULT_SUBJECT_PATTERN, subject[:SUBJECT_SCAN_MAX])
+        found = re.search(pattern, text)
     except re.error:
         return ""
-    if match is None:
+    if found is None:
         return ""
-    found = match.group(1) if match.re.groups else match.group(0)
-    return (found or "").strip()[:NUMBER_RAW_MAX]
+    value = found.group(1) if found.re.groups else found.group(0)
+    return (value or "").strip()[:NUMBER_RAW_MAX]
 
 
 def number_from_header(values: Iterable[str]) -> str:
