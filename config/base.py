@@ -303,6 +303,17 @@ LOGGING = {
 # `X-Supportdesk-Signature: sha256=<hex HMAC-SHA256 of the body with this secret>`; unset
 # disables the hook (403).
 MAIL_WEBHOOK_SECRET = os.environ.get("MAIL_WEBHOOK_SECRET", "")
+# Fax intake (T-1, docs/fax.md). /hooks/fax/inbound takes Telnyx `fax.received` events signed
+# with Ed25519: the base64 public key from the Telnyx portal (unset disables the hook: 401).
+FAX_TELNYX_PUBLIC_KEY = os.environ.get("FAX_TELNYX_PUBLIC_KEY", "")
+FAX_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("FAX_WEBHOOK_TOLERANCE_SECONDS", 300))
+# Hosts the fax document may be fetched from (comma-separated; `host` or `host:port` means
+# https; `http://127.0.0.1:PORT` allows plain http to this machine only). Nothing else is fetched.
+FAX_MEDIA_HOSTS = [h for h in os.environ.get("FAX_MEDIA_HOSTS", "").split(",") if h.strip()]
+FAX_MEDIA_MAX_BYTES = min(
+    int(os.environ.get("FAX_MEDIA_MAX_BYTES", 20 * 1024 * 1024)), ATTACHMENT_MAX_BYTES
+)
+FAX_MEDIA_TIMEOUT_SECONDS = float(os.environ.get("FAX_MEDIA_TIMEOUT_SECONDS", 20))
 # Vendor slug used when a message's recipients match no queue, vendor or staff address.
 MAIL_DEFAULT_VENDOR = os.environ.get("MAIL_DEFAULT_VENDOR", "")
 # `supportdesk fetchmail`: a JSON list of mailboxes, each {"host", "port", "user", "password",

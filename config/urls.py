@@ -24,6 +24,7 @@ urlpatterns = [
     path("console/", include("supportdesk.console.urls")),
     path("portal/", include("supportdesk.portal.urls")),
     path("hooks/mail/", include("supportdesk.intake.urls")),
+    path("hooks/fax/", include("supportdesk.intake.fax_urls")),
     path("hooks/monitoring/", include("supportdesk.monitoring.urls")),
     path("hooks/", include("supportdesk.oncall.urls")),
     path("", include("supportdesk.onboarding.urls")),

@@ -69,6 +69,7 @@ def create_contact(request: HttpRequest, org_id: int, payload: ContactIn) -> Any
         name=payload.name,
         emails=[payload.email, *payload.emails],
         phones=payload.phones,
+        faxes=payload.faxes,
         role=payload.role,
     )
     return Status(201, contact_out(contact))

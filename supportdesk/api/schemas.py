@@ -157,6 +157,7 @@ class ContactIn(Schema):
     email: str = Field(min_length=3, max_length=254)
     emails: list[str] = []
     phones: list[str] = []
+    faxes: list[str] = Field(default=[], max_length=20, description="Fax numbers (E.164)")
     role: str = "contact"
 
 
@@ -166,6 +167,7 @@ class ContactOut(Schema):
     email: str
     emails: list[str]
     phones: list[str]
+    faxes: list[str]
     role: str
     organization: int
 

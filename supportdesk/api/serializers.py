@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 
 from supportdesk.contracts.selectors import ticket_entitlement_out, ticket_entitlements_out
-from supportdesk.customers.models import Contact
+from supportdesk.customers.models import Contact, PhoneKind
 from supportdesk.tickets.models import Attachment, Message, Ticket
 
 
@@ -28,7 +28,8 @@ def contact_out(contact: Contact) -> dict[str, Any]:
         "name": contact.name,
         "email": emails[0].address if emails else "",
         "emails": [e.address for e in emails],
-        "phones": [p.number for p in contact.phones.all()],
+        "phones": [p.number for p in contact.phones.all() if p.kind == PhoneKind.VOICE],
+        "faxes": [p.number for p in contact.phones.all() if p.kind == PhoneKind.FAX],
         "role": contact.role,
         "organization": contact.organization_id,
     }

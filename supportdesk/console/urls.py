@@ -24,6 +24,7 @@ urlpatterns = [
     path("billing/", include("supportdesk.billing.console_urls")),
     path("alerts/", include("supportdesk.monitoring.console_urls")),
     path("contacts/", include("supportdesk.customers.console_urls")),
+    path("settings/fax/", include("supportdesk.intake.console_fax_urls")),
     path("settings/", include("supportdesk.onboarding.console_urls")),
     path("satisfaction/", ticket_console.satisfaction, name="satisfaction"),
     path(

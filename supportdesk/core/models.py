@@ -74,6 +74,7 @@ class VendorEventKind(models.TextChoices):
     QUEUE_SAVED = "queue_saved", "Queue created or changed"
     CALENDAR_SAVED = "calendar_saved", "Business calendar saved"
     POLICY_SAVED = "policy_saved", "Response-target policy saved"
+    FAX_GATEWAY_SAVED = "fax_gateway_saved", "Fax gateway created or changed"
 
 
 class VendorEvent(models.Model):

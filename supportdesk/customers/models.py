@@ -86,11 +86,20 @@ class ContactEmail(models.Model):
         ]
 
 
+class PhoneKind(models.TextChoices):
+    VOICE = "voice", "Phone"
+    FAX = "fax", "Fax"
+
+
 class ContactPhone(models.Model):
+    """A number that identifies a contact: a caller's phone (voice) or the line their faxes
+    come from (fax intake, T-1). E.164, read in the vendor's country."""
+
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
     vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
     number = models.CharField(max_length=16, help_text="E.164")
     label = models.CharField(max_length=40, blank=True)
+    kind = models.CharField(max_length=5, choices=PhoneKind.choices, default=PhoneKind.VOICE)
 
     class Meta:
         indexes = [models.Index(fields=["vendor", "number"])]

@@ -5,7 +5,13 @@ from django.db.models import QuerySet
 from supportdesk.core.emails import normalise_address
 from supportdesk.core.errors import NotFound
 from supportdesk.core.tenancy import Principal, scope
-from supportdesk.customers.models import Contact, ContactEmail, ContactPhone, Organization
+from supportdesk.customers.models import (
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Organization,
+    PhoneKind,
+)
 
 
 def organization_list(*, principal: Principal) -> QuerySet[Organization]:
@@ -48,10 +54,14 @@ def contact_find_by_email(*, vendor_id: int, address: str) -> Contact | None:
     return row.contact if row else None
 
 
-def contact_find_by_phone(*, vendor_id: int, number: str) -> Contact | None:
+def contact_find_by_phone(
+    *, vendor_id: int, number: str, kind: str = PhoneKind.VOICE
+) -> Contact | None:
+    """The contact an E.164 number identifies: a caller's phone, or (``kind="fax"``) the line
+    a fax came from."""
     row = (
         ContactPhone.objects.select_related("contact__organization")
-        .filter(vendor_id=vendor_id, number=number)
+        .filter(vendor_id=vendor_id, number=number, kind=kind)
         .order_by("pk")
         .first()
     )

@@ -25,6 +25,7 @@ from supportdesk.customers.models import (
     ContactPhone,
     ContactRole,
     Organization,
+    PhoneKind,
 )
 from supportdesk.notifications.mail_templates import mail_render
 from supportdesk.notifications.models import MailTemplateKind
@@ -114,15 +115,18 @@ def contact_create(
     name: str,
     emails: Sequence[str] = (),
     phones: Sequence[str] = (),
+    faxes: Sequence[str] = (),
     role: str = ContactRole.CONTACT,
 ) -> Contact:
-    """Create a contact; any of its addresses identifies it on intake (T-2)."""
+    """Create a contact; any of its addresses, and any of its fax numbers, identifies it on
+    intake (T-2)."""
     name = _clean_name(name, "contact")
     if role not in ContactRole.values:
         raise InvalidInput(f"unknown contact role {role!r}")
     vendor = organization.vendor
     addresses = list(dict.fromkeys(_clean_email(e) for e in emails))
     numbers = list(dict.fromkeys(normalize_e164(p, region=vendor.country) for p in phones))
+    fax_numbers = list(dict.fromkeys(normalize_e164(p, region=vendor.country) for p in faxes))
     taken = ContactEmail.objects.filter(vendor=vendor, address__in=addresses).values_list(
         "address", flat=True
     )
@@ -139,7 +143,11 @@ def contact_create(
     except IntegrityError as exc:
         raise Conflict("address already belongs to a contact", code="duplicate") from exc
     ContactPhone.objects.bulk_create(
-        ContactPhone(contact=contact, vendor=vendor, number=n) for n in numbers
+        [ContactPhone(contact=contact, vendor=vendor, number=n) for n in numbers]
+        + [
+            ContactPhone(contact=contact, vendor=vendor, number=n, kind=PhoneKind.FAX)
+            for n in fax_numbers
+        ]
     )
     return contact
 
@@ -151,8 +159,10 @@ def contact_update(
     name: str | None = None,
     role: str | None = None,
     phones_add: Sequence[str] = (),
+    faxes_add: Sequence[str] = (),
 ) -> list[str]:
-    """Change a contact's name or role, add phone numbers; returns what really changed."""
+    """Change a contact's name or role, add phone or fax numbers; returns what really
+    changed."""
     changed: list[str] = []
     if name is not None and _clean_name(name, "contact") != contact.name:
         contact.name = _clean_name(name, "contact")
@@ -165,17 +175,21 @@ def contact_update(
     if changed:
         contact.save(update_fields=changed)
     vendor = contact.organization.vendor
-    have = set(contact.phones.values_list("number", flat=True))
-    new = [
-        n
-        for n in dict.fromkeys(normalize_e164(p, region=vendor.country) for p in phones_add)
-        if n not in have
-    ]
-    if new:
-        ContactPhone.objects.bulk_create(
-            ContactPhone(contact=contact, vendor=vendor, number=n) for n in new
-        )
-        changed.append("phones")
+    for kind, numbers, what in (
+        (PhoneKind.VOICE, phones_add, "phones"),
+        (PhoneKind.FAX, faxes_add, "faxes"),
+    ):
+        have = set(contact.phones.filter(kind=kind).values_list("number", flat=True))
+        new = [
+            n
+            for n in dict.fromkeys(normalize_e164(p, region=vendor.country) for p in numbers)
+            if n not in have
+        ]
+        if new:
+            ContactPhone.objects.bulk_create(
+                ContactPhone(contact=contact, vendor=vendor, number=n, kind=kind) for n in new
+            )
+            changed.append(what)
     return changed
 
 

@@ -105,6 +105,7 @@ def _load_vendor(preset: dict[str, Any]) -> Vendor:
                 name=person["name"],
                 emails=[person["email"], *person.get("emails", [])],
                 phones=person["phones"],
+                faxes=person.get("faxes", []),
                 role=person.get("role", ContactRole.CONTACT),
             )
             if person.get("portal"):

@@ -36,12 +36,19 @@ PRESETS: list[dict[str, Any]] = [
             {"name": "Acme Insurance", "domains": ["acme-insurance.example"], "contacts": [
                 {"name": "Alice Morgan", "email": "alice@acme-insurance.example", "phones": ["+12125550111"],
                  "role": "administrator", "portal": True},
-                {"name": "Bob Stone", "email": "bob@acme-insurance.example", "phones": ["+12125550112"]},
+                {"name": "Bob Stone", "email": "bob@acme-insurance.example", "phones": ["+12125550112"],
+                 "faxes": ["+12125550119"]},
             ]},
             {"name": "Globex Legal", "domains": ["globex-legal.example"], "contacts": [
                 {"name": "Carol White", "email": "carol@globex-legal.example", "phones": ["+13125550121"],
                  "role": "administrator", "portal": True},
             ]},
+        ],
+        # A fax server mailing received faxes (issue 18, docs/fax.md); intake/demo.py sends Bob's fax
+        # through it.
+        "fax_gateways": [
+            {"name": "Office fax (HylaFAX)", "from_address": "fax@fax.northwind.example",
+             "subject_pattern": r"from (\+?[0-9 ]+)", "queue": "Technical Support"},
         ],
         "tickets": [
             {"customer": "Acme Insurance", "contact": "alice@acme-insurance.example", "channel": "phone",

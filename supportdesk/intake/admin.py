@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from supportdesk.core import clock
 from supportdesk.core.admin import ReadOnlyAdmin
 from supportdesk.intake import services
-from supportdesk.intake.models import EmailMessageLink, InboundEmail, QuarantineReply
+from supportdesk.intake.models import EmailMessageLink, FaxGateway, InboundEmail, QuarantineReply
 
 
 @admin.register(InboundEmail)
@@ -32,3 +32,9 @@ class EmailMessageLinkAdmin(ReadOnlyAdmin):
 @admin.register(QuarantineReply)
 class QuarantineReplyAdmin(ReadOnlyAdmin):
     list_display = ["address", "day", "vendor"]
+
+
+@admin.register(FaxGateway)
+class FaxGatewayAdmin(ReadOnlyAdmin):
+    list_display = ["name", "vendor", "kind", "from_address", "fax_number", "queue", "active"]
+    list_filter = ["kind", "active"]

@@ -1,5 +1,6 @@
 """Email part of the demo presets: real raw mail through the live intake path (`email_ingest`).
 
+The enterprise preset has a fax gateway and one fax that came in through it (issue 18).
 The MSP preset (email-first) gets a threaded conversation — a customer's request, an agent's
 reply, the customer's answer, an engineer answering by email (to his tokenised reply address),
 a colleague replying to all, a forged "engineer" reply waiting for him to confirm or discard — a
@@ -13,17 +14,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
+
+from fpdf import FPDF
 
 from supportdesk.accounts.models import User
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import principal_for
 from supportdesk.customers.selectors import contact_find_by_email
-from supportdesk.intake.models import InboundEmail, InboundState
+from supportdesk.demo.presets import PRESETS
+from supportdesk.intake.models import FaxGateway, FaxGatewayKind, InboundEmail, InboundState
 from supportdesk.intake.services import email_ingest
+from supportdesk.intake.services_fax import fax_gateway_save
 from supportdesk.intake.services_quarantine import quarantine_link
 from supportdesk.intake.services_trust import staff_reply_address
 from supportdesk.notifications.models import OutboxMessage
-from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.models import Queue, Ticket
 from supportdesk.tickets.services import message_add
 
 DOMAIN = "demo.harbor-it.example"
@@ -72,6 +78,51 @@ def _sent_id(ticket: Ticket, key: str) -> str:
 def demo_extend(*, vendor: Vendor, slug: str, now: datetime) -> None:
     if slug == "msp":
         _msp(vendor, now)
+    for gateway in next(
+        (p.get("fax_gateways", []) for p in PRESETS if p["vendor"]["slug"] == slug), []
+    ):
+        _fax(vendor, gateway, now)
+
+
+def _fax_pdf() -> bytes:
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=13)
+    pages = (
+        ("Acme Insurance - claims department", "To: Northwind support",
+         "Inbound faxes to the claims line arrive blank since Monday.",
+         "FaxRoute Server 10.0, modem pool B."),
+        ("Page 2: sample of a blank fax", "Received 09:12, 3 pages, all empty.",
+         "Please call Bob Stone at +1 212 555 0112."),
+    )  # fmt: skip
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _fax(vendor: Vendor, spec: dict[str, Any], now: datetime) -> None:
+    """A fax gateway and one fax from Bob's fax machine through it (issue 18)."""
+    admin = User.objects.filter(vendor=vendor, is_staff=True, roles__role="admin").first()
+    if admin is None:
+        return
+    if not FaxGateway.objects.filter(vendor=vendor, from_address=spec["from_address"]).exists():
+        queue = Queue.objects.filter(vendor=vendor, name=spec.get("queue", "")).first()
+        fax_gateway_save(
+            principal=principal_for(admin), vendor=vendor, now=now, name=spec["name"],
+            kind=FaxGatewayKind.MAIL, from_address=spec["from_address"],
+            subject_pattern=spec["subject_pattern"], queue_id=queue.pk if queue else None,
+        )  # fmt: skip
+    at = now - timedelta(hours=3)
+    msg = EmailMessage()
+    msg["From"] = f"HylaFAX <{spec['from_address']}>"
+    msg["To"] = vendor.support_email
+    msg["Subject"] = "Facsimile received from +1 212 555 0119"
+    msg["Date"] = format_datetime(at)
+    msg["Message-ID"] = "<demo-fax-1@fax.northwind.example>"
+    msg.set_content("A facsimile (2 pages) was received; the document is attached.\n")
+    msg.add_attachment(_fax_pdf(), maintype="application", subtype="pdf", filename="fax.pdf")
+    _ingest(vendor, msg.as_bytes(), at)
 
 
 def _msp(vendor: Vendor, now: datetime) -> None:

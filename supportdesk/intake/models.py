@@ -79,6 +79,17 @@ class InboundEmail(models.Model):
     authentication = models.CharField(
         max_length=300, blank=True, help_text="What proved (or failed to prove) the sender."
     )
+    fax_gateway = models.ForeignKey(
+        "FaxGateway",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The fax gateway this message came through: it is a received fax.",
+    )
+    fax_number = models.CharField(
+        max_length=64, blank=True, help_text="The calling fax number (E.164 when it parsed)."
+    )
 
     class Meta:
         constraints = [
@@ -158,3 +169,70 @@ class StaffReplyToken(models.Model):
                 name="one_live_reply_token_per_user",
             ),
         ]
+
+
+class FaxGatewayKind(models.TextChoices):
+    MAIL = "mail", "Fax-to-mail gateway"
+    TELNYX = "telnyx", "Telnyx webhook (fax.received)"
+
+
+class FaxNumberSource(models.TextChoices):
+    SUBJECT = "subject", "Regular expression on the subject"
+    HEADER = "header", "Header field"
+
+
+class FaxGateway(models.Model):
+    """How a vendor receives faxes (T-1): a fax server or service that mails each received fax
+    from a fixed address (the caller's number in the subject or a header), or a provider that
+    posts it to ``/hooks/fax/inbound`` for the vendor's fax number. Either way the fax goes
+    through the mail intake (stored raw first, T-5) and opens a ticket with channel *fax*."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(
+        max_length=10, choices=FaxGatewayKind.choices, default=FaxGatewayKind.MAIL
+    )
+    from_address = models.EmailField(
+        blank=True, help_text="Mail gateways: the address the gateway sends from (lower-case)."
+    )
+    number_source = models.CharField(
+        max_length=10, choices=FaxNumberSource.choices, default=FaxNumberSource.SUBJECT
+    )
+    subject_pattern = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Mail gateways: a regular expression whose first group (or whole match) is "
+        "the caller's number in the subject.",
+    )
+    header_name = models.CharField(
+        max_length=100, blank=True, help_text="Mail gateways: the header carrying the number."
+    )
+    fax_number = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Provider webhooks: the vendor's receiving fax number (E.164), the `to` of "
+        "the provider's event.",
+    )
+    queue = models.ForeignKey(
+        "tickets.Queue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "from_address"],
+                condition=~models.Q(from_address=""),
+                name="uniq_fax_gateway_address",
+            ),
+            models.UniqueConstraint(
+                fields=["fax_number"],
+                condition=~models.Q(fax_number=""),
+                name="uniq_fax_gateway_number",
+            ),
+        ]
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

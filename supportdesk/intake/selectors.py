@@ -17,7 +17,14 @@ from supportdesk.intake.domain.addresses import parse_address_list
 from supportdesk.intake.domain.identify import normalise_address
 from supportdesk.intake.domain.outbound import reply_headers
 from supportdesk.intake.domain.parse import parse_headers_block
-from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, LinkDirection
+from supportdesk.intake.models import (
+    EmailMessageLink,
+    FaxGateway,
+    FaxGatewayKind,
+    InboundEmail,
+    InboundState,
+    LinkDirection,
+)
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.tickets.models import Queue, Ticket
 
@@ -207,3 +214,48 @@ def recipients_in(raw: bytes) -> list[str]:
 def vendor_for_raw(raw: bytes, *, slug: str | None = None, envelope: Iterable[str] = ()) -> Vendor:
     """The vendor for a raw message: explicit slug, else envelope and header recipients."""
     return vendor_for_addresses([*envelope, *recipients_in(raw)], slug=slug)
+
+
+# -- fax (T-1) -----------------------------------------------------------------------------------
+
+
+def fax_gateway_for_sender(*, vendor_id: int, address: str) -> FaxGateway | None:
+    """The vendor's active fax-to-mail gateway that sends from `address`, if any."""
+    address = normalise_address(address or "")
+    if not address:
+        return None
+    return (
+        FaxGateway.objects.filter(
+            vendor_id=vendor_id, kind=FaxGatewayKind.MAIL, from_address=address, active=True
+        )
+        .select_related("queue")
+        .first()
+    )
+
+
+def fax_gateway_for_number(*, kind: str, number: str) -> FaxGateway | None:
+    """The active provider gateway whose receiving fax number is `number` (E.164)."""
+    return (
+        FaxGateway.objects.filter(kind=kind, fax_number=number, active=True)
+        .select_related("vendor", "queue")
+        .first()
+    )
+
+
+def fax_gateway_list(*, principal: Principal) -> QuerySet[FaxGateway]:
+    """The principal's vendor's fax gateways (staff only)."""
+    if principal.is_contact or principal.vendor_id is None:
+        return FaxGateway.objects.none()
+    return FaxGateway.objects.filter(vendor_id=principal.vendor_id).select_related("queue")
+
+
+def fax_gateway_get(*, principal: Principal, gateway_id: int) -> FaxGateway:
+    row = fax_gateway_list(principal=principal).filter(pk=gateway_id).first()
+    if row is None:
+        raise NotFound(f"fax gateway {gateway_id} not found")
+    return row
+
+
+def inbound_exists(*, vendor_id: int, message_id: str) -> bool:
+    """A message with this Message-ID is stored already (a redelivered provider event)."""
+    return InboundEmail.objects.filter(vendor_id=vendor_id, dedupe_key=message_id).exists()

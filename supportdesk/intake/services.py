@@ -58,6 +58,8 @@ from supportdesk.intake.selectors import (
     staff_user_for_address,
     ticket_for_message_ids,
 )
+from supportdesk.intake.services_fax import WEBHOOK_SOURCE as FAX_WEBHOOK_SOURCE
+from supportdesk.intake.services_fax import fax_apply, fax_match
 from supportdesk.intake.services_store import inbound_store
 from supportdesk.intake.services_trust import mail_trust, staff_reply_token_exposed
 from supportdesk.notifications.mail_templates import mail_render
@@ -168,6 +170,8 @@ _APPLIED_FIELDS = [
     "linked_by",
     "claimed_staff",
     "authentication",
+    "fax_gateway",
+    "fax_number",
 ]
 
 
@@ -362,6 +366,12 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
         return
     trust = mail_trust(parsed=parsed, vendor_id=vendor.pk, recipients=_recipients(parsed))
     row.authentication = trust.note()
+    fax = fax_match(row, parsed)
+    if fax is not None:  # T-1: a received fax; the webhook's own rows are signed by the provider
+        gateway, written = fax
+        unverified = row.source != FAX_WEBHOOK_SOURCE and trust.customer_unverified
+        fax_apply(row, parsed, gateway=gateway, written=written, unverified=unverified)
+        return
     contact = contact_find_by_email(vendor_id=vendor.pk, address=sender) if sender else None
     if contact is None:
         staff = staff_user_for_address(vendor=vendor, address=sender) if sender else None

@@ -25,6 +25,7 @@ from supportdesk.intake.services import (
     _thread_into,
     _thread_target,
 )
+from supportdesk.intake.services_fax import fax_number_remember, fax_open_ticket
 from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.models import Ticket, TicketEventKind
 
@@ -50,18 +51,24 @@ def quarantine_link(
         parsed = _parse(bytes(row.raw))
         if isinstance(parsed, ParseFailure):
             raise InvalidInput(f"stored mail cannot be parsed: {parsed.reason}")
-        referenced = ticket_for_message_ids(
-            vendor=row.vendor, message_ids=thread_candidates(parsed)
-        )
-        target, _notes = _thread_target(row, parsed, contact, referenced)
-        if target is not None:
-            _thread_into(row, parsed, target, _contact_principal(contact), contact=contact)
-            ticket = target
+        reason = f"linked to {contact.name} by staff"
+        if row.fax_gateway_id is not None:  # a fax from an unknown number (T-1)
+            ticket = fax_open_ticket(row, parsed, contact)
+            if fax_number_remember(row=row, contact=contact):
+                reason += f"; {row.fax_number} is now their fax number"
         else:
-            ticket = _open_ticket(row, parsed, contact, row.queue)
+            referenced = ticket_for_message_ids(
+                vendor=row.vendor, message_ids=thread_candidates(parsed)
+            )
+            target, _notes = _thread_target(row, parsed, contact, referenced)
+            if target is not None:
+                _thread_into(row, parsed, target, _contact_principal(contact), contact=contact)
+                ticket = target
+            else:
+                ticket = _open_ticket(row, parsed, contact, row.queue)
         row.linked_by_id = principal.user_id
         row.processed_at = now
-        row.reason = f"linked to {contact.name} by staff"
+        row.reason = reason
         row.save(update_fields=_APPLIED_FIELDS)
         ticket_event_record(
             ticket_id=ticket.pk,
@@ -126,14 +133,22 @@ def quarantine_link_new_contact(
     now: datetime,
     phones: list[str] | None = None,
 ) -> Ticket:
-    """Create the contact the quarantined mail came from (its sender address identifies them
-    from now on) and link the mail to it, in one transaction (T-2)."""
+    """Create the contact the quarantined mail came from (its sender address, or for a fax
+    the calling number, identifies them from now on) and link the mail to it, in one
+    transaction (T-2)."""
     if organization.vendor_id != inbound.vendor_id:
         raise InvalidInput("organisation belongs to another vendor")
-    if not inbound.sender:
+    fax = inbound.fax_gateway_id is not None  # the sender is a gateway, the number is theirs
+    if fax and not inbound.fax_number.startswith("+"):
+        raise InvalidInput("the fax has no caller number to create a contact from")
+    if not fax and not inbound.sender:
         raise InvalidInput("the mail has no sender address to create a contact from")
     with transaction.atomic():
         contact = contact_create(
-            organization=organization, name=name, emails=[inbound.sender], phones=phones or []
+            organization=organization,
+            name=name,
+            emails=[] if fax else [inbound.sender],
+            phones=phones or [],
+            faxes=[inbound.fax_number] if fax else [],
         )
         return quarantine_link(inbound=inbound, contact=contact, principal=principal, now=now)

@@ -26,7 +26,13 @@ from supportdesk.core.errors import Conflict, DomainError, InvalidInput
 from supportdesk.core.models import Vendor, VendorEventKind
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal
-from supportdesk.customers.models import ContactEmail, ContactPhone, ContactRole, Organization
+from supportdesk.customers.models import (
+    ContactEmail,
+    ContactPhone,
+    ContactRole,
+    Organization,
+    PhoneKind,
+)
 from supportdesk.customers.services import (
     contact_create,
     contact_update,
@@ -161,9 +167,9 @@ class ContactImporter(_Importer):
             )
         }  # fmt: skip
         self.phones: dict[int, set[str]] = {}
-        for contact_id, number in ContactPhone.objects.filter(vendor=vendor).values_list(
-            "contact_id", "number"
-        ):
+        for contact_id, number in ContactPhone.objects.filter(
+            vendor=vendor, kind=PhoneKind.VOICE
+        ).values_list("contact_id", "number"):
             self.phones.setdefault(contact_id, set()).add(number)
         self.organizations: dict[tuple[str, str], Organization] = {}
 

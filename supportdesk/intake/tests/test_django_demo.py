@@ -55,3 +55,21 @@ def test_demo_mail_threads_quarantine_and_links_idempotently_T2_T3_T4(
     client.force_login(msp.staff.get(email="desk@harbor-it.example"))
     page = client.get("/console/mail/")
     assert page.status_code == 200 and b"tom.baker.1987@gmail.com" in page.content
+
+
+def test_the_enterprise_demo_has_a_fax_gateway_and_a_fax_ticket(
+    settings: Any, tmp_path: Any
+) -> None:
+    """Issue 18: a fax gateway, and Bob's fax through it as a fax ticket with its text."""
+    from supportdesk.intake.models import FaxGateway
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    demo_load()
+    demo_load()  # idempotent
+    enterprise = Vendor.objects.get(slug="enterprise")
+    assert FaxGateway.objects.filter(vendor=enterprise).count() == 1
+    fax = Ticket.objects.get(vendor=enterprise, channel="fax")
+    assert fax.requester is not None and fax.requester.name == "Bob Stone"
+    assert "claims line arrive blank" in fax.messages.get().body_text
+    assert fax.messages.get().attachments.filter(filename="fax.pdf").exists()
