@@ -24,7 +24,7 @@ from supportdesk.assets import selectors_backups as selectors
 from supportdesk.assets import services_backups as services
 from supportdesk.assets.models import Asset, DeviceToken
 from supportdesk.core import clock
-from supportdesk.core.errors import NotFound, TooLarge
+from supportdesk.core.errors import Forbidden, NotFound, TooLarge
 
 router = Router(tags=["assets"])
 
@@ -105,7 +105,7 @@ def _staff_asset(request: HttpRequest, asset_id: int) -> Asset:
     principal = principal_of(request)
     asset = selectors.asset_for_backups(principal=principal, asset_id=asset_id)
     if not principal.is_staff:
-        raise NotFound("not found")  # device tokens are the vendor's business
+        raise Forbidden("device tokens are managed by the vendor's staff", code="staff_only")
     return asset
 
 

@@ -187,7 +187,7 @@ def test_restore_by_staff_and_customer_administrators_only_tenancy(client, world
     assert api(world.rival_agent).get(url).status_code == 404
     assert api(world.agent).get(f"/assets/{asset.pk}/backups/{2**62}/download").status_code == 404
     # customers see no device tokens
-    assert api(world.alice.user).get(f"/assets/{asset.pk}/device-tokens").status_code == 404
+    assert api(world.alice.user).get(f"/assets/{asset.pk}/device-tokens").status_code == 403
     kinds = list(BackupEvent.objects.filter(asset=asset).values_list("kind", flat=True))
     assert kinds.count("downloaded") == 2
 
