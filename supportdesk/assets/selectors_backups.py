@@ -251,3 +251,16 @@ def backup_out(backup: ConfigBackup) -> dict[str, Any]:
         "created_at": backup.created_at,
         "deleted_at": backup.deleted_at,
     }
+
+
+def organization_backups(*, principal: Principal) -> QuerySet[ConfigBackup]:
+    """The portal's list: every backup of the principal's organisation's devices, for its
+    administrators (others are refused)."""
+    require_backup_reader(principal)
+    rows = scope(
+        ConfigBackup.objects.select_related("asset__model", "asset__site"),
+        principal,
+        vendor_field="asset__vendor_id",
+        organization_field="asset__organization_id",
+    )
+    return rows.order_by("asset__serial", "-created_at", "-pk")

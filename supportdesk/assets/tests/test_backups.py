@@ -271,3 +271,20 @@ def test_retention_task_is_registered_as_a_periodic_sweep():
 
     paths = [job.task_path for job in runtime.PERIODIC]
     assert "supportdesk.assets.tasks_backups.backup_retention_sweep" in paths
+
+
+def test_portal_backups_for_the_organisations_administrators_only_tenancy(client, world):
+    asset = device(world.acme)
+    backup = uploaded(asset, world.engineer, b"hostname acme")
+    client.force_login(world.alice.user)
+    assert client.get("/portal/backups/").status_code == 403  # a plain contact
+    contact_update(contact=world.alice, role="administrator")
+    page = client.get("/portal/backups/")
+    assert page.status_code == 200 and backup.sha256 in page.content.decode()
+    url = f"/portal/backups/{asset.pk}/{backup.pk}/download/"
+    got = client.get(url)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == b"hostname acme"
+    contact_update(contact=world.gina, role="administrator")
+    client.force_login(world.gina.user)
+    assert client.get(url).status_code == 404
+    assert backup.sha256 not in client.get("/portal/backups/").content.decode()
