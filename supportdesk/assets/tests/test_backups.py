@@ -288,3 +288,30 @@ def test_portal_backups_for_the_organisations_administrators_only_tenancy(client
     client.force_login(world.gina.user)
     assert client.get(url).status_code == 404
     assert backup.sha256 not in client.get("/portal/backups/").content.decode()
+
+
+def test_device_may_push_a_multipart_file(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    asset = device(world.acme)
+    raw = _token(world, asset)
+    sent = client.post(
+        f"/api/v1/assets/{asset.pk}/backups",
+        {"file": SimpleUploadedFile("../../etc/passwd", b"hostname pbx")},
+        **_bearer(raw),
+    )
+    assert sent.status_code == 201, sent.content
+    backup = ConfigBackup.objects.get(asset=asset)
+    assert backup.filename == "passwd"
+    assert backup.file.name.startswith(f"backups/{asset.vendor_id}/{asset.pk}/")
+    assert backup.device_token is not None and backup.uploaded_by is None
+
+
+def test_deletion_run_is_logged(world, caplog):
+    _lapsed_with_backup(world)
+    with caplog.at_level("INFO", logger="supportdesk.assets.services_backups"):
+        services_backups.backup_retention_sweep(now=NOW)
+        services_backups.backup_retention_sweep(now=NOW + timedelta(days=120))
+    text = caplog.text
+    assert "eligible for deletion from 2026-04-01" in text
+    assert "deleted 1 configuration backups" in text
