@@ -172,6 +172,8 @@ WHITENOISE_USE_FINDERS = True
 # mail carry files base64-encoded (4/3 of their size), so a request body may be that large plus
 # room for the rest of the request (issue 17.3: the documented limit is the real one).
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
+# Configuration backups (H-4): largest backup an engineer or a device may store; larger: 413.
+BACKUP_MAX_BYTES = int(os.environ.get("BACKUP_MAX_BYTES", 20 * 1024 * 1024))
 # Outgoing mail carries a reply's attachments up to this total; larger ones become portal links.
 MAIL_ATTACHMENT_MAX_BYTES = int(os.environ.get("MAIL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 # Invitation links work once, for this many seconds; password-reset links for

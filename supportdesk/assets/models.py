@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.db import models
 
 
@@ -86,3 +89,125 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} #{self.serial}"
+
+
+# --- configuration backups (H-4) ---------------------------------------------------------------
+
+
+class BackupSource(models.TextChoices):
+    ENGINEER = "engineer", "Uploaded by an engineer"
+    DEVICE = "device", "Pushed by the device"
+
+
+class DeviceToken(models.Model):
+    """A device's own credential to push its configuration backups (H-4, house rule 14):
+    random, stored as its SHA-256 only, shown once, revocable, good for one asset."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="device_tokens")
+    name = models.CharField(max_length=120, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="Its first characters.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… for {self.asset_id}"
+
+
+class ConfigBackup(models.Model):
+    """One stored configuration backup of a device (H-4). The row outlives its file: a deleted
+    backup keeps its checksum, size and who/when, with ``deleted_at`` set."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="config_backups")
+    file = models.FileField(upload_to="backups/%Y/%m/", max_length=300, blank=True)
+    filename = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    source = models.CharField(max_length=10, choices=BackupSource.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    device_token = models.ForeignKey(
+        DeviceToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="backups"
+    )
+    created_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["asset", "created_at"], name="backup_asset_created"),
+            models.Index(fields=["deleted_at"], name="backup_deleted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.asset_id})"
+
+
+class BackupRetention(models.Model):
+    """An organisation's backups made eligible for deletion after its subscription lapsed
+    (H-4, E-10): until ``delete_on`` (lapse date + the plan's retention), then the deletion
+    run removes them. ``kept_at`` closes it when the subscription is back in force
+    (reinstated within the grace); ``deleted_at`` when the run deleted them."""
+
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.CASCADE, related_name="backup_retentions"
+    )
+    lapsed_on = models.DateField()
+    delete_on = models.DateField(help_text="Backups may be deleted from this day on.")
+    eligible_at = models.DateTimeField()
+    warned_at = models.DateTimeField(null=True, blank=True)
+    kept_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(kept_at__isnull=True, deleted_at__isnull=True),
+                name="uniq_open_backup_retention",
+            )
+        ]
+        indexes = [models.Index(fields=["delete_on"], name="backup_retention_delete_on")]
+
+
+class BackupEventKind(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded"
+    DOWNLOADED = "downloaded", "Downloaded"
+    TOKEN_CREATED = "token_created", "Device token created"
+    TOKEN_REVOKED = "token_revoked", "Device token revoked"
+    ELIGIBLE = "eligible", "Eligible for deletion"
+    KEPT = "kept", "Kept (subscription back in force)"
+    DELETED = "deleted", "Deleted after the grace period"
+
+
+class BackupEvent(models.Model):
+    """Append-only audit of configuration backups (house rule 8)."""
+
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    asset = models.ForeignKey(
+        Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    backup = models.ForeignKey(
+        ConfigBackup, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=BackupEventKind.choices)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["organization", "at"], name="backup_event_org_at")]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("backup events are append-only")
+        super().save(*args, **kwargs)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("mail/", include("supportdesk.intake.console_urls")),
     path("contracts/", include("supportdesk.contracts.urls")),
     path("billing/", include("supportdesk.billing.console_urls")),
+    path("backups/", include("supportdesk.assets.console_backups")),
     path("alerts/", include("supportdesk.monitoring.console_urls")),
     path("contacts/", include("supportdesk.customers.console_urls")),
     path("settings/fax/", include("supportdesk.intake.console_fax_urls")),

@@ -79,6 +79,9 @@ class Plan(models.Model):
     backup_retention_days = models.PositiveIntegerField(
         default=90, help_text="Configuration backups may be deleted this long after lapse (H-4)."
     )
+    backup_interval_months = models.PositiveIntegerField(
+        default=12, help_text="A device's configuration is backed up this often (H-4: yearly)."
+    )
     # The billing app's rate card for hourly work (B-7, B-8); it becomes a foreign key there.
     rate_card_id = models.PositiveBigIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True)

@@ -111,6 +111,7 @@ def plan_create(
     price_fixed: Decimal = Decimal(0),
     per_user_price: Decimal | None = None,
     backup_retention_days: int = 90,
+    backup_interval_months: int = 12,
     currency: str = "USD",
 ) -> Plan:
     """A plan whose rules are validated by the domain (`plan_from_spec`)."""
@@ -136,6 +137,7 @@ def plan_create(
         price_fixed=_money(price_fixed, "fixed price"),
         per_user_price=None if per_user_price is None else _money(per_user_price, "user price"),
         backup_retention_days=backup_retention_days,
+        backup_interval_months=backup_interval_months,
         created_at=now,
     )
 

@@ -140,7 +140,8 @@ PRESETS: list[dict[str, Any]] = [
                  "role": "administrator", "portal": True},
             ]},
             {"name": "Pine Street Realty", "domains": ["pinerealty.example"], "contacts": [
-                {"name": "Liam Young", "email": "liam@pinerealty.example", "phones": ["+15035550511"], "portal": True},
+                {"name": "Liam Young", "email": "liam@pinerealty.example", "phones": ["+15035550511"],
+                 "role": "administrator", "portal": True},
             ]},
         ],
         "tickets": [

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from supportdesk.assets.tests.backup_helpers import some_backup, some_device, some_token
 from supportdesk.billing import services as billing_services
 from supportdesk.billing.domain.lines import LineKind, PriceLine
 from supportdesk.billing.domain.money import Money
@@ -155,4 +156,9 @@ BUILDERS: dict[str, tuple[Callable[[Any, Organization], int], str]] = {
     "contact_id": (_contact, "organization"),
     # A plan is the vendor's, but a contact sees only the plans of its own contracts.
     "plan": (_plan, "organization"),
+    # Configuration backups (H-4): one device per organisation, so a request's asset, backup
+    # and token parameters all name the same device.
+    "asset_id": (lambda world, org: some_device(org).pk, "organization"),
+    "backup_id": (some_backup, "organization"),
+    "token_id": (some_token, "organization"),
 }
