@@ -58,6 +58,7 @@ from supportdesk.tickets.models import (
 )
 from supportdesk.tickets.notify import agent_notify, mentioned_users
 from supportdesk.tickets.search import ticket_search_index_new, ticket_search_sync
+from supportdesk.tickets.services_routing import ticket_route_account_team
 
 SUBJECT_MAX = 300
 BODY_MAX = 200_000
@@ -355,6 +356,9 @@ def ticket_create(
         at=now,
         actor_id=principal.user_id if principal else None,
         data={"channel": channel, "priority": priority, "queue": queue.name},
+    )
+    ticket_route_account_team(  # E-2: to the DSE (or the backup) first
+        ticket=ticket, now=now, actor_id=principal.user_id if principal else None
     )
     agent_notify(
         ticket=ticket,
