@@ -53,6 +53,16 @@ def test_demo_has_issued_paid_past_due_and_suspended_invoices_per_preset_B1_B4(
     assert annual.lines.get().period_end == maple.end  # the whole term, once
     cedar = Contract.objects.filter(organization__name__startswith="Cedar Vet").first()
     assert cedar is not None and selectors.contract_billing(cedar) == "monthly"
+    # each vendor's rate card reads its periods in the vendor's own zone (issue 15.7)
+    for card in RateCard.objects.select_related("vendor"):
+        assert card.calendar_spec["timezone"] == card.vendor.timezone, card.vendor.slug
+    phones = RateCard.objects.get(vendor__slug="phones")
+    assert phones.calendar_spec["timezone"] not in ("", "UTC", "America/New_York")
+    # every line says the rule that produced it: "licence list price" only on enterprise lines
+    wrong = InvoiceLine.objects.filter(description__contains="licence list price").exclude(
+        invoice__contract__plan__kind="enterprise"
+    )
+    assert not wrong.exists(), [line.description for line in wrong]
     count = Invoice.objects.count()
     demo_load()
     assert Invoice.objects.count() == count
