@@ -39,13 +39,13 @@ sys.path.insert(0, str(ROOT))
 
 from aiosmtpd.controller import Controller  # noqa: E402
 
-from supportdesk.oncall.signature import twilio_signature  # noqa: E402
-from supportdesk.oncall.tests.provider import (  # noqa: E402
+from supportdesk.notifications.fake_provider import (  # noqa: E402
     ACCOUNT_SID,
     AUTH_TOKEN,
     FROM_NUMBER,
     ProviderServer,
 )
+from supportdesk.oncall.signature import twilio_signature  # noqa: E402
 
 GOAL_P99_S = 2.0
 PAGES_PER_EMERGENCY = 12

@@ -198,11 +198,44 @@ def cmd_monitoring(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_provider(args: argparse.Namespace) -> None:
+    """Start the local fake SMS/voice provider and point the settings at it (issue 15.6), so
+    the demo's pages are delivered and acknowledged offline. A configured real provider
+    (TWILIO_ACCOUNT_SID in the environment) or --no-fake-provider leaves things as they are.
+    Runs in a thread of this process for as long as the demo runs."""
+    if args.no_fake_provider or os.environ.get("TWILIO_ACCOUNT_SID"):
+        return
+    import secrets
+
+    from supportdesk.notifications.fake_provider import (
+        ACCOUNT_SID,
+        FROM_NUMBER,
+        ProviderServer,
+        ProviderState,
+    )
+
+    state = ProviderState(
+        auth_token=secrets.token_hex(16),  # also the key supportdesk checks its webhooks with
+        # with --no-serve nobody would answer the provider's callbacks
+        webhook_base="" if args.no_serve else os.environ["PUBLIC_BASE_URL"].rstrip("/"),
+        status_callbacks=not args.no_serve,
+    )
+    server = ProviderServer(state, host=args.host, port=args.provider_port).start()
+    os.environ.update(
+        TWILIO_API_BASE=server.url,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=state.auth_token,
+        TWILIO_FROM_NUMBER=FROM_NUMBER,
+    )
+    print(f"Fake SMS/voice provider (Twilio wire format): {server.url}/", flush=True)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     # The demo may run without SECRET_KEY (a random one is kept under the var directory) and
     # builds its links from the address it serves.
     os.environ["SUPPORTDESK_DEMO"] = "1"
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
+    _demo_provider(args)  # before setup: the settings read TWILIO_* from the environment
     _setup()
     _manage("migrate", "--no-input", verbosity=0)
     from supportdesk.demo.load import demo_load
@@ -250,6 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="migrate, load the three presets, serve")
     served(p)
     p.add_argument("--no-serve", action="store_true", help="load the demo data and stop")
+    p.add_argument(
+        "--no-fake-provider",
+        action="store_true",
+        help="do not start the local fake SMS/voice provider (pages then fail unless "
+        "TWILIO_* is set)",
+    )
+    p.add_argument(
+        "--provider-port", type=int, default=0, help="port of the fake provider (default: any)"
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="web + worker + scheduler in one process")

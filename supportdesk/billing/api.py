@@ -1,6 +1,6 @@
 """API routes (thin): invoices (B-1) — list, one, PDF, CSV, void, credit note — payments,
-balances, per-user subscriptions (B-5), suspension requests (B-4) and reinstatement (B-4,
-B-6)."""
+balances, per-user subscriptions (B-5) and their monthly / annual billing choice, suspension
+requests (B-4) and reinstatement (B-4, B-6)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
@@ -18,6 +18,7 @@ from supportdesk.api.schemas import Amount, Count, Day, Id, Price
 from supportdesk.billing import (
     selectors,
     services,
+    services_choices,
     services_counts,
     services_reinstatement,
     services_subscriptions,
@@ -328,6 +329,8 @@ class SubscriptionIn(Schema):
     users: Count | None = None
     invoice_date: Day | None = None
     reference: str = ""
+    # the customer's choice (B-5): monthly instalments or annual with the plan's discount
+    billing: Literal["monthly", "annual"] | None = None
 
 
 class SubscriptionOut(Schema):
@@ -360,6 +363,7 @@ def start_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
         reference=payload.reference,
         now=clock.now(),
         principal=principal,
+        billing=payload.billing or "",
     )
     return Status(
         201,
@@ -702,3 +706,59 @@ def add_charge(request: HttpRequest, org_id: int, payload: ChargeIn) -> Any:
     return Status(
         201, invoice_out(selectors.invoice_get(principal=principal, number=inv.number or 0))
     )
+
+
+# --- monthly or annual billing, the customer's choice (B-5) ----------------------------------
+
+
+class BillingChoiceIn(Schema):
+    billing: Literal["monthly", "annual"]
+
+
+class BillingChoiceOut(Schema):
+    contract: int = Field(description="The term in force (or the first, before it starts).")
+    current: str = Field(description="How the term in force is billed.")
+    next_from: date = Field(description="The first term a choice made now changes.")
+    next: str = Field(description="How the term from `next_from` will be billed.")
+    annual_discount_percent: str
+    choosable: bool
+    why_not: str
+
+
+def choice_out(view: selectors.BillingChoiceView) -> dict[str, Any]:
+    return {
+        "contract": view.contract.pk,
+        "current": view.current.value,
+        "next_from": view.next_from,
+        "next": view.next.value,
+        "annual_discount_percent": view.annual_discount_percent,
+        "choosable": view.choosable,
+        "why_not": view.why_not,
+    }
+
+
+@router.get("/contracts/{int:contract_id}/billing", response={200: BillingChoiceOut, **ERRORS})
+def get_billing_choice(request: HttpRequest, contract_id: int) -> Any:
+    """How a per-user subscription is billed now and from its next term (B-5). A contact sees
+    only its own organisation's contracts."""
+    principal = principal_of(request)
+    contract = contract_selectors.contract_get(principal=principal, contract_id=contract_id)
+    return choice_out(
+        selectors.billing_choice_view(contract=contract, today=_today(contract.vendor_id))
+    )
+
+
+@router.post("/contracts/{int:contract_id}/billing", response={200: BillingChoiceOut, **ERRORS})
+def choose_billing(request: HttpRequest, contract_id: int, payload: BillingChoiceIn) -> Any:
+    """Choose monthly instalments or annual billing with the plan's discount (B-5), from the
+    next term not yet invoiced: the customer's designated administrator or billing staff."""
+    principal = principal_of(request)
+    contract = contract_selectors.contract_get(principal=principal, contract_id=contract_id)
+    view = services_choices.billing_choice_set(
+        principal=principal,
+        contract=contract,
+        billing=payload.billing,
+        today=_today(contract.vendor_id),
+        now=clock.now(),
+    )
+    return choice_out(view)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from supportdesk.billing import (
     selectors,
     services,
+    services_choices,
     services_counts,
     services_reinstatement,
     services_subscriptions,
@@ -68,6 +69,9 @@ def organization(request: HttpRequest, org_id: int) -> HttpResponse:
             "invoices": invoices,
             "reinstatable": selectors.reinstatable_contract_list(
                 principal=principal, organization_id=org_id
+            ),
+            "choices": selectors.billing_choice_list(
+                principal=principal, organization_id=org_id, today=today
             ),
             "today": today,
             "may_bill": principal.has_role("billing"),
@@ -201,3 +205,23 @@ def charge(request: HttpRequest, org_id: int) -> HttpResponse:
     )
     messages.success(request, f"{inv.label} issued: {Money(inv.total, inv.currency)}.")
     return redirect("console:billing:organization", org_id=org.pk)
+
+
+@require_POST
+@staff_page
+def choose_billing(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """Monthly or annual billing of a per-user subscription from its next term (B-5)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    contract = contract_selectors.contract_get(principal=principal, contract_id=contract_id)
+    view = services_choices.billing_choice_set(
+        principal=principal,
+        contract=contract,
+        billing=request.POST.get("billing", ""),
+        today=_today(principal),
+        now=clock.now(),
+    )
+    messages.success(
+        request,
+        f"{view.contract.label} is billed {view.next.value} from {view.next_from:%Y-%m-%d}.",
+    )
+    return redirect("console:billing:organization", org_id=contract.organization_id)

@@ -13,8 +13,9 @@ Per preset
     msp — hourly work each month for Bayou Dental (pays) and Gulf Freight (does not; its
     hourly agreement is past due — the MSP charges no reinstatement fee and never suspends,
     seed 001); this month's invoices are not yet due.
-    phones — Cedar Veterinary pays its monthly instalments; Maple Dental Suite never paid and
-    its subscription was suspended automatically at 45 days; Birch Family Practice's lapsed
+    phones — Cedar Veterinary pays its monthly instalments; Maple Dental Suite chose annual
+    billing with the 10 % discount (B-5), never paid, and its subscription was suspended
+    automatically at 45 days; Birch Family Practice's lapsed
     subscription is reinstated by activating its prepared renewal: backfilled to the
     original expiry, with the reinstatement fee (B-6).
 """
@@ -35,6 +36,7 @@ from supportdesk.billing import (
 )
 from supportdesk.billing.domain.periods import add_months
 from supportdesk.billing.models import Invoice, InvoiceState, PlanBilling, RateCard
+from supportdesk.billing.services_choices import billing_choice_record
 from supportdesk.contracts import services as contract_services
 from supportdesk.contracts.models import Contract, Plan, PlanKind, Product, SupportAssignment
 from supportdesk.contracts.selectors import vendor_tz
@@ -152,11 +154,13 @@ def _phones_customers(vendor: Vendor, today: date, now: datetime) -> None:
         description="Counted users (E-9)",
     )  # fmt: skip
     start = today - timedelta(days=130)
-    contract_services.contract_create(
+    maple = contract_services.contract_create(
         principal=None, organization=_org(vendor, "Maple Dental Suite"), plan=plan,
         start=start, end=add_months(start, 12), state="active", lines=[users],
         reference="BB-MAPLE-1", now=now, reason="demo data",
     )  # fmt: skip
+    # the plan offers both (B-5): Maple chose annual billing with the discount when it signed
+    billing_choice_record(contract=maple, billing="annual", principal=None, now=now)
     # Birch Family Practice let its subscription lapse 35 days ago; its renewal was prepared
     # and is activated now: a reinstatement, backfilled to the expiry with the fee (B-6)
     birch = _org(vendor, "Birch Family Practice")

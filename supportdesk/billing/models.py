@@ -390,3 +390,27 @@ class UserCountChange(models.Model):
     class Meta:
         ordering = ["counted_at", "pk"]
         indexes = [models.Index(fields=["contract", "state"], name="count_change_contract")]
+
+
+class BillingChoice(models.Model):
+    """The customer's choice between monthly instalments and annual billing with the plan's
+    discount for a per-user subscription (B-5), from `effective_from` — the start of a term —
+    on. Kept on the contract's first term (`contract`), the one a renewal chain is known by.
+
+    Append-only, the history of who chose what: for a term, the most recent choice whose
+    `effective_from` is on or before the term's start wins; before any, the plan's billing."""
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="+")
+    billing = models.CharField(max_length=10, choices=BillingCycle.choices)
+    effective_from = models.DateField()
+    chosen_at = models.DateTimeField()
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["contract", "chosen_at"], name="billing_choice_contract")]
+        ordering = ["chosen_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.billing} from {self.effective_from} ({self.contract_id})"

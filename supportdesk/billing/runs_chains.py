@@ -22,6 +22,7 @@ from supportdesk.billing import selectors
 from supportdesk.billing.domain.billing_run import (
     ContractSchedule,
     IdempotencyKey,
+    billing_in_force,
 )
 from supportdesk.billing.domain.dunning import DunningPolicy
 from supportdesk.billing.domain.lines import PriceLine
@@ -118,6 +119,12 @@ class Chain:
     latest: Contract
     terms: dict[int, Contract]
     pb: PlanBilling
+    # the customer's monthly/annual choices that stand, by the term they start (B-5)
+    changes: tuple[tuple[date, Billing], ...] = ()
+
+    def billing_on(self, day: date) -> Billing:
+        """How the period starting ``day`` is billed."""
+        return billing_in_force(Billing(self.pb.billing), self.changes, day)
 
     @property
     def subject(self) -> str:
@@ -139,6 +146,7 @@ class Chain:
             start=self.root.start,
             term_months=latest.plan.term_months,
             billing=Billing(self.pb.billing),
+            billing_changes=self.changes,
             renewal_lead_months=self.pb.renewal_lead_months,
             stop_after=stop,
             dunning=dunning_policy(self.pb),
@@ -189,7 +197,17 @@ def _load_chains(
     by_org: dict[int, list[Contract]] = defaultdict(list)
     for contract in contracts:
         by_org[contract.organization_id].append(contract)
-    return [chain for org_id in org_ids for chain in _org_chains(by_org[org_id], plan_rows)]
+    return with_billing_changes(
+        [chain for org_id in org_ids for chain in _org_chains(by_org[org_id], plan_rows)]
+    )
+
+
+def with_billing_changes(found: list[Chain]) -> list[Chain]:
+    """The chains with the customers' monthly/annual choices that stand (B-5), one query."""
+    changes = selectors.chain_billing_changes([c.root.pk for c in found])
+    for chain in found:
+        chain.changes = changes.get(chain.root.pk, ())
+    return found
 
 
 def chains(vendor: Vendor, organization_ids: Sequence[int] | None = None) -> Iterator[Chain]:
@@ -260,7 +278,7 @@ def period_lines(chain: Chain, period: Term, contract: Contract) -> list[PriceLi
         )
     sub = selectors.subscription_plan(plan, currency, chain.pb)
     users = selectors.users_on(contract, period.start)
-    if chain.pb.billing == Billing.ANNUAL:
+    if chain.billing_on(period.start) == Billing.ANNUAL:
         return subscription_lines(
             sub,
             users=users,

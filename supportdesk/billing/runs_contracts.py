@@ -47,6 +47,7 @@ from supportdesk.billing.runs_chains import (
     _org_chains,
     fee_basis,
     period_lines,
+    with_billing_changes,
 )
 from supportdesk.billing.services_subscriptions import contract_move
 from supportdesk.contracts import services as contract_services
@@ -424,7 +425,9 @@ def _busy(
     for contract in light:
         contract.plan = plans[contract.plan_id]
         by_org[contract.organization_id].append(contract)
-    found = [chain for org_id in org_ids for chain in _org_chains(by_org[org_id], plan_rows)]
+    found = with_billing_changes(
+        [chain for org_id in org_ids for chain in _org_chains(by_org[org_id], plan_rows)]
+    )
     done = _done(vendor, [c.subject for c in found])
     opened = _open_invoices(found, light=True)
     busy = []

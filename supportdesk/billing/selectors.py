@@ -10,9 +10,12 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
+from supportdesk.billing.domain.billing_run import billing_changes, billing_in_force
 from supportdesk.billing.domain.money import Money
-from supportdesk.billing.domain.pricing import SubscriptionPlan
+from supportdesk.billing.domain.periods import add_months
+from supportdesk.billing.domain.pricing import Billing, SubscriptionPlan
 from supportdesk.billing.models import (
+    BillingChoice,
     BillingRunKey,
     CustomerBilling,
     Invoice,
@@ -221,6 +224,32 @@ def default_plan_billing(plan: Plan) -> PlanBilling:
     )
 
 
+def chain_root(contract: Contract) -> Contract:
+    """The first term of the renewal chain ``contract`` belongs to (what billing keys on)."""
+    root, seen = contract, {contract.pk}
+    while root.predecessor_id and root.predecessor_id not in seen:
+        seen.add(root.predecessor_id)
+        root = Contract.objects.select_related("plan").get(pk=root.predecessor_id)
+    return root
+
+
+def chain_billing_changes(root_ids: list[int]) -> dict[int, tuple[tuple[date, Billing], ...]]:
+    """The customers' billing choices that stand, per chain root (B-5)."""
+    made: dict[int, list[tuple[date, str]]] = {}
+    for row in BillingChoice.objects.filter(contract_id__in=root_ids).order_by("chosen_at", "pk"):
+        made.setdefault(row.contract_id, []).append((row.effective_from, row.billing))
+    return {root: billing_changes(choices) for root, choices in made.items()}
+
+
+def contract_billing(contract: Contract, pb: PlanBilling | None = None) -> Billing:
+    """How the term ``contract`` is billed: the customer's choice in force at its start, else
+    the plan's billing (B-5)."""
+    pb = pb or plan_billing(contract.plan)
+    root = chain_root(contract)
+    changes = chain_billing_changes([root.pk]).get(root.pk, ())
+    return billing_in_force(Billing(pb.billing), changes, contract.start)
+
+
 def subscription_plan(plan: Plan, currency: str, pb: PlanBilling | None = None) -> SubscriptionPlan:
     """The domain price list of a per-user plan (B-5)."""
     pb = pb or plan_billing(plan)
@@ -308,3 +337,89 @@ def tax_rates(vendor_id: int, organization_ids: list[int]) -> dict[int, tuple[De
         ).values_list("organization_id", "tax_percent")
     )
     return {o: (Decimal(own[o]), default[1]) if o in own else default for o in organization_ids}
+
+
+# --- the customer's monthly / annual choice (B-5) ----------------------------------------------
+
+BILLING_CHOOSABLE = (ContractState.ACTIVE, ContractState.PAST_DUE)
+
+
+@dataclass(frozen=True)
+class BillingChoiceView:
+    """What a contract is billed now and from the next term it can still change."""
+
+    contract: Contract
+    current: Billing  # the term in force on `today`
+    next_from: date  # the first term a choice made today changes
+    next: Billing  # how that term will be billed
+    annual_discount_percent: str
+    choosable: bool  # a per-user subscription in force
+    why_not: str
+
+
+def _terms(root: Contract) -> list[Contract]:
+    """The chain's signed terms, first to latest."""
+    terms, by_pred = (
+        [root],
+        {
+            c.predecessor_id: c
+            for c in Contract.objects.filter(
+                vendor_id=root.vendor_id, organization_id=root.organization_id
+            )
+            .exclude(predecessor=None)
+            .select_related("plan")
+        },
+    )
+    while terms[-1].pk in by_pred and len(terms) < 1000:
+        terms.append(by_pred[terms[-1].pk])
+    return terms
+
+
+def billing_choice_view(*, contract: Contract, today: date) -> BillingChoiceView:
+    root = chain_root(contract)
+    terms = _terms(root)
+    current = next((t for t in reversed(terms) if t.start <= today), terms[0])
+    pb = plan_billing(current.plan)
+    changes = chain_billing_changes([root.pk]).get(root.pk, ())
+    months = current.plan.term_months
+    next_from = current.end if current.start <= today else current.start
+    while BillingRunKey.objects.filter(
+        vendor_id=root.vendor_id, subject=str(root.pk), purpose="invoice", on=next_from
+    ).exists():  # that term's first invoice is out: the choice starts with the one after
+        next_from = add_months(next_from, months)
+    why_not = ""
+    if current.plan.kind != PlanKind.PER_USER:
+        why_not = f"{current.plan.name} is not a per-user subscription: it is billed per term"
+    elif current.state not in BILLING_CHOOSABLE:
+        why_not = f"{current.label} is {current.state}"
+    return BillingChoiceView(
+        contract=current,
+        current=contract_billing(current, pb),
+        next_from=next_from,
+        next=billing_in_force(Billing(pb.billing), changes, next_from),
+        annual_discount_percent=f"{pb.annual_discount_percent.normalize():f}",
+        choosable=not why_not,
+        why_not=why_not,
+    )
+
+
+def billing_choice_list(
+    *, principal: Principal, organization_id: int | None, today: date
+) -> list[BillingChoiceView]:
+    """The organisation's per-user subscriptions in force (their latest terms) and how each is
+    billed now and from its next term; a contact sees only its own organisation."""
+    qs = scope(
+        Contract.objects.filter(
+            plan__kind=PlanKind.PER_USER, state__in=BILLING_CHOOSABLE
+        ).select_related("plan", "organization"),
+        principal,
+        vendor_field="vendor_id",
+        organization_field="organization_id",
+    )
+    if organization_id is not None:
+        qs = qs.filter(organization_id=organization_id)
+    views: dict[int, BillingChoiceView] = {}
+    for contract in qs.order_by("organization__name", "pk"):
+        view = billing_choice_view(contract=contract, today=today)
+        views.setdefault(view.contract.pk, view)  # one row per subscription, its current term
+    return list(views.values())

@@ -139,12 +139,13 @@ def user_count_propose(
     if total == billed:
         return None
     pb = selectors.plan_billing(contract.plan)
+    billing = selectors.contract_billing(contract, pb)
     change = UserCountChange.objects.create(
         vendor_id=contract.vendor_id,
         organization=organization,
         contract=contract,
         counted_at=now,
-        effective_on=on if total > billed else _next_period(contract, pb.billing, on),
+        effective_on=on if total > billed else _next_period(contract, billing, on),
         users_before=billed,
         users_after=total,
         explanation=explanation,

@@ -145,14 +145,19 @@ def _fee_charged(chain: Chain, since: date) -> bool:
 def _periods(chain: Chain, terms: tuple[Term, ...], on: date) -> list[Term]:
     """The service periods a renewal after lapse invoices now: whole terms (annual), or the
     months up to the reinstatement date (monthly)."""
-    if chain.pb.billing != Billing.MONTHLY:
-        return list(terms)
     months = chain.latest.plan.term_months
     return [
-        Term(add_months(term.start, i), add_months(term.start, i + 1))
+        period
         for term in terms
-        for i in range(months)
-        if add_months(term.start, i) <= on
+        for period in (
+            [term]
+            if chain.billing_on(term.start) != Billing.MONTHLY
+            else [
+                Term(add_months(term.start, i), add_months(term.start, i + 1))
+                for i in range(months)
+                if add_months(term.start, i) <= on
+            ]
+        )
     ]
 
 
@@ -174,7 +179,7 @@ def _lapsed_preview(chain: Chain, on: date) -> ReinstatementPreview:
     if basis.is_zero():  # per-user: the value of one term of the subscription
         label = "one term of the subscription"
         first = Term(lapsed.end, add_months(lapsed.end, months))
-        factor = months if chain.pb.billing == Billing.MONTHLY else 1
+        factor = months if chain.billing_on(first.start) == Billing.MONTHLY else 1
         for line in period_lines(chain, first, lapsed):
             basis = basis + line.amount * factor
     renewal = lapse_renewal(
@@ -338,7 +343,7 @@ def _reinstate_lapsed(
             addons=lapsed.addons or (),
         )
     new = Contract.objects.select_related("plan", "organization", "vendor").get(pk=new.pk)
-    new_chain = Chain(chain.root, new, {**chain.terms, new.pk: new}, chain.pb)
+    new_chain = Chain(chain.root, new, {**chain.terms, new.pk: new}, chain.pb, chain.changes)
     items: list[services.LineInput] = []
     for period in _periods(new_chain, preview.terms, on):
         items += [services.LineInput(x, contract=new) for x in period_lines(new_chain, period, new)]

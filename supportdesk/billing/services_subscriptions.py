@@ -37,6 +37,7 @@ from supportdesk.billing.services import (
     run_key_record,
     terms_from,
 )
+from supportdesk.billing.services_choices import billing_choice_record
 from supportdesk.contracts import services as contract_services
 from supportdesk.contracts.domain.states import ALLOWED_TRANSITIONS
 from supportdesk.contracts.domain.states import ContractState as DomainState
@@ -101,8 +102,11 @@ def subscription_start(
     now: datetime,
     reference: str = "",
     principal: Principal | None = None,
+    billing: str = "",
 ) -> tuple[Contract, Invoice]:
-    """Sign a per-user subscription and issue its first invoice (B-5).
+    """Sign a per-user subscription and issue its first invoice (B-5). ``billing``: the
+    customer's choice of ``monthly`` or ``annual`` (with the plan's discount); empty: the
+    plan's billing.
 
     The service period starts on the invoice date or on the payment date, whichever is
     earlier: money the customer paid ahead (on account, received on or before the invoice
@@ -155,8 +159,10 @@ def subscription_start(
         now=now,
     )
     pb = selectors.plan_billing(plan)
+    if billing and billing != pb.billing:
+        billing_choice_record(contract=contract, billing=billing, principal=principal, now=now)
     sub = selectors.subscription_plan(plan, currency)
-    if pb.billing == Billing.MONTHLY:
+    if (billing or pb.billing) == Billing.MONTHLY:
         first = [
             instalment_line(
                 sub, users=users, term_start=term.start, index=0, reference=contract.label
@@ -232,7 +238,7 @@ def subscription_users_add(
     before = selectors.users_on(contract, on)
     lines = user_change_lines(
         selectors.subscription_plan(contract.plan, contract.currency),
-        billing=Billing(pb.billing),
+        billing=selectors.contract_billing(contract, pb),
         term_start=contract.start,
         users_before=before,
         users_after=before + added,

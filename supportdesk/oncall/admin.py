@@ -61,7 +61,7 @@ class _SpecAdmin(admin.ModelAdmin):
 
 _CONFIG_FIELDS = [
     "business_calendar", "business_hours", "helpdesk_number", "inbound_numbers",
-    "emergency_chain", "sms_gateway_domain",
+    "emergency_chain", "emergency_menu", "sms_gateway_domain",
 ]  # fmt: skip
 
 

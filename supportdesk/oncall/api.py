@@ -59,7 +59,12 @@ class RunOut(Schema):
 
 
 class PageIn(Schema):
-    reason: str
+    reason: Annotated[str, Field(max_length=2000)]
+    caller: Annotated[str, Field(max_length=40)] = Field(
+        "",
+        description="The number an identified contact of the ticket's customer is phoning from "
+        "to escalate this (e.g. emailed) ticket: the call is logged on the ticket (O-3).",
+    )
 
 
 def _schedule_out(row: Any, now: datetime) -> dict[str, Any]:
@@ -210,10 +215,17 @@ def ack_run(request: HttpRequest, run_id: int) -> Any:
 
 @router.post("/tickets/{int:ref}/page", response={201: RunOut, **ERRORS})
 def page_ticket(request: HttpRequest, ref: int, payload: PageIn) -> Any:
-    """Escalate a phone request from an identified contact into the emergency chain (O-3)."""
+    """Escalate a phone request from an identified contact into the emergency chain (O-3);
+    with `caller`, the contact's escalation call about this ticket is logged on it first."""
     principal = principal_of(request)
     if principal.is_contact:
         raise NotFound(f"ticket {ref} not found")
     ticket = ticket_selectors.ticket_get(principal=principal, ref=ref)
-    run = ticket_page(ticket=ticket, principal=principal, reason=payload.reason, now=clock.now())
+    run = ticket_page(
+        ticket=ticket,
+        principal=principal,
+        reason=payload.reason,
+        caller=payload.caller,
+        now=clock.now(),
+    )
     return Status(201, run_out(selectors.run_get(principal=principal, run_id=run.pk)))

@@ -80,7 +80,11 @@ def _page(request: HttpRequest, ref: int) -> None:
     principal = request.principal  # type: ignore[attr-defined]
     ticket = ticket_selectors.ticket_get(principal=principal, ref=ref)
     ticket_page(
-        ticket=ticket, principal=principal, reason=request.POST.get("reason", ""), now=clock.now()
+        ticket=ticket,
+        principal=principal,
+        reason=request.POST.get("reason", ""),
+        caller=request.POST.get("caller", ""),
+        now=clock.now(),
     )
     messages.success(request, f"Paging the on-call engineer for ticket #{ticket.pk}.")
 

@@ -19,7 +19,7 @@ from supportdesk.core import clock
 from supportdesk.core.errors import DomainError, NotFound
 from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Vendor
-from supportdesk.oncall.models import ChainRun
+from supportdesk.oncall.models import ChainRun, EmergencyMenu
 from supportdesk.oncall.services import acknowledgements, emergencies, paging, schedules
 from supportdesk.oncall.signature import twilio_signature_valid
 
@@ -85,22 +85,46 @@ def _q(request: HttpRequest) -> str:
     return "?" + urlencode({"vendor": slug}) if slug else ""
 
 
-@twilio_signed
-def voice_incoming(request: HttpRequest) -> HttpResponse:
-    """A call to the helpdesk number: put through in business hours, else the emergency menu."""
-    vendor = _vendor(request)
-    assert vendor is not None
+def _in_hours(vendor: Vendor) -> tuple[str, bool]:
+    """The number calls are put through to, and whether the line is in business hours."""
     config = schedules.config_for(vendor)
     number = config.helpdesk_number or vendor.support_phone
-    if number and schedules.business_calendar(config).is_open(clock.now()):
-        return twiml(f"<Dial>{escape(number)}</Dial>")
+    return number, bool(number) and schedules.business_calendar(config).is_open(clock.now())
+
+
+def _email_hint(vendor: Vendor) -> str:
+    email = vendor.support_email
+    return f" For anything else, please email {email}." if email else ""
+
+
+@twilio_signed
+def voice_incoming(request: HttpRequest) -> HttpResponse:
+    """A call to the helpdesk number. The emergency option (press 5) is offered as the
+    vendor's phone plan says (`OnCallConfig.emergency_menu`): after hours only (seed 001),
+    always (in hours a caller who presses nothing is put through), or never."""
+    vendor = _vendor(request)
+    assert vendor is not None
+    menu = schedules.config_for(vendor).emergency_menu
+    number, in_hours = _in_hours(vendor)
+    dial = f"<Dial>{escape(number)}</Dial>" if number else ""
+    if in_hours and menu != EmergencyMenu.ALWAYS:
+        return twiml(dial)
+    if menu == EmergencyMenu.NEVER:
+        say = escape(f"You have reached {vendor.name}. Our office is closed.{_email_hint(vendor)}")
+        return twiml(f"<Say>{say}</Say><Hangup/>")
     action = quoteattr(f"/hooks/voice/menu{_q(request)}")
-    email = (
-        f" For anything else, please email {vendor.support_email}." if vendor.support_email else ""
-    )
+    if in_hours:
+        say = escape(
+            f"You have reached {vendor.name}. If this is an emergency, press 5 to reach the "
+            "on-call engineer. Otherwise, stay on the line."
+        )
+        return twiml(
+            f'<Gather numDigits="1" action={action} method="POST" timeout="5"><Say>{say}</Say>'
+            f"</Gather>{dial}"
+        )
     say = escape(
         f"You have reached {vendor.name}. Our office is closed. "
-        f"If this is an emergency, press 5 to reach the on-call engineer.{email}"
+        f"If this is an emergency, press 5 to reach the on-call engineer.{_email_hint(vendor)}"
     )
     return twiml(
         f'<Gather numDigits="1" action={action} method="POST" timeout="8"><Say>{say}</Say>'
@@ -110,20 +134,26 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
 
 @twilio_signed
 def voice_menu(request: HttpRequest) -> HttpResponse:
-    """The caller's key press: 5 records an emergency voicemail (the only way to page, O-2)."""
+    """The caller's key press: 5 records an emergency voicemail (the only way to page, O-2).
+    If the caller records nothing, the call still reaches the voicemail hook (no recording):
+    the emergency is logged and pages, saying so."""
     vendor = _vendor(request)
     assert vendor is not None
+    if schedules.config_for(vendor).emergency_menu == EmergencyMenu.NEVER:
+        return twiml(f"<Say>{escape(_email_hint(vendor).strip() or 'Goodbye.')}</Say><Hangup/>")
     if request.POST.get("Digits", "").strip() != "5":
+        number, in_hours = _in_hours(vendor)
+        if in_hours:
+            return twiml(f"<Dial>{escape(number)}</Dial>")
         email = vendor.support_email or "our support address"
         return twiml(f"<Say>{escape(f'Please email {email}. Goodbye.')}</Say><Hangup/>")
-    q = _q(request)
+    hook = quoteattr("/hooks/voice/voicemail" + _q(request))
     return twiml(
         "<Say>Please leave your name, company and a number we can call you back on, then "
         "press the pound key. The on-call engineer is notified when you finish.</Say>"
-        f'<Record action={quoteattr("/hooks/voice/voicemail" + q)} method="POST" '
-        'maxLength="300" finishOnKey="#" transcribe="true" '
-        f"transcribeCallback={quoteattr('/hooks/voice/voicemail' + q)}/>"
-        "<Say>We did not receive a recording. Goodbye.</Say><Hangup/>"
+        f'<Record action={hook} method="POST" maxLength="300" finishOnKey="#" '
+        f'transcribe="true" transcribeCallback={hook}/>'
+        f'<Redirect method="POST">{escape("/hooks/voice/voicemail" + _q(request))}</Redirect>'
     )
 
 
@@ -148,6 +178,11 @@ def voicemail(request: HttpRequest) -> HttpResponse:
         transcript=request.POST.get("TranscriptionText", ""),
         now=clock.now(),
     )
+    if not request.POST.get("RecordingUrl"):
+        return twiml(
+            "<Say>We did not receive a message, but the on-call engineer has been notified "
+            "and will call you back on this number. Goodbye.</Say><Hangup/>"
+        )
     return twiml("<Say>Thank you. The on-call engineer has been notified. Goodbye.</Say><Hangup/>")
 
 

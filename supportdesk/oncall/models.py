@@ -12,6 +12,14 @@ from django.conf import settings
 from django.db import models
 
 
+class EmergencyMenu(models.TextChoices):
+    """When a caller is offered the emergency option (press 5) of the phone menu (O-2)."""
+
+    AFTER_HOURS = "after_hours", "After hours only (in hours calls are put through)"
+    ALWAYS = "always", "Always (in hours: press 5, or stay on the line to be put through)"
+    NEVER = "never", "Never (this vendor's phone plan has no emergency paging)"
+
+
 class OnCallConfig(models.Model):
     """Per-vendor telephony set-up: business hours, the helpdesk number, the emergency chain."""
 
@@ -41,6 +49,12 @@ class OnCallConfig(models.Model):
     )
     emergency_chain = models.ForeignKey(
         "EscalationChain", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    emergency_menu = models.CharField(
+        max_length=12,
+        choices=EmergencyMenu.choices,
+        default=EmergencyMenu.AFTER_HOURS,
+        help_text="When callers may press 5 to leave an emergency voicemail that pages.",
     )
     unidentified_org = models.ForeignKey(
         "customers.Organization",

@@ -10,6 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from supportdesk.accounts.models import User
 from supportdesk.core.errors import NotFound
 from supportdesk.core.tenancy import Principal, scope
+from supportdesk.customers.models import ContactPhone
 from supportdesk.oncall.domain.schedule import Schedule as DomainSchedule
 from supportdesk.oncall.domain.schedule import next_change, on_call
 from supportdesk.oncall.models import ChainRun, Page, Schedule
@@ -93,7 +94,8 @@ def page_refusal(ticket: Ticket) -> Refusal | None:
         return Refusal(
             "not_a_phone_request",
             f"only a phone request can page the on-call engineer (this ticket came by "
-            f"{ticket.channel}); see O-3",
+            f"{ticket.channel}): log the customer's escalation call (the number they are "
+            "calling from) to page from this ticket; see O-3",
         )
     if ticket.requester_id is None:
         return Refusal(
@@ -113,6 +115,7 @@ class TicketPaging:
     paging: bool  # a run is still open
     refusal: Refusal | None
     show: bool
+    callers: list[str]  # the requester's numbers, offered for logging an escalation call
 
 
 def ticket_paging(*, principal: Principal, ticket: Ticket, at: datetime) -> TicketPaging:
@@ -126,4 +129,12 @@ def ticket_paging(*, principal: Principal, ticket: Ticket, at: datetime) -> Tick
         if show
         else []
     )
-    return TicketPaging(runs, on_call, paging, page_refusal(ticket), show)
+    refusal = page_refusal(ticket)
+    callers: list[str] = []
+    if refusal is not None and refusal.code == "not_a_phone_request" and ticket.requester_id:
+        callers = list(
+            ContactPhone.objects.filter(contact_id=ticket.requester_id)
+            .order_by("pk")
+            .values_list("number", flat=True)
+        )
+    return TicketPaging(runs, on_call, paging, refusal, show, callers)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("rate/<str:token>/", views.rate_by_link, name="rate"),
     path("colleagues/", views.colleagues, name="colleagues"),
     path("invoices/", views.invoices, name="invoices"),
+    path("invoices/<int:contract_id>/billing/", views.choose_billing, name="choose-billing"),
     path("entitlement/", include("supportdesk.contracts.portal_urls")),
     path("backups/", include("supportdesk.assets.portal_backups")),
 ]

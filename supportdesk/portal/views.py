@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from supportdesk.billing.selectors import invoice_list
+from supportdesk.billing.selectors import billing_choice_list, invoice_list
+from supportdesk.billing.services_choices import billing_choice_set
+from supportdesk.contracts.selectors import contract_get, vendor_tz
 from supportdesk.core import clock
 from supportdesk.core.errors import DomainError, Forbidden, NotFound
+from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal
 from supportdesk.core.web import contact_page, int_param
 from supportdesk.customers import selectors as customer_selectors
@@ -191,4 +196,37 @@ def invoices(request: HttpRequest) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     _administrator(principal)
     rows = invoice_list(principal=principal)
-    return render(request, "portal/invoices.html", {"invoices": rows})
+    choices = billing_choice_list(
+        principal=principal, organization_id=principal.organization_id, today=_today(principal)
+    )
+    return render(request, "portal/invoices.html", {"invoices": rows, "choices": choices})
+
+
+def _today(principal: Principal) -> date:
+    """Today in the vendor's zone (a choice applies from the next term from then)."""
+    vendor = Vendor.objects.filter(pk=principal.vendor_id or 0)
+    return (
+        clock.now()
+        .astimezone(vendor_tz(vendor.values_list("timezone", flat=True).first() or "UTC"))
+        .date()
+    )
+
+
+@require_POST
+@contact_page
+def choose_billing(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """The administrator's choice of monthly or annual billing from the next term (B-5)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    contract = contract_get(principal=principal, contract_id=contract_id)
+    view = billing_choice_set(
+        principal=principal,
+        contract=contract,
+        billing=request.POST.get("billing", ""),
+        today=_today(principal),
+        now=clock.now(),
+    )
+    messages.success(
+        request,
+        f"{view.contract.label} will be billed {view.next.value} from {view.next_from:%Y-%m-%d}.",
+    )
+    return redirect("portal:invoices")

@@ -58,6 +58,7 @@ from supportdesk.tickets.models import (
 )
 from supportdesk.tickets.notify import agent_notify, mentioned_users
 from supportdesk.tickets.search import ticket_search_index_new, ticket_search_sync
+from supportdesk.tickets.services_routing import ticket_route_account_team
 
 SUBJECT_MAX = 300
 BODY_MAX = 200_000
@@ -355,6 +356,9 @@ def ticket_create(
         at=now,
         actor_id=principal.user_id if principal else None,
         data={"channel": channel, "priority": priority, "queue": queue.name},
+    )
+    ticket_route_account_team(  # E-2: to the DSE (or the backup) first
+        ticket=ticket, now=now, actor_id=principal.user_id if principal else None
     )
     agent_notify(
         ticket=ticket,
@@ -772,3 +776,16 @@ def system_note_add(*, ticket_id: int, body: str, now: datetime) -> Message:
     )
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
     return message
+
+
+@transaction.atomic
+def message_body_replace(*, message_id: int, old: str, new: str, now: datetime) -> None:
+    """Fill in part of a message supportdesk wrote itself (a voicemail's transcript that
+    arrives after the recording, O-2): `old` becomes `new`, or `new` is appended when `old`
+    is no longer there. The caller records the event that says why."""
+    message = Message.objects.select_for_update().get(pk=message_id)
+    body = message.body_text
+    body = body.replace(old, new, 1) if old and old in body else f"{body}\n\n{new}"
+    Message.objects.filter(pk=message.pk).update(body_text=_clean_body(body))
+    Ticket.objects.filter(pk=message.ticket_id).update(updated_at=now)
+    ticket_search_sync(ticket_ids=[message.ticket_id])

@@ -23,6 +23,8 @@ Invoice schedule of a contract (periods anchored at ``start``, see periods.py)
       ``renewal_lead_months`` before its term begins (B-3);
     * monthly billing: one invoice per month; the first month of each renewal term is the
       renewal invoice, issued ``renewal_lead_months`` before it; other months on their first day.
+    * ``billing_changes``: the customer's choice of monthly or annual billing (B-5) takes
+      effect at the start of a term, so each term is billed one way or the other.
     A run issues everything whose issue date has come and that was not issued yet, so a run
     that was skipped for a while catches up. ``stop_after`` (a cancelled or non-renewing
     contract) stops invoicing periods that start on or after that date.
@@ -34,6 +36,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from itertools import pairwise
 from typing import NamedTuple
 
 from .dunning import DunningPolicy, Standing, contract_standing, renewal_issue_date
@@ -50,6 +53,8 @@ __all__ = [
     "OpenInvoice",
     "RenewalDue",
     "apply_actions",
+    "billing_changes",
+    "billing_in_force",
     "plan_billing_run",
     "renewals_due",
 ]
@@ -79,6 +84,8 @@ class ContractSchedule:
     renewal_lead_months: int = 1
     stop_after: date | None = None
     dunning: DunningPolicy = field(default_factory=DunningPolicy)
+    # (term start, billing) in date order: how the terms from that day on are billed (B-5)
+    billing_changes: tuple[tuple[date, Billing], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.contract_id:
@@ -87,6 +94,37 @@ class ContractSchedule:
             raise ValueError("term_months must be positive")
         renewal_issue_date(self.start, self.renewal_lead_months)  # validates the lead
         object.__setattr__(self, "billing", Billing(self.billing))
+        changes = tuple((day, Billing(b)) for day, b in self.billing_changes)
+        if any(a[0] >= b[0] for a, b in pairwise(changes)):
+            raise ValueError("billing_changes must be in strictly increasing date order")
+        object.__setattr__(self, "billing_changes", changes)
+
+    def billing_on(self, day: date) -> Billing:
+        """How the period starting ``day`` is billed: the last change on or before it."""
+        return billing_in_force(self.billing, self.billing_changes, day)
+
+
+def billing_in_force(
+    default: Billing, changes: tuple[tuple[date, Billing], ...], day: date
+) -> Billing:
+    billing = Billing(default)
+    for since, chosen in changes:
+        if since > day:
+            break
+        billing = chosen
+    return billing
+
+
+def billing_changes(
+    choices: Iterable[tuple[date, Billing | str]],
+) -> tuple[tuple[date, Billing], ...]:
+    """The changes that stand, from choices in the order they were made: a later choice
+    replaces every earlier one that takes effect on or after its own day (B-5)."""
+    out: list[tuple[date, Billing]] = []
+    for since, chosen in choices:
+        out = [c for c in out if c[0] < since]
+        out.append((since, Billing(chosen)))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,28 +165,32 @@ class RenewalDue:
 
 
 def _invoice_schedule(contract: ContractSchedule, today: date) -> Iterator[RenewalDue]:
-    months = contract.term_months if contract.billing is Billing.ANNUAL else 1
-    per_term = contract.term_months // months
+    term_months = contract.term_months
     # beyond this, no period can have an issue date <= today (lead + 1 month of clamping slack)
     horizon = add_months(today, contract.renewal_lead_months + 1)
-    k = 0
+    t = 0
     while True:
-        period = Term(
-            add_months(contract.start, k * months), add_months(contract.start, (k + 1) * months)
-        )
-        if period.start > horizon:
-            return
-        if contract.stop_after is not None and period.start >= contract.stop_after:
-            return
-        is_renewal = k > 0 and k % per_term == 0
-        if is_renewal:
-            issue = renewal_issue_date(period.start, contract.renewal_lead_months)
-        else:
-            issue = period.start
-        if issue <= today:
-            key = IdempotencyKey(contract.contract_id, "invoice", period.start)
-            yield RenewalDue(key, contract.contract_id, period, issue, is_renewal)
-        k += 1
+        first = t * term_months  # months from start to this term
+        term_start = add_months(contract.start, first)
+        months = term_months if contract.billing_on(term_start) is Billing.ANNUAL else 1
+        for j in range(term_months // months):
+            period = Term(
+                add_months(contract.start, first + j * months),
+                add_months(contract.start, first + (j + 1) * months),
+            )
+            if period.start > horizon:
+                return
+            if contract.stop_after is not None and period.start >= contract.stop_after:
+                return
+            is_renewal = t > 0 and j == 0
+            if is_renewal:
+                issue = renewal_issue_date(period.start, contract.renewal_lead_months)
+            else:
+                issue = period.start
+            if issue <= today:
+                key = IdempotencyKey(contract.contract_id, "invoice", period.start)
+                yield RenewalDue(key, contract.contract_id, period, issue, is_renewal)
+        t += 1
 
 
 def renewals_due(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from supportdesk.billing import selectors
 from supportdesk.billing.models import Invoice, InvoiceLine, RateCard
 from supportdesk.contracts.models import Contract
 
@@ -45,6 +46,23 @@ def test_demo_has_issued_paid_past_due_and_suspended_invoices_per_preset_B1_B4(
     assert wayne.amount == Decimal("4500.00")  # 5 % of 90,000.00, 35 days after the term ended
     birch = Contract.objects.get(reference="BB-BIRCH-2")  # the prepared renewal, activated
     assert birch.state == "active" and birch.start == birch.predecessor.end
+    # the phones preset offers both (B-5): Maple chose annual with the discount, Cedar pays monthly
+    maple = Contract.objects.get(reference="BB-MAPLE-1")
+    assert selectors.contract_billing(maple) == "annual"
+    (annual,) = Invoice.objects.filter(contract=maple, kind="invoice")
+    assert annual.lines.get().period_end == maple.end  # the whole term, once
+    cedar = Contract.objects.filter(organization__name__startswith="Cedar Vet").first()
+    assert cedar is not None and selectors.contract_billing(cedar) == "monthly"
+    # each vendor's rate card reads its periods in the vendor's own zone (issue 15.7)
+    for card in RateCard.objects.select_related("vendor"):
+        assert card.calendar_spec["timezone"] == card.vendor.timezone, card.vendor.slug
+    phones = RateCard.objects.get(vendor__slug="phones")
+    assert phones.calendar_spec["timezone"] not in ("", "UTC", "America/New_York")
+    # every line says the rule that produced it: "licence list price" only on enterprise lines
+    wrong = InvoiceLine.objects.filter(description__contains="licence list price").exclude(
+        invoice__contract__plan__kind="enterprise"
+    )
+    assert not wrong.exists(), [line.description for line in wrong]
     count = Invoice.objects.count()
     demo_load()
     assert Invoice.objects.count() == count

@@ -228,13 +228,16 @@ def voicemail_page_text(
     ``organisation`` is ``None`` when the caller could not be matched to a customer: the page
     then says "UNIDENTIFIED caller". The SMS always carries the caller number, organisation,
     ``Reply ACK <code>`` and (when it fits) the recording link; the transcript excerpt is cut
-    to the remaining room. The e-mail carries everything in full.
+    to the remaining room. The e-mail carries everything in full. An empty ``recording_url``
+    (the caller chose the emergency option but left no message) still pages, and says so.
     """
     received = ensure_aware(received_at, "received_at").astimezone(zone(tz))
     if not re.fullmatch(r"[0-9]{4,8}", ack_code or ""):
         raise ValueError(f"ack_code must be 4-8 digits, got {ack_code!r}")
-    if not isinstance(recording_url, str) or not re.match(r"^https?://\S+$", recording_url):
-        raise ValueError("recording_url must be an http(s) URL")
+    if not isinstance(recording_url, str) or not (
+        recording_url == "" or re.match(r"^https?://\S+$", recording_url)
+    ):
+        raise ValueError("recording_url must be an http(s) URL, or empty for no recording")
     if max_septets < 160:
         raise ValueError("max_septets must be at least 160 (one segment)")
     number = _clean_number(caller_number)
@@ -247,7 +250,7 @@ def voicemail_page_text(
     head = f"EMERGENCY{ref}: voicemail from {who} ({number_text}) at {stamp}."
     ack = f" Reply ACK {ack_code} to acknowledge."
     url = to_gsm7(recording_url)
-    rec = f" Rec: {url}"
+    rec = f" Rec: {url}" if url else " NO RECORDING left."
     if gsm_septets(head + ack + rec) > max_septets:
         rec = " Recording: see e-mail."
     base = head + ack + rec
@@ -273,7 +276,10 @@ def voicemail_page_text(
     if ticket_ref:
         lines.append(f"Ticket: {ticket_ref}")
     lines += [
-        f"Recording: {recording_url}",
+        f"Recording: {recording_url}"
+        if recording_url
+        else "Recording: none - the call ended before a message was recorded. Call back the "
+        "number above.",
         "",
         "Transcript:",
         (transcript or "").strip() or "(no transcript)",

@@ -12,7 +12,7 @@ from supportdesk.core.errors import Conflict, InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal, require_staff_of
-from supportdesk.customers.models import Organization
+from supportdesk.customers.models import Contact, Organization
 from supportdesk.customers.selectors import contact_find_by_phone
 from supportdesk.oncall.models import (
     ChainRun,
@@ -24,8 +24,15 @@ from supportdesk.oncall.selectors import page_refusal
 from supportdesk.oncall.services.paging import run_start
 from supportdesk.oncall.services.schedules import config_for
 from supportdesk.tickets.events import ticket_event_record
-from supportdesk.tickets.models import Channel, Priority, Ticket, TicketEventKind
-from supportdesk.tickets.services import ticket_create
+from supportdesk.tickets.models import (
+    Channel,
+    Message,
+    MessageKind,
+    Priority,
+    Ticket,
+    TicketEventKind,
+)
+from supportdesk.tickets.services import message_add, message_body_replace, ticket_create
 
 UNIDENTIFIED_ORG_NAME = "Unidentified callers"
 
@@ -67,6 +74,33 @@ def _unidentified_org(vendor: Vendor) -> Organization:
     return org
 
 
+NO_RECORDING = (
+    "Recording: NONE - the caller chose the emergency option but no message was recorded."
+)
+TRANSCRIPT_HEAD = "Transcript:"
+NO_TRANSCRIPT = "(no transcript yet: it is added here when the provider sends it)"
+
+
+def _transcript_add(voicemail: Voicemail, transcript: str, now: datetime) -> None:
+    """A transcript that arrives after the recording goes into the ticket's first message
+    (where the recording is) and the history."""
+    first = Message.objects.filter(ticket_id=voicemail.ticket_id).order_by("created_at", "pk")
+    message_id = first.values_list("pk", flat=True).first()
+    if message_id is not None:
+        message_body_replace(
+            message_id=message_id,
+            old=f"{TRANSCRIPT_HEAD}\n{NO_TRANSCRIPT}",
+            new=f"{TRANSCRIPT_HEAD}\n{transcript}",
+            now=now,
+        )
+    ticket_event_record(
+        ticket_id=voicemail.ticket_id,
+        kind=TicketEventKind.VOICEMAIL_TRANSCRIBED,
+        at=now,
+        data={"transcript": transcript},
+    )
+
+
 def voicemail_receive(
     *,
     vendor: Vendor,
@@ -94,12 +128,7 @@ def voicemail_receive(
                 if Voicemail.objects.filter(pk=existing.pk, transcript="").update(
                     transcript=transcript
                 ):
-                    ticket_event_record(
-                        ticket_id=existing.ticket_id,
-                        kind=TicketEventKind.VOICEMAIL_TRANSCRIBED,
-                        at=now,
-                        data={"transcript": transcript},
-                    )
+                    _transcript_add(existing, transcript, now)
         return existing, False
     try:
         number = normalize_e164(from_number, region=vendor.country)
@@ -114,10 +143,10 @@ def voicemail_receive(
             "Emergency voicemail left on the after-hours line.",
             f"Caller: {number or 'withheld number'}"
             + (f" ({contact.name}, {organization.name})" if contact else " (UNIDENTIFIED)"),
-            f"Recording: {recording_url or '(none)'} ({duration_seconds} s)",
+            f"Recording: {recording_url} ({duration_seconds} s)" if recording_url else NO_RECORDING,
             "",
-            "Transcript:",
-            transcript or "(no transcript)",
+            TRANSCRIPT_HEAD,
+            transcript or NO_TRANSCRIPT,
         ]
     )
     try:
@@ -127,7 +156,8 @@ def voicemail_receive(
                 vendor=vendor,
                 organization=organization,
                 requester=contact,
-                subject=f"Emergency voicemail from {who} ({number or 'withheld number'})",
+                subject=f"Emergency voicemail from {who} ({number or 'withheld number'})"
+                + ("" if recording_url else " - no recording"),
                 body=body,
                 priority=Priority.P1,
                 channel=Channel.VOICEMAIL,
@@ -183,17 +213,52 @@ def voicemail_receive(
     return voicemail, True
 
 
+def _escalation_call_log(
+    *, ticket: Ticket, principal: Principal, caller: str, reason: str, vendor: Vendor, now: datetime
+) -> tuple[Contact, str]:
+    """Log an identified contact's escalation call on `ticket` (an internal phone note) and
+    return the caller and number. Refused unless the number belongs to a contact of the
+    ticket's customer: an unidentified caller never pages (O-3)."""
+    try:
+        number = normalize_e164(caller, region=vendor.country)
+    except InvalidInput as exc:
+        raise InvalidInput(f"caller: {exc.detail}", code="invalid_caller") from exc
+    contact = contact_find_by_phone(vendor_id=vendor.pk, number=number)
+    if contact is None or contact.organization_id != ticket.organization_id:
+        raise InvalidInput(
+            f"{number} is not the number of an identified contact of "
+            f"{ticket.organization.name}: only their own call can page (O-3)",
+            code="unidentified_caller",
+        )
+    message_add(
+        ticket=ticket,
+        principal=principal,
+        body=f"Phone call from {contact.name} ({number}) asking to escalate: {reason}",
+        kind=MessageKind.INTERNAL,
+        channel=Channel.PHONE,
+        now=now,
+    )
+    return contact, number
+
+
 @transaction.atomic
-def ticket_page(*, ticket: Ticket, principal: Principal, reason: str, now: datetime) -> ChainRun:
+def ticket_page(
+    *, ticket: Ticket, principal: Principal, reason: str, now: datetime, caller: str = ""
+) -> ChainRun:
     """An agent escalates a phone request from an identified contact into the emergency chain
-    (O-3). Email, portal and unidentified callers never page anybody."""
+    (O-3). Email, portal and unidentified callers never page anybody.
+
+    `caller`: the number an identified contact is phoning from to escalate this (say,
+    emailed) ticket. The call is logged on the ticket and is the run's reason, so the page is
+    about the ticket the customer is calling about (seed 001)."""
     require_staff_of(principal, ticket.vendor_id)
-    refusal = page_refusal(ticket)
-    if refusal is not None:
-        raise InvalidInput(refusal.detail, code=refusal.code)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("say why this is an emergency (reason)")
+    caller = (caller or "").strip()
+    refusal = page_refusal(ticket)
+    if refusal is not None and not (caller and refusal.code == "not_a_phone_request"):
+        raise InvalidInput(refusal.detail, code=refusal.code)
     ticket = Ticket.objects.select_for_update().select_related("organization").get(pk=ticket.pk)
     if ChainRun.objects.filter(
         ticket=ticket, acknowledged_at__isnull=True, ends_at__gt=now
@@ -203,16 +268,27 @@ def ticket_page(*, ticket: Ticket, principal: Principal, reason: str, now: datet
     chain = config_for(vendor).emergency_chain
     if chain is None:
         raise InvalidInput("no emergency chain is set up for this vendor", code="no_chain")
+    context = {
+        "caller_number": ticket.caller_number,
+        "organisation": ticket.organization.name,
+        "reason": reason,
+        "timezone": vendor.timezone,
+    }
+    if caller:
+        contact, number = _escalation_call_log(
+            ticket=ticket, principal=principal, caller=caller, reason=reason, vendor=vendor,
+            now=now,
+        )  # fmt: skip
+        context |= {
+            "caller_number": number,
+            "caller": contact.name,
+            "reason": f"{contact.name} phoned to escalate: {reason}",
+        }
     return run_start(
         ticket=ticket,
         chain=chain,
         reason=RunReason.PHONE,
-        context={
-            "caller_number": ticket.caller_number,
-            "organisation": ticket.organization.name,
-            "reason": reason,
-            "timezone": vendor.timezone,
-        },
+        context=context,
         now=now,
         started_by=User.objects.get(pk=principal.user_id),
     )

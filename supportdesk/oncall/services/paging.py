@@ -236,9 +236,7 @@ def _compose(page: Page, run: ChainRun, ticket: Ticket) -> tuple[str, str]:
     ctx = run.context
     ack_link = absolute_url(f"/hooks/oncall/ack/{ack_token(run=run, user=page.recipient)}/")
     if run.reason == RunReason.VOICEMAIL:
-        recording = ctx.get("recording_url") or absolute_url(f"/console/tickets/{ticket.pk}/")
-        if not recording.startswith(("http://", "https://")):
-            recording = "http://localhost" + recording
+        recording = ctx.get("recording_url") or ""
         text = voicemail_page_text(
             caller_number=ctx.get("caller_number") or None,
             organisation=ctx.get("organisation") or None,

@@ -21,6 +21,7 @@ from supportdesk.oncall.domain.escalation import (
 from supportdesk.oncall.domain.schedule import Schedule as DomainSchedule
 from supportdesk.oncall.domain.schedule import participants
 from supportdesk.oncall.models import (
+    EmergencyMenu,
     EscalationChain,
     OnCallConfig,
     Schedule,
@@ -60,6 +61,7 @@ def config_update(
     inbound_numbers: Iterable[str] | None = None,
     emergency_chain: EscalationChain | None = None,
     sms_gateway_domain: str | None = None,
+    emergency_menu: str | None = None,
 ) -> OnCallConfig:
     config = OnCallConfig.objects.select_for_update().get(pk=config_for(vendor).pk)
     region = vendor.country
@@ -88,6 +90,13 @@ def config_update(
         config.emergency_chain = emergency_chain
     if sms_gateway_domain is not None:
         config.sms_gateway_domain = sms_gateway_domain.strip().lstrip("@").lower()
+    if emergency_menu is not None:
+        if emergency_menu not in EmergencyMenu.values:
+            raise InvalidInput(
+                f"emergency_menu must be one of {', '.join(EmergencyMenu.values)}, "
+                f"not {emergency_menu!r}"
+            )
+        config.emergency_menu = emergency_menu
     dialled = set(config.inbound_numbers.split())
     if config.helpdesk_number and config.helpdesk_number in dialled:
         raise InvalidInput(

@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from supportdesk.oncall.tests.provider import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, ProviderServer
+from supportdesk.notifications.fake_provider import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    ProviderServer,
+)
 
 
 @pytest.fixture

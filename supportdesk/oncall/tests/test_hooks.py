@@ -11,13 +11,13 @@ import pytest
 from django.core import mail
 
 from supportdesk.core import clock
+from supportdesk.notifications.fake_provider import AUTH_TOKEN
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.notifications.services import outbox_flush
 from supportdesk.oncall.domain.sms import parse_ack
 from supportdesk.oncall.models import ChainRun, Page, PageStatus, Voicemail
 from supportdesk.oncall.services.paging import pages_process
 from supportdesk.oncall.signature import twilio_signature
-from supportdesk.oncall.tests.provider import AUTH_TOKEN
 from supportdesk.tickets.models import Ticket, TicketEvent
 from tests.factories import make_ticket
 

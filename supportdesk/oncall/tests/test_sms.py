@@ -192,6 +192,19 @@ def test_huge_recording_url_moves_to_the_email_O2() -> None:
     assert url in page.email_body
 
 
+def test_voicemail_without_recording_still_pages_and_says_so_O2() -> None:
+    page = voicemail_page_text(
+        caller_number="+12125550100",
+        organisation="Acme",
+        recording_url="",
+        transcript=None,
+        ack_code="4821",
+        received_at=RECEIVED,
+    )
+    assert "NO RECORDING left." in page.sms and "Reply ACK 4821" in page.sms
+    assert "Recording: none - the call ended before a message was recorded" in page.email_body
+
+
 def test_voicemail_page_text_rejects_bad_input_O2() -> None:
     kwargs: dict[str, object] = {
         "caller_number": "+1",

@@ -17,7 +17,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from supportdesk.oncall.tests.provider import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, ProviderServer
+from supportdesk.notifications.fake_provider import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    ProviderServer,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 TICKETS = 6
