@@ -5,19 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
 
 from supportdesk.accounts.models import User
-from supportdesk.core.errors import NotFound
+from supportdesk.core.crypto import unseal
+from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, principal_for, scope
 from supportdesk.intake.domain.addresses import parse_address_list
 from supportdesk.intake.domain.identify import normalise_address
 from supportdesk.intake.domain.outbound import reply_headers
 from supportdesk.intake.domain.parse import parse_headers_block
-from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, LinkDirection
+from supportdesk.intake.models import (
+    EmailMessageLink,
+    ImapMailbox,
+    InboundEmail,
+    InboundState,
+    LinkDirection,
+)
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.tickets.models import Queue, Ticket
 
@@ -207,3 +215,22 @@ def recipients_in(raw: bytes) -> list[str]:
 def vendor_for_raw(raw: bytes, *, slug: str | None = None, envelope: Iterable[str] = ()) -> Vendor:
     """The vendor for a raw message: explicit slug, else envelope and header recipients."""
     return vendor_for_addresses([*envelope, *recipients_in(raw)], slug=slug)
+
+
+def mailbox_configs() -> list[dict[str, Any]]:
+    """What `supportdesk fetchmail` polls: IMAP_MAILBOXES, then the vendors' active stored
+    mailboxes (Console -> Settings -> Mailboxes) with their passwords decrypted. A password no
+    configured key opens leaves its mailbox out, with the reason in `error`."""
+    configs: list[dict[str, Any]] = list(settings.IMAP_MAILBOXES)
+    for box in ImapMailbox.objects.filter(active=True).select_related("vendor"):
+        config: dict[str, Any] = {
+            "host": box.host, "port": box.port, "ssl": box.ssl, "starttls": box.starttls,
+            "user": box.username, "folder": box.folder, "move_to": box.move_to,
+            "vendor": box.vendor.slug,
+        }  # fmt: skip
+        try:
+            config["password"] = unseal(box.password)
+        except InvalidInput as exc:
+            config["error"] = exc.detail
+        configs.append(config)
+    return configs

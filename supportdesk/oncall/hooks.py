@@ -18,7 +18,8 @@ from supportdesk.accounts.models import User
 from supportdesk.core import clock
 from supportdesk.core.errors import DomainError, NotFound
 from supportdesk.core.links import absolute_url
-from supportdesk.core.models import Vendor
+from supportdesk.core.models import Provider, Vendor
+from supportdesk.core.selectors import provider_credential_get
 from supportdesk.oncall.models import ChainRun
 from supportdesk.oncall.services import acknowledgements, emergencies, paging, schedules
 from supportdesk.oncall.signature import twilio_signature_valid
@@ -42,6 +43,19 @@ def signed_url(request: HttpRequest) -> str:
     return absolute_url(request.get_full_path(), request=request)
 
 
+def _signing_token(request: HttpRequest) -> str:
+    """The token the provider signed with: the vendor's own account's (Console -> Settings ->
+    Providers) when the vendor named by ?vendor= or owning the dialled number has one."""
+    vendor = _vendor(request, required=False)
+    try:
+        own = provider_credential_get(
+            vendor_id=vendor.pk if vendor else None, provider=Provider.TWILIO
+        )
+    except DomainError:  # a token no configured key opens: nothing can be verified with it
+        return ""
+    return own.secret if own is not None else settings.TWILIO_AUTH_TOKEN
+
+
 def twilio_signed(view: View) -> View:
     """POST only, with a valid X-Twilio-Signature (else 403); domain errors become 4xx text."""
 
@@ -52,7 +66,7 @@ def twilio_signed(view: View) -> View:
             return _text("provider webhooks are POST requests", 405)
         params = [(k, v) for k, values in request.POST.lists() for v in values]
         if not twilio_signature_valid(
-            token=settings.TWILIO_AUTH_TOKEN,
+            token=_signing_token(request),
             url=signed_url(request),
             params=params,
             signature=request.headers.get("X-Twilio-Signature"),

@@ -5,30 +5,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0005_vendor_settings_audit_log_and_self_signup'),
+        ("core", "0005_vendor_settings_audit_log_and_self_signup"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='vendorevent',
-            name='kind',
-            field=models.CharField(choices=[('set_up', 'Vendor set up'), ('profile_changed', 'Profile changed'), ('staff_invited', 'Staff member invited'), ('staff_deactivated', 'Staff member deactivated'), ('staff_roles_changed', 'Staff roles changed'), ('absence_added', 'Absence added'), ('absence_removed', 'Absence removed'), ('mail_template_saved', 'Mail template saved'), ('mail_template_reset', 'Mail template reset to the built-in text'), ('imported', 'CSV import'), ('queue_saved', 'Queue created or changed'), ('calendar_saved', 'Business calendar saved'), ('policy_saved', 'Response-target policy saved'), ('plan_saved', 'Plan created or changed'), ('rate_card_saved', 'Rate card created or changed'), ('schedule_saved', 'On-call schedule saved'), ('chain_saved', 'Escalation chain saved'), ('mailbox_saved', 'IMAP mailbox created or changed'), ('credential_saved', 'Provider credentials changed')], max_length=30),
+            model_name="vendorevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("set_up", "Vendor set up"),
+                    ("profile_changed", "Profile changed"),
+                    ("staff_invited", "Staff member invited"),
+                    ("staff_deactivated", "Staff member deactivated"),
+                    ("staff_roles_changed", "Staff roles changed"),
+                    ("absence_added", "Absence added"),
+                    ("absence_removed", "Absence removed"),
+                    ("mail_template_saved", "Mail template saved"),
+                    ("mail_template_reset", "Mail template reset to the built-in text"),
+                    ("imported", "CSV import"),
+                    ("queue_saved", "Queue created or changed"),
+                    ("calendar_saved", "Business calendar saved"),
+                    ("policy_saved", "Response-target policy saved"),
+                    ("plan_saved", "Plan created or changed"),
+                    ("rate_card_saved", "Rate card created or changed"),
+                    ("schedule_saved", "On-call schedule saved"),
+                    ("chain_saved", "Escalation chain saved"),
+                    ("mailbox_saved", "IMAP mailbox created or changed"),
+                    ("credential_saved", "Provider credentials changed"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.CreateModel(
-            name='ProviderCredential',
+            name="ProviderCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(choices=[('twilio', 'SMS and voice (Twilio REST API)')], max_length=20)),
-                ('account', models.CharField(help_text='Account id (Twilio: the Account SID).', max_length=120)),
-                ('secret', models.TextField(blank=True, help_text='Encrypted auth token (core.crypto).')),
-                ('sender', models.CharField(blank=True, help_text='E.164 number messages and calls come from.', max_length=32)),
-                ('updated_at', models.DateTimeField()),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[("twilio", "SMS and voice (Twilio REST API)")], max_length=20
+                    ),
+                ),
+                (
+                    "account",
+                    models.CharField(
+                        help_text="Account id (Twilio: the Account SID).", max_length=120
+                    ),
+                ),
+                (
+                    "secret",
+                    models.TextField(blank=True, help_text="Encrypted auth token (core.crypto)."),
+                ),
+                (
+                    "sender",
+                    models.CharField(
+                        blank=True,
+                        help_text="E.164 number messages and calls come from.",
+                        max_length=32,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.vendor",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('vendor', 'provider'), name='uniq_provider_credential')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("vendor", "provider"), name="uniq_provider_credential"
+                    )
+                ],
             },
         ),
     ]

@@ -5,33 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0006_provider_credentials'),
-        ('intake', '0003_staff_reply_tokens_and_claims'),
+        ("core", "0006_provider_credentials"),
+        ("intake", "0003_staff_reply_tokens_and_claims"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImapMailbox',
+            name="ImapMailbox",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host', models.CharField(max_length=253)),
-                ('port', models.PositiveIntegerField(blank=True, help_text='Empty: 993, 143 plain.', null=True)),
-                ('ssl', models.BooleanField(default=True)),
-                ('starttls', models.BooleanField(default=False, help_text='Without SSL: upgrade with STARTTLS.')),
-                ('username', models.CharField(max_length=254)),
-                ('password', models.TextField(blank=True, help_text='Encrypted (core.crypto).')),
-                ('folder', models.CharField(default='INBOX', max_length=200)),
-                ('move_to', models.CharField(blank=True, help_text='Folder to move fetched mail to; empty: mark seen.', max_length=200)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("host", models.CharField(max_length=253)),
+                (
+                    "port",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Empty: 993, 143 plain.", null=True
+                    ),
+                ),
+                ("ssl", models.BooleanField(default=True)),
+                (
+                    "starttls",
+                    models.BooleanField(
+                        default=False, help_text="Without SSL: upgrade with STARTTLS."
+                    ),
+                ),
+                ("username", models.CharField(max_length=254)),
+                ("password", models.TextField(blank=True, help_text="Encrypted (core.crypto).")),
+                ("folder", models.CharField(default="INBOX", max_length=200)),
+                (
+                    "move_to",
+                    models.CharField(
+                        blank=True,
+                        help_text="Folder to move fetched mail to; empty: mark seen.",
+                        max_length=200,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.vendor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['host', 'username', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('vendor', 'host', 'username', 'folder'), name='uniq_imap_mailbox')],
+                "ordering": ["host", "username", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("vendor", "host", "username", "folder"), name="uniq_imap_mailbox"
+                    )
+                ],
             },
         ),
     ]
