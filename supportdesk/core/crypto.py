@@ -2,9 +2,10 @@
 
 Keys come from `SECRETS_ENCRYPTION_KEYS` (comma-separated Fernet keys; the first encrypts, every
 one decrypts, so rotation is: put a new key first, run `supportdesk rotatesecrets`, then drop
-the old one). Without it, one key is derived from `SECRET_KEY` (HKDF-SHA256 with a purpose
-label, so the stored ciphertext never reveals SECRET_KEY and no other use of SECRET_KEY shares
-this key). The plain value is only ever returned by `unseal`; pages show `mask(stored)`.
+the old one). Without it, the key is derived from `SECRET_KEY` (HKDF-SHA256 with a purpose
+label, so no other use of SECRET_KEY shares this key); that derived key also decrypts, last,
+when dedicated keys are set. The plain value is only ever returned by `unseal`; pages show
+`mask(stored)`.
 """
 
 from __future__ import annotations
@@ -34,16 +35,18 @@ def derived_key(secret_key: str) -> bytes:
 
 @cache
 def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
-    if not keys:
-        return MultiFernet([Fernet(derived_key(secret_key))])
+    derived = Fernet(derived_key(secret_key))
     try:
-        return MultiFernet([Fernet(key.encode()) for key in keys])
+        configured = [Fernet(key.encode()) for key in keys]
     except ValueError:
         raise ImproperlyConfigured(
             "SECRETS_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64-encoded bytes), "
             "e.g. from `python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'`"
         ) from None
+    # The derived key always decrypts last, so moving to a dedicated key is: set it, then
+    # `rotatesecrets`.
+    return MultiFernet([*configured, derived])
 
 
 def _current() -> MultiFernet:

@@ -50,12 +50,8 @@ def _own(rows: QuerySet[M], raw: str | None, what: str) -> M | None:
     return row
 
 
-def _decimal(raw: str | None, what: str, *, optional: bool = False) -> Decimal | None:
+def _decimal(raw: str | None, what: str) -> Decimal:
     raw = (raw or "").strip()
-    if not raw:
-        if optional:
-            return None
-        raise InvalidInput(f"{what} is required")
     try:
         value = Decimal(raw)
     except InvalidOperation:
@@ -117,7 +113,11 @@ def plans(request: HttpRequest) -> HttpResponse:
                 name=post.get("name", ""), rules_json=post.get("rules", ""),
                 price_percent_of_list=_decimal(post.get("price_percent_of_list") or "0", "percent"),
                 price_fixed=_decimal(post.get("price_fixed") or "0", "fixed price"),
-                per_user_price=_decimal(post.get("per_user_price"), "user price", optional=True),
+                per_user_price=(
+                    _decimal(post["per_user_price"], "user price")
+                    if (post.get("per_user_price") or "").strip()
+                    else None
+                ),
                 card=_own(cards, post.get("rate_card"), "rate card"),
             )  # fmt: skip
             messages.success(request, f"Plan {plan.name} saved.")
@@ -177,7 +177,7 @@ def oncall(request: HttpRequest) -> HttpResponse:
                         "rotations": [
                             {
                                 "id": "weekly",
-                                "participants": [request.user.email],
+                                "participants": [getattr(request.user, "email", "")],
                                 "zone": zone,
                                 "start": today,
                                 "handoff": "09:00",

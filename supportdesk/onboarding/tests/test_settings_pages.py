@@ -5,6 +5,7 @@ secrets encrypted at rest and shown masked."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -273,24 +274,32 @@ def test_provider_token_is_encrypted_masked_and_used_to_send_O5(world, admin_cli
 
 def test_keys_rotate_and_a_derived_key_is_the_fallback_11_2(world, settings):
     settings.SECRETS_ENCRYPTION_KEYS = []
-    sealed = crypto.seal("hunter2")
-    assert crypto.unseal(sealed) == "hunter2"
-    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    settings.SECRETS_ENCRYPTION_KEYS = [old]
-    with pytest.raises(InvalidInput, match="cannot be decrypted"):
-        crypto.unseal(sealed)  # the SECRET_KEY-derived key is not among the configured keys
+    derived = crypto.seal("hunter2")  # under the SECRET_KEY-derived key
+    assert crypto.unseal(derived) == "hunter2"
     box, _ = mailbox_save(vendor=world.vendor, now=NOW, host="imap.vendor.example",
                           username="u", password=IMAP_PASSWORD)  # fmt: skip
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.SECRETS_ENCRYPTION_KEYS = [old]
     row = ProviderCredential.objects.create(
         vendor=world.vendor, provider="twilio", account="AC1", secret=crypto.seal(TOKEN),
         updated_at=NOW,
     )  # fmt: skip
+    assert Fernet(old.encode()).decrypt(row.secret.encode()).decode() == TOKEN
     settings.SECRETS_ENCRYPTION_KEYS = [new, old]  # the new key first: old tokens still open
-    assert crypto.unseal(ImapMailbox.objects.get(pk=box.pk).password) == IMAP_PASSWORD
-    call_command("rotatesecrets")
-    settings.SECRETS_ENCRYPTION_KEYS = [new]  # the old key dropped
+    assert crypto.unseal(row.secret) == TOKEN and crypto.unseal(derived) == "hunter2"
+    out = io.StringIO()
+    call_command("rotatesecrets", stdout=out)
+    assert "1 mailbox password(s), 1 provider secret(s)" in out.getvalue()
+    settings.SECRETS_ENCRYPTION_KEYS = [new]  # the old key dropped: everything is under NEW
+    for stored in (ImapMailbox.objects.get(pk=box.pk).password,
+                   ProviderCredential.objects.get(pk=row.pk).secret):  # fmt: skip
+        Fernet(new.encode()).decrypt(stored.encode())
     assert crypto.unseal(ImapMailbox.objects.get(pk=box.pk).password) == IMAP_PASSWORD
     assert crypto.unseal(ProviderCredential.objects.get(pk=row.pk).secret) == TOKEN
+    settings.SECRETS_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    settings.SECRET_KEY = "another-secret-key-" * 3
+    with pytest.raises(InvalidInput, match="cannot be decrypted"):
+        crypto.unseal(ProviderCredential.objects.get(pk=row.pk).secret)
     settings.SECRETS_ENCRYPTION_KEYS = ["not-a-key"]
     with pytest.raises(ImproperlyConfigured, match="Fernet keys"):
         crypto.seal("x")
