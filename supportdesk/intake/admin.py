@@ -5,7 +5,12 @@ from django.http import HttpRequest
 from supportdesk.core import clock
 from supportdesk.core.admin import ReadOnlyAdmin
 from supportdesk.intake import services
-from supportdesk.intake.models import EmailMessageLink, InboundEmail, QuarantineReply
+from supportdesk.intake.models import (
+    EmailMessageLink,
+    ImapMailbox,
+    InboundEmail,
+    QuarantineReply,
+)
 
 
 @admin.register(InboundEmail)
@@ -32,3 +37,11 @@ class EmailMessageLinkAdmin(ReadOnlyAdmin):
 @admin.register(QuarantineReply)
 class QuarantineReplyAdmin(ReadOnlyAdmin):
     list_display = ["address", "day", "vendor"]
+
+
+@admin.register(ImapMailbox)
+class ImapMailboxAdmin(ReadOnlyAdmin):
+    """Saved through Console -> Settings -> Mailboxes; the encrypted password is not shown."""
+
+    list_display = ["vendor", "username", "host", "folder", "active", "updated_at"]
+    exclude = ["password"]

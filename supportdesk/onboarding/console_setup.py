@@ -105,20 +105,27 @@ def plans(request: HttpRequest) -> HttpResponse:
             )  # fmt: skip
             messages.success(request, f"Rate card {card.name} saved.")
         else:
+            plan_row = _own(Plan.objects.filter(vendor=vendor), post.get("plan"), "plan")
+            terms: dict[str, Any] = {}
+            if plan_row is None:
+                terms = {
+                    "slug": post.get("slug", ""), "kind": post.get("kind", ""),
+                    "currency": (post.get("currency") or "USD").strip().upper(),
+                    "rules_json": post.get("rules", ""),
+                    "price_percent_of_list": _decimal(
+                        post.get("price_percent_of_list") or "0", "percent"
+                    ),
+                    "price_fixed": _decimal(post.get("price_fixed") or "0", "fixed price"),
+                    "per_user_price": (
+                        _decimal(post["per_user_price"], "user price")
+                        if (post.get("per_user_price") or "").strip()
+                        else None
+                    ),
+                }  # fmt: skip
             plan = vendor_plan_save(
-                vendor=vendor, principal=principal, now=now,
-                plan=_own(Plan.objects.filter(vendor=vendor), post.get("plan"), "plan"),
-                slug=post.get("slug", ""), kind=post.get("kind", ""),
-                currency=(post.get("currency") or "USD").strip().upper(),
-                name=post.get("name", ""), rules_json=post.get("rules", ""),
-                price_percent_of_list=_decimal(post.get("price_percent_of_list") or "0", "percent"),
-                price_fixed=_decimal(post.get("price_fixed") or "0", "fixed price"),
-                per_user_price=(
-                    _decimal(post["per_user_price"], "user price")
-                    if (post.get("per_user_price") or "").strip()
-                    else None
-                ),
-                card=_own(cards, post.get("rate_card"), "rate card"),
+                vendor=vendor, principal=principal, now=now, plan=plan_row,
+                name=post.get("name", ""),
+                card=_own(cards, post.get("rate_card"), "rate card"), **terms,
             )  # fmt: skip
             messages.success(request, f"Plan {plan.name} saved.")
         return redirect("console:settings:plans")

@@ -47,34 +47,31 @@ def vendor_plan_save(
     principal: Principal,
     now: datetime,
     name: str,
-    rules_json: str,
-    price_percent_of_list: Decimal,
-    price_fixed: Decimal,
-    per_user_price: Decimal | None,
     card: RateCard | None,
     plan: Plan | None = None,
     slug: str = "",
     kind: str = "",
+    rules_json: str = "{}",
+    price_percent_of_list: Decimal = Decimal(0),
+    price_fixed: Decimal = Decimal(0),
+    per_user_price: Decimal | None = None,
     currency: str = "USD",
 ) -> Plan:
-    """Create a plan (contracts.plan_create) or change `plan` (contracts.plan_update), and
-    set the rate card for its hourly work (billing.plan_rate_card_set)."""
+    """Create a plan with its terms (contracts.plan_create) or rename `plan`
+    (contracts.plan_update: terms are never edited in place); then set the rate card for its
+    hourly work (billing.plan_rate_card_set)."""
     _require_admin(principal, vendor)
-    rules = _spec(rules_json or "{}", "plan rules")
     if plan is None:
         plan = plan_create(
-            vendor=vendor, slug=slug, name=" ".join(name.split()), kind=kind, rules=rules,
-            now=now, price_percent_of_list=price_percent_of_list, price_fixed=price_fixed,
+            vendor=vendor, slug=slug, name=" ".join(name.split()), kind=kind,
+            rules=_spec(rules_json or "{}", "plan rules"), now=now,
+            price_percent_of_list=price_percent_of_list, price_fixed=price_fixed,
             per_user_price=per_user_price, currency=currency,
         )  # fmt: skip
         old: dict[str, Any] = {}
         created = True
     else:
-        plan, old = plan_update(
-            plan=plan, now=now, name=name, rules=rules,
-            price_percent_of_list=price_percent_of_list, price_fixed=price_fixed,
-            per_user_price=per_user_price,
-        )  # fmt: skip
+        plan, old = plan_update(plan=plan, now=now, name=name)
         created = False
     plan, card_old = plan_rate_card_set(plan=plan, card=card, now=now)
     old.update(card_old)

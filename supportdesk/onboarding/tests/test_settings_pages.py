@@ -100,8 +100,20 @@ def test_rate_card_and_plan_are_saved_through_the_services_with_events_11_2(
     assert card.business_rate == Decimal("160")
     old = _events(world, "rate_card_saved")[-1].data["old"]
     assert old["business_rate"] == "150.000" and "name" not in old
+    # an existing plan is renamed and re-pointed; its terms are not edited in place
+    response = admin_client.post(
+        "/console/settings/plans/",
+        {"what": "plan", "plan": str(plan.pk), "name": "Gold hourly", "rate_card": "",
+         "price_fixed": "999", "rules": '{"caps": []}'},
+    )  # fmt: skip
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.name, plan.rate_card_id, plan.price_fixed, plan.rules) == (
+        "Gold hourly", None, Decimal(0), {}
+    )  # fmt: skip
+    assert _events(world, "plan_saved")[-1].data["old"] == {"name": "Gold", "rate_card_id": card.pk}
     page = admin_client.get("/console/settings/plans/")
-    assert b"Gold" in page.content and b"Hourly 2027" in page.content
+    assert b"Gold hourly" in page.content and b"Hourly 2027" in page.content
 
 
 def test_bad_plan_and_rate_card_input_is_a_400_with_the_reason_11_2(world, admin_client):
