@@ -49,6 +49,11 @@ elif DEMO:
     SECRET_KEY, SECRET_KEY_SOURCE = demo_secret_key(VAR_DIR), "demo"
 else:
     SECRET_KEY, SECRET_KEY_SOURCE = secrets.token_urlsafe(50), "ephemeral"
+# Keys that encrypt stored provider secrets (IMAP passwords, SMS/voice tokens) at rest
+# (supportdesk.core.crypto): comma-separated Fernet keys, the first encrypts, all decrypt, so a
+# new key is put first and `supportdesk rotatesecrets` re-encrypts. Unset: a key derived from
+# SECRET_KEY (changing SECRET_KEY then makes stored secrets unreadable; docs/configuration.md).
+SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS", "")
 # The public https://host people and providers reach: every link in mail and SMS and every
 # provider callback is built from it (supportdesk.core.links.absolute_url). Required outside
 # the demo when DEBUG is off.

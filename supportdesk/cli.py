@@ -120,6 +120,12 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rotatesecrets(args: argparse.Namespace) -> int:
+    _setup()
+    _manage("rotatesecrets")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup()
     if not _servable():
@@ -338,6 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["create"])
     p.add_argument("email")
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser(
+        "rotatesecrets", help="re-encrypt stored provider secrets with the newest key"
+    )
+    p.set_defaults(func=cmd_rotatesecrets)
 
     p = sub.add_parser("sla", help="response targets: one breach/warning sweep")
     p.add_argument("action", choices=["sweep"])

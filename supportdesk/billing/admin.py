@@ -1,5 +1,6 @@
-"""Admin: rate cards and plan billing settings are configuration; invoices are read-only
-(every write goes through the services — issue, void, credit note, payment)."""
+"""Admin: plan billing settings are configuration; rate cards (saved through
+`rate_card_save`) and invoices are read-only (every write goes through the services — issue,
+void, credit note, payment)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from supportdesk.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(RateCard)
-class RateCardAdmin(admin.ModelAdmin):
+class RateCardAdmin(ReadOnlyAdmin):
+    """Saved through `services_rates.rate_card_save` (Console -> Settings -> Plans & rates)."""
+
     list_display = [
         "name",
         "vendor",

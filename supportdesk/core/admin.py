@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
-from supportdesk.core.models import Vendor, VendorEvent
+from supportdesk.core.models import ProviderCredential, Vendor, VendorEvent
 
 
 def _all_fields(model: type[Model], exclude: Any) -> list[str]:
@@ -65,3 +65,11 @@ class VendorEventAdmin(ReadOnlyAdmin):
 
     list_display = ["at", "vendor", "kind", "actor_email"]
     list_filter = ["kind"]
+
+
+@admin.register(ProviderCredential)
+class ProviderCredentialAdmin(ReadOnlyAdmin):
+    """Saved through Console -> Settings -> Providers; the encrypted secret is not shown."""
+
+    list_display = ["vendor", "provider", "account", "sender", "updated_at"]
+    exclude = ["secret"]

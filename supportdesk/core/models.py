@@ -75,6 +75,12 @@ class VendorEventKind(models.TextChoices):
     CALENDAR_SAVED = "calendar_saved", "Business calendar saved"
     POLICY_SAVED = "policy_saved", "Response-target policy saved"
     FAX_GATEWAY_SAVED = "fax_gateway_saved", "Fax gateway created or changed"
+    PLAN_SAVED = "plan_saved", "Plan created or changed"
+    RATE_CARD_SAVED = "rate_card_saved", "Rate card created or changed"
+    SCHEDULE_SAVED = "schedule_saved", "On-call schedule saved"
+    CHAIN_SAVED = "chain_saved", "Escalation chain saved"
+    MAILBOX_SAVED = "mailbox_saved", "IMAP mailbox created or changed"
+    CREDENTIAL_SAVED = "credential_saved", "Provider credentials changed"
 
 
 class VendorEvent(models.Model):
@@ -92,3 +98,33 @@ class VendorEvent(models.Model):
     class Meta:
         indexes = [models.Index(fields=["vendor", "at"])]
         ordering = ["at", "pk"]
+
+
+class Provider(models.TextChoices):
+    """Providers whose credentials a vendor keeps in its settings (O-5)."""
+
+    TWILIO = "twilio", "SMS and voice (Twilio REST API)"
+
+
+class ProviderCredential(models.Model):
+    """A vendor's own account at an SMS/voice provider; it wins over the TWILIO_* settings.
+
+    `secret` holds a Fernet token (`core.crypto.seal`), never the plain secret: it is
+    decrypted only when a message is sent or a provider webhook is verified."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    account = models.CharField(max_length=120, help_text="Account id (Twilio: the Account SID).")
+    secret = models.TextField(blank=True, help_text="Encrypted auth token (core.crypto).")
+    sender = models.CharField(
+        max_length=32, blank=True, help_text="E.164 number messages and calls come from."
+    )
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "provider"], name="uniq_provider_credential")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} · {self.provider}"

@@ -5,7 +5,13 @@ from django.http import HttpRequest
 from supportdesk.core import clock
 from supportdesk.core.admin import ReadOnlyAdmin
 from supportdesk.intake import services
-from supportdesk.intake.models import EmailMessageLink, FaxGateway, InboundEmail, QuarantineReply
+from supportdesk.intake.models import (
+    EmailMessageLink,
+    FaxGateway,
+    ImapMailbox,
+    InboundEmail,
+    QuarantineReply,
+)
 
 
 @admin.register(InboundEmail)
@@ -38,3 +44,11 @@ class QuarantineReplyAdmin(ReadOnlyAdmin):
 class FaxGatewayAdmin(ReadOnlyAdmin):
     list_display = ["name", "vendor", "kind", "from_address", "fax_number", "queue", "active"]
     list_filter = ["kind", "active"]
+
+
+@admin.register(ImapMailbox)
+class ImapMailboxAdmin(ReadOnlyAdmin):
+    """Saved through Console -> Settings -> Mailboxes; the encrypted password is not shown."""
+
+    list_display = ["vendor", "username", "host", "folder", "active", "updated_at"]
+    exclude = ["password"]

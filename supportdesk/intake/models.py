@@ -236,3 +236,36 @@ class FaxGateway(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImapMailbox(models.Model):
+    """A mailbox `supportdesk fetchmail` polls for this vendor (besides IMAP_MAILBOXES).
+
+    `password` holds a Fernet token (`core.crypto.seal`), never the plain password; it is
+    decrypted only to log in to the server."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    host = models.CharField(max_length=253)
+    port = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: 993, 143 plain.")
+    ssl = models.BooleanField(default=True)
+    starttls = models.BooleanField(default=False, help_text="Without SSL: upgrade with STARTTLS.")
+    username = models.CharField(max_length=254)
+    password = models.TextField(blank=True, help_text="Encrypted (core.crypto).")
+    folder = models.CharField(max_length=200, default="INBOX")
+    move_to = models.CharField(
+        max_length=200, blank=True, help_text="Folder to move fetched mail to; empty: mark seen."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "host", "username", "folder"], name="uniq_imap_mailbox"
+            )
+        ]
+        ordering = ["host", "username", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.host}/{self.folder}"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
 
 from supportdesk.accounts.models import User
-from supportdesk.core.errors import NotFound
+from supportdesk.core.crypto import unseal
+from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, principal_for, scope
 from supportdesk.intake.domain.addresses import parse_address_list
@@ -21,6 +23,7 @@ from supportdesk.intake.models import (
     EmailMessageLink,
     FaxGateway,
     FaxGatewayKind,
+    ImapMailbox,
     InboundEmail,
     InboundState,
     LinkDirection,
@@ -259,3 +262,22 @@ def fax_gateway_get(*, principal: Principal, gateway_id: int) -> FaxGateway:
 def inbound_exists(*, vendor_id: int, message_id: str) -> bool:
     """A message with this Message-ID is stored already (a redelivered provider event)."""
     return InboundEmail.objects.filter(vendor_id=vendor_id, dedupe_key=message_id).exists()
+
+
+def mailbox_configs() -> list[dict[str, Any]]:
+    """What `supportdesk fetchmail` polls: IMAP_MAILBOXES, then the vendors' active stored
+    mailboxes (Console -> Settings -> Mailboxes) with their passwords decrypted. A password no
+    configured key opens leaves its mailbox out, with the reason in `error`."""
+    configs: list[dict[str, Any]] = list(settings.IMAP_MAILBOXES)
+    for box in ImapMailbox.objects.filter(active=True).select_related("vendor"):
+        config: dict[str, Any] = {
+            "host": box.host, "port": box.port, "ssl": box.ssl, "starttls": box.starttls,
+            "user": box.username, "folder": box.folder, "move_to": box.move_to,
+            "vendor": box.vendor.slug,
+        }  # fmt: skip
+        try:
+            config["password"] = unseal(box.password)
+        except InvalidInput as exc:
+            config["error"] = exc.detail
+        configs.append(config)
+    return configs

@@ -23,6 +23,8 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from supportdesk.core.models import Provider, Vendor
+from supportdesk.core.selectors import provider_credential_get
 from supportdesk.notifications.models import OutboxMessage
 
 TIMEOUT_SECONDS = 10
@@ -34,15 +36,41 @@ class ProviderError(RuntimeError):
     """The provider refused or could not be reached; the message says why."""
 
 
-def status_callback_url() -> str:
+def status_callback_url(row: OutboxMessage | None = None, *, own_account: bool = False) -> str:
+    """Where the provider reports delivery; a vendor's own account signs with its own token,
+    so the URL names the vendor whose token verifies it."""
     base = settings.PUBLIC_BASE_URL
-    return f"{base}/hooks/sms/status" if base else ""
+    if not base:
+        return ""
+    if own_account and row is not None and row.vendor_id is not None:
+        slug = Vendor.objects.filter(pk=row.vendor_id).values_list("slug", flat=True).first()
+        return f"{base}/hooks/sms/status?vendor={slug}"
+    return f"{base}/hooks/sms/status"
 
 
-def _twilio_post(resource: str, fields: dict[str, str]) -> dict[str, object]:
-    sid, token = settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN
+def _account(row: OutboxMessage) -> tuple[str, str, str, bool]:
+    """Account SID, auth token, sender number, and whether they are the vendor's own
+    (Console -> Settings -> Providers) rather than the TWILIO_* settings."""
+    own = provider_credential_get(vendor_id=row.vendor_id, provider=Provider.TWILIO)
+    if own is not None:
+        return own.account, own.secret, own.sender or settings.TWILIO_FROM_NUMBER, True
+    return (
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        settings.TWILIO_FROM_NUMBER,
+        False,
+    )
+
+
+def _twilio_post(
+    resource: str, fields: dict[str, str], account: tuple[str, str, str, bool]
+) -> dict[str, object]:
+    sid, token, _, _ = account
     if not sid or not token:
-        raise ProviderError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set to send")
+        raise ProviderError(
+            "no SMS/voice account: set the vendor's provider credentials or "
+            "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        )
     url = f"{settings.TWILIO_API_BASE.rstrip('/')}/2010-04-01/Accounts/{sid}/{resource}"
     if not url.startswith(("https://", "http://")):
         raise ProviderError(f"TWILIO_API_BASE must be an http(s) URL, got {url!r}")
@@ -80,14 +108,16 @@ def _twilio_post(resource: str, fields: dict[str, str]) -> dict[str, object]:
 
 
 def send_sms(row: OutboxMessage) -> str:
+    account = _account(row)
     data = _twilio_post(
         "Messages.json",
         {
             "To": row.recipient,
-            "From": row.sender or settings.TWILIO_FROM_NUMBER,
+            "From": row.sender or account[2],
             "Body": row.body,
-            "StatusCallback": status_callback_url(),
+            "StatusCallback": status_callback_url(row, own_account=account[3]),
         },
+        account,
     )
     return str(data["sid"])
 
@@ -97,14 +127,16 @@ def send_voice(row: OutboxMessage) -> str:
     twiml = (
         f'<Response><Say voice="alice">{text}</Say><Pause length="1"/><Say>{text}</Say></Response>'
     )
+    account = _account(row)
     data = _twilio_post(
         "Calls.json",
         {
             "To": row.recipient,
-            "From": row.sender or settings.TWILIO_FROM_NUMBER,
+            "From": row.sender or account[2],
             "Twiml": twiml,
-            "StatusCallback": status_callback_url(),
+            "StatusCallback": status_callback_url(row, own_account=account[3]),
         },
+        account,
     )
     return str(data["sid"])
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from supportdesk.onboarding import console
+from supportdesk.onboarding import console, console_setup
 
 app_name = "settings"
 urlpatterns = [
@@ -14,4 +14,8 @@ urlpatterns = [
     path("mail/", console.mail_templates, name="mail"),
     path("mail/<slug:kind>/", console.mail_template_edit, name="mail-edit"),
     path("import/", console.import_upload, name="import"),
+    path("plans/", console_setup.plans, name="plans"),
+    path("on-call/", console_setup.oncall, name="oncall"),
+    path("mailboxes/", console_setup.mailboxes, name="mailboxes"),
+    path("providers/", console_setup.providers, name="providers"),
 ]

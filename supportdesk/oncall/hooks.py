@@ -18,7 +18,8 @@ from supportdesk.accounts.models import User
 from supportdesk.core import clock
 from supportdesk.core.errors import DomainError, NotFound
 from supportdesk.core.links import absolute_url
-from supportdesk.core.models import Vendor
+from supportdesk.core.models import Provider, Vendor
+from supportdesk.core.selectors import provider_credential_get
 from supportdesk.oncall.models import ChainRun, EmergencyMenu
 from supportdesk.oncall.services import acknowledgements, emergencies, paging, schedules
 from supportdesk.oncall.signature import twilio_signature_valid
@@ -42,6 +43,22 @@ def signed_url(request: HttpRequest) -> str:
     return absolute_url(request.get_full_path(), request=request)
 
 
+def _signing_token(request: HttpRequest) -> tuple[str, int | None]:
+    """The token the provider signed with, and the vendor whose own account it is: the
+    vendor's (Console -> Settings -> Providers) when the vendor named by ?vendor= or owning the
+    dialled number has one, else TWILIO_AUTH_TOKEN and None."""
+    vendor = _vendor(request, required=False)
+    try:
+        own = provider_credential_get(
+            vendor_id=vendor.pk if vendor else None, provider=Provider.TWILIO
+        )
+    except DomainError:  # a token no configured key opens: nothing can be verified with it
+        return "", None
+    if own is not None and vendor is not None:
+        return own.secret, vendor.pk
+    return settings.TWILIO_AUTH_TOKEN, None
+
+
 def twilio_signed(view: View) -> View:
     """POST only, with a valid X-Twilio-Signature (else 403); domain errors become 4xx text."""
 
@@ -51,8 +68,9 @@ def twilio_signed(view: View) -> View:
         if request.method != "POST":
             return _text("provider webhooks are POST requests", 405)
         params = [(k, v) for k, values in request.POST.lists() for v in values]
+        token, request.signed_for_vendor_id = _signing_token(request)  # type: ignore[attr-defined]
         if not twilio_signature_valid(
-            token=settings.TWILIO_AUTH_TOKEN,
+            token=token,
             url=signed_url(request),
             params=params,
             signature=request.headers.get("X-Twilio-Signature"),
@@ -202,6 +220,8 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
 def sms_status(request: HttpRequest) -> HttpResponse:
     """Delivery-status callback of an SMS or call we sent."""
     paging.delivery_status_update(
+        # a vendor's own account speaks only for that vendor's messages
+        vendor_id=request.signed_for_vendor_id,  # type: ignore[attr-defined]
         message_sid=request.POST.get("MessageSid") or request.POST.get("CallSid", ""),
         status=request.POST.get("MessageStatus") or request.POST.get("CallStatus", ""),
         error_code=request.POST.get("ErrorCode", ""),

@@ -30,7 +30,6 @@ EDITABLE = {
     "core.Vendor": "configuration; no service",
     "tickets.Queue": "configuration; no service",
     "contracts.Product": "catalogue; no service",
-    "billing.RateCard": "configuration; no service",
     "billing.PlanBilling": "configuration; no service",
     "billing.VendorBilling": "invoice letterhead and tax; configuration, no service",
     "billing.CustomerBilling": "a customer's billing address and tax; configuration, no service",

@@ -514,11 +514,15 @@ def pages_process(*, now: datetime, limit: int = 500) -> dict[str, int]:
 
 
 def delivery_status_update(
-    *, message_sid: str, status: str, error_code: str, now: datetime
+    *, message_sid: str, status: str, error_code: str, now: datetime, vendor_id: int | None = None
 ) -> bool:
     """The provider's status callback: record it; a failed delivery marks the outbox row
-    bounced, which makes the sweep fall back to the next channel."""
-    row = OutboxMessage.objects.filter(provider_message_id=message_sid).first()
+    bounced, which makes the sweep fall back to the next channel. `vendor_id`: the callback
+    was signed with that vendor's own account, so it may only touch that vendor's rows."""
+    rows = OutboxMessage.objects.filter(provider_message_id=message_sid)
+    if vendor_id is not None:
+        rows = rows.filter(vendor_id=vendor_id)
+    row = rows.first()
     if row is None or not message_sid:
         return False
     status = (status or "").strip().lower()[:20]

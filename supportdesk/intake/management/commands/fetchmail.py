@@ -1,4 +1,5 @@
-"""`supportdesk fetchmail [--once]`: poll the IMAP mailboxes in settings.IMAP_MAILBOXES."""
+"""`supportdesk fetchmail [--once]`: poll the IMAP mailboxes in settings.IMAP_MAILBOXES and
+the vendors' mailboxes stored in their settings."""
 
 from __future__ import annotations
 
@@ -11,23 +12,30 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from supportdesk.core import clock
 from supportdesk.intake.imap import fetch_mailbox
+from supportdesk.intake.selectors import mailbox_configs
 from supportdesk.intake.services import email_process_pending
 
 
 class Command(BaseCommand):
-    help = "Poll the configured IMAP mailboxes (IMAP_MAILBOXES) into intake."
+    help = "Poll the IMAP mailboxes (vendor settings and IMAP_MAILBOXES) into intake."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="one pass, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        mailboxes = settings.IMAP_MAILBOXES
-        if not mailboxes:
-            raise CommandError("no mailboxes configured: set IMAP_MAILBOXES (see docs)")
+        if not mailbox_configs():
+            raise CommandError(
+                "no mailboxes configured: add one in Console -> Settings -> Mailboxes or set "
+                "IMAP_MAILBOXES (see docs)"
+            )
         while True:
             email_process_pending(now=clock.now())
-            for config in mailboxes:
+            # read each pass: mailboxes added or changed in the console apply without a restart
+            for config in mailbox_configs():
                 label = f"{config.get('user')}@{config.get('host')}"
+                if config.get("error"):
+                    self.stderr.write(f"{label}: {config['error']}")
+                    continue
                 try:
                     counts: Counter[str] = fetch_mailbox(config)
                 except Exception as exc:  # one broken mailbox must not stop the others
