@@ -55,7 +55,9 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(ReadOnlyAdmin):
+    """Saved through `supportdesk setup` and Console -> Settings (vendor_profile_update)."""
+
     list_display = ["name", "slug", "support_email", "timezone"]
 
 

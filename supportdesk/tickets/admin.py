@@ -5,9 +5,10 @@ from supportdesk.tickets.models import Queue, Ticket
 
 
 @admin.register(Queue)
-class QueueAdmin(admin.ModelAdmin):
+class QueueAdmin(ReadOnlyAdmin):
+    """Saved through Console -> Settings -> Queues (queue_save)."""
+
     list_display = ["name", "vendor", "email", "is_default"]
-    filter_horizontal = ["members"]
 
 
 @admin.register(Ticket)

@@ -27,8 +27,6 @@ pytestmark = pytest.mark.django_db
 # Registered models that are not read-only, and why: configuration without services, or the
 # admin saves through the service (its save_model calls it).
 EDITABLE = {
-    "core.Vendor": "configuration; no service",
-    "tickets.Queue": "configuration; no service",
     "contracts.Product": "catalogue; no service",
     "billing.PlanBilling": "configuration; no service",
     "billing.VendorBilling": "invoice letterhead and tax; configuration, no service",
