@@ -44,6 +44,10 @@ class Vendor(models.Model):
         help_text="People whose address is in a customer's email domains may sign up to the "
         "portal themselves (after proving the address).",
     )
+    mail_webhook_secret = models.TextField(
+        blank=True,
+        help_text="Encrypted (core.crypto): the vendor's key of /hooks/mail/inbound?vendor=<slug>.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -81,6 +85,8 @@ class VendorEventKind(models.TextChoices):
     CHAIN_SAVED = "chain_saved", "Escalation chain saved"
     MAILBOX_SAVED = "mailbox_saved", "IMAP mailbox created or changed"
     CREDENTIAL_SAVED = "credential_saved", "Provider credentials changed"
+    WEBHOOK_KEY_ROTATED = "webhook_key_rotated", "Mail webhook key replaced"
+    LETTERHEAD_SAVED = "letterhead_saved", "Invoice letterhead and addresses saved"
 
 
 class VendorEvent(models.Model):

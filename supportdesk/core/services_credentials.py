@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from django.db import transaction
 
-from supportdesk.core.crypto import reseal, seal
+from supportdesk.core.crypto import reseal, seal, unseal
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Provider, ProviderCredential, Vendor
 from supportdesk.core.phones import normalize_e164
@@ -52,11 +53,30 @@ def provider_credential_save(
     return row, changed
 
 
+def mail_webhook_key_rotate(*, vendor: Vendor) -> str:
+    """A new random key for the vendor's mail webhook, stored sealed; the plain key is returned
+    once, to be shown once. The previous key stops working at once."""
+    key = secrets.token_urlsafe(32)
+    Vendor.objects.filter(pk=vendor.pk).update(mail_webhook_secret=seal(key))
+    vendor.mail_webhook_secret = seal(key)
+    return key
+
+
+def mail_webhook_key(vendor: Vendor) -> str:
+    """The vendor's own mail webhook key ('' when none is set)."""
+    return unseal(vendor.mail_webhook_secret) if vendor.mail_webhook_secret else ""
+
+
 def credentials_reseal() -> int:
-    """Re-encrypt every stored provider secret under the newest key (key rotation)."""
+    """Re-encrypt every stored provider secret and vendor webhook key under the newest key."""
     count = 0
     with transaction.atomic():
         for row in ProviderCredential.objects.select_for_update().exclude(secret=""):
             ProviderCredential.objects.filter(pk=row.pk).update(secret=reseal(row.secret))
+            count += 1
+        for vendor in Vendor.objects.select_for_update().exclude(mail_webhook_secret=""):
+            Vendor.objects.filter(pk=vendor.pk).update(
+                mail_webhook_secret=reseal(vendor.mail_webhook_secret)
+            )
             count += 1
     return count

@@ -3,7 +3,9 @@
 Signed: header ``X-Supportdesk-Signature: sha256=<hex>``, the HMAC-SHA256 keyed with
 MAIL_WEBHOOK_SECRET of the exact request body — prefixed with ``vendor=<slug>\n`` when the
 optional ``?vendor=<slug>`` is given, so that a signed message cannot be replayed into another
-vendor (issue 17.3). Missing or wrong signature, or no secret configured: 403. Without
+vendor (issue 17.3). With ``?vendor=``, the vendor's own key (Console -> Settings -> Webhooks,
+stored encrypted) signs as well, so a vendor's mail provider never needs the server's key.
+Missing or wrong signature, or no key configured: 403. Without
 ``?vendor=`` the vendor is found from the recipients. Answers 200
 with JSON only after the raw message is committed; a failure to store answers 503 (retry); a
 body over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413.
@@ -22,7 +24,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from supportdesk.core import clock
-from supportdesk.core.errors import DomainError
+from supportdesk.core.errors import DomainError, InvalidInput
+from supportdesk.core.models import Vendor
+from supportdesk.core.services_credentials import mail_webhook_key
 from supportdesk.intake.selectors import vendor_for_raw
 from supportdesk.intake.services import email_ingest
 
@@ -42,6 +46,18 @@ def signature_valid(body: bytes, header: str, secret: str, vendor: str = "") -> 
     return hmac.compare_digest(signature_for(body, secret, vendor), header.strip())
 
 
+def _keys(slug: str) -> list[str]:
+    """The keys that may sign a delivery: the server's, and with ?vendor= that vendor's own."""
+    keys = [settings.MAIL_WEBHOOK_SECRET]
+    vendor = Vendor.objects.filter(slug=slug).first() if slug else None
+    if vendor is not None and vendor.mail_webhook_secret:
+        try:
+            keys.append(mail_webhook_key(vendor))
+        except InvalidInput:
+            log.error("intake webhook: vendor %s's stored key cannot be decrypted", slug)
+    return keys
+
+
 @csrf_exempt
 @require_POST
 def mail_inbound(request: HttpRequest) -> JsonResponse:
@@ -53,9 +69,8 @@ def mail_inbound(request: HttpRequest) -> JsonResponse:
             {"detail": f"message larger than {limit} bytes", "code": "too_large"}, status=413
         )
     slug = request.GET.get("vendor", "")
-    if not signature_valid(
-        body, request.headers.get(SIGNATURE_HEADER, ""), settings.MAIL_WEBHOOK_SECRET, slug
-    ):
+    header = request.headers.get(SIGNATURE_HEADER, "")
+    if not any(signature_valid(body, header, key, slug) for key in _keys(slug)):
         return JsonResponse({"detail": "bad or missing signature", "code": "forbidden"}, status=403)
     if not body.strip():
         return JsonResponse({"detail": "empty message", "code": "invalid"}, status=400)

@@ -1,8 +1,8 @@
 """Vendor settings pages for plans and rate cards, on-call schedules and escalation chains,
-IMAP mailboxes and provider credentials (issue 11.2). Thin: parse the form, call one service
-of `services_settings`, render. Objects are looked up within the admin's vendor, so another
-vendor's id is a 404; bad input is the service's 400 with its message. Stored secrets are shown
-as a mask and never put back into a form."""
+IMAP mailboxes, provider credentials, webhooks and the invoice letterhead (issue 11.2). Thin:
+parse the form, call one service of `services_settings`, render. Objects are looked up within
+the admin's vendor, so another vendor's id is a 404; bad input is the service's 400 with its
+message. Stored secrets are shown as a mask and never put back into a form."""
 
 from __future__ import annotations
 
@@ -17,27 +17,32 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from supportdesk.billing.models import RateCard
+from supportdesk.billing.models import RateCard, VendorBilling
 from supportdesk.contracts.models import Plan, PlanKind
 from supportdesk.core import clock
 from supportdesk.core.crypto import mask
 from supportdesk.core.errors import InvalidInput, NotFound
+from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Provider, ProviderCredential
 from supportdesk.core.web import int_param
 from supportdesk.intake.models import ImapMailbox
+from supportdesk.monitoring.models import Integration
 from supportdesk.onboarding.console import vendor_admin_page
 from supportdesk.onboarding.services_settings import (
     vendor_chain_save,
     vendor_credential_save,
+    vendor_letterhead_save,
     vendor_mailbox_save,
     vendor_plan_save,
     vendor_rate_card_save,
     vendor_schedule_save,
+    vendor_webhook_key_rotate,
 )
 from supportdesk.oncall.models import EscalationChain, Schedule
 
 M = TypeVar("M", bound=Model)
 RATE_FIELDS = ("business_rate", "after_hours_rate", "weekend_rate", "holiday_rate")
+LETTERHEAD_TEXT = ("legal_name", "address", "tax_id", "tax_label", "payment_instructions", "terms")
 
 
 def _own(rows: QuerySet[M], raw: str | None, what: str) -> M | None:
@@ -253,3 +258,46 @@ def providers(request: HttpRequest) -> HttpResponse:
         "tab": "providers",
     }
     return render(request, "onboarding/settings_providers.html", context)
+
+
+@vendor_admin_page
+def webhooks(request: HttpRequest) -> HttpResponse:
+    """Where the vendor's systems post to supportdesk, and the vendor's own mail webhook key:
+    generated here, shown once, stored encrypted."""
+    vendor = request.vendor  # type: ignore[attr-defined]
+    new_key = ""
+    if request.method == "POST":
+        new_key = vendor_webhook_key_rotate(
+            vendor=vendor,
+            principal=request.principal,
+            now=clock.now(),  # type: ignore[attr-defined]
+        )
+        vendor.refresh_from_db()
+    context = {
+        "tab": "webhooks",
+        "new_key": new_key,
+        "stored": mask(vendor.mail_webhook_secret),
+        "mail_url": absolute_url(f"/hooks/mail/inbound?vendor={vendor.slug}", request=request),
+        "fax_url": absolute_url("/hooks/fax/inbound", request=request),
+        "voice_url": absolute_url("/hooks/voice/incoming", request=request),
+        "sms_url": absolute_url("/hooks/sms/inbound", request=request),
+        "integrations": Integration.objects.filter(vendor=vendor).order_by("name"),
+    }
+    return render(request, "onboarding/settings_webhooks.html", context)
+
+
+@vendor_admin_page
+def letterhead(request: HttpRequest) -> HttpResponse:
+    """The vendor's legal name, postal address, tax and payment terms printed on its invoices."""
+    vendor = request.vendor  # type: ignore[attr-defined]
+    if request.method == "POST":
+        post = request.POST
+        changed = vendor_letterhead_save(
+            vendor=vendor, principal=request.principal, now=clock.now(),  # type: ignore[attr-defined]
+            values={name: post.get(name, "") for name in LETTERHEAD_TEXT}
+            | {"tax_percent": _decimal(post.get("tax_percent") or "0", "tax percent")},
+        )  # fmt: skip
+        messages.success(request, "Letterhead saved." if changed else "Nothing changed.")
+        return redirect("console:settings:letterhead")
+    context = {"tab": "letterhead", "row": VendorBilling.objects.filter(vendor=vendor).first()}
+    return render(request, "onboarding/settings_letterhead.html", context)

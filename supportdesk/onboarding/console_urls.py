@@ -18,4 +18,6 @@ urlpatterns = [
     path("on-call/", console_setup.oncall, name="oncall"),
     path("mailboxes/", console_setup.mailboxes, name="mailboxes"),
     path("providers/", console_setup.providers, name="providers"),
+    path("webhooks/", console_setup.webhooks, name="webhooks"),
+    path("letterhead/", console_setup.letterhead, name="letterhead"),
 ]

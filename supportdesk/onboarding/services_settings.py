@@ -1,7 +1,7 @@
-"""Vendor settings writes for plans, rate cards, on-call, mailboxes and provider credentials
-(issue 11.2): each checks that a vendor admin asks, calls the owning app's one service, and
-records a vendor event in the same transaction. Secrets never reach an event: only that they
-changed."""
+"""Vendor settings writes for plans, rate cards, on-call, mailboxes, provider credentials, the
+mail webhook key and the invoice letterhead (issue 11.2): each checks that a vendor admin asks,
+calls the owning app's one service, and records a vendor event in the same transaction. Secrets
+never reach an event: only that they changed."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from supportdesk.billing.models import RateCard
+from supportdesk.billing.services_letterhead import vendor_billing_save
 from supportdesk.billing.services_rates import plan_rate_card_set, rate_card_save
 from supportdesk.contracts.models import Plan
 from supportdesk.contracts.services import plan_create
@@ -19,7 +20,7 @@ from supportdesk.contracts.services_plans import plan_update
 from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import ProviderCredential, Vendor, VendorEventKind
-from supportdesk.core.services_credentials import provider_credential_save
+from supportdesk.core.services_credentials import mail_webhook_key_rotate, provider_credential_save
 from supportdesk.core.tenancy import Principal
 from supportdesk.intake.models import ImapMailbox
 from supportdesk.intake.services_mailboxes import mailbox_save
@@ -166,3 +167,26 @@ def vendor_credential_save(
         _record(vendor, principal, now, VendorEventKind.CREDENTIAL_SAVED, provider=provider,
                 account=row.account, changed=changed)  # fmt: skip
     return row
+
+
+@transaction.atomic
+def vendor_webhook_key_rotate(*, vendor: Vendor, principal: Principal, now: datetime) -> str:
+    """A new key for the vendor's mail webhook (core.mail_webhook_key_rotate), returned once;
+    the event records only that it was replaced."""
+    _require_admin(principal, vendor)
+    key = mail_webhook_key_rotate(vendor=vendor)
+    _record(vendor, principal, now, VendorEventKind.WEBHOOK_KEY_ROTATED, hook="mail")
+    return key
+
+
+@transaction.atomic
+def vendor_letterhead_save(
+    *, vendor: Vendor, principal: Principal, now: datetime, values: dict[str, Any]
+) -> list[str]:
+    """The vendor's legal name, postal address, tax and payment terms on its invoices
+    (billing.vendor_billing_save)."""
+    _require_admin(principal, vendor)
+    changed = vendor_billing_save(vendor=vendor, **values)
+    if changed:
+        _record(vendor, principal, now, VendorEventKind.LETTERHEAD_SAVED, changed=changed)
+    return changed
