@@ -397,7 +397,7 @@ def billing_choice_view(*, contract: Contract, today: date) -> BillingChoiceView
         current=contract_billing(current, pb),
         next_from=next_from,
         next=billing_in_force(Billing(pb.billing), changes, next_from),
-        annual_discount_percent=f"{pb.annual_discount_percent.normalize():f}",
+        annual_discount_percent=f"{Decimal(pb.annual_discount_percent).normalize():f}",
         choosable=not why_not,
         why_not=why_not,
     )

@@ -35,6 +35,9 @@ def _overview(request: HttpRequest, *, new_token: str = "") -> HttpResponse:
         "now": now,
         "feed_token": feed_tokens.feed_token_active(principal=principal),
         "new_token": bool(new_token),
+        "caller": selectors.caller_lookup(principal=principal, number=request.GET["caller"])
+        if request.GET.get("caller", "").strip()
+        else None,
     }
     return render(request, "oncall/console.html", context)
 

@@ -8,13 +8,16 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 
 from supportdesk.accounts.models import User
-from supportdesk.core.errors import NotFound
+from supportdesk.core.errors import InvalidInput, NotFound
+from supportdesk.core.models import Vendor
+from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal, scope
-from supportdesk.customers.models import ContactPhone
+from supportdesk.customers.models import Contact, ContactPhone
+from supportdesk.customers.selectors import contact_find_by_phone
 from supportdesk.oncall.domain.schedule import Schedule as DomainSchedule
 from supportdesk.oncall.domain.schedule import next_change, on_call
 from supportdesk.oncall.models import ChainRun, Page, Schedule
-from supportdesk.tickets.models import Channel, Priority, Ticket
+from supportdesk.tickets.models import OPEN_STATUSES, Channel, Priority, Ticket
 
 
 def schedule_list(*, principal: Principal) -> QuerySet[Schedule]:
@@ -138,3 +141,31 @@ def ticket_paging(*, principal: Principal, ticket: Ticket, at: datetime) -> Tick
             .values_list("number", flat=True)
         )
     return TicketPaging(runs, on_call, paging, refusal, show, callers)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is phoning (O-3): the identified contact behind a number and their open tickets,
+    so the agent pages from the ticket the call is about (seed 001)."""
+
+    number: str
+    contact: Contact | None
+    tickets: list[Ticket]
+    problem: str
+
+
+def caller_lookup(*, principal: Principal, number: str) -> Caller:
+    vendor = Vendor.objects.get(pk=principal.vendor_id or 0)
+    try:
+        number = normalize_e164(number, region=vendor.country)
+    except InvalidInput as exc:
+        return Caller(number, None, [], exc.detail)
+    contact = contact_find_by_phone(vendor_id=vendor.pk, number=number)
+    if contact is None:
+        return Caller(number, None, [], f"{number} is not the number of an identified contact")
+    tickets = list(
+        Ticket.objects.filter(
+            vendor_id=vendor.pk, requester=contact, status__in=OPEN_STATUSES
+        ).order_by("-created_at", "-pk")[:20]
+    )
+    return Caller(number, contact, tickets, "")

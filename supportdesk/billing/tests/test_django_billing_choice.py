@@ -196,3 +196,22 @@ def test_billing_choice_in_the_portal_and_the_console_B5(world, client, monkeypa
     assert (
         selectors.billing_choice_view(contract=contract, today=date(2026, 4, 1)).next == "monthly"
     )
+
+
+def test_a_contract_without_billing_settings_reads_and_refuses_with_a_message_B5(world, api):
+    from supportdesk.contracts.tests.django_helpers import make_contract
+
+    enterprise = make_contract(world.acme, "enterprise", start=date(2026, 3, 1))
+    client = api(world.agent)
+    got = client.get(f"/contracts/{enterprise.pk}/billing")
+    assert got.status_code == 200, got.content
+    assert (
+        got.json()["choosable"] is False and "not a per-user subscription" in got.json()["why_not"]
+    )
+    assert got.json()["annual_discount_percent"] == "0"
+    clerk = billing_clerk(world)
+    with pytest.raises(InvalidInput, match="not a per-user subscription"):
+        services_choices.billing_choice_set(
+            principal=clerk, contract=enterprise, billing="monthly", today=date(2026, 4, 1),
+            now=NOW,
+        )  # fmt: skip

@@ -140,3 +140,21 @@ def test_emergency_menu_is_offered_as_the_phone_plan_says_O2(client, paging, mon
     assert b"<Record" not in menu.content
     with pytest.raises(Exception, match="emergency_menu must be one of"):
         config_update(vendor=vendor, emergency_menu="sometimes")
+
+
+def test_console_finds_the_callers_open_tickets_and_pages_from_one_O3(paging, client):
+    world = paging.world
+    emailed = make_ticket(world, priority="P2", channel="email", subject="VPN down since 8")
+    other = make_ticket(world, world.gina, channel="email", subject="Not Alice's")
+    client.force_login(world.agent)
+    html = client.get("/console/oncall/", {"caller": "212-555-0100"}).content.decode()
+    assert "<strong>Alice</strong> (Acme)" in html and f"#{emailed.ref} VPN down since 8" in html
+    assert other.subject not in html
+    assert f'action="/console/oncall/tickets/{emailed.ref}/page/"' in html
+    unknown = client.get("/console/oncall/", {"caller": "+13105550000"}).content.decode()
+    assert "is not the number of an identified contact" in unknown
+    response = client.post(
+        f"/console/oncall/tickets/{emailed.ref}/page/",
+        {"caller": "+12125550100", "reason": "VPN down for everyone"},
+    )
+    assert response.status_code == 302 and ChainRun.objects.get().ticket_id == emailed.pk
