@@ -24,6 +24,7 @@ urlpatterns = [
     path("billing/", include("supportdesk.billing.console_urls")),
     path("alerts/", include("supportdesk.monitoring.console_urls")),
     path("contacts/", include("supportdesk.customers.console_urls")),
+    path("downloads/", include("supportdesk.kb.downloads_console_urls")),
     path("settings/", include("supportdesk.onboarding.console_urls")),
     path("satisfaction/", ticket_console.satisfaction, name="satisfaction"),
     path(
