@@ -6,13 +6,14 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
 from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.api.schemas import Id
 from supportdesk.core import clock
+from supportdesk.core.errors import InvalidInput
 from supportdesk.kb import selectors_downloads as selectors
 from supportdesk.kb import services_downloads as services
 
@@ -64,16 +65,20 @@ def list_releases(request: HttpRequest, query: Query[ReleaseQuery]) -> Any:
 @router.post(
     "/releases/{int:release_id}/files", response={201: FileOut, **ERRORS}, summary="Upload a file"
 )
-def upload_release_file(request: HttpRequest, release_id: int, file: File[UploadedFile]) -> Any:
+def upload_release_file(
+    request: HttpRequest, release_id: int, file: UploadedFile | None = File(None)
+) -> Any:
     """Vendor staff: multipart field `file`; streamed to storage with its SHA-256 recorded.
     Larger than RELEASE_FILE_MAX_BYTES is a 413."""
     principal = principal_of(request)
     release = selectors.release_get(principal=principal, release_id=release_id)
+    if file is None:
+        raise InvalidInput("send the file as the multipart field 'file'")
     stored = services.release_file_upload(
         principal=principal, release=release, upload=file, filename=file.name or "",
         now=clock.now(),
     )  # fmt: skip
-    return 201, stored
+    return Status(201, stored)
 
 
 class LinkIn(Schema):
