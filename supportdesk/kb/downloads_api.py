@@ -66,7 +66,7 @@ def list_releases(request: HttpRequest, query: Query[ReleaseQuery]) -> Any:
     "/releases/{int:release_id}/files", response={201: FileOut, **ERRORS}, summary="Upload a file"
 )
 def upload_release_file(
-    request: HttpRequest, release_id: int, file: UploadedFile | None = File(None)
+    request: HttpRequest, release_id: int, file: File[UploadedFile | None] = None
 ) -> Any:
     """Vendor staff: multipart field `file`; streamed to storage with its SHA-256 recorded.
     Larger than RELEASE_FILE_MAX_BYTES is a 413."""
