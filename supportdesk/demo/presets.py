@@ -42,6 +42,11 @@ PRESETS: list[dict[str, Any]] = [
                 {"name": "Carol White", "email": "carol@globex-legal.example", "phones": ["+13125550121"],
                  "role": "administrator", "portal": True},
             ]},
+            # Signed 40 days ago: FaxRoute 10.1.1 shipped before 30 days of maintenance (E-7).
+            {"name": "Initech Shipping", "domains": ["initech-shipping.example"], "contacts": [
+                {"name": "Ivy Chen", "email": "ivy@initech-shipping.example", "phones": ["+14155550131"],
+                 "role": "administrator", "portal": True},
+            ]},
         ],
         "tickets": [
             {"customer": "Acme Insurance", "contact": "alice@acme-insurance.example", "channel": "phone",
