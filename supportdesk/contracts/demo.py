@@ -149,8 +149,8 @@ def _enterprise(vendor: Vendor, now: datetime, today: date) -> None:
     acme, globex = _org(vendor, "Acme Insurance"), _org(vendor, "Globex Legal")
     _contract(acme, plan, today - timedelta(days=200), now, reference="NW-ACME-1", lines=(licence,))
     _contract(
-        _org(vendor, "Initech Shipping"), plan, today - timedelta(days=40), now,
-        reference="NW-INITECH-1", lines=(licence,),
+        _org(vendor, "Hooli Couriers"), plan, today - timedelta(days=40), now,
+        reference="NW-HOOLI-1", lines=(licence,),
     )  # fmt: skip
     _contract(
         globex, plan, today - timedelta(days=420), now, reference="NW-GLOBEX-0", state="draft",

@@ -43,8 +43,8 @@ PRESETS: list[dict[str, Any]] = [
                  "role": "administrator", "portal": True},
             ]},
             # Signed 40 days ago: FaxRoute 10.1.1 shipped before 30 days of maintenance (E-7).
-            {"name": "Initech Shipping", "domains": ["initech-shipping.example"], "contacts": [
-                {"name": "Ivy Chen", "email": "ivy@initech-shipping.example", "phones": ["+14155550131"],
+            {"name": "Hooli Couriers", "domains": ["hooli-couriers.example"], "contacts": [
+                {"name": "Ivy Chen", "email": "ivy@hooli-couriers.example", "phones": ["+14155550131"],
                  "role": "administrator", "portal": True},
             ]},
         ],

@@ -36,10 +36,10 @@ def test_demo_releases_one_customer_downloads_another_is_told_why_K3(
         return {r["name"]: r["download"] for r in api.get("/releases").json()}
 
     acme = rows("alice@acme-insurance.example")
-    initech = rows("ivy@initech-shipping.example")
+    hooli = rows("ivy@hooli-couriers.example")
     assert acme["10.1.1"]["allowed"] and acme["10.1.0"]["allowed"]
-    assert initech["10.1.1"]["code"] == "not_covered"
-    assert "but there was none on" in initech["10.1.1"]["reason"]
+    assert hooli["10.1.1"]["code"] == "not_covered"
+    assert "but there was none on" in hooli["10.1.1"]["reason"]
     assert acme["9.5.3"]["code"] == "version_unsupported"
     assert acme["10.1 Advanced Routing (upgrade)"]["code"] == "upgrade_sold_separately"
 
