@@ -14,6 +14,7 @@ from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.api.schemas import Id
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
+from supportdesk.core.links import absolute_url
 from supportdesk.kb import selectors_downloads as selectors
 from supportdesk.kb import services_downloads as services
 
@@ -100,8 +101,8 @@ def create_download_link(request: HttpRequest, release_id: int, payload: LinkIn)
     principal = principal_of(request)
     release = selectors.release_get(principal=principal, release_id=release_id)
     org = selectors.organization_for(principal=principal, organization_id=payload.organization)
-    url, expires_at = services.download_link_create(
+    path, expires_at = services.download_link_create(
         principal=principal, release=release, organization=org, file_id=payload.file,
         now=clock.now(),
     )  # fmt: skip
-    return {"url": url, "expires_at": expires_at}
+    return {"url": absolute_url(path, request=request), "expires_at": expires_at}

@@ -39,11 +39,11 @@ def portal_download(request: HttpRequest, release_id: int) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     release = selectors.release_get(principal=principal, release_id=release_id)
     org = selectors.organization_for(principal=principal, organization_id=None)
-    url, _ = services.download_link_create(
+    path, _ = services.download_link_create(
         principal=principal, release=release, organization=org,
         file_id=int_param(request.POST.get("file")), now=clock.now(),
     )  # fmt: skip
-    return redirect(url)
+    return redirect(path)
 
 
 # --- console ------------------------------------------------------------------------------

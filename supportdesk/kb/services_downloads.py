@@ -16,7 +16,6 @@ from django.db.models import F
 
 from supportdesk.contracts.models import Release
 from supportdesk.core.errors import Forbidden, InvalidInput, TooLarge
-from supportdesk.core.links import absolute_url
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.customers.models import Organization
 from supportdesk.kb import selectors_downloads as selectors
@@ -80,7 +79,7 @@ def download_link_create(
     file_id: int | None,
     now: datetime,
 ) -> tuple[str, datetime]:
-    """An expiring link to a release file for one organisation, if it may download the release
+    """The path of an expiring link to a release file for one organisation, if it may download the release
     today; otherwise Forbidden with the reason (the same one the Downloads page shows).
 
     The link carries a random token, signed with SECRET_KEY so a tampered link is refused
@@ -101,7 +100,7 @@ def download_link_create(
         expires_at=expires_at,
     )
     token = signing.Signer(salt=selectors.LINK_SALT).sign(raw)
-    return absolute_url(f"/downloads/{token}/"), expires_at
+    return f"/downloads/{token}/", expires_at
 
 
 def download_log_start(
