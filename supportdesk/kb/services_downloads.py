@@ -79,8 +79,9 @@ def download_link_create(
     file_id: int | None,
     now: datetime,
 ) -> tuple[str, datetime]:
-    """The path of an expiring link to a release file for one organisation, if it may download the release
-    today; otherwise Forbidden with the reason (the same one the Downloads page shows).
+    """The path of an expiring link to a release file for one organisation, if it may
+    download the release today; otherwise Forbidden with the reason (the same one the
+    Downloads page shows).
 
     The link carries a random token, signed with SECRET_KEY so a tampered link is refused
     without a lookup; only the token's SHA-256 is stored (house rule 14)."""
