@@ -125,9 +125,9 @@ def serve_download(request: HttpRequest, token: str) -> HttpResponse | Streaming
     try:
         wanted = parse_range(header, size)
     except Unsatisfiable:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+        unsatisfiable = HttpResponse(status=416)
+        unsatisfiable["Content-Range"] = f"bytes */{size}"
+        return unsatisfiable
     status = 200 if wanted is None else 206
     wanted = wanted or ByteRange(0, size - 1)
     log = services.download_log_start(
@@ -138,7 +138,9 @@ def serve_download(request: HttpRequest, token: str) -> HttpResponse | Streaming
         _stream(link, wanted, log.pk), status=status, content_type="application/octet-stream"
     )
     response["Content-Length"] = str(wanted.length)
-    response["Content-Disposition"] = content_disposition_header(True, release_file.filename)
+    response["Content-Disposition"] = (
+        content_disposition_header(True, release_file.filename) or "attachment"
+    )
     response["Accept-Ranges"] = "bytes"
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-store"

@@ -60,6 +60,7 @@ def release_scope(*, principal: Principal) -> QuerySet[Release]:
     """Releases the principal may see: the vendor's for its staff, those of its
     organisation's products for a contact."""
     if principal.is_contact:
+        assert principal.organization_id is not None
         org = Organization.objects.get(pk=principal.organization_id)
         return _releases().filter(version__product__in=organization_products(org))
     if principal.vendor_id is None:
