@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput
@@ -109,7 +109,7 @@ def _stream(link: DownloadLink, wanted: ByteRange, log_id: int) -> Iterator[byte
         services.download_log_progress(log_id=log_id, sent=sent, finished=sent == wanted.length)
 
 
-@require_GET
+@require_safe
 def serve_download(request: HttpRequest, token: str) -> HttpResponse | StreamingHttpResponse:
     """The file behind a signed, unexpired link: as an attachment, whole or one byte range
     (206; 416 past the end; If-Range with the ETag resumes only an unchanged file). Every
@@ -130,13 +130,17 @@ def serve_download(request: HttpRequest, token: str) -> HttpResponse | Streaming
         return unsatisfiable
     status = 200 if wanted is None else 206
     wanted = wanted or ByteRange(0, size - 1)
-    log = services.download_log_start(
-        link=link, start=wanted.start, end=wanted.end, status=status,
-        remote_addr=request.META.get("REMOTE_ADDR", ""), now=now,
-    )  # fmt: skip
-    response = StreamingHttpResponse(
-        _stream(link, wanted, log.pk), status=status, content_type="application/octet-stream"
-    )
+    response: HttpResponse | StreamingHttpResponse
+    if request.method == "HEAD":  # download managers ask for the size first: nothing is sent
+        response = HttpResponse(status=status, content_type="application/octet-stream")
+    else:
+        log = services.download_log_start(
+            link=link, start=wanted.start, end=wanted.end, status=status,
+            remote_addr=request.META.get("REMOTE_ADDR", ""), now=now,
+        )  # fmt: skip
+        response = StreamingHttpResponse(
+            _stream(link, wanted, log.pk), status=status, content_type="application/octet-stream"
+        )
     response["Content-Length"] = str(wanted.length)
     response["Content-Disposition"] = (
         content_disposition_header(True, release_file.filename) or "attachment"

@@ -85,6 +85,13 @@ def test_range_requests_K3(client, api, world, entitled, header, status, start, 
     assert DownloadLog.objects.get().bytes_sent == len(expected)
 
 
+def test_head_tells_the_size_and_logs_nothing(client, api, world, entitled):
+    response = client.head(_link(api, world, entitled.pk), HTTP_RANGE="bytes=0-9")
+    assert response.status_code == 206 and response["Content-Length"] == "10"
+    assert response["Content-Range"] == f"bytes 0-9/{len(PAYLOAD)}"
+    assert not DownloadLog.objects.exists()
+
+
 def test_if_range_with_another_etag_sends_the_whole_file(client, api, world, entitled):
     path = _link(api, world, entitled.pk)
     stale = client.get(path, HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE='"old"')
