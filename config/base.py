@@ -7,6 +7,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -167,10 +168,28 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Files (attachments, release files) on any S3-compatible object store by configuration alone
+# (django-storages, the `s3` extra): SUPPORTDESK_STORAGE=s3 and the bucket; the endpoint for
+# MinIO, Ceph and the like; keys from the environment (or the machine's IAM role when unset).
+if os.environ.get("SUPPORTDESK_STORAGE", "filesystem") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
 WHITENOISE_USE_FINDERS = True
 
 # Attachments: hard limit per file; uploads above it are refused with a 413 message. The API and
@@ -187,6 +206,10 @@ INVITATION_TIMEOUT = int(os.environ.get("INVITATION_TIMEOUT", 7 * 24 * 3600))
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 24 * 3600))
 DATA_UPLOAD_MAX_MEMORY_SIZE = -(-ATTACHMENT_MAX_BYTES * 4 // 3) + 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Release files (K-3): the largest file the console or the API accepts, and how long a download
+# link works.
+RELEASE_FILE_MAX_BYTES = int(os.environ.get("RELEASE_FILE_MAX_BYTES", 4 * 1024**3))
+DOWNLOAD_LINK_TTL = int(os.environ.get("DOWNLOAD_LINK_TTL", 3600))
 # Monitoring webhooks (N-1): larger request bodies are refused with 413 before they are read.
 MONITORING_MAX_BODY_BYTES = int(os.environ.get("MONITORING_MAX_BODY_BYTES", 1024 * 1024))
 

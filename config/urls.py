@@ -21,6 +21,7 @@ urlpatterns = [
         name="attachment-download",
     ),
     path("api/v1/", api.urls),
+    path("downloads/", include("supportdesk.kb.downloads_urls")),
     path("console/", include("supportdesk.console.urls")),
     path("portal/", include("supportdesk.portal.urls")),
     path("hooks/mail/", include("supportdesk.intake.urls")),

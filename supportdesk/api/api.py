@@ -19,6 +19,7 @@ from supportdesk.assets import api_backups as asset_backups_api
 from supportdesk.billing import api as billing_api
 from supportdesk.contracts import api as contracts_api
 from supportdesk.core.errors import DomainError
+from supportdesk.kb import downloads_api
 from supportdesk.monitoring import api as monitoring_api
 from supportdesk.oncall import api as oncall_api
 from supportdesk.sla import api as sla_api
@@ -45,6 +46,7 @@ api.add_router("", oncall_api.router)
 api.add_router("", billing_api.router)
 api.add_router("", monitoring_api.router)
 api.add_router("", asset_backups_api.router)
+api.add_router("", downloads_api.router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:

@@ -26,6 +26,7 @@ urlpatterns = [
     path("alerts/", include("supportdesk.monitoring.console_urls")),
     path("contacts/", include("supportdesk.customers.console_urls")),
     path("settings/fax/", include("supportdesk.intake.console_fax_urls")),
+    path("downloads/", include("supportdesk.kb.downloads_console_urls")),
     path("settings/", include("supportdesk.onboarding.console_urls")),
     path("satisfaction/", ticket_console.satisfaction, name="satisfaction"),
     path(

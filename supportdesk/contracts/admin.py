@@ -36,7 +36,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Release)
 class ReleaseAdmin(ReadOnlyAdmin):
-    list_display = ["name", "version", "shipped_on", "upgrade_sold_separately"]
+    list_display = ["name", "version", "kind", "shipped_on", "upgrade_sold_separately"]
 
 
 _PLAN_FIELDS = [

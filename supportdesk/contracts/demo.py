@@ -129,12 +129,18 @@ def _enterprise(vendor: Vendor, now: datetime, today: date) -> None:
     )
     product = Product.objects.get(vendor=vendor, name="FaxRoute Server")
     versions = _versions(product, today, {"9.5": 900, "10.0": 500, "10.1": 120})
-    services.release_create(
-        version=versions["10.1"], name="10.1.1", shipped_on=today - timedelta(days=20)
-    )
+    for version, name, days, kind in (
+        ("9.5", "9.5.3", 700, "maintenance"),  # outside the support window (E-6)
+        ("10.1", "10.1.0", 120, "major"),
+        ("10.1", "10.1.1", 20, "maintenance"),
+    ):
+        services.release_create(
+            version=versions[version], name=name, shipped_on=today - timedelta(days=days),
+            kind=kind,
+        )  # fmt: skip
     services.release_create(
         version=versions["10.1"], name="10.1 Advanced Routing (upgrade)",
-        shipped_on=today - timedelta(days=10), upgrade_sold_separately=True,
+        shipped_on=today - timedelta(days=10), upgrade_sold_separately=True, kind="major",
     )  # fmt: skip
     licence = services.LineInput(
         kind="licence", quantity=1, unit_price=Decimal("80000.00"), product=product,
@@ -142,6 +148,10 @@ def _enterprise(vendor: Vendor, now: datetime, today: date) -> None:
     )  # fmt: skip
     acme, globex = _org(vendor, "Acme Insurance"), _org(vendor, "Globex Legal")
     _contract(acme, plan, today - timedelta(days=200), now, reference="NW-ACME-1", lines=(licence,))
+    _contract(
+        _org(vendor, "Hooli Couriers"), plan, today - timedelta(days=40), now,
+        reference="NW-HOOLI-1", lines=(licence,),
+    )  # fmt: skip
     _contract(
         globex, plan, today - timedelta(days=420), now, reference="NW-GLOBEX-0", state="draft",
         moves=(("cancelled", "superseded by the signed contract"),), lines=(licence,),

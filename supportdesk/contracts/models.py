@@ -34,12 +34,21 @@ class ProductVersion(models.Model):
         return f"{self.product.name} {self.version}"
 
 
+class ReleaseKind(models.TextChoices):
+    MAJOR = "major", "Major"
+    MAINTENANCE = "maintenance", "Maintenance"
+    PATCH = "patch", "Patch"
+
+
 class Release(models.Model):
     """A downloadable release of a product version (K-3, E-7) with its ship date."""
 
     version = models.ForeignKey(ProductVersion, on_delete=models.CASCADE, related_name="releases")
     name = models.CharField(max_length=100, help_text="e.g. 10.1.2 or '10.1 maintenance 2'.")
     shipped_on = models.DateField()
+    kind = models.CharField(
+        max_length=20, choices=ReleaseKind.choices, default=ReleaseKind.MAINTENANCE
+    )
     upgrade_sold_separately = models.BooleanField(
         default=False, help_text="Never included in maintenance agreements (E-7)."
     )

@@ -49,6 +49,7 @@ from supportdesk.contracts.models import (
     Product,
     ProductVersion,
     Release,
+    ReleaseKind,
     SupportAssignment,
     TicketEntitlement,
     TimeEntry,
@@ -154,12 +155,20 @@ def product_version_set_released(*, version: ProductVersion, released_on: date) 
 
 @transaction.atomic
 def release_create(
-    *, version: ProductVersion, name: str, shipped_on: date, upgrade_sold_separately: bool = False
+    *,
+    version: ProductVersion,
+    name: str,
+    shipped_on: date,
+    upgrade_sold_separately: bool = False,
+    kind: str = "maintenance",
 ) -> Release:
-    """A downloadable release of a product version; E-7 gates it by its ship date."""
+    """A downloadable release of a product version (major, maintenance or patch, K-3); E-7
+    gates it by its ship date."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("a release needs a name")
+    if kind not in ReleaseKind.values:
+        raise InvalidInput(f"unknown release kind {kind!r}; one of {', '.join(ReleaseKind.values)}")
     if Release.objects.filter(version=version, name=name).exists():
         raise InvalidInput(f"{version} already has a release named {name!r}", code="duplicate")
     return Release.objects.create(
@@ -167,6 +176,7 @@ def release_create(
         name=name[:100],
         shipped_on=shipped_on,
         upgrade_sold_separately=upgrade_sold_separately,
+        kind=kind,
     )
 
 

@@ -27,6 +27,7 @@ from supportdesk.customers.services import (
 )
 from supportdesk.demo.presets import DEMO_PASSWORD, PRESETS
 from supportdesk.intake import demo as intake_demo
+from supportdesk.kb import demo_downloads as downloads_demo
 from supportdesk.monitoring import demo as monitoring_demo
 from supportdesk.oncall import demo as oncall_demo
 from supportdesk.sla.demo import demo_extend
@@ -112,6 +113,7 @@ def _load_vendor(preset: dict[str, Any]) -> Vendor:
             if person.get("portal"):
                 contact_portal_access_grant(contact=contact, password=DEMO_PASSWORD)
     contracts_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # before tickets
+    downloads_demo.demo_extend(vendor=vendor, now=now)  # files of the contracts demo's releases
     billing_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after contracts
     oncall_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)
     agent = next(iter(staff.values()))

@@ -43,6 +43,11 @@ PRESETS: list[dict[str, Any]] = [
                 {"name": "Carol White", "email": "carol@globex-legal.example", "phones": ["+13125550121"],
                  "role": "administrator", "portal": True},
             ]},
+            # Signed 40 days ago: FaxRoute 10.1.1 shipped before 30 days of maintenance (E-7).
+            {"name": "Hooli Couriers", "domains": ["hooli-couriers.example"], "contacts": [
+                {"name": "Ivy Chen", "email": "ivy@hooli-couriers.example", "phones": ["+14155550131"],
+                 "role": "administrator", "portal": True},
+            ]},
         ],
         # A fax server mailing received faxes (issue 18, docs/fax.md); intake/demo.py sends Bob's fax
         # through it.

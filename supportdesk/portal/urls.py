@@ -14,4 +14,5 @@ urlpatterns = [
     path("invoices/<int:contract_id>/billing/", views.choose_billing, name="choose-billing"),
     path("entitlement/", include("supportdesk.contracts.portal_urls")),
     path("backups/", include("supportdesk.assets.portal_backups")),
+    path("downloads/", include("supportdesk.kb.downloads_portal_urls")),
 ]

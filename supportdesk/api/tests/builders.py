@@ -9,6 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
+
 from supportdesk.assets.tests.backup_helpers import some_backup, some_device, some_token
 from supportdesk.billing import services as billing_services
 from supportdesk.billing.domain.lines import LineKind, PriceLine
@@ -20,6 +22,7 @@ from supportdesk.contracts.models import Contract, Release
 from supportdesk.contracts.tests.django_helpers import PRESETS, START, make_contract, make_product
 from supportdesk.customers.models import Organization
 from supportdesk.customers.services import contact_create
+from supportdesk.kb.services_downloads import release_file_upload
 from supportdesk.monitoring.models import Alert, AlertStatus, Integration
 from supportdesk.monitoring.services_integrations import integration_create
 from supportdesk.oncall.domain.escalation import emergency_chain
@@ -41,9 +44,15 @@ def _contract(world: Any, org: Organization) -> int:
 
 
 def _release(world: Any, org: Organization) -> int:
+    """A release of the vendor's with a file (K-3), so download links get past their 404."""
     product = make_product(org.vendor, name=f"Product {org.pk}")
     version = product.versions.get(is_current=True)
-    return Release.objects.create(version=version, name="10.2.1", shipped_on=NOW.date()).pk
+    release = Release.objects.create(version=version, name="10.2.1", shipped_on=NOW.date())
+    release_file_upload(
+        principal=None, release=release, upload=ContentFile(b"release bytes"),
+        filename="setup.bin", now=NOW,
+    )  # fmt: skip
+    return release.pk
 
 
 def _schedule(world: Any, org: Organization) -> int:

@@ -10,9 +10,9 @@ import pytest
 
 from supportdesk.core.services_credentials import provider_credential_save
 from supportdesk.notifications import providers
+from supportdesk.notifications.fake_provider import ProviderServer, ProviderState
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
 from supportdesk.oncall.signature import twilio_signature
-from supportdesk.oncall.tests.provider import ProviderServer, ProviderState
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
