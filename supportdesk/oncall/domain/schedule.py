@@ -671,8 +671,10 @@ def next_change(
     while window_start < limit:
         window_end = min(window_start + step, limit)
         timeline = _timeline(schedule, window_start, window_end)
-        for t in sorted({s.start for s in timeline} | {s.end for s in timeline}):
-            if t <= at or t >= window_end:
+        # A shift that ends exactly at the window's end changes the list there; the next
+        # window's timeline starts after it, so the boundary is checked here.
+        for t in sorted({s.start for s in timeline} | {s.end for s in timeline} | {window_end}):
+            if t <= at or t > window_end:
                 continue
             current = tuple(on_call(schedule, t))
             if current != now_list:

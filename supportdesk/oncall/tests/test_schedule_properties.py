@@ -203,3 +203,22 @@ def test_unclipped_shifts_are_whole_and_clip_to_the_timeline_O1(
 def test_spec_round_trips_through_json_O1(case: tuple[Schedule, datetime, datetime]) -> None:
     schedule = case[0]
     assert Schedule.from_spec(json.loads(json.dumps(schedule.to_spec()))) == schedule
+
+
+def test_next_change_finds_a_change_at_the_edge_of_its_search_window_O1() -> None:
+    """Found by the property above: a Monday-Tuesday restriction ends at Wednesday 00:00, exactly
+    where the first two-day search window ends."""
+    from datetime import date, time
+
+    from supportdesk.oncall.domain.schedule import Layer, Restriction, Rotation
+
+    whole_days = Restriction(start=time(0), end=time(0), days=(0, 1))
+    rotation = Rotation(
+        id="r0", participants=("ann",), zone="UTC", start=date(2025, 1, 1), handoff=time(0),
+        shift=timedelta(days=1), restrictions=(whole_days,),
+    )  # fmt: skip
+    schedule = Schedule(id="s", layers=(Layer(name="l", rotations=(rotation,)),), overrides=())
+    monday = datetime(2025, 3, 10, tzinfo=UTC)
+    change = next_change(schedule, monday, horizon=timedelta(days=20))
+    assert change is not None
+    assert (change.at, change.on_call) == (datetime(2025, 3, 12, tzinfo=UTC), ())
