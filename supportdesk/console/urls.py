@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from supportdesk.console import views
+from supportdesk.console import views, views_customers
 from supportdesk.tickets import console as ticket_console
 
 app_name = "console"
@@ -25,6 +25,23 @@ urlpatterns = [
     path("alerts/", include("supportdesk.monitoring.console_urls")),
     path("contacts/", include("supportdesk.customers.console_urls")),
     path("settings/", include("supportdesk.onboarding.console_urls")),
+    path("customers/", views_customers.organization_list_page, name="customers"),
+    path("customers/new/", views_customers.organization_create_page, name="customer-new"),
+    path("customers/<int:org_id>/", views_customers.organization_page, name="customer"),
+    path(
+        "customers/<int:org_id>/edit/", views_customers.organization_edit_page, name="customer-edit"
+    ),
+    path(
+        "customers/<int:org_id>/contacts/new/",
+        views_customers.contact_create_page,
+        name="contact-new",
+    ),
+    path("customers/contacts/<int:contact_id>/", views_customers.contact_page, name="contact"),
+    path(
+        "customers/contacts/<int:contact_id>/edit/",
+        views_customers.contact_edit_page,
+        name="contact-edit",
+    ),
     path("satisfaction/", ticket_console.satisfaction, name="satisfaction"),
     path(
         "tickets/<int:ref>/<slug:action>/",
