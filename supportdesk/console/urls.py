@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from supportdesk.console import views, views_customers
+from supportdesk.console import views, views_customers, views_time
 from supportdesk.tickets import console as ticket_console
 
 app_name = "console"
@@ -17,6 +17,11 @@ urlpatterns = [
     path("views/<int:view_id>/delete/", views.view_delete, name="view-delete"),
     path("calls/new/", views.new_call, name="new-call"),
     path("tickets/<int:ref>/", views.ticket_page, name="ticket"),
+    path("tickets/<int:ref>/time/", views_time.time_add, name="time-add"),
+    path("tickets/<int:ref>/time/<int:entry_id>/", views_time.time_edit, name="time-edit"),
+    path(
+        "tickets/<int:ref>/time/<int:entry_id>/delete/", views_time.time_delete, name="time-delete"
+    ),
     path("sla/", include("supportdesk.sla.urls")),
     path("oncall/", include("supportdesk.oncall.console_urls")),
     path("mail/", include("supportdesk.intake.console_urls")),
