@@ -1,12 +1,13 @@
 from django.urls import include, path
 
-from supportdesk.console import views, views_customers, views_time
+from supportdesk.console import views, views_customers, views_dashboard, views_time
 from supportdesk.tickets import console as ticket_console
 
 app_name = "console"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("search/", views.search, name="search"),
+    path("dashboard/", views_dashboard.dashboard, name="dashboard"),
     path("bulk/", views.bulk, name="bulk"),
     path("macros/", views.macro_page, name="macros"),
     path("notifications/", views.notifications, name="notifications"),
