@@ -33,7 +33,7 @@ def test_an_agent_finds_a_customer_and_adds_a_contact_T12(
     page.click(f"tbody a:has-text('{world.acme.name}')")
     expect(page.locator("#open-tickets")).to_contain_text("Printer offline")
     expect(page.locator("#contacts")).to_contain_text(world.alice.name)
-    expect(page.locator("#contracts")).to_contain_text("C-1")
+    expect(page.locator("#contracts")).to_contain_text("phone-system support subscription")
     page.click("a:has-text('New contact')")
     page.fill("input[name=name]", "Carol Vance")
     page.fill("textarea[name=emails]", world.alice.primary_email)  # taken: refused on the form
