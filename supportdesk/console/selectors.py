@@ -202,3 +202,23 @@ def dashboard_csv_rows(data: dict[str, Any]) -> list[list[Any]]:
             rows.append([f"sla_{axis}", key, f"first_response % of {first_n}", first])
             rows.append([f"sla_{axis}", key, f"resolution % of {resolution_n}", resolution])
     return rows
+
+
+def organization_open_tickets(*, organization_id: int, limit: int = 50) -> Any:
+    """An organisation's open tickets, most urgent first (the caller read the organisation
+    through the tenancy-scoped customers selector)."""
+    return (
+        Ticket.objects.filter(organization_id=organization_id, status__in=OPEN_STATUSES)
+        .select_related("assignee")
+        .order_by("priority", "-updated_at")[:limit]
+    )
+
+
+def contact_tickets(*, contact_id: int) -> Any:
+    """A contact's tickets, newest first (the caller read the contact through the tenancy-
+    scoped customers selector)."""
+    return (
+        Ticket.objects.filter(requester_id=contact_id)
+        .select_related("assignee")
+        .order_by("-created_at", "-pk")
+    )

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from supportdesk.billing import selectors as billing_selectors
+from supportdesk.console import selectors as console_selectors
 from supportdesk.contracts import selectors as contract_selectors
 from supportdesk.core import clock
 from supportdesk.core.errors import DomainError, InvalidInput
@@ -21,7 +22,6 @@ from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers import selectors, services
 from supportdesk.customers.models import ContactRole
 from supportdesk.sla.selectors import ReportFilters, sla_report
-from supportdesk.tickets.models import OPEN_STATUSES, Ticket
 
 PAGE_SIZE = 25
 
@@ -115,11 +115,7 @@ def organization_page(request: HttpRequest, org_id: int) -> HttpResponse:
     sla = sla_report(principal=principal, filters=ReportFilters(organization_id=org.pk))
     met = sum(row["met"] for row in sla)
     breached = sum(row["breached"] for row in sla)
-    open_tickets = (
-        Ticket.objects.filter(organization=org, status__in=OPEN_STATUSES)
-        .select_related("assignee", "requester")
-        .order_by("priority", "-updated_at")[:50]
-    )
+    open_tickets = console_selectors.organization_open_tickets(organization_id=org.pk)
     context = {
         **summary,
         "contacts": selectors.contact_list(principal=principal, organization_id=org.pk),
@@ -171,8 +167,7 @@ def contact_page(request: HttpRequest, contact_id: int) -> HttpResponse:
     """A contact's addresses, phones and tickets (newest first, in pages)."""
     principal = request.principal  # type: ignore[attr-defined]
     contact = selectors.contact_get(principal=principal, contact_id=contact_id)
-    tickets = Ticket.objects.filter(requester=contact).select_related("assignee")
-    page = Paginator(tickets.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
+    page = Paginator(console_selectors.contact_tickets(contact_id=contact.pk), PAGE_SIZE).get_page(
         int_param(request.GET.get("page")) or 1
     )
     context = {
