@@ -223,11 +223,9 @@ def _hourly_batch(
         summary.add("hourly_invoices", f"{notes[o]} → {inv.label} {Money(inv.total, inv.currency)}")
 
 
-def hourly_run(
-    vendor: Vendor, today: date, now: datetime, summary: RunSummary, progress: Progress
-) -> None:
-    """One invoice per organisation for its hourly work before this billing month (B-7, B-8);
-    entries logged late for an earlier month go on the next month's invoice."""
+def hourly_setup(vendor: Vendor, today: date) -> _Hourly | None:
+    """The rate cards and calendars a run on ``today`` prices with; None without cards.
+    The ticket page's time panel prices with the same (issue 10.7)."""
     all_cards = list(RateCard.objects.filter(vendor=vendor))
     by_pk = {c.pk: c for c in all_cards}
     plan_cards = {
@@ -245,14 +243,38 @@ def hourly_run(
     cards = [c for c in all_cards if c.organization_id is None and c.pk not in used]
     cards = cards or [c for c in all_cards if c.organization_id is None]
     if not cards:
-        return
+        return None
     calendar = card_calendar(cards[-1])
     month = today.replace(day=1)
     before = datetime.combine(month, time(0), tzinfo=calendar.zone).astimezone(UTC)
-    setup = _Hourly(
+    return _Hourly(
         [domain_rate_card(c) for c in cards], calendar, month, before, plan_cards, dict(org_cards)
     )
-    entries = hourly_entries(vendor, before)
+
+
+def hourly_plans(org_ids: list[int]) -> dict[int, int]:
+    """Organisation → plan of its hourly agreement (whose card prices its work)."""
+    rows = (
+        Contract.objects.filter(
+            organization_id__in=org_ids,
+            plan__kind=PlanKind.HOURLY_ONLY,
+            state__in=(ContractState.ACTIVE, ContractState.PAST_DUE, ContractState.SUSPENDED),
+        )
+        .order_by("start")
+        .values_list("organization_id", "plan_id")
+    )
+    return dict(rows)
+
+
+def hourly_run(
+    vendor: Vendor, today: date, now: datetime, summary: RunSummary, progress: Progress
+) -> None:
+    """One invoice per organisation for its hourly work before this billing month (B-7, B-8);
+    entries logged late for an earlier month go on the next month's invoice."""
+    setup = hourly_setup(vendor, today)
+    if setup is None:
+        return
+    entries = hourly_entries(vendor, setup.before)
     batches = list(_org_batches(entries, "ticket__organization_id", HOURLY_BATCH))
     for org_ids in progress(batches, len(batches), f"{vendor.slug} hourly"):
         _hourly_batch(vendor, setup, org_ids, today, now, summary)

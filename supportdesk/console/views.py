@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from supportdesk.accounts.models import User
+from supportdesk.billing.selectors_time import ticket_time_summary
 from supportdesk.console import forms as console_forms
+from supportdesk.console.views_time import time_form_initial
 from supportdesk.core import clock
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
@@ -190,6 +192,8 @@ def _ticket_context(request: HttpRequest, ref: int) -> dict[str, Any]:
         "scope_form": console_forms.OutOfScopeForm(),
         "macros": macros.macro_list(principal=principal),
         "signature": macros.signature_get(user_id=principal.user_id),
+        "time": ticket_time_summary(principal=principal, ticket=ticket, now=clock.now()),
+        "time_form": time_form_initial(ticket),
     }
 
 

@@ -707,3 +707,11 @@ def ticket_entitlement_out(ticket: Ticket) -> dict[str, Any] | None:
         ),
         "decided_at": row.decided_at,
     }
+
+
+def time_entry_get(*, principal: Principal, ticket: Ticket, entry_id: int) -> TimeEntry:
+    """A time entry of this ticket (itself read through the ticket selectors); else 404."""
+    entry = TimeEntry.objects.filter(pk=entry_id, ticket=ticket).first()
+    if entry is None or (principal.vendor_id != entry.vendor_id and not principal.is_superuser):
+        raise NotFound(f"time entry {entry_id} not found")
+    return entry

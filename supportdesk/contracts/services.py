@@ -514,25 +514,17 @@ def contract_expiry_sweep(*, now: datetime) -> list[int]:
 # --- time, assignments, inventory ------------------------------------------------------------
 
 
-@transaction.atomic
-def time_entry_add(
+def time_entry_span(
     *,
-    principal: Principal | None,
-    ticket: Ticket,
-    engineer: User,
     started_at: datetime,
+    ended_at: datetime | None,
+    minutes: int | None,
     work_kind: str,
     category: str,
     now: datetime,
-    ended_at: datetime | None = None,
-    minutes: int | None = None,
-    billable: bool = True,
-    note: str = "",
-) -> TimeEntry:
-    """Log work on a ticket: a start with an end or a duration in minutes (B-7, E-5)."""
-    _require_staff(principal, ticket.vendor_id)
-    if engineer.vendor_id != ticket.vendor_id or not engineer.is_staff:
-        raise InvalidInput("the engineer must be a staff member of this vendor")
+) -> tuple[datetime, int]:
+    """(end, minutes) of a time entry given by a start with an end or a duration; the rules
+    every logged or edited entry obeys (B-7, E-5)."""
     if work_kind not in WorkKind.values:
         raise InvalidInput(
             f"work kind must be one of {', '.join(WorkKind.values)}; got {work_kind!r}"
@@ -561,6 +553,32 @@ def time_entry_add(
         raise InvalidInput(f"a time entry lasts 1 to {MAX_ENTRY_MINUTES} minutes; got {total}")
     if ended_at > now + timedelta(minutes=5):
         raise InvalidInput("a time entry cannot end in the future")
+    return ended_at, total
+
+
+@transaction.atomic
+def time_entry_add(
+    *,
+    principal: Principal | None,
+    ticket: Ticket,
+    engineer: User,
+    started_at: datetime,
+    work_kind: str,
+    category: str,
+    now: datetime,
+    ended_at: datetime | None = None,
+    minutes: int | None = None,
+    billable: bool = True,
+    note: str = "",
+) -> TimeEntry:
+    """Log work on a ticket: a start with an end or a duration in minutes (B-7, E-5)."""
+    _require_staff(principal, ticket.vendor_id)
+    if engineer.vendor_id != ticket.vendor_id or not engineer.is_staff:
+        raise InvalidInput("the engineer must be a staff member of this vendor")
+    ended_at, total = time_entry_span(
+        started_at=started_at, ended_at=ended_at, minutes=minutes, work_kind=work_kind,
+        category=category, now=now,
+    )  # fmt: skip
     return TimeEntry.objects.create(
         vendor_id=ticket.vendor_id,
         ticket=ticket,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from supportdesk.core.emails import normalise_address
 from supportdesk.core.errors import NotFound
@@ -66,3 +66,17 @@ def contact_find_by_phone(
         .first()
     )
     return row.contact if row else None
+
+
+def organization_search(*, principal: Principal, text: str = "") -> QuerySet[Organization]:
+    """The principal's organisations whose name, a contact's name or a contact's address
+    contains ``text`` (case-insensitively), by name; all of them for an empty text."""
+    qs = organization_list(principal=principal)
+    text = text.strip()
+    if text:
+        qs = qs.filter(
+            Q(name__icontains=text)
+            | Q(contacts__name__icontains=text)
+            | Q(contacts__emails__address__icontains=text)
+        ).distinct()
+    return qs

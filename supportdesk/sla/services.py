@@ -63,7 +63,14 @@ from supportdesk.tickets.events import (
     ticket_event_record,
     ticket_events_record,
 )
-from supportdesk.tickets.models import Status, Ticket, TicketEvent, TicketEventKind
+from supportdesk.tickets.models import (
+    AgentNotificationKind,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+)
+from supportdesk.tickets.notify import SlaNotice, sla_notifications_add
 
 log = logging.getLogger(__name__)
 
@@ -545,6 +552,7 @@ class _TicketFacts:
     sender: str
     assignee: Person | None
     team_lead: Person | None
+    queue_id: int | None = None
 
 
 def _person(user_id: int | None, email: str | None) -> Person | None:
@@ -562,6 +570,7 @@ def _facts(ticket: Ticket) -> _TicketFacts:
         sender=(queue.email if queue else "") or ticket.vendor.support_email,
         assignee=_person(ticket.assignee_id, ticket.assignee.email if ticket.assignee else None),
         team_lead=_person(lead.pk, lead.email) if lead is not None else None,
+        queue_id=ticket.queue_id,
     )
 
 
@@ -575,8 +584,8 @@ def _records(
     what: FireKind,
     at: datetime,
     now: datetime,
-) -> tuple[TicketEvent, list[OutboxDraft]]:
-    """The ticket event and the notices of a fired target.
+) -> tuple[TicketEvent, list[OutboxDraft], SlaNotice]:
+    """The ticket event, the mailed notices and the console notice of a fired target.
 
     The idempotency key names the target, what fired and the recipient, so however often or
     wherever it is recorded, each person gets each notice once.
@@ -598,6 +607,7 @@ def _records(
         subject = f"[#{ref}] SLA breached: {label} was due {at:%Y-%m-%d %H:%M} UTC"
     else:
         subject = f"[#{ref}] SLA warning: {label} due {due_at:%Y-%m-%d %H:%M} UTC"
+    recipients = notice_recipients(assignee=facts.assignee, team_lead=facts.team_lead, what=what)
     drafts = [
         OutboxDraft(
             key=f"sla:{target_id}:{what}:{person.user_id}",
@@ -614,11 +624,18 @@ def _records(
             ticket_id=ref,
             vendor_id=facts.vendor_id,
         )
-        for person, role in notice_recipients(
-            assignee=facts.assignee, team_lead=facts.team_lead, what=what
-        )
+        for person, role in recipients
     ]
-    return event, drafts
+    notice = SlaNotice(
+        ticket_id=ref,
+        queue_id=facts.queue_id,
+        user_ids=tuple(person.user_id for person, _ in recipients),
+        kind=AgentNotificationKind.SLA_BREACH
+        if what == "breach"
+        else AgentNotificationKind.SLA_WARNING,
+        text=subject.partition("] ")[2],
+    )
+    return event, drafts, notice
 
 
 def _record_breach(target: SlaTarget, due: datetime, now: datetime) -> None:
@@ -626,12 +643,13 @@ def _record_breach(target: SlaTarget, due: datetime, now: datetime) -> None:
     target.breached_at = target.due_at = due
     target.state = TargetState.BREACHED
     target.next_deadline = None
-    event, drafts = _records(
+    event, drafts, notice = _records(
         target_id=target.pk, kind=target.kind, cycle=target.cycle, due_at=due,
         facts=_facts(target.ticket), what="breach", at=due, now=now,
     )  # fmt: skip
     ticket_events_record(events=[event])
     outbox_enqueue_many(drafts=drafts, now=now)
+    sla_notifications_add(notices=[notice], now=now)
 
 
 def _stored(target: SlaTarget) -> StoredDeadlines:
@@ -650,7 +668,7 @@ _CLAIM_COLUMNS = (
     "ticket_id", "ticket__vendor_id", "ticket__subject", "ticket__priority",
     "ticket__queue__email", "ticket__vendor__support_email",
     "ticket__assignee_id", "ticket__assignee__email",
-    "ticket__queue__team_lead_id", "ticket__queue__team_lead__email",
+    "ticket__queue__team_lead_id", "ticket__queue__team_lead__email", "ticket__queue_id",
 )  # fmt: skip
 
 
@@ -668,11 +686,12 @@ def _sweep_batch(*, now: datetime, batch: int, skip_locked: bool) -> tuple[int, 
         rows = list(qs.order_by("next_deadline").values_list(*_CLAIM_COLUMNS)[:batch])
         events: list[TicketEvent] = []
         drafts: list[OutboxDraft] = []
+        notices: list[SlaNotice] = []
         fired: dict[str, list[int]] = {"breach": [], "warning": []}
         idle: dict[datetime | None, list[int]] = defaultdict(list)
         for (pk, kind, cycle, state, due, warn, warned, breached, ticket_id, vendor_id, subject,
              priority, queue_email, vendor_email, assignee_id, assignee_email, lead_id,
-             lead_email) in rows:  # fmt: skip
+             lead_email, queue_id) in rows:  # fmt: skip
             stored = StoredDeadlines(state == TargetState.RUNNING, due, warn, warned, breached)
             firing = sweep_step(stored, now)
             if firing.kind is None or firing.at is None:
@@ -687,13 +706,15 @@ def _sweep_batch(*, now: datetime, batch: int, skip_locked: bool) -> tuple[int, 
                 sender=queue_email or vendor_email,
                 assignee=_person(assignee_id, assignee_email),
                 team_lead=_person(lead_id, lead_email),
+                queue_id=queue_id,
             )
-            event, notices = _records(
+            event, mails, notice = _records(
                 target_id=pk, kind=kind, cycle=cycle, due_at=firing.after.due_at, facts=facts,
                 what=firing.kind, at=firing.at, now=now,
             )  # fmt: skip
             events.append(event)
-            drafts += notices
+            drafts += mails
+            notices.append(notice)
         # One UPDATE per outcome, each writing what sweep_step computed for its rows: a
         # breach fixes breached_at at the due instant and leaves nothing to fire; a warning
         # records warn_at and waits for the due instant.
@@ -710,6 +731,7 @@ def _sweep_batch(*, now: datetime, batch: int, skip_locked: bool) -> tuple[int, 
             targets.filter(pk__in=pks).update(next_deadline=deadline)
         ticket_events_record(events=events)
         outbox_enqueue_many(drafts=drafts, now=now)
+        sla_notifications_add(notices=notices, now=now)
     return len(rows), len(fired["warning"]), len(fired["breach"])
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.dateparse import parse_date
 
 from supportdesk.core.errors import InvalidInput, NotFound
@@ -277,7 +277,11 @@ def ticket_view_page(
 def ticket_view_counts(*, principal: Principal, now: datetime) -> dict[str, int]:
     """How many tickets each built-in view holds right now (shown beside it)."""
     qs = _visible_tickets(principal)
-    return {v.slug: qs.filter(v.where(principal, now)).count() for v in BUILTIN_VIEWS}
+    # One statement: a filtered count per view.
+    counts = qs.aggregate(
+        **{v.slug: Count("pk", filter=v.where(principal, now)) for v in BUILTIN_VIEWS}
+    )
+    return {v.slug: counts[v.slug] for v in BUILTIN_VIEWS}
 
 
 def saved_view_list(*, principal: Principal) -> QuerySet[SavedView]:

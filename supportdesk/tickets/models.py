@@ -390,6 +390,8 @@ class AgentNotificationKind(models.TextChoices):
     ASSIGNED = "assigned", "Assigned to me"
     CUSTOMER_REPLY = "customer_reply", "Customer reply on my ticket"
     MENTION = "mention", "Mention in an internal note"
+    SLA_WARNING = "sla_warning", "SLA warning on my ticket"
+    SLA_BREACH = "sla_breach", "SLA breach on my ticket"
 
 
 class AgentNotification(models.Model):

@@ -8,7 +8,9 @@ commit) for the kinds it chose. A customer's reply is already mailed to the assi
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
@@ -19,11 +21,14 @@ from supportdesk.tickets.models import (
     AgentNotification,
     AgentNotificationKind,
     AgentProfile,
+    Queue,
     Ticket,
     TicketPresence,
 )
 
 DEFAULT_EMAILED = (AgentNotificationKind.MENTION,)  # the others by choice (preferences)
+# Mailed by the SLA sweep's own notice (S-4), whatever the preferences say.
+SLA_KINDS = (AgentNotificationKind.SLA_WARNING, AgentNotificationKind.SLA_BREACH)
 _MENTION = re.compile(r"(?<![\w@])@([\w.+-]{2,64})")
 
 
@@ -83,6 +88,44 @@ def agent_notify(
     return len(people)
 
 
+@dataclass(frozen=True)
+class SlaNotice:
+    """A warning or breach for the console (the SLA sweep mails it itself, S-4)."""
+
+    ticket_id: int
+    queue_id: int | None
+    user_ids: tuple[int, ...]  # whom S-4 tells: the assignee, the team lead at a breach or alone
+    kind: str  # AgentNotificationKind.SLA_WARNING or SLA_BREACH
+    text: str
+
+
+def sla_notifications_add(*, notices: list[SlaNotice], now: datetime) -> int:
+    """In-console SLA warnings and breaches (issue 10.5) for the people the S-4 notice goes
+    to, or, when nobody is (no assignee, no team lead), the queue's members. Never mailed
+    here: the SLA notice was. A fixed number of statements per batch of clocks."""
+    if not notices:
+        return 0
+    lonely = {n.queue_id for n in notices if not n.user_ids and n.queue_id}
+    members: dict[int, list[int]] = defaultdict(list)
+    if lonely:
+        through = Queue.members.through.objects.filter(queue_id__in=lonely, user__is_active=True)
+        for queue_id, user_id in through.values_list("queue_id", "user_id"):
+            members[queue_id].append(user_id)
+    wanted = {n: n.user_ids or tuple(members.get(n.queue_id or 0, ())) for n in notices}
+    everyone = {u for users in wanted.values() for u in users}
+    muted = dict(AgentProfile.objects.filter(user_id__in=everyone).values_list("user_id", "muted"))
+    rows = [
+        AgentNotification(
+            user_id=user_id, ticket_id=n.ticket_id, kind=n.kind, text=n.text[:300], created_at=now
+        )
+        for n, users in wanted.items()
+        for user_id in dict.fromkeys(users)
+        if n.kind not in (muted.get(user_id) or ())
+    ]
+    AgentNotification.objects.bulk_create(rows)
+    return len(rows)
+
+
 def notification_list(*, user_id: int) -> QuerySet[AgentNotification]:
     return AgentNotification.objects.filter(user_id=user_id).select_related("ticket")
 
@@ -103,7 +146,13 @@ def preferences_get(*, user_id: int) -> list[dict[str, object]]:
     muted = profile.muted if profile else []
     emailed = profile.emailed if profile else list(DEFAULT_EMAILED)
     return [
-        {"kind": kind, "label": label, "shown": kind not in muted, "emailed": kind in emailed}
+        {
+            "kind": kind,
+            "label": label,
+            "shown": kind not in muted,
+            "emailed": kind in emailed,
+            "sla": kind in SLA_KINDS,
+        }
         for kind, label in AgentNotificationKind.choices
     ]
 

@@ -95,7 +95,7 @@ def test_bulk_assign_of_three_tickets_writes_three_events_T12(
 def test_console_pages_fit_1400_and_390_px_and_screenshots_T12(
     transactional_db, world, live_server, browser_page, tmp_path
 ):
-    """Queue, ticket and organisation pages at desktop and phone width, with no sideways
+    """Queue, ticket, organisation and dashboard pages at desktop and phone width, with no sideways
     scrolling at 390 px. SCREENSHOTS_DIR=docs/screenshots writes the PNGs the docs link."""
     import os
     from pathlib import Path
@@ -122,7 +122,8 @@ def test_console_pages_fit_1400_and_390_px_and_screenshots_T12(
     pages = {
         "queue": "/console/",
         "ticket": f"/console/tickets/{ticket.ref}/",
-        "organisation": f"/console/contracts/organizations/{world.acme.pk}/",
+        "organisation": f"/console/customers/{world.acme.pk}/",
+        "dashboard": "/console/dashboard/",
     }
     for width, height in ((1400, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})

@@ -1,0 +1,64 @@
+"""The dashboard (issue 10.8): its numbers, CSV, tenancy, and a fixed number of statements
+whatever the number of tickets (grouped counts, no N+1)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from supportdesk.core import clock
+from supportdesk.sla.services import sla_policy_save
+from supportdesk.tickets import services
+from supportdesk.tickets.tests.test_listviews import POLICY_24X7
+from tests.factories import make_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def _world_tickets(world, n: int, now):
+    for i in range(n):
+        make_ticket(world, subject=f"Load {i}", priority=("P1", "P2", "P3")[i % 3],
+                    now=now - timedelta(minutes=30 + i))  # fmt: skip
+
+
+def test_dashboard_counts_backlog_breaching_and_channels(client, world):
+    now = clock.now()
+    sla_policy_save(vendor=world.vendor, spec=POLICY_24X7, is_default=True, now=now)
+    p1 = make_ticket(world, subject="Phones down", priority="P1", now=now - timedelta(minutes=4))
+    make_ticket(world, subject="Printer jams", priority="P3", now=now - timedelta(minutes=20))
+    make_ticket(world, world.rex, subject="Rival secret", priority="P1", now=now)
+    services.ticket_assign(
+        ticket=p1, principal=world.principal(world.agent), assignee=world.agent, now=now
+    )
+    client.force_login(world.agent)
+    page = client.get("/console/dashboard/").content.decode()
+    assert "Rival secret" not in page
+    assert page.index("Phones down") < page.index("Printer jams")  # breaching soonest first
+    data = client.get("/console/dashboard/", {"format": "csv"})
+    assert data["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(data.content.decode())))
+    assert ["backlog", "Support", "P1", "1"] in rows and ["backlog", "Support", "P3", "1"] in rows
+    assert ["view", "My open", "", "1"] in rows
+    assert ["channel", "Portal", "last 14 days", "2"] in rows
+    assert ["agent_load", world.agent.name, "open", "1"] in rows
+    today = rows[[r[0] for r in rows].index("per_day") + 26]  # the 14th day, created
+    assert today[1:] == [clock.now().date().isoformat(), "created", "2"]
+
+
+def test_dashboard_statements_do_not_grow_with_tickets(client, world):
+    now = clock.now()
+    sla_policy_save(vendor=world.vendor, spec=POLICY_24X7, is_default=True, now=now)
+    client.force_login(world.agent)
+    _world_tickets(world, 3, now)
+    client.get("/console/dashboard/")  # warm the session and caches
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/console/dashboard/").status_code == 200
+    _world_tickets(world, 30, now)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/console/dashboard/").status_code == 200
+    assert len(many) == len(few) <= 25, "\n".join(q["sql"][:150] for q in many.captured_queries)
