@@ -43,6 +43,7 @@ PERIODIC: list[Periodic] = [
     Periodic("supportdesk.monitoring.tasks.monitoring_sweep", every=10),
     Periodic("supportdesk.contracts.tasks.contract_expiry_sweep", every=3600),
     Periodic("supportdesk.billing.tasks.billing_run_daily", every=3600),
+    Periodic("supportdesk.assets.tasks.rma_sweep", every=300),
 ]
 
 

@@ -222,6 +222,12 @@ class TicketEventKind(models.TextChoices):
     # monitoring
     MONITORING_ALERT = "monitoring_alert", "Monitoring alert"
     MONITORING_NOT_PAGED = "monitoring_not_paged", "Outage not paged"
+    # assets
+    ASSET_LINKED = "asset_linked", "Device named"
+    RMA_STARTED = "rma_started", "RMA started"
+    RMA_STEP = "rma_step", "RMA step"
+    RMA_DEADLINE_WARNING = "rma_deadline_warning", "RMA deadline warning"
+    RMA_DEADLINE_BREACHED = "rma_deadline_breached", "RMA deadline breached"
 
 
 class TicketEvent(models.Model):
@@ -390,6 +396,7 @@ class AgentNotificationKind(models.TextChoices):
     ASSIGNED = "assigned", "Assigned to me"
     CUSTOMER_REPLY = "customer_reply", "Customer reply on my ticket"
     MENTION = "mention", "Mention in an internal note"
+    RMA = "rma", "RMA return or lead time overdue"
 
 
 class AgentNotification(models.Model):
