@@ -9,6 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from supportdesk.assets import services_rma
+from supportdesk.assets.tests.factories import make_asset, make_model
 from supportdesk.billing import services as billing_services
 from supportdesk.billing.domain.lines import LineKind, PriceLine
 from supportdesk.billing.domain.money import Money
@@ -17,6 +19,7 @@ from supportdesk.contracts import services as contract_services
 from supportdesk.contracts.domain.specs import plan_to_spec
 from supportdesk.contracts.models import Contract, Release
 from supportdesk.contracts.tests.django_helpers import PRESETS, START, make_contract, make_product
+from supportdesk.core.tenancy import principal_for
 from supportdesk.customers.models import Organization
 from supportdesk.customers.services import contact_create
 from supportdesk.monitoring.models import Alert, AlertStatus, Integration
@@ -132,6 +135,27 @@ def _plan(world: Any, org: Organization) -> int:
     return plan.pk
 
 
+def _hardware_model(world: Any, org: Organization) -> int:
+    """A model only `org`'s device is of: a contact sees the models of its own devices."""
+    model = make_model(org, name=f"Model {next(_serial)}")
+    make_asset(org, model=model)
+    return model.pk
+
+
+def _asset(world: Any, org: Organization) -> int:
+    return make_asset(org).pk
+
+
+def _rma(world: Any, org: Organization) -> int:
+    """A return-to-factory RMA of `org`'s device, started from one of its tickets."""
+    asset = make_asset(org)
+    staff = principal_for(world.agent if org.vendor_id == world.vendor.pk else world.rival_agent)
+    ticket = make_ticket(world, contact_of(world, org))
+    return services_rma.rma_start(
+        principal=staff, ticket=ticket, asset=asset, kind="return_to_factory", now=NOW
+    ).pk
+
+
 # Path parameter name → (builds an object owned by `org` and its vendor and returns its id,
 # whether the object belongs to an organisation or to the vendor as a whole).
 BUILDERS: dict[str, tuple[Callable[[Any, Organization], int], str]] = {
@@ -148,4 +172,7 @@ BUILDERS: dict[str, tuple[Callable[[Any, Organization], int], str]] = {
     "contact_id": (_contact, "organization"),
     # A plan is the vendor's, but a contact sees only the plans of its own contracts.
     "plan": (_plan, "organization"),
+    "model_id": (_hardware_model, "organization"),
+    "asset_id": (_asset, "organization"),
+    "rma_id": (_rma, "organization"),
 }
