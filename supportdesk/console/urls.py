@@ -25,6 +25,7 @@ urlpatterns = [
     path("alerts/", include("supportdesk.monitoring.console_urls")),
     path("contacts/", include("supportdesk.customers.console_urls")),
     path("settings/", include("supportdesk.onboarding.console_urls")),
+    path("assets/", include("supportdesk.assets.console_urls")),
     path("satisfaction/", ticket_console.satisfaction, name="satisfaction"),
     path(
         "tickets/<int:ref>/<slug:action>/",
