@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from supportdesk.assets import portal as assets_portal
 from supportdesk.portal import views
 
 app_name = "portal"
@@ -12,4 +13,6 @@ urlpatterns = [
     path("colleagues/", views.colleagues, name="colleagues"),
     path("invoices/", views.invoices, name="invoices"),
     path("entitlement/", include("supportdesk.contracts.portal_urls")),
+    path("devices/", assets_portal.devices, name="devices"),
+    path("devices/rmas/<int:rma_id>/", assets_portal.rma_decide, name="rma-decide"),
 ]
