@@ -330,13 +330,12 @@ def _sweep_one(rma_id: int, now: datetime) -> list[str]:
         return []
     done: list[str] = []
     for due in flow.deadline_due(_clock(rma), now):
-        kind, text, data = TicketEventKind.RMA_DEADLINE_WARNING, "", {}
+        text, data = "", {}
         if due is flow.Deadline.LEAD_WARNING:
             rma.warned_at = now
             text = f"{rma.label}: repair lead time ends {rma.due_at:%Y-%m-%d %H:%M} UTC"
         elif due is flow.Deadline.LEAD_BREACH:
             rma.breached_at = now
-            kind = TicketEventKind.RMA_DEADLINE_BREACHED
             text = f"{rma.label}: promised repair lead time of {rma.lead_days} days breached"
         elif due is flow.Deadline.RETURN_OVERDUE:
             rma.warned_at = now
@@ -345,7 +344,6 @@ def _sweep_one(rma_id: int, now: datetime) -> list[str]:
                 f"{rma.due_at:%Y-%m-%d}"
             )
         else:  # RETURN_BILL
-            kind = TicketEventKind.RMA_DEADLINE_BREACHED
             data = _bill_unit(rma, now)
             if data["invoice"] is not None:
                 rma.state = flow.State.UNIT_BILLED.value
@@ -355,8 +353,11 @@ def _sweep_one(rma_id: int, now: datetime) -> list[str]:
                 text = f"{rma.label}: defective unit not returned; {data['why']}"
         _warn(rma, text, now)
         _event(rma, due.value, now, None, **data, text=text)
+        breach = due in (flow.Deadline.LEAD_BREACH, flow.Deadline.RETURN_BILL)
         ticket_event_record(
-            ticket_id=rma.ticket_id, kind=kind, at=now,
+            ticket_id=rma.ticket_id, at=now,
+            kind=TicketEventKind.RMA_DEADLINE_BREACHED if breach
+            else TicketEventKind.RMA_DEADLINE_WARNING,
             data={"rma": rma.pk, "number": rma.label, "deadline": due.value, "text": text, **data},
         )  # fmt: skip
         done.append(due.value)
