@@ -331,8 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-input", action="store_true", help="never prompt")
     p.set_defaults(func=cmd_setup)
 
-    p = sub.add_parser("import", help="import organisations, contacts, contracts, inventory (CSV)")
-    p.add_argument("kind", choices=["organizations", "contacts", "contracts", "inventory"])
+    p = sub.add_parser(
+        "import", help="import organisations, contacts, contracts, inventory, assets (CSV)"
+    )
+    p.add_argument(
+        "kind", choices=["organizations", "contacts", "contracts", "inventory", "assets"]
+    )
     p.add_argument("file", metavar="FILE.csv")
     p.add_argument("--vendor", help="vendor slug (default: the only vendor)")
     p.add_argument("--dry-run", action="store_true", help="report without saving")

@@ -211,3 +211,142 @@ class BackupEvent(models.Model):
         if self.pk is not None:
             raise RuntimeError("backup events are append-only")
         super().save(*args, **kwargs)
+
+
+# --- RMAs (H-2, H-3) -------------------------------------------------------------------------
+
+
+class TicketAsset(models.Model):
+    """The device a ticket is about (H-1). Kept here, not on the ticket, so that tickets do not
+    depend on assets."""
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="asset_link"
+    )
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="ticket_links")
+    linked_at = models.DateTimeField()
+
+
+class RmaPolicy(models.Model):
+    """A plan's advance-exchange terms (H-2); a device without one gets the defaults."""
+
+    plan = models.OneToOneField("contracts.Plan", on_delete=models.CASCADE, related_name="+")
+    return_days = models.PositiveIntegerField(
+        default=10, help_text="Days the customer has to return the defective unit."
+    )
+    bill_unreturned = models.BooleanField(
+        default=True, help_text="Bill the unit's price when the defective unit is not returned."
+    )
+    bill_after_days = models.PositiveIntegerField(
+        default=7, help_text="Days after the return was due (and the agent warned) to bill."
+    )
+
+
+class RmaKind(models.TextChoices):
+    ADVANCE_EXCHANGE = "advance_exchange", "Advance exchange"
+    RETURN_TO_FACTORY = "return_to_factory", "Return to factory"
+
+
+class RmaState(models.TextChoices):
+    OPEN = "open", "Open"
+    REPLACEMENT_SHIPPED = "replacement_shipped", "Replacement shipped"
+    RETURNED = "returned", "Defective unit returned"
+    UNIT_BILLED = "unit_billed", "Unit not returned, billed"
+    AWAITING_UNIT = "awaiting_unit", "Awaiting the unit"
+    RECEIVED = "received", "Received"
+    AT_MANUFACTURER = "at_manufacturer", "At the manufacturer"
+    QUOTED = "quoted", "Repair quoted"
+    APPROVED = "approved", "Repair approved"
+    DECLINED = "declined", "Repair declined"
+    REPAIRED = "repaired", "Repaired"
+    SHIPPED_BACK = "shipped_back", "Shipped back"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class RmaCounter(models.Model):
+    """The last RMA number of a vendor; locked with SELECT … FOR UPDATE when one starts."""
+
+    vendor = models.OneToOneField("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    last_number = models.PositiveBigIntegerField(default=0)
+
+
+class Rma(models.Model):
+    """A return merchandise authorisation, started from a ticket (H-2, H-3). Policy values are
+    snapshotted when it starts (rule 9): editing the plan or the model later changes nothing."""
+
+    vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="rmas")
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.PROTECT, related_name="rmas"
+    )
+    number = models.PositiveBigIntegerField()
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="rmas")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, related_name="rmas")
+    kind = models.CharField(max_length=20, choices=RmaKind.choices)
+    state = models.CharField(max_length=20, choices=RmaState.choices)
+    defective_serial = models.CharField(max_length=120)
+    replacement_serial = models.CharField(max_length=120, blank=True)
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=120, blank=True)
+    # advance exchange: the return of the defective unit (H-2)
+    return_days = models.PositiveIntegerField(null=True, blank=True)
+    bill_after_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: the plan does not bill unreturned units."
+    )
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # return to factory: lead time (H-3)
+    lead_days = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When the clock started.")
+    due_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    next_deadline = models.DateTimeField(null=True, blank=True)
+    quote_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    quote_document = models.FileField(upload_to="rma-quotes/%Y/%m/", blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    invoice = models.ForeignKey(
+        "billing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "number"], name="uniq_rma_number"),
+        ]
+        indexes = [
+            models.Index(fields=["next_deadline"], name="rma_next_deadline"),
+            models.Index(fields=["organization", "state"], name="rma_org_state"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"RMA-{self.number:06d}"
+
+
+class RmaEvent(models.Model):
+    """Append-only history of an RMA (rule 8)."""
+
+    rma = models.ForeignKey(Rma, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=30)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise RuntimeError("RMA events are append-only")
+        super().save(*args, **kwargs)

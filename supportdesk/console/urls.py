@@ -51,6 +51,7 @@ urlpatterns = [
         views_customers.contact_edit_page,
         name="contact-edit",
     ),
+    path("assets/", include("supportdesk.assets.console_urls")),
     path("satisfaction/", ticket_console.satisfaction, name="satisfaction"),
     path(
         "tickets/<int:ref>/<slug:action>/",

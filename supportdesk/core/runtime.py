@@ -44,6 +44,7 @@ PERIODIC: list[Periodic] = [
     Periodic("supportdesk.contracts.tasks.contract_expiry_sweep", every=3600),
     Periodic("supportdesk.billing.tasks.billing_run_daily", every=3600),
     Periodic("supportdesk.assets.tasks_backups.backup_retention_sweep", every=3600),
+    Periodic("supportdesk.assets.tasks.rma_sweep", every=300),
 ]
 
 

@@ -26,6 +26,7 @@ from supportdesk.customers.models import (
     ContactRole,
     Organization,
     PhoneKind,
+    Site,
 )
 from supportdesk.notifications.mail_templates import mail_render
 from supportdesk.notifications.models import MailTemplateKind
@@ -69,6 +70,19 @@ def organization_create(
         raise Conflict(f"external id {external_id!r} is taken", code="duplicate")
     return Organization.objects.create(
         vendor=vendor, name=name, email_domains=email_domains, notes=notes, external_id=external_id
+    )
+
+
+def site_create(
+    *, organization: Organization, name: str, address: str = "", timezone: str = "UTC"
+) -> Site:
+    """A customer site (H-1: devices are recorded per site); names are unique per customer."""
+    name = _clean_name(name, "site")
+    found = organization.sites.filter(name__iexact=name).first()
+    if found is not None:
+        raise Conflict(f"{organization.name} has a site named {name!r} already", code="duplicate")
+    return Site.objects.create(
+        organization=organization, name=name, address=address.strip(), timezone=timezone
     )
 
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from supportdesk.accounts.models import Absence, User
 from supportdesk.accounts.services import staff_user_create
 from supportdesk.assets import demo_backups as assets_demo_backups
+from supportdesk.assets import demo as assets_demo
 from supportdesk.billing import demo as billing_demo
 from supportdesk.contracts import demo as contracts_demo
 from supportdesk.contracts.models import Product, ProductVersion
@@ -156,6 +157,7 @@ def _load_vendor(preset: dict[str, Any]) -> Vendor:
     monitoring_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after contracts
     tickets_demo.demo_extend(vendor=vendor, now=now)  # macros and signatures (T-12)
     assets_demo_backups.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after contracts
+    assets_demo.demo_extend(vendor=vendor, preset=preset, now=now)  # after contracts, staff
     return vendor
 
 

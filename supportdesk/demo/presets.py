@@ -72,6 +72,41 @@ PRESETS: list[dict[str, Any]] = [
              "product": "FaxRoute Server", "version": "9.5",
              "note": "9.5 is older than current minus one: check the version window."},
         ],
+        # H-1..H-3 (seed 000): the manufacturer's one-year warranty passes through; modems are
+        # exchanged in advance, fax boards go back to the factory (14 days, repair billed).
+        "hardware": {
+            "models": [
+                {"manufacturer": "Brooktrout", "name": "TR1034 fax board", "warranty_months": 12,
+                 "repair_lead_days": 14, "unit_price": "1450.00"},
+                {"manufacturer": "Multi-Tech", "name": "MT5634 fax modem", "warranty_months": 12,
+                 "repair_lead_days": 14, "unit_price": "289.00"},
+            ],
+            "assets": [  # purchased this many days before the demo is loaded
+                {"customer": "Acme Insurance", "model": "TR1034 fax board", "serial": "BT1034-0042",
+                 "purchased_days_ago": 120, "covered": True, "site": "Hartford data centre"},
+                {"customer": "Acme Insurance", "model": "MT5634 fax modem", "serial": "MT5634-7781",
+                 "purchased_days_ago": 200, "covered": True, "site": "Hartford data centre"},
+                {"customer": "Acme Insurance", "model": "MT5634 fax modem", "serial": "MT5634-7782",
+                 "purchased_days_ago": 200, "covered": True, "site": "Hartford data centre"},
+                {"customer": "Globex Legal", "model": "TR1034 fax board", "serial": "BT1034-0007",
+                 "purchased_days_ago": 900, "site": "Chicago office"},
+            ],
+            "rmas": [
+                # replacement shipped four days ago; the defective modem is due back in six
+                {"serial": "MT5634-7781", "kind": "advance_exchange", "days_ago": 4,
+                 "contact": "alice@acme-insurance.example",
+                 "subject": "Modem on fax line 3 does not answer",
+                 "steps": [("ship_replacement", {"carrier": "UPS", "tracking_number": "1Z999AA10123456784",
+                                                 "replacement_serial": "MT5634-9120"})]},
+                # out of warranty: back to the factory, quote approved, repair invoice unpaid
+                {"serial": "BT1034-0007", "kind": "return_to_factory", "days_ago": 11,
+                 "contact": "carol@globex-legal.example",
+                 "subject": "Fax board drops calls after 30 seconds",
+                 "steps": [("receive", {}), ("send_to_manufacturer", {}),
+                           ("quote", {"quote_amount": "380.00"}), ("approve", {}),
+                           ("mark_repaired", {})]},
+            ],
+        },
     },
     {
         "vendor": {

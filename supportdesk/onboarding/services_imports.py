@@ -1,4 +1,5 @@
-"""CSV imports (A-4): organisations, contacts, contracts, from the command line or the console.
+"""CSV imports (A-4): organisations, contacts, contracts, inventories and devices (H-1), from the
+command line or the console.
 
 Each row is applied in its own transaction through the same services every other channel
 uses, and reported as created, updated, unchanged or refused (with the reason and the CSV line
@@ -312,11 +313,71 @@ def _date(value: str, what: str) -> date:
         raise InvalidInput(f"{what} {value!r} is not a date YYYY-MM-DD") from None
 
 
+class AssetImporter(_Importer):
+    """Devices (H-1), matched by model and serial: the hardware model (manufacturer + name)
+    must exist; the warranty end follows from the purchase date; a contract is named by its
+    reference, a site by its name."""
+
+    columns = (
+        "organization", "organization_external_id", "manufacturer", "model", "serial",
+        "purchased_on", "site", "contract", "status",
+    )  # fmt: skip
+    required = ("manufacturer", "model", "serial")
+
+    def key(self, row: dict[str, str]) -> str:
+        return "/".join(_cell(row, c).lower() for c in ("manufacturer", "model", "serial"))
+
+    def apply(self, row: dict[str, str]) -> str:
+        from supportdesk.assets.models import Asset, HardwareModel
+        from supportdesk.assets.services import asset_create, asset_update
+        from supportdesk.contracts.models import Contract
+
+        org = self.organization(row)
+        model = HardwareModel.objects.filter(
+            vendor=self.vendor,
+            manufacturer__iexact=_cell(row, "manufacturer"),
+            name__iexact=_cell(row, "model"),
+        ).first()
+        if model is None:
+            raise InvalidInput(
+                f"no hardware model {_cell(row, 'manufacturer')} {_cell(row, 'model')}: "
+                "add it in the console first"
+            )
+        fields: dict[str, Any] = {}
+        if _cell(row, "purchased_on"):
+            fields["purchased_on"] = _date(_cell(row, "purchased_on"), "purchased_on")
+        if _cell(row, "status"):
+            fields["status"] = _cell(row, "status").lower()
+        if _cell(row, "site"):
+            fields["site"] = org.sites.filter(name__iexact=_cell(row, "site")).first()
+            if fields["site"] is None:
+                raise InvalidInput(f"{org.name} has no site {_cell(row, 'site')!r}")
+        if _cell(row, "contract"):
+            fields["contract"] = Contract.objects.filter(
+                organization=org, reference=_cell(row, "contract")
+            ).first()
+            if fields["contract"] is None:
+                raise InvalidInput(f"{org.name} has no contract {_cell(row, 'contract')!r}")
+        serial = _cell(row, "serial")
+        existing = Asset.objects.filter(model=model, serial=serial).first()
+        if existing is None:
+            asset_create(
+                principal=self.principal, organization=org, model=model, serial=serial,
+                now=self.now, **fields,
+            )  # fmt: skip
+            return CREATED
+        if existing.organization_id != org.pk:
+            raise Conflict(f"{model} #{serial} is another organisation's", code="other_org")
+        changed = asset_update(principal=self.principal, asset=existing, **fields)
+        return UPDATED if changed else UNCHANGED
+
+
 IMPORTERS: dict[str, type[_Importer]] = {
     "organizations": OrganizationImporter,
     "contacts": ContactImporter,
     "contracts": ContractImporter,
     "inventory": InventoryImporter,
+    "assets": AssetImporter,
 }
 
 

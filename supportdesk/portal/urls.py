@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from supportdesk.assets import portal as assets_portal
 from supportdesk.portal import views
 
 app_name = "portal"
@@ -15,4 +16,6 @@ urlpatterns = [
     path("entitlement/", include("supportdesk.contracts.portal_urls")),
     path("backups/", include("supportdesk.assets.portal_backups")),
     path("downloads/", include("supportdesk.kb.downloads_portal_urls")),
+    path("devices/", assets_portal.devices, name="devices"),
+    path("devices/rmas/<int:rma_id>/", assets_portal.rma_decide, name="rma-decide"),
 ]

@@ -222,6 +222,12 @@ class TicketEventKind(models.TextChoices):
     # monitoring
     MONITORING_ALERT = "monitoring_alert", "Monitoring alert"
     MONITORING_NOT_PAGED = "monitoring_not_paged", "Outage not paged"
+    # assets
+    ASSET_LINKED = "asset_linked", "Device named"
+    RMA_STARTED = "rma_started", "RMA started"
+    RMA_STEP = "rma_step", "RMA step"
+    RMA_DEADLINE_WARNING = "rma_deadline_warning", "RMA deadline warning"
+    RMA_DEADLINE_BREACHED = "rma_deadline_breached", "RMA deadline breached"
 
 
 class TicketEvent(models.Model):
@@ -392,6 +398,7 @@ class AgentNotificationKind(models.TextChoices):
     MENTION = "mention", "Mention in an internal note"
     SLA_WARNING = "sla_warning", "SLA warning on my ticket"
     SLA_BREACH = "sla_breach", "SLA breach on my ticket"
+    RMA = "rma", "RMA return or lead time overdue"
 
 
 class AgentNotification(models.Model):

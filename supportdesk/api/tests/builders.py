@@ -11,7 +11,9 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 
+from supportdesk.assets import services_rma
 from supportdesk.assets.tests.backup_helpers import some_backup, some_device, some_token
+from supportdesk.assets.tests.factories import make_asset, make_model
 from supportdesk.billing import services as billing_services
 from supportdesk.billing.domain.lines import LineKind, PriceLine
 from supportdesk.billing.domain.money import Money
@@ -20,6 +22,7 @@ from supportdesk.contracts import services as contract_services
 from supportdesk.contracts.domain.specs import plan_to_spec
 from supportdesk.contracts.models import Contract, Release
 from supportdesk.contracts.tests.django_helpers import PRESETS, START, make_contract, make_product
+from supportdesk.core.tenancy import principal_for
 from supportdesk.customers.models import Organization
 from supportdesk.customers.services import contact_create
 from supportdesk.kb.services_downloads import release_file_upload
@@ -148,6 +151,23 @@ def _plan(world: Any, org: Organization) -> int:
     return plan.pk
 
 
+def _hardware_model(world: Any, org: Organization) -> int:
+    """A model only `org`'s device is of: a contact sees the models of its own devices."""
+    model = make_model(org, name=f"Model {next(_serial)}")
+    make_asset(org, model=model)
+    return model.pk
+
+
+def _rma(world: Any, org: Organization) -> int:
+    """A return-to-factory RMA of `org`'s device, started from one of its tickets."""
+    asset = make_asset(org)
+    staff = principal_for(world.agent if org.vendor_id == world.vendor.pk else world.rival_agent)
+    ticket = make_ticket(world, contact_of(world, org))
+    return services_rma.rma_start(
+        principal=staff, ticket=ticket, asset=asset, kind="return_to_factory", now=NOW
+    ).pk
+
+
 # Path parameter name → (builds an object owned by `org` and its vendor and returns its id,
 # whether the object belongs to an organisation or to the vendor as a whole).
 BUILDERS: dict[str, tuple[Callable[[Any, Organization], int], str]] = {
@@ -165,9 +185,11 @@ BUILDERS: dict[str, tuple[Callable[[Any, Organization], int], str]] = {
     "contact_id": (_contact, "organization"),
     # A plan is the vendor's, but a contact sees only the plans of its own contracts.
     "plan": (_plan, "organization"),
-    # Configuration backups (H-4): one device per organisation, so a request's asset, backup
-    # and token parameters all name the same device.
+    # Devices (H-1, H-4): the organisation's first device, so a request's asset, backup and
+    # token parameters all name the same device.
     "asset_id": (lambda world, org: some_device(org).pk, "organization"),
     "backup_id": (some_backup, "organization"),
     "token_id": (some_token, "organization"),
+    "model_id": (_hardware_model, "organization"),
+    "rma_id": (_rma, "organization"),
 }

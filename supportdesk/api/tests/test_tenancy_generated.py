@@ -19,6 +19,7 @@ import pytest
 
 from supportdesk.api.api import api as ninja_api
 from supportdesk.api.tests.builders import BUILDERS, issued_invoice
+from supportdesk.assets.models import Rma
 from supportdesk.core.tenancy import principal_for
 from supportdesk.oncall import feed_tokens
 from supportdesk.oncall.models import ChainRun
@@ -156,7 +157,10 @@ def test_foreign_objects_answer_like_missing_ones(
 
 
 # Integer query parameters that name an object → the builder of that object; others are counts.
-QUERY_IDS = {"organization": "org_id", "ticket": "ref", "queue": "queue", "assignee": "assignee"}
+QUERY_IDS = {
+    "organization": "org_id", "ticket": "ref", "queue": "queue", "assignee": "assignee",
+    "asset": "asset",
+}  # fmt: skip
 QUERY_COUNTS = {"limit"}
 
 
@@ -189,6 +193,11 @@ def _empty(response: Any) -> bool:
     return body == [] or body == {}
 
 
+def _device_with_rma(world: Any, org: Any) -> int:
+    """A device of `org` with an RMA, which a leak through ?asset= would show."""
+    return Rma.objects.get(pk=BUILDERS["rma_id"][0](world, org)).asset_id
+
+
 @pytest.mark.parametrize("principal", ["staff", "contact"])
 @pytest.mark.parametrize(
     ("path", "method", "name"),
@@ -203,6 +212,7 @@ def test_foreign_ids_in_filters_find_nothing(api, world, path, method, name, pri
     run = ChainRun.objects.get(pk=BUILDERS["run_id"][0](world, foreign_org))
     issued_invoice(foreign_org)
     foreign = {
+        "asset": _device_with_rma(world, foreign_org) if QUERY_IDS[name] == "asset" else 0,
         "org_id": foreign_org.pk,
         "ref": run.ticket.ref,
         "queue": Queue.objects.get(vendor=world.other_vendor).pk,

@@ -47,6 +47,21 @@ def _sentence(kind: str, data: dict[str, Any], who: str) -> str:
             f"{who} merged #{d.get('source')} into this ticket "
             f"({d.get('messages', 0)} messages moved)"
         ),
+        "asset_linked": lambda: (
+            f"{who} named the device {d.get('model')} #{d.get('serial')}"
+            if d.get("asset")
+            else f"{who} removed the device"
+        ),
+        "rma_started": lambda: (
+            f"{who} started {d.get('number')} ({str(d.get('kind', '')).replace('_', ' ')}) "
+            f"for serial {d.get('serial')}"
+        ),
+        "rma_step": lambda: (
+            f"{who}: {d.get('number')} {str(d.get('action', '')).replace('_', ' ')} → "
+            f"{str(d.get('to', '')).replace('_', ' ')}"
+        ),
+        "rma_deadline_warning": lambda: str(d.get("text", "RMA deadline warning")),
+        "rma_deadline_breached": lambda: str(d.get("text", "RMA deadline breached")),
     }
     make = sentences.get(kind)
     if make is not None:

@@ -44,6 +44,7 @@ EDITABLE = {
     "sla.SlaPolicy": "saved through sla_policy_save",
     "sla.OrganizationSlaPolicy": "saved through sla_policy_assign",
     "sla.PlanSlaPolicy": "saved through sla_policy_assign_plan",
+    "assets.RmaPolicy": "a plan's advance-exchange terms; configuration, no service",
 }
 
 

@@ -1,0 +1,1 @@
+from supportdesk.portal.tests.test_browser import browser_page  # noqa: F401  (shared fixture)
