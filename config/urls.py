@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("console/", include("supportdesk.console.urls")),
     path("portal/", include("supportdesk.portal.urls")),
+    path("kb/", include("supportdesk.kb.articles_urls")),
     path("hooks/mail/", include("supportdesk.intake.urls")),
     path("hooks/monitoring/", include("supportdesk.monitoring.urls")),
     path("hooks/", include("supportdesk.oncall.urls")),

@@ -39,6 +39,8 @@ from supportdesk.tickets.domain.content import INLINE_SAFE_TYPES, sniff_content_
 from supportdesk.tickets.models import MessageKind, Ticket
 
 TITLE_MAX = 200
+# Slugs that would shadow a page under /kb/ or /portal/kb/.
+RESERVED_SLUGS = frozenset({"suggest", "images", "new", "search"})
 SUMMARY_MAX = 300
 
 
@@ -59,7 +61,7 @@ def _unique_slug(title: str, *, wanted: str = "", exclude: int | None = None) ->
     base = slugify(wanted or title)[:100] or "article"
     slug, n = base, 1
     taken = Article.objects.exclude(pk=exclude) if exclude else Article.objects.all()
-    while taken.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or taken.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
@@ -288,33 +290,42 @@ def article_from_ticket(*, principal: Principal, ticket: Ticket, now: datetime) 
 # -- deflection: the portal's new-ticket form ------------------------------------------------
 
 
-def suggestion_visit_start(*, contact: Contact, now: datetime) -> SuggestionVisit:
-    """A new-ticket form as it is shown; its random token travels with the form."""
-    return SuggestionVisit.objects.create(
-        token=secrets.token_urlsafe(32),
-        vendor_id=contact.organization.vendor_id,
-        organization_id=contact.organization_id,
-        contact=contact,
-        started_at=now,
-    )
+TOKEN_CHARS = 43
+
+
+def suggestion_token() -> str:
+    """The random token a new-ticket form carries (nothing is written until a suggestion is
+    shown)."""
+    return secrets.token_urlsafe(32)
 
 
 def _visit(token: str, contact: Contact) -> SuggestionVisit | None:
-    if not token or len(token) > 43:
+    if len(token or "") != TOKEN_CHARS:
         return None
     return SuggestionVisit.objects.filter(token=token, contact=contact).first()
 
 
+@transaction.atomic
 def suggestions_shown(
     *, token: str, contact: Contact, articles: Sequence[Article], now: datetime
 ) -> None:
-    """Record the articles suggested in that form (once each)."""
-    visit = _visit(token, contact)
-    if visit is None or visit.submitted_at is not None:
+    """Record the articles suggested in the form `token` names (once each); the first
+    suggestion starts the visit. A token another contact holds records nothing."""
+    if not articles or len(token or "") != TOKEN_CHARS:
         return
-    known = set(visit.shown.values_list("article_id", flat=True))
+    visit, _ = SuggestionVisit.objects.get_or_create(
+        token=token,
+        defaults={
+            "vendor_id": contact.organization.vendor_id,
+            "organization_id": contact.organization_id,
+            "contact": contact,
+            "started_at": now,
+        },
+    )
+    if visit.contact_id != contact.pk or visit.submitted_at is not None:
+        return
     Suggestion.objects.bulk_create(
-        [Suggestion(visit=visit, article=a, shown_at=now) for a in articles if a.pk not in known],
+        [Suggestion(visit=visit, article=a, shown_at=now) for a in articles],
         ignore_conflicts=True,
     )
 

@@ -12,4 +12,5 @@ urlpatterns = [
     path("colleagues/", views.colleagues, name="colleagues"),
     path("invoices/", views.invoices, name="invoices"),
     path("entitlement/", include("supportdesk.contracts.portal_urls")),
+    path("kb/", include("supportdesk.kb.articles_portal_urls")),
 ]
