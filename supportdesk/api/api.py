@@ -18,6 +18,7 @@ from supportdesk.api.schemas import Health
 from supportdesk.billing import api as billing_api
 from supportdesk.contracts import api as contracts_api
 from supportdesk.core.errors import DomainError
+from supportdesk.kb import articles_api as kb_articles_api
 from supportdesk.monitoring import api as monitoring_api
 from supportdesk.oncall import api as oncall_api
 from supportdesk.sla import api as sla_api
@@ -43,6 +44,7 @@ api.add_router("", sla_api.router)
 api.add_router("", oncall_api.router)
 api.add_router("", billing_api.router)
 api.add_router("", monitoring_api.router)
+api.add_router("", kb_articles_api.router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:

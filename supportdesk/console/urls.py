@@ -25,6 +25,7 @@ urlpatterns = [
     path("alerts/", include("supportdesk.monitoring.console_urls")),
     path("contacts/", include("supportdesk.customers.console_urls")),
     path("settings/", include("supportdesk.onboarding.console_urls")),
+    path("kb/", include("supportdesk.kb.articles_console_urls")),
     path("satisfaction/", ticket_console.satisfaction, name="satisfaction"),
     path(
         "tickets/<int:ref>/<slug:action>/",

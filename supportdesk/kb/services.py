@@ -37,6 +37,7 @@ from supportdesk.kb.models import (
 from supportdesk.kb.search import article_search_sync
 from supportdesk.tickets.domain.content import INLINE_SAFE_TYPES, sniff_content_type
 from supportdesk.tickets.models import MessageKind, Ticket
+from supportdesk.tickets.services_portal import DONE_STATUSES
 
 TITLE_MAX = 200
 # Slugs that would shadow a page under /kb/ or /portal/kb/.
@@ -268,6 +269,8 @@ def article_from_ticket(*, principal: Principal, ticket: Ticket, now: datetime) 
     """A draft article from a solved ticket: its subject and public messages, internal, for an
     agent to rewrite before review. Names of people are left for the editor to remove."""
     require_staff_of(principal, ticket.vendor_id)
+    if ticket.status not in DONE_STATUSES:
+        raise Conflict("only a resolved or closed ticket becomes an article")
     messages = ticket.messages.filter(kind=MessageKind.PUBLIC).order_by("created_at", "pk")
     parts = [f"## Problem\n\n{ticket.subject}"]
     for number, text in enumerate(messages.values_list("body_text", flat=True), start=1):

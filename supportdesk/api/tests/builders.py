@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from supportdesk.accounts.models import User
 from supportdesk.billing import services as billing_services
 from supportdesk.billing.domain.lines import LineKind, PriceLine
 from supportdesk.billing.domain.money import Money
@@ -17,8 +18,10 @@ from supportdesk.contracts import services as contract_services
 from supportdesk.contracts.domain.specs import plan_to_spec
 from supportdesk.contracts.models import Contract, Release
 from supportdesk.contracts.tests.django_helpers import PRESETS, START, make_contract, make_product
+from supportdesk.core.tenancy import principal_for
 from supportdesk.customers.models import Organization
 from supportdesk.customers.services import contact_create
+from supportdesk.kb import services as kb_services
 from supportdesk.monitoring.models import Alert, AlertStatus, Integration
 from supportdesk.monitoring.services import integration_create
 from supportdesk.oncall.domain.escalation import emergency_chain
@@ -37,6 +40,19 @@ def _ticket(world: Any, org: Organization) -> int:
 
 def _contract(world: Any, org: Organization) -> int:
     return make_contract(org).pk
+
+
+def _article(world: Any, org: Organization) -> int:
+    """A published article of the vendor that any of its customers' contacts may read."""
+    staff = User.objects.filter(vendor=org.vendor, is_staff=True).order_by("pk").first()
+    article = kb_services.article_create(
+        principal=principal_for(staff), vendor=org.vendor, title=f"Article {next(_serial)}",
+        body="Restart the fax modem pool.", visibility="customers", now=NOW,
+    )  # fmt: skip
+    kb_services.article_status_change(
+        principal=principal_for(staff), article=article, status="published", now=NOW
+    )
+    return article.pk
 
 
 def _release(world: Any, org: Organization) -> int:
@@ -148,4 +164,5 @@ BUILDERS: dict[str, tuple[Callable[[Any, Organization], int], str]] = {
     "contact_id": (_contact, "organization"),
     # A plan is the vendor's, but a contact sees only the plans of its own contracts.
     "plan": (_plan, "organization"),
+    "article_id": (_article, "vendor"),
 }

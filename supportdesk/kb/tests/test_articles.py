@@ -12,6 +12,8 @@ from supportdesk.kb import selectors, services
 from supportdesk.kb.models import ArticleStatus
 from supportdesk.kb.search import article_search
 from supportdesk.kb.tests.kb_helpers import make_article
+from supportdesk.tickets import services as ticket_services
+from supportdesk.tickets.models import Status
 from tests.factories import NOW, make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -124,9 +126,13 @@ def test_markdown_is_rendered_and_sanitised(world):
 
 def test_a_solved_ticket_becomes_an_internal_draft(world):
     ticket = make_ticket(world, subject="Fax stuck in queue", body="Faxes wait forever.")
-    article = services.article_from_ticket(
-        principal=principal_for(world.agent), ticket=ticket, now=NOW
+    staff = principal_for(world.agent)
+    with pytest.raises(Conflict):  # still open
+        services.article_from_ticket(principal=staff, ticket=ticket, now=NOW)
+    ticket = ticket_services.ticket_status_change(
+        ticket=ticket, principal=staff, status=Status.RESOLVED, now=NOW
     )
+    article = services.article_from_ticket(principal=staff, ticket=ticket, now=NOW)
     assert (article.title, article.status, article.visibility) == (
         "Fax stuck in queue", "draft", "internal",
     )  # fmt: skip
