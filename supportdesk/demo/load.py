@@ -26,6 +26,7 @@ from supportdesk.customers.services import (
 )
 from supportdesk.demo.presets import DEMO_PASSWORD, PRESETS
 from supportdesk.intake import demo as intake_demo
+from supportdesk.kb import demo as kb_demo
 from supportdesk.monitoring import demo as monitoring_demo
 from supportdesk.oncall import demo as oncall_demo
 from supportdesk.sla.demo import demo_extend
@@ -151,6 +152,7 @@ def _load_vendor(preset: dict[str, Any]) -> Vendor:
     intake_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after staff, contacts
     monitoring_demo.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after contracts
     tickets_demo.demo_extend(vendor=vendor, now=now)  # macros and signatures (T-12)
+    kb_demo.demo_extend(vendor=vendor, articles=preset.get("articles", []), now=now)
     return vendor
 
 
