@@ -25,7 +25,7 @@ from supportdesk.customers.models import Contact
 from supportdesk.kb import selectors, services
 from supportdesk.kb.domain.markdown import description
 from supportdesk.kb.models import Article
-from supportdesk.kb.search import article_search
+from supportdesk.kb.search import article_search, article_suggest
 
 SUGGESTIONS = 5
 QUERY_MAX = 200
@@ -148,10 +148,10 @@ def portal_suggest(request: HttpRequest) -> HttpResponse:
     now = clock.now()
     subject = (request.GET.get("subject") or "").strip()[:QUERY_MAX]
     token = request.GET.get("kb_visit", "")
-    hits = []
+    hits: list[Any] = []
     if len(subject) >= 3:
         entitled = selectors.entitled_product_ids(principal=principal, now=now)
-        hits, _ = article_search(
+        hits = article_suggest(
             principal=principal, text=subject, entitled=entitled, limit=SUGGESTIONS
         )
     if hits:

@@ -129,7 +129,44 @@ def article_search(
     terms = query_terms(text)
     found = INDEX.search(terms=terms, visible=COLUMNS, where=where, limit=limit + 1, offset=offset)
     more = len(found) > limit
-    found = found[:limit]
+    return _hits(found[:limit], terms), more
+
+
+# Words too common in a ticket subject to suggest an article by themselves.
+_SUBJECT_NOISE = frozenset({
+    "a", "an", "and", "are", "can", "cannot", "does", "for", "from", "how", "i", "in", "is",
+    "it", "my", "not", "of", "on", "or", "our", "the", "to", "we", "what", "when", "why",
+    "will", "with",
+})  # fmt: skip
+
+
+def article_suggest(
+    *, principal: Principal, text: str, entitled: Iterable[int] = (), limit: int = 5
+) -> list[ArticleHit]:
+    """Articles for a ticket subject as it is typed: those matching every word first, then
+    those matching the most of its words (a subject is a sentence, not a query, so requiring
+    every word would rarely find anything). One indexed search per word, at most 8 words."""
+    where = visibility_conditions(principal, entitled=entitled)
+    if where is None:
+        return []
+    where.append(("d.published = %s", [True]))
+    terms = [t for t in query_terms(text) if t not in _SUBJECT_NOISE and len(t) > 1]
+    if not terms:
+        return []
+    scores: dict[int, tuple[int, float]] = {}
+    for key, rank in INDEX.search(terms=terms, visible=COLUMNS, where=where, limit=limit):
+        scores[key] = (len(terms) + 1, rank)
+    if len(scores) < limit and len(terms) > 1:
+        for term in terms:
+            for key, rank in INDEX.search(terms=[term], visible=COLUMNS, where=where, limit=limit):
+                count, total = scores.get(key, (0, 0.0))
+                if count <= len(terms):
+                    scores[key] = (count + 1, total + rank)
+    best = sorted(scores.items(), key=lambda item: (item[1], item[0]), reverse=True)[:limit]
+    return _hits([(key, rank) for key, (_, rank) in best], terms)
+
+
+def _hits(found: list[tuple[int, float]], terms: list[str]) -> list[ArticleHit]:
     ids = [key for key, _ in found]
     articles = Article.objects.select_related("category").in_bulk(ids)
     docs = ArticleSearchDocument.objects.in_bulk(ids)
@@ -140,4 +177,4 @@ def article_search(
             continue
         texts = [doc.body, doc.summary, doc.title]
         hits.append(ArticleHit(article=article, snippet=snippet(texts, terms), rank=rank))
-    return hits, more
+    return hits
