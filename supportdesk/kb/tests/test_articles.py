@@ -10,7 +10,7 @@ from supportdesk.core.errors import Conflict, NotFound
 from supportdesk.core.tenancy import principal_for
 from supportdesk.kb import selectors, services
 from supportdesk.kb.models import ArticleStatus
-from supportdesk.kb.search import article_search
+from supportdesk.kb.search import article_search, article_suggest
 from supportdesk.kb.tests.kb_helpers import make_article
 from supportdesk.tickets import services as ticket_services
 from supportdesk.tickets.models import Status
@@ -155,3 +155,13 @@ def test_rival_staff_cannot_edit(world):
             principal=principal_for(world.rival_agent), article=article, title="x", now=NOW
         )
     assert getattr(info.value, "status", None) == 403
+
+
+def test_suggestions_for_a_subject_rank_by_shared_words_and_respect_visibility(world):
+    make_article(world, title="Modem pool restart", body="Reseat the modem cable.")
+    make_article(world, title="Modem dropping calls", body="Dropping lines: check the modem.")
+    make_article(world, title="DSE modem notes", body="modem dropping", visibility="internal")
+    alice = world.principal(world.alice)
+    hits = article_suggest(principal=alice, text="The modem keeps dropping")
+    assert [h.article.title for h in hits] == ["Modem dropping calls", "Modem pool restart"]
+    assert article_suggest(principal=alice, text="the and with") == []
