@@ -37,7 +37,9 @@ class PageScan(HTMLParser):
             self.problems.append("inline <script>")
         if tag == "style":
             self.problems.append("<style> element")
-        for name in ("src", "srcset", "data", "poster") + (("href",) if tag == "link" else ()):
+        # A canonical link names the page's public address (PUBLIC_BASE_URL); nothing loads it.
+        loads = tag == "link" and values.get("rel") != "canonical"
+        for name in ("src", "srcset", "data", "poster") + (("href",) if loads else ()):
             value = values.get(name, "")
             host = urlsplit(value.strip()).netloc
             if host and host != "testserver":

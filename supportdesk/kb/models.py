@@ -1,5 +1,5 @@
 """Knowledge base (K-2): articles, their revisions, images, feedback, search documents and the
-portal's suggestion log (deflection). Downloads (K-3) follow below the articles."""
+portal's suggestion log (deflection)."""
 
 from __future__ import annotations
 
