@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""Ticket search benchmark (T-12, issue 10.1): a ranked first page on SQLite and PostgreSQL.
+"""Ticket and article search benchmark (T-12, issue 10.1; K-2, issue 12): a ranked first page
+on SQLite and PostgreSQL.
 
     python bench/search.py [--tickets 100000] [--messages-per-ticket 4] [--queries 400]
-                           [--db sqlite|postgres|both] [--quick]
+                           [--articles 20000] [--db sqlite|postgres|both] [--quick]
 
 For each database it migrates a fresh one (an SQLite file in a temporary directory, or a
 throw-away PostgreSQL database `bench_search`), creates one vendor with 40 organisations and
@@ -14,13 +15,21 @@ results page: ranked first page of 25 with snippets and the ticket rows - for a 
     rare word, medium word, common word, two words, a ticket number, an email address,
     and the same as a customer contact (scoped to its organisation).
 
-It prints p50/p95/p99 per query kind and overall per database, then the goal line:
+It then bulk-creates N knowledge-base articles (Markdown bodies of 80-300 words; all four
+visibilities, one in ten a draft), builds their index with `kb.search.article_search_reindex`
+(timed) and times `kb.search.article_search` - the selector behind `/kb/?q=`, the portal's KB
+search and `GET /api/v1/articles?q=` - as an anonymous visitor, a contact and staff, for rare,
+common and two-word queries (first page of 20 with snippets).
+
+It prints p50/p95/p99 per query kind and overall per database, for tickets and for articles,
+then the goal line:
 
     * PostgreSQL, 100k tickets / 400k messages: p99 of a ranked first page < 100 ms
 
 Figures, not asserts: the exit status is 0 whatever the figures. `--quick` is a smoke run
-(2,000 tickets, 100 queries). The in-process timing includes the ORM and Python work of the
-page (snippets), not HTTP.
+(2,000 tickets, 2,000 articles, 100 queries); `--articles 0` skips the articles. The
+PostgreSQL database is `bench_search` unless BENCH_POSTGRES_DB names another. The in-process
+timing includes the ORM and Python work of the page (snippets), not HTTP.
 """
 
 from __future__ import annotations
@@ -41,9 +50,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
-PG_DB = "bench_search"
+PG_DB = os.environ.get("BENCH_POSTGRES_DB", "bench_search")
 GOAL_P99_MS = 100.0
 GOAL_TICKETS = 100_000
+GOAL_ARTICLES = 20_000
+ARTICLE_PAGE = 20
 PAGE = 25
 VOCABULARY = 6000
 SUPPORT_WORDS = [
@@ -277,6 +288,7 @@ def child(args: argparse.Namespace) -> None:
                 [str(h.snippet) for h in hits]
                 times.append((time.perf_counter() - t) * 1000)
     messages = Message.objects.count()
+    articles = _articles(args, rng, words, weights, vendor, agent, staff, contact_principal)
     print(
         "RESULT "
         + json.dumps(
@@ -286,10 +298,92 @@ def child(args: argparse.Namespace) -> None:
                 "seed_s": seeded,
                 "index_s": indexed,
                 "results": results,
+                "articles": articles,
             }
         ),
         flush=True,
     )
+
+
+def _articles(
+    args: argparse.Namespace,
+    rng: random.Random,
+    words: list[str],
+    weights: list[float],
+    vendor: Any,
+    agent: Any,
+    staff: Any,
+    contact_principal: Any,
+) -> dict[str, Any] | None:
+    """Seed `args.articles` articles, index them, and time article search per reader."""
+    if args.articles <= 0:
+        return None
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from supportdesk.kb.domain.markdown import render
+    from supportdesk.kb.models import Article
+    from supportdesk.kb.search import article_search, article_search_reindex
+
+    now = timezone.now()
+    visibilities = ["public", "public", "customers", "entitled", "internal"]
+    t0 = time.perf_counter()
+    batch = 1000
+    for start in range(0, args.articles, batch):
+        rows = []
+        for i in range(start, min(args.articles, start + batch)):
+            paragraphs = [
+                " ".join(rng.choices(words, weights, k=rng.randint(20, 60)))
+                for _ in range(rng.randint(2, 5))
+            ]
+            body = "\n\n".join(paragraphs)
+            rows.append(
+                Article(
+                    vendor=vendor,
+                    slug=f"article-{i}",
+                    title=" ".join(rng.choices(words, weights, k=rng.randint(3, 8))).capitalize(),
+                    summary=" ".join(rng.choices(words, weights, k=12)),
+                    body=body,
+                    body_html=render(body),
+                    visibility=rng.choice(visibilities),
+                    status="draft" if rng.random() < 0.1 else "published",
+                    author=agent,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        with transaction.atomic():
+            Article.objects.bulk_create(rows)
+    seeded = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    article_search_reindex()
+    indexed = time.perf_counter() - t0
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("VACUUM ANALYZE kb_articlesearchdocument")
+        else:
+            cur.execute("ANALYZE")
+    kinds: dict[str, Any] = {
+        "rare word": lambda: rng.choice(words[1500:VOCABULARY]),
+        "common word": lambda: rng.choice(words[10:200]),
+        "two words": lambda: f"{rng.choice(words[50:800])} {rng.choice(words[50:800])}",
+    }
+    readers = (("anonymous", None), ("contact", contact_principal), ("staff", staff))
+    for make in kinds.values():  # warm the caches; not measured
+        for _ in range(3):
+            article_search(principal=None, text=make(), limit=ARTICLE_PAGE)
+    results: dict[str, list[float]] = {}
+    per_kind = max(1, args.queries // (len(kinds) * len(readers)))
+    for who, principal in readers:
+        for kind, make in kinds.items():
+            times = results.setdefault(f"{kind} ({who})", [])
+            for _ in range(per_kind):
+                text = make()
+                t = time.perf_counter()
+                hits, _ = article_search(principal=principal, text=text, limit=ARTICLE_PAGE)
+                [str(h.snippet) for h in hits]
+                times.append((time.perf_counter() - t) * 1000)
+    return {"articles": args.articles, "seed_s": seeded, "index_s": indexed, "results": results}
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,6 +416,7 @@ def run_db(db: str, args: argparse.Namespace) -> dict[str, Any] | None:
         f"--tickets={args.tickets}",
         f"--messages-per-ticket={args.messages_per_ticket}",
         f"--queries={args.queries}",
+        f"--articles={args.articles}",
     ]
     log(f"[{db}] seeding {args.tickets} tickets x {args.messages_per_ticket} messages ...")
     try:
@@ -344,9 +439,21 @@ def report(db: str, result: dict[str, Any]) -> float:
         f"seeded in {result['seed_s']:.1f}s, indexed in {result['index_s']:.1f}s "
         f"({result['tickets'] / max(result['index_s'], 1e-9):,.0f} tickets/s)"
     )
+    return _table(result["results"])
+
+
+def report_articles(db: str, result: dict[str, Any]) -> float:
+    log(
+        f"\n{db}: {result['articles']:,} articles; seeded in {result['seed_s']:.1f}s, "
+        f"indexed in {result['index_s']:.1f}s"
+    )
+    return _table(result["results"])
+
+
+def _table(results: dict[str, list[float]]) -> float:
     log(f"  {'query':<28}{'n':>5}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
     everything: list[float] = []
-    for kind, times in result["results"].items():
+    for kind, times in results.items():
         everything += times
         log(
             f"  {kind:<28}{len(times):>5}{percentile(times, 50):>10.1f}"
@@ -365,23 +472,31 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=GOAL_TICKETS)
     parser.add_argument("--messages-per-ticket", type=int, default=4)
     parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--articles", type=int, default=GOAL_ARTICLES)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--quick", action="store_true", help="2,000 tickets, 100 queries")
+    parser.add_argument(
+        "--quick", action="store_true", help="2,000 tickets, 2,000 articles, 100 queries"
+    )
     parser.add_argument("--_child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
-        args.tickets, args.queries = 2000, 100
+        args.tickets, args.queries, args.articles = 2000, 100, 2000
     if args._child:
         child(args)
         return 0
     figures: dict[str, float] = {}
+    article_figures: dict[str, float] = {}
     for db in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         result = run_db(db, args)
         if result is not None:
             figures[db] = report(db, result)
+            if result.get("articles"):
+                article_figures[db] = report_articles(db, result["articles"])
     log("")
     for db, p99 in figures.items():
         log(f"{db:<10} ranked first page p99 {p99:.1f} ms")
+    for db, p99 in article_figures.items():
+        log(f"{db:<10} article search p99 {p99:.1f} ms at {args.articles:,} articles")
     if "postgres" in figures:
         full = args.tickets >= GOAL_TICKETS and args.messages_per_ticket >= 4
         met = figures["postgres"] < GOAL_P99_MS

@@ -24,6 +24,7 @@ urlpatterns = [
     path("downloads/", include("supportdesk.kb.downloads_urls")),
     path("console/", include("supportdesk.console.urls")),
     path("portal/", include("supportdesk.portal.urls")),
+    path("kb/", include("supportdesk.kb.articles_urls")),
     path("hooks/mail/", include("supportdesk.intake.urls")),
     path("hooks/fax/", include("supportdesk.intake.fax_urls")),
     path("hooks/monitoring/", include("supportdesk.monitoring.urls")),

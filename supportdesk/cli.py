@@ -170,6 +170,7 @@ def cmd_sla(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     _setup()
     _manage("search_reindex")
+    _manage("kb_search_reindex")
     return 0
 
 
@@ -359,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=None, help="clocks per transaction")
     p.set_defaults(func=cmd_sla)
 
-    p = sub.add_parser("search", help="search: rebuild the full-text index")
+    p = sub.add_parser("search", help="search: rebuild the full-text indexes (tickets, articles)")
     p.add_argument("action", choices=["reindex"])
     p.set_defaults(func=cmd_search)
 

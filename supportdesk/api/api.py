@@ -15,11 +15,12 @@ from supportdesk.api import organizations, tickets
 from supportdesk.api.auth import AUTH
 from supportdesk.api.renderers import ORJSONRenderer
 from supportdesk.api.schemas import Health
-from supportdesk.assets import api_backups as asset_backups_api
 from supportdesk.assets import api as assets_api
+from supportdesk.assets import api_backups as asset_backups_api
 from supportdesk.billing import api as billing_api
 from supportdesk.contracts import api as contracts_api
 from supportdesk.core.errors import DomainError
+from supportdesk.kb import articles_api as kb_articles_api
 from supportdesk.kb import downloads_api
 from supportdesk.monitoring import api as monitoring_api
 from supportdesk.oncall import api as oncall_api
@@ -49,6 +50,7 @@ api.add_router("", monitoring_api.router)
 api.add_router("", asset_backups_api.router)
 api.add_router("", downloads_api.router)
 api.add_router("", assets_api.router)
+api.add_router("", kb_articles_api.router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:

@@ -52,6 +52,7 @@ urlpatterns = [
         name="contact-edit",
     ),
     path("assets/", include("supportdesk.assets.console_urls")),
+    path("kb/", include("supportdesk.kb.articles_console_urls")),
     path("satisfaction/", ticket_console.satisfaction, name="satisfaction"),
     path(
         "tickets/<int:ref>/<slug:action>/",

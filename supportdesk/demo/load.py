@@ -11,8 +11,8 @@ from django.db import transaction
 
 from supportdesk.accounts.models import Absence, User
 from supportdesk.accounts.services import staff_user_create
-from supportdesk.assets import demo_backups as assets_demo_backups
 from supportdesk.assets import demo as assets_demo
+from supportdesk.assets import demo_backups as assets_demo_backups
 from supportdesk.billing import demo as billing_demo
 from supportdesk.contracts import demo as contracts_demo
 from supportdesk.contracts.models import Product, ProductVersion
@@ -28,6 +28,7 @@ from supportdesk.customers.services import (
 )
 from supportdesk.demo.presets import DEMO_PASSWORD, PRESETS
 from supportdesk.intake import demo as intake_demo
+from supportdesk.kb import demo as kb_demo
 from supportdesk.kb import demo_downloads as downloads_demo
 from supportdesk.monitoring import demo as monitoring_demo
 from supportdesk.oncall import demo as oncall_demo
@@ -158,6 +159,7 @@ def _load_vendor(preset: dict[str, Any]) -> Vendor:
     tickets_demo.demo_extend(vendor=vendor, now=now)  # macros and signatures (T-12)
     assets_demo_backups.demo_extend(vendor=vendor, slug=vendor.slug, now=now)  # after contracts
     assets_demo.demo_extend(vendor=vendor, preset=preset, now=now)  # after contracts, staff
+    kb_demo.demo_extend(vendor=vendor, articles=preset.get("articles", []), now=now)
     return vendor
 
 

@@ -107,6 +107,41 @@ PRESETS: list[dict[str, Any]] = [
                            ("mark_repaired", {})]},
             ],
         },
+        # Knowledge base (K-2): public, customers-only, contract-only and internal articles.
+        "articles": [
+            {"title": "Outbound faxes stay in the queue", "category": "Troubleshooting",
+             "visibility": "public", "product": "FaxRoute Server", "versions": ["10.0", "10.1"],
+             "summary": "Why outbound faxes queue without sending, and how to restart the modem pool.",
+             "body": "When outbound faxes queue and never send, the modem pool has usually stopped.\n\n"
+                     "1. Open **FaxRoute Admin → Devices**.\n2. Select the modem pool and choose *Restart*.\n"
+                     "3. Send a test fax to your own number.\n\nIf the pool stops again within an hour, "
+                     "collect the `faxroute-diag` bundle and open a ticket."},
+            {"title": "Route inbound faxes to a shared mailbox", "category": "How-to",
+             "visibility": "public", "product": "FaxRoute Server", "versions": ["10.0", "10.1"],
+             "summary": "Deliver inbound faxes for one DID to a team mailbox such as claims@.",
+             "body": "Inbound routing rules map a DID (the dialled number) to a destination.\n\n"
+                     "* In **Routing → Inbound**, add a rule for the DID.\n* Choose *Email* and enter the "
+                     "shared mailbox address.\n* Tick *Attach as PDF*.\n\nRules are checked top to bottom."},
+            {"title": "Cover page template blank after upgrade", "category": "Known issues",
+             "visibility": "customers", "product": "FaxRoute Server", "versions": ["9.5", "10.0"],
+             "summary": "Custom cover pages come out blank after a patch; re-import the template.",
+             "body": "Patches before 10.1 reset the cover page template folder.\n\nRe-import your template "
+                     "from the backup in `C:\\FaxRoute\\Backup\\CoverPages` and restart the service."},
+            {"title": "Modem pool driver crash after the 10.1 update", "category": "Known issues",
+             "visibility": "entitled", "product": "FaxRoute Server", "versions": ["10.1"],
+             "summary": "Hotfix for the modem pool driver crash; customers with active maintenance only.",
+             "body": "A race in the 10.1 modem pool driver can crash it under heavy outbound load.\n\n"
+                     "Apply hotfix **10.1.1** (Downloads page) and restart the FaxRoute service."},
+            {"title": "Remote session checklist for DSEs", "category": "Internal",
+             "visibility": "internal", "product": "FaxRoute Server", "versions": [],
+             "summary": "What to check in the first ten minutes of a remote session.",
+             "body": "* Confirm the version in **Help → About**.\n* Export the diagnostics bundle.\n"
+                     "* Check the modem pool state before restarting anything."},
+            {"title": "Migrating from FaxRoute 9.5", "category": "How-to", "visibility": "public",
+             "product": "FaxRoute Server", "versions": ["9.5"], "status": "review",
+             "summary": "Draft, in review: the supported upgrade path from 9.5 to 10.1.",
+             "body": "Upgrade 9.5 to 10.0 first, then to 10.1; back up the routing rules before each step."},
+        ],
     },
     {
         "vendor": {

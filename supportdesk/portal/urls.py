@@ -18,4 +18,5 @@ urlpatterns = [
     path("downloads/", include("supportdesk.kb.downloads_portal_urls")),
     path("devices/", assets_portal.devices, name="devices"),
     path("devices/rmas/<int:rma_id>/", assets_portal.rma_decide, name="rma-decide"),
+    path("kb/", include("supportdesk.kb.articles_portal_urls")),
 ]

@@ -18,6 +18,7 @@ from supportdesk.core.web import contact_page, int_param
 from supportdesk.customers import selectors as customer_selectors
 from supportdesk.customers import services as customer_services
 from supportdesk.customers.models import Contact, ContactRole
+from supportdesk.kb import services as kb_services
 from supportdesk.portal.forms import NewTicketForm, ReplyForm
 from supportdesk.tickets import selectors, services
 from supportdesk.tickets import services_portal as portal_services
@@ -68,9 +69,15 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
             attachments=attachments_from(form.cleaned_data["attachments"]),
             now=clock.now(),
         )
+        kb_services.suggestion_visit_submit(
+            token=request.POST.get("kb_visit", ""), contact=contact, ticket=ticket, now=clock.now()
+        )
         return redirect("portal:ticket", ref=ticket.ref)
     status = 400 if request.method == "POST" else 200
-    return render(request, "portal/new.html", {"form": form}, status=status)
+    # The form carries a random token so that suggestions shown while the subject is typed
+    # and the ticket that may follow are told apart from other forms (deflection, K-2).
+    kb_visit = request.POST.get("kb_visit") or kb_services.suggestion_token()
+    return render(request, "portal/new.html", {"form": form, "kb_visit": kb_visit}, status=status)
 
 
 @contact_page

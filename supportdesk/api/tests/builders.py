@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 
+from supportdesk.accounts.models import User
 from supportdesk.assets import services_rma
 from supportdesk.assets.tests.backup_helpers import some_backup, some_device, some_token
 from supportdesk.assets.tests.factories import make_asset, make_model
@@ -25,6 +26,7 @@ from supportdesk.contracts.tests.django_helpers import PRESETS, START, make_cont
 from supportdesk.core.tenancy import principal_for
 from supportdesk.customers.models import Organization
 from supportdesk.customers.services import contact_create
+from supportdesk.kb import services as kb_services
 from supportdesk.kb.services_downloads import release_file_upload
 from supportdesk.monitoring.models import Alert, AlertStatus, Integration
 from supportdesk.monitoring.services_integrations import integration_create
@@ -44,6 +46,19 @@ def _ticket(world: Any, org: Organization) -> int:
 
 def _contract(world: Any, org: Organization) -> int:
     return make_contract(org).pk
+
+
+def _article(world: Any, org: Organization) -> int:
+    """A published article of the vendor that any of its customers' contacts may read."""
+    staff = User.objects.filter(vendor=org.vendor, is_staff=True).order_by("pk").first()
+    article = kb_services.article_create(
+        principal=principal_for(staff), vendor=org.vendor, title=f"Article {next(_serial)}",
+        body="Restart the fax modem pool.", visibility="customers", now=NOW,
+    )  # fmt: skip
+    kb_services.article_status_change(
+        principal=principal_for(staff), article=article, status="published", now=NOW
+    )
+    return article.pk
 
 
 def _release(world: Any, org: Organization) -> int:
@@ -192,4 +207,5 @@ BUILDERS: dict[str, tuple[Callable[[Any, Organization], int], str]] = {
     "token_id": (some_token, "organization"),
     "model_id": (_hardware_model, "organization"),
     "rma_id": (_rma, "organization"),
+    "article_id": (_article, "vendor"),
 }

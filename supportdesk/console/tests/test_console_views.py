@@ -103,6 +103,15 @@ def _time_entry(world: Any, boss: User) -> int:
     ).pk  # fmt: skip
 
 
+def _resolved_ticket(world: Any, boss: User) -> int:
+    """A resolved ticket of Acme (only a solved ticket becomes a knowledge-base draft)."""
+    ticket = make_ticket(world)
+    ticket_services.ticket_status_change(
+        ticket=ticket, principal=principal_for(boss), status=Status.RESOLVED, now=NOW
+    )
+    return ticket.ref
+
+
 # Route parameters that are not in builders.BUILDERS: (built for the vendor and the staff member
 # asking, whether the value names an object of the vendor that another vendor must not reach).
 OTHER_PARAMS: dict[str, tuple[Callable[[Any, User], Any], bool]] = {
@@ -118,6 +127,7 @@ OTHER_PARAMS: dict[str, tuple[Callable[[Any, User], Any], bool]] = {
 ROUTE_PARAMS: dict[str, dict[str, Callable[[Any, User], Any]]] = {
     "console/mail/<int:inbound_id>/confirm/": {"inbound_id": _claimed},
     "console/mail/<int:inbound_id>/discard/": {"inbound_id": _claimed},
+    "console/kb/from-ticket/<int:ref>/": {"ref": _resolved_ticket},
     # a lapsed contract (an active one has nothing to reinstate: 409)
     "console/billing/contracts/<int:contract_id>/reinstate/": {
         "contract_id": lambda world, boss: lapsed_subscription(world).pk
