@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import Field
@@ -22,6 +22,7 @@ from supportdesk.api.auth import AUTH
 from supportdesk.api.common import ERRORS, principal_of
 from supportdesk.assets import selectors_backups as selectors
 from supportdesk.assets import services_backups as services
+from supportdesk.assets.backup_download import backup_download
 from supportdesk.assets.models import Asset, DeviceToken
 from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden, NotFound, TooLarge
@@ -171,15 +172,7 @@ def list_backups(request: HttpRequest, asset_id: int) -> Any:
 )
 def download_backup(request: HttpRequest, asset_id: int, backup_id: int) -> Any:
     """Restore: the stored file as it was uploaded (its SHA-256 in `X-Checksum-SHA256`)."""
-    backup = services.backup_restore(
-        principal=principal_of(request), asset_id=asset_id, backup_id=backup_id, now=clock.now()
-    )
-    response = FileResponse(
-        backup.file.open("rb"), as_attachment=True, filename=backup.filename,
-        content_type="application/octet-stream",
-    )  # fmt: skip
-    response["X-Checksum-SHA256"] = backup.sha256
-    return response
+    return backup_download(principal=principal_of(request), asset_id=asset_id, backup_id=backup_id)
 
 
 @router.get("/assets/{int:asset_id}/device-tokens", response={200: list[TokenOut], **ERRORS})

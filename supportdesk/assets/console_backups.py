@@ -5,13 +5,14 @@ selector, render."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
 from supportdesk.assets import selectors_backups as selectors
 from supportdesk.assets import services_backups as services
+from supportdesk.assets.backup_download import backup_download
 from supportdesk.assets.models import Asset
 from supportdesk.core import clock
 from supportdesk.core.tenancy import Principal
@@ -65,15 +66,7 @@ def asset_backups(request: HttpRequest, asset_id: int) -> HttpResponse:
 @staff_page
 def download(request: HttpRequest, asset_id: int, backup_id: int) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
-    backup = services.backup_restore(
-        principal=principal, asset_id=asset_id, backup_id=backup_id, now=clock.now()
-    )
-    response = FileResponse(
-        backup.file.open("rb"), as_attachment=True, filename=backup.filename,
-        content_type="application/octet-stream",
-    )  # fmt: skip
-    response["X-Checksum-SHA256"] = backup.sha256
-    return response
+    return backup_download(principal=principal, asset_id=asset_id, backup_id=backup_id)
 
 
 @require_POST

@@ -4,12 +4,12 @@ Other contacts get a 403 page; another organisation's backups are a 404."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 
 from supportdesk.assets import selectors_backups as selectors
-from supportdesk.assets import services_backups as services
+from supportdesk.assets.backup_download import backup_download
 from supportdesk.contracts.selectors import vendor_today
 from supportdesk.core import clock
 from supportdesk.core.web import contact_page
@@ -26,18 +26,8 @@ def backups(request: HttpRequest) -> HttpResponse:
 
 @contact_page
 def download(request: HttpRequest, asset_id: int, backup_id: int) -> HttpResponse:
-    backup = services.backup_restore(
-        principal=request.principal,  # type: ignore[attr-defined]
-        asset_id=asset_id,
-        backup_id=backup_id,
-        now=clock.now(),
-    )
-    response = FileResponse(
-        backup.file.open("rb"), as_attachment=True, filename=backup.filename,
-        content_type="application/octet-stream",
-    )  # fmt: skip
-    response["X-Checksum-SHA256"] = backup.sha256
-    return response
+    principal = request.principal  # type: ignore[attr-defined]
+    return backup_download(principal=principal, asset_id=asset_id, backup_id=backup_id)
 
 
 app_name = "backups"
