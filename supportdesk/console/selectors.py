@@ -14,6 +14,7 @@ from django.db.models.functions import TruncDate
 from supportdesk.contracts.selectors import vendor_tz
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, scope
+from supportdesk.kb.selectors import kb_deflection_summary
 from supportdesk.sla.models import SlaTarget, TargetKind, TargetState
 from supportdesk.tickets import listviews
 from supportdesk.tickets.models import OPEN_STATUSES, Channel, Priority, Status, Ticket
@@ -179,6 +180,10 @@ def dashboard(*, principal: Principal, now: datetime) -> dict[str, Any]:
         "compliance": compliance,
         "sla_days": SLA_DAYS,
         "days": DAYS,
+        # K-2: portal visitors shown article suggestions who gave up instead of filing a ticket.
+        "deflection": kb_deflection_summary(vendor=vendor, since=since, now=now)
+        if vendor
+        else None,
     }
 
 
@@ -201,6 +206,11 @@ def dashboard_csv_rows(data: dict[str, Any]) -> list[list[Any]]:
         for key, first, first_n, resolution, resolution_n in groups:
             rows.append([f"sla_{axis}", key, f"first_response % of {first_n}", first])
             rows.append([f"sla_{axis}", key, f"resolution % of {resolution_n}", resolution])
+    if deflection := data["deflection"]:
+        for name in ("visits", "opened", "submitted", "abandoned"):
+            rows.append(
+                ["kb_deflection", name, f"last {data['days']} days", getattr(deflection, name)]
+            )
     return rows
 
 

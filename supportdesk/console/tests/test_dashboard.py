@@ -62,3 +62,38 @@ def test_dashboard_statements_do_not_grow_with_tickets(client, world):
     with CaptureQueriesContext(connection) as many:
         assert client.get("/console/dashboard/").status_code == 200
     assert len(many) == len(few) <= 25, "\n".join(q["sql"][:150] for q in many.captured_queries)
+
+
+def test_dashboard_reports_knowledge_base_deflection_K2(client, world):
+    """Two portal visitors were shown suggestions two hours ago: one filed the ticket anyway,
+    the other gave up (deflected); another vendor's visit is not counted."""
+    from supportdesk.kb import services as kb_services
+    from supportdesk.kb.tests.kb_helpers import make_article
+
+    now = clock.now()
+    article = make_article(world)
+    rival_article = make_article(world, vendor=world.other_vendor, title="Rival note")
+    shown_at = now - timedelta(hours=2)
+    filed, gave_up, rival = (kb_services.suggestion_token() for _ in range(3))
+    kb_services.suggestions_shown(
+        token=filed, contact=world.alice, articles=[article], now=shown_at
+    )
+    kb_services.suggestions_shown(
+        token=gave_up, contact=world.bob, articles=[article], now=shown_at
+    )
+    kb_services.suggestions_shown(
+        token=rival, contact=world.rex, articles=[rival_article], now=shown_at
+    )
+    kb_services.suggestion_opened(token=gave_up, contact=world.bob, article=article, now=shown_at)
+    ticket = make_ticket(world, subject="Filed anyway", now=shown_at)
+    kb_services.suggestion_visit_submit(token=filed, contact=world.alice, ticket=ticket, now=now)
+    client.force_login(world.agent)
+    page = client.get("/console/dashboard/").content.decode()
+    assert "Knowledge base deflection" in page
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/console/dashboard/", {"format": "csv"}).content.decode())
+        )
+    )
+    figures = {r[1]: r[3] for r in rows if r[0] == "kb_deflection"}
+    assert figures == {"visits": "2", "opened": "1", "submitted": "1", "abandoned": "1"}
