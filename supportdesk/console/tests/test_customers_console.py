@@ -168,3 +168,31 @@ def test_contract_pages_of_another_vendor_are_404(client, world):
     contract.refresh_from_db()
     assert contract.state == "active" and contract.organization.contracts.count() == 1
 
+
+def test_the_organisation_page_lists_its_devices_in_one_query(client, world):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from supportdesk.assets.tests.factories import make_asset, make_model
+    from supportdesk.core import clock
+
+    today = clock.now().date()
+    fresh = make_asset(world.acme, serial="SN-NEW", purchased_on=today - timedelta(days=30))
+    make_asset(world.acme, serial="SN-OLD", purchased_on=today - timedelta(days=730))
+    make_asset(world.rival_org, model=make_model(world.rival_org), serial="SN-RIVAL")
+    client.force_login(world.agent)
+    page = client.get(f"/console/customers/{world.acme.pk}/").content.decode()
+    devices = page.split('id="devices"')[1].split("</section>")[0]
+    assert "SN-NEW" in devices and "SN-OLD" in devices and "SN-RIVAL" not in devices
+    assert f"/console/assets/{fresh.pk}/" in devices and "FX-200" in devices
+    assert "in warranty" in devices and "out of warranty" in devices
+    assert "no contract in force" in devices and "In service" in devices
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/console/customers/{world.acme.pk}/")
+    for i in range(5):
+        make_asset(world.acme, serial=f"SN-MORE{i}")
+    with CaptureQueriesContext(connection) as more:
+        client.get(f"/console/customers/{world.acme.pk}/")
+    assert len(more) == len(one)  # no query per device
