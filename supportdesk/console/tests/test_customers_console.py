@@ -143,11 +143,18 @@ def test_a_contract_is_edited_through_the_transition_service_reason_required(cli
     assert wrong.status_code == 200 and 'role="alert"' in body and "typed reason" in body
     contract.refresh_from_db()
     assert contract.state == "draft"
-    done = client.post(edit, {"to": "active", "reason": "signed"})
+    bogus = client.post(edit, {"addons": "no_such_feature", "to": "active", "reason": "signed"})
+    assert bogus.status_code == 200 and "no_such_feature" in bogus.content.decode()
+    both = client.post(edit, {"addons": "softphone_app", "to": "lapsed", "reason": "r"})
+    assert both.status_code == 200 and 'role="alert"' in both.content.decode()
+    contract.refresh_from_db()
+    assert (contract.state, contract.addons) == ("draft", [])  # all or nothing
+    done = client.post(edit, {"addons": "softphone_app", "to": "active", "reason": "signed"})
     assert done.status_code == 302
     contract.refresh_from_db()
-    assert contract.state == "active"
+    assert (contract.state, contract.addons) == ("active", ["softphone_app"])
     assert contract.events.order_by("pk").last().reason == "signed"
+    assert "softphone_app" in client.get(edit).content.decode()  # the form starts from them
 
 
 def test_contract_pages_of_another_vendor_are_404(client, world):
