@@ -3,8 +3,11 @@ organisation (house rule 11): a contact sees its own organisation's devices and 
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Q, QuerySet
 
+from supportdesk.assets.domain.warranty import ContractTerm, Standing, standing
 from supportdesk.assets.models import Asset, HardwareModel, Rma, RmaEvent, TicketAsset
 from supportdesk.core.errors import NotFound
 from supportdesk.core.tenancy import Principal, scope
@@ -50,6 +53,28 @@ def asset_list(
             | Q(organization__name__icontains=q)
         )
     return qs.order_by("organization__name", "model__name", "serial", "pk")
+
+
+def organization_devices(
+    *, principal: Principal, organization_id: int, today: date
+) -> list[tuple[Asset, Standing]]:
+    """One organisation's devices with their warranty and contract standing on ``today`` (the
+    vendor's day, passed in): one query, model, site and contract joined."""
+    return [
+        (
+            asset,
+            standing(
+                asset.warranty_ends_on,
+                None
+                if asset.contract is None
+                else ContractTerm(
+                    state=asset.contract.state, start=asset.contract.start, end=asset.contract.end
+                ),
+                today,
+            ),
+        )
+        for asset in asset_list(principal=principal, organization_id=organization_id)
+    ]
 
 
 def asset_get(*, principal: Principal, asset_id: int) -> Asset:

@@ -1,6 +1,12 @@
 from django.urls import include, path
 
-from supportdesk.console import views, views_customers, views_dashboard, views_time
+from supportdesk.console import (
+    views,
+    views_customer_contracts,
+    views_customers,
+    views_dashboard,
+    views_time,
+)
 from supportdesk.tickets import console as ticket_console
 
 app_name = "console"
@@ -44,6 +50,16 @@ urlpatterns = [
         "customers/<int:org_id>/contacts/new/",
         views_customers.contact_create_page,
         name="contact-new",
+    ),
+    path(
+        "customers/<int:org_id>/contracts/new/",
+        views_customer_contracts.contract_create_page,
+        name="customer-contract-new",
+    ),
+    path(
+        "customers/contracts/<int:contract_id>/edit/",
+        views_customer_contracts.contract_edit_page,
+        name="customer-contract-edit",
     ),
     path("customers/contacts/<int:contact_id>/", views_customers.contact_page, name="contact"),
     path(

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from supportdesk.assets import selectors as asset_selectors
 from supportdesk.billing import selectors as billing_selectors
 from supportdesk.console import selectors as console_selectors
 from supportdesk.contracts import selectors as contract_selectors
@@ -104,8 +105,9 @@ def organization_create_page(request: HttpRequest) -> HttpResponse:
 
 @staff_page
 def organization_page(request: HttpRequest, org_id: int) -> HttpResponse:
-    """Contracts and their state today, cap usage, contacts, sites, open tickets, SLA
-    compliance and invoices of one customer; another vendor's is a 404."""
+    """Contracts and their state today, cap usage, contacts, sites, devices with their
+    warranty and coverage, open tickets, SLA compliance and invoices of one customer; another
+    vendor's is a 404."""
     principal = request.principal  # type: ignore[attr-defined]
     now = clock.now()
     summary = contract_selectors.organization_entitlement(
@@ -120,6 +122,9 @@ def organization_page(request: HttpRequest, org_id: int) -> HttpResponse:
         **summary,
         "contacts": selectors.contact_list(principal=principal, organization_id=org.pk),
         "sites": org.sites.order_by("name"),
+        "devices": asset_selectors.organization_devices(
+            principal=principal, organization_id=org.pk, today=summary["today"]
+        ),
         "open_tickets": open_tickets,
         "sla_met": met,
         "sla_breached": breached,

@@ -49,6 +49,38 @@ def test_an_agent_finds_a_customer_and_adds_a_contact_T12(
 
 
 @pytest.mark.browser
+def test_an_agent_creates_a_contract_from_the_organisation_page_E1(
+    transactional_db, world, live_server, browser_page
+):
+    from supportdesk.contracts.models import Contract
+    from supportdesk.contracts.tests.django_helpers import make_plan
+
+    plan = make_plan(world.vendor, "per_user")
+    start = clock.now().date() - timedelta(days=30)  # in its term today: shown as active
+    page = browser_page
+    login(page, live_server.url, world.agent)
+    page.goto(f"{live_server.url}/console/customers/{world.acme.pk}/")
+    expect(page.locator("#contracts")).to_contain_text("No contracts")
+    page.click("#contracts a:has-text('New contract')")
+    page.select_option("select[name=plan]", str(plan.pk))
+    page.fill("input[name=start]", start.isoformat())
+    day_before = (start - timedelta(days=1)).isoformat()
+    page.fill("input[name=end]", day_before)  # before the start: the service refuses
+    page.fill("input[name=reference]", "ACME-2026")
+    page.select_option("select[name=state]", "active")
+    page.click("button:has-text('Save')")
+    expect(page.locator("ul.error")).to_contain_text("must be after start")
+    expect(page.locator("input[name=reference]")).to_have_value("ACME-2026")  # what was typed
+    page.fill("input[name=end]", "")
+    page.click("button:has-text('Save')")
+    expect(page.locator("h1")).to_have_text(world.acme.name)
+    row = page.locator("#contracts tbody tr", has_text="ACME-2026")
+    expect(row).to_contain_text(plan.name)
+    expect(row.locator(".badge")).to_have_text("active")
+    assert Contract.objects.get(reference="ACME-2026").organization == world.acme
+
+
+@pytest.mark.browser
 def test_a_time_entry_1630_to_1830_on_a_weekday_shows_the_split_T12_B7(
     transactional_db, world, live_server, browser_page
 ):
