@@ -129,6 +129,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # TIME_ZONE: the zone pages render in (the agent's own on console pages, 10.9).
+                "django.template.context_processors.tz",
             ],
         },
     },

@@ -75,3 +75,22 @@ def test_typed_time_entries_keep_meaning_the_vendors_zone(client, new_york):
     assert "2026-12-01 16:30–18:30" in page  # the entry is shown as typed
     form = client.get(f"/console/tickets/{ticket.ref}/time/{entry.pk}/").content.decode()
     assert 'value="2026-12-01T16:30"' in form and "Times are in America/New_York" in form
+
+
+def test_maintenance_windows_are_typed_and_listed_in_utc_whatever_the_agents_zone(client, new_york):
+    """The one other typed time on console pages: read as UTC, so the list shows UTC too."""
+    from supportdesk.monitoring.models import MaintenanceWindow
+
+    world = new_york
+    client.force_login(world.agent)
+    _save_zone(client, "Asia/Tokyo")
+    planned = client.post("/console/alerts/maintenance/new/", {
+        "organization": world.alice.organization_id, "starts_at": "2026-12-10T22:00",
+        "ends_at": "2026-12-10T23:30", "reason": "Firmware",
+    })  # fmt: skip
+    assert planned.status_code == 302, planned.content[:300]
+    window = MaintenanceWindow.objects.get(reason="Firmware")
+    assert window.starts_at == datetime(2026, 12, 10, 22, 0, tzinfo=UTC)
+    page = client.get("/console/alerts/integrations/").content.decode()
+    assert "From (UTC) <input" in page and "2026-12-10 22:00" in page
+    assert "Times in Asia/Tokyo" in page
