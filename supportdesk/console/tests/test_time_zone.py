@@ -94,3 +94,4 @@ def test_maintenance_windows_are_typed_and_listed_in_utc_whatever_the_agents_zon
     page = client.get("/console/alerts/integrations/").content.decode()
     assert "From (UTC) <input" in page and "2026-12-10 22:00" in page
     assert "Times in Asia/Tokyo" in page
+    assert "(dates are whole UTC days)" in client.get("/console/").content.decode()
