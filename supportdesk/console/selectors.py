@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, DateField, Q, Value, When
 from django.db.models.functions import TruncDate
 
+from supportdesk.console.domain.backlog import Span, backlog_per_day, day_end, window
 from supportdesk.contracts.selectors import vendor_tz
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, scope
@@ -49,12 +50,65 @@ def _tickets(principal: Principal) -> Any:
     )
 
 
-def _days(today: date) -> list[date]:
-    return [today - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
+def backlog_history(
+    tickets: Any, *, tz: Any, today: date, priorities: list[str]
+) -> list[dict[str, Any]]:
+    """Open tickets at the end of each of the last DAYS days (vendor's zone), per priority and
+    in total, in one grouped statement; the rule (current state, reopened tickets count from
+    their creation) is in ``console.domain.backlog``."""
+    days = window(today, DAYS)
+    first_end, last_end = day_end(days[0], tz), day_end(days[-1], tz)
+    rows = (
+        tickets.filter(created_at__lt=last_end)
+        .filter(Q(status__in=OPEN_STATUSES) | Q(closed_at__gte=first_end))
+        .annotate(
+            opened=Case(
+                When(created_at__lt=first_end, then=Value(days[0])),
+                default=TruncDate("created_at", tzinfo=tz),
+                output_field=DateField(),
+            ),
+            closed=Case(
+                When(status__in=OPEN_STATUSES, then=Value(None)),
+                default=TruncDate("closed_at", tzinfo=tz),
+                output_field=DateField(),
+            ),
+        )
+        .values_list("priority", "opened", "closed")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    history = backlog_per_day(
+        (Span(p, opened, closed, n) for p, opened, closed, n in rows),
+        days=days,
+        priorities=priorities,
+    )
+    top = max([1, *(h.total for h in history)])
+    return [
+        {
+            "day": h.day,
+            "values": [h.by_priority[p] for p in priorities],
+            "total": h.total,
+            "x": 10 * i + 5,
+            # polyline points, one string per line: each priority, then the total
+            "y": [round(97 - 94 * h.by_priority[p] / top, 1) for p in priorities]
+            + [round(97 - 94 * h.total / top, 1)],
+        }
+        for i, h in enumerate(history)
+    ]
+
+
+def _lines(history: list[dict[str, Any]], priorities: list[str]) -> list[tuple[str, str]]:
+    """SVG polyline points per series (each priority, then "total")."""
+    series = [*priorities, "total"]
+    return [
+        (name, " ".join(f"{row['x']},{row['y'][i]}" for row in history))
+        for i, name in enumerate(series)
+    ]
 
 
 def dashboard(*, principal: Principal, now: datetime) -> dict[str, Any]:
-    """Backlog by queue and priority, the built-in views' counts (my work, breaching soon,
+    """Backlog by queue and priority (now, and per priority at the end of each of the last
+    DAYS days), the built-in views' counts (my work, breaching soon,
     breached), the tickets breaching soonest, agent load, created vs solved per day, volume
     by channel, and first-response/resolution compliance per priority, plan and customer."""
     vendor = Vendor.objects.filter(pk=principal.vendor_id).first()
@@ -75,6 +129,8 @@ def dashboard(*, principal: Principal, now: datetime) -> dict[str, Any]:
         (queue, [row[p] for p in priorities], sum(row.values()))
         for queue, row in sorted(backlog.items())
     ]
+
+    history = backlog_history(tickets, tz=tz, today=today, priorities=priorities)
 
     load = list(
         open_tickets.values_list("assignee__display_name", "assignee__email")
@@ -99,7 +155,7 @@ def dashboard(*, principal: Principal, now: datetime) -> dict[str, Any]:
         .values_list("day", "n")
         .order_by()
     )
-    days = _days(today)
+    days = window(today, DAYS)
     per_day = [(d, created.get(d, 0), solved.get(d, 0)) for d in days]
     day_top = max([1, *(c for _, c, _ in per_day), *(s for _, _, s in per_day)])
 
@@ -163,6 +219,8 @@ def dashboard(*, principal: Principal, now: datetime) -> dict[str, Any]:
         "priorities": priorities,
         "backlog": backlog_table,
         "backlog_total": sum(total for _, _, total in backlog_table),
+        "backlog_history": history,
+        "backlog_lines": _lines(history, priorities),
         "breaching": soon.rows,
         "agent_load": agent_load,
         "per_day": [
@@ -195,6 +253,11 @@ def dashboard_csv_rows(data: dict[str, Any]) -> list[list[Any]]:
     for queue, values, _ in data["backlog"]:
         for priority, n in zip(data["priorities"], values, strict=True):
             rows.append(["backlog", queue, priority, n])
+    for row in data["backlog_history"]:
+        day = row["day"].isoformat()
+        for priority, n in zip(data["priorities"], row["values"], strict=True):
+            rows.append(["backlog_day", day, priority, n])
+        rows.append(["backlog_day", day, "total", row["total"]])
     for bar in data["agent_load"]:
         rows.append(["agent_load", bar.label, "open", bar.value])
     for row in data["per_day"]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import messages
@@ -290,6 +291,11 @@ def macro_page(request: HttpRequest) -> HttpResponse:
                     emailed=[k for k in NOTE_KINDS if request.POST.get(f"email_{k}")],
                 )
                 messages.success(request, "Notification preferences saved.")
+            elif request.POST.get("form") == "time_zone":
+                services_console.agent_time_zone_save(
+                    principal=principal, time_zone=form_data.get("time_zone", "")
+                )
+                messages.success(request, "Time zone saved.")
             elif request.POST.get("form") == "signature":
                 services_console.signature_save(
                     principal=principal, signature=form_data.get("signature", "")
@@ -310,6 +316,11 @@ def macro_page(request: HttpRequest) -> HttpResponse:
         "macros": macros.macro_list(principal=principal),
         "signature": macros.signature_get(user_id=principal.user_id),
         "preferences": notify.preferences_get(user_id=principal.user_id),
+        "time_zone": selectors.agent_time_zone_choice(user_id=principal.user_id),
+        "vendor_time_zone": Vendor.objects.filter(pk=principal.vendor_id)
+        .values_list("timezone", flat=True)
+        .first(),
+        "zones": sorted(available_timezones()),
         "placeholders": macros.PLACEHOLDERS,
         "statuses": Status.choices,
         "priorities": Priority.choices,

@@ -379,7 +379,8 @@ class Macro(models.Model):
 
 
 class AgentProfile(models.Model):
-    """An agent's own settings for the console: the signature under public replies."""
+    """An agent's own settings for the console: the signature under public replies, the
+    notifications it wants, and the time zone the console shows times in (10.9)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
@@ -388,6 +389,11 @@ class AgentProfile(models.Model):
     muted = models.JSONField(default=list, help_text="Notification kinds not shown in the console.")
     emailed = models.JSONField(
         default=list, help_text="Notification kinds also sent by email (through the outbox)."
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="IANA zone the console shows times in; blank: the vendor's zone.",
     )
 
 

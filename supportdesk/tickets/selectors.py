@@ -8,10 +8,12 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from supportdesk.contracts.models import Product
 from supportdesk.core.errors import InvalidInput, NotFound
+from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import ContactEmail
 from supportdesk.tickets.models import (
     OPEN_STATUSES,
+    AgentProfile,
     Attachment,
     Message,
     MessageKind,
@@ -313,3 +315,29 @@ def ticket_follow_merges(ticket: Ticket | None) -> Ticket | None:
             return ticket
         ticket = Ticket.objects.filter(pk=ticket.merged_into_id).first()
     return ticket
+
+
+def agent_time_zone(*, user_id: int, vendor_id: int) -> str:
+    """The zone the console shows an agent's times in (10.9): its own choice, else the
+    vendor's zone; one statement."""
+    row = (
+        Vendor.objects.filter(pk=vendor_id)
+        .annotate(
+            agent_zone=Subquery(
+                AgentProfile.objects.filter(user_id=user_id).values("time_zone")[:1]
+            )
+        )
+        .values_list("agent_zone", "timezone")
+        .first()
+    )
+    if row is None:
+        return "UTC"
+    return row[0] or row[1] or "UTC"
+
+
+def agent_time_zone_choice(*, user_id: int) -> str:
+    """The zone an agent chose for the console, blank when it follows the vendor's zone."""
+    return (
+        AgentProfile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
+        or ""
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.db import transaction
 
@@ -182,5 +183,20 @@ def agent_preferences_save(
     profile, _ = AgentProfile.objects.update_or_create(
         user_id=principal.user_id,
         defaults={"muted": sorted(set(muted)), "emailed": sorted(set(emailed))},
+    )
+    return profile
+
+
+@transaction.atomic
+def agent_time_zone_save(*, principal: Principal, time_zone: str) -> AgentProfile:
+    """The IANA zone the console shows this agent's times in; blank means the vendor's zone."""
+    _require_staff(principal)
+    time_zone = (time_zone or "").strip()
+    if time_zone and time_zone not in available_timezones():
+        raise InvalidInput(
+            f"unknown time zone {time_zone[:64]!r}: give an IANA name like Europe/Berlin"
+        )
+    profile, _ = AgentProfile.objects.update_or_create(
+        user_id=principal.user_id, defaults={"time_zone": time_zone}
     )
     return profile

@@ -131,6 +131,9 @@ def test_dashboard_and_an_sla_warning_appears_without_reload_T12_S4(
     expect(page.locator("#breaching li").first).to_contain_text("Phones down")
     expect(page.locator("#backlog tbody tr")).to_contain_text(["Support"])
     expect(page.locator("#per-day svg rect.created")).to_have_count(14)
+    expect(page.locator("#backlog-history svg polyline")).to_have_count(5)  # P1-P4, total
+    expect(page.locator("#backlog-history tbody tr").last).to_contain_text("2")
+    expect(page.locator("#console-zone")).to_have_text(f"Times in {world.vendor.timezone}")
     expect(page.locator("#notes .unread")).to_have_count(0)
     page.evaluate("window.__marker = 1")  # survives only if the page is never reloaded
     sla_sweep(now=clock.now())  # 50 of 60 minutes gone: the warning fires

@@ -1,0 +1,1 @@
+"""Pure rules of the console's pages: no Django, times passed in."""
