@@ -185,6 +185,8 @@ def main() -> None:
         "SUPPORTDESK_VAR_DIR": str(tmp),
         "LOG_LEVEL": "ERROR",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        # Outside the demo the server refuses to start without these (issue 17).
+        "SECRET_KEY": "bench-" + secrets.token_hex(16),
     }
     web = None
     try:
@@ -192,6 +194,7 @@ def main() -> None:
         run([sys.executable, "-m", "supportdesk", "migrate", "--verbosity", "0"], env)
         token = run([sys.executable, "-c", SEED], env).strip().splitlines()[-1]
         port = free_port()
+        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
         web = subprocess.Popen(
             [
                 sys.executable,
