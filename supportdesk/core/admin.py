@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
 from django.db.models import Model
 from django.http import HttpRequest
 
@@ -21,37 +22,29 @@ def _all_fields(model: type[Model], exclude: Any) -> list[str]:
     return [f.name for f in [*opts.fields, *opts.many_to_many] if f.name not in skip]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnly(BaseModelAdmin):
+    """No adding, changing or deleting: those happen through the services."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return _all_fields(self.model, self.exclude)
+
+
+class ReadOnlyAdmin(_ReadOnly, admin.ModelAdmin):
     """Shows rows; adding, changing and deleting happen through the services."""
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return _all_fields(self.model, self.exclude)
-
-
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(_ReadOnly, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return _all_fields(self.model, self.exclude)
 
 
 @admin.register(Vendor)

@@ -458,17 +458,22 @@ def _outage_open(alert: Alert, *, now: datetime) -> None:
     if alert.outage_id != outage.pk:
         alert.outage = outage
         if outage.ticket_id:
-            ticket_event_record(
-                ticket_id=outage.ticket_id,
-                kind=TicketEventKind.MONITORING_ALERT,
-                at=now,
-                data={
-                    "alert": alert.pk,
-                    "summary": alert.summary,
-                    "severity": alert.severity,
-                    "change": "joined",
-                },
-            )
+            _alert_on_ticket(outage.ticket_id, alert, "joined", now=now)
+
+
+def _alert_on_ticket(ticket_id: int, alert: Alert, change: str, *, now: datetime) -> None:
+    """The outage ticket's history line for an alert that opened or joined the outage."""
+    ticket_event_record(
+        ticket_id=ticket_id,
+        kind=TicketEventKind.MONITORING_ALERT,
+        at=now,
+        data={
+            "alert": alert.pk,
+            "summary": alert.summary,
+            "severity": alert.severity,
+            "change": change,
+        },
+    )
 
 
 def _outage_ticket(outage: Outage, alert: Alert, *, now: datetime) -> Ticket:
@@ -501,17 +506,7 @@ def _outage_ticket(outage: Outage, alert: Alert, *, now: datetime) -> Ticket:
         channel=Channel.MONITORING,
         now=now,
     )
-    ticket_event_record(
-        ticket_id=ticket.pk,
-        kind=TicketEventKind.MONITORING_ALERT,
-        at=now,
-        data={
-            "alert": alert.pk,
-            "summary": alert.summary,
-            "severity": alert.severity,
-            "change": "opened",
-        },
-    )
+    _alert_on_ticket(ticket.pk, alert, "opened", now=now)
     chain = config_for(vendor).emergency_chain
     if chain is None:
         ticket_event_record(

@@ -258,11 +258,8 @@ def _compose(page: Page, run: ChainRun, ticket: Ticket) -> tuple[str, str]:
         )[:320]
         if page.channel != "email":
             return "", sms
-        body = (
-            f"Monitoring reports a total outage at {who}.\n\n"
-            f"Ticket: #{ticket.pk} {ticket.subject}\nReason: {ctx.get('reason', '')}\n\n"
-            f"To acknowledge, reply ACK {run.ack_code} to the page SMS, or open: {ack_link}\n"
-            "Acknowledging stops the escalation for everybody.\n"
+        body = f"Monitoring reports a total outage at {who}.\n\n" + _ticket_and_how_to_acknowledge(
+            run, ticket, ctx, ack_link
         )
         return f"OUTAGE #{ticket.pk}: {who}", body
     caller = ctx.get("caller_number") or "no number"
@@ -274,11 +271,20 @@ def _compose(page: Page, run: ChainRun, ticket: Ticket) -> tuple[str, str]:
         return "", sms
     body = (
         f"{who} ({caller}) asked for an emergency escalation by phone.\n\n"
+        + _ticket_and_how_to_acknowledge(run, ticket, ctx, ack_link)
+    )
+    return f"EMERGENCY #{ticket.pk}: escalation from {who}", body
+
+
+def _ticket_and_how_to_acknowledge(
+    run: ChainRun, ticket: Ticket, ctx: dict[str, Any], ack_link: str
+) -> str:
+    """The end every page email shares: the ticket, the reason, and how to acknowledge."""
+    return (
         f"Ticket: #{ticket.pk} {ticket.subject}\nReason: {ctx.get('reason', '')}\n\n"
         f"To acknowledge, reply ACK {run.ack_code} to the page SMS, or open: {ack_link}\n"
         "Acknowledging stops the escalation for everybody.\n"
     )
-    return f"EMERGENCY #{ticket.pk}: escalation from {who}", body
 
 
 def _pages_dispatch(
