@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from _api_tickets_seed import SUBJECTS, log
 
 if TYPE_CHECKING:
-    from api_tickets import Target
+    from _api_server import Target
 
 
 @dataclass

@@ -26,21 +26,30 @@ Ctrl+C stops gunicorn, drops the bench database and removes the temporary direct
 from __future__ import annotations
 
 import argparse
-import contextlib
-import http.client
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _api_server import (
+    PG_BASE_URL,
+    SetupError,
+    Target,
+    free_port,
+    http_json,
+    pg_admin,
+    pg_exec,
+    server_problems,
+    set_autogroup_nice,
+    stop_server,
+    tail,
+    wait_until_up,
+)
 from _api_tickets_seed import (
     CONTACT_EMAIL,
     ORG_NAME,
@@ -60,34 +69,15 @@ from _loadgen import (
     run_phase,
 )
 
-PG_ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-)
-PG_BASE_URL = PG_ADMIN_URL.rsplit("/", 1)[0]
 GOAL_LIST_P99_MS = 50.0
 GOAL_CREATE_PER_S = 300.0
 GOAL_TICKETS = 100_000
 IDLE_CORES = 0.3  # CPU busy before a run above this means other work shares the machine
 
 
-class SetupError(RuntimeError):
-    pass
-
-
 # --------------------------------------------------------------------------------------------
-# Orchestration (no Django import here).
+# Orchestration (no Django import here; process helpers in _api_server.py).
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Target:
-    db: str  # sqlite | postgres
-    env: dict[str, str]
-    tmp: Path
-    pg_name: str | None = None
-    server: subprocess.Popen[bytes] | None = None
-    server_log: Path | None = None
-    port: int = 0
 
 
 def run_cli(target: Target, *args: str, capture: bool = False, timeout: float = 1800) -> str:
@@ -112,57 +102,6 @@ def run_child(target: Target, *args: str) -> None:
     proc = subprocess.run(cmd, cwd=ROOT, env=target.env, timeout=3600)
     if proc.returncode != 0:
         raise SetupError(f"{' '.join(args)} failed ({proc.returncode})")
-
-
-def pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
-
-
-def pg_exec(dbname: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_BASE_URL}/{dbname}", autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def http_json(
-    port: int, method: str, path: str, token: str | None = None, body: Any = None
-) -> tuple[int, Any]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        headers = {"Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        conn.request(method, path, body=data, headers=headers)
-        resp = conn.getresponse()
-        raw = resp.read()
-        try:
-            return resp.status, json.loads(raw)
-        except ValueError:
-            return resp.status, raw.decode(errors="replace")
-    finally:
-        conn.close()
-
-
-def set_autogroup_nice(pid: int, nice: int) -> None:
-    """With the kernel's autogroup scheduling, CPU is shared between sessions first and a
-    process's own niceness only counts inside its session; gunicorn runs in a session of its
-    own, so --nice also sets the niceness of that session (our own processes only)."""
-    with contextlib.suppress(OSError):
-        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
 
 
 def start_server(target: Target, workers: int, threads: int, nice: int | None) -> None:
@@ -193,62 +132,12 @@ def start_server(target: Target, workers: int, threads: int, nice: int | None) -
     out.close()
     if nice is not None:
         set_autogroup_nice(target.server.pid, nice)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if target.server.poll() is not None:
-            raise SetupError(f"gunicorn exited with {target.server.returncode}:\n{tail(target)}")
-        try:
-            status, body = http_json(target.port, "GET", "/api/v1/health")
-            if status == 200 and isinstance(body, dict) and body.get("database") == "ok":
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SetupError(f"gunicorn did not become healthy within 60 s:\n{tail(target)}")
 
+    def healthy() -> bool:
+        status, body = http_json(target.port, "GET", "/api/v1/health")
+        return status == 200 and isinstance(body, dict) and body.get("database") == "ok"
 
-def tail(target: Target, lines: int = 30) -> str:
-    if not target.server_log or not target.server_log.exists():
-        return ""
-    text = target.server_log.read_text(errors="replace").splitlines()
-    return "\n".join(text[-lines:])
-
-
-def server_problems(target: Target) -> list[str]:
-    """Lines of the gunicorn log that are not access-log lines or routine start-up notes."""
-    if not target.server_log or not target.server_log.exists():
-        return []
-    routine = (
-        "Starting gunicorn",
-        "Listening at",
-        "Using worker",
-        "Booting worker",
-        "Control socket",
-    )
-    lines = []
-    for line in target.server_log.read_text(errors="replace").splitlines():
-        if line.startswith("127.0.0.1 - ") or any(r in line for r in routine):
-            continue
-        lines.append(line)
-    return lines
-
-
-def stop_server(target: Target) -> None:
-    proc = target.server
-    if proc is None:
-        return
-    target.server = None
-    if proc.poll() is None:
-        try:
-            proc.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of master + workers
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-    # Anything of that session still alive (our own process group only).
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
+    wait_until_up(target, healthy)
 
 
 # ------------------------------------------------------------------------------- one database
