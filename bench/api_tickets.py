@@ -3,6 +3,7 @@
 
     python bench/api_tickets.py [--tickets 100000] [--db sqlite|postgres|both]
                                 [--clients 8] [--seconds 20] [--quick]
+                                [--peer django-helpdesk [--helpdesk-venv /tmp/helpdesk-venv]]
 
 For each database it migrates a fresh one (SQLite file under a temporary var dir, or a
 throw-away PostgreSQL database), loads the demo presets, seeds N tickets (one message and one
@@ -13,6 +14,12 @@ percentiles, throughput and errors. It ends with a summary table and the goals:
 
     * filtered list page p99 < 50 ms at 100k tickets on PostgreSQL
     * ticket creation >= 300 tickets/s on this 2-core machine
+
+With `--peer django-helpdesk`, each database also runs django-helpdesk's own REST API from a
+virtual environment of its own (bench/_peer_helpdesk.py says how to make it and what is
+compared) on the same number of tickets, with the same load generator, clients, phase length
+and gunicorn sizing, then prints both and the ratios: ours/peer for throughput, peer/ours for
+latency and CPU per request. Without that venv it says how to make it and measures ours only.
 
 Figures, not asserts: the exit status is 0 whatever the figures, 1 if setup failed.
 The client threads run on the same machine as the server and the database, so they take
@@ -67,6 +74,15 @@ from _loadgen import (
     list_iteration,
     print_phase,
     run_phase,
+)
+from _peer_helpdesk import (
+    DEFAULT_VENV,
+    OURS_LIST_PATH,
+    PEER,
+    bench_peer,
+    how_to_make,
+    peer_version,
+    side_by_side,
 )
 
 GOAL_LIST_P99_MS = 50.0
@@ -236,6 +252,24 @@ def bench_database(db: str, args: argparse.Namespace) -> list[PhaseResult]:
             ("list staff +organization", staff_token, list_iteration(org_path), args.clients),
             ("list staff cursor walk p1-p4", staff_token, list_iteration(base, 4), args.clients),
             ("list contact status+prio", contact_token, list_iteration(base), args.clients),
+            *(
+                [
+                    (
+                        "list staff status",
+                        staff_token,
+                        list_iteration(OURS_LIST_PATH),
+                        args.clients,
+                    ),
+                    (
+                        "list staff status (1 client)",
+                        staff_token,
+                        list_iteration(OURS_LIST_PATH),
+                        1,
+                    ),
+                ]
+                if args.peer
+                else []
+            ),
             (
                 "create staff POST",
                 staff_token,
@@ -293,7 +327,11 @@ def bench_database(db: str, args: argparse.Namespace) -> list[PhaseResult]:
 # ------------------------------------------------------------------------------------ summary
 
 
-def summary(all_results: dict[str, list[PhaseResult]], args: argparse.Namespace) -> None:
+def summary(
+    all_results: dict[str, list[PhaseResult]],
+    peer_results: dict[str, list[PhaseResult]],
+    args: argparse.Namespace,
+) -> None:
     log(
         "\n=== summary  (latency in ms; req/s counts 2xx responses; "
         f"{args.tickets} seeded tickets; {args.clients} clients; "
@@ -304,7 +342,7 @@ def summary(all_results: dict[str, list[PhaseResult]], args: argparse.Namespace)
         f"{'max':>7} {'errors':>7} {'cpu/req':>8}   cores: client/gunicorn/postgres/other"
     )
     for db, results in all_results.items():
-        for r in results:
+        for r in results + peer_results.get(db, []):  # the peer's phase names start "peer"
             c = r.cpu
             log(
                 f"  {db:<9} {r.name:<34} {r.rate:8.1f} {r.pct(50):7.1f} {r.pct(90):7.1f} "
@@ -331,6 +369,9 @@ def summary(all_results: dict[str, list[PhaseResult]], args: argparse.Namespace)
         "unloaded latency. cpu/req = gunicorn + PostgreSQL CPU ms per request, the figure that "
         f"bounds throughput: at most {ncpu} cores / cpu/req requests per second."
     )
+
+    if peer_results:
+        side_by_side(all_results, peer_results, args)
 
     log("\n=== goals")
     scale = (
@@ -402,6 +443,18 @@ def main() -> int:
         help="run this script, its clients and gunicorn at niceness N (e.g. -5 as root, to keep "
         "other jobs on a shared machine from skewing the figures; PostgreSQL is not changed)",
     )
+    parser.add_argument(
+        "--peer",
+        choices=[PEER],
+        default=None,
+        help="also run this peer's own REST API in the same run and print the ratios",
+    )
+    parser.add_argument(
+        "--helpdesk-venv",
+        type=Path,
+        default=DEFAULT_VENV,
+        help=f"virtual environment with {PEER}, gunicorn and psycopg (%(default)s)",
+    )
     parser.add_argument("--_seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_diag", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -437,19 +490,31 @@ def main() -> int:
         "threads each overlap database waits; workers x threads = the client count so no "
         "request waits for a free thread. Clients run on the same cores as the server."
     )
+    if args.peer:
+        args.peer_version = peer_version(args.helpdesk_venv)
+        if args.peer_version is None:
+            log(f"  {PEER}: not compared: {how_to_make(args.helpdesk_venv)}")
+            log("  continuing with ours only")
+            args.peer = None
     all_results: dict[str, list[PhaseResult]] = {}
+    peer_results: dict[str, list[PhaseResult]] = {}
     try:
         for db in dbs:
             all_results[db] = bench_database(db, args)
+            if args.peer:
+                try:
+                    peer_results[db] = bench_peer(db, args, args.helpdesk_venv)
+                except SetupError as exc:  # ours stands alone
+                    log(f"\n{PEER} on {db}: set-up failed, not compared: {exc}")
     except KeyboardInterrupt:
         log("\ninterrupted; cleaned up")
         return 130
     except SetupError as exc:
         log(f"\nset-up failed: {exc}")
         if all_results:
-            summary(all_results, args)
+            summary(all_results, peer_results, args)
         return 1
-    summary(all_results, args)
+    summary(all_results, peer_results, args)
     return 0
 
 
