@@ -56,8 +56,9 @@ class PhaseResult:
 class Client:
     """One keep-alive connection; reconnects after a failure."""
 
-    def __init__(self, port: int, token: str) -> None:
+    def __init__(self, port: int, token: str, timeout: float = 60) -> None:
         self.port = port
+        self.timeout = timeout
         self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         self.conn: http.client.HTTPConnection | None = None
 
@@ -68,7 +69,7 @@ class Client:
         if body is not None:
             headers["Content-Type"] = "application/json"
         if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         t0 = time.perf_counter()
         try:
             self.conn.request(method, path, body=body, headers=headers)
@@ -190,6 +191,7 @@ def run_phase(
     max_requests: int,
     iteration: Iteration,
     warmup: int,
+    timeout: float = 60,
 ) -> PhaseResult:
     port = target.port
     result = PhaseResult(name=name)
@@ -198,7 +200,7 @@ def run_phase(
     counter = [0]
 
     def worker(idx: int) -> None:
-        client = Client(port, token)
+        client = Client(port, token, timeout)
         seq = 0
         local: list[float] = []
         ok = errors = 0
@@ -234,7 +236,7 @@ def run_phase(
                         result.error_samples.append(s)
 
     # Warm-up (not recorded): each worker process imports lazily on its first requests.
-    warm = Client(port, token)
+    warm = Client(port, token, timeout)
     for i in range(warmup):
         iteration(warm, -1 - i, lambda s, d, lat: d if 200 <= s < 300 else b"")
     warm.close()
