@@ -18,8 +18,8 @@ and thread counts, and drives it with the same load generator, clients and phase
     * create: POST /api/tickets/ with queue, title, description, submitter_email, priority.
 
 Its TicketViewSet loads every ticket matching the filter (and one custom-field query per
-ticket) before it paginates, so its list cost grows with the number of matching tickets; the
-`--_diag` pass of our benchmark prints the statements per request for both. Mail goes to
+ticket) before it paginates, so its list cost grows with the number of matching tickets; unless
+`--no-diag`, the statements per request are printed for both. Mail goes to
 Django's dummy backend (its templates are still rendered); gunicorn and the clients get a
 600 s timeout so slow pages finish instead of being killed or counted as errors.
 """
@@ -52,7 +52,15 @@ from _api_server import (
     wait_until_up,
 )
 from _api_tickets_seed import CONTACT_EMAIL, PRIORITIES, STATUSES, SUBJECTS, log
-from _loadgen import Client, Iteration, PhaseResult, background_load, print_phase, run_phase
+from _loadgen import (
+    Client,
+    Iteration,
+    PhaseResult,
+    background_load,
+    list_iteration,
+    print_phase,
+    run_phase,
+)
 
 PEER = "django-helpdesk"
 DEFAULT_VENV = Path(tempfile.gettempdir()) / "helpdesk-venv"
@@ -272,13 +280,6 @@ def create_iteration(queue: int) -> Iteration:
     return it
 
 
-def list_iteration() -> Iteration:
-    def it(client: Client, seq: int, record: Callable[[int, bytes, float], bytes]) -> None:
-        record(*client.request("GET", LIST_PATH))
-
-    return it
-
-
 def database_settings(target: Target) -> dict[str, object]:
     """The same engine and connection settings as ours (config/base.py)."""
     if target.pg_name:
@@ -428,8 +429,8 @@ def bench_peer(db: str, args: argparse.Namespace, venv: Path) -> list[PhaseResul
         bg = background_load()
         log(f"  background load before measuring: {bg:.2f} of {os.cpu_count()} cores busy")
         phases = (
-            ("peer list status=Open", list_iteration(), args.clients),
-            ("peer list status=Open (1 client)", list_iteration(), 1),
+            ("peer list status=Open", list_iteration(LIST_PATH), args.clients),
+            ("peer list status=Open (1 client)", list_iteration(LIST_PATH), 1),
             ("peer create POST", create_iteration(queue), args.clients),
         )
         for name, iteration, clients in phases:
