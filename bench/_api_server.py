@@ -59,9 +59,14 @@ def free_port() -> int:
 
 
 def http_json(
-    port: int, method: str, path: str, token: str | None = None, body: Any = None
+    port: int,
+    method: str,
+    path: str,
+    token: str | None = None,
+    body: Any = None,
+    timeout: float = 30,
 ) -> tuple[int, Any]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         headers = {"Accept": "application/json"}
         if token:

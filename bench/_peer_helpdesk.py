@@ -435,7 +435,7 @@ def bench_peer(db: str, args: argparse.Namespace, venv: Path) -> list[PhaseResul
             f"  gunicorn: {args.workers} workers x {args.threads} threads (gthread) on "
             f"127.0.0.1:{target.port}; healthy"
         )
-        status, page = http_json(target.port, "GET", LIST_PATH, token)
+        status, page = http_json(target.port, "GET", LIST_PATH, token, timeout=SLOW_REQUEST_S)
         items = len(page.get("results", [])) if isinstance(page, dict) else "?"
         total = page.get("count", "?") if isinstance(page, dict) else "?"
         log(f"  check: first page HTTP {status}, {items} items of {total} Open tickets")

@@ -504,7 +504,7 @@ def main() -> int:
             if args.peer:
                 try:
                     peer_results[db] = bench_peer(db, args, args.helpdesk_venv)
-                except SetupError as exc:  # ours stands alone
+                except (SetupError, OSError) as exc:  # ours stands alone
                     log(f"\n{PEER} on {db}: set-up failed, not compared: {exc}")
     except KeyboardInterrupt:
         log("\ninterrupted; cleaned up")
