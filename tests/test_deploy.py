@@ -488,3 +488,17 @@ def test_systemd_analyze_verify_accepts_the_units(tmp_path):
         timeout=60,
     )  # fmt: skip
     assert done.returncode == 0 and not (done.stdout + done.stderr).strip(), done.stderr
+
+
+def test_environment_file_passes_django_deploy_checks(stack):
+    """deploy/supportdesk.env carries docs/configuration.md's production settings: with it,
+    `check --deploy` warns about nothing (the same environment the units get)."""
+    argv, env, cwd = stack.command("supportdesk-migrate.service")
+    python = argv[: argv.index("-m")]
+    done = subprocess.run(
+        [*python, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=cwd, env={**env, "DJANGO_SETTINGS_MODULE": "config.base"}, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
