@@ -545,8 +545,9 @@ def run_config(
     finally:
         procs.stop(group["worker"] + group["web"] + group["cli"])
         provider.__exit__()
-        with contextlib.suppress(Exception):
-            pg("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        if not args.keep:
+            with contextlib.suppress(Exception):
+                pg("postgres", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 def prepare(template: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
@@ -662,7 +663,7 @@ def main() -> int:
     parser.add_argument("--emergencies", type=int, default=None, help="due emergencies (20)")
     parser.add_argument("--backlog", type=int, default=None, help="queued ack mails (1500)")
     parser.add_argument("--quick", action="store_true", help="smoke run: small seed, 3 s")
-    parser.add_argument("--keep", action="store_true", help="keep the logs' directory")
+    parser.add_argument("--keep", action="store_true", help="keep the logs and the databases")
     parser.add_argument("--_seed", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._seed:
@@ -736,11 +737,11 @@ def main() -> int:
         return 130
     finally:
         procs.stop()
-        with contextlib.suppress(Exception):
-            pg("postgres", f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
         if args.keep:
-            log(f"  kept {tmp}")
+            log(f"  kept {tmp} and the databases {template}*")
         else:
+            with contextlib.suppress(Exception):
+                pg("postgres", f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
             shutil.rmtree(tmp, ignore_errors=True)
 
 
