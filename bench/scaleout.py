@@ -26,7 +26,8 @@ outbox rows sent/s from the load's start until the queue was empty (worker capac
 each group of processes used, and the duplicates: emails sent more than once per Message-ID
 (the file backend's messages), outbox rows per idempotency key, pages received more than once
 by the fake SMS/voice provider (supportdesk/notifications/fake_provider.py, per number and
-text), invoices issued more than once per contract (or customer) and period. Then the goal
+text), invoices in force (issued or paid, not void) more than once per contract (or customer)
+and period, each such case printed. Then the goal
 lines: 2 web processes add capacity, 2 workers add capacity, duplicates = 0.
 
 Figures, not asserts: exit 0 whatever the figures, 1 if setup failed. Ctrl+C stops every
@@ -267,6 +268,7 @@ class Result:
     pages: int = 0
     dup_pages: int = 0
     invoices: int = 0
+    void_invoices: int = 0
     dup_invoices: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -412,21 +414,30 @@ def count_duplicates(db: str, mail_dir: Path, res: Result, provider_state: Any) 
     )
     res.pages = len(received)
     res.dup_pages = sum(n - 1 for n in keys.values() if n > 1)
-    res.invoices = int(
-        pg(db, "SELECT count(*) FROM billing_invoice WHERE kind = 'invoice' AND state <> 'draft'")[
-            0
-        ][0]
-    )
-    res.dup_invoices = int(
-        pg(
+    res.invoices, res.void_invoices = (
+        int(x)
+        for x in pg(
             db,
-            "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(DISTINCT i.id) n "
-            "FROM billing_invoiceline l JOIN billing_invoice i ON i.id = l.invoice_id "
-            "WHERE i.kind = 'invoice' AND l.period_start IS NOT NULL "
-            "GROUP BY i.organization_id, i.contract_id, l.kind, l.period_start, l.period_end "
-            "HAVING count(DISTINCT i.id) > 1) d",
-        )[0][0]
+            "SELECT count(*) FILTER (WHERE state NOT IN ('draft', 'void')), "
+            "count(*) FILTER (WHERE state = 'void') FROM billing_invoice WHERE kind = 'invoice'",
+        )[0]
     )
+    groups = pg(
+        db,
+        "SELECT i.contract_id, l.kind, l.period_start, l.period_end, "
+        "array_agg(DISTINCT i.id::text || ' ' || i.state || ' ' || coalesce(i.number, 0)) "
+        "FROM billing_invoiceline l JOIN billing_invoice i ON i.id = l.invoice_id "
+        "WHERE i.kind = 'invoice' AND i.state NOT IN ('draft', 'void') "
+        "AND l.period_start IS NOT NULL "
+        "GROUP BY i.organization_id, i.contract_id, l.kind, l.period_start, l.period_end "
+        "HAVING count(DISTINCT i.id) > 1",
+    )
+    res.dup_invoices = sum(len(g[4]) - 1 for g in groups)
+    for contract, kind, start, end, invoices in groups[:3]:
+        res.errors.append(
+            f"invoiced twice: contract {contract} {kind} {start}..{end}: invoices "
+            f"(id state number) {', '.join(invoices)}"
+        )
 
 
 def run_config(
@@ -604,7 +615,7 @@ def report(results: dict[str, Result], bg: float) -> None:
             f"{r.backlog_left:>5} {r.task_cpu_ms:7.1f} {r.tasks_done:>6} "
             f"{r.drain_wall:7.1f}{'' if r.drained else '+'} {cli:>14}  "
             f"{r.dup_email}/{r.dup_outbox}/{r.dup_pages}/{r.dup_invoices} "
-            f"(of {r.emails}, {r.pages}, {r.invoices})"
+            f"(of {r.emails}, {r.pages}, {r.invoices}; {r.void_invoices} void)"
         )
         for e in r.errors[:4]:
             log(f"      error: {e[:300]}")

@@ -502,3 +502,12 @@ def test_environment_file_passes_django_deploy_checks(stack):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+def test_every_process_stops_on_its_kill_signal_in_time(stack):
+    """Last in the module: what `systemctl stop supportdesk.target` does to what still runs
+    (the web instances and the worker that took the lease over)."""
+    if not stack.procs:
+        pytest.skip("the units did not start (see the first test)")
+    for name in list(stack.procs):
+        assert stack.stop(name) == 0, stack.log(name)
