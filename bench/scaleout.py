@@ -2,8 +2,8 @@
 """Scale-out on PostgreSQL (issue 16.5): 1 vs 2 `supportdesk web` and 1 vs 2 `supportdesk worker`
 processes under the same mixed load, and not one duplicate email, page or invoice.
 
-    python bench/scaleout.py [--seconds 20] [--clients 4] [--mail-clients 2]
-                             [--configs 1x1,2x1,1x2,2x2] [--quick]
+    python bench/scaleout.py [--seconds 20] [--clients 4] [--mail-clients 2] [--tickets 20000]
+                             [--backlog 1500] [--configs 1x1,2x1,1x2,2x2] [--quick] [--keep]
 
 Set-up, once: a throw-away PostgreSQL database is migrated, the demo presets are loaded and
 seeded with tickets (bench/_api_tickets_seed.py), billing contracts and time entries (the
@@ -15,20 +15,24 @@ TEMPLATE), so every configuration starts from the same state. In each:
   * W `supportdesk web --workers 1 --threads 4` on loopback ports (one gunicorn worker each, so
     a process is a unit of capacity) and K `supportdesk worker` (each also runs the scheduler
     loop; the `scheduler` lease lets one of them schedule);
-  * for --seconds: API clients POST /api/v1/tickets (spread over the web processes, the
-    bench/_loadgen.py client) and mail clients POST signed raw messages to /hooks/mail/inbound;
-    at the same time two `supportdesk billing run --date 2026-02-01` (racing each other and the
-    scheduler's daily run) and one `supportdesk sla sweep` run;
+  * once every worker has claimed a task of the backlog (so that their start-up is not
+    counted), for --seconds: API clients POST /api/v1/tickets (spread over the web processes,
+    the bench/_loadgen.py client) and mail clients POST signed raw messages to
+    /hooks/mail/inbound; at the same time two `supportdesk billing run --date 2026-02-01`
+    (racing each other and the scheduler's daily run) and one `supportdesk sla sweep` run;
   * then the workers drain what is queued (bounded by --drain seconds).
 
-It prints per configuration: API creates/s and mails/s (web capacity), tasks done/s and
-outbox rows sent/s from the load's start until the queue was empty (worker capacity), the CPU
-each group of processes used, and the duplicates: emails sent more than once per Message-ID
-(the file backend's messages), outbox rows per idempotency key, pages received more than once
-by the fake SMS/voice provider (supportdesk/notifications/fake_provider.py, per number and
-text), invoices in force (issued or paid, not void) more than once per contract (or customer)
-and period, each such case printed. Then the goal
-lines: 2 web processes add capacity, 2 workers add capacity, duplicates = 0.
+It prints per configuration: API creates/s and mails/s (web capacity) and the web processes'
+CPU per request; tasks the workers completed per second during the load, with the backlog
+still queued at its end (worker capacity: it counts only while the backlog lasts) and their
+CPU per task; the time until everything was drained; and the duplicates: emails sent more
+than once per Message-ID (the file backend's messages), outbox rows per idempotency key,
+pages received more than once by the fake SMS/voice provider
+(supportdesk/notifications/fake_provider.py, per resource, number and text), invoices in
+force (issued or paid, not void) more than once per contract (or customer) and period, each
+such case printed. Then the goal lines: 2 web processes add capacity, 2 workers add capacity
+(each at least 1.3x), duplicates = 0. The machine's core count and load average are printed
+with them: on 2 cores shared with the clients and PostgreSQL, 2x is the ceiling.
 
 Figures, not asserts: exit 0 whatever the figures, 1 if setup failed. Ctrl+C stops every
 process it started and drops its databases. `--quick` is a smoke run (small seed, 3 s phases).
