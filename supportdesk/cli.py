@@ -149,15 +149,21 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from supportdesk.core.runtime import make_worker, run_scheduler
 
     stop = threading.Event()
+    scheduler = threading.Thread(target=run_scheduler, args=(stop,), daemon=True)
     if not args.no_scheduler:
-        threading.Thread(target=run_scheduler, args=(stop,), daemon=True).start()
+        scheduler.start()
     worker = make_worker(interval=args.interval)
+    # SIGTERM (`systemctl stop`, a deploy) and SIGINT: the task in hand finishes, then the
+    # worker stops; without this the default action killed it mid-task.
+    worker.configure_signals()
     try:
         worker.run()
-    except KeyboardInterrupt:
-        pass
     finally:
         stop.set()
+        if scheduler.is_alive():
+            # The scheduler releases its lease on the way out, so another worker takes over
+            # at its next tick instead of after the lease expires.
+            scheduler.join(timeout=10)
     return 0
 
 
