@@ -1,10 +1,13 @@
 """Every write of the monitoring intake (N-1): integrations, deliveries, alerts, outages.
 
-A delivery is stored raw in its own commit before it is applied, so a failure while applying
-loses nothing: the sweep applies it again. Applying is idempotent per delivery (a claimed row is
-applied once) and per alert (one row per integration and fingerprint, locked while it changes).
-An outage opens one P1 ticket and one on-call page per customer however many alerts report it:
-at most one open `Outage` per customer is a database constraint.
+The webhook only checks and stores a delivery (its own commit) and wakes the worker; the worker
+applies stored deliveries in batches (`deliveries_apply_pending`): one transaction per batch,
+one savepoint per delivery, so a delivery that cannot be applied is marked failed with its
+reason and the rest of the batch is kept. Batches claim their rows with SKIP LOCKED
+(PostgreSQL) or the write lock (SQLite), so two workers never apply one delivery twice; an alert
+is one row per integration and fingerprint, locked while it changes. An outage opens one P1
+ticket and one on-call page per customer however many alerts report it: at most one open
+`Outage` per customer is a database constraint.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 
 from supportdesk.contracts.models import Contract, ContractState
@@ -31,6 +34,7 @@ from supportdesk.monitoring.domain.alerts import (
     Change,
     Decision,
     Facts,
+    Policy,
     Route,
     Transition,
     apply_event,
@@ -56,8 +60,9 @@ from supportdesk.tickets.models import Channel, Priority, Ticket, TicketEventKin
 log = logging.getLogger(__name__)
 
 DIGEST_EVERY = timedelta(hours=24)
-# A delivery claimed this long ago and still not applied was left by a worker that died.
-CLAIM_LEASE = timedelta(minutes=5)
+# Deliveries one worker transaction applies: larger batches commit less often but hold their
+# alerts' row locks longer.
+APPLY_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -67,12 +72,10 @@ class Received:
 
 
 def delivery_receive(*, integration: Integration, body: bytes, now: datetime) -> Received:
-    """Check the body, store it (committed), then apply it. A body identical to an earlier one
-    of the same integration is kept as a duplicate and changes nothing. `PayloadError` for a
-    body that is not a monitoring payload: nothing is stored.
-
-    The row is stored already claimed by this request; should applying fail, the sweep takes
-    it over once the claim lease has run out."""
+    """Check the body and store it (committed) for the worker to apply: two statements. A
+    body identical to an earlier stored or applied one of the same integration is kept as a
+    duplicate and changes nothing. `PayloadError` for a body that is not a monitoring payload:
+    nothing is stored."""
     shape, events = parse_payload(body)
     digest = hashlib.sha256(body).hexdigest()
     duplicate = Delivery.objects.filter(
@@ -86,64 +89,88 @@ def delivery_receive(*, integration: Integration, body: bytes, now: datetime) ->
         digest=digest,
         shape=shape.value,
         state=DeliveryState.DUPLICATE if duplicate else DeliveryState.STORED,
+        events=len(events),
         received_at=now,
-        processed_at=None if duplicate else now,
     )
-    if duplicate:
-        return Received(delivery, True)
-    try:
-        _apply(delivery, events, now=now)
-    except Exception:
-        # Stored: the sweep applies it again. The sender still gets its 202.
-        log.exception("monitoring delivery %s not applied yet", delivery.pk)
-    return Received(delivery, False)
+    return Received(delivery, duplicate)
 
 
-def _apply(delivery: Delivery, events: list[Event], *, now: datetime) -> None:
+@dataclass
+class Lookups:
+    """What applying a batch looks up once and reuses: only facts the batch itself does not
+    change (customers, plans in force, maintenance windows, integration policies) and the
+    digest time planned per customer, which every digest alert of the customer shares."""
+
+    orgs: dict[tuple[int, str], Organization | None] = field(default_factory=dict)
+    plans: dict[int, str | None] = field(default_factory=dict)
+    quiet: dict[tuple[int, str], bool] = field(default_factory=dict)
+    digests: dict[int, datetime] = field(default_factory=dict)
+    policies: dict[int, Policy] = field(default_factory=dict)
+
+    def policy(self, integration: Integration) -> Policy:
+        if integration.pk not in self.policies:
+            self.policies[integration.pk] = policy_of(integration)
+        return self.policies[integration.pk]
+
+
+@dataclass(frozen=True)
+class Batch:
+    claimed: int
+    applied: int
+
+
+def deliveries_apply_pending(
+    *, now: datetime, limit: int = APPLY_BATCH, ids: Iterable[int] | None = None
+) -> Batch:
+    """Apply up to `limit` stored deliveries (of `ids`, when given) in one transaction, oldest
+    first: the worker's batch. Rows another worker holds are skipped, not waited for. A
+    delivery that cannot be applied is rolled back to its savepoint and marked failed with the
+    reason; one that met a lock timeout or deadlock stays stored for the next batch."""
     with transaction.atomic():
-        for event in events:
-            _apply_event(delivery.integration, event, delivery=delivery, now=now)
-        Delivery.objects.filter(pk=delivery.pk).update(
-            state=DeliveryState.PROCESSED, events=len(events), processed_at=now
+        rows = (
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("integration__vendor")
+            .filter(state=DeliveryState.STORED)
+            .order_by("pk")
         )
-    delivery.state, delivery.events = DeliveryState.PROCESSED, len(events)
+        if ids is not None:
+            rows = rows.filter(pk__in=list(ids))
+        claimed = list(rows[:limit])
+        lookups = Lookups()
+        applied = []
+        for delivery in claimed:
+            error = _apply_delivery(delivery, lookups, now=now)
+            if error is None:
+                applied.append(delivery.pk)
+            elif error:
+                Delivery.objects.filter(pk=delivery.pk).update(
+                    state=DeliveryState.FAILED, error=error, processed_at=now
+                )
+        Delivery.objects.filter(pk__in=applied).update(
+            state=DeliveryState.PROCESSED, processed_at=now
+        )
+    return Batch(claimed=len(claimed), applied=len(applied))
 
 
-def delivery_apply(*, delivery_id: int, now: datetime) -> bool:
-    """Apply one stored delivery. Claims the row first: a second worker finds nothing."""
-    with transaction.atomic():
-        claimed = Delivery.objects.filter(
-            Q(state=DeliveryState.STORED)
-            & (Q(processed_at__isnull=True) | Q(processed_at__lt=now - CLAIM_LEASE)),
-            pk=delivery_id,
-        ).update(processed_at=now)
-    if not claimed:
-        return False
-    delivery = Delivery.objects.select_related("integration__vendor").get(pk=delivery_id)
+def _apply_delivery(delivery: Delivery, lookups: Lookups, *, now: datetime) -> str | None:
+    """None when applied; the reason it failed; "" when it is left for the next batch."""
     try:
         _, events = parse_payload(bytes(delivery.body))
     except PayloadError as exc:
-        Delivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.FAILED, error=str(exc))
-        return False
-    _apply(delivery, events, now=now)
-    return True
-
-
-def deliveries_apply_pending(*, now: datetime, limit: int = 500) -> int:
-    """Apply stored deliveries that were not applied when received (the scheduler's sweep)."""
-    ids = list(
-        Delivery.objects.filter(state=DeliveryState.STORED)
-        .filter(Q(processed_at__isnull=True) | Q(processed_at__lt=now - CLAIM_LEASE))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    applied = 0
-    for delivery_id in ids:
-        try:
-            applied += delivery_apply(delivery_id=delivery_id, now=now)
-        except Exception:
-            log.exception("monitoring delivery %s failed to apply", delivery_id)
-    return applied
+        return str(exc)
+    try:
+        with transaction.atomic():
+            for event in events:
+                _apply_event(
+                    delivery.integration, event, delivery=delivery, lookups=lookups, now=now
+                )
+    except OperationalError:
+        log.warning("monitoring delivery %s met a lock; left for the next batch", delivery.pk)
+        return ""
+    except Exception as exc:
+        log.exception("monitoring delivery %s could not be applied", delivery.pk)
+        return f"{type(exc).__name__}: {exc}"[:1000]
+    return None
 
 
 def payloads_read(path: Path) -> list[bytes]:
@@ -166,9 +193,11 @@ class Replayed:
 def payloads_replay(
     *, integration: Integration, payloads: Iterable[bytes], now: datetime
 ) -> Replayed:
-    """Feed recorded payloads through the intake as if posted to the integration's URL."""
-    applied = duplicates = 0
+    """Feed recorded payloads through the intake as if posted to the integration's URL, then
+    apply them at once through the worker's batches."""
+    duplicates = 0
     refused = []
+    stored = []
     for number, body in enumerate(payloads, start=1):
         try:
             received = delivery_receive(integration=integration, body=body, now=now)
@@ -176,7 +205,12 @@ def payloads_replay(
             refused.append(f"payload {number}: {exc}")
             continue
         duplicates += received.duplicate
-        applied += not received.duplicate
+        if not received.duplicate:
+            stored.append(received.delivery.pk)
+    applied = 0
+    for start in range(0, len(stored), APPLY_BATCH):
+        batch = stored[start : start + APPLY_BATCH]
+        applied += deliveries_apply_pending(now=now, ids=batch).applied
     return Replayed(applied, duplicates, refused)
 
 
@@ -193,15 +227,22 @@ def organization_for_key(vendor_id: int, key: str) -> Organization | None:
     return orgs.filter(external_id=key).first() or orgs.filter(name__iexact=key).first()
 
 
-def _match(integration: Integration, event: Event) -> Organization | None:
-    org = organization_for_key(integration.vendor_id, event.customer)
+def _match(integration: Integration, event: Event, lookups: Lookups) -> Organization | None:
+    key = (integration.vendor_id, event.customer)
+    if key not in lookups.orgs:
+        lookups.orgs[key] = organization_for_key(*key)
+    org = lookups.orgs[key]
     if org is not None:
         return org
     for rule in integration.label_rules:
         if event.labels.get(rule["label"]) == rule["value"]:
-            return Organization.objects.filter(
-                pk=rule["organization"], vendor_id=integration.vendor_id
-            ).first()
+            # "#id": a rule's organisation, cached beside the names and ids events carry.
+            key = (integration.vendor_id, f"#{rule['organization']}")
+            if key not in lookups.orgs:
+                lookups.orgs[key] = Organization.objects.filter(
+                    pk=rule["organization"], vendor_id=integration.vendor_id
+                ).first()
+            return lookups.orgs[key]
     return None
 
 
@@ -268,7 +309,12 @@ def _firing_assets(alert: Alert) -> int:
 
 
 def _apply_event(
-    integration: Integration, event: Event, *, delivery: Delivery | None, now: datetime
+    integration: Integration,
+    event: Event,
+    *,
+    delivery: Delivery | None,
+    lookups: Lookups,
+    now: datetime,
 ) -> Alert | None:
     alert = _locked_alert(integration, event.fingerprint)
     if alert is None:
@@ -294,7 +340,7 @@ def _apply_event(
             state = _state_of(alert)
     else:
         state = _state_of(alert)
-    transition = apply_event(state, firing=event.firing, at=now, policy=policy_of(integration))
+    transition = apply_event(state, firing=event.firing, at=now, policy=lookups.policy(integration))
     _update_alert(alert, event, transition, now=now)
     _record(
         alert,
@@ -306,12 +352,19 @@ def _apply_event(
         occurred_at=event.occurred_at.isoformat() if event.occurred_at else None,
     )
     if alert.organization_id is None:
-        org = _match(integration, event)
+        org = _match(integration, event, lookups)
         if org is not None:
             alert.organization = org
             _record(alert, AlertEventKind.MATCHED, now, delivery, organization=org.pk)
     if transition.change in (Change.OPENED, Change.REOPENED, Change.RESOLVED):
-        _route(alert, transition, integration=integration, delivery=delivery, now=now)
+        _route(
+            alert,
+            transition,
+            integration=integration,
+            delivery=delivery,
+            lookups=lookups,
+            now=now,
+        )
     alert.save()
     return alert
 
@@ -348,15 +401,20 @@ def _update_alert(alert: Alert, event: Event, transition: Transition, *, now: da
         alert.acknowledged_by = None
 
 
-def _facts(alert: Alert, integration: Integration, now: datetime) -> Facts:
+def _facts(alert: Alert, integration: Integration, lookups: Lookups, now: datetime) -> Facts:
     org = alert.organization
     if org is None:
         return Facts(matched=False, contract_active=False, in_maintenance=False)
-    plan = plan_in_force(org, now, timezone=integration.vendor.timezone)
+    if org.pk not in lookups.plans:
+        lookups.plans[org.pk] = plan_in_force(org, now, timezone=integration.vendor.timezone)
+    plan = lookups.plans[org.pk]
+    where = (org.pk, alert.site.lower())
+    if where not in lookups.quiet:
+        lookups.quiet[where] = in_maintenance(org, alert.site, now)
     return Facts(
         matched=True,
         contract_active=plan is not None,
-        in_maintenance=in_maintenance(org, alert.site, now),
+        in_maintenance=lookups.quiet[where],
         firing_assets=_firing_assets(alert) if integration.outage_assets else 0,
         plan=plan or "",
     )
@@ -368,14 +426,15 @@ def _route(
     *,
     integration: Integration,
     delivery: Delivery | None,
+    lookups: Lookups,
     now: datetime,
 ) -> Decision:
     """Decide who hears of this change and set it in motion (mail owed, digest, outage)."""
     decision = decide(
         transition,
         severity=Severity(alert.severity),
-        facts=_facts(alert, integration, now),
-        policy=policy_of(integration),
+        facts=_facts(alert, integration, lookups, now),
+        policy=lookups.policy(integration),
         labels=alert.labels,
     )
     if decision.suppressed:
@@ -413,14 +472,18 @@ def _route(
         alert.mail_due_at = now + timedelta(seconds=integration.group_wait_seconds)
     elif decision.route is Route.DIGEST:
         alert.mail_state = MailState.DIGEST
-        alert.mail_due_at = _digest_due(alert, now)
+        alert.mail_due_at = _digest_due(alert, lookups, now)
     if decision.outage and alert.organization is not None:
         _outage_open(alert, now=now)
     return decision
 
 
-def _digest_due(alert: Alert, now: datetime) -> datetime:
+def _digest_due(alert: Alert, lookups: Lookups, now: datetime) -> datetime:
     """Low-severity alerts of one customer share one digest: the one already planned, if any."""
+    org_id = alert.organization_id
+    assert org_id is not None
+    if org_id in lookups.digests:
+        return lookups.digests[org_id]
     planned = (
         Alert.objects.filter(
             organization_id=alert.organization_id,
@@ -432,7 +495,8 @@ def _digest_due(alert: Alert, now: datetime) -> datetime:
         .values_list("mail_due_at", flat=True)
         .first()
     )
-    return planned or now + DIGEST_EVERY
+    lookups.digests[org_id] = planned or now + DIGEST_EVERY
+    return lookups.digests[org_id]
 
 
 def _outage_open(alert: Alert, *, now: datetime) -> None:
@@ -602,7 +666,14 @@ def alert_match(
             integration.save(update_fields=["label_rules"])
     if alert.status == AlertStatus.FIRING:
         transition = Transition(Change.OPENED, _state_of(alert))
-        _route(alert, transition, integration=integration, delivery=None, now=now)
+        _route(
+            alert,
+            transition,
+            integration=integration,
+            delivery=None,
+            lookups=Lookups(),
+            now=now,
+        )
     alert.save()
     return alert
 

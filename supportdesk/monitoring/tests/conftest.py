@@ -23,14 +23,29 @@ class Monitoring:
     token: str
     admin: Any  # Acme's designated administrator (E-3)
 
-    def post(self, client: Any, body: Any, *, token: str | None = None, **headers: Any) -> Any:
+    def post(
+        self,
+        client: Any,
+        body: Any,
+        *,
+        token: str | None = None,
+        apply: bool = True,
+        **headers: Any,
+    ) -> Any:
+        """POST to the webhook; with `apply`, then run the task the webhook woke the worker
+        for, as the worker would."""
+        from supportdesk.monitoring.tasks import monitoring_apply
+
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return client.post(
+        answer = client.post(
             f"/hooks/monitoring/{token or self.token}",
             data=data,
             content_type="application/json",
             **headers,
         )
+        if apply:
+            monitoring_apply.call()
+        return answer
 
 
 def fixture_json(name: str) -> dict[str, Any]:
