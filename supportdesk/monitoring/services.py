@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 DIGEST_EVERY = timedelta(hours=24)
 # Deliveries one worker transaction applies: larger batches commit less often but hold their
 # alerts' row locks longer.
-APPLY_BATCH = 100
+APPLY_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -97,20 +97,56 @@ def delivery_receive(*, integration: Integration, body: bytes, now: datetime) ->
 
 @dataclass
 class Lookups:
-    """What applying a batch looks up once and reuses: only facts the batch itself does not
-    change (customers, plans in force, maintenance windows, integration policies) and the
-    digest time planned per customer, which every digest alert of the customer shares."""
+    """What applying a batch looks up once and reuses: facts the batch itself does not change
+    (integrations and their policies, customers, plans in force, maintenance windows), the
+    digest time planned per customer, which every digest alert of the customer shares, and the
+    batch's alerts, locked in one statement. Timeline rows are written once, at the end."""
 
+    integrations: dict[int, Integration] = field(default_factory=dict)
+    policies: dict[int, Policy] = field(default_factory=dict)
     orgs: dict[tuple[int, str], Organization | None] = field(default_factory=dict)
     plans: dict[int, str | None] = field(default_factory=dict)
     quiet: dict[tuple[int, str], bool] = field(default_factory=dict)
     digests: dict[int, datetime] = field(default_factory=dict)
-    policies: dict[int, Policy] = field(default_factory=dict)
+    # (integration, fingerprint) -> the locked row, or None while there is none.
+    alerts: dict[tuple[int, str], Alert | None] = field(default_factory=dict)
+    timeline: list[AlertEvent] = field(default_factory=list)
+
+    def integration(self, pk: int) -> Integration:
+        if pk not in self.integrations:
+            self.integrations[pk] = Integration.objects.select_related("vendor").get(pk=pk)
+        return self.integrations[pk]
 
     def policy(self, integration: Integration) -> Policy:
         if integration.pk not in self.policies:
             self.policies[integration.pk] = policy_of(integration)
         return self.policies[integration.pk]
+
+    def lock_alerts(self, keys: Iterable[tuple[int, str]]) -> None:
+        """Lock the existing alerts of these keys, in id order (as every batch does)."""
+        wanted: dict[int, set[str]] = {}
+        for integration_id, fingerprint in keys:
+            wanted.setdefault(integration_id, set()).add(fingerprint)
+        for integration_id, fingerprints in wanted.items():
+            self.alerts.update(dict.fromkeys(((integration_id, f) for f in fingerprints), None))
+            for alert in (
+                Alert.objects.select_for_update()
+                .filter(integration_id=integration_id, fingerprint__in=fingerprints)
+                .order_by("pk")
+            ):
+                self.alerts[(integration_id, alert.fingerprint)] = alert
+
+    def alert(self, integration: Integration, fingerprint: str) -> Alert | None:
+        key = (integration.pk, fingerprint)
+        if key not in self.alerts:
+            self.alerts[key] = _locked_alert(integration, fingerprint)
+        return self.alerts[key]
+
+    def rolled_back(self, timeline_length: int) -> None:
+        """A delivery's savepoint rolled back: forget the alerts it may have changed in memory
+        (they are read again, still locked) and its timeline rows."""
+        self.alerts.clear()
+        del self.timeline[timeline_length:]
 
 
 @dataclass(frozen=True)
@@ -128,8 +164,7 @@ def deliveries_apply_pending(
     reason; one that met a lock timeout or deadlock stays stored for the next batch."""
     with transaction.atomic():
         rows = (
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("integration__vendor")
+            Delivery.objects.select_for_update(skip_locked=True)
             .filter(state=DeliveryState.STORED)
             .order_by("pk")
         )
@@ -137,27 +172,42 @@ def deliveries_apply_pending(
             rows = rows.filter(pk__in=list(ids))
         claimed = list(rows[:limit])
         lookups = Lookups()
-        applied = []
+        failed: dict[int, str] = {}
+        parsed = []
         for delivery in claimed:
-            error = _apply_delivery(delivery, lookups, now=now)
+            delivery.integration = lookups.integration(delivery.integration_id)
+            try:
+                parsed.append((delivery, parse_payload(bytes(delivery.body))[1]))
+            except PayloadError as exc:
+                failed[delivery.pk] = str(exc)
+        lookups.lock_alerts(
+            (delivery.integration_id, event.fingerprint)
+            for delivery, events in parsed
+            for event in events
+        )
+        applied = []
+        for delivery, events in parsed:
+            error = _apply_delivery(delivery, events, lookups, now=now)
             if error is None:
                 applied.append(delivery.pk)
             elif error:
-                Delivery.objects.filter(pk=delivery.pk).update(
-                    state=DeliveryState.FAILED, error=error, processed_at=now
-                )
+                failed[delivery.pk] = error
+        AlertEvent.objects.bulk_create(lookups.timeline)
+        for delivery_id, error in failed.items():
+            Delivery.objects.filter(pk=delivery_id).update(
+                state=DeliveryState.FAILED, error=error, processed_at=now
+            )
         Delivery.objects.filter(pk__in=applied).update(
             state=DeliveryState.PROCESSED, processed_at=now
         )
     return Batch(claimed=len(claimed), applied=len(applied))
 
 
-def _apply_delivery(delivery: Delivery, lookups: Lookups, *, now: datetime) -> str | None:
+def _apply_delivery(
+    delivery: Delivery, events: list[Event], lookups: Lookups, *, now: datetime
+) -> str | None:
     """None when applied; the reason it failed; "" when it is left for the next batch."""
-    try:
-        _, events = parse_payload(bytes(delivery.body))
-    except PayloadError as exc:
-        return str(exc)
+    timeline_length = len(lookups.timeline)
     try:
         with transaction.atomic():
             for event in events:
@@ -165,9 +215,11 @@ def _apply_delivery(delivery: Delivery, lookups: Lookups, *, now: datetime) -> s
                     delivery.integration, event, delivery=delivery, lookups=lookups, now=now
                 )
     except OperationalError:
+        lookups.rolled_back(timeline_length)
         log.warning("monitoring delivery %s met a lock; left for the next batch", delivery.pk)
         return ""
     except Exception as exc:
+        lookups.rolled_back(timeline_length)
         log.exception("monitoring delivery %s could not be applied", delivery.pk)
         return f"{type(exc).__name__}: {exc}"[:1000]
     return None
@@ -260,11 +312,18 @@ def _record(
     now: datetime,
     delivery: Delivery | None = None,
     actor_id: int | None = None,
+    *,
+    timeline: list[AlertEvent] | None = None,
     **data: Any,
 ) -> None:
-    AlertEvent.objects.create(
+    """A line on the alert's timeline: written now, or added to a batch's `timeline`."""
+    event = AlertEvent(
         alert=alert, kind=kind, at=now, delivery=delivery, actor_id=actor_id, data=data
     )
+    if timeline is None:
+        event.save()
+    else:
+        timeline.append(event)
 
 
 def plan_in_force(organization: Organization, now: datetime, *, timezone: str) -> str | None:
@@ -316,7 +375,7 @@ def _apply_event(
     lookups: Lookups,
     now: datetime,
 ) -> Alert | None:
-    alert = _locked_alert(integration, event.fingerprint)
+    alert = lookups.alert(integration, event.fingerprint)
     if alert is None:
         if not event.firing:
             return None  # a resolution of an alert never seen: nothing to record
@@ -338,6 +397,7 @@ def _apply_event(
             alert = _locked_alert(integration, event.fingerprint)
             assert alert is not None
             state = _state_of(alert)
+        lookups.alerts[(integration.pk, event.fingerprint)] = alert
     else:
         state = _state_of(alert)
     transition = apply_event(state, firing=event.firing, at=now, policy=lookups.policy(integration))
@@ -347,6 +407,7 @@ def _apply_event(
         transition.change.value,
         now,
         delivery,
+        timeline=lookups.timeline,
         severity=event.severity.value,
         summary=event.summary,
         occurred_at=event.occurred_at.isoformat() if event.occurred_at else None,
@@ -355,7 +416,14 @@ def _apply_event(
         org = _match(integration, event, lookups)
         if org is not None:
             alert.organization = org
-            _record(alert, AlertEventKind.MATCHED, now, delivery, organization=org.pk)
+            _record(
+                alert,
+                AlertEventKind.MATCHED,
+                now,
+                delivery,
+                timeline=lookups.timeline,
+                organization=org.pk,
+            )
     if transition.change in (Change.OPENED, Change.REOPENED, Change.RESOLVED):
         _route(
             alert,
@@ -444,6 +512,7 @@ def _route(
             AlertEventKind.SUPPRESSED,
             now,
             delivery,
+            timeline=lookups.timeline,
             reason=decision.suppressed,
             change=transition.change.value,
         )
@@ -455,6 +524,7 @@ def _route(
                 AlertEventKind.ROUTED,
                 now,
                 delivery,
+                timeline=lookups.timeline,
                 route=decision.route.value,
                 rule=decision.reasons[0],
                 change=transition.change.value,
@@ -474,7 +544,7 @@ def _route(
         alert.mail_state = MailState.DIGEST
         alert.mail_due_at = _digest_due(alert, lookups, now)
     if decision.outage and alert.organization is not None:
-        _outage_open(alert, now=now)
+        _outage_open(alert, timeline=lookups.timeline, now=now)
     return decision
 
 
@@ -499,7 +569,7 @@ def _digest_due(alert: Alert, lookups: Lookups, now: datetime) -> datetime:
     return lookups.digests[org_id]
 
 
-def _outage_open(alert: Alert, *, now: datetime) -> None:
+def _outage_open(alert: Alert, *, timeline: list[AlertEvent], now: datetime) -> None:
     """Once per outage: one P1 ticket on the customer and one start of the emergency chain
     (O-4). Later alerts of the same outage join it and go on the ticket's timeline."""
     org = alert.organization
@@ -517,7 +587,7 @@ def _outage_open(alert: Alert, *, now: datetime) -> None:
             outage.ticket = _outage_ticket(outage, alert, now=now)
             outage.save(update_fields=["ticket"])
             alert.outage = outage
-            _record(alert, AlertEventKind.OUTAGE, now, ticket=outage.ticket_id)
+            _record(alert, AlertEventKind.OUTAGE, now, timeline=timeline, ticket=outage.ticket_id)
             return
     if alert.outage_id != outage.pk:
         alert.outage = outage
@@ -666,14 +736,16 @@ def alert_match(
             integration.save(update_fields=["label_rules"])
     if alert.status == AlertStatus.FIRING:
         transition = Transition(Change.OPENED, _state_of(alert))
+        lookups = Lookups()
         _route(
             alert,
             transition,
             integration=integration,
             delivery=None,
-            lookups=Lookups(),
+            lookups=lookups,
             now=now,
         )
+        AlertEvent.objects.bulk_create(lookups.timeline)
     alert.save()
     return alert
 
