@@ -53,13 +53,16 @@ def fixture_json(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def mon(paging: Any, settings: Any) -> Monitoring:  # noqa: F811
+def mon(paging: Any, settings: Any, monkeypatch: Any) -> Monitoring:  # noqa: F811
     from supportdesk.contracts.tests.django_helpers import make_contract
     from supportdesk.core.tenancy import principal_for
     from supportdesk.customers.services import contact_create
     from supportdesk.monitoring.services_integrations import integration_create
     from tests.factories import NOW
 
+    # Each test starts with no wake-up seen, and the worker's run ends as soon as it is idle.
+    monkeypatch.setattr("supportdesk.monitoring.tasks._waiting_seen_at", float("-inf"))
+    monkeypatch.setattr("supportdesk.monitoring.tasks.APPLY_LINGER_SECONDS", 0.0)
     world = paging.world
     settings.PUBLIC_BASE_URL = "https://desk.example"
     make_contract(world.acme, "per_user")
