@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 
 from supportdesk.contracts.models import Contract, ContractState
@@ -72,27 +72,57 @@ class Received:
 
 
 def delivery_receive(*, integration: Integration, body: bytes, now: datetime) -> Received:
-    """Check the body and store it (committed) for the worker to apply: two statements. A
+    """Check the body and store it (committed) for the worker to apply, in one statement. A
     body identical to an earlier stored or applied one of the same integration is kept as a
     duplicate and changes nothing. `PayloadError` for a body that is not a monitoring payload:
     nothing is stored."""
     shape, events = parse_payload(body)
     digest = hashlib.sha256(body).hexdigest()
-    duplicate = Delivery.objects.filter(
+    with connection.cursor() as cur:
+        cur.execute(
+            _store_sql(),
+            [
+                integration.pk,
+                body,
+                digest,
+                shape.value,
+                integration.pk,
+                digest,
+                DeliveryState.PROCESSED.value,
+                DeliveryState.STORED.value,
+                DeliveryState.DUPLICATE.value,
+                DeliveryState.STORED.value,
+                len(events),
+                connection.ops.adapt_datetimefield_value(now),
+            ],
+        )
+        delivery_id, state = cur.fetchone()
+    delivery = Delivery(
+        pk=delivery_id,
         integration=integration,
-        digest=digest,
-        state__in=[DeliveryState.PROCESSED, DeliveryState.STORED],
-    ).exists()
-    delivery = Delivery.objects.create(
-        integration=integration,
-        body=body,
         digest=digest,
         shape=shape.value,
-        state=DeliveryState.DUPLICATE if duplicate else DeliveryState.STORED,
+        state=state,
         events=len(events),
         received_at=now,
     )
-    return Received(delivery, duplicate)
+    return Received(delivery, state == DeliveryState.DUPLICATE)
+
+
+def _store_sql() -> str:
+    """The webhook's INSERT, which is also its duplicate check (PostgreSQL and SQLite): the row
+    is a duplicate when an identical body of the integration is stored or applied already.
+    Only names from the model go into the text; every value is bound."""
+    q = connection.ops.quote_name
+    table = q(Delivery._meta.db_table)
+    names = ["integration_id", "body", "digest", "shape", "state", "events", "error"]
+    columns = ", ".join(q(name) for name in [*names, "received_at"])
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT %s, %s, %s, %s, "  # noqa: S608
+        f"CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE {q('integration_id')} = %s "
+        f"AND {q('digest')} = %s AND {q('state')} IN (%s, %s)) THEN %s ELSE %s END, "
+        f"%s, '', %s RETURNING {q('id')}, {q('state')}"
+    )
 
 
 @dataclass

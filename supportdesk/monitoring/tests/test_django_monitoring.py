@@ -433,9 +433,9 @@ def test_the_webhook_only_stores_and_wakes_one_worker_run_N1(
     assert first.status_code == second.status_code == duplicate.status_code == 202
     assert (first.json()["state"], first.json()["events"]) == ("stored", 1)
     assert duplicate.json()["duplicate"] is True
-    # Integration by token, duplicate check, INSERT; and whether a worker run is already
-    # waiting, unless this process saw one a moment ago.
-    assert len(statements) == (4 if reuse == 0 else 3), statements
+    # Integration by token, INSERT with its duplicate check; and whether a worker run is
+    # already waiting, unless this process saw one a moment ago.
+    assert len(statements) == (3 if reuse == 0 else 2), statements
     assert _alerts() == []
     waiting = DBTaskResult.objects.filter(task_path=monitoring_apply.module_path, status="READY")
     assert waiting.count() == 1  # one wake-up for the three requests
