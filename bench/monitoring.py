@@ -4,10 +4,11 @@
 
 On a scratch database it seeds a vendor, customers with active contracts and a designated
 administrator, and one integration; starts `supportdesk web` (gunicorn, 2 processes × 4 threads)
-and one `supportdesk worker`, as in production. Then `--clients` closed-loop keep-alive clients
-POST generic JSON events to /hooks/monitoring/{token} for `--seconds`: each a firing or resolved
-report of one of `--alerts` alerts spread over the customers (so most requests update an alert,
-as a real monitoring system's repeats do). The webhook only stores; the worker applies.
+and `--workers` (default 1) `supportdesk worker` processes, as in production. Then `--clients`
+closed-loop keep-alive clients POST generic JSON events to /hooks/monitoring/{token} for
+`--seconds`: each a firing or resolved report of one of `--alerts` alerts spread over the
+customers (so most requests update an alert, as a real monitoring system's repeats do). The
+webhook only stores; the workers apply.
 
 It prints the ACCEPTED rate (202s per second) with latency percentiles, and the APPLIED rate:
 events turned into alerts per second from the first request until the last one was applied,
@@ -226,6 +227,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--alerts", type=int, default=2000)
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="`supportdesk worker` processes")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load not counted")
     parser.add_argument(
@@ -254,7 +256,8 @@ def main() -> None:
         # Outside the demo the server refuses to start without these (issue 17).
         "SECRET_KEY": "bench-" + secrets.token_hex(16),
     }
-    web = worker = None
+    web = None
+    workers: list[subprocess.Popen[bytes]] = []
     deliveries = Deliveries(db_url)
     try:
         print(f"database {opts.db}; migrating and seeding …", flush=True)
@@ -275,7 +278,10 @@ def main() -> None:
             env,
             tmp / "web.log",
         )
-        worker = start(["worker"], env, tmp / "worker.log")
+        workers = [
+            start(["worker", *(["--no-scheduler"] if n else [])], env, tmp / f"worker{n}.log")
+            for n in range(opts.workers)
+        ]
         wait_for(f"http://127.0.0.1:{port}/api/v1/health")
         path = f"/hooks/monitoring/{token}"
 
@@ -308,25 +314,33 @@ def main() -> None:
         errors: list[str] = []
         load_before = loadavg()
         print(
+            f"{opts.workers} worker process(es); "
             f"{opts.clients} clients for {opts.seconds:.0f} s over {opts.alerts} alerts "
             f"(after {opts.warmup:.0f} s of warm-up); load average {load_before} …",
             flush=True,
         )
-        web_cpu0, worker_cpu0 = cpu_sample(web.pid, pg_name or None), cpu_sample(worker.pid, None)
+        web_cpu0 = cpu_sample(web.pid, pg_name or None)
+        worker_cpu0 = [cpu_sample(w.pid, None) for w in workers]
         started = time.monotonic()
         load(opts.seconds, 0, latencies, errors)
         ended = time.monotonic()
         applied_at_end = deliveries.counts().get("processed", 0) - before.get("processed", 0)
         counts = drain()
         drained = time.monotonic()
-        web_cpu1, worker_cpu1 = cpu_sample(web.pid, pg_name or None), cpu_sample(worker.pid, None)
+        web_cpu1 = cpu_sample(web.pid, pg_name or None)
+        worker_cpu1 = [cpu_sample(w.pid, None) for w in workers]
         load_after = loadavg()
         report = json.loads(run([sys.executable, "-c", REPORT], env))
     finally:
         stop(web)
-        stop(worker)
+        for w in workers:
+            stop(w)
         deliveries.close()
-        worker_log = (tmp / "worker.log").read_text(errors="replace")[-2000:]
+        worker_log = "".join(
+            (tmp / f"worker{n}.log").read_text(errors="replace")[-2000:]
+            for n in range(len(workers))
+            if (tmp / f"worker{n}.log").exists()
+        )
         shutil.rmtree(tmp, ignore_errors=True)
         if pg_name:
             import psycopg
@@ -341,7 +355,10 @@ def main() -> None:
     applied_rate = applied / (drained - started)
     lag = drained - ended
     web_split = cpu_split(web_cpu0, web_cpu1, drained - started)
-    worker_split = cpu_split(worker_cpu0, worker_cpu1, drained - started)
+    worker_cores = sum(
+        cpu_split(a, b, drained - started)["server"]
+        for a, b in zip(worker_cpu0, worker_cpu1, strict=True)
+    )
     span = drained - started
 
     def per(cores: float, n: int) -> float:
@@ -362,7 +379,7 @@ def main() -> None:
     )
     print(
         f"CPU per event: web {per(web_split['server'], accepted):.2f} ms, "
-        f"worker {per(worker_split['server'], applied):.2f} ms, "
+        f"worker{'s' if opts.workers > 1 else ''} {per(worker_cores, applied):.2f} ms, "
         f"PostgreSQL {per(web_split['database'], accepted):.2f} ms, "
         f"load generator {per(web_split['client'], accepted):.2f} ms; "
         f"machine busy {web_split['busy']:.2f} of {os.cpu_count()} cores"
