@@ -160,7 +160,8 @@ class Lookups:
         for integration_id, fingerprints in wanted.items():
             self.alerts.update(dict.fromkeys(((integration_id, f) for f in fingerprints), None))
             for alert in (
-                Alert.objects.select_for_update()
+                Alert.objects.select_for_update(of=("self",))
+                .select_related("organization")
                 .filter(integration_id=integration_id, fingerprint__in=fingerprints)
                 .order_by("pk")
             ):
