@@ -380,8 +380,8 @@ def main() -> None:
     print(
         f"CPU per event: web {per(web_split['server'], accepted):.2f} ms, "
         f"worker{'s' if opts.workers > 1 else ''} {per(worker_cores, applied):.2f} ms, "
-        f"PostgreSQL {per(web_split['database'], accepted):.2f} ms, "
-        f"load generator {per(web_split['client'], accepted):.2f} ms; "
+        + (f"PostgreSQL {per(web_split['database'], accepted):.2f} ms, " if pg_name else "")
+        + f"load generator {per(web_split['client'], accepted):.2f} ms; "
         f"machine busy {web_split['busy']:.2f} of {os.cpu_count()} cores"
     )
     met = rate >= GOAL_RATE and p99 < GOAL_P99_MS and applied_rate >= GOAL_RATE
