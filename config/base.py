@@ -97,6 +97,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Provider webhooks and bearer-token API calls leave here for LEAN_EDGE_MIDDLEWARE below.
+    "supportdesk.core.edge.LeanEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -113,6 +115,16 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "supportdesk.accounts.throttling.PasswordResetThrottleMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
+]
+# The chain machine requests take instead (supportdesk/core/edge.py, docs/security.md): the
+# guarantees that hold for them too, in the same order; nothing that serves browser sessions.
+LEAN_EDGE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "supportdesk.core.middleware.InputGuardMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -59,6 +59,12 @@ def _pending(task_path: str) -> bool:
     ).exists()
 
 
+def task_waiting(task_path: str) -> bool:
+    """True while a run of the task is queued and not yet started: a wake-up call that finds
+    one need not queue another, since that run will see whatever was stored before it starts."""
+    return DBTaskResult.objects.filter(task_path=task_path, status=TaskResultStatus.READY).exists()
+
+
 def scheduler_tick(*, holder: str, last_run: dict[str, float], monotonic: float) -> list[str]:
     """Enqueue the periodic tasks that are due, if this process holds the lease."""
     interval = settings.SCHEDULER_INTERVAL_SECONDS

@@ -4,8 +4,9 @@ that posts the generic JSON event (N-1).
 The token in the path names the integration (unknown: 404). With a signing key set, the
 header ``X-Supportdesk-Signature: sha256=<hex>`` must carry the HMAC-SHA256 of the exact body
 (wrong or missing: 401). Bodies over MONITORING_MAX_BODY_BYTES answer 413, bodies that are not
-JSON 400, and JSON that is no known shape 422 — none of them stored. An accepted body is stored
-before it is applied and answered 202.
+JSON 400, and JSON that is no known shape 422 — none of them stored. An accepted body is only
+stored (state "stored") and answered 202; a worker woken for it applies it within about a second
+(docs/monitoring.md).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from supportdesk.core.web import int_param
 from supportdesk.monitoring.domain.payloads import NotJsonError, PayloadError
 from supportdesk.monitoring.services import delivery_receive
 from supportdesk.monitoring.services_integrations import integration_for_token, signature_valid
+from supportdesk.monitoring.tasks import monitoring_apply_soon
 
 SIGNATURE_HEADER = "X-Supportdesk-Signature"
 
@@ -56,6 +58,8 @@ def monitoring_inbound(request: HttpRequest, token: str) -> JsonResponse:
     except PayloadError as exc:
         return _error(422, str(exc), "invalid")
     delivery = received.delivery
+    if not received.duplicate:
+        monitoring_apply_soon()
     return JsonResponse(
         {
             "delivery": delivery.pk,

@@ -1,10 +1,13 @@
 """Every write of the monitoring intake (N-1): integrations, deliveries, alerts, outages.
 
-A delivery is stored raw in its own commit before it is applied, so a failure while applying
-loses nothing: the sweep applies it again. Applying is idempotent per delivery (a claimed row is
-applied once) and per alert (one row per integration and fingerprint, locked while it changes).
-An outage opens one P1 ticket and one on-call page per customer however many alerts report it:
-at most one open `Outage` per customer is a database constraint.
+The webhook only checks and stores a delivery (its own commit) and wakes the worker; the worker
+applies stored deliveries in batches (`deliveries_apply_pending`): one transaction per batch,
+one savepoint per delivery, so a delivery that cannot be applied is marked failed with its
+reason and the rest of the batch is kept. Batches claim their rows with SKIP LOCKED
+(PostgreSQL) or the write lock (SQLite), so two workers never apply one delivery twice; an alert
+is one row per integration and fingerprint, locked while it changes. An outage opens one P1
+ticket and one on-call page per customer however many alerts report it: at most one open
+`Outage` per customer is a database constraint.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 
 from supportdesk.contracts.models import Contract, ContractState
@@ -31,6 +34,7 @@ from supportdesk.monitoring.domain.alerts import (
     Change,
     Decision,
     Facts,
+    Policy,
     Route,
     Transition,
     apply_event,
@@ -56,8 +60,9 @@ from supportdesk.tickets.models import Channel, Priority, Ticket, TicketEventKin
 log = logging.getLogger(__name__)
 
 DIGEST_EVERY = timedelta(hours=24)
-# A delivery claimed this long ago and still not applied was left by a worker that died.
-CLAIM_LEASE = timedelta(minutes=5)
+# Deliveries one worker transaction applies: larger batches commit less often but hold their
+# alerts' row locks longer.
+APPLY_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -67,83 +72,188 @@ class Received:
 
 
 def delivery_receive(*, integration: Integration, body: bytes, now: datetime) -> Received:
-    """Check the body, store it (committed), then apply it. A body identical to an earlier one
-    of the same integration is kept as a duplicate and changes nothing. `PayloadError` for a
-    body that is not a monitoring payload: nothing is stored.
-
-    The row is stored already claimed by this request; should applying fail, the sweep takes
-    it over once the claim lease has run out."""
+    """Check the body and store it (committed) for the worker to apply, in one statement. A
+    body identical to an earlier stored or applied one of the same integration is kept as a
+    duplicate and changes nothing. `PayloadError` for a body that is not a monitoring payload:
+    nothing is stored."""
     shape, events = parse_payload(body)
     digest = hashlib.sha256(body).hexdigest()
-    duplicate = Delivery.objects.filter(
+    with connection.cursor() as cur:
+        cur.execute(
+            _store_sql(),
+            [
+                integration.pk,
+                body,
+                digest,
+                shape.value,
+                integration.pk,
+                digest,
+                DeliveryState.PROCESSED.value,
+                DeliveryState.STORED.value,
+                DeliveryState.DUPLICATE.value,
+                DeliveryState.STORED.value,
+                len(events),
+                connection.ops.adapt_datetimefield_value(now),
+            ],
+        )
+        delivery_id, state = cur.fetchone()
+    delivery = Delivery(
+        pk=delivery_id,
         integration=integration,
-        digest=digest,
-        state__in=[DeliveryState.PROCESSED, DeliveryState.STORED],
-    ).exists()
-    delivery = Delivery.objects.create(
-        integration=integration,
-        body=body,
         digest=digest,
         shape=shape.value,
-        state=DeliveryState.DUPLICATE if duplicate else DeliveryState.STORED,
+        state=state,
+        events=len(events),
         received_at=now,
-        processed_at=None if duplicate else now,
     )
-    if duplicate:
-        return Received(delivery, True)
-    try:
-        _apply(delivery, events, now=now)
-    except Exception:
-        # Stored: the sweep applies it again. The sender still gets its 202.
-        log.exception("monitoring delivery %s not applied yet", delivery.pk)
-    return Received(delivery, False)
+    return Received(delivery, state == DeliveryState.DUPLICATE)
 
 
-def _apply(delivery: Delivery, events: list[Event], *, now: datetime) -> None:
+def _store_sql() -> str:
+    """The webhook's INSERT, which is also its duplicate check (PostgreSQL and SQLite): the row
+    is a duplicate when an identical body of the integration is stored or applied already.
+    Only names from the model go into the text; every value is bound."""
+    q = connection.ops.quote_name
+    table = q(Delivery._meta.db_table)
+    names = ["integration_id", "body", "digest", "shape", "state", "events", "error"]
+    columns = ", ".join(q(name) for name in [*names, "received_at"])
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT %s, %s, %s, %s, "  # noqa: S608
+        f"CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE {q('integration_id')} = %s "
+        f"AND {q('digest')} = %s AND {q('state')} IN (%s, %s)) THEN %s ELSE %s END, "
+        f"%s, '', %s RETURNING {q('id')}, {q('state')}"
+    )
+
+
+@dataclass
+class Lookups:
+    """What applying a batch looks up once and reuses: facts the batch itself does not change
+    (integrations and their policies, customers, plans in force, maintenance windows), the
+    digest time planned per customer, which every digest alert of the customer shares, and the
+    batch's alerts, locked in one statement. Timeline rows are written once, at the end."""
+
+    integrations: dict[int, Integration] = field(default_factory=dict)
+    policies: dict[int, Policy] = field(default_factory=dict)
+    orgs: dict[tuple[int, str], Organization | None] = field(default_factory=dict)
+    plans: dict[int, str | None] = field(default_factory=dict)
+    quiet: dict[tuple[int, str], bool] = field(default_factory=dict)
+    digests: dict[int, datetime] = field(default_factory=dict)
+    # (integration, fingerprint) -> the locked row, or None while there is none.
+    alerts: dict[tuple[int, str], Alert | None] = field(default_factory=dict)
+    timeline: list[AlertEvent] = field(default_factory=list)
+
+    def integration(self, pk: int) -> Integration:
+        if pk not in self.integrations:
+            self.integrations[pk] = Integration.objects.select_related("vendor").get(pk=pk)
+        return self.integrations[pk]
+
+    def policy(self, integration: Integration) -> Policy:
+        if integration.pk not in self.policies:
+            self.policies[integration.pk] = policy_of(integration)
+        return self.policies[integration.pk]
+
+    def lock_alerts(self, keys: Iterable[tuple[int, str]]) -> None:
+        """Lock the existing alerts of these keys, in id order (as every batch does)."""
+        wanted: dict[int, set[str]] = {}
+        for integration_id, fingerprint in keys:
+            wanted.setdefault(integration_id, set()).add(fingerprint)
+        for integration_id, fingerprints in wanted.items():
+            self.alerts.update(dict.fromkeys(((integration_id, f) for f in fingerprints), None))
+            for alert in (
+                Alert.objects.select_for_update(of=("self",))
+                .select_related("organization")
+                .filter(integration_id=integration_id, fingerprint__in=fingerprints)
+                .order_by("pk")
+            ):
+                self.alerts[(integration_id, alert.fingerprint)] = alert
+
+    def alert(self, integration: Integration, fingerprint: str) -> Alert | None:
+        key = (integration.pk, fingerprint)
+        if key not in self.alerts:
+            self.alerts[key] = _locked_alert(integration, fingerprint)
+        return self.alerts[key]
+
+    def rolled_back(self, timeline_length: int) -> None:
+        """A delivery's savepoint rolled back: forget the alerts it may have changed in memory
+        (they are read again, still locked) and its timeline rows."""
+        self.alerts.clear()
+        del self.timeline[timeline_length:]
+
+
+@dataclass(frozen=True)
+class Batch:
+    claimed: int
+    applied: int
+
+
+def deliveries_apply_pending(
+    *, now: datetime, limit: int = APPLY_BATCH, ids: Iterable[int] | None = None
+) -> Batch:
+    """Apply up to `limit` stored deliveries (of `ids`, when given) in one transaction, oldest
+    first: the worker's batch. Rows another worker holds are skipped, not waited for. A
+    delivery that cannot be applied is rolled back to its savepoint and marked failed with the
+    reason; one that met a lock timeout or deadlock stays stored for the next batch."""
     with transaction.atomic():
-        for event in events:
-            _apply_event(delivery.integration, event, delivery=delivery, now=now)
-        Delivery.objects.filter(pk=delivery.pk).update(
-            state=DeliveryState.PROCESSED, events=len(events), processed_at=now
+        rows = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(state=DeliveryState.STORED)
+            .order_by("pk")
         )
-    delivery.state, delivery.events = DeliveryState.PROCESSED, len(events)
+        if ids is not None:
+            rows = rows.filter(pk__in=list(ids))
+        claimed = list(rows[:limit])
+        lookups = Lookups()
+        failed: dict[int, str] = {}
+        parsed = []
+        for delivery in claimed:
+            delivery.integration = lookups.integration(delivery.integration_id)
+            try:
+                parsed.append((delivery, parse_payload(bytes(delivery.body))[1]))
+            except PayloadError as exc:
+                failed[delivery.pk] = str(exc)
+        lookups.lock_alerts(
+            (delivery.integration_id, event.fingerprint)
+            for delivery, events in parsed
+            for event in events
+        )
+        applied = []
+        for delivery, events in parsed:
+            error = _apply_delivery(delivery, events, lookups, now=now)
+            if error is None:
+                applied.append(delivery.pk)
+            elif error:
+                failed[delivery.pk] = error
+        AlertEvent.objects.bulk_create(lookups.timeline)
+        for delivery_id, error in failed.items():
+            Delivery.objects.filter(pk=delivery_id).update(
+                state=DeliveryState.FAILED, error=error, processed_at=now
+            )
+        Delivery.objects.filter(pk__in=applied).update(
+            state=DeliveryState.PROCESSED, processed_at=now
+        )
+    return Batch(claimed=len(claimed), applied=len(applied))
 
 
-def delivery_apply(*, delivery_id: int, now: datetime) -> bool:
-    """Apply one stored delivery. Claims the row first: a second worker finds nothing."""
-    with transaction.atomic():
-        claimed = Delivery.objects.filter(
-            Q(state=DeliveryState.STORED)
-            & (Q(processed_at__isnull=True) | Q(processed_at__lt=now - CLAIM_LEASE)),
-            pk=delivery_id,
-        ).update(processed_at=now)
-    if not claimed:
-        return False
-    delivery = Delivery.objects.select_related("integration__vendor").get(pk=delivery_id)
+def _apply_delivery(
+    delivery: Delivery, events: list[Event], lookups: Lookups, *, now: datetime
+) -> str | None:
+    """None when applied; the reason it failed; "" when it is left for the next batch."""
+    timeline_length = len(lookups.timeline)
     try:
-        _, events = parse_payload(bytes(delivery.body))
-    except PayloadError as exc:
-        Delivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.FAILED, error=str(exc))
-        return False
-    _apply(delivery, events, now=now)
-    return True
-
-
-def deliveries_apply_pending(*, now: datetime, limit: int = 500) -> int:
-    """Apply stored deliveries that were not applied when received (the scheduler's sweep)."""
-    ids = list(
-        Delivery.objects.filter(state=DeliveryState.STORED)
-        .filter(Q(processed_at__isnull=True) | Q(processed_at__lt=now - CLAIM_LEASE))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    applied = 0
-    for delivery_id in ids:
-        try:
-            applied += delivery_apply(delivery_id=delivery_id, now=now)
-        except Exception:
-            log.exception("monitoring delivery %s failed to apply", delivery_id)
-    return applied
+        with transaction.atomic():
+            for event in events:
+                _apply_event(
+                    delivery.integration, event, delivery=delivery, lookups=lookups, now=now
+                )
+    except OperationalError:
+        lookups.rolled_back(timeline_length)
+        log.warning("monitoring delivery %s met a lock; left for the next batch", delivery.pk)
+        return ""
+    except Exception as exc:
+        lookups.rolled_back(timeline_length)
+        log.exception("monitoring delivery %s could not be applied", delivery.pk)
+        return f"{type(exc).__name__}: {exc}"[:1000]
+    return None
 
 
 def payloads_read(path: Path) -> list[bytes]:
@@ -166,9 +276,11 @@ class Replayed:
 def payloads_replay(
     *, integration: Integration, payloads: Iterable[bytes], now: datetime
 ) -> Replayed:
-    """Feed recorded payloads through the intake as if posted to the integration's URL."""
-    applied = duplicates = 0
+    """Feed recorded payloads through the intake as if posted to the integration's URL, then
+    apply them at once through the worker's batches."""
+    duplicates = 0
     refused = []
+    stored = []
     for number, body in enumerate(payloads, start=1):
         try:
             received = delivery_receive(integration=integration, body=body, now=now)
@@ -176,7 +288,12 @@ def payloads_replay(
             refused.append(f"payload {number}: {exc}")
             continue
         duplicates += received.duplicate
-        applied += not received.duplicate
+        if not received.duplicate:
+            stored.append(received.delivery.pk)
+    applied = 0
+    for start in range(0, len(stored), APPLY_BATCH):
+        batch = stored[start : start + APPLY_BATCH]
+        applied += deliveries_apply_pending(now=now, ids=batch).applied
     return Replayed(applied, duplicates, refused)
 
 
@@ -193,15 +310,22 @@ def organization_for_key(vendor_id: int, key: str) -> Organization | None:
     return orgs.filter(external_id=key).first() or orgs.filter(name__iexact=key).first()
 
 
-def _match(integration: Integration, event: Event) -> Organization | None:
-    org = organization_for_key(integration.vendor_id, event.customer)
+def _match(integration: Integration, event: Event, lookups: Lookups) -> Organization | None:
+    key = (integration.vendor_id, event.customer)
+    if key not in lookups.orgs:
+        lookups.orgs[key] = organization_for_key(*key)
+    org = lookups.orgs[key]
     if org is not None:
         return org
     for rule in integration.label_rules:
         if event.labels.get(rule["label"]) == rule["value"]:
-            return Organization.objects.filter(
-                pk=rule["organization"], vendor_id=integration.vendor_id
-            ).first()
+            # "#id": a rule's organisation, cached beside the names and ids events carry.
+            key = (integration.vendor_id, f"#{rule['organization']}")
+            if key not in lookups.orgs:
+                lookups.orgs[key] = Organization.objects.filter(
+                    pk=rule["organization"], vendor_id=integration.vendor_id
+                ).first()
+            return lookups.orgs[key]
     return None
 
 
@@ -219,11 +343,18 @@ def _record(
     now: datetime,
     delivery: Delivery | None = None,
     actor_id: int | None = None,
+    *,
+    timeline: list[AlertEvent] | None = None,
     **data: Any,
 ) -> None:
-    AlertEvent.objects.create(
+    """A line on the alert's timeline: written now, or added to a batch's `timeline`."""
+    event = AlertEvent(
         alert=alert, kind=kind, at=now, delivery=delivery, actor_id=actor_id, data=data
     )
+    if timeline is None:
+        event.save()
+    else:
+        timeline.append(event)
 
 
 def plan_in_force(organization: Organization, now: datetime, *, timezone: str) -> str | None:
@@ -268,9 +399,14 @@ def _firing_assets(alert: Alert) -> int:
 
 
 def _apply_event(
-    integration: Integration, event: Event, *, delivery: Delivery | None, now: datetime
+    integration: Integration,
+    event: Event,
+    *,
+    delivery: Delivery | None,
+    lookups: Lookups,
+    now: datetime,
 ) -> Alert | None:
-    alert = _locked_alert(integration, event.fingerprint)
+    alert = lookups.alert(integration, event.fingerprint)
     if alert is None:
         if not event.firing:
             return None  # a resolution of an alert never seen: nothing to record
@@ -292,26 +428,42 @@ def _apply_event(
             alert = _locked_alert(integration, event.fingerprint)
             assert alert is not None
             state = _state_of(alert)
+        lookups.alerts[(integration.pk, event.fingerprint)] = alert
     else:
         state = _state_of(alert)
-    transition = apply_event(state, firing=event.firing, at=now, policy=policy_of(integration))
+    transition = apply_event(state, firing=event.firing, at=now, policy=lookups.policy(integration))
     _update_alert(alert, event, transition, now=now)
     _record(
         alert,
         transition.change.value,
         now,
         delivery,
+        timeline=lookups.timeline,
         severity=event.severity.value,
         summary=event.summary,
         occurred_at=event.occurred_at.isoformat() if event.occurred_at else None,
     )
     if alert.organization_id is None:
-        org = _match(integration, event)
+        org = _match(integration, event, lookups)
         if org is not None:
             alert.organization = org
-            _record(alert, AlertEventKind.MATCHED, now, delivery, organization=org.pk)
+            _record(
+                alert,
+                AlertEventKind.MATCHED,
+                now,
+                delivery,
+                timeline=lookups.timeline,
+                organization=org.pk,
+            )
     if transition.change in (Change.OPENED, Change.REOPENED, Change.RESOLVED):
-        _route(alert, transition, integration=integration, delivery=delivery, now=now)
+        _route(
+            alert,
+            transition,
+            integration=integration,
+            delivery=delivery,
+            lookups=lookups,
+            now=now,
+        )
     alert.save()
     return alert
 
@@ -348,15 +500,20 @@ def _update_alert(alert: Alert, event: Event, transition: Transition, *, now: da
         alert.acknowledged_by = None
 
 
-def _facts(alert: Alert, integration: Integration, now: datetime) -> Facts:
+def _facts(alert: Alert, integration: Integration, lookups: Lookups, now: datetime) -> Facts:
     org = alert.organization
     if org is None:
         return Facts(matched=False, contract_active=False, in_maintenance=False)
-    plan = plan_in_force(org, now, timezone=integration.vendor.timezone)
+    if org.pk not in lookups.plans:
+        lookups.plans[org.pk] = plan_in_force(org, now, timezone=integration.vendor.timezone)
+    plan = lookups.plans[org.pk]
+    where = (org.pk, alert.site.lower())
+    if where not in lookups.quiet:
+        lookups.quiet[where] = in_maintenance(org, alert.site, now)
     return Facts(
         matched=True,
         contract_active=plan is not None,
-        in_maintenance=in_maintenance(org, alert.site, now),
+        in_maintenance=lookups.quiet[where],
         firing_assets=_firing_assets(alert) if integration.outage_assets else 0,
         plan=plan or "",
     )
@@ -368,14 +525,15 @@ def _route(
     *,
     integration: Integration,
     delivery: Delivery | None,
+    lookups: Lookups,
     now: datetime,
 ) -> Decision:
     """Decide who hears of this change and set it in motion (mail owed, digest, outage)."""
     decision = decide(
         transition,
         severity=Severity(alert.severity),
-        facts=_facts(alert, integration, now),
-        policy=policy_of(integration),
+        facts=_facts(alert, integration, lookups, now),
+        policy=lookups.policy(integration),
         labels=alert.labels,
     )
     if decision.suppressed:
@@ -385,6 +543,7 @@ def _route(
             AlertEventKind.SUPPRESSED,
             now,
             delivery,
+            timeline=lookups.timeline,
             reason=decision.suppressed,
             change=transition.change.value,
         )
@@ -396,6 +555,7 @@ def _route(
                 AlertEventKind.ROUTED,
                 now,
                 delivery,
+                timeline=lookups.timeline,
                 route=decision.route.value,
                 rule=decision.reasons[0],
                 change=transition.change.value,
@@ -413,14 +573,18 @@ def _route(
         alert.mail_due_at = now + timedelta(seconds=integration.group_wait_seconds)
     elif decision.route is Route.DIGEST:
         alert.mail_state = MailState.DIGEST
-        alert.mail_due_at = _digest_due(alert, now)
+        alert.mail_due_at = _digest_due(alert, lookups, now)
     if decision.outage and alert.organization is not None:
-        _outage_open(alert, now=now)
+        _outage_open(alert, timeline=lookups.timeline, now=now)
     return decision
 
 
-def _digest_due(alert: Alert, now: datetime) -> datetime:
+def _digest_due(alert: Alert, lookups: Lookups, now: datetime) -> datetime:
     """Low-severity alerts of one customer share one digest: the one already planned, if any."""
+    org_id = alert.organization_id
+    assert org_id is not None
+    if org_id in lookups.digests:
+        return lookups.digests[org_id]
     planned = (
         Alert.objects.filter(
             organization_id=alert.organization_id,
@@ -432,10 +596,11 @@ def _digest_due(alert: Alert, now: datetime) -> datetime:
         .values_list("mail_due_at", flat=True)
         .first()
     )
-    return planned or now + DIGEST_EVERY
+    lookups.digests[org_id] = planned or now + DIGEST_EVERY
+    return lookups.digests[org_id]
 
 
-def _outage_open(alert: Alert, *, now: datetime) -> None:
+def _outage_open(alert: Alert, *, timeline: list[AlertEvent], now: datetime) -> None:
     """Once per outage: one P1 ticket on the customer and one start of the emergency chain
     (O-4). Later alerts of the same outage join it and go on the ticket's timeline."""
     org = alert.organization
@@ -453,7 +618,7 @@ def _outage_open(alert: Alert, *, now: datetime) -> None:
             outage.ticket = _outage_ticket(outage, alert, now=now)
             outage.save(update_fields=["ticket"])
             alert.outage = outage
-            _record(alert, AlertEventKind.OUTAGE, now, ticket=outage.ticket_id)
+            _record(alert, AlertEventKind.OUTAGE, now, timeline=timeline, ticket=outage.ticket_id)
             return
     if alert.outage_id != outage.pk:
         alert.outage = outage
@@ -602,7 +767,16 @@ def alert_match(
             integration.save(update_fields=["label_rules"])
     if alert.status == AlertStatus.FIRING:
         transition = Transition(Change.OPENED, _state_of(alert))
-        _route(alert, transition, integration=integration, delivery=None, now=now)
+        lookups = Lookups()
+        _route(
+            alert,
+            transition,
+            integration=integration,
+            delivery=None,
+            lookups=lookups,
+            now=now,
+        )
+        AlertEvent.objects.bulk_create(lookups.timeline)
     alert.save()
     return alert
 

@@ -23,14 +23,29 @@ class Monitoring:
     token: str
     admin: Any  # Acme's designated administrator (E-3)
 
-    def post(self, client: Any, body: Any, *, token: str | None = None, **headers: Any) -> Any:
+    def post(
+        self,
+        client: Any,
+        body: Any,
+        *,
+        token: str | None = None,
+        apply: bool = True,
+        **headers: Any,
+    ) -> Any:
+        """POST to the webhook; with `apply`, then run the task the webhook woke the worker
+        for, as the worker would."""
+        from supportdesk.monitoring.tasks import monitoring_apply
+
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return client.post(
+        answer = client.post(
             f"/hooks/monitoring/{token or self.token}",
             data=data,
             content_type="application/json",
             **headers,
         )
+        if apply:
+            monitoring_apply.call()
+        return answer
 
 
 def fixture_json(name: str) -> dict[str, Any]:
@@ -38,13 +53,16 @@ def fixture_json(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def mon(paging: Any, settings: Any) -> Monitoring:  # noqa: F811
+def mon(paging: Any, settings: Any, monkeypatch: Any) -> Monitoring:  # noqa: F811
     from supportdesk.contracts.tests.django_helpers import make_contract
     from supportdesk.core.tenancy import principal_for
     from supportdesk.customers.services import contact_create
     from supportdesk.monitoring.services_integrations import integration_create
     from tests.factories import NOW
 
+    # Each test starts with no wake-up seen, and the worker's run ends as soon as it is idle.
+    monkeypatch.setattr("supportdesk.monitoring.tasks._waiting_seen_at", float("-inf"))
+    monkeypatch.setattr("supportdesk.monitoring.tasks.APPLY_LINGER_SECONDS", 0.0)
     world = paging.world
     settings.PUBLIC_BASE_URL = "https://desk.example"
     make_contract(world.acme, "per_user")

@@ -400,26 +400,113 @@ def test_maintenance_window_api_validates_and_is_tenant_scoped_N1(mon: Monitorin
     assert api(mon.world.rival_agent).get("/monitoring/maintenance-windows").json() == []
 
 
-def test_a_delivery_that_failed_to_apply_is_applied_by_the_sweep_N1(mon: Monitoring, client):
+def _generic(n: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "summary": f"Handset {n} unreachable",
+        "customer": "Acme",
+        "severity": "warning",
+        "dedup_key": f"handset-{n}",
+        **fields,
+    }
+
+
+@pytest.mark.parametrize("reuse", [0.0, 3600.0])
+def test_the_webhook_only_stores_and_wakes_one_worker_run_N1(
+    mon: Monitoring, client, monkeypatch, reuse
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.models import DBTaskResult
+
+    from supportdesk.monitoring.models import Delivery
+    from supportdesk.monitoring.tasks import monitoring_apply
+    from tests.factories import NOW
+
+    monkeypatch.setattr("supportdesk.monitoring.tasks.WAKE_REUSE_SECONDS", reuse)
+    with _now(NOW):
+        first = mon.post(client, _generic(1), apply=False)
+        with CaptureQueriesContext(connection) as queries:
+            second = mon.post(client, _generic(2), apply=False)
+        # Read now: the next request's start empties the connection's query log.
+        statements = [q["sql"] for q in queries]
+        duplicate = mon.post(client, _generic(2), apply=False)
+    assert first.status_code == second.status_code == duplicate.status_code == 202
+    assert (first.json()["state"], first.json()["events"]) == ("stored", 1)
+    assert duplicate.json()["duplicate"] is True
+    # Integration by token, INSERT with its duplicate check; and whether a worker run is
+    # already waiting, unless this process saw one a moment ago.
+    assert len(statements) == (3 if reuse == 0 else 2), statements
+    assert _alerts() == []
+    waiting = DBTaskResult.objects.filter(task_path=monitoring_apply.module_path, status="READY")
+    assert waiting.count() == 1  # one wake-up for the three requests
+    with _now(NOW + timedelta(seconds=1)):
+        monitoring_apply.call()
+    assert sorted(a.fingerprint for a in _alerts()) == ["handset-1", "handset-2"]
+    assert sorted(Delivery.objects.values_list("state", flat=True)) == [
+        "duplicate",
+        "processed",
+        "processed",
+    ]
+
+
+def test_a_delivery_that_cannot_be_applied_fails_alone_and_the_batch_is_kept_N1(
+    mon: Monitoring, client
+) -> None:
+    from django.db import OperationalError
+
+    from supportdesk.monitoring import services
     from supportdesk.monitoring.models import Delivery
     from supportdesk.monitoring.services import deliveries_apply_pending
     from tests.factories import NOW
 
-    body = (FIXTURES / "generic.json").read_bytes()
-    with (
-        _now(NOW),
-        mock.patch(
-            "supportdesk.monitoring.services._apply_event", side_effect=RuntimeError("db blip")
-        ),
-    ):
-        answer = mon.post(client, body)
-    assert answer.status_code == 202 and answer.json()["state"] == "stored"
-    assert _alerts() == []
-    # Claimed by the failed attempt: left alone until the claim lease runs out.
-    assert deliveries_apply_pending(now=NOW + timedelta(minutes=1)) == 0
-    assert deliveries_apply_pending(now=NOW + timedelta(minutes=6)) == 1
-    assert Delivery.objects.get().state == "processed"
-    assert len(_alerts()) == 1
+    real = services._apply_event
+    trouble = {"Handset 2 unreachable": RuntimeError("db blip")}
+
+    def flaky(integration: Any, event: Any, **kwargs: Any) -> Any:
+        if event.summary in trouble:
+            raise trouble[event.summary]
+        return real(integration, event, **kwargs)
+
+    with _now(NOW):
+        for n in (1, 2, 3):
+            mon.post(client, _generic(n), apply=False)
+        mon.post(client, _generic(4, severity="critical"), apply=False)
+    trouble["Handset 3 unreachable"] = OperationalError("deadlock detected")
+    with mock.patch("supportdesk.monitoring.services._apply_event", side_effect=flaky):
+        batch = deliveries_apply_pending(now=NOW)
+    assert (batch.claimed, batch.applied) == (4, 2)
+    assert [(d.state, d.error) for d in Delivery.objects.order_by("pk")] == [
+        ("processed", ""),
+        ("failed", "RuntimeError: db blip"),
+        ("stored", ""),  # a lock conflict: tried again by the next batch
+        ("processed", ""),
+    ]
+    assert sorted(a.fingerprint for a in _alerts()) == ["handset-1", "handset-4"]
+    [outage_alert] = [a for a in _alerts() if a.fingerprint == "handset-4"]
+    assert outage_alert.outage is not None  # the outage of the kept delivery stands
+    assert deliveries_apply_pending(now=NOW).applied == 1
+    assert sorted(a.fingerprint for a in _alerts()) == ["handset-1", "handset-3", "handset-4"]
+
+
+def test_a_batch_of_repeats_costs_a_few_statements_per_event_N1(mon: Monitoring, client) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from supportdesk.monitoring.services import deliveries_apply_pending
+    from tests.factories import NOW
+
+    with _now(NOW):
+        for n in range(10):
+            mon.post(client, _generic(n))
+        for n in range(10):
+            mon.post(client, _generic(n, details="again"), apply=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert deliveries_apply_pending(now=NOW).applied == 10
+    # Per repeat: savepoint, the alert's update, release. Per batch: claim, the integration,
+    # its alerts locked at once, the timeline lines at once, processed; and here the batch's
+    # transaction is itself a savepoint and its release (the test runs inside a transaction).
+    assert len(queries) <= 3 * 10 + 5 + 2, [q["sql"] for q in queries]
+    assert {a.event_count for a in _alerts()} == {2}
 
 
 def test_console_alert_pages_for_staff_only_N1(mon: Monitoring, client) -> None:

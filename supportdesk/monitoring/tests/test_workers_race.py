@@ -79,7 +79,7 @@ while not go.exists() and time.monotonic() < deadline:
     time.sleep(0.002)
 applied = 0
 while time.monotonic() < deadline:
-    applied += deliveries_apply_pending(now=clock.now(), limit=50)
+    applied += deliveries_apply_pending(now=clock.now(), limit=50).applied
     if not Delivery.objects.filter(state="stored").exists():
         break
 print(applied)
