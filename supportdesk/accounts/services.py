@@ -25,7 +25,7 @@ from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Vendor, VendorEventKind
-from supportdesk.core.tenancy import Principal, require_staff_of
+from supportdesk.core.tenancy import Principal, principal_from, require_staff_of
 from supportdesk.notifications.mail_templates import mail_render
 from supportdesk.notifications.models import MailTemplateKind, OutboxMessage
 from supportdesk.notifications.services import outbox_enqueue
@@ -44,19 +44,39 @@ def api_token_create(*, user: User, label: str = "") -> str:
     return raw
 
 
-def api_token_user(*, raw: str, now: datetime) -> User | None:
-    token = (
-        # The user's contact and its organisation come along (principal_for reads them).
-        ApiToken.objects.select_related("user__contact__organization")
-        .filter(digest=token_digest(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
+# What a bearer token's principal is made of; the roles join gives one row per role.
+_TOKEN_PRINCIPAL_FIELDS = (
+    "pk", "last_used_at", "user_id", "user__is_staff", "user__is_superuser", "user__vendor_id",
+    "user__contact__id", "user__contact__organization_id",
+    "user__contact__organization__vendor_id", "user__roles__role",
+)  # fmt: skip
+
+
+def api_token_principal(*, raw: str, now: datetime) -> Principal | None:
+    """Who a bearer token speaks for, or None: one statement, the user's contact and its
+    organisation joined, and its staff roles too."""
+    rows = list(
+        ApiToken.objects.filter(
+            digest=token_digest(raw), revoked_at__isnull=True, user__is_active=True
+        ).values(*_TOKEN_PRINCIPAL_FIELDS)
     )
-    if token is None:
+    if not rows:
         return None
+    token = rows[0]
     # Writing on every request would serialise reads on SQLite; a minute's precision is enough.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    last_used = token["last_used_at"]
+    if last_used is None or (now - last_used).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token["pk"]).update(last_used_at=now)
+    return principal_from(
+        user_id=token["user_id"],
+        is_staff=token["user__is_staff"],
+        is_superuser=token["user__is_superuser"],
+        vendor_id=token["user__vendor_id"],
+        roles=[r["user__roles__role"] for r in rows if r["user__roles__role"] is not None],
+        contact_id=token["user__contact__id"],
+        organization_id=token["user__contact__organization_id"],
+        organization_vendor_id=token["user__contact__organization__vendor_id"],
+    )
 
 
 @transaction.atomic

@@ -5,10 +5,12 @@ from typing import Any
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
-from supportdesk.accounts.services import api_token_user
+from supportdesk.accounts.models import User
+from supportdesk.accounts.services import api_token_principal
 from supportdesk.accounts.throttling import BEARER_TOKEN_CREDENTIALS
 from supportdesk.core import clock
 from supportdesk.core.tenancy import principal_for
@@ -23,17 +25,18 @@ class BearerToken(HttpBearer):
         if not AxesProxyHandler.is_allowed(request, BEARER_TOKEN_CREDENTIALS):
             request.axes_locked_out = True  # type: ignore[attr-defined]
             raise HttpError(429, "too many failed sign-in attempts from this address")
-        user = api_token_user(raw=token, now=clock.now())
-        if user is None:
+        principal = api_token_principal(raw=token, now=clock.now())
+        if principal is None:
             user_login_failed.send(
                 sender=__name__, credentials=BEARER_TOKEN_CREDENTIALS, request=request
             )
             if getattr(request, "axes_locked_out", False):  # this failure reached the limit
                 raise HttpError(429, "too many failed sign-in attempts from this address")
             return None
-        request.user = user
-        request.principal = principal_for(user)  # type: ignore[attr-defined]
-        return user
+        # The API's views read the principal only; the user is loaded if anything asks.
+        request.user = SimpleLazyObject(lambda: User.objects.get(pk=principal.user_id))
+        request.principal = principal  # type: ignore[attr-defined]
+        return principal
 
 
 class Session(SessionAuth):

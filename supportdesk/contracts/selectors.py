@@ -54,6 +54,7 @@ from supportdesk.contracts.models import (
 )
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
+from supportdesk.core.queries import prepared_query
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import ContactRole, Organization
 from supportdesk.customers.selectors import organization_get
@@ -636,15 +637,18 @@ _ENTITLEMENT_FIELDS = (
 )  # fmt: skip
 
 
+@prepared_query
+def _entitlement_rows() -> QuerySet[TicketEntitlement, dict[str, Any]]:
+    return TicketEntitlement.objects.values(*_ENTITLEMENT_FIELDS)
+
+
 def ticket_entitlements_out(*, ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """:func:`ticket_entitlement_out` for many tickets in one query (values(), no model
     instances), keyed by ticket id; tickets without a decision are absent."""
     out: dict[int, dict[str, Any]] = {}
     if not ticket_ids:
         return out
-    for row in TicketEntitlement.objects.filter(ticket_id__in=ticket_ids).values(
-        *_ENTITLEMENT_FIELDS
-    ):
+    for row in _entitlement_rows().filter(ticket_id__in=ticket_ids):
         decision: Mapping[str, Any] = row["decision"] or {}
         contract_id = row["contract_id"]
         out[row["ticket_id"]] = {

@@ -5,6 +5,7 @@ Every selector a customer can reach takes a Principal and filters by it (house r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -36,28 +37,59 @@ class Principal:
         return self.is_superuser or "admin" in self.roles or bool(self.roles & set(roles))
 
 
-def principal_for(user: Any) -> Principal:
-    contact = getattr(user, "contact", None) if user.pk else None
-    if contact is not None:
+def principal_from(
+    *,
+    user_id: int | None,
+    is_staff: bool,
+    is_superuser: bool,
+    vendor_id: int | None,
+    roles: Iterable[str] = (),
+    contact_id: int | None = None,
+    organization_id: int | None = None,
+    organization_vendor_id: int | None = None,
+) -> Principal:
+    """The principal of a user described by its columns (a contact's when ``contact_id``)."""
+    if contact_id is not None:
         return Principal(
-            user_id=user.pk,
-            vendor_id=contact.organization.vendor_id,
-            organization_id=contact.organization_id,
-            contact_id=contact.pk,
+            user_id=user_id,  # type: ignore[arg-type]
+            vendor_id=organization_vendor_id,
+            organization_id=organization_id,
+            contact_id=contact_id,
             roles=frozenset(),
             is_superuser=False,
         )
     # Unticking "staff" (or removing the contact) takes a user's access away at once: such a
     # user keeps no vendor and no roles, so every scoped query is empty.
-    is_staff = bool(user.pk) and bool(user.is_staff or user.is_superuser)
-    roles = frozenset(user.roles.values_list("role", flat=True)) if is_staff else frozenset()
+    staff = bool(user_id) and bool(is_staff or is_superuser)
     return Principal(
-        user_id=user.pk,
-        vendor_id=user.vendor_id if is_staff else None,
+        user_id=user_id,  # type: ignore[arg-type]
+        vendor_id=vendor_id if staff else None,
         organization_id=None,
         contact_id=None,
-        roles=roles,
-        is_superuser=bool(user.is_superuser),
+        roles=frozenset(roles) if staff else frozenset(),
+        is_superuser=bool(is_superuser),
+    )
+
+
+def principal_for(user: Any) -> Principal:
+    contact = getattr(user, "contact", None) if user.pk else None
+    if contact is not None:
+        return principal_from(
+            user_id=user.pk,
+            is_staff=False,
+            is_superuser=False,
+            vendor_id=None,
+            contact_id=contact.pk,
+            organization_id=contact.organization_id,
+            organization_vendor_id=contact.organization.vendor_id,
+        )
+    staff = bool(user.pk) and bool(user.is_staff or user.is_superuser)
+    return principal_from(
+        user_id=user.pk,
+        is_staff=user.is_staff,
+        is_superuser=user.is_superuser,
+        vendor_id=getattr(user, "vendor_id", None),
+        roles=user.roles.values_list("role", flat=True) if staff else (),
     )
 
 

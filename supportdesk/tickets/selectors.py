@@ -9,6 +9,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from supportdesk.contracts.models import Product
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
+from supportdesk.core.queries import prepared_query
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import ContactEmail
 from supportdesk.tickets.models import (
@@ -44,9 +45,11 @@ class TicketFilters:
     created_before: datetime | None = None
 
 
-def _visible_tickets(principal: Principal) -> QuerySet[Ticket]:
+def _visible_tickets(
+    principal: Principal, base: QuerySet[Ticket] | None = None
+) -> QuerySet[Ticket]:
     return scope(
-        Ticket.objects.all(),
+        Ticket.objects.all() if base is None else base,
         principal,
         vendor_field="vendor_id",
         organization_field="organization_id",
@@ -71,12 +74,17 @@ def _check_limit(limit: int) -> None:
 
 
 def ticket_list_query(
-    *, principal: Principal, filters: TicketFilters, cursor: int | None = None
+    *,
+    principal: Principal,
+    filters: TicketFilters,
+    cursor: int | None = None,
+    base: QuerySet[Ticket] | None = None,
 ) -> QuerySet[Ticket]:
-    """The visible tickets matching ``filters`` (all but `q`) before ``cursor``, newest first.
+    """The visible tickets matching ``filters`` (all but `q`) before ``cursor``, newest first,
+    from ``base`` (all tickets unless given, e.g. :func:`ticket_rows_query`).
 
     Keyset pagination on the id keeps every page as cheap as the first."""
-    qs = _visible_tickets(principal)
+    qs = _visible_tickets(principal, base)
     if filters.status:
         if filters.status not in Status.values:
             raise InvalidInput(f"unknown status {filters.status!r}")
@@ -135,18 +143,22 @@ TICKET_ROW_FIELDS = (
 )  # fmt: skip
 
 
-def ticket_rows(qs: QuerySet[Ticket], limit: int) -> list[dict[str, Any]]:
-    """``qs`` as plain rows: the ``TICKET_ROW_FIELDS`` plus ``requester_email`` (the primary
-    address, as ``Contact.primary_email``) and ``product_name``; one query besides the page's
-    own when a ticket on it has a product. ``limit`` cuts the page."""
+@prepared_query
+def ticket_rows_query() -> QuerySet[Ticket, dict[str, Any]]:
+    """All tickets as ``TICKET_ROW_FIELDS`` rows plus ``requester_email`` (the primary address,
+    as ``Contact.primary_email``), to narrow and pass to :func:`ticket_rows`; set up once."""
     primary = ContactEmail.objects.filter(contact_id=OuterRef("requester_id")).order_by(
         "-is_primary", "pk"
     )
-    rows = list(
-        qs.values(*TICKET_ROW_FIELDS, requester_email=Subquery(primary.values("address")[:1]))[
-            :limit
-        ]
+    return Ticket.objects.values(
+        *TICKET_ROW_FIELDS, requester_email=Subquery(primary.values("address")[:1])
     )
+
+
+def ticket_rows(qs: QuerySet[Ticket, dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` rows of ``qs`` (built on :func:`ticket_rows_query`), with
+    ``product_name``: one query besides the page's own when a ticket on it has a product."""
+    rows = list(qs[:limit])
     product_ids = {r["product_id"] for r in rows if r["product_id"] is not None}
     products = (
         dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "name"))
@@ -169,10 +181,12 @@ def ticket_page_rows(
         tickets, next_offset = ticket_queue_page(
             principal=principal, filters=filters, cursor=cursor, limit=limit
         )
-        found = Ticket.objects.filter(pk__in=[t.pk for t in tickets])
+        found = ticket_rows_query().filter(pk__in=[t.pk for t in tickets])
         by_id = {r["id"]: r for r in ticket_rows(found, len(tickets))}
         return [by_id[t.pk] for t in tickets if t.pk in by_id], next_offset
-    qs = ticket_list_query(principal=principal, filters=filters, cursor=cursor)
+    qs = ticket_list_query(
+        principal=principal, filters=filters, cursor=cursor, base=ticket_rows_query()
+    )
     rows = ticket_rows(qs, limit + 1)
     next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
     return rows[:limit], next_cursor
@@ -180,7 +194,7 @@ def ticket_page_rows(
 
 def ticket_get_row(*, principal: Principal, ref: int) -> dict[str, Any]:
     """One visible ticket as a plain row (:func:`ticket_rows`); NotFound otherwise."""
-    rows = ticket_rows(_visible_tickets(principal).filter(pk=ref), 1)
+    rows = ticket_rows(_visible_tickets(principal, ticket_rows_query()).filter(pk=ref), 1)
     if not rows:
         raise NotFound(f"ticket {ref} not found")
     return rows[0]

@@ -28,6 +28,9 @@ pytestmark = pytest.mark.django_db
 # always-present relations joined, the requester's primary address a subquery), the
 # products (only when a ticket on the page has one), the entitlements (contracts joined).
 PAGE_STATEMENTS = 3
+# Authentication with a bearer token: the address's sign-in failures (django-axes) and the
+# token with its user, contact, organisation and roles joined.
+AUTH_STATEMENTS = 2
 
 
 def _varied_tickets(world: Any) -> list[Any]:
@@ -143,6 +146,7 @@ def test_list_page_and_get_statements_are_pinned_whatever_the_page_length(api, w
     with CaptureQueriesContext(connection) as auth_only:
         assert client.get("/tickets", status="bogus").status_code == 400
     auth = len(auth_only)
+    assert auth == AUTH_STATEMENTS, [q["sql"] for q in auth_only]
 
     def statements(path: str, **params: Any) -> int:
         with CaptureQueriesContext(connection) as captured:
@@ -156,3 +160,34 @@ def test_list_page_and_get_statements_are_pinned_whatever_the_page_length(api, w
         make_ticket(world, world.gina if i % 2 else world.bob, product=product)
     assert statements("/tickets", limit=50) == PAGE_STATEMENTS
     assert statements(f"/tickets/{ref}") == PAGE_STATEMENTS - 1  # no product on this one
+
+
+@pytest.mark.parametrize("who", ["agent", "admin", "superuser", "alice", "not_staff", "inactive"])
+def test_a_tokens_principal_is_the_users_principal(world, who):
+    """The one-statement token lookup builds the principal ``principal_for`` builds."""
+    from supportdesk.accounts.models import Role, StaffRole, User
+    from supportdesk.accounts.services import api_token_create, api_token_principal
+
+    if who == "alice":
+        user = world.alice.user
+    elif who == "superuser":
+        user = User.objects.create_superuser("root@vendor.example", "x")
+    else:
+        user = world.agent
+        for role in (Role.ENGINEER, Role.ADMIN) if who == "admin" else (Role.ENGINEER,):
+            StaffRole.objects.get_or_create(user=user, role=role)
+        if who in ("not_staff", "inactive"):
+            user.is_staff = False
+            user.is_active = who != "inactive"
+            user.save(update_fields=["is_staff", "is_active"])
+    raw = api_token_create(user=user)
+    principal = api_token_principal(raw=raw, now=NOW)
+    if who == "inactive":
+        assert principal is None
+        return
+    assert principal == principal_for(User.objects.get(pk=user.pk))
+    assert principal is not None
+    if who == "admin":
+        assert {"engineer", "admin"} <= principal.roles
+    if who == "not_staff":  # unticking staff takes the vendor and the roles away
+        assert principal.vendor_id is None and not principal.roles
