@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, prefetch_related_objects
 
 from supportdesk.billing import selectors, services
 from supportdesk.billing.domain.billing_run import (
@@ -26,7 +26,7 @@ from supportdesk.billing.domain.billing_run import (
 from supportdesk.billing.domain.dunning import past_due_since
 from supportdesk.billing.domain.lines import PriceLine
 from supportdesk.billing.domain.money import Money
-from supportdesk.billing.domain.periods import Term, add_months
+from supportdesk.billing.domain.periods import Term, renewal_term_end
 from supportdesk.billing.models import (
     BillingRunKey,
     Invoice,
@@ -228,15 +228,6 @@ def renewal_lines(term: Contract, users: int) -> list[contract_services.LineInpu
     return lines
 
 
-def renewal_end(root_start: date, latest_end: date, period_start: date, months: int) -> date:
-    """The end of the term signed for the period starting ``period_start``: anchored at the
-    chain's first start (``periods.py``), so terms keep to the anchor's day of month, and
-    always at least ``months`` after the latest term's end when the anchor falls before it."""
-    k = (period_start.year - root_start.year) * 12 + (period_start.month - root_start.month)
-    end = add_months(root_start, (k // months + 1) * months)
-    return end if end > latest_end else add_months(latest_end, months)
-
-
 def _renew_many(
     renewals: Sequence[tuple[Chain, Term, Contract | None]], now: datetime
 ) -> list[Contract | DomainError]:
@@ -265,7 +256,9 @@ def _renew_many(
             answers[i] = draft
         else:
             copies.append((i, chain, period))
-    users = selectors.users_for_renewal_many([chain.latest for _, chain, _ in copies])
+    renewed = [chain.latest for _, chain, _ in copies]
+    prefetch_related_objects(renewed, "lines__product")  # the licences carry on: one query
+    users = selectors.users_for_renewal_many(renewed)
     made = contracts_create_many(
         principal=None,
         items=[
@@ -294,7 +287,7 @@ def _renewal_input(chain: Chain, period: Term, users: int) -> ContractInput:
         organization=latest.organization,
         plan=latest.plan,
         start=latest.end,
-        end=renewal_end(chain.root.start, latest.end, period.start, latest.plan.term_months),
+        end=renewal_term_end(chain.root.start, latest.end, period.start, latest.plan.term_months),
         state=ContractState.ACTIVE,
         lines=renewal_lines(latest, users),
         reference=f"{chain.root.label}/{latest.end:%Y-%m}",
