@@ -83,10 +83,16 @@ def _open_invoices(chains: list[Chain], light: bool = False) -> dict[str, Invoic
     """Each chain's oldest unpaid invoice for a service period (with ``paid_through``, the
     first day it covers), by chain subject; ``light``: only what the planner reads."""
     by_contract = {cid: chain for chain in chains for cid in chain.terms}
+    orgs = [chain.latest.organization_id for chain in chains]
     found: dict[str, Invoice] = {}
+    if not orgs:
+        return found
     rows = (
+        # the chains' organisations are a key range (batches stream in key order): a range
+        # keeps the statement short, an IN list of a batch's contracts would not be
         Invoice.objects.filter(
-            contract_id__in=list(by_contract),
+            contract__organization_id__gte=min(orgs),
+            contract__organization_id__lte=max(orgs),
             state=InvoiceState.ISSUED,
             kind=InvoiceKind.INVOICE,
         )
@@ -97,7 +103,9 @@ def _open_invoices(chains: list[Chain], light: bool = False) -> dict[str, Invoic
     if light:
         rows = rows.only("pk", "contract_id", "due_date", "total", "currency")
     for inv in rows:
-        found.setdefault(by_contract[inv.contract_id].subject, inv)  # type: ignore[index]
+        chain = by_contract.get(inv.contract_id)  # type: ignore[arg-type]
+        if chain is not None:
+            found.setdefault(chain.subject, inv)
     return found
 
 
@@ -479,7 +487,8 @@ def _busy(
     (a few columns, no lines) by the same planner. Most customers have nothing to do on most
     days, so the full read of contracts, lines and invoices is left to those that have."""
     light = list(
-        base.filter(organization_id__in=org_ids).only(
+        # ``org_ids`` are consecutive in key order: all of base's organisations in that range
+        base.filter(organization_id__gte=org_ids[0], organization_id__lte=org_ids[-1]).only(
             "pk", "organization_id", "plan_id", "predecessor_id", "start", "end", "state"
         )
     )
