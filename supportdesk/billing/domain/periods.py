@@ -18,6 +18,7 @@ import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TypeVar
 
 __all__ = [
@@ -49,6 +50,11 @@ def add_months(d: D, n: int) -> D:
     """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"months must be an int, got {n!r}")
+    return _moved(d, n)  # type: ignore[return-value]  # a date's own type comes back
+
+
+@lru_cache(maxsize=4096, typed=True)  # a run moves the same few hundred anchors over and over
+def _moved(d: date, n: int) -> date:
     month_index = d.year * 12 + (d.month - 1) + n
     year, month0 = divmod(month_index, 12)
     if not 1 <= year <= 9999:
