@@ -22,7 +22,7 @@ from django.db.models import Model
 from supportdesk.billing import selectors
 from supportdesk.billing.domain.billing_run import IdempotencyKey
 from supportdesk.billing.domain.lines import PriceLine, tax_line
-from supportdesk.billing.domain.money import Money, MoneyError
+from supportdesk.billing.domain.money import Money, MoneyError, sum_money
 from supportdesk.billing.domain.pricing import (
     apply_payment,
 )
@@ -92,12 +92,10 @@ def _event(
 def _total(lines: Sequence[LineInput], currency: str) -> Money:
     if not lines:
         raise InvalidInput("an invoice needs at least one line")
-    total = Money.zero(currency)
     for item in lines:
         if item.line.currency != currency:
             raise InvalidInput(f"line in {item.line.currency}, invoice in {currency}")
-        total = total + item.line.amount
-    return total
+    return sum_money((item.line.amount for item in lines), currency)
 
 
 def _taxed(
