@@ -361,6 +361,8 @@ def _signed_terms(
                 waiting.add(id(chain))
             else:
                 terms[n] = chain.latest
+        if not renewing:  # then nothing waits for a later round either
+            break
         signed = _renew_many(
             [(s.chain, _period(s), drafts.get(s.chain.latest.pk)) for _, s in renewing], now
         )
