@@ -3,7 +3,8 @@
 The rules are the pure `contracts.domain` functions; these services build their inputs from
 the database, validate before writing (so a refused request changes nothing), write an
 append-only ContractEvent for every contract state change in the same transaction, and queue
-mail through the outbox.
+mail through the outbox. Creating terms is ``services_create.contracts_create_many`` (many at
+once: the billing run's renewals); ``contract_create`` here is its batch of one.
 """
 
 from __future__ import annotations
