@@ -83,16 +83,10 @@ def _open_invoices(chains: list[Chain], light: bool = False) -> dict[str, Invoic
     """Each chain's oldest unpaid invoice for a service period (with ``paid_through``, the
     first day it covers), by chain subject; ``light``: only what the planner reads."""
     by_contract = {cid: chain for chain in chains for cid in chain.terms}
-    orgs = [chain.latest.organization_id for chain in chains]
     found: dict[str, Invoice] = {}
-    if not orgs:
-        return found
     rows = (
-        # the chains' organisations are a key range (batches stream in key order): a range
-        # keeps the statement short, an IN list of a batch's contracts would not be
         Invoice.objects.filter(
-            contract__organization_id__gte=min(orgs),
-            contract__organization_id__lte=max(orgs),
+            contract_id__in=list(by_contract),
             state=InvoiceState.ISSUED,
             kind=InvoiceKind.INVOICE,
         )
@@ -103,9 +97,7 @@ def _open_invoices(chains: list[Chain], light: bool = False) -> dict[str, Invoic
     if light:
         rows = rows.only("pk", "contract_id", "due_date", "total", "currency")
     for inv in rows:
-        chain = by_contract.get(inv.contract_id)  # type: ignore[arg-type]
-        if chain is not None:
-            found.setdefault(chain.subject, inv)
+        found.setdefault(by_contract[inv.contract_id].subject, inv)  # type: ignore[index]
     return found
 
 
