@@ -147,7 +147,7 @@ class CustomerBilling(models.Model):
 
 
 class InvoiceCounter(models.Model):
-    """The next invoice number of a vendor; locked with SELECT … FOR UPDATE at issue."""
+    """The last invoice number of a vendor; its row is locked by the UPDATE that takes numbers."""
 
     vendor = models.OneToOneField("core.Vendor", on_delete=models.CASCADE, related_name="+")
     last_number = models.PositiveBigIntegerField(default=0)

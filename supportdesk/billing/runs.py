@@ -43,11 +43,13 @@ Modules
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from supportdesk.billing.runs_chains import (
     Progress,
     RunSummary,
+    _no_listing,
     _no_progress,
 )
 from supportdesk.billing.runs_contracts import contract_run
@@ -62,11 +64,12 @@ def billing_run(
     dry_run: bool = False,
     vendor: Vendor | None = None,
     progress: Progress = _no_progress,
+    listing: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Renewals and instalments (B-3, B-5), dunning (B-4, B-6), hourly invoices (B-7, B-8)
     for one vendor or all. Idempotent (B-9): every action is keyed, see the module
-    docstring."""
-    summary = RunSummary(today=today, dry_run=dry_run)
+    docstring. ``listing`` receives each action's text as it is carried out."""
+    summary = RunSummary(today=today, dry_run=dry_run, listing=listing or _no_listing)
     vendors = [vendor] if vendor is not None else list(Vendor.objects.order_by("pk"))
     for v in vendors:
         contract_run(v, today, now, summary, progress)

@@ -66,16 +66,24 @@ def _no_progress(items: Iterable[T], total: int | None, desc: str) -> Iterable[T
     return items
 
 
+def _no_listing(text: str) -> None:
+    return None
+
+
 @dataclass
 class RunSummary:
+    """What a run did: counts by kind, and each action's text handed to ``listing`` as it
+    happens (the command's ``--list`` prints them). The texts are not kept: a run over
+    100,000 contracts would hold one per invoice, and memory must not grow with the data."""
+
     today: date
     dry_run: bool
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    actions: list[str] = field(default_factory=list)
+    listing: Callable[[str], None] = _no_listing
 
     def add(self, what: str, text: str) -> None:
         self.counts[what] += 1
-        self.actions.append(text)
+        self.listing(text)
 
     def __str__(self) -> str:
         head = f"billing run {self.today.isoformat()}{' (dry run)' if self.dry_run else ''}"

@@ -6,12 +6,13 @@ See the module docstring of ``runs.py``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, prefetch_related_objects
 
 from supportdesk.billing import selectors, services
 from supportdesk.billing.domain.billing_run import (
@@ -25,7 +26,7 @@ from supportdesk.billing.domain.billing_run import (
 from supportdesk.billing.domain.dunning import past_due_since
 from supportdesk.billing.domain.lines import PriceLine
 from supportdesk.billing.domain.money import Money
-from supportdesk.billing.domain.periods import Term, add_months
+from supportdesk.billing.domain.periods import Term, renewal_term_end
 from supportdesk.billing.models import (
     BillingRunKey,
     Invoice,
@@ -57,6 +58,7 @@ from supportdesk.contracts.models import (
     LineKind,
     Plan,
 )
+from supportdesk.contracts.services_create import ContractInput, contracts_create_many
 from supportdesk.core.errors import DomainError
 from supportdesk.core.models import Vendor
 
@@ -193,10 +195,11 @@ def _chain_actions(
     return actions, past_due
 
 
-def renewal_lines(term: Contract) -> list[contract_services.LineInput]:
+def renewal_lines(term: Contract, users: int) -> list[contract_services.LineInput]:
     """The lines of the term after ``term``: its licences and other charges still running on
-    its last day, and one line of the users it counts that day (B-5: users added mid-term
-    carry on into the renewal; a lower inventory count deferred to the renewal applies, E-9)."""
+    its last day, and one line of the ``users`` it starts with
+    (``selectors.users_for_renewal_many``; B-5: users added mid-term carry on into the
+    renewal; a lower inventory count deferred to the renewal applies, E-9)."""
     last_day = term.end - timedelta(days=1)
     lines = [
         contract_services.LineInput(
@@ -210,7 +213,6 @@ def renewal_lines(term: Contract) -> list[contract_services.LineInput]:
         for line in term.lines.all()
         if line.kind != LineKind.USERS and (line.end is None or line.end > last_day)
     ]
-    users = selectors.users_for_renewal(term)
     unit = term.plan.per_user_price or next(
         (line.unit_price for line in term.lines.all() if line.kind == LineKind.USERS), None
     )
@@ -226,47 +228,76 @@ def renewal_lines(term: Contract) -> list[contract_services.LineInput]:
     return lines
 
 
-def _renew(chain: Chain, period: Term, draft: Contract | None, now: datetime) -> Contract:
-    """Sign the term that starts at the end of the chain's latest one (B-3): the prepared
-    draft if there is one, else a copy of the latest term's lines with the users it counts
-    on its last day."""
+def _renew_many(
+    renewals: Sequence[tuple[Chain, Term, Contract | None]], now: datetime
+) -> list[Contract | DomainError]:
+    """Sign, for each (chain, period, prepared draft), the term that starts at the end of the
+    chain's latest one (B-3): the prepared draft if there is one, else a copy of the latest
+    term's lines with the users it counts on its last day — all the copies with ONE
+    ``contracts_create_many``. A renewal that cannot be signed answers its error in its
+    place; the signed ones become their chains' latest terms."""
+    answers: dict[int, Contract | DomainError] = {}
+    copies: list[tuple[int, Chain, Term]] = []
+    for i, (chain, period, draft) in enumerate(renewals):
+        latest = chain.latest
+        if draft is not None and draft.start == latest.end:
+            try:
+                contract_services.contract_transition(
+                    principal=None,
+                    contract=draft,
+                    to=ContractState.ACTIVE,
+                    reason=_renewal_reason(period),
+                    now=now,
+                )
+            except DomainError as exc:
+                answers[i] = exc
+                continue
+            draft.state = ContractState.ACTIVE
+            answers[i] = draft
+        else:
+            copies.append((i, chain, period))
+    renewed = [chain.latest for _, chain, _ in copies]
+    prefetch_related_objects(renewed, "lines__product")  # the licences carry on: one query
+    users = selectors.users_for_renewal_many(renewed)
+    made = contracts_create_many(
+        principal=None,
+        items=[
+            _renewal_input(chain, period, users[chain.latest.pk]) for _, chain, period in copies
+        ],
+        now=now,
+        partial=True,
+    )
+    answers.update((i, signed) for (i, _, _), signed in zip(copies, made, strict=True))
+    for i, (chain, _, _) in enumerate(renewals):
+        signed = answers[i]
+        if isinstance(signed, Contract):
+            # the run needs no more of the new term than it passed in (its lines were priced)
+            chain.terms[signed.pk] = signed
+            chain.latest = signed
+    return [answers[i] for i in range(len(renewals))]
+
+
+def _renewal_reason(period: Term) -> str:
+    return f"renewal invoiced by the billing run for {period.start} (B-3)"
+
+
+def _renewal_input(chain: Chain, period: Term, users: int) -> ContractInput:
     latest = chain.latest
-    reason = f"renewal invoiced by the billing run for {period.start} (B-3)"
-    if draft is not None and draft.start == latest.end:
-        contract_services.contract_transition(
-            principal=None, contract=draft, to=ContractState.ACTIVE, reason=reason, now=now
-        )
-        signed = draft
-        signed.state = ContractState.ACTIVE
-    else:
-        months = latest.plan.term_months
-        k = (period.start.year - chain.root.start.year) * 12 + (
-            period.start.month - chain.root.start.month
-        )
-        end = add_months(chain.root.start, (k // months + 1) * months)  # anchored, periods.py
-        if end <= latest.end:
-            end = add_months(latest.end, months)
-        signed = contract_services.contract_create(
-            principal=None,
-            organization=latest.organization,
-            plan=latest.plan,
-            start=latest.end,
-            end=end,
-            state=ContractState.ACTIVE,
-            lines=renewal_lines(latest),
-            reference=f"{chain.root.label}/{latest.end:%Y-%m}",
-            currency=latest.currency,
-            predecessor=latest,
-            price_percent_override=latest.price_percent_override,
-            price_fixed_override=latest.price_fixed_override,
-            reason=reason,
-            now=now,
-            addons=latest.addons or (),
-        )
-    # the run needs no more of the new term than it passed in (its lines were priced already)
-    chain.terms[signed.pk] = signed
-    chain.latest = signed
-    return signed
+    return ContractInput(
+        organization=latest.organization,
+        plan=latest.plan,
+        start=latest.end,
+        end=renewal_term_end(chain.root.start, latest.end, period.start, latest.plan.term_months),
+        state=ContractState.ACTIVE,
+        lines=renewal_lines(latest, users),
+        reference=f"{chain.root.label}/{latest.end:%Y-%m}",
+        currency=latest.currency,
+        predecessor=latest,
+        price_percent_override=latest.price_percent_override,
+        price_fixed_override=latest.price_fixed_override,
+        reason=_renewal_reason(period),
+        addons=latest.addons or (),
+    )
 
 
 def _lapse(chain: Chain, opened: Invoice | None, what: str, now: datetime) -> None:
@@ -296,6 +327,47 @@ def _lapse(chain: Chain, opened: Invoice | None, what: str, now: datetime) -> No
     contract_move(contract=latest, to=ContractState.LAPSED, reason=what, now=now)
 
 
+def _period(step: _Step) -> Term:
+    assert step.action is not None and step.action.period is not None  # an issue step
+    return step.action.period
+
+
+def _signed_terms(
+    issuing: list[_Step], drafts: dict[int, Contract], now: datetime, summary: RunSummary
+) -> dict[int, Contract | DomainError]:
+    """The term each issue step (by its position in ``issuing``, in period order per chain)
+    invoices, signing the renewals it needs in rounds: each round signs at most one renewal
+    per chain, all of them with one ``_renew_many``; usually one round does it all."""
+    terms: dict[int, Contract | DomainError] = {}
+    todo = list(enumerate(issuing))
+    while todo:
+        renewing: list[tuple[int, _Step]] = []
+        later: list[tuple[int, _Step]] = []
+        waiting: set[int] = set()
+        for n, step in todo:
+            chain = step.chain
+            if id(chain) in waiting:  # after this chain's renewal of this round
+                later.append((n, step))
+            elif _period(step).start >= chain.latest.end:
+                renewing.append((n, step))
+                waiting.add(id(chain))
+            else:
+                terms[n] = chain.latest
+        if not renewing:  # then nothing waits for a later round either
+            break
+        signed = _renew_many(
+            [(s.chain, _period(s), drafts.get(s.chain.latest.pk)) for _, s in renewing], now
+        )
+        for (n, step), term in zip(renewing, signed, strict=True):
+            terms[n] = term
+            if isinstance(term, DomainError):  # e.g. a term someone else signed overlaps
+                summary.add("errors", f"{step.chain.label}: cannot renew: {term.detail}")
+            else:
+                summary.add("renewals", f"{step.chain.label}: term from {term.start} signed")
+        todo = later
+    return terms
+
+
 def _carry_out(
     vendor: Vendor,
     steps: list[_Step],
@@ -305,45 +377,37 @@ def _carry_out(
     summary: RunSummary,
 ) -> None:
     won = _claim(vendor, [(s.key, s.what) for s in steps], today, now)
-    issue: list[tuple[_Step, services.InvoiceDraft]] = []
     links: dict[int, int] = {}
-    failed: list[int] = []
     moves: list[_Step] = []
+    issuing: list[_Step] = []
     for step in steps:
         row = won.get(step.key)
         if row is None:
             summary.counts["already_done"] += 1
-            continue
-        chain = step.chain
-        if step.kind == ActionKind.ISSUE_INVOICE:
-            assert step.action is not None and step.action.period is not None
-            period = step.action.period
-            contract = chain.latest
-            if period.start >= contract.end:
-                try:
-                    contract = _renew(chain, period, drafts.get(contract.pk), now)
-                except DomainError as exc:  # e.g. a term someone else signed overlaps
-                    summary.add("errors", f"{chain.label}: cannot renew: {exc.detail}")
-                    failed.append(row)
-                    continue
-                summary.add("renewals", f"{chain.label}: term from {contract.start} signed")
-            lines = [services.LineInput(x, contract=contract) for x in step.lines]
+        elif step.kind == ActionKind.ISSUE_INVOICE:
+            issuing.append(step)
         else:
             moves.append(step)
             if step.opened is not None:
                 links[row] = step.opened.pk
+    terms = _signed_terms(issuing, drafts, now, summary)
+    failed = [won[s.key] for n, s in enumerate(issuing) if isinstance(terms[n], DomainError)]
+    if failed:
+        BillingRunKey.objects.filter(pk__in=failed).delete()
+    issue: list[tuple[_Step, services.InvoiceDraft]] = []
+    for n, step in enumerate(issuing):
+        contract = terms[n]
+        if isinstance(contract, DomainError):
             continue
         draft = services.InvoiceDraft(
             organization_id=contract.organization_id,
             currency=contract.currency,
-            lines=lines,
+            lines=[services.LineInput(x, contract=contract) for x in step.lines],
             contract_id=contract.pk,
             memo=step.what,
-            payment_terms_days=chain.pb.payment_terms_days,
+            payment_terms_days=step.chain.pb.payment_terms_days,
         )
         issue.append((step, draft))
-    if failed:
-        BillingRunKey.objects.filter(pk__in=failed).delete()
     invoices = services.invoices_issue_many(
         vendor=vendor, drafts=[d for _, d in issue], issue_date=today, now=now
     )
@@ -417,7 +481,8 @@ def _busy(
     (a few columns, no lines) by the same planner. Most customers have nothing to do on most
     days, so the full read of contracts, lines and invoices is left to those that have."""
     light = list(
-        base.filter(organization_id__in=org_ids).only(
+        # ``org_ids`` are consecutive in key order: all of base's organisations in that range
+        base.filter(organization_id__gte=org_ids[0], organization_id__lte=org_ids[-1]).only(
             "pk", "organization_id", "plan_id", "predecessor_id", "start", "end", "state"
         )
     )

@@ -47,6 +47,7 @@ from supportdesk.customers.models import Organization
 from supportdesk.sla.domain.calendar import BusinessCalendar
 
 HOURLY_BATCH = 200  # organisations with hourly work per transaction
+WORK_KINDS = dict(WorkKind.choices)  # value → label, looked up once per entry
 
 
 # --- hourly work (B-7, B-8) ------------------------------------------------------------------
@@ -187,7 +188,7 @@ def _hourly_batch(
                     str(pk),
                     started,
                     ended,
-                    f"Ticket #{ticket} {WorkKind(kind).label if kind in WorkKind.values else kind}",
+                    f"Ticket #{ticket} {WORK_KINDS.get(kind, kind)}",
                 )
                 for pk, ticket, _, started, ended, kind in by_org[o]
             )

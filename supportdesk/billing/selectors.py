@@ -3,6 +3,7 @@ billing parameters the services and the run share."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -274,19 +275,31 @@ def users_on(contract: Contract, on: date) -> int:
 
 
 def users_for_renewal(term: Contract) -> int:
-    """The users the term after ``term`` starts with: those counted on its last day, unless
-    a lower inventory count was applied to take effect at its end (fewer users of an annually
-    billed term are billed from the renewal, B-5, E-9)."""
-    deferred = (
+    """The users the term after ``term`` starts with (see :func:`users_for_renewal_many`)."""
+    return users_for_renewal_many([term])[term.pk]
+
+
+def users_for_renewal_many(terms: Sequence[Contract]) -> dict[int, int]:
+    """The users the term after each of ``terms`` starts with, by term id, in one query:
+    those counted on its last day, unless a lower inventory count was applied to take effect
+    at its end (fewer users of an annually billed term are billed from the renewal, B-5,
+    E-9; the latest such count wins)."""
+    by_pk = {term.pk: term for term in terms}
+    deferred: dict[int, int] = {}
+    rows = (
         UserCountChange.objects.filter(
-            contract=term, state=UserCountChangeState.APPLIED, effective_on__gte=term.end
+            contract_id__in=list(by_pk), state=UserCountChangeState.APPLIED
         )
-        .order_by("-counted_at", "-pk")
-        .first()
+        .order_by("counted_at", "pk")
+        .values_list("contract_id", "effective_on", "users_after")
     )
-    if deferred is not None:
-        return deferred.users_after
-    return users_on(term, term.end - timedelta(days=1))
+    for contract_id, effective_on, users_after in rows:
+        if effective_on >= by_pk[contract_id].end:
+            deferred[contract_id] = users_after  # later rows win
+    return {
+        pk: deferred[pk] if pk in deferred else users_on(term, term.end - timedelta(days=1))
+        for pk, term in by_pk.items()
+    }
 
 
 def user_count_change_list(*, principal: Principal, state: str | None = "proposed") -> Any:

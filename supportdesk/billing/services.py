@@ -22,7 +22,7 @@ from django.db.models import Model
 from supportdesk.billing import selectors
 from supportdesk.billing.domain.billing_run import IdempotencyKey
 from supportdesk.billing.domain.lines import PriceLine, tax_line
-from supportdesk.billing.domain.money import Money, MoneyError
+from supportdesk.billing.domain.money import Money, MoneyError, sum_money
 from supportdesk.billing.domain.pricing import (
     apply_payment,
 )
@@ -92,12 +92,10 @@ def _event(
 def _total(lines: Sequence[LineInput], currency: str) -> Money:
     if not lines:
         raise InvalidInput("an invoice needs at least one line")
-    total = Money.zero(currency)
     for item in lines:
         if item.line.currency != currency:
             raise InvalidInput(f"line in {item.line.currency}, invoice in {currency}")
-        total = total + item.line.amount
-    return total
+    return sum_money((item.line.amount for item in lines), currency)
 
 
 def _taxed(
@@ -218,21 +216,28 @@ def invoice_draft_create(
 
 
 def _reserve_numbers(vendor_id: int, count: int) -> int:
-    """The first of ``count`` consecutive, gap-free invoice numbers of the vendor. Locks the
-    counter row (SELECT … FOR UPDATE) until the surrounding transaction ends, so concurrent
-    issuers queue and none skips or repeats a number; the caller must use them all in that
-    transaction."""
-    if not InvoiceCounter.objects.filter(vendor_id=vendor_id).exists():
+    """The first of ``count`` consecutive, gap-free invoice numbers of the vendor, with one
+    ``UPDATE … RETURNING`` of the counter row. The update locks that row until the
+    surrounding transaction ends, so concurrent issuers queue and none skips or repeats a
+    number (a rolled-back issue gives its numbers back); the caller must use them all in that
+    transaction. The row is created the first time, once even when two issuers race."""
+    table = connection.ops.quote_name(InvoiceCounter._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET last_number = last_number + %s "  # noqa: S608
+        "WHERE vendor_id = %s RETURNING last_number"
+    )
+    for _ in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [count, vendor_id])
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0]) - count + 1
         try:
             with transaction.atomic():
                 InvoiceCounter.objects.create(vendor_id=vendor_id, last_number=0)
         except IntegrityError:
             pass  # another transaction created it first
-    counter = InvoiceCounter.objects.select_for_update().get(vendor_id=vendor_id)
-    first = counter.last_number + 1
-    counter.last_number += count
-    counter.save(update_fields=["last_number"])
-    return first
+    raise RuntimeError(f"no invoice counter for vendor {vendor_id}")
 
 
 @transaction.atomic

@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from supportdesk.billing import services
+from supportdesk.billing import selectors, services
 from supportdesk.billing.domain.billing_run import IdempotencyKey
 from supportdesk.billing.domain.dunning import (
     lapse_renewal,
@@ -331,7 +331,7 @@ def _reinstate_lapsed(
             start=preview.term_start,
             end=preview.term_end,
             state=ContractState.ACTIVE,
-            lines=renewal_lines(lapsed),
+            lines=renewal_lines(lapsed, selectors.users_for_renewal(lapsed)),
             reference=f"{lapsed.reference or lapsed.label}-R",
             currency=lapsed.currency,
             predecessor=lapsed,

@@ -110,10 +110,20 @@ def contract_term(contract: Contract) -> ContractTerm:
 
 
 def contract_terms(*, organization_id: int, lock: bool = False) -> list[ContractTerm]:
-    qs = Contract.objects.filter(organization_id=organization_id).prefetch_related("lines__product")
+    return contract_terms_many(organization_ids=[organization_id], lock=lock)
+
+
+def contract_terms_many(
+    *, organization_ids: Sequence[int], lock: bool = False
+) -> list[ContractTerm]:
+    """The terms of some organisations, by organisation, start and id; ``lock``: their rows
+    are locked (in that order) until the transaction ends."""
+    qs = Contract.objects.filter(organization_id__in=organization_ids).prefetch_related(
+        "lines__product"
+    )
     if lock:
         qs = qs.select_for_update()
-    return [contract_term(c) for c in qs.order_by("start", "pk")]
+    return [contract_term(c) for c in qs.order_by("organization_id", "start", "pk")]
 
 
 def catalogue_for(*, vendor_id: int, product_ids: Sequence[int] | None = None) -> Catalogue:

@@ -3,16 +3,16 @@
 The rules are the pure `contracts.domain` functions; these services build their inputs from
 the database, validate before writing (so a refused request changes nothing), write an
 append-only ContractEvent for every contract state change in the same transaction, and queue
-mail through the outbox.
+mail through the outbox. Creating terms is ``services_create.contracts_create_many`` (many at
+once: the billing run's renewals); ``contract_create`` here is its batch of one.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +20,6 @@ from django.db.models import Exists, OuterRef
 
 from supportdesk.accounts.models import User
 from supportdesk.contracts import selectors
-from supportdesk.contracts.domain.caps import add_years
 from supportdesk.contracts.domain.counting import (
     count_users,
     parse_inventory_csv,
@@ -28,25 +27,20 @@ from supportdesk.contracts.domain.counting import (
 )
 from supportdesk.contracts.domain.decision import Decision, Request, decide
 from supportdesk.contracts.domain.errors import EntitlementInputError
-from supportdesk.contracts.domain.specs import inventory_to_json, plan_from_spec, plan_to_spec
+from supportdesk.contracts.domain.specs import inventory_to_json, plan_from_spec
 from supportdesk.contracts.domain.states import (
     ContractTerm,
     InvalidTransition,
-    LineItem,
     term_expired,
     transition,
-    validate_terms,
 )
 from supportdesk.contracts.models import (
     Contract,
     ContractEvent,
-    ContractLine,
     ContractState,
     Inventory,
-    LineKind,
     Plan,
     PlanKind,
-    Product,
     ProductVersion,
     Release,
     ReleaseKind,
@@ -56,44 +50,33 @@ from supportdesk.contracts.models import (
     WorkCategory,
     WorkKind,
 )
-from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
+from supportdesk.contracts.services_create import (
+    INITIAL_STATES as INITIAL_STATES,
+)
+from supportdesk.contracts.services_create import (
+    ContractInput,
+    _check_renewal_of_lapsed,
+    _invalid,
+    _money,
+    _require_staff,
+    contracts_create_many,
+)
+from supportdesk.contracts.services_create import (
+    LineInput as LineInput,
+)
+from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.core.models import Vendor
-from supportdesk.core.tenancy import Principal, require_staff_of
+from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import ContactRole, Organization
 from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.models import Ticket, TicketEventKind
 
 log = logging.getLogger(__name__)
 
-INITIAL_STATES = (ContractState.DRAFT, ContractState.ACTIVE)
 EXPIRING_STATES = (ContractState.ACTIVE, ContractState.PAST_DUE, ContractState.SUSPENDED)
 # A successor in one of these states was never signed or was called off: it renews nothing.
 NOT_A_RENEWAL = (ContractState.DRAFT, ContractState.CANCELLED)
 MAX_ENTRY_MINUTES = 24 * 60
-
-
-def _require_staff(principal: Principal | None, vendor_id: int) -> None:
-    """None is the system itself (demo loader, sweeps); people must be this vendor's staff."""
-    if principal is not None:
-        require_staff_of(principal, vendor_id)
-
-
-def _invalid(exc: Exception) -> InvalidInput:
-    return InvalidInput(str(exc))
-
-
-def _money(value: Any, what: str) -> Decimal:
-    if isinstance(value, float | bool):
-        raise InvalidInput(f"{what} must be a decimal string or whole number, not {value!r}")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidInput(f"{what} is not a number: {value!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise InvalidInput(f"{what} must not be negative, got {value}")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{what} has more than two decimal places: {value}")
-    return amount
 
 
 # --- plans -----------------------------------------------------------------------------------
@@ -183,50 +166,6 @@ def release_create(
 # --- contracts -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LineInput:
-    """A contract line: a licence (product + list price), counted users, or another charge."""
-
-    kind: str
-    quantity: int
-    unit_price: Decimal | str | int
-    description: str = ""
-    product: Product | None = None
-    start: date | None = None
-    end: date | None = None
-    reactivation_fee: Decimal | str | None = None  # a third-party licence's own fee (B-6)
-
-
-def _line_item(line: LineInput, index: int) -> tuple[LineItem, Decimal]:
-    where = f"lines[{index}]"
-    if line.kind not in LineKind.values:
-        raise InvalidInput(
-            f"{where}.kind must be one of {', '.join(LineKind.values)}; got {line.kind!r}"
-        )
-    if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
-        raise InvalidInput(f"{where}.quantity must be a whole number, got {line.quantity!r}")
-    if line.quantity < 0:
-        raise InvalidInput(f"{where}.quantity must not be negative, got {line.quantity}")
-    price = _money(line.unit_price, f"{where}.unit_price")
-    description = (line.description or "").strip() or (
-        line.product.name if line.product else line.kind
-    )
-    try:
-        item = LineItem(
-            description=description,
-            kind=line.kind,  # type: ignore[arg-type]
-            quantity=line.quantity,
-            unit_price=price,
-            product=line.product.name if line.product else None,
-            start=line.start,
-            end=line.end,
-        )
-    except EntitlementInputError as exc:
-        raise InvalidInput(f"{where}: {exc}") from None
-    return item, price
-
-
-@transaction.atomic
 def contract_create(
     *,
     principal: Principal | None,
@@ -255,105 +194,30 @@ def contract_create(
     prepared as a draft: it becomes active only through the billing app's reinstatement,
     which charges the reinstatement fee (``reinstating`` is that path).
     """
-    _require_staff(principal, organization.vendor_id)
-    if plan.vendor_id != organization.vendor_id:
-        raise InvalidInput("the plan belongs to another vendor")
-    if state not in INITIAL_STATES:
-        raise InvalidInput(
-            f"a contract starts as draft or active, not {state!r}; "
-            "other states are reached by transitions"
-        )
-    if end is None:
-        end = add_years(start, plan.term_months // 12) if plan.term_months % 12 == 0 else None
-        if end is None:
-            raise InvalidInput("give the contract an end date")
-    if end <= start:
-        raise InvalidInput(
-            f"end {end.isoformat()} must be after start {start.isoformat()} (end is exclusive)"
-        )
-    if predecessor is not None and predecessor.organization_id != organization.pk:
-        raise InvalidInput("the predecessor contract belongs to another organisation")
-    if predecessor is not None and predecessor.state == ContractState.LAPSED:
-        _check_renewal_of_lapsed(predecessor, start=start, state=state, reinstating=reinstating)
-    for line in lines:
-        if line.product is not None and line.product.vendor_id != organization.vendor_id:
-            raise InvalidInput(f"product {line.product.pk} belongs to another vendor")
-    items = [_line_item(line, i) for i, line in enumerate(lines)]
-    currency = (currency or plan.currency).upper()
-    try:
-        spec = plan_to_spec(
-            plan_from_spec(
-                {**plan.rules, "plan_id": plan.slug, "kind": plan.kind, "name": plan.name}
+    (made,) = contracts_create_many(
+        principal=principal,
+        items=[
+            ContractInput(
+                organization=organization,
+                plan=plan,
+                start=start,
+                end=end,
+                state=state,
+                lines=lines,
+                reference=reference,
+                currency=currency,
+                predecessor=predecessor,
+                price_percent_override=price_percent_override,
+                price_fixed_override=price_fixed_override,
+                reason=reason,
+                reinstating=reinstating,
+                addons=addons,
             )
-        )
-        term = ContractTerm(
-            contract_id=reference or "new contract",
-            organisation_id=str(organization.pk),
-            plan=plan_from_spec(spec),
-            start=start,
-            end=end,
-            state=state,  # type: ignore[arg-type]
-            line_items=tuple(item for item, _ in items),
-            currency=currency,
-            addons=frozenset(addons),  # type: ignore[arg-type]
-        )
-        existing = selectors.contract_terms(organization_id=organization.pk, lock=True)
-        validate_terms([*existing, term])
-    except EntitlementInputError as exc:
-        raise _invalid(exc) from None
-    percent = (
-        None
-        if price_percent_override is None
-        else _money(price_percent_override, "price percent override")
+        ],
+        now=now,
     )
-    fixed = None if price_fixed_override is None else _money(price_fixed_override, "fixed override")
-    fees = [
-        None
-        if line.reactivation_fee is None
-        else _money(line.reactivation_fee, f"lines[{i}].reactivation_fee")
-        for i, line in enumerate(lines)
-    ]
-    contract = Contract.objects.create(
-        vendor_id=organization.vendor_id,
-        organization=organization,
-        plan=plan,
-        plan_snapshot=spec,
-        reference=reference.strip()[:60],
-        start=start,
-        end=end,
-        state=state,
-        predecessor=predecessor,
-        currency=currency,
-        price_percent_override=percent,
-        price_fixed_override=fixed,
-        addons=sorted(f.value for f in term.addons),
-        created_at=now,
-        updated_at=now,
-    )
-    ContractLine.objects.bulk_create(
-        ContractLine(
-            contract=contract,
-            kind=line.kind,
-            description=item.description,
-            product=line.product,
-            quantity=line.quantity,
-            unit_price=price,
-            start=line.start,
-            end=line.end,
-            reactivation_fee=fee,
-        )
-        for line, (item, price), fee in zip(lines, items, fees, strict=True)
-    )
-    ContractEvent.objects.create(
-        contract=contract,
-        at=now,
-        actor_id=principal.user_id if principal else None,
-        kind="created",
-        from_state="",
-        to_state=state,
-        reason=reason.strip() or "created",
-    )
-    return contract
+    assert isinstance(made, Contract)  # not partial: a refusal raised
+    return made
 
 
 @transaction.atomic
@@ -391,27 +255,6 @@ def contract_addons_set(
         reason=f"add-ons {', '.join(before) or 'none'} → {', '.join(after) or 'none'}",
     )
     return contract
-
-
-def _check_renewal_of_lapsed(
-    predecessor: Contract, *, start: date, state: str, reinstating: bool
-) -> None:
-    """B-6: a renewal after a lapse backfills to the original expiry, and signing it is a
-    reinstatement (the fee is charged then, by the billing app)."""
-    if start != predecessor.end:
-        raise InvalidInput(
-            f"{predecessor.label} lapsed on {predecessor.end.isoformat()}: its renewal "
-            f"backfills to that date, so it must start on {predecessor.end.isoformat()}, "
-            f"not {start.isoformat()} (B-6)",
-            code="backfill_required",
-        )
-    if state == ContractState.ACTIVE and not reinstating:
-        raise Conflict(
-            f"{predecessor.label} has lapsed: renewing it is a reinstatement with its fee "
-            f"(B-4, B-6); POST /api/v1/contracts/{predecessor.pk}/reinstate, or create the "
-            "renewal as a draft and activate it",
-            code="reinstatement_required",
-        )
 
 
 @transaction.atomic

@@ -277,10 +277,10 @@ def _round_half_up(value: Fraction) -> int:
 
 def sum_money(items: Iterable[Money], currency: str) -> Money:
     """Sum of ``items`` (all in ``currency``); the empty sum is zero of ``currency``."""
-    total = Money.zero(currency)
-    for item in items:
-        total = total + item
-    return total
+    zero = Money.zero(currency)
+    # one Money at the end: exact sums of exact amounts need no rounding, and an invoice of
+    # thousands of hourly lines should not build thousands of intermediate totals
+    return Money(sum((zero._same(item).amount for item in items), zero.amount), currency)
 
 
 def allocate_units(units: int, weights: Sequence[Decimal | int]) -> list[int]:

@@ -18,6 +18,7 @@ import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TypeVar
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "contract_year_index",
     "days_between",
     "periods",
+    "renewal_term_end",
     "term_end",
 ]
 
@@ -48,12 +50,31 @@ def add_months(d: D, n: int) -> D:
     """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"months must be an int, got {n!r}")
+    return _moved(d, n)  # type: ignore[return-value]  # a date's own type comes back
+
+
+@lru_cache(maxsize=4096, typed=True)  # a run moves the same few hundred anchors over and over
+def _moved(d: date, n: int) -> date:
     month_index = d.year * 12 + (d.month - 1) + n
     year, month0 = divmod(month_index, 12)
     if not 1 <= year <= 9999:
         raise ValueError(f"{d} + {n} months is outside the supported date range")
     last_day = calendar.monthrange(year, month0 + 1)[1]
     return d.replace(year=year, month=month0 + 1, day=min(d.day, last_day))
+
+
+def renewal_term_end(anchor: date, latest_end: date, period_start: date, term_months: int) -> date:
+    """The end of the term signed to cover the service period starting ``period_start`` (B-3):
+    the end of that period's term on the grid anchored at the chain's first start ``anchor``
+    (so renewals keep the anchor's day of month), or, when that would not reach past the
+    latest term's end ``latest_end`` (a term signed off the grid), one term after it.
+
+    >>> renewal_term_end(date(2024, 1, 31), date(2025, 1, 31), date(2025, 1, 31), 12)
+    datetime.date(2026, 1, 31)
+    """
+    k = (period_start.year - anchor.year) * 12 + (period_start.month - anchor.month)
+    end = add_months(anchor, (k // term_months + 1) * term_months)
+    return end if end > latest_end else add_months(latest_end, term_months)
 
 
 def days_between(start: date, end: date) -> int:

@@ -259,3 +259,21 @@ def test_parse_format_round_trip_B1(units: int, currency: str) -> None:
     text = money.format(grouping=False).removesuffix(f" {currency}")
     assert Money.parse(text, currency) == money
     assert Money.round(money.amount, currency) == money
+
+
+@given(
+    st.lists(st.integers(-(10**12), 10**12), max_size=60), st.sampled_from(["USD", "JPY", "BHD"])
+)
+def test_sum_money_is_the_exact_fold_of_additions_B1(cents: list[int], currency: str) -> None:
+    unit = Decimal(1).scaleb(-minor_units(currency))
+    items = [Money(c * unit, currency) for c in cents]
+    folded = Money.zero(currency)
+    for item in items:
+        folded = folded + item
+    assert sum_money(items, currency) == folded
+    assert sum_money(iter(items), currency) == folded  # one pass over any iterable
+
+
+def test_sum_money_refuses_another_currency_B1() -> None:
+    with pytest.raises(CurrencyMismatchError):
+        sum_money([usd("1.00"), Money(Decimal("1.00"), "EUR")], "USD")

@@ -15,6 +15,7 @@ from supportdesk.billing.domain.periods import (
     contract_year_index,
     days_between,
     periods,
+    renewal_term_end,
     term_end,
 )
 
@@ -143,3 +144,28 @@ def test_monthly_periods_are_anchored_not_stepped_B5() -> None:
         Term(date(2026, 3, 1), date(2027, 3, 1)),
         Term(date(2027, 3, 1), date(2028, 3, 1)),
     ]
+
+
+anchors = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
+term_lengths = st.sampled_from([1, 3, 6, 12, 24, 36])
+
+
+@given(anchors, term_lengths, st.integers(1, 30), st.integers(0, 35))
+def test_renewal_term_on_the_grid_ends_at_the_next_anchored_end_B3(
+    anchor: date, months: int, terms: int, offset: int
+) -> None:
+    latest_end = add_months(anchor, terms * months)
+    period_start = add_months(anchor, terms * months + offset % months)
+    end = renewal_term_end(anchor, latest_end, period_start, months)
+    assert end == add_months(anchor, (terms + 1) * months)  # anchored: no drift (Jan 31 stays)
+    assert end > latest_end
+
+
+@given(anchors, term_lengths, anchors, st.integers(0, 400))
+def test_renewal_term_reaches_past_the_latest_term_and_covers_its_period_B3(
+    anchor: date, months: int, latest_end: date, days: int
+) -> None:
+    period_start = date.fromordinal(max(anchor.toordinal(), latest_end.toordinal()) + days)
+    end = renewal_term_end(anchor, latest_end, period_start, months)
+    assert end > latest_end
+    assert end > period_start  # the signed term covers the period it was signed for

@@ -40,10 +40,15 @@ class Command(BaseCommand):
         def progress(items: Iterable[Any], total: int | None, desc: str) -> Iterable[Any]:
             return tqdm(items, total=total, desc=desc, disable=quiet, file=self.stderr)
 
+        def listing(text: str) -> None:
+            self.stdout.write(f"  {text}")
+
         summary = billing_run(
-            today=today, now=now, dry_run=options["dry_run"], vendor=vendor, progress=progress
+            today=today,
+            now=now,
+            dry_run=options["dry_run"],
+            vendor=vendor,
+            progress=progress,
+            listing=listing if options["list"] else None,
         )
-        if options["list"]:
-            for line in summary.actions:
-                self.stdout.write(f"  {line}")
         self.stdout.write(str(summary))
