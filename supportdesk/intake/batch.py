@@ -19,9 +19,10 @@ from datetime import datetime
 from django.db import transaction
 
 from supportdesk.core.models import Vendor
+from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure
 from supportdesk.intake.models import InboundState
 from supportdesk.intake.selectors import inbound_pending_ids
-from supportdesk.intake.services import IngestResult, _apply, _parse, _result
+from supportdesk.intake.services import IngestResult, _parse, _result, apply_many
 from supportdesk.intake.services_store import inbound_store
 from supportdesk.tickets.models import Queue
 
@@ -42,9 +43,10 @@ def email_ingest_many(
     (its messages are then not stored; earlier batches are)."""
     messages = [bytes(raw) for raw in raws]
     parsed = [_parse(raw) for raw in messages]  # before any transaction
+    step = max(1, batch)
     results: list[IngestResult] = []
-    for start in range(0, len(messages), max(1, batch)):
-        chunk = range(start, min(start + max(1, batch), len(messages)))
+    for start in range(0, len(messages), step):
+        chunk = range(start, min(start + step, len(messages)))
         with transaction.atomic():  # one commit stores the whole batch
             stored = [
                 inbound_store(
@@ -52,25 +54,25 @@ def email_ingest_many(
                 )
                 for i in chunk
             ]
-        with transaction.atomic():  # one commit applies it; _apply is a savepoint in here
-            for i, (row, original) in zip(chunk, stored, strict=True):
-                if original is None:
-                    results.append(_apply(row.pk, parsed[i], now))
-                    continue
-                if original.state == InboundState.RECEIVED:  # stored, never applied: now
-                    _apply(original.pk, None, now)
-                results.append(_result(row, duplicate=True))
+        to_apply: list[tuple[int, ParsedEmail | ParseFailure | None]] = []
+        for i, (row, original) in zip(chunk, stored, strict=True):
+            if original is None:
+                to_apply.append((row.pk, parsed[i]))
+            elif original.state == InboundState.RECEIVED:  # stored, never applied: now
+                to_apply.append((original.pk, None))
+        applied = dict(zip((pk for pk, _ in to_apply), apply_many(to_apply, now), strict=True))
+        for row, original in stored:
+            results.append(applied[row.pk] if original is None else _result(row, duplicate=True))
     return results
 
 
 def email_process_pending_many(
     *, now: datetime, vendor_id: int | None = None, batch: int = BATCH
 ) -> int:
-    """:func:`~supportdesk.intake.services.email_process_pending` in batches: one
+    """Apply every stored-but-unapplied message (after a crash; T-5), in batches: one
     transaction per batch, a savepoint per message. Returns how many were applied."""
     ids = inbound_pending_ids(vendor_id=vendor_id)
-    for start in range(0, len(ids), max(1, batch)):
-        with transaction.atomic():
-            for inbound_id in ids[start : start + max(1, batch)]:
-                _apply(inbound_id, None, now)
+    step = max(1, batch)
+    for start in range(0, len(ids), step):
+        apply_many([(inbound_id, None) for inbound_id in ids[start : start + step]], now)
     return len(ids)

@@ -1,17 +1,21 @@
-"""Every write of email intake. One entry point, :func:`email_ingest`, serves every way in
-(webhook, SMTP, IMAP, files): store the raw bytes (committed), then apply them (T-2..T-5, T-7).
+"""Every write of email intake: store the raw bytes (committed), then apply them (T-2..T-5,
+T-7). :func:`email_ingest` takes one message (webhook, SMTP); ``batch.email_ingest_many``
+takes many (IMAP, files) — both apply through :func:`apply_many`, one transaction for all the
+messages given, a savepoint per message, and the reads every message needs done once.
 
 Storing and applying are separate transactions. A crash after the store leaves the row in
-state ``received``; :func:`email_process_pending` (run by every way in) resumes it, and a
-redelivery of the same message resumes it too. Applying locks the row, so a message is applied
-exactly once. Parse and apply failures never reach the caller: the row becomes ``failed`` with
-the reason and :func:`email_retry` applies it again. Only a failure to *store* raises, so the
-transport (SMTP 451, IMAP flag not set, webhook 5xx) delivers the message again.
+state ``received``; ``batch.email_process_pending_many`` (run by every way in) resumes it, and
+a redelivery of the same message resumes it too. Applying locks the rows, so a message is
+applied exactly once. Parse and apply failures never reach the caller: the row becomes
+``failed`` with the reason and :func:`email_retry` applies it again. Only a failure to
+*store* raises, so the transport (SMTP 451, IMAP flag not set, webhook 5xx) delivers the
+message again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +29,6 @@ from supportdesk.core.errors import DomainError
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, principal_for
 from supportdesk.customers.models import Contact
-from supportdesk.customers.selectors import contact_find_by_email
 from supportdesk.intake.domain.identify import (
     is_free_mail,
     missing_details_reply_subject,
@@ -42,6 +45,7 @@ from supportdesk.intake.domain.loops import (
 from supportdesk.intake.domain.outbound import bound_references
 from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure, parse_message
 from supportdesk.intake.domain.threading import split_quoted, subject_tag, thread_candidates
+from supportdesk.intake.lookups import IntakeLookups
 from supportdesk.intake.models import (
     EmailMessageLink,
     InboundEmail,
@@ -51,12 +55,8 @@ from supportdesk.intake.models import (
 )
 from supportdesk.intake.selectors import (
     OPENING_MESSAGE_ID,
-    inbound_pending_ids,
     inbound_raw,
-    own_addresses,
     queue_for_addresses,
-    staff_user_for_address,
-    ticket_for_message_ids,
 )
 from supportdesk.intake.services_fax import WEBHOOK_SOURCE as FAX_WEBHOOK_SOURCE
 from supportdesk.intake.services_fax import fax_apply, fax_match
@@ -76,7 +76,6 @@ from supportdesk.tickets.models import (
     Ticket,
     TicketEventKind,
 )
-from supportdesk.tickets.selectors import ticket_follow_merges
 from supportdesk.tickets.services import (
     BODY_MAX,
     AttachmentInput,
@@ -135,23 +134,15 @@ def email_ingest(
     parsed = _parse(raw)
     row, original = inbound_store(raw, parsed, vendor=vendor, queue=queue, source=source, now=now)
     if original is None:
-        return _apply(row.pk, parsed, now)
+        return apply_many([(row.pk, parsed)], now)[0]
     if original.state == InboundState.RECEIVED:  # stored before a crash, never applied: do it now
-        _apply(original.pk, None, now)
+        apply_many([(original.pk, None)], now)
     return _result(row, duplicate=True)
 
 
 def email_retry(*, inbound: InboundEmail, now: datetime) -> IngestResult:
     """Apply a failed (or never applied) message again, from its stored raw bytes."""
-    return _apply(inbound.pk, None, now)
-
-
-def email_process_pending(*, now: datetime, vendor_id: int | None = None) -> int:
-    """Apply every stored-but-unapplied message (after a crash). Returns how many."""
-    ids = inbound_pending_ids(vendor_id=vendor_id)
-    for inbound_id in ids:
-        _apply(inbound_id, None, now)
-    return len(ids)
+    return apply_many([(inbound.pk, None)], now)[0]
 
 
 class _Failed(Exception):
@@ -174,43 +165,94 @@ _APPLIED_FIELDS = [
     "fax_number",
 ]
 
+_APPLICABLE = (InboundState.RECEIVED, InboundState.FAILED)
+_LINKED = (InboundState.TICKET_CREATED, InboundState.THREADED)
+
+
+def apply_many(
+    items: Sequence[tuple[int, ParsedEmail | ParseFailure | None]], now: datetime
+) -> list[IngestResult]:
+    """Apply stored messages, in one transaction: the rows are locked and the reads every
+    message needs are done once for all of them (:class:`IntakeLookups`); each message is
+    applied in a savepoint of its own, so one that fails is rolled back alone and marked
+    ``failed`` with the reason. `parsed` is None for a message to parse from its stored bytes.
+    One result per item, in order (an id given twice is applied once)."""
+    ids = [inbound_id for inbound_id, _ in items]
+    with transaction.atomic():
+        # the raw bytes are read only when they were not just parsed, and never written back
+        rows = {
+            row.pk: row
+            for row in InboundEmail.objects.select_for_update()
+            .defer("raw")
+            .select_related("vendor")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        parsed_by_id = {inbound_id: parsed for inbound_id, parsed in items if parsed is not None}
+        unparsed = [
+            pk for pk, row in rows.items() if pk not in parsed_by_id and row.state in _APPLICABLE
+        ]
+        if unparsed:
+            for pk, raw in InboundEmail.objects.filter(pk__in=unparsed).values_list("pk", "raw"):
+                parsed_by_id[pk] = _parse(bytes(raw))
+        lookups: dict[int, IntakeLookups] = {}
+        for vendor_id in {row.vendor_id for row in rows.values()}:
+            vendor = next(r.vendor for r in rows.values() if r.vendor_id == vendor_id)
+            lookups[vendor_id] = IntakeLookups(
+                vendor,
+                [
+                    p
+                    for pk, p in parsed_by_id.items()
+                    if isinstance(p, ParsedEmail) and pk in rows and rows[pk].vendor_id == vendor_id
+                ],
+            )
+        results: dict[int, IngestResult] = {}
+        for inbound_id in ids:
+            if inbound_id not in results:
+                row = rows[inbound_id]
+                results[inbound_id] = _apply(
+                    row, parsed_by_id.get(inbound_id), now, lookups[row.vendor_id]
+                )
+        return [results[inbound_id] for inbound_id in ids]
+
 
 def _apply(
-    inbound_id: int, parsed: ParsedEmail | ParseFailure | None, now: datetime
+    row: InboundEmail,
+    parsed: ParsedEmail | ParseFailure | None,
+    now: datetime,
+    lookups: IntakeLookups,
 ) -> IngestResult:
+    if row.state not in _APPLICABLE:
+        return _result(row)
     try:
-        with transaction.atomic():
-            # the raw bytes are read only when they were not just parsed, and never written back
-            row = InboundEmail.objects.select_for_update().defer("raw").get(pk=inbound_id)
-            if row.state not in (InboundState.RECEIVED, InboundState.FAILED):
-                return _result(row)
-            if parsed is None:
-                parsed = _parse(bytes(row.raw))
-            if isinstance(parsed, ParseFailure):
-                raise _Failed(parsed.reason)
+        with transaction.atomic():  # a savepoint: a failure rolls back this message alone
+            if parsed is None or isinstance(parsed, ParseFailure):
+                raise _Failed(parsed.reason if parsed else "not parsed")
             row.attempts += 1
             row.reason = ""
-            _dispatch(row, parsed, now)
+            _dispatch(row, parsed, now, lookups)
             _note_reuse(row, now)
             row.processed_at = now
             row.save(update_fields=_APPLIED_FIELDS)
-            return _result(row)
     except Exception as exc:
         if isinstance(exc, DomainError):
             reason = f"{exc.code}: {exc.detail}"
         elif isinstance(exc, _Failed):
             reason = str(exc)
         else:
-            log.exception("intake: applying inbound email %s failed", inbound_id)
+            log.exception("intake: applying inbound email %s failed", row.pk)
             reason = f"{type(exc).__name__}: {exc}"
-        InboundEmail.objects.filter(pk=inbound_id).update(
+        InboundEmail.objects.filter(pk=row.pk).update(
             state=InboundState.FAILED,
             reason=reason.replace("\x00", "")[:2000],
             attempts=F("attempts") + 1,
             processed_at=now,
         )
-        row = InboundEmail.objects.defer("raw").get(pk=inbound_id)
+        row = InboundEmail.objects.defer("raw").get(pk=row.pk)
         return _result(row)
+    if row.state in _LINKED and row.fax_gateway_id is None:  # _link_incoming wrote its link
+        lookups.linked(row.message_id, row.ticket_id)
+    return _result(row)
 
 
 # -- applying one message ------------------------------------------------------------------------
@@ -346,17 +388,19 @@ def _ticket_create_from(
     )
 
 
-def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
+def _dispatch(
+    row: InboundEmail, parsed: ParsedEmail, now: datetime, lookups: IntakeLookups
+) -> None:
     """Decide what one message is (T-2, T-3, T-4, T-7, T-11) and apply it."""
     vendor = row.vendor
-    referenced = ticket_for_message_ids(vendor=vendor, message_ids=thread_candidates(parsed))
+    referenced = lookups.ticket_for_message_ids(thread_candidates(parsed))
     bounce = parse_dsn(parsed)
     if bounce is not None:
-        _bounce(row, bounce, referenced, now)
+        _bounce(row, bounce, referenced, now, lookups)
         return
     kind = auto_submitted_kind(parsed)
     sender = normalise_address(parsed.from_address or "")
-    own = own_addresses(vendor=vendor)
+    own = lookups.own
     linked_only = link_only_kind(parsed)
     if linked_only or (sender and sender in own):
         # T-4: never a ticket, never answered; shown with the ticket it answers, if any.
@@ -366,19 +410,19 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
         return
     trust = mail_trust(parsed=parsed, vendor_id=vendor.pk, recipients=_recipients(parsed))
     row.authentication = trust.note()
-    fax = fax_match(row, parsed)
+    fax = fax_match(row, parsed, lookups.mail_fax_gateway)
     if fax is not None:  # T-1: a received fax; the webhook's own rows are signed by the provider
         gateway, written = fax
         unverified = row.source != FAX_WEBHOOK_SOURCE and trust.customer_unverified
         fax_apply(row, parsed, gateway=gateway, written=written, unverified=unverified)
         return
-    contact = contact_find_by_email(vendor_id=vendor.pk, address=sender) if sender else None
+    contact = lookups.contact(sender) if sender else None
     if contact is None:
-        staff = staff_user_for_address(vendor=vendor, address=sender) if sender else None
+        staff = lookups.staff(sender) if sender else None
         if staff is not None:
             proven, why = trust.staff_authenticated(staff)
             if proven:
-                _from_staff(row, parsed, staff, referenced, proof=why)
+                _from_staff(row, parsed, staff, referenced, lookups, proof=why)
                 if trust.token_user == staff and staff_reply_token_exposed(
                     parsed=parsed, staff=staff, own=own, now=now
                 ):
@@ -397,7 +441,7 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
             f"({trust.verdict.reason}); link it to the contact to accept it"
         )
         return
-    ticket, notes = _thread_target(row, parsed, contact, referenced)
+    ticket, notes = _thread_target(parsed, contact, referenced, lookups)
     if unverified:
         notes.insert(0, f"unverified sender ({trust.verdict.reason})")
     follows = None
@@ -441,7 +485,7 @@ def _note_reuse(row: InboundEmail, now: datetime) -> None:
 
 
 def _thread_target(
-    row: InboundEmail, parsed: ParsedEmail, contact: Contact, referenced: Ticket | None
+    parsed: ParsedEmail, contact: Contact, referenced: Ticket | None, lookups: IntakeLookups
 ) -> tuple[Ticket | None, list[str]]:
     """T-3: the ticket an identified contact's mail belongs to. `In-Reply-To`/`References`
     first, then the subject tag — each only for a ticket of the sender's own organisation:
@@ -452,15 +496,13 @@ def _thread_target(
         if referenced.organization_id == contact.organization_id:
             return referenced, notes
         notes.append(f"replies to #{referenced.ref} of another organisation: not added to it")
-    tag = subject_tag(parsed.subject)
-    if tag is not None:
-        tagged = ticket_follow_merges(
-            Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first()
+    tagged = lookups.tagged_ticket(parsed.subject)
+    if tagged is not None and tagged.organization_id == contact.organization_id:
+        return tagged, notes
+    if tagged is not None and tagged != referenced:
+        notes.append(
+            f"subject tag #{subject_tag(parsed.subject)} is another organisation's ticket: ignored"
         )
-        if tagged is not None and tagged.organization_id == contact.organization_id:
-            return tagged, notes
-        if tagged is not None and tagged != referenced:
-            notes.append(f"subject tag #{tag} is another organisation's ticket: ignored")
     return None, notes
 
 
@@ -526,7 +568,13 @@ def _open_from_mail(
 
 
 def _from_staff(
-    row: InboundEmail, parsed: ParsedEmail, staff: User, referenced: Ticket | None, *, proof: str
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    staff: User,
+    referenced: Ticket | None,
+    lookups: IntakeLookups,
+    *,
+    proof: str,
 ) -> None:
     """Staff answering by email, *authenticated* (T-11: `proof` says how). A reply to the
     thread's Message-IDs is a public reply, sent to the customer through the outbox (unless the
@@ -546,9 +594,7 @@ def _from_staff(
             )
             row.reason += "; the customer got it directly"
         return
-    tag = subject_tag(parsed.subject)
-    tagged = Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first() if tag else None
-    tagged = ticket_follow_merges(tagged)
+    tagged = lookups.tagged_ticket(parsed.subject)
     if tagged is not None:
         _thread_into(row, parsed, tagged, principal, contact=None, kind=MessageKind.INTERNAL)
         row.reason += "; matched by subject tag only: kept as an internal note"
@@ -568,7 +614,13 @@ def _quarantine_staff(row: InboundEmail, staff: User, why: str) -> None:
     )
 
 
-def _bounce(row: InboundEmail, bounce: Bounce, referenced: Ticket | None, now: datetime) -> None:
+def _bounce(
+    row: InboundEmail,
+    bounce: Bounce,
+    referenced: Ticket | None,
+    now: datetime,
+    lookups: IntakeLookups,
+) -> None:
     """T-4: a delivery report is never a ticket. It marks the outgoing message bounced and is
     shown on the ticket that message belonged to."""
     row.state = InboundState.BOUNCE
@@ -579,10 +631,7 @@ def _bounce(row: InboundEmail, bounce: Bounce, referenced: Ticket | None, now: d
     )[:2000]
     ticket = referenced
     if bounce.original_message_id:
-        ticket = (
-            ticket_for_message_ids(vendor=row.vendor, message_ids=[bounce.original_message_id])
-            or ticket
-        )
+        ticket = lookups.ticket_for_message_ids([bounce.original_message_id]) or ticket
         if not bounce.is_delay:
             _outbox_mark_bounced(row.vendor, bounce.original_message_id, row.reason)
     row.ticket = ticket

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from supportdesk.intake import services, services_quarantine
+from supportdesk.intake.batch import email_process_pending_many
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, QuarantineReply
 from supportdesk.intake.services_store import inbound_store
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
@@ -279,10 +280,10 @@ def test_stored_but_unapplied_is_resumed_T5(world: Any) -> None:
     parsed = services._parse(raw)
     row, original = inbound_store(raw, parsed, vendor=world.vendor, queue=None, source="t", now=NOW)
     assert original is None and row.state == InboundState.RECEIVED  # "crash" here
-    assert services.email_process_pending(now=NOW) == 1
+    assert email_process_pending_many(now=NOW) == 1
     row.refresh_from_db()
     assert row.state == InboundState.TICKET_CREATED
-    assert services.email_process_pending(now=NOW) == 0
+    assert email_process_pending_many(now=NOW) == 0
     assert ingest(world, raw).duplicate and Ticket.objects.count() == 1
 
 
