@@ -1,6 +1,7 @@
 """The reads intake does for every message, done once per batch (issue 16.3): our own
-addresses, the senders' contacts and staff logins, the vendor's fax-to-mail gateways, and the
-tickets that the batch's In-Reply-To / References / subject tags point at.
+addresses, the senders' contacts and staff logins, the vendor's fax-to-mail gateways, the
+queue of each set of recipients, and the tickets that the batch's In-Reply-To / References /
+subject tags point at.
 
 Each kind is read on first use, for every message of the batch at once, so a batch of one
 costs what a single message did before, and a batch of a hundred costs one statement per
@@ -24,8 +25,8 @@ from supportdesk.intake.domain.identify import normalise_address
 from supportdesk.intake.domain.parse import ParsedEmail
 from supportdesk.intake.domain.threading import subject_tag, thread_candidates
 from supportdesk.intake.models import EmailMessageLink, FaxGateway, FaxGatewayKind
-from supportdesk.intake.selectors import own_addresses
-from supportdesk.tickets.models import Ticket
+from supportdesk.intake.selectors import own_addresses, queue_for_addresses
+from supportdesk.tickets.models import Queue, Ticket
 from supportdesk.tickets.selectors import ticket_follow_merges
 
 
@@ -44,6 +45,7 @@ class IntakeLookups:
         self._staff: dict[str, User | None] | None = None
         self._gateways: dict[str, FaxGateway] | None = None
         self._links: dict[str, int] | None = None
+        self._queues: dict[frozenset[str], tuple[Queue | None, str]] = {}
         self._tickets: dict[int, Ticket] = {}
         self._tags_read = False
 
@@ -53,6 +55,14 @@ class IntakeLookups:
         if self._own is None:
             self._own = own_addresses(vendor=self.vendor)
         return self._own
+
+    def queue_for(self, addresses: list[str]) -> tuple[Queue | None, str]:
+        """:func:`~supportdesk.intake.selectors.queue_for_addresses` (T-7), read once per
+        set of recipients: the messages of a batch are mostly sent to the same addresses."""
+        key = frozenset(addresses)
+        if key not in self._queues:
+            self._queues[key] = queue_for_addresses(vendor=self.vendor, addresses=addresses)
+        return self._queues[key]
 
     def contact(self, address: str) -> Contact | None:
         """The contact an address identifies (T-2), as ``contact_find_by_email`` answers."""

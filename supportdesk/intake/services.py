@@ -56,7 +56,6 @@ from supportdesk.intake.models import (
 from supportdesk.intake.selectors import (
     OPENING_MESSAGE_ID,
     inbound_raw,
-    queue_for_addresses,
 )
 from supportdesk.intake.services_fax import WEBHOOK_SOURCE as FAX_WEBHOOK_SOURCE
 from supportdesk.intake.services_fax import fax_apply, fax_match
@@ -76,6 +75,7 @@ from supportdesk.tickets.models import (
     Ticket,
     TicketEventKind,
 )
+from supportdesk.tickets.search import ticket_search_deferred
 from supportdesk.tickets.services import (
     BODY_MAX,
     AttachmentInput,
@@ -207,12 +207,13 @@ def apply_many(
                 ],
             )
         results: dict[int, IngestResult] = {}
-        for inbound_id in ids:
-            if inbound_id not in results:
-                row = rows[inbound_id]
-                results[inbound_id] = _apply(
-                    row, parsed_by_id.get(inbound_id), now, lookups[row.vendor_id]
-                )
+        with ticket_search_deferred():  # the batch's search documents in one write
+            for inbound_id in ids:
+                if inbound_id not in results:
+                    row = rows[inbound_id]
+                    results[inbound_id] = _apply(
+                        row, parsed_by_id.get(inbound_id), now, lookups[row.vendor_id]
+                    )
         return [results[inbound_id] for inbound_id in ids]
 
 
@@ -459,7 +460,15 @@ def _dispatch(
         answer = should_auto_reply(parsed, own_addresses=own)
         if not answer:
             notes.append(f"no acknowledgement ({kind or 'the sender asked for none'})")
-        _open_from_mail(row, parsed, contact, answer=answer, follows=follows, unverified=unverified)
+        _open_from_mail(
+            row,
+            parsed,
+            contact,
+            lookups,
+            answer=answer,
+            follows=follows,
+            unverified=unverified,
+        )
     if notes:
         row.reason = "; ".join([row.reason, *notes] if row.reason else notes)
 
@@ -540,6 +549,7 @@ def _open_from_mail(
     row: InboundEmail,
     parsed: ParsedEmail,
     contact: Contact,
+    lookups: IntakeLookups,
     *,
     answer: bool,
     follows: Ticket | None = None,
@@ -547,7 +557,7 @@ def _open_from_mail(
 ) -> Ticket:
     queue = row.queue
     if queue is None:
-        queue, why = queue_for_addresses(vendor=row.vendor, addresses=_recipients(parsed))
+        queue, why = lookups.queue_for(_recipients(parsed))
         if why:
             row.reason = f"routed by {why}"
         row.queue = queue

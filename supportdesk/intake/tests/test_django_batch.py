@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from supportdesk.intake.batch import email_ingest_many, email_process_pending_many
-from supportdesk.intake.models import InboundEmail, InboundState
+from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, LinkDirection
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.tickets import services as ticket_services
-from supportdesk.tickets.models import Ticket
-from tests.factories import NOW
+from supportdesk.tickets.models import Status, Ticket
+from supportdesk.tickets.search import ticket_search
+from tests.factories import NOW, make_ticket
 
 from .test_django_ingest import mail
 
@@ -62,3 +65,66 @@ def test_pending_messages_are_applied_in_batches_once_T5(world: Any) -> None:
     assert email_process_pending_many(now=NOW, batch=2) == 5
     assert Ticket.objects.count() == 5
     assert email_process_pending_many(now=NOW, batch=2) == 0
+
+
+def test_a_batch_reads_identification_and_threading_once_and_threads_within_itself_T2_T3(
+    world: Any,
+) -> None:
+    """The reads every message needs (own addresses, contacts, fax gateways, thread links)
+    are one statement per batch, whatever its size; a reply to a message earlier in the same
+    batch threads into the ticket that message opened, as it would one at a time."""
+    raws = [
+        mail(sender=f"{who}@acme.example", subject=f"Request {i}", message_id=f"<r{i}@a.example>")
+        for i, who in enumerate(["alice", "bob", "alice", "bob"])
+    ]
+    raws.append(
+        mail(
+            sender="bob@acme.example",
+            subject="Re: Request 0",
+            body="Still broken: zebra firmware.",
+            message_id="<reply@a.example>",
+            headers={"In-Reply-To": "<r0@a.example>"},
+        )
+    )
+    raws.append(mail(sender="stranger@gmail.com", message_id="<s@gmail.example>"))
+    with CaptureQueriesContext(connection) as ctx:
+        results = email_ingest_many(raws, vendor=world.vendor, now=NOW, source="test")
+    assert [r.state for r in results] == [
+        *[InboundState.TICKET_CREATED] * 4, InboundState.THREADED, InboundState.QUARANTINED,
+    ]  # fmt: skip
+    assert results[4].ticket_id == results[0].ticket_id
+
+    def reads(table: str, column: str = "") -> int:
+        return sum(
+            1
+            for q in ctx.captured_queries
+            if q["sql"].startswith("SELECT")
+            and f'FROM "{table}"' in q["sql"]
+            and (not column or f'"{table}"."{column}" IN (' in q["sql"])
+        )
+
+    assert reads("customers_contactemail", "address") == 1  # the senders, identified at once
+    assert reads("intake_emailmessagelink", "message_id") == 1  # the thread links
+    assert reads("intake_faxgateway") == 1
+    assert reads("tickets_queue", "email") <= 2  # own addresses; routing of the recipients
+    # the batch's search documents were written at its end, the reply's text included
+    hits, _ = ticket_search(principal=world.principal(world.agent), text="zebra")
+    assert [h.ticket.pk for h in hits] == [results[0].ticket_id]
+
+
+def test_two_replies_in_one_batch_to_a_closed_ticket_reopen_it_once_T3(world: Any) -> None:
+    ticket = make_ticket(world)
+    EmailMessageLink.objects.create(
+        vendor=world.vendor, message_id="<old@v.example>", ticket=ticket, created_at=NOW,
+        direction=LinkDirection.OUTGOING,
+    )  # fmt: skip
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.CLOSED)
+    raws = [
+        mail(message_id=f"<again{i}@acme.example>", headers={"In-Reply-To": "<old@v.example>"})
+        for i in range(2)
+    ]
+    results = email_ingest_many(raws, vendor=world.vendor, now=NOW, source="test")
+    assert [r.state for r in results] == [InboundState.THREADED] * 2
+    assert {r.ticket_id for r in results} == {ticket.pk}
+    assert "reopened closed" in results[0].reason  # the second saw it open again
+    assert "reopened" not in results[1].reason
