@@ -2,10 +2,12 @@
 :func:`supportdesk.intake.services.email_ingest`, for many messages at once.
 
 Every message is parsed before any transaction. Then, per batch of up to ``BATCH`` messages,
-the raw bytes are stored in one transaction (one commit instead of one per message; each
-insert in its own savepoint, so the T-5 de-duplication works as for a single message) and
-applied in a second transaction with one savepoint per message: a message that fails is
-rolled back alone and marked ``failed`` with its reason, the others are kept. The crash
+the raw bytes are stored in one transaction (``inbound_store_many``: one read of the keys
+already stored, one insert of the new messages; a redelivery takes the single path, so the
+T-5 de-duplication works as for a single message) and applied in a second transaction
+(``services.apply_many``: the reads every message needs done once for the batch, one
+savepoint per message): a message that fails is rolled back alone and marked ``failed`` with
+its reason, the others are kept. The crash
 semantics are those of the single path: a crash after a batch's store commit leaves its
 rows ``received`` and :func:`email_process_pending_many` (run by ``ingest`` before it
 starts) applies them; nothing is lost or applied twice (tests: test_django_crash.py).
@@ -23,7 +25,7 @@ from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure
 from supportdesk.intake.models import InboundState
 from supportdesk.intake.selectors import inbound_pending_ids
 from supportdesk.intake.services import IngestResult, _parse, _result, apply_many
-from supportdesk.intake.services_store import inbound_store
+from supportdesk.intake.services_store import inbound_store_many
 from supportdesk.tickets.models import Queue
 
 BATCH = 100
@@ -48,12 +50,14 @@ def email_ingest_many(
     for start in range(0, len(messages), step):
         chunk = range(start, min(start + step, len(messages)))
         with transaction.atomic():  # one commit stores the whole batch
-            stored = [
-                inbound_store(
-                    messages[i], parsed[i], vendor=vendor, queue=queue, source=source, now=now
-                )
-                for i in chunk
-            ]
+            stored = inbound_store_many(
+                [messages[i] for i in chunk],
+                [parsed[i] for i in chunk],
+                vendor=vendor,
+                queue=queue,
+                source=source,
+                now=now,
+            )
         to_apply: list[tuple[int, ParsedEmail | ParseFailure | None]] = []
         for i, (row, original) in zip(chunk, stored, strict=True):
             if original is None:

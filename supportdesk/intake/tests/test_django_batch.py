@@ -106,6 +106,8 @@ def test_a_batch_reads_identification_and_threading_once_and_threads_within_itse
     assert reads("customers_contactemail", "address") == 1  # the senders, identified at once
     assert reads("intake_emailmessagelink", "message_id") == 1  # the thread links
     assert reads("intake_faxgateway") == 1
+    inserts = [q for q in ctx.captured_queries if 'INTO "intake_inboundemail"' in q["sql"]]
+    assert len(inserts) == 1  # the batch stored in one statement
     assert reads("tickets_queue", "email") <= 2  # own addresses; routing of the recipients
     # the batch's search documents were written at its end, the reply's text included
     hits, _ = ticket_search(principal=world.principal(world.agent), text="zebra")
@@ -128,3 +130,21 @@ def test_two_replies_in_one_batch_to_a_closed_ticket_reopen_it_once_T3(world: An
     assert {r.ticket_id for r in results} == {ticket.pk}
     assert "reopened closed" in results[0].reason  # the second saw it open again
     assert "reopened" not in results[1].reason
+
+
+def test_a_reused_message_id_and_a_redelivery_inside_one_batch_T5(world: Any) -> None:
+    """Keys met earlier in the same batch take the single store path: the same message
+    delivered by another route is a duplicate record, other content under the same
+    Message-ID is a message of its own (issue 17.4)."""
+    first = mail(message_id="<same@acme.example>", body="First text.")
+    relayed = b"Received: from relay.example by mx.example\r\n" + first
+    reused = mail(message_id="<same@acme.example>", subject="Other", body="Other text.")
+    results = email_ingest_many([first, relayed, reused], vendor=world.vendor, now=NOW)
+    assert [r.state for r in results] == [
+        InboundState.TICKET_CREATED, InboundState.DUPLICATE, InboundState.TICKET_CREATED,
+    ]  # fmt: skip
+    rows = {r.inbound_id: InboundEmail.objects.get(pk=r.inbound_id) for r in results}
+    assert rows[results[1].inbound_id].duplicate_of_id == results[0].inbound_id
+    assert rows[results[2].inbound_id].duplicate_of_id == results[0].inbound_id
+    assert "Message-ID reused" in results[2].reason
+    assert Ticket.objects.count() == 2
