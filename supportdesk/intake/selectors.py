@@ -33,6 +33,11 @@ from supportdesk.tickets.models import Queue, Ticket
 # The Message-ID of the mail a ticket is being opened from, while `ticket_create` runs: its
 # acknowledgement answers that mail before the incoming link row exists.
 OPENING_MESSAGE_ID: ContextVar[str] = ContextVar("intake_opening_message_id", default="")
+# While a batch of intake is applied (issue 16.3): the incoming Message-IDs of its messages
+# applied so far, by ticket, whose link rows are written at the batch's end.
+BATCH_LINKS: ContextVar[dict[int, list[str]] | None] = ContextVar(
+    "intake_batch_links", default=None
+)
 
 
 def _clean(addresses: Iterable[str]) -> list[str]:
@@ -106,10 +111,11 @@ def thread_headers_for(*, ticket: Ticket, automatic: bool) -> dict[str, str]:
         .values_list("message_id", "direction")
     )
     incoming = [mid for mid, direction in links if direction == LinkDirection.INCOMING]
-    opening = OPENING_MESSAGE_ID.get()
-    if opening and opening not in incoming:
-        incoming.append(opening)
-        links.append((opening, LinkDirection.INCOMING))
+    batch = (BATCH_LINKS.get() or {}).get(ticket.pk, [])
+    for mid in [*batch, OPENING_MESSAGE_ID.get()]:
+        if mid and mid not in incoming:
+            incoming.append(mid)
+            links.append((mid, LinkDirection.INCOMING))
     return reply_headers(
         ticket_ref=ticket.ref,
         subject=ticket.subject,

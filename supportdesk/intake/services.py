@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -30,9 +30,6 @@ from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, principal_for
 from supportdesk.customers.models import Contact
 from supportdesk.intake.domain.identify import (
-    is_free_mail,
-    missing_details_reply_subject,
-    missing_details_reply_text,
     normalise_address,
 )
 from supportdesk.intake.domain.loops import (
@@ -42,7 +39,6 @@ from supportdesk.intake.domain.loops import (
     parse_dsn,
     should_auto_reply,
 )
-from supportdesk.intake.domain.outbound import bound_references
 from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure, parse_message
 from supportdesk.intake.domain.threading import split_quoted, subject_tag, thread_candidates
 from supportdesk.intake.lookups import IntakeLookups
@@ -51,9 +47,9 @@ from supportdesk.intake.models import (
     InboundEmail,
     InboundState,
     LinkDirection,
-    QuarantineReply,
 )
 from supportdesk.intake.selectors import (
+    BATCH_LINKS,
     OPENING_MESSAGE_ID,
     inbound_raw,
 )
@@ -61,9 +57,9 @@ from supportdesk.intake.services_fax import WEBHOOK_SOURCE as FAX_WEBHOOK_SOURCE
 from supportdesk.intake.services_fax import fax_apply, fax_match
 from supportdesk.intake.services_store import inbound_store
 from supportdesk.intake.services_trust import mail_trust, staff_reply_token_exposed
-from supportdesk.notifications.mail_templates import mail_render
-from supportdesk.notifications.models import MailTemplateKind, OutboxMessage
-from supportdesk.notifications.services import outbox_bounce, outbox_enqueue, outbox_withhold
+from supportdesk.intake.services_unidentified import quarantine_unidentified
+from supportdesk.notifications.models import OutboxMessage
+from supportdesk.notifications.services import outbox_bounce, outbox_withhold
 from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.models import (
     Channel,
@@ -79,7 +75,6 @@ from supportdesk.tickets.search import ticket_search_deferred
 from supportdesk.tickets.services import (
     BODY_MAX,
     AttachmentInput,
-    default_queue,
     message_add,
     ticket_create,
 )
@@ -169,14 +164,43 @@ _APPLICABLE = (InboundState.RECEIVED, InboundState.FAILED)
 _LINKED = (InboundState.TICKET_CREATED, InboundState.THREADED)
 
 
+@dataclass
+class _Writes:
+    """What a batch writes once, at its end (issue 16.3): the applied rows, and the links of
+    their Message-IDs (`proposed` holds a message's link until its savepoint is released)."""
+
+    rows: list[InboundEmail] = field(default_factory=list)
+    links: list[EmailMessageLink] = field(default_factory=list)
+    proposed: dict[int, EmailMessageLink] = field(default_factory=dict)
+
+
+_WRITES: ContextVar[_Writes | None] = ContextVar("intake_batch_writes", default=None)
+
+
 def apply_many(
     items: Sequence[tuple[int, ParsedEmail | ParseFailure | None]], now: datetime
 ) -> list[IngestResult]:
     """Apply stored messages, in one transaction: the rows are locked and the reads every
     message needs are done once for all of them (:class:`IntakeLookups`); each message is
     applied in a savepoint of its own, so one that fails is rolled back alone and marked
-    ``failed`` with the reason. `parsed` is None for a message to parse from its stored bytes.
-    One result per item, in order (an id given twice is applied once)."""
+    ``failed`` with the reason. The applied rows, their Message-ID links and the search
+    documents are written once at the end; should that fail, the batch is rolled back and
+    applied again with each message writing its own, so a bad one still fails alone.
+    `parsed` is None for a message to parse from its stored bytes. One result per item, in
+    order (an id given twice is applied once)."""
+    try:
+        return _apply_batch(items, now, writes=_Writes())
+    except Exception:
+        log.exception("intake: a batch's writes failed; applying it again message by message")
+        return _apply_batch(items, now, writes=None)
+
+
+def _apply_batch(
+    items: Sequence[tuple[int, ParsedEmail | ParseFailure | None]],
+    now: datetime,
+    *,
+    writes: _Writes | None,
+) -> list[IngestResult]:
     ids = [inbound_id for inbound_id, _ in items]
     with transaction.atomic():
         # the raw bytes are read only when they were not just parsed, and never written back
@@ -207,13 +231,22 @@ def apply_many(
                 ],
             )
         results: dict[int, IngestResult] = {}
-        with ticket_search_deferred():  # the batch's search documents in one write
-            for inbound_id in ids:
-                if inbound_id not in results:
-                    row = rows[inbound_id]
-                    results[inbound_id] = _apply(
-                        row, parsed_by_id.get(inbound_id), now, lookups[row.vendor_id]
-                    )
+        token = _WRITES.set(writes)
+        links_token = BATCH_LINKS.set({} if writes is not None else None)
+        try:
+            with ticket_search_deferred():  # the batch's search documents in one write
+                for inbound_id in ids:
+                    if inbound_id not in results:
+                        row = rows[inbound_id]
+                        results[inbound_id] = _apply(
+                            row, parsed_by_id.get(inbound_id), now, lookups[row.vendor_id]
+                        )
+        finally:
+            _WRITES.reset(token)
+            BATCH_LINKS.reset(links_token)
+        if writes is not None:
+            InboundEmail.objects.bulk_update(writes.rows, _APPLIED_FIELDS)
+            EmailMessageLink.objects.bulk_create(writes.links, ignore_conflicts=True)
         return [results[inbound_id] for inbound_id in ids]
 
 
@@ -225,6 +258,7 @@ def _apply(
 ) -> IngestResult:
     if row.state not in _APPLICABLE:
         return _result(row)
+    writes = _WRITES.get()
     try:
         with transaction.atomic():  # a savepoint: a failure rolls back this message alone
             if parsed is None or isinstance(parsed, ParseFailure):
@@ -234,8 +268,11 @@ def _apply(
             _dispatch(row, parsed, now, lookups)
             _note_reuse(row, now)
             row.processed_at = now
-            row.save(update_fields=_APPLIED_FIELDS)
+            if writes is None:
+                row.save(update_fields=_APPLIED_FIELDS)
     except Exception as exc:
+        if writes is not None:
+            writes.proposed.pop(row.pk, None)
         if isinstance(exc, DomainError):
             reason = f"{exc.code}: {exc.detail}"
         elif isinstance(exc, _Failed):
@@ -251,6 +288,14 @@ def _apply(
         )
         row = InboundEmail.objects.defer("raw").get(pk=row.pk)
         return _result(row)
+    if writes is not None:
+        writes.rows.append(row)
+        link = writes.proposed.pop(row.pk, None)
+        if link is not None:
+            writes.links.append(link)
+            batch_links = BATCH_LINKS.get()
+            if batch_links is not None:
+                batch_links.setdefault(link.ticket_id, []).append(link.message_id)
     if row.state in _LINKED and row.fax_gateway_id is None:  # _link_incoming wrote its link
         lookups.linked(row.message_id, row.ticket_id)
     return _result(row)
@@ -320,20 +365,20 @@ def _raw_of(row: InboundEmail) -> bytes:
 
 def _link_incoming(row: InboundEmail, ticket: Ticket, message: Message | None) -> None:
     if row.message_id:
-        # one statement; an id already linked (incoming or ours) keeps its first ticket
-        EmailMessageLink.objects.bulk_create(
-            [
-                EmailMessageLink(
-                    vendor_id=row.vendor_id,
-                    message_id=row.message_id,
-                    direction=LinkDirection.INCOMING,
-                    ticket=ticket,
-                    ticket_message=message,
-                    created_at=row.received_at,
-                )
-            ],
-            ignore_conflicts=True,
+        link = EmailMessageLink(
+            vendor_id=row.vendor_id,
+            message_id=row.message_id,
+            direction=LinkDirection.INCOMING,
+            ticket=ticket,
+            ticket_message=message,
+            created_at=row.received_at,
         )
+        writes = _WRITES.get()
+        if writes is not None:  # written with the batch's others, once it is applied
+            writes.proposed[row.pk] = link
+            return
+        # one statement; an id already linked (incoming or ours) keeps its first ticket
+        EmailMessageLink.objects.bulk_create([link], ignore_conflicts=True)
 
 
 def _open_ticket(
@@ -431,7 +476,7 @@ def _dispatch(
             else:
                 _quarantine_staff(row, staff, why)
             return
-        _quarantine(row, parsed, ticket=referenced, own=own, now=now)
+        quarantine_unidentified(row, parsed, ticket=referenced, own=own, now=now)
         return
     unverified = trust.customer_unverified
     if unverified and vendor.unverified_mail == "quarantine":
@@ -659,87 +704,6 @@ def _bounce(
                 "diagnostic": (bounce.diagnostic_code or "")[:300],
             },
         )
-
-
-def _quarantine(
-    row: InboundEmail,
-    parsed: ParsedEmail,
-    *,
-    ticket: Ticket | None,
-    own: list[str],
-    now: datetime,
-) -> None:
-    """T-2: stored, not a ticket; one automatic details request per address per day."""
-    vendor = row.vendor
-    sender = normalise_address(parsed.from_address or "")
-    extra = [d for d in vendor.free_mail_domains.split() if d]
-    free = bool(sender) and (is_free_mail(sender) or (bool(extra) and is_free_mail(sender, extra)))
-    row.state = InboundState.QUARANTINED
-    row.reason = "unidentified sender" + (" (free mail)" if free else "")
-    if ticket is not None:
-        row.reason += f"; replies to #{ticket.ref}"
-    if not should_auto_reply(parsed, own_addresses=own):
-        row.reason += "; no automatic reply (automatic, list or bulk mail)"
-        return
-    target = normalise_address(parsed.reply_address or "")
-    if not target:
-        return
-    day = now.date()
-    if QuarantineReply.objects.filter(vendor=vendor, address=target[:254], day=day).exists():
-        row.reason += "; details already requested today"
-        return
-    hourly = settings.MAIL_DETAILS_REPLIES_PER_HOUR
-    recent = QuarantineReply.objects.filter(
-        vendor=vendor, created_at__gt=now - timedelta(hours=1), created_at__lte=now
-    ).count()
-    if recent >= hourly:
-        row.reason += f"; no details request: {hourly} sent in the last hour (limit)"
-        return
-    _, created = QuarantineReply.objects.get_or_create(
-        vendor=vendor, address=target[:254], day=day, defaults={"created_at": now}
-    )
-    if not created:
-        row.reason += "; details already requested today"
-        return
-    queue = row.queue or default_queue(vendor)
-    headers: dict[str, Any] = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
-    if parsed.message_id:
-        headers["In-Reply-To"] = parsed.message_id
-        headers["References"] = " ".join(bound_references([*parsed.references, parsed.message_id]))
-    if queue.email:
-        headers["Reply-To"] = queue.email
-    support_address = queue.email or vendor.support_email
-    # T-11: nothing the sender wrote (subject, display name) is echoed back, not even through
-    # the vendor's template: the reply goes to an address anyone can put in From, so echoing
-    # would let them mail others with our name on their text.
-    mail = mail_render(  # the vendor's own wording if it has one (issue 11.6)
-        vendor_id=vendor.pk,
-        kind=MailTemplateKind.QUARANTINE,
-        context={
-            "vendor_name": vendor.name,
-            "standard_subject": missing_details_reply_subject(),
-            "standard_text": missing_details_reply_text(
-                organisation_name=vendor.name,
-                free_mail=free,
-                phone=vendor.support_phone,
-                support_address=support_address,
-            ),
-            "support_address": support_address,
-            "support_phone": vendor.support_phone,
-        },
-    )
-    outbox_enqueue(
-        key=f"intake:details:{vendor.pk}:{target}:{day.isoformat()}"[:200],
-        channel="email",
-        recipient=target,
-        sender=queue.email or vendor.support_email,
-        subject=mail.subject,
-        body=mail.body,
-        headers=headers,
-        vendor_id=vendor.pk,
-        now=now,
-    )
-    row.reason += "; details requested"
 
 
 def _outbox_mark_bounced(vendor: Vendor, message_id: str, reason: str) -> None:

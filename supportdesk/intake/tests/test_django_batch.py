@@ -108,6 +108,8 @@ def test_a_batch_reads_identification_and_threading_once_and_threads_within_itse
     assert reads("intake_faxgateway") == 1
     inserts = [q for q in ctx.captured_queries if 'INTO "intake_inboundemail"' in q["sql"]]
     assert len(inserts) == 1  # the batch stored in one statement
+    updates = [q for q in ctx.captured_queries if q["sql"].startswith('UPDATE "intake_inbound')]
+    assert len(updates) == 1  # and its applied rows written in one
     assert reads("tickets_queue", "email") <= 2  # own addresses; routing of the recipients
     # the batch's search documents were written at its end, the reply's text included
     hits, _ = ticket_search(principal=world.principal(world.agent), text="zebra")
@@ -148,3 +150,18 @@ def test_a_reused_message_id_and_a_redelivery_inside_one_batch_T5(world: Any) ->
     assert rows[results[2].inbound_id].duplicate_of_id == results[0].inbound_id
     assert "Message-ID reused" in results[2].reason
     assert Ticket.objects.count() == 2
+
+
+def test_when_the_batch_end_writes_fail_it_is_applied_again_message_by_message_T5(
+    world: Any, monkeypatch: Any
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the batch's UPDATE failed")
+
+    monkeypatch.setattr(type(InboundEmail.objects), "bulk_update", broken)
+    raws = [mail(subject=f"Request {i}", message_id=f"<w{i}@acme.example>") for i in range(3)]
+    results = email_ingest_many(raws, vendor=world.vendor, now=NOW, source="test")
+    assert [r.state for r in results] == [InboundState.TICKET_CREATED] * 3
+    assert Ticket.objects.count() == 3  # the first attempt left nothing behind
+    assert OutboxMessage.objects.count() == 3
+    assert EmailMessageLink.objects.filter(direction=LinkDirection.INCOMING).count() == 3
