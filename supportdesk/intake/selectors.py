@@ -123,17 +123,23 @@ def ticket_for_message_ids(*, vendor: Vendor, message_ids: list[str]) -> Ticket 
     return None
 
 
-def thread_headers_for(*, ticket: Ticket, automatic: bool) -> dict[str, str]:
+def thread_headers_for(
+    *, ticket: Ticket, automatic: bool, opened_by: str | None = None
+) -> dict[str, str]:
     """Headers for mail about `ticket` (T-4): In-Reply-To the newest incoming message,
     References the thread, the subject tag, Reply-To the queue, Auto-Submitted when automatic.
-    Message-ID is left to the outbox (random, stored with the row)."""
-    links = list(
-        EmailMessageLink.objects.filter(ticket=ticket)
-        .order_by("created_at", "pk")
-        .values_list("message_id", "direction")
-    )
+    Message-ID is left to the outbox (random, stored with the row). `opened_by` not None: the
+    ticket was created in this transaction, so no mail is linked to it yet (nothing to read),
+    opened from the mail of that Message-ID ("": not from a mail)."""
+    links: list[tuple[str, str]] = []
+    if opened_by is None:
+        links = list(
+            EmailMessageLink.objects.filter(ticket=ticket)
+            .order_by("created_at", "pk")
+            .values_list("message_id", "direction")
+        )
     incoming = [mid for mid, direction in links if direction == LinkDirection.INCOMING]
-    opening = OPENING_MESSAGE_ID.get()
+    opening = opened_by or OPENING_MESSAGE_ID.get()
     if opening and opening not in incoming:
         incoming.append(opening)
         links.append((opening, LinkDirection.INCOMING))

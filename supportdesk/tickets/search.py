@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,10 +75,11 @@ def _document(ticket: Ticket, public: list[str], internal: list[str]) -> dict[st
     }
 
 
-def ticket_search_index_new(*, ticket: Ticket, body: str, filenames: list[str]) -> None:
-    """The document of a ticket its creating service has just written, built from what that
-    service holds (no read-back of the ticket, its message or its files)."""
-    INDEX.write([_document(ticket, [body, *filenames], [])], fresh=True)
+def ticket_search_index_new(*, documents: Sequence[tuple[Ticket, list[str]]]) -> None:
+    """The documents of tickets their creating service has just written, each with the
+    public texts it wrote (first message, file names): built from what that service holds
+    (no read-back of the tickets, their messages or their files), one write for all."""
+    INDEX.write([_document(ticket, public, []) for ticket, public in documents], fresh=True)
 
 
 def ticket_search_sync(*, ticket_ids: Iterable[int]) -> None:
