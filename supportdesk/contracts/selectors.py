@@ -165,67 +165,77 @@ def decision_inputs(*, ticket: Ticket) -> DecisionInputs:
     )
 
 
-def _usage_events(
-    *, term: ContractTerm, organization_id: int, exclude_ticket_id: int | None
-) -> tuple[list[UsageEvent], list[UsageEvent]]:
-    """(events with an intake channel, remote/on-site work without one) for one contract.
+# (events with an intake channel, remote/on-site work without one) of one contract
+UsageEvents = tuple[list[UsageEvent], list[UsageEvent]]
 
-    Incidents are the organisation's tickets that this contract covered (not those opened by
-    unverified mail, T-11); hours are every
-    time entry on the organisation's tickets (the domain keeps those of the contract year).
-    """
-    tickets = TicketEntitlement.objects.filter(
-        contract_id=int(term.contract_id), covered=True, ticket__organization_id=organization_id
-    ).exclude(ticket__unverified=True)  # T-11: unproven mail uses no entitlement
+
+def usage_events_for(
+    *, terms: Sequence[ContractTerm], exclude_ticket_id: int | None = None
+) -> dict[str, UsageEvents]:
+    """The usage events of these contracts (of any organisations), two statements whatever
+    their number: incidents are the tickets a contract covered (not those opened by
+    unverified mail, T-11); hours are every time entry on its organisation's tickets (the
+    domain keeps those of the contract year)."""
+    if not terms:
+        return {}
+    orgs = {int(t.contract_id): int(t.organisation_id) for t in terms}
+    tickets = TicketEntitlement.objects.filter(contract_id__in=list(orgs), covered=True).exclude(
+        ticket__unverified=True
+    )  # T-11: unproven mail uses no entitlement
     if exclude_ticket_id is not None:
         tickets = tickets.exclude(ticket_id=exclude_ticket_id)
-    channelled = [
-        UsageEvent(
-            f"ticket:{pk}",
-            UsageKind.TICKET_CREATED,
-            at,
-            coerce_enum(Channel, channel, field="ticket channel"),
-            coerce_enum(Category, category, field="ticket category"),
-        )
-        for pk, at, channel, category in tickets.values_list(
-            "ticket_id", "ticket__created_at", "ticket__channel", "category"
-        )
-    ]
-    unchannelled: list[UsageEvent] = []
-    entries = TimeEntry.objects.filter(ticket__organization_id=organization_id).values_list(
-        "pk", "started_at", "work_kind", "category", "minutes"
+    found: dict[str, UsageEvents] = {t.contract_id: ([], []) for t in terms}
+    for contract_id, pk, org_id, at, channel, category in tickets.values_list(
+        "contract_id", "ticket_id", "ticket__organization_id", "ticket__created_at",
+        "ticket__channel", "category",
+    ):  # fmt: skip
+        if orgs[contract_id] == org_id:
+            found[str(contract_id)][0].append(ticket_usage_event(pk, at, channel, category))
+    by_org: dict[int, list[str]] = {}
+    for term in terms:
+        by_org.setdefault(int(term.organisation_id), []).append(term.contract_id)
+    entries = TimeEntry.objects.filter(ticket__organization_id__in=list(by_org)).values_list(
+        "ticket__organization_id", "pk", "started_at", "work_kind", "category", "minutes"
     )
-    for pk, at, kind, category, minutes in entries:
-        channel = WORK_CHANNEL.get(kind)
+    for org_id, pk, at, kind, category, minutes in entries:
+        work_channel = WORK_CHANNEL.get(kind)
         event = UsageEvent(
             f"time:{pk}",
             UsageKind.TIME_ENTRY,
             at,
-            channel or Channel.PORTAL,
+            work_channel or Channel.PORTAL,
             coerce_enum(Category, category, field="time entry category"),
             Decimal(minutes) / 60,
         )
-        (channelled if channel else unchannelled).append(event)
-    return channelled, unchannelled
+        for key in by_org[org_id]:
+            found[key][0 if work_channel else 1].append(event)
+    return found
 
 
-def cap_usage_for(
-    *,
-    terms: Sequence[ContractTerm],
-    organization_id: int,
-    at: datetime,
-    tz: tzinfo,
-    exclude_ticket_id: int | None = None,
-) -> dict[str, tuple[CapUsage, ...]]:
-    """Usage of every cap of every term in force at ``at`` (the domain's ``cap_usage``)."""
+def ticket_usage_event(pk: int, at: datetime, channel: str, category: str) -> UsageEvent:
+    """A covered ticket as the caps count it."""
+    return UsageEvent(
+        f"ticket:{pk}",
+        UsageKind.TICKET_CREATED,
+        at,
+        coerce_enum(Channel, channel, field="ticket channel"),
+        coerce_enum(Category, category, field="ticket category"),
+    )
+
+
+def capped_terms(terms: Sequence[ContractTerm], *, at: datetime, tz: tzinfo) -> list[ContractTerm]:
+    """The terms in force at ``at`` whose plan has caps: those whose usage matters."""
     day = at.astimezone(tz).date()
+    return [t for t in terms if t.in_force(day) and t.plan.caps]
+
+
+def cap_usage_from(
+    *, terms: Sequence[ContractTerm], events: Mapping[str, UsageEvents], at: datetime, tz: tzinfo
+) -> dict[str, tuple[CapUsage, ...]]:
+    """Usage of every cap of every capped term in force at ``at``, from its usage events."""
     result: dict[str, tuple[CapUsage, ...]] = {}
-    for term in terms:
-        if not term.in_force(day) or not term.plan.caps:
-            continue
-        channelled, unchannelled = _usage_events(
-            term=term, organization_id=organization_id, exclude_ticket_id=exclude_ticket_id
-        )
+    for term in capped_terms(terms, at=at, tz=tz):
+        channelled, unchannelled = events[term.contract_id]
         result[term.contract_id] = tuple(
             cap_usage(
                 cap,
@@ -237,6 +247,20 @@ def cap_usage_for(
             for cap in term.plan.caps
         )
     return result
+
+
+def cap_usage_for(
+    *,
+    terms: Sequence[ContractTerm],
+    organization_id: int,
+    at: datetime,
+    tz: tzinfo,
+    exclude_ticket_id: int | None = None,
+) -> dict[str, tuple[CapUsage, ...]]:
+    """Usage of every cap of every term in force at ``at`` (the domain's ``cap_usage``)."""
+    capped = capped_terms(terms, at=at, tz=tz)
+    events = usage_events_for(terms=capped, exclude_ticket_id=exclude_ticket_id)
+    return cap_usage_from(terms=capped, events=events, at=at, tz=tz)
 
 
 def cap_usage_rows(
@@ -272,10 +296,15 @@ def cap_usage_out(usage: CapUsage, cap: Cap) -> dict[str, Any]:
 
 def support_preferred(*, organization_id: int) -> list[int]:
     """The organisation's DSE then backup (E-2), for `pick_assignee(preferred=...)`."""
-    row = SupportAssignment.objects.filter(organization_id=organization_id).first()
-    if row is None:
-        return []
-    return [row.dse_id] + ([row.backup_id] if row.backup_id else [])
+    return support_preferred_many(organization_ids=[organization_id]).get(organization_id, [])
+
+
+def support_preferred_many(*, organization_ids: Sequence[int]) -> dict[int, list[int]]:
+    """`support_preferred` of several organisations in one read (those with an account team)."""
+    return {
+        row.organization_id: [row.dse_id] + ([row.backup_id] if row.backup_id else [])
+        for row in SupportAssignment.objects.filter(organization_id__in=organization_ids)
+    }
 
 
 # --- what principals may read ----------------------------------------------------------------

@@ -101,18 +101,24 @@ def own_addresses(*, vendor: Vendor) -> list[str]:
     return _clean(found)
 
 
-def thread_headers_for(*, ticket: Ticket, automatic: bool) -> dict[str, str]:
+def thread_headers_for(
+    *, ticket: Ticket, automatic: bool, opened_by: str | None = None
+) -> dict[str, str]:
     """Headers for mail about `ticket` (T-4): In-Reply-To the newest incoming message,
     References the thread, the subject tag, Reply-To the queue, Auto-Submitted when automatic.
-    Message-ID is left to the outbox (random, stored with the row)."""
-    links = list(
-        EmailMessageLink.objects.filter(ticket=ticket)
-        .order_by("created_at", "pk")
-        .values_list("message_id", "direction")
-    )
+    Message-ID is left to the outbox (random, stored with the row). `opened_by` not None: the
+    ticket was created in this transaction, so no mail is linked to it yet (nothing to read),
+    opened from the mail of that Message-ID ("": not from a mail)."""
+    links: list[tuple[str, str]] = []
+    if opened_by is None:
+        links = list(
+            EmailMessageLink.objects.filter(ticket=ticket)
+            .order_by("created_at", "pk")
+            .values_list("message_id", "direction")
+        )
     incoming = [mid for mid, direction in links if direction == LinkDirection.INCOMING]
-    batch = (BATCH_LINKS.get() or {}).get(ticket.pk, [])
-    for mid in [*batch, OPENING_MESSAGE_ID.get()]:
+    batch = (BATCH_LINKS.get() or {}).get(ticket.pk, []) if opened_by is None else []
+    for mid in [*batch, opened_by or OPENING_MESSAGE_ID.get()]:
         if mid and mid not in incoming:
             incoming.append(mid)
             links.append((mid, LinkDirection.INCOMING))

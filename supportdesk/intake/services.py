@@ -61,6 +61,7 @@ from supportdesk.intake.services_unidentified import quarantine_unidentified
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.notifications.services import outbox_bounce, outbox_withhold
 from supportdesk.tickets.events import ticket_event_record
+from supportdesk.tickets.mail import OutgoingLink
 from supportdesk.tickets.models import (
     Channel,
     Message,
@@ -744,21 +745,20 @@ def _outbox_mark_bounced(vendor: Vendor, message_id: str, reason: str) -> None:
 # -- agents and outbound ------------------------------------------------------------------------
 
 
-def email_link_outgoing(*, outbox: OutboxMessage, ticket: Ticket, now: datetime) -> None:
-    """Remember the Message-ID of mail we sent about `ticket`, so replies thread (T-3)."""
-    message_id = str((outbox.headers or {}).get("Message-ID") or "")
-    if message_id:
-        # One INSERT; a Message-ID already registered (a re-sent notification) is kept.
-        EmailMessageLink.objects.bulk_create(
-            [
-                EmailMessageLink(
-                    vendor_id=ticket.vendor_id,
-                    message_id=message_id[:998],
-                    direction=LinkDirection.OUTGOING,
-                    ticket=ticket,
-                    outbox=outbox,
-                    created_at=now,
-                )
-            ],
-            ignore_conflicts=True,
-        )
+def email_links_outgoing(*, links: list[OutgoingLink], now: datetime) -> None:
+    """Remember the Message-IDs of mail we sent about tickets, so replies thread (T-3): one
+    INSERT; a Message-ID already registered (a re-sent notification) is kept."""
+    EmailMessageLink.objects.bulk_create(
+        [
+            EmailMessageLink(
+                vendor_id=link.vendor_id,
+                message_id=link.message_id[:998],
+                direction=LinkDirection.OUTGOING,
+                ticket_id=link.ticket_id,
+                outbox_id=link.outbox_id,
+                created_at=now,
+            )
+            for link in links
+        ],
+        ignore_conflicts=True,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -109,15 +109,16 @@ def ticket_search_deferred() -> Iterator[None]:
     ticket_search_sync(ticket_ids=deferred.changed)
 
 
-def ticket_search_index_new(*, ticket: Ticket, body: str, filenames: list[str]) -> None:
-    """The document of a ticket its creating service has just written, built from what that
-    service holds (no read-back of the ticket, its message or its files)."""
-    document = _document(ticket, [body, *filenames], [])
+def ticket_search_index_new(*, documents: Sequence[tuple[Ticket, list[str]]]) -> None:
+    """The documents of tickets their creating service has just written, each with the
+    public texts it wrote (first message, file names): built from what that service holds
+    (no read-back of the tickets, their messages or their files), one write for all."""
+    rows = [_document(ticket, public, []) for ticket, public in documents]
     deferred = _DEFERRED.get()
     if deferred is not None:
-        deferred.new[ticket.pk] = document
+        deferred.new.update((row["ticket_id"], row) for row in rows)
         return
-    INDEX.write([document], fresh=True)
+    INDEX.write(rows, fresh=True)
 
 
 def ticket_search_sync(*, ticket_ids: Iterable[int]) -> None:

@@ -16,7 +16,7 @@ from supportdesk.intake import services
 from supportdesk.intake.batch import email_ingest_many, email_process_pending_many
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, LinkDirection
 from supportdesk.notifications.models import OutboxMessage
-from supportdesk.tickets import services as ticket_services
+from supportdesk.tickets import services_create
 from supportdesk.tickets.models import Status, Ticket
 from supportdesk.tickets.search import ticket_search
 from tests.factories import NOW, make_ticket
@@ -29,14 +29,14 @@ pytestmark = pytest.mark.django_db
 def test_one_bad_message_is_rolled_back_alone_and_the_batch_is_kept_T5(
     world: Any, monkeypatch: Any
 ) -> None:
-    real_start = ticket_services.sla_ticket_start
+    real_start = services_create.sla_tickets_start
 
-    def poisoned(*, ticket: Any, **kwargs: Any) -> Any:
-        if ticket.subject == "Poison":  # after the ticket, message and event rows are written
+    def poisoned(*, tickets: Any, **kwargs: Any) -> Any:
+        if tickets[0].subject == "Poison":  # after the ticket, message and event rows are written
             raise RuntimeError("broke half-way")
-        return real_start(ticket=ticket, **kwargs)
+        return real_start(tickets=tickets, **kwargs)
 
-    monkeypatch.setattr(ticket_services, "sla_ticket_start", poisoned)
+    monkeypatch.setattr(services_create, "sla_tickets_start", poisoned)
     raws = [mail(subject=f"Request {i}", message_id=f"<b{i}@acme.example>") for i in range(5)]
     raws.insert(2, mail(subject="Poison", message_id="<poison@acme.example>"))
     raws.insert(4, b"garbage without any header fields")
