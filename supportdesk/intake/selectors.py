@@ -30,9 +30,6 @@ from supportdesk.intake.models import (
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.tickets.models import Queue, Ticket
 
-# The Message-ID of the mail a ticket is being opened from, while `ticket_create` runs: its
-# acknowledgement answers that mail before the incoming link row exists.
-OPENING_MESSAGE_ID: ContextVar[str] = ContextVar("intake_opening_message_id", default="")
 # While a batch of intake is applied (issue 16.3): the incoming Message-IDs of its messages
 # applied so far, by ticket, whose link rows are written at the batch's end.
 BATCH_LINKS: ContextVar[dict[int, list[str]] | None] = ContextVar(
@@ -118,7 +115,7 @@ def thread_headers_for(
         )
     incoming = [mid for mid, direction in links if direction == LinkDirection.INCOMING]
     batch = (BATCH_LINKS.get() or {}).get(ticket.pk, []) if opened_by is None else []
-    for mid in [*batch, opened_by or OPENING_MESSAGE_ID.get()]:
+    for mid in [*batch, opened_by]:
         if mid and mid not in incoming:
             incoming.append(mid)
             links.append((mid, LinkDirection.INCOMING))

@@ -15,17 +15,13 @@ message again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
 
 from supportdesk.accounts.models import User
-from supportdesk.core.errors import DomainError
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, principal_for
 from supportdesk.customers.models import Contact
@@ -49,8 +45,6 @@ from supportdesk.intake.models import (
     LinkDirection,
 )
 from supportdesk.intake.selectors import (
-    BATCH_LINKS,
-    OPENING_MESSAGE_ID,
     inbound_raw,
 )
 from supportdesk.intake.services_fax import WEBHOOK_SOURCE as FAX_WEBHOOK_SOURCE
@@ -72,12 +66,16 @@ from supportdesk.tickets.models import (
     Ticket,
     TicketEventKind,
 )
-from supportdesk.tickets.search import ticket_search_deferred
 from supportdesk.tickets.services import (
     BODY_MAX,
     AttachmentInput,
     message_add,
-    ticket_create,
+)
+from supportdesk.tickets.services_create import (
+    CreatedTicket,
+    TicketDraft,
+    ticket_draft_clean,
+    tickets_create_many,
 )
 
 log = logging.getLogger(__name__)
@@ -126,6 +124,8 @@ def email_ingest(
     differ only in transport headers it is kept as a duplicate record, and other content under
     a stored Message-ID is applied as a message of its own (see :func:`inbound_store`).
     """
+    from supportdesk.intake.batch import apply_many  # batch.py builds on this module
+
     raw = bytes(raw)
     parsed = _parse(raw)
     row, original = inbound_store(raw, parsed, vendor=vendor, queue=queue, source=source, now=now)
@@ -138,6 +138,8 @@ def email_ingest(
 
 def email_retry(*, inbound: InboundEmail, now: datetime) -> IngestResult:
     """Apply a failed (or never applied) message again, from its stored raw bytes."""
+    from supportdesk.intake.batch import apply_many  # batch.py builds on this module
+
     return apply_many([(inbound.pk, None)], now)[0]
 
 
@@ -166,157 +168,28 @@ _LINKED = (InboundState.TICKET_CREATED, InboundState.THREADED)
 
 
 @dataclass
-class _Writes:
+class Writes:
     """What a batch writes once, at its end (issue 16.3): the applied rows, and the links of
     their Message-IDs (`proposed` holds a message's link until its savepoint is released)."""
 
     rows: list[InboundEmail] = field(default_factory=list)
     links: list[EmailMessageLink] = field(default_factory=list)
     proposed: dict[int, EmailMessageLink] = field(default_factory=dict)
+    opening: list[Opening] = field(default_factory=list)  # tickets to open, in one go
 
 
-_WRITES: ContextVar[_Writes | None] = ContextVar("intake_batch_writes", default=None)
+@dataclass(frozen=True)
+class Opening:
+    """A message that opens a ticket, waiting for the batch's next `tickets_create_many`."""
+
+    row: InboundEmail
+    draft: TicketDraft
+    contact: Contact
+    answer: bool
+    follows: Ticket | None
 
 
-def apply_many(
-    items: Sequence[tuple[int, ParsedEmail | ParseFailure | None]], now: datetime
-) -> list[IngestResult]:
-    """Apply stored messages, in one transaction: the rows are locked and the reads every
-    message needs are done once for all of them (:class:`IntakeLookups`); each message is
-    applied in a savepoint of its own, so one that fails is rolled back alone and marked
-    ``failed`` with the reason. The applied rows, their Message-ID links and the search
-    documents are written once at the end; should that fail, the batch is rolled back and
-    applied again with each message writing its own, so a bad one still fails alone.
-    `parsed` is None for a message to parse from its stored bytes. One result per item, in
-    order (an id given twice is applied once)."""
-    try:
-        return _apply_batch(items, now, writes=_Writes())
-    except Exception:
-        log.exception("intake: a batch's writes failed; applying it again message by message")
-        return _apply_batch(items, now, writes=None)
-
-
-def _apply_batch(
-    items: Sequence[tuple[int, ParsedEmail | ParseFailure | None]],
-    now: datetime,
-    *,
-    writes: _Writes | None,
-) -> list[IngestResult]:
-    ids = [inbound_id for inbound_id, _ in items]
-    with transaction.atomic():
-        # the raw bytes are read only when they were not just parsed, and never written back
-        rows = {
-            row.pk: row
-            for row in InboundEmail.objects.select_for_update()
-            .defer("raw")
-            .select_related("vendor")
-            .filter(pk__in=ids)
-            .order_by("pk")
-        }
-        parsed_by_id = {inbound_id: parsed for inbound_id, parsed in items if parsed is not None}
-        unparsed = [
-            pk for pk, row in rows.items() if pk not in parsed_by_id and row.state in _APPLICABLE
-        ]
-        if unparsed:
-            for pk, raw in InboundEmail.objects.filter(pk__in=unparsed).values_list("pk", "raw"):
-                parsed_by_id[pk] = _parse(bytes(raw))
-        lookups: dict[int, IntakeLookups] = {}
-        for vendor_id in {row.vendor_id for row in rows.values()}:
-            vendor = next(r.vendor for r in rows.values() if r.vendor_id == vendor_id)
-            lookups[vendor_id] = IntakeLookups(
-                vendor,
-                [
-                    p
-                    for pk, p in parsed_by_id.items()
-                    if isinstance(p, ParsedEmail) and pk in rows and rows[pk].vendor_id == vendor_id
-                ],
-            )
-        results: dict[int, IngestResult] = {}
-        token = _WRITES.set(writes)
-        links_token = BATCH_LINKS.set({} if writes is not None else None)
-        try:
-            with ticket_search_deferred():  # the batch's search documents in one write
-                for inbound_id in ids:
-                    if inbound_id not in results:
-                        row = rows[inbound_id]
-                        results[inbound_id] = _apply(
-                            row, parsed_by_id.get(inbound_id), now, lookups[row.vendor_id]
-                        )
-        finally:
-            _WRITES.reset(token)
-            BATCH_LINKS.reset(links_token)
-        if writes is not None:
-            _rows_save(writes.rows)
-            EmailMessageLink.objects.bulk_create(writes.links, ignore_conflicts=True)
-        return [results[inbound_id] for inbound_id in ids]
-
-
-def _rows_save(rows: list[InboundEmail]) -> None:
-    """``row.save(update_fields=_APPLIED_FIELDS)`` for every row, as one executemany (Django's
-    bulk_update builds a CASE per field and row, slower than the saves it replaces)."""
-    if not rows:
-        return
-    fields = [InboundEmail._meta.get_field(name) for name in _APPLIED_FIELDS]
-    quote = connection.ops.quote_name
-    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # names from the model only
-    sql = f"UPDATE {quote(InboundEmail._meta.db_table)} SET {sets} WHERE id = %s"  # noqa: S608
-    params = [
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
-def _apply(
-    row: InboundEmail,
-    parsed: ParsedEmail | ParseFailure | None,
-    now: datetime,
-    lookups: IntakeLookups,
-) -> IngestResult:
-    if row.state not in _APPLICABLE:
-        return _result(row)
-    writes = _WRITES.get()
-    try:
-        with transaction.atomic():  # a savepoint: a failure rolls back this message alone
-            if parsed is None or isinstance(parsed, ParseFailure):
-                raise _Failed(parsed.reason if parsed else "not parsed")
-            row.attempts += 1
-            row.reason = ""
-            _dispatch(row, parsed, now, lookups)
-            _note_reuse(row, now)
-            row.processed_at = now
-            if writes is None:
-                row.save(update_fields=_APPLIED_FIELDS)
-    except Exception as exc:
-        if writes is not None:
-            writes.proposed.pop(row.pk, None)
-        if isinstance(exc, DomainError):
-            reason = f"{exc.code}: {exc.detail}"
-        elif isinstance(exc, _Failed):
-            reason = str(exc)
-        else:
-            log.exception("intake: applying inbound email %s failed", row.pk)
-            reason = f"{type(exc).__name__}: {exc}"
-        InboundEmail.objects.filter(pk=row.pk).update(
-            state=InboundState.FAILED,
-            reason=reason.replace("\x00", "")[:2000],
-            attempts=F("attempts") + 1,
-            processed_at=now,
-        )
-        row = InboundEmail.objects.defer("raw").get(pk=row.pk)
-        return _result(row)
-    if writes is not None:
-        writes.rows.append(row)
-        link = writes.proposed.pop(row.pk, None)
-        if link is not None:
-            writes.links.append(link)
-            batch_links = BATCH_LINKS.get()
-            if batch_links is not None:
-                batch_links.setdefault(link.ticket_id, []).append(link.message_id)
-    if row.state in _LINKED and row.fax_gateway_id is None:  # _link_incoming wrote its link
-        lookups.linked(row.message_id, row.ticket_id)
-    return _result(row)
+WRITES: ContextVar[Writes | None] = ContextVar("intake_batch_writes", default=None)
 
 
 # -- applying one message ------------------------------------------------------------------------
@@ -391,7 +264,7 @@ def _link_incoming(row: InboundEmail, ticket: Ticket, message: Message | None) -
             ticket_message=message,
             created_at=row.received_at,
         )
-        writes = _WRITES.get()
+        writes = WRITES.get()
         if writes is not None:  # written with the batch's others, once it is applied
             writes.proposed[row.pk] = link
             return
@@ -407,49 +280,48 @@ def _open_ticket(
     *,
     unverified: bool = False,
 ) -> Ticket:
-    text, html, attachments = _content(parsed, row)
-    token = OPENING_MESSAGE_ID.set(row.message_id)  # the acknowledgement answers this mail
-    try:
-        ticket = _ticket_create_from(
-            row, parsed, contact, queue, text, html, attachments, unverified=unverified
-        )
-    finally:
-        OPENING_MESSAGE_ID.reset(token)
-    message = ticket.messages.order_by("pk").first()
-    _link_incoming(row, ticket, message)
-    row.state = InboundState.TICKET_CREATED
-    row.ticket = ticket
-    row.ticket_message = message
-    row.contact = contact
-    return ticket
+    """Open the ticket of one message now (an agent linking quarantined mail)."""
+    created = tickets_create_many(drafts=[_draft(row, parsed, contact, queue, unverified)])[0]
+    opened(row, created, contact)
+    return created.ticket
 
 
-def _ticket_create_from(
+def _draft(
     row: InboundEmail,
     parsed: ParsedEmail,
     contact: Contact,
     queue: Queue | None,
-    text: str,
-    html: str,
-    attachments: list[AttachmentInput],
-    *,
     unverified: bool,
-) -> Ticket:
-    return ticket_create(
-        principal=None,
-        vendor=row.vendor,
-        organization=contact.organization,
-        requester=contact,
-        subject=parsed.subject.strip() or "(no subject)",
-        body=text,
-        body_html=html,
-        priority=Priority.P3,
-        channel=Channel.EMAIL,
-        queue=queue,
-        attachments=attachments,
-        now=row.received_at,  # clocks start at receipt, also when linked later
-        unverified=unverified,
+) -> TicketDraft:
+    """The ticket a message opens, checked (what is wrong with it raises here, before any
+    statement: the message fails alone)."""
+    text, html, attachments = _content(parsed, row)
+    return ticket_draft_clean(
+        TicketDraft(
+            vendor=row.vendor,
+            organization=contact.organization,
+            requester=contact,
+            subject=parsed.subject.strip() or "(no subject)",
+            body=text,
+            body_html=html,
+            priority=Priority.P3,
+            channel=Channel.EMAIL,
+            queue=queue,
+            attachments=attachments,
+            now=row.received_at,  # clocks start at receipt, also when linked later
+            unverified=unverified,
+            opened_by=row.message_id,  # the acknowledgement answers this mail
+        )
     )
+
+
+def opened(row: InboundEmail, created: CreatedTicket, contact: Contact) -> None:
+    """The message opened `created`: its row and its Message-ID's link say so."""
+    _link_incoming(row, created.ticket, created.message)
+    row.state = InboundState.TICKET_CREATED
+    row.ticket = created.ticket
+    row.ticket_message = created.message
+    row.contact = contact
 
 
 def _dispatch(
@@ -541,7 +413,7 @@ def email_links_move(*, source_id: int, target_id: int) -> None:
     EmailMessageLink.objects.filter(ticket_id=source_id).update(ticket_id=target_id)
 
 
-def _note_reuse(row: InboundEmail, now: datetime) -> None:
+def note_reuse(row: InboundEmail, now: datetime) -> None:
     """A Message-ID that an earlier, different message carried (issue 17.4): say so."""
     if row.duplicate_of_id is None:
         return
@@ -617,27 +489,41 @@ def _open_from_mail(
     answer: bool,
     follows: Ticket | None = None,
     unverified: bool = False,
-) -> Ticket:
+) -> None:
     queue = row.queue
     if queue is None:
         queue, why = lookups.queue_for(_recipients(parsed))
         if why:
             row.reason = f"routed by {why}"
         row.queue = queue
-    ticket = _open_ticket(row, parsed, contact, queue, unverified=unverified)
-    if not answer:
+    opening = Opening(
+        row, _draft(row, parsed, contact, queue, unverified), contact, answer, follows
+    )
+    writes = WRITES.get()
+    if writes is not None:  # opened with the batch's others (batch.py)
+        writes.opening.append(opening)
+        return
+    opening_done(opening, tickets_create_many(drafts=[opening.draft])[0])
+
+
+def opening_done(opening: Opening, created: CreatedTicket) -> None:
+    """What follows once a message's ticket is open: its row and link, no acknowledgement
+    for mail that asks for none (T-4), the follow-up note (T-3)."""
+    row = opening.row
+    opened(row, created, opening.contact)
+    ticket = created.ticket
+    if not opening.answer:
         # T-4: list/bulk mail, or mail that asks for no automatic answer, gets no acknowledgement
         outbox_withhold(
             key=f"ticket:{ticket.pk}:received", why="not sent: no automatic reply (T-4)"
         )
-    if follows is not None:
+    if opening.follows is not None:
         ticket_event_record(
             ticket_id=ticket.pk,
             at=row.received_at,
             kind=TicketEventKind.EMAIL_FOLLOW_UP,
-            data={"inbound": row.pk, "follows": follows.ref},
+            data={"inbound": row.pk, "follows": opening.follows.ref},
         )
-    return ticket
 
 
 def _from_staff(

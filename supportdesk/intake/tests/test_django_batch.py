@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from supportdesk.intake import services
+from supportdesk.intake import batch
 from supportdesk.intake.batch import email_ingest_many, email_process_pending_many
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, LinkDirection
 from supportdesk.notifications.models import OutboxMessage
@@ -32,7 +32,7 @@ def test_one_bad_message_is_rolled_back_alone_and_the_batch_is_kept_T5(
     real_start = services_create.sla_tickets_start
 
     def poisoned(*, tickets: Any, **kwargs: Any) -> Any:
-        if tickets[0].subject == "Poison":  # after the ticket, message and event rows are written
+        if any(t.subject == "Poison" for t in tickets):  # after the tickets' rows are written
             raise RuntimeError("broke half-way")
         return real_start(tickets=tickets, **kwargs)
 
@@ -111,6 +111,8 @@ def test_a_batch_reads_identification_and_threading_once_and_threads_within_itse
     assert len(inserts) == 1  # the batch stored in one statement
     updates = [q for q in ctx.captured_queries if 'UPDATE "intake_inboundemail"' in q["sql"]]
     assert len(updates) == 1  # and its applied rows written in one (executemany)
+    opened = [q for q in ctx.captured_queries if 'INSERT INTO "tickets_ticket"' in q["sql"]]
+    assert len(opened) == 1  # the four tickets opened at once (tickets_create_many)
     assert reads("tickets_queue", "email") <= 2  # own addresses; routing of the recipients
     # the batch's search documents were written at its end, the reply's text included
     hits, _ = ticket_search(principal=world.principal(world.agent), text="zebra")
@@ -159,7 +161,7 @@ def test_when_the_batch_end_writes_fail_it_is_applied_again_message_by_message_T
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the batch's UPDATE failed")
 
-    monkeypatch.setattr(services, "_rows_save", broken)
+    monkeypatch.setattr(batch, "_rows_save", broken)
     raws = [mail(subject=f"Request {i}", message_id=f"<w{i}@acme.example>") for i in range(3)]
     results = email_ingest_many(raws, vendor=world.vendor, now=NOW, source="test")
     assert [r.state for r in results] == [InboundState.TICKET_CREATED] * 3

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from supportdesk.intake import services, services_quarantine
+from supportdesk.intake import batch, services, services_quarantine
 from supportdesk.intake.batch import email_process_pending_many
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, QuarantineReply
 from supportdesk.intake.services_store import inbound_store
@@ -302,7 +302,7 @@ def test_apply_error_becomes_failed_then_retry_succeeds_T5(world: Any, monkeypat
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(services, "ticket_create", boom)
+    monkeypatch.setattr(batch, "tickets_create_many", boom)
     result = ingest(world, mail())
     assert result.state == InboundState.FAILED and "hiccup" in result.reason
     assert Ticket.objects.count() == 0
