@@ -5,12 +5,14 @@ Every message is parsed before any transaction. Then, per batch of up to ``BATCH
 the raw bytes are stored in one transaction (``inbound_store_many``: one read of the keys
 already stored, one insert of the new messages; a redelivery takes the single path, so the
 T-5 de-duplication works as for a single message) and applied in a second transaction
-(``services.apply_many``: the reads every message needs done once for the batch, one
-savepoint per message): a message that fails is rolled back alone and marked ``failed`` with
-its reason, the others are kept. The crash
-semantics are those of the single path: a crash after a batch's store commit leaves its
-rows ``received`` and :func:`email_process_pending_many` (run by ``ingest`` before it
-starts) applies them; nothing is lost or applied twice (tests: test_django_crash.py).
+(:func:`apply_many`: the reads every message needs done once for the batch, one savepoint
+per message, the tickets it opens opened together): a message that fails is rolled back
+alone and marked ``failed`` with its reason, the others are kept. Single delivery
+(``services.email_ingest``, ``email_retry``) applies through :func:`apply_many` too, as a
+batch of one. The crash semantics are those of the single path: a crash after a batch's
+store commit leaves its rows ``received`` and :func:`email_process_pending_many` (run by
+every way in before it starts) applies them; nothing is lost or applied twice (tests:
+test_django_crash.py).
 """
 
 from __future__ import annotations

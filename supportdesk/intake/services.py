@@ -1,7 +1,8 @@
 """Every write of email intake: store the raw bytes (committed), then apply them (T-2..T-5,
 T-7). :func:`email_ingest` takes one message (webhook, SMTP); ``batch.email_ingest_many``
-takes many (IMAP, files) — both apply through :func:`apply_many`, one transaction for all the
-messages given, a savepoint per message, and the reads every message needs done once.
+takes many (IMAP, files) — both apply through ``batch.apply_many``, one transaction for all
+the messages given, a savepoint per message, and the reads every message needs done once.
+This module decides what one message is and applies it (:func:`_dispatch`).
 
 Storing and applying are separate transactions. A crash after the store leaves the row in
 state ``received``; ``batch.email_process_pending_many`` (run by every way in) resumes it, and
