@@ -59,13 +59,12 @@ for n in range(5):
 print("ready", flush=True)
 if sys.argv[3] != "random":  # the process kills itself at an exact point of the batched path
     import os, signal
-    from supportdesk.intake import batch, services
+    from supportdesk.intake import batch
 
     calls = [0]
     name, at = ("apply_many", 3) if sys.argv[3] == "after-store" else ("_apply", 0)
     at = at or 2 * int(sys.argv[2]) + 3  # mid-apply: inside the third batch
-    module = batch if name == "apply_many" else services
-    real = getattr(module, name)
+    real = getattr(batch, name)
 
     def killing(*args, **kwargs):
         calls[0] += 1
@@ -73,7 +72,7 @@ if sys.argv[3] != "random":  # the process kills itself at an exact point of the
             os.kill(os.getpid(), signal.SIGKILL)
         return real(*args, **kwargs)
 
-    setattr(module, name, killing)
+    setattr(batch, name, killing)
 call_command("ingest", sys.argv[1], vendor="v", no_progress=True, batch=int(sys.argv[2]))
 """
 
