@@ -5,7 +5,7 @@ Each ticket is matched on priority, channel and its time of receipt against the 
 applies (the organisation's own, else the one of the plan whose contract the entitlement
 decision found covering it, else the vendor's default); the rule, its calendars, the pause
 statuses and the plan are copied onto the ticket (`TicketSla`) and the first-response and
-resolution clocks start. Two reads (the candidate policies, the vendors' calendars) and two
+resolution clocks start. One read (the candidate policies with the vendors' calendars) and two
 INSERTs (the snapshots, the clocks) whatever the batch size; the "sla_matched" events are
 returned for the caller to record with its own.
 """
@@ -25,32 +25,47 @@ from supportdesk.tickets.events import ticket_event_build
 from supportdesk.tickets.models import Ticket, TicketEvent, TicketEventKind
 
 ORGANISATION, PLAN, VENDOR = 0, 1, 2  # the order in which policies apply
+CALENDAR = 3
 
 
-def _policies(
+def _policies_and_calendars(
     tickets: Sequence[Ticket], plans: Sequence[Plan | None]
-) -> dict[tuple[int, int], SlaPolicy]:
-    """The candidate policies of these tickets in one statement, by (kind, key): the
-    organisations' own, their covering plans', the vendors' defaults (lowest id first)."""
+) -> tuple[dict[tuple[int, int], SlaPolicy], dict[int, dict[str, Any]]]:
+    """In one statement: the candidate policies of these tickets by (kind, key) — the
+    organisations' own, their covering plans', the vendors' defaults, lowest id first — and
+    the vendors' calendars (spec by name, per vendor)."""
+    columns = ("id", "vendor_id", "name", "spec", "flag", "rank", "key")
+    vendors = {t.vendor_id for t in tickets}
+    organisations = {t.organization_id for t in tickets}
     parts = [
-        SlaPolicy.objects.filter(
-            assignments__organization_id__in={t.organization_id for t in tickets}
-        ).annotate(rank=Value(ORGANISATION), key=F("assignments__organization_id")),
-        SlaPolicy.objects.filter(vendor_id__in={t.vendor_id for t in tickets}, is_default=True)
-        .annotate(rank=Value(VENDOR), key=F("vendor_id")),
+        SlaPolicy.objects.filter(assignments__organization_id__in=organisations)
+        .annotate(flag=F("is_default"), rank=Value(ORGANISATION),
+                  key=F("assignments__organization_id")),
+        SlaPolicy.objects.filter(vendor_id__in=vendors, is_default=True)
+        .annotate(flag=F("is_default"), rank=Value(VENDOR), key=F("vendor_id")),
+        Calendar.objects.filter(vendor_id__in=vendors)
+        .annotate(flag=Value(False), rank=Value(CALENDAR), key=F("vendor_id")),
     ]  # fmt: skip
     plan_ids = {p.pk for p in plans if p is not None}
     if plan_ids:
         parts.append(
             SlaPolicy.objects.filter(plans__plan_id__in=plan_ids).annotate(
-                rank=Value(PLAN), key=F("plans__plan_id")
+                flag=F("is_default"), rank=Value(PLAN), key=F("plans__plan_id")
             )
         )
-    first, *rest = parts
-    found: dict[tuple[int, int], SlaPolicy] = {}
-    for row in first.union(*rest, all=True).order_by("rank", "id"):
-        found.setdefault((row.rank, row.key), row)
-    return found
+    first, *rest = (part.values_list(*columns) for part in parts)
+    policies: dict[tuple[int, int], SlaPolicy] = {}
+    calendars: dict[int, dict[str, Any]] = {}
+    for pk, vendor_id, name, spec, flag, rank, key in first.union(*rest, all=True).order_by(
+        "rank", "id"
+    ):
+        if rank == CALENDAR:
+            calendars.setdefault(vendor_id, {})[name] = spec
+        elif (rank, key) not in policies:
+            policies[rank, key] = SlaPolicy(
+                id=pk, vendor_id=vendor_id, name=name, spec=spec, is_default=flag
+            )
+    return policies, calendars
 
 
 def sla_tickets_start(
@@ -60,12 +75,7 @@ def sla_tickets_start(
     order, not read back) and start their clocks at their time of receipt; the unsaved
     "sla_matched" events. A ticket without a policy gets nothing."""
     plans = [d.contract.plan if d.contract_id and d.contract else None for d in decisions]
-    policies = _policies(tickets, plans)
-    calendars: dict[int, dict[str, Any]] = {}
-    for vendor_id, name, spec in Calendar.objects.filter(
-        vendor_id__in={t.vendor_id for t in tickets}
-    ).values_list("vendor_id", "name", "spec"):
-        calendars.setdefault(vendor_id, {})[name] = spec
+    policies, calendars = _policies_and_calendars(tickets, plans)
     matched: list[tuple[Ticket, TicketSla]] = []
     for ticket, plan in zip(tickets, plans, strict=True):
         row = (
