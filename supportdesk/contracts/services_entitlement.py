@@ -171,10 +171,13 @@ def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list
             if isinstance(events, EntitlementInputError):
                 raise events
             key = (ticket.vendor_id, ticket.product_id)
-            if key not in catalogues:
-                catalogues[key] = selectors.catalogue_for(
-                    vendor_id=ticket.vendor_id,
-                    product_ids=[ticket.product_id] if ticket.product_id else [],
+            if key not in catalogues:  # without a product the catalogue has nothing to say
+                catalogues[key] = (
+                    selectors.catalogue_for(
+                        vendor_id=ticket.vendor_id, product_ids=[ticket.product_id]
+                    )
+                    if ticket.product_id
+                    else Catalogue(versions=(), releases=())
                 )
             tz = zones[ticket.vendor_id]
             usage = selectors.cap_usage_from(
