@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from supportdesk.contracts.domain.caps import Cap, CapUsage, UsageEvent, UsageKind, cap_usage
+from supportdesk.contracts.domain.caps import (
+    Cap,
+    CapUsage,
+    CountingRule,
+    UsageEvent,
+    UsageKind,
+    cap_usage,
+    contract_year,
+)
 from supportdesk.contracts.domain.counting import count_users, parse_inventory_json
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.flags import entitlement_flags, flags_etag
@@ -170,46 +178,115 @@ UsageEvents = tuple[list[UsageEvent], list[UsageEvent]]
 
 
 def usage_events_for(
-    *, terms: Sequence[ContractTerm], exclude_ticket_id: int | None = None
+    *,
+    terms: Sequence[ContractTerm],
+    between: tuple[datetime, datetime],
+    tz: tzinfo,
+    exclude_ticket_id: int | None = None,
 ) -> dict[str, UsageEvents]:
-    """The usage events of these contracts (of any organisations), two statements whatever
-    their number: incidents are the tickets a contract covered (not those opened by
-    unverified mail, T-11); hours are every time entry on its organisation's tickets (the
-    domain keeps those of the contract year)."""
-    if not terms:
-        return {}
-    orgs = {int(t.contract_id): int(t.organisation_id) for t in terms}
-    tickets = TicketEntitlement.objects.filter(contract_id__in=list(orgs), covered=True).exclude(
-        ticket__unverified=True
-    )  # T-11: unproven mail uses no entitlement
-    if exclude_ticket_id is not None:
-        tickets = tickets.exclude(ticket_id=exclude_ticket_id)
-    found: dict[str, UsageEvents] = {t.contract_id: ([], []) for t in terms}
-    for contract_id, pk, org_id, at, channel, category in tickets.values_list(
-        "contract_id", "ticket_id", "ticket__organization_id", "ticket__created_at",
-        "ticket__channel", "category",
-    ):  # fmt: skip
-        if orgs[contract_id] == org_id:
-            found[str(contract_id)][0].append(ticket_usage_event(pk, at, channel, category))
-    by_org: dict[int, list[str]] = {}
+    """The usage events that may count against the caps of these contracts (of any
+    organisations) for requests received `between` the two instants: incidents are the
+    tickets a contract covered (not those opened by unverified mail, T-11), hours the time
+    entries on its organisation's tickets. At most two statements, narrowed to the contract
+    years of `between` and to what the caps count (the domain still decides what counts), so
+    the cost follows the caps, not the customer's history."""
+    tickets: list[Q] = []
+    entries: list[Q] = []
     for term in terms:
-        by_org.setdefault(int(term.organisation_id), []).append(term.contract_id)
-    entries = TimeEntry.objects.filter(ticket__organization_id__in=list(by_org)).values_list(
-        "ticket__organization_id", "pk", "started_at", "work_kind", "category", "minutes"
-    )
-    for org_id, pk, at, kind, category, minutes in entries:
-        work_channel = WORK_CHANNEL.get(kind)
-        event = UsageEvent(
-            f"time:{pk}",
-            UsageKind.TIME_ENTRY,
-            at,
-            work_channel or Channel.PORTAL,
-            coerce_enum(Category, category, field="time entry category"),
-            Decimal(minutes) / 60,
+        low, high = _years_around(term, between, tz)
+        counts = [cap.counts for cap in term.plan.caps]
+        incidents = _counted(
+            [c for c in counts if c.source is UsageKind.TICKET_CREATED],
+            channel="ticket__channel",
+            category="category",
         )
-        for key in by_org[org_id]:
-            found[key][0 if work_channel else 1].append(event)
+        if incidents is not None:
+            tickets.append(
+                Q(contract_id=int(term.contract_id), ticket__created_at__gte=low)
+                & Q(ticket__created_at__lt=high)
+                & incidents
+            )
+        hours = _counted(
+            [c for c in counts if c.source is UsageKind.TIME_ENTRY],
+            channel="work_kind",
+            category="category",
+        )
+        if hours is not None:
+            entries.append(
+                Q(ticket__organization_id=int(term.organisation_id), started_at__gte=low)
+                & Q(started_at__lt=high)
+                & hours
+            )
+    found: dict[str, UsageEvents] = {t.contract_id: ([], []) for t in terms}
+    if tickets:
+        covered = TicketEntitlement.objects.filter(_any(tickets), covered=True).exclude(
+            ticket__unverified=True
+        )  # T-11: unproven mail uses no entitlement
+        if exclude_ticket_id is not None:
+            covered = covered.exclude(ticket_id=exclude_ticket_id)
+        for contract_id, pk, at, channel, category in covered.values_list(
+            "contract_id", "ticket_id", "ticket__created_at", "ticket__channel", "category"
+        ):
+            found[str(contract_id)][0].append(ticket_usage_event(pk, at, channel, category))
+    if entries:
+        by_org: dict[int, list[str]] = {}
+        for term in terms:
+            by_org.setdefault(int(term.organisation_id), []).append(term.contract_id)
+        rows = TimeEntry.objects.filter(_any(entries)).values_list(
+            "ticket__organization_id", "pk", "started_at", "work_kind", "category", "minutes"
+        )
+        for org_id, pk, at, kind, category, minutes in rows:
+            work_channel = WORK_CHANNEL.get(kind)
+            event = UsageEvent(
+                f"time:{pk}",
+                UsageKind.TIME_ENTRY,
+                at,
+                work_channel or Channel.PORTAL,
+                coerce_enum(Category, category, field="time entry category"),
+                Decimal(minutes) / 60,
+            )
+            for key in by_org[org_id]:
+                found[key][0 if work_channel else 1].append(event)
     return found
+
+
+def _years_around(
+    term: ContractTerm, between: tuple[datetime, datetime], tz: tzinfo
+) -> tuple[datetime, datetime]:
+    """The contract years of `term` holding both instants, a day wider on each side (the
+    domain compares local dates; a local date is within a day of the UTC one)."""
+    start, _ = contract_year(term.start, max(term.start, between[0].astimezone(tz).date()))
+    _, end = contract_year(term.start, max(term.start, between[1].astimezone(tz).date()))
+    day = timedelta(days=1)
+    return datetime.combine(start, time.min, UTC) - day, datetime.combine(end, time.min, UTC) + day
+
+
+def _counted(rules: Sequence[CountingRule], *, channel: str, category: str) -> Q | None:
+    """The rows any of `rules` may count (None: no rule, nothing to read). For time entries
+    (`channel` = "work_kind") a channel is the kind of work that carries it."""
+    if not rules:
+        return None
+    conditions = []
+    for rule in rules:
+        condition = Q()
+        if rule.channels is not None:
+            values = [c.value for c in rule.channels]
+            if channel == "work_kind":
+                values = [kind for kind, ch in WORK_CHANNEL.items() if ch in rule.channels]
+            condition &= Q(**{f"{channel}__in": values})
+        if rule.categories is not None:
+            condition &= Q(**{f"{category}__in": [c.value for c in rule.categories]})
+        if not condition:
+            return Q()  # this rule counts every row
+        conditions.append(condition)
+    return _any(conditions)
+
+
+def _any(conditions: Sequence[Q]) -> Q:
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined |= condition
+    return combined
 
 
 def ticket_usage_event(pk: int, at: datetime, channel: str, category: str) -> UsageEvent:
@@ -258,8 +335,12 @@ def cap_usage_for(
     exclude_ticket_id: int | None = None,
 ) -> dict[str, tuple[CapUsage, ...]]:
     """Usage of every cap of every term in force at ``at`` (the domain's ``cap_usage``)."""
-    capped = capped_terms(terms, at=at, tz=tz)
-    events = usage_events_for(terms=capped, exclude_ticket_id=exclude_ticket_id)
+    capped = [
+        t for t in capped_terms(terms, at=at, tz=tz) if int(t.organisation_id) == organization_id
+    ]
+    events = usage_events_for(
+        terms=capped, between=(at, at), tz=tz, exclude_ticket_id=exclude_ticket_id
+    )
     return cap_usage_from(terms=capped, events=events, at=at, tz=tz)
 
 

@@ -137,15 +137,26 @@ def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list
         except EntitlementInputError as exc:
             terms[org_id] = exc
     zones = {t.vendor_id: selectors.vendor_tz(t.vendor.timezone) for t in tickets}
-    capped = [
-        term
-        for t in tickets
-        if not isinstance(of_org := terms[t.organization_id], EntitlementInputError)
-        for term in selectors.capped_terms(of_org, at=t.created_at, tz=zones[t.vendor_id])
-    ]
+    capped: dict[int, dict[str, ContractTerm]] = {vendor_id: {} for vendor_id in zones}
+    for t in tickets:
+        of_org = terms[t.organization_id]
+        if not isinstance(of_org, EntitlementInputError):
+            tz = zones[t.vendor_id]
+            for term in selectors.capped_terms(of_org, at=t.created_at, tz=tz):
+                capped[t.vendor_id][term.contract_id] = term
     events: dict[str, Any] | EntitlementInputError
+    usage_events: dict[str, Any] = {}
     try:
-        events = selectors.usage_events_for(terms=list({t.contract_id: t for t in capped}.values()))
+        for vendor_id, tz in zones.items():  # one vendor in practice: two statements at most
+            received = [t.created_at for t in tickets if t.vendor_id == vendor_id]
+            usage_events.update(
+                selectors.usage_events_for(
+                    terms=list(capped[vendor_id].values()),
+                    between=(min(received), max(received)),
+                    tz=tz,
+                )
+            )
+        events = usage_events
     except EntitlementInputError as exc:
         events = exc
     catalogues: dict[tuple[int, int | None], Catalogue] = {}
@@ -160,10 +171,13 @@ def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list
             if isinstance(events, EntitlementInputError):
                 raise events
             key = (ticket.vendor_id, ticket.product_id)
-            if key not in catalogues:
-                catalogues[key] = selectors.catalogue_for(
-                    vendor_id=ticket.vendor_id,
-                    product_ids=[ticket.product_id] if ticket.product_id else [],
+            if key not in catalogues:  # without a product the catalogue has nothing to say
+                catalogues[key] = (
+                    selectors.catalogue_for(
+                        vendor_id=ticket.vendor_id, product_ids=[ticket.product_id]
+                    )
+                    if ticket.product_id
+                    else Catalogue(versions=(), releases=())
                 )
             tz = zones[ticket.vendor_id]
             usage = selectors.cap_usage_from(

@@ -85,7 +85,15 @@ def agent_notify_many(*, notices: Sequence[AgentNotice], now: datetime) -> int:
     everyone = {user_id for _, users in people for user_id in users}
     if not everyone:
         return 0
-    profiles = {p.user_id: p for p in AgentProfile.objects.filter(user_id__in=everyone)}
+    # preferences the caller read with the users (select_related "agent_profile") are used
+    profiles: dict[int, AgentProfile | None] = {}
+    for _, users in people:
+        for user_id, user in users.items():
+            if "agent_profile" in user._state.fields_cache:
+                profiles[user_id] = user._state.fields_cache["agent_profile"]
+    unread = everyone - set(profiles)
+    if unread:
+        profiles.update({p.user_id: p for p in AgentProfile.objects.filter(user_id__in=unread)})
     rows, mails = [], []
     for notice, users in people:
         ticket, kind = notice.ticket, notice.kind

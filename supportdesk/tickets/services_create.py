@@ -172,10 +172,11 @@ def _queues(drafts: Sequence[TicketDraft]) -> list[Queue]:
 
 
 def _members(queues: Sequence[Queue]) -> dict[int, list[User]]:
-    """The agents of these queues, told of each new ticket (one read)."""
+    """The agents of these queues, told of each new ticket, with their notification
+    preferences (one read)."""
     members: dict[int, list[User]] = {q.pk: [] for q in queues}
     through = Queue.members.through.objects.filter(queue_id__in=list(members))
-    for link in through.select_related("user").order_by("pk"):
+    for link in through.select_related("user__agent_profile").order_by("pk"):
         members[link.queue_id].append(link.user)
     return members
 

@@ -31,7 +31,9 @@ def account_team_routes(*, vendor_of: Mapping[int, int], now: datetime) -> dict[
     if not preferred:
         return {}
     wanted = {pk for people in preferred.values() for pk in people}
-    people = {u.pk: u for u in User.objects.filter(pk__in=wanted, is_staff=True, is_active=True)}
+    staff = User.objects.filter(pk__in=wanted, is_staff=True, is_active=True)
+    # with the engineers' notification preferences, for the routed one's notification
+    people = {u.pk: u for u in staff.select_related("agent_profile")}
     absences: dict[int, list[Absence]] = {}
     for row in AbsenceRow.objects.filter(user_id__in=list(people), ends_at__gt=now):
         absences.setdefault(row.user_id, []).append(Absence(row.starts_at, row.ends_at))
