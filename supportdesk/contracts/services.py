@@ -25,7 +25,6 @@ from supportdesk.contracts.domain.counting import (
     parse_inventory_csv,
     parse_inventory_json,
 )
-from supportdesk.contracts.domain.decision import Decision, Request, decide
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.specs import inventory_to_json, plan_from_spec
 from supportdesk.contracts.domain.states import (
@@ -64,6 +63,7 @@ from supportdesk.contracts.services_create import (
 from supportdesk.contracts.services_create import (
     LineInput as LineInput,
 )
+from supportdesk.contracts.services_entitlement import entitlement_apply
 from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal
@@ -507,105 +507,6 @@ def inventory_put(
 
 
 # --- the intake decision (E-4..E-8, T-8) ----------------------------------------------------
-
-
-def decision_json(decision: Decision, *, category: str, caps: list[dict[str, Any]]) -> dict:
-    return {
-        "covered": decision.covered,
-        "billing": decision.billing,
-        "reason": decision.reason.value,
-        "explanation": decision.explanation,
-        "rate_basis": decision.rate_basis.value,
-        "flags": sorted(f.value for f in decision.flags),
-        "contract_id": decision.contract_id,
-        "cap_notices": list(decision.cap_notices),
-        "cap_usage": caps,
-        "suggestion": decision.suggestion.value if decision.suggestion else None,
-        "category": category,
-        "decided_at": decision.decided_at.isoformat(),
-    }
-
-
-def entitlement_apply(
-    *, ticket: Ticket, now: datetime, category: str | None = None, created: bool = False
-) -> TicketEntitlement:
-    """Decide the ticket's entitlement with the domain's `decide` and store it.
-
-    Called explicitly by `tickets.services.ticket_create` with ``created=True`` (the ticket
-    was inserted in this transaction, so there is no stored decision to read or update: one
-    INSERT), and again when the category changes. Runs in the caller's transaction. A
-    configuration problem (a broken plan or catalogue) never blocks intake: the ticket is kept
-    and marked `undecided` with the reason.
-    """
-    existing = None if created else TicketEntitlement.objects.filter(ticket=ticket).first()
-    category = category or (existing.category if existing else WorkCategory.PROBLEM)
-    if category not in WorkCategory.values:
-        raise InvalidInput(
-            f"category must be one of {', '.join(WorkCategory.values)}; got {category!r}"
-        )
-    try:
-        inputs = selectors.decision_inputs(ticket=ticket)
-        request = Request(
-            organisation_id=str(ticket.organization_id),
-            requester_id=(
-                f"contact:{ticket.requester_id}"
-                if ticket.requester_id
-                else f"organisation:{ticket.organization_id}"
-            ),
-            channel=ticket.channel,  # type: ignore[arg-type]
-            category=category,  # type: ignore[arg-type]
-            received_at=ticket.created_at,
-            product=ticket.product.name if ticket.product_id and ticket.product else None,
-            version=(ticket.version or None) if ticket.product_id else None,
-        )
-        usage = selectors.cap_usage_for(
-            terms=inputs.terms, organization_id=ticket.organization_id,
-            exclude_ticket_id=ticket.pk, at=ticket.created_at, tz=inputs.tz,
-        )  # fmt: skip
-        decision = decide(
-            contracts=inputs.terms,
-            request=request,
-            cap_usage=usage,
-            catalogue=inputs.catalogue,
-            now=max(now, ticket.created_at),
-            tz=inputs.tz,
-        )
-        caps = selectors.cap_usage_rows(inputs.terms, usage).get(decision.contract_id or "", [])
-        data = decision_json(decision, category=category, caps=caps)
-        contract_id = int(decision.contract_id) if decision.contract_id else None
-        fields: dict[str, Any] = {
-            "covered": decision.covered,
-            "billing": decision.billing,
-            "reason": decision.reason.value,
-            "rate_basis": decision.rate_basis.value,
-            "explanation": decision.explanation,
-            "flags": data["flags"],
-            "cap_notices": data["cap_notices"],
-        }
-    except EntitlementInputError as exc:
-        log.warning("entitlement of ticket %s undecided: %s", ticket.pk, exc)
-        contract_id = None
-        data = {"error": str(exc), "category": category}
-        fields = {
-            "covered": False,
-            "billing": "hourly",
-            "reason": "undecided",
-            "rate_basis": "non_subscriber",
-            "explanation": f"entitlement could not be decided, check the configuration: {exc}",
-            "flags": [],
-            "cap_notices": [],
-        }
-    values = {
-        **fields,
-        "category": category,
-        "contract_id": contract_id,
-        "decision": data,
-        "decided_at": now,
-    }
-    if created:
-        return TicketEntitlement.objects.create(ticket=ticket, **values)
-    row, _ = TicketEntitlement.objects.update_or_create(ticket=ticket, defaults=values)
-    return row
 
 
 @transaction.atomic

@@ -63,10 +63,12 @@ class FullTextIndex:
     def _names(self) -> list[str]:
         return [name for name, _ in self.columns]
 
-    def _vector_sql(self) -> str:
+    def _vector_sql(self, *, marks: bool = False) -> str:
+        """The weighted vector of the text columns, or with `marks` of bound values (%s::text
+        each, in the order of `columns`)."""
         parts = [
-            f"setweight(to_tsvector('simple', regexp_replace(coalesce({name}, ''), "
-            f"'[^[:alnum:]]+', ' ', 'g')), '{weight}')"
+            f"setweight(to_tsvector('simple', regexp_replace(coalesce("
+            f"{'%s::text' if marks else name}, ''), '[^[:alnum:]]+', ' ', 'g')), '{weight}')"
             for name, weight in self.columns
         ]
         return " || ".join(parts)
@@ -132,25 +134,27 @@ class FullTextIndex:
                     )
                 cur.execute(f"DELETE FROM {self.table} WHERE {self.key} IN ({marks})", wanted)
             if rows:
-                row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
-                cur.execute(
-                    f"INSERT INTO {self.table} ({', '.join(names)}) VALUES "
-                    + ", ".join([row_marks] * len(rows)),
-                    [r[n] for r in rows for n in names],
-                )
-                present = [int(r[self.key]) for r in rows]
-                present_marks = ", ".join(["%s"] * len(present))
+                cols = ", ".join(names)
+                params = [r[n] for r in rows for n in names]
+                row_marks = "(" + ", ".join(["%s"] * len(names))
+                if connection.vendor == "postgresql":
+                    # each row with its vector, in the one INSERT (its texts bound twice)
+                    row_marks += ", " + self._vector_sql(marks=True)
+                    params = [
+                        v
+                        for r in rows
+                        for v in [*(r[n] for n in names), *(r[n] for n in self._names)]
+                    ]
+                    cols += ", search_vector"
+                values = ", ".join([row_marks + ")"] * len(rows))
+                cur.execute(f"INSERT INTO {self.table} ({cols}) VALUES {values}", params)
                 if connection.vendor == "sqlite":
+                    present = [int(r[self.key]) for r in rows]
+                    present_marks = ", ".join(["%s"] * len(present))
                     cols = ", ".join(self._names)
                     cur.execute(
                         f"INSERT INTO {self.fts_table}(rowid, {cols}) SELECT {self.key}, {cols} "
                         f"FROM {self.table} WHERE {self.key} IN ({present_marks})",
-                        present,
-                    )
-                elif connection.vendor == "postgresql":
-                    cur.execute(
-                        f"UPDATE {self.table} SET search_vector = {self._vector_sql()} "
-                        f"WHERE {self.key} IN ({present_marks})",
                         present,
                     )
 

@@ -2,28 +2,56 @@
 :func:`supportdesk.intake.services.email_ingest`, for many messages at once.
 
 Every message is parsed before any transaction. Then, per batch of up to ``BATCH`` messages,
-the raw bytes are stored in one transaction (one commit instead of one per message; each
-insert in its own savepoint, so the T-5 de-duplication works as for a single message) and
-applied in a second transaction with one savepoint per message: a message that fails is
-rolled back alone and marked ``failed`` with its reason, the others are kept. The crash
-semantics are those of the single path: a crash after a batch's store commit leaves its
-rows ``received`` and :func:`email_process_pending_many` (run by ``ingest`` before it
-starts) applies them; nothing is lost or applied twice (tests: test_django_crash.py).
+the raw bytes are stored in one transaction (``inbound_store_many``: one read of the keys
+already stored, one insert of the new messages; a redelivery takes the single path, so the
+T-5 de-duplication works as for a single message) and applied in a second transaction
+(:func:`apply_many`: the reads every message needs done once for the batch, one savepoint
+per message, the tickets it opens opened together): a message that fails is rolled back
+alone and marked ``failed`` with its reason, the others are kept. Single delivery
+(``services.email_ingest``, ``email_retry``) applies through :func:`apply_many` too, as a
+batch of one. The crash semantics are those of the single path: a crash after a batch's
+store commit leaves its rows ``received`` and :func:`email_process_pending_many` (run by
+every way in before it starts) applies them; nothing is lost or applied twice (tests:
+test_django_crash.py).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 
+from supportdesk.core.errors import DomainError
 from supportdesk.core.models import Vendor
-from supportdesk.intake.models import InboundState
-from supportdesk.intake.selectors import inbound_pending_ids
-from supportdesk.intake.services import IngestResult, _apply, _parse, _result
-from supportdesk.intake.services_store import inbound_store
+from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure
+from supportdesk.intake.domain.threading import thread_candidates
+from supportdesk.intake.lookups import IntakeLookups
+from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState
+from supportdesk.intake.selectors import BATCH_LINKS, inbound_pending_ids
+from supportdesk.intake.services import (
+    _APPLICABLE,
+    _APPLIED_FIELDS,
+    _LINKED,
+    WRITES,
+    IngestResult,
+    Opening,
+    Writes,
+    _dispatch,
+    _Failed,
+    _parse,
+    _result,
+    note_reuse,
+    opening_done,
+)
+from supportdesk.intake.services_store import inbound_store_many
 from supportdesk.tickets.models import Queue
+from supportdesk.tickets.search import ticket_search_deferred
+from supportdesk.tickets.services_create import CreatedTicket, tickets_create_many
+
+log = logging.getLogger(__name__)
 
 BATCH = 100
 
@@ -42,35 +70,246 @@ def email_ingest_many(
     (its messages are then not stored; earlier batches are)."""
     messages = [bytes(raw) for raw in raws]
     parsed = [_parse(raw) for raw in messages]  # before any transaction
+    step = max(1, batch)
     results: list[IngestResult] = []
-    for start in range(0, len(messages), max(1, batch)):
-        chunk = range(start, min(start + max(1, batch), len(messages)))
+    for start in range(0, len(messages), step):
+        chunk = range(start, min(start + step, len(messages)))
         with transaction.atomic():  # one commit stores the whole batch
-            stored = [
-                inbound_store(
-                    messages[i], parsed[i], vendor=vendor, queue=queue, source=source, now=now
-                )
-                for i in chunk
-            ]
-        with transaction.atomic():  # one commit applies it; _apply is a savepoint in here
-            for i, (row, original) in zip(chunk, stored, strict=True):
-                if original is None:
-                    results.append(_apply(row.pk, parsed[i], now))
-                    continue
-                if original.state == InboundState.RECEIVED:  # stored, never applied: now
-                    _apply(original.pk, None, now)
-                results.append(_result(row, duplicate=True))
+            stored = inbound_store_many(
+                [messages[i] for i in chunk],
+                [parsed[i] for i in chunk],
+                vendor=vendor,
+                queue=queue,
+                source=source,
+                now=now,
+            )
+        to_apply: list[tuple[int, ParsedEmail | ParseFailure | None]] = []
+        for i, (row, original) in zip(chunk, stored, strict=True):
+            if original is None:
+                to_apply.append((row.pk, parsed[i]))
+            elif original.state == InboundState.RECEIVED:  # stored, never applied: now
+                to_apply.append((original.pk, None))
+        applied = dict(zip((pk for pk, _ in to_apply), apply_many(to_apply, now), strict=True))
+        for row, original in stored:
+            results.append(applied[row.pk] if original is None else _result(row, duplicate=True))
     return results
+
+
+def apply_many(
+    items: Sequence[tuple[int, ParsedEmail | ParseFailure | None]], now: datetime
+) -> list[IngestResult]:
+    """Apply stored messages, in one transaction: the rows are locked and the reads every
+    message needs are done once for all of them (:class:`IntakeLookups`); each message is
+    applied in a savepoint of its own, so one that fails is rolled back alone and marked
+    ``failed`` with the reason. The applied rows, their Message-ID links and the search
+    documents are written once at the end; should that fail, the batch is rolled back and
+    applied again with each message writing its own, so a bad one still fails alone.
+    `parsed` is None for a message to parse from its stored bytes. One result per item, in
+    order (an id given twice is applied once)."""
+    try:
+        return _apply_batch(items, now, writes=Writes())
+    except Exception:
+        log.exception("intake: a batch's writes failed; applying it again message by message")
+        return _apply_batch(items, now, writes=None)
+
+
+def _apply_batch(
+    items: Sequence[tuple[int, ParsedEmail | ParseFailure | None]],
+    now: datetime,
+    *,
+    writes: Writes | None,
+) -> list[IngestResult]:
+    ids = [inbound_id for inbound_id, _ in items]
+    with transaction.atomic():
+        # the raw bytes are read only when they were not just parsed, and never written back
+        rows = {
+            row.pk: row
+            for row in InboundEmail.objects.select_for_update()
+            .defer("raw")
+            .select_related("vendor")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        parsed_by_id = {inbound_id: parsed for inbound_id, parsed in items if parsed is not None}
+        unparsed = [
+            pk for pk, row in rows.items() if pk not in parsed_by_id and row.state in _APPLICABLE
+        ]
+        if unparsed:
+            for pk, raw in InboundEmail.objects.filter(pk__in=unparsed).values_list("pk", "raw"):
+                parsed_by_id[pk] = _parse(bytes(raw))
+        lookups: dict[int, IntakeLookups] = {}
+        for vendor_id in {row.vendor_id for row in rows.values()}:
+            vendor = next(r.vendor for r in rows.values() if r.vendor_id == vendor_id)
+            lookups[vendor_id] = IntakeLookups(
+                vendor,
+                [
+                    p
+                    for pk, p in parsed_by_id.items()
+                    if isinstance(p, ParsedEmail) and pk in rows and rows[pk].vendor_id == vendor_id
+                ],
+            )
+        results: dict[int, IngestResult] = {}
+        token = WRITES.set(writes)
+        links_token = BATCH_LINKS.set({} if writes is not None else None)
+        try:
+            with ticket_search_deferred():  # the batch's search documents in one write
+                for inbound_id in dict.fromkeys(ids):
+                    row = rows[inbound_id]
+                    parsed = parsed_by_id.get(inbound_id)
+                    if writes is not None and _needs_opened(writes, parsed):
+                        _open_waiting(writes, lookups, now, results)
+                    result = _apply(row, parsed, now, lookups[row.vendor_id])
+                    if result is not None:
+                        results[inbound_id] = result
+                if writes is not None:
+                    _open_waiting(writes, lookups, now, results)
+        finally:
+            WRITES.reset(token)
+            BATCH_LINKS.reset(links_token)
+        if writes is not None:
+            _rows_save(writes.rows)
+            EmailMessageLink.objects.bulk_create(writes.links, ignore_conflicts=True)
+        return [results[inbound_id] for inbound_id in ids]
+
+
+def _rows_save(rows: list[InboundEmail]) -> None:
+    """``row.save(update_fields=_APPLIED_FIELDS)`` for every row, as one executemany (Django's
+    bulk_update builds a CASE per field and row, slower than the saves it replaces)."""
+    if not rows:
+        return
+    fields = [InboundEmail._meta.get_field(name) for name in _APPLIED_FIELDS]
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # names from the model only
+    sql = f"UPDATE {quote(InboundEmail._meta.db_table)} SET {sets} WHERE id = %s"  # noqa: S608
+    params = [
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _apply(
+    row: InboundEmail,
+    parsed: ParsedEmail | ParseFailure | None,
+    now: datetime,
+    lookups: IntakeLookups,
+) -> IngestResult | None:
+    """Apply one message in a savepoint; None while the ticket it opens waits for the
+    batch's next `tickets_create_many` (see :func:`_open_waiting`)."""
+    if row.state not in _APPLICABLE:
+        return _result(row)
+    writes = WRITES.get()
+    waiting = len(writes.opening) if writes is not None else 0
+    try:
+        with transaction.atomic():  # a savepoint: a failure rolls back this message alone
+            if parsed is None or isinstance(parsed, ParseFailure):
+                raise _Failed(parsed.reason if parsed else "not parsed")
+            row.attempts += 1
+            row.reason = ""
+            _dispatch(row, parsed, now, lookups)
+            if writes is not None and len(writes.opening) > waiting:
+                return None  # its ticket is opened with the batch's others
+            note_reuse(row, now)
+            row.processed_at = now
+            if writes is None:
+                row.save(update_fields=_APPLIED_FIELDS)
+    except Exception as exc:
+        if writes is not None:
+            writes.proposed.pop(row.pk, None)
+            del writes.opening[waiting:]
+        return _failed(row, exc, now)
+    return _applied(row, lookups, writes)
+
+
+def _applied(row: InboundEmail, lookups: IntakeLookups, writes: Writes | None) -> IngestResult:
+    if writes is not None:
+        writes.rows.append(row)
+        link = writes.proposed.pop(row.pk, None)
+        if link is not None:
+            writes.links.append(link)
+            batch_links = BATCH_LINKS.get()
+            if batch_links is not None:
+                batch_links.setdefault(link.ticket_id, []).append(link.message_id)
+    if row.state in _LINKED and row.fax_gateway_id is None:  # _link_incoming wrote its link
+        lookups.linked(row.message_id, row.ticket_id)
+    return _result(row)
+
+
+def _failed(row: InboundEmail, exc: Exception, now: datetime) -> IngestResult:
+    """The message could not be applied: its savepoint is rolled back, it is kept as
+    ``failed`` with the reason (retried by ``email_retry``)."""
+    if isinstance(exc, DomainError):
+        reason = f"{exc.code}: {exc.detail}"
+    elif isinstance(exc, _Failed):
+        reason = str(exc)
+    else:
+        log.exception("intake: applying inbound email %s failed", row.pk)
+        reason = f"{type(exc).__name__}: {exc}"
+    InboundEmail.objects.filter(pk=row.pk).update(
+        state=InboundState.FAILED,
+        reason=reason.replace("\x00", "")[:2000],
+        attempts=F("attempts") + 1,
+        processed_at=now,
+    )
+    return _result(InboundEmail.objects.defer("raw").get(pk=row.pk))
+
+
+def _needs_opened(writes: Writes, parsed: ParsedEmail | ParseFailure | None) -> bool:
+    """The message replies to one whose ticket waits to be opened: open those first, so it
+    threads as it would one message at a time (T-3)."""
+    if not writes.opening or not isinstance(parsed, ParsedEmail):
+        return False
+    waiting = {o.row.message_id for o in writes.opening if o.row.message_id}
+    return not waiting.isdisjoint(thread_candidates(parsed))
+
+
+def _open_waiting(
+    writes: Writes,
+    lookups: dict[int, IntakeLookups],
+    now: datetime,
+    results: dict[int, IngestResult],
+) -> None:
+    """Open the waiting messages' tickets with one `tickets_create_many`, in a savepoint;
+    if that fails, each again in a savepoint of its own, so a bad one fails alone."""
+    opening, writes.opening = writes.opening, []
+    if not opening:
+        return
+    try:
+        with transaction.atomic():
+            created = tickets_create_many(drafts=[o.draft for o in opening])
+            for item, ticket in zip(opening, created, strict=True):
+                _opened(item, ticket, now)
+    except Exception:
+        log.exception("intake: opening %d tickets at once failed; one by one", len(opening))
+        for item in opening:
+            writes.proposed.pop(item.row.pk, None)
+            try:
+                with transaction.atomic():
+                    _opened(item, tickets_create_many(drafts=[item.draft])[0], now)
+            except Exception as exc:
+                writes.proposed.pop(item.row.pk, None)
+                results[item.row.pk] = _failed(item.row, exc, now)
+                continue
+            results[item.row.pk] = _applied(item.row, lookups[item.row.vendor_id], writes)
+        return
+    for item in opening:
+        results[item.row.pk] = _applied(item.row, lookups[item.row.vendor_id], writes)
+
+
+def _opened(item: Opening, created: CreatedTicket, now: datetime) -> None:
+    opening_done(item, created)
+    note_reuse(item.row, now)
+    item.row.processed_at = now
 
 
 def email_process_pending_many(
     *, now: datetime, vendor_id: int | None = None, batch: int = BATCH
 ) -> int:
-    """:func:`~supportdesk.intake.services.email_process_pending` in batches: one
+    """Apply every stored-but-unapplied message (after a crash; T-5), in batches: one
     transaction per batch, a savepoint per message. Returns how many were applied."""
     ids = inbound_pending_ids(vendor_id=vendor_id)
-    for start in range(0, len(ids), max(1, batch)):
-        with transaction.atomic():
-            for inbound_id in ids[start : start + max(1, batch)]:
-                _apply(inbound_id, None, now)
+    step = max(1, batch)
+    for start in range(0, len(ids), step):
+        apply_many([(inbound_id, None) for inbound_id in ids[start : start + step]], now)
     return len(ids)

@@ -14,7 +14,7 @@ from supportdesk.accounts.models import User
 from supportdesk.core.crypto import unseal
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
-from supportdesk.core.tenancy import Principal, principal_for, scope
+from supportdesk.core.tenancy import Principal, scope
 from supportdesk.intake.domain.addresses import parse_address_list
 from supportdesk.intake.domain.identify import normalise_address
 from supportdesk.intake.domain.outbound import reply_headers
@@ -22,7 +22,6 @@ from supportdesk.intake.domain.parse import parse_headers_block
 from supportdesk.intake.models import (
     EmailMessageLink,
     FaxGateway,
-    FaxGatewayKind,
     ImapMailbox,
     InboundEmail,
     InboundState,
@@ -31,9 +30,11 @@ from supportdesk.intake.models import (
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.tickets.models import Queue, Ticket
 
-# The Message-ID of the mail a ticket is being opened from, while `ticket_create` runs: its
-# acknowledgement answers that mail before the incoming link row exists.
-OPENING_MESSAGE_ID: ContextVar[str] = ContextVar("intake_opening_message_id", default="")
+# While a batch of intake is applied (issue 16.3): the incoming Message-IDs of its messages
+# applied so far, by ticket, whose link rows are written at the batch's end.
+BATCH_LINKS: ContextVar[dict[int, list[str]] | None] = ContextVar(
+    "intake_batch_links", default=None
+)
 
 
 def _clean(addresses: Iterable[str]) -> list[str]:
@@ -88,16 +89,6 @@ def queue_for_addresses(*, vendor: Vendor, addresses: Iterable[str]) -> tuple[Qu
     return None, ""
 
 
-def staff_user_for_address(*, vendor: Vendor, address: str) -> User | None:
-    """The active staff member of `vendor` whose login address this is (staff answering by
-    email), or None. Contacts' logins are not staff."""
-    wanted = normalise_address(address)
-    if not wanted:
-        return None
-    user = User.objects.filter(vendor=vendor, email__iexact=wanted, is_active=True).first()
-    return user if user is not None and principal_for(user).is_staff else None
-
-
 def own_addresses(*, vendor: Vendor) -> list[str]:
     """Our own addresses: never auto-answered (loop guard)."""
     found = [vendor.support_email, settings.DEFAULT_FROM_EMAIL]
@@ -107,36 +98,27 @@ def own_addresses(*, vendor: Vendor) -> list[str]:
     return _clean(found)
 
 
-def ticket_for_message_ids(*, vendor: Vendor, message_ids: list[str]) -> Ticket | None:
-    """The ticket of the first (best) candidate id we stored, incoming or outgoing (T-3)."""
-    if not message_ids:
-        return None
-    links = {
-        link.message_id: link
-        for link in EmailMessageLink.objects.filter(
-            vendor=vendor, message_id__in=message_ids
-        ).select_related("ticket")
-    }
-    for candidate in message_ids:
-        if candidate in links:
-            return links[candidate].ticket
-    return None
-
-
-def thread_headers_for(*, ticket: Ticket, automatic: bool) -> dict[str, str]:
+def thread_headers_for(
+    *, ticket: Ticket, automatic: bool, opened_by: str | None = None
+) -> dict[str, str]:
     """Headers for mail about `ticket` (T-4): In-Reply-To the newest incoming message,
     References the thread, the subject tag, Reply-To the queue, Auto-Submitted when automatic.
-    Message-ID is left to the outbox (random, stored with the row)."""
-    links = list(
-        EmailMessageLink.objects.filter(ticket=ticket)
-        .order_by("created_at", "pk")
-        .values_list("message_id", "direction")
-    )
+    Message-ID is left to the outbox (random, stored with the row). `opened_by` not None: the
+    ticket was created in this transaction, so no mail is linked to it yet (nothing to read),
+    opened from the mail of that Message-ID ("": not from a mail)."""
+    links: list[tuple[str, str]] = []
+    if opened_by is None:
+        links = list(
+            EmailMessageLink.objects.filter(ticket=ticket)
+            .order_by("created_at", "pk")
+            .values_list("message_id", "direction")
+        )
     incoming = [mid for mid, direction in links if direction == LinkDirection.INCOMING]
-    opening = OPENING_MESSAGE_ID.get()
-    if opening and opening not in incoming:
-        incoming.append(opening)
-        links.append((opening, LinkDirection.INCOMING))
+    batch = (BATCH_LINKS.get() or {}).get(ticket.pk, []) if opened_by is None else []
+    for mid in [*batch, opened_by]:
+        if mid and mid not in incoming:
+            incoming.append(mid)
+            links.append((mid, LinkDirection.INCOMING))
     return reply_headers(
         ticket_ref=ticket.ref,
         subject=ticket.subject,
@@ -220,20 +202,6 @@ def vendor_for_raw(raw: bytes, *, slug: str | None = None, envelope: Iterable[st
 
 
 # -- fax (T-1) -----------------------------------------------------------------------------------
-
-
-def fax_gateway_for_sender(*, vendor_id: int, address: str) -> FaxGateway | None:
-    """The vendor's active fax-to-mail gateway that sends from `address`, if any."""
-    address = normalise_address(address or "")
-    if not address:
-        return None
-    return (
-        FaxGateway.objects.filter(
-            vendor_id=vendor_id, kind=FaxGatewayKind.MAIL, from_address=address, active=True
-        )
-        .select_related("queue")
-        .first()
-    )
 
 
 def fax_gateway_for_number(*, kind: str, number: str) -> FaxGateway | None:

@@ -1,35 +1,32 @@
-"""Every write of email intake. One entry point, :func:`email_ingest`, serves every way in
-(webhook, SMTP, IMAP, files): store the raw bytes (committed), then apply them (T-2..T-5, T-7).
+"""Every write of email intake: store the raw bytes (committed), then apply them (T-2..T-5,
+T-7). :func:`email_ingest` takes one message (webhook, SMTP); ``batch.email_ingest_many``
+takes many (IMAP, files) — both apply through ``batch.apply_many``, one transaction for all
+the messages given, a savepoint per message, and the reads every message needs done once.
+This module decides what one message is and applies it (:func:`_dispatch`).
 
 Storing and applying are separate transactions. A crash after the store leaves the row in
-state ``received``; :func:`email_process_pending` (run by every way in) resumes it, and a
-redelivery of the same message resumes it too. Applying locks the row, so a message is applied
-exactly once. Parse and apply failures never reach the caller: the row becomes ``failed`` with
-the reason and :func:`email_retry` applies it again. Only a failure to *store* raises, so the
-transport (SMTP 451, IMAP flag not set, webhook 5xx) delivers the message again.
+state ``received``; ``batch.email_process_pending_many`` (run by every way in) resumes it, and
+a redelivery of the same message resumes it too. Applying locks the rows, so a message is
+applied exactly once. Parse and apply failures never reach the caller: the row becomes
+``failed`` with the reason and :func:`email_retry` applies it again. Only a failure to
+*store* raises, so the transport (SMTP 451, IMAP flag not set, webhook 5xx) delivers the
+message again.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
 
 from supportdesk.accounts.models import User
-from supportdesk.core.errors import DomainError
 from supportdesk.core.models import Vendor
 from supportdesk.core.tenancy import Principal, principal_for
 from supportdesk.customers.models import Contact
-from supportdesk.customers.selectors import contact_find_by_email
 from supportdesk.intake.domain.identify import (
-    is_free_mail,
-    missing_details_reply_subject,
-    missing_details_reply_text,
     normalise_address,
 )
 from supportdesk.intake.domain.loops import (
@@ -39,33 +36,27 @@ from supportdesk.intake.domain.loops import (
     parse_dsn,
     should_auto_reply,
 )
-from supportdesk.intake.domain.outbound import bound_references
 from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure, parse_message
 from supportdesk.intake.domain.threading import split_quoted, subject_tag, thread_candidates
+from supportdesk.intake.lookups import IntakeLookups
 from supportdesk.intake.models import (
     EmailMessageLink,
     InboundEmail,
     InboundState,
     LinkDirection,
-    QuarantineReply,
 )
 from supportdesk.intake.selectors import (
-    OPENING_MESSAGE_ID,
-    inbound_pending_ids,
     inbound_raw,
-    own_addresses,
-    queue_for_addresses,
-    staff_user_for_address,
-    ticket_for_message_ids,
 )
 from supportdesk.intake.services_fax import WEBHOOK_SOURCE as FAX_WEBHOOK_SOURCE
 from supportdesk.intake.services_fax import fax_apply, fax_match
 from supportdesk.intake.services_store import inbound_store
 from supportdesk.intake.services_trust import mail_trust, staff_reply_token_exposed
-from supportdesk.notifications.mail_templates import mail_render
-from supportdesk.notifications.models import MailTemplateKind, OutboxMessage
-from supportdesk.notifications.services import outbox_bounce, outbox_enqueue, outbox_withhold
+from supportdesk.intake.services_unidentified import quarantine_unidentified
+from supportdesk.notifications.models import OutboxMessage
+from supportdesk.notifications.services import outbox_bounce, outbox_withhold
 from supportdesk.tickets.events import ticket_event_record
+from supportdesk.tickets.mail import OutgoingLink
 from supportdesk.tickets.models import (
     Channel,
     Message,
@@ -76,13 +67,16 @@ from supportdesk.tickets.models import (
     Ticket,
     TicketEventKind,
 )
-from supportdesk.tickets.selectors import ticket_follow_merges
 from supportdesk.tickets.services import (
     BODY_MAX,
     AttachmentInput,
-    default_queue,
     message_add,
-    ticket_create,
+)
+from supportdesk.tickets.services_create import (
+    CreatedTicket,
+    TicketDraft,
+    ticket_draft_clean,
+    tickets_create_many,
 )
 
 log = logging.getLogger(__name__)
@@ -131,27 +125,23 @@ def email_ingest(
     differ only in transport headers it is kept as a duplicate record, and other content under
     a stored Message-ID is applied as a message of its own (see :func:`inbound_store`).
     """
+    from supportdesk.intake.batch import apply_many  # batch.py builds on this module
+
     raw = bytes(raw)
     parsed = _parse(raw)
     row, original = inbound_store(raw, parsed, vendor=vendor, queue=queue, source=source, now=now)
     if original is None:
-        return _apply(row.pk, parsed, now)
+        return apply_many([(row.pk, parsed)], now)[0]
     if original.state == InboundState.RECEIVED:  # stored before a crash, never applied: do it now
-        _apply(original.pk, None, now)
+        apply_many([(original.pk, None)], now)
     return _result(row, duplicate=True)
 
 
 def email_retry(*, inbound: InboundEmail, now: datetime) -> IngestResult:
     """Apply a failed (or never applied) message again, from its stored raw bytes."""
-    return _apply(inbound.pk, None, now)
+    from supportdesk.intake.batch import apply_many  # batch.py builds on this module
 
-
-def email_process_pending(*, now: datetime, vendor_id: int | None = None) -> int:
-    """Apply every stored-but-unapplied message (after a crash). Returns how many."""
-    ids = inbound_pending_ids(vendor_id=vendor_id)
-    for inbound_id in ids:
-        _apply(inbound_id, None, now)
-    return len(ids)
+    return apply_many([(inbound.pk, None)], now)[0]
 
 
 class _Failed(Exception):
@@ -174,43 +164,33 @@ _APPLIED_FIELDS = [
     "fax_number",
 ]
 
+_APPLICABLE = (InboundState.RECEIVED, InboundState.FAILED)
+_LINKED = (InboundState.TICKET_CREATED, InboundState.THREADED)
 
-def _apply(
-    inbound_id: int, parsed: ParsedEmail | ParseFailure | None, now: datetime
-) -> IngestResult:
-    try:
-        with transaction.atomic():
-            # the raw bytes are read only when they were not just parsed, and never written back
-            row = InboundEmail.objects.select_for_update().defer("raw").get(pk=inbound_id)
-            if row.state not in (InboundState.RECEIVED, InboundState.FAILED):
-                return _result(row)
-            if parsed is None:
-                parsed = _parse(bytes(row.raw))
-            if isinstance(parsed, ParseFailure):
-                raise _Failed(parsed.reason)
-            row.attempts += 1
-            row.reason = ""
-            _dispatch(row, parsed, now)
-            _note_reuse(row, now)
-            row.processed_at = now
-            row.save(update_fields=_APPLIED_FIELDS)
-            return _result(row)
-    except Exception as exc:
-        if isinstance(exc, DomainError):
-            reason = f"{exc.code}: {exc.detail}"
-        elif isinstance(exc, _Failed):
-            reason = str(exc)
-        else:
-            log.exception("intake: applying inbound email %s failed", inbound_id)
-            reason = f"{type(exc).__name__}: {exc}"
-        InboundEmail.objects.filter(pk=inbound_id).update(
-            state=InboundState.FAILED,
-            reason=reason.replace("\x00", "")[:2000],
-            attempts=F("attempts") + 1,
-            processed_at=now,
-        )
-        row = InboundEmail.objects.defer("raw").get(pk=inbound_id)
-        return _result(row)
+
+@dataclass
+class Writes:
+    """What a batch writes once, at its end (issue 16.3): the applied rows, and the links of
+    their Message-IDs (`proposed` holds a message's link until its savepoint is released)."""
+
+    rows: list[InboundEmail] = field(default_factory=list)
+    links: list[EmailMessageLink] = field(default_factory=list)
+    proposed: dict[int, EmailMessageLink] = field(default_factory=dict)
+    opening: list[Opening] = field(default_factory=list)  # tickets to open, in one go
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A message that opens a ticket, waiting for the batch's next `tickets_create_many`."""
+
+    row: InboundEmail
+    draft: TicketDraft
+    contact: Contact
+    answer: bool
+    follows: Ticket | None
+
+
+WRITES: ContextVar[Writes | None] = ContextVar("intake_batch_writes", default=None)
 
 
 # -- applying one message ------------------------------------------------------------------------
@@ -277,20 +257,20 @@ def _raw_of(row: InboundEmail) -> bytes:
 
 def _link_incoming(row: InboundEmail, ticket: Ticket, message: Message | None) -> None:
     if row.message_id:
-        # one statement; an id already linked (incoming or ours) keeps its first ticket
-        EmailMessageLink.objects.bulk_create(
-            [
-                EmailMessageLink(
-                    vendor_id=row.vendor_id,
-                    message_id=row.message_id,
-                    direction=LinkDirection.INCOMING,
-                    ticket=ticket,
-                    ticket_message=message,
-                    created_at=row.received_at,
-                )
-            ],
-            ignore_conflicts=True,
+        link = EmailMessageLink(
+            vendor_id=row.vendor_id,
+            message_id=row.message_id,
+            direction=LinkDirection.INCOMING,
+            ticket=ticket,
+            ticket_message=message,
+            created_at=row.received_at,
         )
+        writes = WRITES.get()
+        if writes is not None:  # written with the batch's others, once it is applied
+            writes.proposed[row.pk] = link
+            return
+        # one statement; an id already linked (incoming or ours) keeps its first ticket
+        EmailMessageLink.objects.bulk_create([link], ignore_conflicts=True)
 
 
 def _open_ticket(
@@ -301,62 +281,63 @@ def _open_ticket(
     *,
     unverified: bool = False,
 ) -> Ticket:
-    text, html, attachments = _content(parsed, row)
-    token = OPENING_MESSAGE_ID.set(row.message_id)  # the acknowledgement answers this mail
-    try:
-        ticket = _ticket_create_from(
-            row, parsed, contact, queue, text, html, attachments, unverified=unverified
-        )
-    finally:
-        OPENING_MESSAGE_ID.reset(token)
-    message = ticket.messages.order_by("pk").first()
-    _link_incoming(row, ticket, message)
-    row.state = InboundState.TICKET_CREATED
-    row.ticket = ticket
-    row.ticket_message = message
-    row.contact = contact
-    return ticket
+    """Open the ticket of one message now (an agent linking quarantined mail)."""
+    created = tickets_create_many(drafts=[_draft(row, parsed, contact, queue, unverified)])[0]
+    opened(row, created, contact)
+    return created.ticket
 
 
-def _ticket_create_from(
+def _draft(
     row: InboundEmail,
     parsed: ParsedEmail,
     contact: Contact,
     queue: Queue | None,
-    text: str,
-    html: str,
-    attachments: list[AttachmentInput],
-    *,
     unverified: bool,
-) -> Ticket:
-    return ticket_create(
-        principal=None,
-        vendor=row.vendor,
-        organization=contact.organization,
-        requester=contact,
-        subject=parsed.subject.strip() or "(no subject)",
-        body=text,
-        body_html=html,
-        priority=Priority.P3,
-        channel=Channel.EMAIL,
-        queue=queue,
-        attachments=attachments,
-        now=row.received_at,  # clocks start at receipt, also when linked later
-        unverified=unverified,
+) -> TicketDraft:
+    """The ticket a message opens, checked (what is wrong with it raises here, before any
+    statement: the message fails alone)."""
+    text, html, attachments = _content(parsed, row)
+    return ticket_draft_clean(
+        TicketDraft(
+            vendor=row.vendor,
+            organization=contact.organization,
+            requester=contact,
+            subject=parsed.subject.strip() or "(no subject)",
+            body=text,
+            body_html=html,
+            priority=Priority.P3,
+            channel=Channel.EMAIL,
+            queue=queue,
+            attachments=attachments,
+            now=row.received_at,  # clocks start at receipt, also when linked later
+            unverified=unverified,
+            opened_by=row.message_id,  # the acknowledgement answers this mail
+        )
     )
 
 
-def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
+def opened(row: InboundEmail, created: CreatedTicket, contact: Contact) -> None:
+    """The message opened `created`: its row and its Message-ID's link say so."""
+    _link_incoming(row, created.ticket, created.message)
+    row.state = InboundState.TICKET_CREATED
+    row.ticket = created.ticket
+    row.ticket_message = created.message
+    row.contact = contact
+
+
+def _dispatch(
+    row: InboundEmail, parsed: ParsedEmail, now: datetime, lookups: IntakeLookups
+) -> None:
     """Decide what one message is (T-2, T-3, T-4, T-7, T-11) and apply it."""
     vendor = row.vendor
-    referenced = ticket_for_message_ids(vendor=vendor, message_ids=thread_candidates(parsed))
+    referenced = lookups.ticket_for_message_ids(thread_candidates(parsed))
     bounce = parse_dsn(parsed)
     if bounce is not None:
-        _bounce(row, bounce, referenced, now)
+        _bounce(row, bounce, referenced, now, lookups)
         return
     kind = auto_submitted_kind(parsed)
     sender = normalise_address(parsed.from_address or "")
-    own = own_addresses(vendor=vendor)
+    own = lookups.own
     linked_only = link_only_kind(parsed)
     if linked_only or (sender and sender in own):
         # T-4: never a ticket, never answered; shown with the ticket it answers, if any.
@@ -366,19 +347,19 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
         return
     trust = mail_trust(parsed=parsed, vendor_id=vendor.pk, recipients=_recipients(parsed))
     row.authentication = trust.note()
-    fax = fax_match(row, parsed)
+    fax = fax_match(row, parsed, lookups.mail_fax_gateway)
     if fax is not None:  # T-1: a received fax; the webhook's own rows are signed by the provider
         gateway, written = fax
         unverified = row.source != FAX_WEBHOOK_SOURCE and trust.customer_unverified
         fax_apply(row, parsed, gateway=gateway, written=written, unverified=unverified)
         return
-    contact = contact_find_by_email(vendor_id=vendor.pk, address=sender) if sender else None
+    contact = lookups.contact(sender) if sender else None
     if contact is None:
-        staff = staff_user_for_address(vendor=vendor, address=sender) if sender else None
+        staff = lookups.staff(sender) if sender else None
         if staff is not None:
             proven, why = trust.staff_authenticated(staff)
             if proven:
-                _from_staff(row, parsed, staff, referenced, proof=why)
+                _from_staff(row, parsed, staff, referenced, lookups, proof=why)
                 if trust.token_user == staff and staff_reply_token_exposed(
                     parsed=parsed, staff=staff, own=own, now=now
                 ):
@@ -386,7 +367,7 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
             else:
                 _quarantine_staff(row, staff, why)
             return
-        _quarantine(row, parsed, ticket=referenced, own=own, now=now)
+        quarantine_unidentified(row, parsed, ticket=referenced, own=own, now=now)
         return
     unverified = trust.customer_unverified
     if unverified and vendor.unverified_mail == "quarantine":
@@ -397,7 +378,7 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
             f"({trust.verdict.reason}); link it to the contact to accept it"
         )
         return
-    ticket, notes = _thread_target(row, parsed, contact, referenced)
+    ticket, notes = _thread_target(parsed, contact, referenced, lookups)
     if unverified:
         notes.insert(0, f"unverified sender ({trust.verdict.reason})")
     follows = None
@@ -415,7 +396,15 @@ def _dispatch(row: InboundEmail, parsed: ParsedEmail, now: datetime) -> None:
         answer = should_auto_reply(parsed, own_addresses=own)
         if not answer:
             notes.append(f"no acknowledgement ({kind or 'the sender asked for none'})")
-        _open_from_mail(row, parsed, contact, answer=answer, follows=follows, unverified=unverified)
+        _open_from_mail(
+            row,
+            parsed,
+            contact,
+            lookups,
+            answer=answer,
+            follows=follows,
+            unverified=unverified,
+        )
     if notes:
         row.reason = "; ".join([row.reason, *notes] if row.reason else notes)
 
@@ -425,7 +414,7 @@ def email_links_move(*, source_id: int, target_id: int) -> None:
     EmailMessageLink.objects.filter(ticket_id=source_id).update(ticket_id=target_id)
 
 
-def _note_reuse(row: InboundEmail, now: datetime) -> None:
+def note_reuse(row: InboundEmail, now: datetime) -> None:
     """A Message-ID that an earlier, different message carried (issue 17.4): say so."""
     if row.duplicate_of_id is None:
         return
@@ -441,7 +430,7 @@ def _note_reuse(row: InboundEmail, now: datetime) -> None:
 
 
 def _thread_target(
-    row: InboundEmail, parsed: ParsedEmail, contact: Contact, referenced: Ticket | None
+    parsed: ParsedEmail, contact: Contact, referenced: Ticket | None, lookups: IntakeLookups
 ) -> tuple[Ticket | None, list[str]]:
     """T-3: the ticket an identified contact's mail belongs to. `In-Reply-To`/`References`
     first, then the subject tag — each only for a ticket of the sender's own organisation:
@@ -452,15 +441,13 @@ def _thread_target(
         if referenced.organization_id == contact.organization_id:
             return referenced, notes
         notes.append(f"replies to #{referenced.ref} of another organisation: not added to it")
-    tag = subject_tag(parsed.subject)
-    if tag is not None:
-        tagged = ticket_follow_merges(
-            Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first()
+    tagged = lookups.tagged_ticket(parsed.subject)
+    if tagged is not None and tagged.organization_id == contact.organization_id:
+        return tagged, notes
+    if tagged is not None and tagged != referenced:
+        notes.append(
+            f"subject tag #{subject_tag(parsed.subject)} is another organisation's ticket: ignored"
         )
-        if tagged is not None and tagged.organization_id == contact.organization_id:
-            return tagged, notes
-        if tagged is not None and tagged != referenced:
-            notes.append(f"subject tag #{tag} is another organisation's ticket: ignored")
     return None, notes
 
 
@@ -498,35 +485,56 @@ def _open_from_mail(
     row: InboundEmail,
     parsed: ParsedEmail,
     contact: Contact,
+    lookups: IntakeLookups,
     *,
     answer: bool,
     follows: Ticket | None = None,
     unverified: bool = False,
-) -> Ticket:
+) -> None:
     queue = row.queue
     if queue is None:
-        queue, why = queue_for_addresses(vendor=row.vendor, addresses=_recipients(parsed))
+        queue, why = lookups.queue_for(_recipients(parsed))
         if why:
             row.reason = f"routed by {why}"
         row.queue = queue
-    ticket = _open_ticket(row, parsed, contact, queue, unverified=unverified)
-    if not answer:
+    opening = Opening(
+        row, _draft(row, parsed, contact, queue, unverified), contact, answer, follows
+    )
+    writes = WRITES.get()
+    if writes is not None:  # opened with the batch's others (batch.py)
+        writes.opening.append(opening)
+        return
+    opening_done(opening, tickets_create_many(drafts=[opening.draft])[0])
+
+
+def opening_done(opening: Opening, created: CreatedTicket) -> None:
+    """What follows once a message's ticket is open: its row and link, no acknowledgement
+    for mail that asks for none (T-4), the follow-up note (T-3)."""
+    row = opening.row
+    opened(row, created, opening.contact)
+    ticket = created.ticket
+    if not opening.answer:
         # T-4: list/bulk mail, or mail that asks for no automatic answer, gets no acknowledgement
         outbox_withhold(
             key=f"ticket:{ticket.pk}:received", why="not sent: no automatic reply (T-4)"
         )
-    if follows is not None:
+    if opening.follows is not None:
         ticket_event_record(
             ticket_id=ticket.pk,
             at=row.received_at,
             kind=TicketEventKind.EMAIL_FOLLOW_UP,
-            data={"inbound": row.pk, "follows": follows.ref},
+            data={"inbound": row.pk, "follows": opening.follows.ref},
         )
-    return ticket
 
 
 def _from_staff(
-    row: InboundEmail, parsed: ParsedEmail, staff: User, referenced: Ticket | None, *, proof: str
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    staff: User,
+    referenced: Ticket | None,
+    lookups: IntakeLookups,
+    *,
+    proof: str,
 ) -> None:
     """Staff answering by email, *authenticated* (T-11: `proof` says how). A reply to the
     thread's Message-IDs is a public reply, sent to the customer through the outbox (unless the
@@ -546,9 +554,7 @@ def _from_staff(
             )
             row.reason += "; the customer got it directly"
         return
-    tag = subject_tag(parsed.subject)
-    tagged = Ticket.objects.filter(pk=tag, vendor_id=row.vendor_id).first() if tag else None
-    tagged = ticket_follow_merges(tagged)
+    tagged = lookups.tagged_ticket(parsed.subject)
     if tagged is not None:
         _thread_into(row, parsed, tagged, principal, contact=None, kind=MessageKind.INTERNAL)
         row.reason += "; matched by subject tag only: kept as an internal note"
@@ -568,7 +574,13 @@ def _quarantine_staff(row: InboundEmail, staff: User, why: str) -> None:
     )
 
 
-def _bounce(row: InboundEmail, bounce: Bounce, referenced: Ticket | None, now: datetime) -> None:
+def _bounce(
+    row: InboundEmail,
+    bounce: Bounce,
+    referenced: Ticket | None,
+    now: datetime,
+    lookups: IntakeLookups,
+) -> None:
     """T-4: a delivery report is never a ticket. It marks the outgoing message bounced and is
     shown on the ticket that message belonged to."""
     row.state = InboundState.BOUNCE
@@ -579,10 +591,7 @@ def _bounce(row: InboundEmail, bounce: Bounce, referenced: Ticket | None, now: d
     )[:2000]
     ticket = referenced
     if bounce.original_message_id:
-        ticket = (
-            ticket_for_message_ids(vendor=row.vendor, message_ids=[bounce.original_message_id])
-            or ticket
-        )
+        ticket = lookups.ticket_for_message_ids([bounce.original_message_id]) or ticket
         if not bounce.is_delay:
             _outbox_mark_bounced(row.vendor, bounce.original_message_id, row.reason)
     row.ticket = ticket
@@ -600,87 +609,6 @@ def _bounce(row: InboundEmail, bounce: Bounce, referenced: Ticket | None, now: d
                 "diagnostic": (bounce.diagnostic_code or "")[:300],
             },
         )
-
-
-def _quarantine(
-    row: InboundEmail,
-    parsed: ParsedEmail,
-    *,
-    ticket: Ticket | None,
-    own: list[str],
-    now: datetime,
-) -> None:
-    """T-2: stored, not a ticket; one automatic details request per address per day."""
-    vendor = row.vendor
-    sender = normalise_address(parsed.from_address or "")
-    extra = [d for d in vendor.free_mail_domains.split() if d]
-    free = bool(sender) and (is_free_mail(sender) or (bool(extra) and is_free_mail(sender, extra)))
-    row.state = InboundState.QUARANTINED
-    row.reason = "unidentified sender" + (" (free mail)" if free else "")
-    if ticket is not None:
-        row.reason += f"; replies to #{ticket.ref}"
-    if not should_auto_reply(parsed, own_addresses=own):
-        row.reason += "; no automatic reply (automatic, list or bulk mail)"
-        return
-    target = normalise_address(parsed.reply_address or "")
-    if not target:
-        return
-    day = now.date()
-    if QuarantineReply.objects.filter(vendor=vendor, address=target[:254], day=day).exists():
-        row.reason += "; details already requested today"
-        return
-    hourly = settings.MAIL_DETAILS_REPLIES_PER_HOUR
-    recent = QuarantineReply.objects.filter(
-        vendor=vendor, created_at__gt=now - timedelta(hours=1), created_at__lte=now
-    ).count()
-    if recent >= hourly:
-        row.reason += f"; no details request: {hourly} sent in the last hour (limit)"
-        return
-    _, created = QuarantineReply.objects.get_or_create(
-        vendor=vendor, address=target[:254], day=day, defaults={"created_at": now}
-    )
-    if not created:
-        row.reason += "; details already requested today"
-        return
-    queue = row.queue or default_queue(vendor)
-    headers: dict[str, Any] = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
-    if parsed.message_id:
-        headers["In-Reply-To"] = parsed.message_id
-        headers["References"] = " ".join(bound_references([*parsed.references, parsed.message_id]))
-    if queue.email:
-        headers["Reply-To"] = queue.email
-    support_address = queue.email or vendor.support_email
-    # T-11: nothing the sender wrote (subject, display name) is echoed back, not even through
-    # the vendor's template: the reply goes to an address anyone can put in From, so echoing
-    # would let them mail others with our name on their text.
-    mail = mail_render(  # the vendor's own wording if it has one (issue 11.6)
-        vendor_id=vendor.pk,
-        kind=MailTemplateKind.QUARANTINE,
-        context={
-            "vendor_name": vendor.name,
-            "standard_subject": missing_details_reply_subject(),
-            "standard_text": missing_details_reply_text(
-                organisation_name=vendor.name,
-                free_mail=free,
-                phone=vendor.support_phone,
-                support_address=support_address,
-            ),
-            "support_address": support_address,
-            "support_phone": vendor.support_phone,
-        },
-    )
-    outbox_enqueue(
-        key=f"intake:details:{vendor.pk}:{target}:{day.isoformat()}"[:200],
-        channel="email",
-        recipient=target,
-        sender=queue.email or vendor.support_email,
-        subject=mail.subject,
-        body=mail.body,
-        headers=headers,
-        vendor_id=vendor.pk,
-        now=now,
-    )
-    row.reason += "; details requested"
 
 
 def _outbox_mark_bounced(vendor: Vendor, message_id: str, reason: str) -> None:
@@ -704,21 +632,20 @@ def _outbox_mark_bounced(vendor: Vendor, message_id: str, reason: str) -> None:
 # -- agents and outbound ------------------------------------------------------------------------
 
 
-def email_link_outgoing(*, outbox: OutboxMessage, ticket: Ticket, now: datetime) -> None:
-    """Remember the Message-ID of mail we sent about `ticket`, so replies thread (T-3)."""
-    message_id = str((outbox.headers or {}).get("Message-ID") or "")
-    if message_id:
-        # One INSERT; a Message-ID already registered (a re-sent notification) is kept.
-        EmailMessageLink.objects.bulk_create(
-            [
-                EmailMessageLink(
-                    vendor_id=ticket.vendor_id,
-                    message_id=message_id[:998],
-                    direction=LinkDirection.OUTGOING,
-                    ticket=ticket,
-                    outbox=outbox,
-                    created_at=now,
-                )
-            ],
-            ignore_conflicts=True,
-        )
+def email_links_outgoing(*, links: list[OutgoingLink], now: datetime) -> None:
+    """Remember the Message-IDs of mail we sent about tickets, so replies thread (T-3): one
+    INSERT; a Message-ID already registered (a re-sent notification) is kept."""
+    EmailMessageLink.objects.bulk_create(
+        [
+            EmailMessageLink(
+                vendor_id=link.vendor_id,
+                message_id=link.message_id[:998],
+                direction=LinkDirection.OUTGOING,
+                ticket_id=link.ticket_id,
+                outbox_id=link.outbox_id,
+                created_at=now,
+            )
+            for link in links
+        ],
+        ignore_conflicts=True,
+    )

@@ -9,6 +9,7 @@ configuration (vendor admins).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
@@ -41,7 +42,6 @@ from supportdesk.intake.models import (
     InboundEmail,
     InboundState,
 )
-from supportdesk.intake.selectors import fax_gateway_for_sender
 from supportdesk.tickets.models import Channel, Priority, Queue, Ticket
 from supportdesk.tickets.services import BODY_MAX, AttachmentInput, ticket_create
 
@@ -50,8 +50,14 @@ from supportdesk.tickets.services import BODY_MAX, AttachmentInput, ticket_creat
 WEBHOOK_SOURCE = "fax-webhook"
 
 
-def fax_match(row: InboundEmail, parsed: ParsedEmail) -> tuple[FaxGateway, str] | None:
-    """(gateway, the caller's number as written) when the stored mail is a received fax."""
+def fax_match(
+    row: InboundEmail,
+    parsed: ParsedEmail,
+    gateway_for_sender: Callable[[str], FaxGateway | None],
+) -> tuple[FaxGateway, str] | None:
+    """(gateway, the caller's number as written) when the stored mail is a received fax.
+    `gateway_for_sender`: the vendor's active fax-to-mail gateway sending from an address
+    (:meth:`~supportdesk.intake.lookups.IntakeLookups.mail_fax_gateway`)."""
     if row.source == WEBHOOK_SOURCE:
         gateway_id = (parsed.header(GATEWAY_HEADER) or "").strip()
         gateway = (
@@ -62,7 +68,7 @@ def fax_match(row: InboundEmail, parsed: ParsedEmail) -> tuple[FaxGateway, str] 
         if gateway is None:
             return None
         return gateway, number_from_header(parsed.header_all(CALLER_HEADER))
-    gateway = fax_gateway_for_sender(vendor_id=row.vendor_id, address=parsed.from_address or "")
+    gateway = gateway_for_sender(parsed.from_address or "")
     if gateway is None:
         return None
     if gateway.number_source == FaxNumberSource.HEADER:

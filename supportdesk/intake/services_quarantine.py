@@ -14,8 +14,8 @@ from supportdesk.customers.models import Contact, Organization
 from supportdesk.customers.services import contact_create
 from supportdesk.intake.domain.parse import ParseFailure
 from supportdesk.intake.domain.threading import thread_candidates
+from supportdesk.intake.lookups import IntakeLookups
 from supportdesk.intake.models import InboundEmail, InboundState
-from supportdesk.intake.selectors import ticket_for_message_ids
 from supportdesk.intake.services import (
     _APPLIED_FIELDS,
     _contact_principal,
@@ -57,10 +57,9 @@ def quarantine_link(
             if fax_number_remember(row=row, contact=contact):
                 reason += f"; {row.fax_number} is now their fax number"
         else:
-            referenced = ticket_for_message_ids(
-                vendor=row.vendor, message_ids=thread_candidates(parsed)
-            )
-            target, _notes = _thread_target(row, parsed, contact, referenced)
+            lookups = IntakeLookups(row.vendor, [parsed])
+            referenced = lookups.ticket_for_message_ids(thread_candidates(parsed))
+            target, _notes = _thread_target(parsed, contact, referenced, lookups)
             if target is not None:
                 _thread_into(row, parsed, target, _contact_principal(contact), contact=contact)
                 ticket = target
@@ -89,10 +88,9 @@ def staff_reply_confirm(*, inbound: InboundEmail, principal: Principal, now: dat
         if isinstance(parsed, ParseFailure):
             raise InvalidInput(f"stored mail cannot be parsed: {parsed.reason}")
         staff = User.objects.get(pk=principal.user_id)
-        referenced = ticket_for_message_ids(
-            vendor=row.vendor, message_ids=thread_candidates(parsed)
-        )
-        _from_staff(row, parsed, staff, referenced, proof=f"confirmed by {staff.email}")
+        lookups = IntakeLookups(row.vendor, [parsed])
+        referenced = lookups.ticket_for_message_ids(thread_candidates(parsed))
+        _from_staff(row, parsed, staff, referenced, lookups, proof=f"confirmed by {staff.email}")
         if row.state == InboundState.QUARANTINED:
             row.claimed_staff = None  # confirmed, but answers no ticket: an agent links it
         row.processed_at = now

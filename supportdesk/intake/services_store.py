@@ -4,6 +4,7 @@ once per message, whatever route delivered it (see :func:`inbound_store`)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -76,6 +77,72 @@ def inbound_store(
     ``duplicate``, kept and never applied. A stored Message-ID on *other* content (senders
     that reuse ids) is a message of its own: a new row to apply, `duplicate_of` pointing at
     the first one, whose ticket gets an event about the reuse (issue 17.4)."""
+    key, fields = _new_row(raw, parsed, vendor=vendor, queue=queue, source=source, now=now)
+    row = _create_once(vendor, key, fields)
+    if row is not None:
+        return row, None
+    return _stored_before(raw, key, fields, vendor=vendor, now=now)
+
+
+def inbound_store_many(
+    raws: Sequence[bytes],
+    parsed: Sequence[ParsedEmail | ParseFailure],
+    *,
+    vendor: Vendor,
+    queue: Queue | None,
+    source: str,
+    now: datetime,
+) -> list[tuple[InboundEmail, InboundEmail | None]]:
+    """:func:`inbound_store` for many messages (issue 16.3), in the caller's transaction:
+    the keys already stored are read in one statement and the new messages inserted in one;
+    only a message whose key was stored before (or earlier in the same batch) takes the
+    single path, which tells a redelivery from a reused Message-ID. The same message stored
+    by another process in between is taken as stored here: applying locks the row, so it is
+    still applied once."""
+    new = [
+        _new_row(raw, p, vendor=vendor, queue=queue, source=source, now=now)
+        for raw, p in zip(raws, parsed, strict=True)
+    ]
+    keys = {key for key, _ in new}
+    taken = set(
+        InboundEmail.objects.filter(vendor=vendor, dedupe_key__in=keys).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    first: dict[str, int] = {}  # key -> index of the message that inserts it
+    for index, (key, _) in enumerate(new):
+        if key not in taken:
+            first.setdefault(key, index)
+    InboundEmail.objects.bulk_create(
+        [InboundEmail(dedupe_key=new[i][0], **new[i][1]) for i in first.values()],
+        ignore_conflicts=True,  # stored by another process since the read: see above
+    )
+    rows = {
+        row.dedupe_key: row
+        for row in InboundEmail.objects.defer("raw").filter(
+            vendor=vendor, dedupe_key__in=list(first)
+        )
+    }
+    results: list[tuple[InboundEmail, InboundEmail | None]] = []
+    for index, (key, fields) in enumerate(new):
+        row = rows.get(key)
+        if first.get(key) == index and row and row.content_hash == fields["content_hash"]:
+            results.append((row, None))
+        else:
+            results.append(_stored_before(raws[index], key, fields, vendor=vendor, now=now))
+    return results
+
+
+def _new_row(
+    raw: bytes,
+    parsed: ParsedEmail | ParseFailure,
+    *,
+    vendor: Vendor,
+    queue: Queue | None,
+    source: str,
+    now: datetime,
+) -> tuple[str, dict[str, Any]]:
+    """(dedupe key, fields) of the row that stores `raw`."""
     digest, message_id, key = _dedupe_key(raw, parsed)
     ok = isinstance(parsed, ParsedEmail)
     fields: dict[str, Any] = {
@@ -90,9 +157,15 @@ def inbound_store(
         "subject": (parsed.subject or "")[:300] if ok else "",  # type: ignore[union-attr]
         "received_at": now,
     }
-    row = _create_once(vendor, key, fields)
-    if row is not None:
-        return row, None
+    return key, fields
+
+
+def _stored_before(
+    raw: bytes, key: str, fields: dict[str, Any], *, vendor: Vendor, now: datetime
+) -> tuple[InboundEmail, InboundEmail | None]:
+    """The vendor has a row with this key already: the same bytes, the same message by
+    another route, or other content under its Message-ID (see :func:`inbound_store`)."""
+    digest = fields["content_hash"]
     first = InboundEmail.objects.get(vendor=vendor, dedupe_key=key)
     reused = InboundEmail.objects.filter(  # messages that reused this id (50 checked)
         vendor=vendor, duplicate_of=first, dedupe_key__startswith="reuse-"

@@ -6,12 +6,13 @@ from django_tasks import task
 
 from supportdesk.core import clock
 from supportdesk.intake import services
+from supportdesk.intake.batch import email_process_pending_many
 from supportdesk.intake.models import InboundEmail
 
 
 @task()
 def intake_process_pending() -> int:
-    return services.email_process_pending(now=clock.now())
+    return email_process_pending_many(now=clock.now())
 
 
 @task()

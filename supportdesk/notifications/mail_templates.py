@@ -8,7 +8,7 @@ libraries beyond Django's built-ins: `{% include %}` and `{% extends %}` find no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.template import Context, Engine, TemplateSyntaxError
@@ -187,10 +187,26 @@ def mail_template_source(*, vendor_id: int | None, kind: str) -> tuple[str, str]
     return (row.subject, row.body) if row else DEFAULTS[kind]
 
 
-def mail_render(*, vendor_id: int | None, kind: str, context: Mapping[str, str]) -> RenderedMail:
-    """The mail of `kind` for the vendor; a vendor template that fails to render (saved before
-    a check existed, say) falls back to the built-in text rather than losing the mail."""
-    subject, body = mail_template_source(vendor_id=vendor_id, kind=kind)
+def mail_template_sources(*, vendor_ids: Iterable[int], kind: str) -> dict[int, tuple[str, str]]:
+    """`mail_template_source` for several vendors in one read (a batch of mail)."""
+    ids = set(vendor_ids)
+    found = {vendor_id: DEFAULTS[kind] for vendor_id in ids}
+    for row in MailTemplate.objects.filter(vendor_id__in=ids, kind=kind):
+        found[row.vendor_id] = (row.subject, row.body)
+    return found
+
+
+def mail_render(
+    *,
+    vendor_id: int | None,
+    kind: str,
+    context: Mapping[str, str],
+    source: tuple[str, str] | None = None,
+) -> RenderedMail:
+    """The mail of `kind` for the vendor (its template `source` when the caller read it
+    already); a vendor template that fails to render (saved before a check existed, say)
+    falls back to the built-in text rather than losing the mail."""
+    subject, body = source or mail_template_source(vendor_id=vendor_id, kind=kind)
     try:
         return render_source(kind=kind, subject=subject, body=body, context=context)
     except InvalidInput:

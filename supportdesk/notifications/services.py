@@ -59,14 +59,14 @@ def outbox_enqueue(
     """
     draft = OutboxDraft(
         key=key, channel=channel, recipient=recipient, body=body, subject=fit_subject(subject),
-        sender=sender, headers=_headers_for(channel, sender, headers),
+        sender=sender, headers=outbox_headers(channel, sender, headers),
         ticket_id=ticket_id, vendor_id=vendor_id, attachment_ids=list(attachment_ids) or None,
     )  # fmt: skip
     new = _insert_drafts([draft], now)
     if not new:
         return OutboxMessage.objects.get(idempotency_key=key)
     row = OutboxMessage(
-        pk=new[0], idempotency_key=key, channel=channel, recipient=recipient, sender=sender,
+        pk=new[key], idempotency_key=key, channel=channel, recipient=recipient, sender=sender,
         subject=draft.subject, body=body, headers=draft.headers, ticket_id=ticket_id,
         vendor_id=vendor_id, attachment_ids=draft.attachment_ids, status=OutboxStatus.PENDING,
         attempts=0, next_attempt_at=now, created_at=now,
@@ -79,7 +79,9 @@ def outbox_enqueue(
     return row
 
 
-def _headers_for(channel: str, sender: str, headers: dict[str, Any] | None) -> dict[str, Any]:
+def outbox_headers(channel: str, sender: str, headers: dict[str, Any] | None) -> dict[str, Any]:
+    """The headers of an outgoing row: an email gets its random Message-ID here (kept when the
+    caller set one, so it can register the Message-ID with the row)."""
     headers = dict(headers or {})
     if channel == "email":
         domain = (sender or settings.DEFAULT_FROM_EMAIL).rpartition("@")[2] or "localhost"
@@ -139,12 +141,18 @@ def _batch_insert_sql() -> str:
     columns = ", ".join(q(c) for c in _INSERT_COLUMNS)
     return (
         f"INSERT INTO {q(OutboxMessage._meta.db_table)} ({columns}) {source} "
-        f"ON CONFLICT ({q('idempotency_key')}) DO NOTHING RETURNING {q('id')}"
+        f"ON CONFLICT ({q('idempotency_key')}) DO NOTHING RETURNING {q('id')}, "
+        f"{q('idempotency_key')}"
     )
 
 
 def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list[int]:
-    """`outbox_enqueue` for many notifications in one statement; returns the new rows' ids.
+    """`outbox_enqueue` for many notifications in one statement; returns the new rows' ids."""
+    return list(outbox_enqueue_keyed(drafts=drafts, now=now).values())
+
+
+def outbox_enqueue_keyed(*, drafts: Sequence[OutboxDraft], now: datetime) -> dict[str, int]:
+    """`outbox_enqueue_many` answering the new rows' ids by idempotency key.
 
     Same idempotency: a key that already exists, or repeats in `drafts`, is written once; a
     row another transaction inserted meanwhile is skipped by the unique key (ON CONFLICT DO
@@ -155,25 +163,26 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
     for d in drafts:
         unique.setdefault(d.key, d)
     if not unique:
-        return []
-    ids = _insert_drafts(list(unique.values()), now)
+        return {}
+    new = _insert_drafts(list(unique.values()), now)
+    ids = list(new.values())
     for i in range(0, len(ids), DELIVERY_CHUNK):
         # A function, not a partial: Django names the callback by __qualname__ when it logs.
         def enqueue(batch: list[int] = ids[i : i + DELIVERY_CHUNK]) -> None:
             _enqueue_delivery_many(batch)
 
         transaction.on_commit(enqueue, robust=True)
-    return ids
+    return new
 
 
-def _insert_drafts(drafts: Sequence[OutboxDraft], now: datetime) -> list[int]:
-    """One INSERT of ``drafts`` (distinct keys); the ids of the rows it inserted."""
+def _insert_drafts(drafts: Sequence[OutboxDraft], now: datetime) -> dict[str, int]:
+    """One INSERT of ``drafts`` (distinct keys); the ids of the rows it inserted by key."""
     payload = json.dumps(
         [
             {
                 **{name: getattr(d, name) for name, _ in _DRAFT_FIELDS},
                 "subject": fit_subject(d.subject),
-                "headers": _headers_for(d.channel, d.sender, d.headers),
+                "headers": outbox_headers(d.channel, d.sender, d.headers),
             }
             for d in drafts
         ]
@@ -181,7 +190,7 @@ def _insert_drafts(drafts: Sequence[OutboxDraft], now: datetime) -> list[int]:
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cur:
         cur.execute(_batch_insert_sql(), [OutboxStatus.PENDING.value, at, at, payload])
-        return [new_id for (new_id,) in cur.fetchall()]
+        return {key: new_id for (new_id, key) in sorted(cur.fetchall())}
 
 
 def _enqueue_delivery(outbox_id: int) -> None:

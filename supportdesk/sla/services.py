@@ -1,7 +1,8 @@
 """Every write of the SLA app: policies, clocks, and the breach/warning sweep (S-1..S-4).
 
-The tickets services call `sla_ticket_start`, `sla_ticket_sync` and `sla_ticket_rematch`
-explicitly, inside their own transaction, after they changed the (locked) ticket row:
+The tickets services call `sla_tickets_start` (services_start.py), `sla_ticket_sync` and
+`sla_ticket_rematch` explicitly, inside their own transaction, after they changed the
+(locked) ticket row:
 
 * created: the policy (the organisation's own, else the one of the plan whose contract covers
   the request, else the vendor's default) is matched on priority, channel and the time of
@@ -31,7 +32,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Value
 
-from supportdesk.contracts.models import Contract, Plan, TicketEntitlement
+from supportdesk.contracts.models import Plan, TicketEntitlement
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.customers.models import Organization
@@ -166,18 +167,8 @@ def sla_policy_assign_plan(*, plan: Plan, policy: SlaPolicy | None) -> None:
     PlanSlaPolicy.objects.update_or_create(plan=plan, defaults={"policy": policy})
 
 
-def _covering_plan(ticket: Ticket, decision: TicketEntitlement | None = None) -> Plan | None:
-    """The plan of the contract the entitlement decision at intake found covering it.
-
-    ``decision``: the decision the caller just stored (ticket creation), so it is not read
-    back; no query at all when it found no contract.
-    """
-    if decision is not None:
-        if decision.contract_id is None:
-            return None
-        return Plan.objects.filter(
-            pk__in=Contract.objects.filter(pk=decision.contract_id).values("plan_id")
-        ).first()
+def _covering_plan(ticket: Ticket) -> Plan | None:
+    """The plan of the contract the entitlement decision at intake found covering it."""
     row = (
         TicketEntitlement.objects.filter(ticket_id=ticket.pk, contract__isnull=False)
         .select_related("contract__plan")
@@ -272,20 +263,30 @@ def _start_target(
     return row
 
 
-def _match(
-    ticket: Ticket, now: datetime, decision: TicketEntitlement | None = None
-) -> TicketSla | None:
-    """Match the ticket against its policy and snapshot the result (not saved)."""
-    plan = _covering_plan(ticket, decision)
+def _match(ticket: Ticket, now: datetime) -> TicketSla | None:
+    """Match a stored ticket against its policy and snapshot the result (not saved)."""
+    plan = _covering_plan(ticket)
     row = _policy_row_for(ticket, plan)
     if row is None:
         return None
+    calendars = Calendar.objects.filter(vendor_id=ticket.vendor_id).values_list("name", "spec")
+    return match_with(ticket, row=row, plan=plan, vendor_calendars=dict(calendars), now=now)
+
+
+def match_with(
+    ticket: Ticket,
+    *,
+    row: SlaPolicy,
+    plan: Plan | None,
+    vendor_calendars: Mapping[str, Any],
+    now: datetime,
+) -> TicketSla | None:
+    """Match the ticket against the policy `row` (the vendor's calendars by name) and
+    snapshot the result (not saved); None when the policy is unusable."""
     try:
         policy = row.policy()
         specs = {
-            c.name: c.spec
-            for c in Calendar.objects.filter(vendor_id=ticket.vendor_id)
-            if c.name in policy.calendar_names()
+            name: spec for name, spec in vendor_calendars.items() if name in policy.calendar_names()
         }
         calendars = {name: _calendar_from_spec(spec) for name, spec in specs.items()}
         match = match_rule(
@@ -320,6 +321,8 @@ def _rule(sla: TicketSla) -> Rule | None:
 
 
 def _start_from_match(sla: TicketSla, ticket: Ticket, at: datetime) -> list[SlaTarget]:
+    """The first-response and resolution clocks of a match, unsaved (the caller inserts the
+    clocks of all its tickets in one statement)."""
     rule = _rule(sla)
     if rule is None:
         return []
@@ -336,37 +339,10 @@ def _start_from_match(sla: TicketSla, ticket: Ticket, at: datetime) -> list[SlaT
                 sla=sla, ticket=ticket, kind=kind, target=target, at=at, paused=paused, save=False
             )
         )
-    return SlaTarget.objects.bulk_create(started) if started else []  # the clocks in one INSERT
+    return started
 
 
-def sla_ticket_start(
-    *, ticket: Ticket, now: datetime, decision: TicketEntitlement | None = None
-) -> TicketSla | None:
-    """Match a new ticket and start its clocks at its time of receipt.
-
-    Call inside the transaction that created the ticket, with the entitlement ``decision``
-    it stored (not read back). No policy: nothing happens.
-    """
-    sla = _match(ticket, now, decision)
-    if sla is None:
-        return None
-    sla.save()
-    targets = _start_from_match(sla, ticket, ticket.created_at)
-    ticket_event_record(
-        ticket_id=ticket.pk,
-        kind=TicketEventKind.SLA_MATCHED,
-        at=now,
-        data={
-            "policy": sla.policy_name,
-            "rule": sla.rule_name,
-            "explanation": sla.explanation,
-            "targets": {t.kind: _iso(t.due_at) for t in targets},
-        },
-    )
-    return sla
-
-
-def _iso(at: datetime | None) -> str | None:
+def iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
@@ -535,7 +511,7 @@ def sla_ticket_rematch(*, ticket: Ticket, now: datetime) -> None:
             "policy": old.policy_name,
             "rule": old.rule_name,
             "explanation": old.explanation,
-            "targets": {t.kind: _iso(t.due_at) for t in targets},
+            "targets": {t.kind: iso(t.due_at) for t in targets},
         },
     )
 
@@ -597,7 +573,7 @@ def _records(
         data={
             "target": kind,
             "cycle": cycle,
-            "due_at": _iso(due_at),
+            "due_at": iso(due_at),
             "recorded_at": now.isoformat(),
         },
     )

@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class MailThreading:
-    # (ticket=, automatic=) -> In-Reply-To, References, Subject, Reply-To, Auto-Submitted
+    # (ticket=, automatic=, opened_by=) -> In-Reply-To, References, Subject, Reply-To,
+    # Auto-Submitted; `opened_by` not None: a ticket created in this transaction (no mail
+    # linked to it yet, nothing to read), opened from the mail of that Message-ID ("": none)
     headers_for: Callable[..., dict[str, str]]
-    # (outbox=, ticket=, now=): remember an outgoing Message-ID so replies thread
-    link_outgoing: Callable[..., None]
+    # (links=, now=): remember outgoing Message-IDs (`OutgoingLink`s) so replies thread
+    links_outgoing: Callable[..., None]
     # (user=, ticket=, now=) -> the thread's headers plus Reply-To the staff member's own
     # tokenised reply address (T-11), for mail to staff about the ticket
     staff_headers_for: Callable[..., dict[str, str]]
@@ -39,8 +41,20 @@ def mail_threading_install(threading: MailThreading) -> None:
     _installed[:] = [threading]
 
 
-def mail_thread_headers(*, ticket: Ticket, automatic: bool) -> dict[str, str]:
-    return _threading().headers_for(ticket=ticket, automatic=automatic)
+@dataclass(frozen=True)
+class OutgoingLink:
+    """The Message-ID of one outgoing mail (an outbox row) about a ticket."""
+
+    vendor_id: int
+    ticket_id: int
+    outbox_id: int
+    message_id: str
+
+
+def mail_thread_headers(
+    *, ticket: Ticket, automatic: bool, opened_by: str | None = None
+) -> dict[str, str]:
+    return _threading().headers_for(ticket=ticket, automatic=automatic, opened_by=opened_by)
 
 
 def mail_staff_headers(*, user: User, ticket: Ticket, now: datetime) -> dict[str, str]:
@@ -52,7 +66,16 @@ def mail_links_move(*, source_id: int, target_id: int) -> None:
 
 
 def mail_link_outgoing(*, outbox: OutboxMessage, ticket: Ticket, now: datetime) -> None:
-    _threading().link_outgoing(outbox=outbox, ticket=ticket, now=now)
+    message_id = str((outbox.headers or {}).get("Message-ID") or "")
+    if message_id:
+        link = OutgoingLink(ticket.vendor_id, ticket.pk, outbox.pk, message_id)
+        mail_links_outgoing(links=[link], now=now)
+
+
+def mail_links_outgoing(*, links: list[OutgoingLink], now: datetime) -> None:
+    """Register these outgoing Message-IDs in one statement (replies thread by them, T-3)."""
+    if links:
+        _threading().links_outgoing(links=links, now=now)
 
 
 def _threading() -> MailThreading:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
 from supportdesk.accounts.models import User
-from supportdesk.notifications.services import outbox_enqueue
+from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_many
 from supportdesk.tickets.models import (
     AgentNotification,
     AgentNotificationKind,
@@ -49,6 +49,17 @@ def mentioned_users(*, vendor_id: int, text: str) -> list[User]:
     return found
 
 
+@dataclass(frozen=True)
+class AgentNotice:
+    """One notification of `users` about `ticket` (never to the actor themselves)."""
+
+    ticket: Ticket
+    kind: str
+    users: Iterable[User]
+    text: str
+    actor_id: int | None = None
+
+
 def agent_notify(
     *,
     ticket: Ticket,
@@ -59,33 +70,59 @@ def agent_notify(
     actor_id: int | None = None,
 ) -> int:
     """Notify each of `users` (never the actor themselves); the number notified."""
-    people = {u.pk: u for u in users if u.pk != actor_id and u.is_active}
-    if not people:
+    notice = AgentNotice(ticket=ticket, kind=kind, users=users, text=text, actor_id=actor_id)
+    return agent_notify_many(notices=[notice], now=now)
+
+
+def agent_notify_many(*, notices: Sequence[AgentNotice], now: datetime) -> int:
+    """`agent_notify` for many notices: one read of the agents' preferences, one INSERT of
+    the console notifications, one of the mails (only when someone wants one); the number
+    of people notified."""
+    people = [
+        (notice, {u.pk: u for u in notice.users if u.pk != notice.actor_id and u.is_active})
+        for notice in notices
+    ]
+    everyone = {user_id for _, users in people for user_id in users}
+    if not everyone:
         return 0
-    profiles = {p.user_id: p for p in AgentProfile.objects.filter(user_id__in=people)}
-    rows = []
-    for user_id, user in people.items():
-        profile = profiles.get(user_id)
-        if profile is None or kind not in profile.muted:
-            rows.append(
-                AgentNotification(
-                    user_id=user_id, ticket=ticket, kind=kind, text=text[:300], created_at=now
+    # preferences the caller read with the users (select_related "agent_profile") are used
+    profiles: dict[int, AgentProfile | None] = {}
+    for _, users in people:
+        for user_id, user in users.items():
+            if "agent_profile" in user._state.fields_cache:
+                profiles[user_id] = user._state.fields_cache["agent_profile"]
+    unread = everyone - set(profiles)
+    if unread:
+        profiles.update({p.user_id: p for p in AgentProfile.objects.filter(user_id__in=unread)})
+    rows, mails = [], []
+    for notice, users in people:
+        ticket, kind = notice.ticket, notice.kind
+        for user_id, user in users.items():
+            profile = profiles.get(user_id)
+            if profile is None or kind not in profile.muted:
+                rows.append(
+                    AgentNotification(
+                        user_id=user_id, ticket=ticket, kind=kind, text=notice.text[:300],
+                        created_at=now,
+                    )
+                )  # fmt: skip
+            emailed = profile.emailed if profile is not None else list(DEFAULT_EMAILED)
+            if kind in emailed and kind != AgentNotificationKind.CUSTOMER_REPLY and user.email:
+                mails.append(
+                    OutboxDraft(
+                        key=f"agent:{kind}:{ticket.pk}:{user_id}:{now.isoformat()}",
+                        channel="email",
+                        recipient=user.email,
+                        subject=f"[#{ticket.ref}] {notice.text}"[:200],
+                        body=f"{notice.text}\n\n#{ticket.ref} {ticket.subject}",
+                        ticket_id=ticket.pk,
+                        vendor_id=ticket.vendor_id,
+                    )
                 )
-            )
-        emailed = profile.emailed if profile is not None else list(DEFAULT_EMAILED)
-        if kind in emailed and kind != AgentNotificationKind.CUSTOMER_REPLY and user.email:
-            outbox_enqueue(
-                key=f"agent:{kind}:{ticket.pk}:{user_id}:{now.isoformat()}",
-                channel="email",
-                recipient=user.email,
-                subject=f"[#{ticket.ref}] {text}"[:200],
-                body=f"{text}\n\n#{ticket.ref} {ticket.subject}",
-                ticket_id=ticket.pk,
-                vendor_id=ticket.vendor_id,
-                now=now,
-            )
     AgentNotification.objects.bulk_create(rows)
-    return len(people)
+    if mails:
+        outbox_enqueue_many(drafts=mails, now=now)
+    return sum(len(users) for _, users in people)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
@@ -75,15 +77,57 @@ def _document(ticket: Ticket, public: list[str], internal: list[str]) -> dict[st
     }
 
 
-def ticket_search_index_new(*, ticket: Ticket, body: str, filenames: list[str]) -> None:
-    """The document of a ticket its creating service has just written, built from what that
-    service holds (no read-back of the ticket, its message or its files)."""
-    INDEX.write([_document(ticket, [body, *filenames], [])], fresh=True)
+@dataclass
+class _Deferred:
+    new: dict[int, dict[str, Any]] = field(default_factory=dict)
+    changed: set[int] = field(default_factory=set)
+
+
+_DEFERRED: ContextVar[_Deferred | None] = ContextVar("ticket_search_deferred", default=None)
+
+
+@contextmanager
+def ticket_search_deferred() -> Iterator[None]:
+    """Within the block, search documents are written once at its end, for all the tickets
+    written in it (a batch of intake, issue 16.3), instead of once per write. At the end each
+    ticket's document is written from what the database then holds, so a ticket whose
+    savepoint was rolled back inside the block gets none. Use inside the writers'
+    transaction."""
+    if _DEFERRED.get() is not None:  # already deferred by an enclosing block
+        yield
+        return
+    deferred = _Deferred()
+    token = _DEFERRED.set(deferred)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+    new_ids = sorted(deferred.new.keys() - deferred.changed)
+    if new_ids:  # documents built by the creating services, for the tickets that are there
+        kept = set(Ticket.objects.filter(pk__in=new_ids).values_list("pk", flat=True))
+        INDEX.write([deferred.new[pk] for pk in new_ids if pk in kept], fresh=True)
+    ticket_search_sync(ticket_ids=deferred.changed)
+
+
+def ticket_search_index_new(*, documents: Sequence[tuple[Ticket, list[str]]]) -> None:
+    """The documents of tickets their creating service has just written, each with the
+    public texts it wrote (first message, file names): built from what that service holds
+    (no read-back of the tickets, their messages or their files), one write for all."""
+    rows = [_document(ticket, public, []) for ticket, public in documents]
+    deferred = _DEFERRED.get()
+    if deferred is not None:
+        deferred.new.update((row["ticket_id"], row) for row in rows)
+        return
+    INDEX.write(rows, fresh=True)
 
 
 def ticket_search_sync(*, ticket_ids: Iterable[int]) -> None:
     """Bring the search documents of these tickets in step with them (inside the caller's
     transaction; the services that write tickets, messages and attachments call it)."""
+    deferred = _DEFERRED.get()
+    if deferred is not None:
+        deferred.changed.update(ticket_ids)
+        return
     ids = sorted(set(ticket_ids))
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]

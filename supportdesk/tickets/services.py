@@ -6,35 +6,28 @@ a TicketEvent (the audit log) and any outgoing notification in that same transac
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, Q
 from django.urls import reverse
 
 from supportdesk.accounts.models import Absence as AbsenceRow
 from supportdesk.accounts.models import User
-from supportdesk.contracts.models import Product
 from supportdesk.contracts.selectors import support_preferred
-from supportdesk.contracts.services import entitlement_apply
-from supportdesk.core.errors import Forbidden, InvalidInput, TooLarge
+from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.core.links import absolute_url
-from supportdesk.core.models import Vendor
-from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal
-from supportdesk.customers.models import Contact, Organization
+from supportdesk.customers.models import Contact
 from supportdesk.notifications.mail_templates import mail_render
 from supportdesk.notifications.models import MailTemplateKind
 from supportdesk.notifications.services import outbox_enqueue
-from supportdesk.sla.services import sla_ticket_rematch, sla_ticket_start, sla_ticket_sync
+from supportdesk.sla.services import sla_ticket_rematch, sla_ticket_sync
 from supportdesk.tickets.domain.assignment import Absence, Candidate, pick_assignee
-from supportdesk.tickets.domain.content import sanitize_html, sniff_content_type
+from supportdesk.tickets.domain.content import sanitize_html
 from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.mail import (
     mail_link_outgoing,
@@ -44,7 +37,6 @@ from supportdesk.tickets.mail import (
 from supportdesk.tickets.models import (
     OPEN_STATUSES,
     AgentNotificationKind,
-    Attachment,
     Channel,
     Message,
     MessageKind,
@@ -57,21 +49,27 @@ from supportdesk.tickets.models import (
     TicketEventKind,
 )
 from supportdesk.tickets.notify import agent_notify, mentioned_users
-from supportdesk.tickets.search import ticket_search_index_new, ticket_search_sync
-from supportdesk.tickets.services_routing import ticket_route_account_team
-
-SUBJECT_MAX = 300
-BODY_MAX = 200_000
-
-
-@dataclass(frozen=True)
-class AttachmentInput:
-    filename: str
-    data: bytes
-
-
-def subject_with_tag(ticket: Ticket, subject: str | None = None) -> str:
-    return f"[#{ticket.ref}] {subject if subject is not None else ticket.subject}"
+from supportdesk.tickets.search import ticket_search_sync
+from supportdesk.tickets.services_common import (
+    BODY_MAX as BODY_MAX,
+)
+from supportdesk.tickets.services_common import (
+    SUBJECT_MAX as SUBJECT_MAX,
+)
+from supportdesk.tickets.services_common import (
+    AttachmentInput as AttachmentInput,
+)
+from supportdesk.tickets.services_common import (
+    attachment_store,
+    choice_check,
+    clean_body,
+    clean_subject,
+    mail_context,
+    requester_subject,
+    subject_with_tag,
+)
+from supportdesk.tickets.services_common import default_queue as default_queue
+from supportdesk.tickets.services_create import ticket_create as ticket_create
 
 
 def _require_staff(principal: Principal, ticket: Ticket | None = None) -> None:
@@ -87,36 +85,6 @@ def _require_staff(principal: Principal, ticket: Ticket | None = None) -> None:
 
 def _lock(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
-
-
-def _choice(value: str, choices: type, what: str) -> str:
-    if value not in choices.values:  # type: ignore[attr-defined]
-        allowed = ", ".join(choices.values)  # type: ignore[attr-defined]
-        raise InvalidInput(f"{what} must be one of {allowed}; got {value!r}")
-    return value
-
-
-def _clean_subject(subject: str) -> str:
-    subject = " ".join((subject or "").split())
-    if not subject:
-        raise InvalidInput("subject must not be empty")
-    return subject[:SUBJECT_MAX]
-
-
-def _clean_body(body: str, *, html: str = "") -> str:
-    body = (body or "").strip()
-    if not body and not html:
-        raise InvalidInput("body must not be empty")
-    if len(body) > BODY_MAX:
-        raise TooLarge(f"body is longer than {BODY_MAX} characters")
-    return body
-
-
-def default_queue(vendor: Vendor) -> Queue:
-    queue = Queue.objects.filter(vendor=vendor).order_by("-is_default", "pk").first()
-    if queue is None:
-        queue = Queue.objects.create(vendor=vendor, name="Support", is_default=True)
-    return queue
 
 
 def _add_message(
@@ -149,44 +117,6 @@ def _add_message(
     if index:
         ticket_search_sync(ticket_ids=[ticket.pk])
     return message
-
-
-def attachment_filename(item: AttachmentInput) -> str:
-    return (item.filename or "attachment").replace("/", "_").replace("\\", "_")[-255:]
-
-
-def attachment_store(*, message: Message, item: AttachmentInput, now: datetime) -> Attachment:
-    limit = settings.ATTACHMENT_MAX_BYTES
-    if len(item.data) > limit:
-        raise TooLarge(f"attachment {item.filename!r} is {len(item.data)} bytes; limit {limit}")
-    filename = attachment_filename(item)
-    digest = hashlib.sha256(item.data).hexdigest()
-    attachment = Attachment(
-        message=message,
-        filename=filename,
-        content_type=sniff_content_type(item.data),
-        size=len(item.data),
-        sha256=digest,
-        created_at=now,
-    )
-    attachment.file.save(digest, ContentFile(item.data), save=False)
-    attachment.save()
-    return attachment
-
-
-def ticket_portal_url(ticket: Ticket) -> str:
-    return absolute_url(reverse("portal:ticket", kwargs={"ref": ticket.ref}))
-
-
-def _mail_context(ticket: Ticket) -> dict[str, str]:
-    contact = ticket.requester
-    return {
-        "vendor_name": ticket.vendor.name,
-        "contact_name": contact.name if contact else "",
-        "ticket_ref": str(ticket.ref),
-        "ticket_subject": ticket.subject,
-        "ticket_url": ticket_portal_url(ticket),
-    }
 
 
 def _quoted_history(ticket: Ticket, before: Message, *, count: int = 3) -> str:
@@ -254,17 +184,12 @@ def _notify_requester(
             kind=kind,
             context={**context, "contact_name": contact.name, **extra},
         )
-        # The thread's own subject ("Re: [#REF] …") unless the vendor's template words it anew.
-        subject = threaded_subject
-        if mail.subject and mail.subject != ticket.subject:
-            prefix = "Re: " if subject.startswith("Re: ") else ""
-            subject = prefix + subject_with_tag(ticket, mail.subject)
         row = outbox_enqueue(
             key=key if contact.pk == ticket.requester_id else f"{key}:cc:{contact.pk}",
             channel="email",
             recipient=address,
             sender=ticket.queue.email or ticket.vendor.support_email,
-            subject=subject,
+            subject=requester_subject(ticket, threaded_subject, mail),
             body=mail.body,
             headers=dict(headers),
             ticket_id=ticket.pk,
@@ -273,112 +198,6 @@ def _notify_requester(
             now=now,
         )
         mail_link_outgoing(outbox=row, ticket=ticket, now=now)  # replies thread by Message-ID
-
-
-@transaction.atomic
-def ticket_create(
-    *,
-    principal: Principal | None,
-    vendor: Vendor,
-    organization: Organization,
-    requester: Contact | None,
-    subject: str,
-    body: str,
-    priority: str,
-    channel: str,
-    now: datetime,
-    body_html: str = "",
-    queue: Queue | None = None,
-    product: Product | None = None,
-    version: str = "",
-    caller_number: str = "",
-    attachments: Sequence[AttachmentInput] = (),
-    unverified: bool = False,
-) -> Ticket:
-    """Open a ticket for `organization` with its first message (T-1, T-6).
-
-    `principal` is the person filing it (a contact, or staff on the customer's behalf);
-    None for automatic intake. `unverified`: mail that claims the requester without proving
-    it (T-11): marked, and never counted against the customer's caps.
-    """
-    if organization.vendor_id != vendor.pk:
-        raise InvalidInput("organisation belongs to another vendor")
-    if requester is not None and requester.organization_id != organization.pk:
-        raise InvalidInput("requester is not a contact of this organisation")
-    if product is not None and product.vendor_id != vendor.pk:
-        raise InvalidInput("product belongs to another vendor")
-    _choice(priority, Priority, "priority")
-    _choice(channel, Channel, "channel")
-    if caller_number:
-        caller_number = normalize_e164(caller_number, region=vendor.country)
-    subject = _clean_subject(subject)
-    body = _clean_body(body, html=body_html)
-    queue = queue or default_queue(vendor)
-    if queue.vendor_id != vendor.pk:
-        raise InvalidInput("queue belongs to another vendor")
-    ticket = Ticket.objects.create(
-        vendor=vendor,
-        organization=organization,
-        requester=requester,
-        caller_number=caller_number,
-        subject=subject,
-        channel=channel,
-        priority=priority,
-        queue=queue,
-        product=product,
-        version=(version or "").strip()[:40],
-        created_at=now,
-        updated_at=now,
-        unverified=unverified,
-    )
-    filed_by_staff = principal is not None and principal.is_staff
-    _add_message(
-        ticket=ticket,
-        principal=principal,
-        author_contact=None if filed_by_staff else requester,
-        kind=MessageKind.PUBLIC,
-        body=body,
-        body_html=body_html,
-        channel=channel,
-        attachments=attachments,
-        now=now,
-        unverified=unverified,
-        index=False,
-    )
-    if requester is not None:  # read once: the search document and the acknowledgement use it
-        prefetch_related_objects([requester], "emails")
-    ticket_search_index_new(
-        ticket=ticket, body=body, filenames=[attachment_filename(a) for a in attachments]
-    )
-    ticket_event_record(
-        ticket_id=ticket.pk,
-        kind=TicketEventKind.CREATED,
-        at=now,
-        actor_id=principal.user_id if principal else None,
-        data={"channel": channel, "priority": priority, "queue": queue.name},
-    )
-    ticket_route_account_team(  # E-2: to the DSE (or the backup) first
-        ticket=ticket, now=now, actor_id=principal.user_id if principal else None
-    )
-    agent_notify(
-        ticket=ticket,
-        kind=AgentNotificationKind.NEW_TICKET,
-        users=queue.members.all(),
-        text=f"New {priority} ticket in {queue.name}: {subject}",
-        now=now,
-        actor_id=principal.user_id if principal else None,
-    )
-    decision = entitlement_apply(ticket=ticket, now=now, created=True)  # E-4..E-8: at intake
-    sla_ticket_start(ticket=ticket, now=now, decision=decision)
-    _notify_requester(
-        ticket,
-        key=f"ticket:{ticket.pk}:received",
-        kind=MailTemplateKind.ACKNOWLEDGEMENT,
-        context=_mail_context(ticket),
-        automatic=True,
-        now=now,
-    )
-    return ticket
 
 
 @transaction.atomic
@@ -396,8 +215,8 @@ def message_add(
 ) -> Message:
     """A public reply or internal note. Contacts may only reply publicly; `unverified` marks
     a contact's mail that did not prove its sender (T-11)."""
-    _choice(kind, MessageKind, "kind")
-    body = _clean_body(body, html=body_html)
+    choice_check(kind, MessageKind, "kind")
+    body = clean_body(body, html=body_html)
     ticket = _lock(ticket)
     if principal.is_contact:
         if kind != MessageKind.PUBLIC:
@@ -484,7 +303,7 @@ def message_add(
             key=f"message:{message.pk}:requester",
             kind=MailTemplateKind.REPLY,
             context={
-                **_mail_context(ticket),
+                **mail_context(ticket),
                 "reply": body,
                 "agent_name": agent.name,
                 "signature": f"{agent.name}\n{ticket.vendor.name}",
@@ -578,7 +397,7 @@ def ticket_status_change(
     *, ticket: Ticket, principal: Principal, status: str, now: datetime
 ) -> Ticket:
     _require_staff(principal, ticket)
-    _choice(status, Status, "status")
+    choice_check(status, Status, "status")
     ticket = _lock(ticket)
     if ticket.status == status:
         return ticket
@@ -602,7 +421,7 @@ def ticket_status_change(
             ticket,
             key=f"ticket:{ticket.pk}:solved:{now.isoformat()}",
             kind=MailTemplateKind.SOLVED,
-            context=_mail_context(ticket),
+            context=mail_context(ticket),
             automatic=True,
             now=now,
             per_contact=lambda contact: rating_links(ticket=ticket, contact=contact),
@@ -615,7 +434,7 @@ def ticket_priority_change(
     *, ticket: Ticket, principal: Principal, priority: str, now: datetime
 ) -> Ticket:
     _require_staff(principal, ticket)
-    _choice(priority, Priority, "priority")
+    choice_check(priority, Priority, "priority")
     ticket = _lock(ticket)
     if ticket.priority == priority:
         return ticket
@@ -661,7 +480,7 @@ def ticket_subject_change(
     *, ticket: Ticket, principal: Principal, subject: str, now: datetime
 ) -> Ticket:
     _require_staff(principal, ticket)
-    subject = _clean_subject(subject)
+    subject = clean_subject(subject)
     ticket = _lock(ticket)
     old = ticket.subject
     ticket.subject = subject
@@ -708,7 +527,7 @@ def ticket_close_out_of_scope(
 ) -> Ticket:
     """Close as hardware / network / third-party (T-10), telling the customer whom to see."""
     _require_staff(principal, ticket)
-    _choice(scope, OutOfScope, "scope")
+    choice_check(scope, OutOfScope, "scope")
     note = (note or "").strip()
     if not note:
         raise InvalidInput("tell the customer which party to contact: the note must not be empty")
@@ -766,7 +585,7 @@ def system_note_add(*, ticket_id: int, body: str, now: datetime) -> Message:
     ticket = _lock(Ticket.objects.get(pk=ticket_id))
     message = _add_message(
         ticket=ticket, principal=None, author_contact=None, kind=MessageKind.INTERNAL,
-        body=_clean_body(body), body_html="", channel=ticket.channel, attachments=(), now=now,
+        body=clean_body(body), body_html="", channel=ticket.channel, attachments=(), now=now,
     )  # fmt: skip
     ticket_event_record(
         ticket_id=ticket.pk,
@@ -786,6 +605,6 @@ def message_body_replace(*, message_id: int, old: str, new: str, now: datetime) 
     message = Message.objects.select_for_update().get(pk=message_id)
     body = message.body_text
     body = body.replace(old, new, 1) if old and old in body else f"{body}\n\n{new}"
-    Message.objects.filter(pk=message.pk).update(body_text=_clean_body(body))
+    Message.objects.filter(pk=message.pk).update(body_text=clean_body(body))
     Ticket.objects.filter(pk=message.ticket_id).update(updated_at=now)
     ticket_search_sync(ticket_ids=[message.ticket_id])

@@ -30,7 +30,8 @@ from supportdesk.tickets.models import (
     TicketTag,
 )
 from supportdesk.tickets.search import ticket_search_sync
-from supportdesk.tickets.services import _choice, _lock, _require_staff
+from supportdesk.tickets.services import _lock, _require_staff
+from supportdesk.tickets.services_common import choice_check
 
 
 @transaction.atomic
@@ -144,9 +145,9 @@ def macro_create(
     if not fields["name"]:
         raise InvalidInput("give the macro a name")
     if fields["set_status"]:
-        _choice(fields["set_status"], Status, "status")
+        choice_check(fields["set_status"], Status, "status")
     if fields["set_priority"]:
-        _choice(fields["set_priority"], Priority, "priority")
+        choice_check(fields["set_priority"], Priority, "priority")
     if not (fields["body"] or fields["set_status"] or fields["set_priority"]) and not (
         fields["assign_to_me"] or fields["add_tags"]
     ):
@@ -179,7 +180,7 @@ def agent_preferences_save(
     """Which notification kinds the agent does not want in the console, and wants by email."""
     _require_staff(principal)
     for kind in (*muted, *emailed):
-        _choice(kind, AgentNotificationKind, "notification kind")
+        choice_check(kind, AgentNotificationKind, "notification kind")
     profile, _ = AgentProfile.objects.update_or_create(
         user_id=principal.user_id,
         defaults={"muted": sorted(set(muted)), "emailed": sorted(set(emailed))},

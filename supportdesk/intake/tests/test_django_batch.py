@@ -9,13 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from supportdesk.intake import batch
 from supportdesk.intake.batch import email_ingest_many, email_process_pending_many
-from supportdesk.intake.models import InboundEmail, InboundState
+from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, LinkDirection
 from supportdesk.notifications.models import OutboxMessage
-from supportdesk.tickets import services as ticket_services
-from supportdesk.tickets.models import Ticket
-from tests.factories import NOW
+from supportdesk.tickets import services_create
+from supportdesk.tickets.models import Status, Ticket
+from supportdesk.tickets.search import ticket_search
+from tests.factories import NOW, make_ticket
 
 from .test_django_ingest import mail
 
@@ -25,14 +29,14 @@ pytestmark = pytest.mark.django_db
 def test_one_bad_message_is_rolled_back_alone_and_the_batch_is_kept_T5(
     world: Any, monkeypatch: Any
 ) -> None:
-    real_start = ticket_services.sla_ticket_start
+    real_start = services_create.sla_tickets_start
 
-    def poisoned(*, ticket: Any, **kwargs: Any) -> Any:
-        if ticket.subject == "Poison":  # after the ticket, message and event rows are written
+    def poisoned(*, tickets: Any, **kwargs: Any) -> Any:
+        if any(t.subject == "Poison" for t in tickets):  # after the tickets' rows are written
             raise RuntimeError("broke half-way")
-        return real_start(ticket=ticket, **kwargs)
+        return real_start(tickets=tickets, **kwargs)
 
-    monkeypatch.setattr(ticket_services, "sla_ticket_start", poisoned)
+    monkeypatch.setattr(services_create, "sla_tickets_start", poisoned)
     raws = [mail(subject=f"Request {i}", message_id=f"<b{i}@acme.example>") for i in range(5)]
     raws.insert(2, mail(subject="Poison", message_id="<poison@acme.example>"))
     raws.insert(4, b"garbage without any header fields")
@@ -62,3 +66,105 @@ def test_pending_messages_are_applied_in_batches_once_T5(world: Any) -> None:
     assert email_process_pending_many(now=NOW, batch=2) == 5
     assert Ticket.objects.count() == 5
     assert email_process_pending_many(now=NOW, batch=2) == 0
+
+
+def test_a_batch_reads_identification_and_threading_once_and_threads_within_itself_T2_T3(
+    world: Any,
+) -> None:
+    """The reads every message needs (own addresses, contacts, fax gateways, thread links)
+    are one statement per batch, whatever its size; a reply to a message earlier in the same
+    batch threads into the ticket that message opened, as it would one at a time."""
+    raws = [
+        mail(sender=f"{who}@acme.example", subject=f"Request {i}", message_id=f"<r{i}@a.example>")
+        for i, who in enumerate(["alice", "bob", "alice", "bob"])
+    ]
+    raws.append(
+        mail(
+            sender="bob@acme.example",
+            subject="Re: Request 0",
+            body="Still broken: zebra firmware.",
+            message_id="<reply@a.example>",
+            headers={"In-Reply-To": "<r0@a.example>"},
+        )
+    )
+    raws.append(mail(sender="stranger@gmail.com", message_id="<s@gmail.example>"))
+    with CaptureQueriesContext(connection) as ctx:
+        results = email_ingest_many(raws, vendor=world.vendor, now=NOW, source="test")
+    assert [r.state for r in results] == [
+        *[InboundState.TICKET_CREATED] * 4, InboundState.THREADED, InboundState.QUARANTINED,
+    ]  # fmt: skip
+    assert results[4].ticket_id == results[0].ticket_id
+
+    def reads(table: str, column: str = "") -> int:
+        return sum(
+            1
+            for q in ctx.captured_queries
+            if q["sql"].startswith("SELECT")
+            and f'FROM "{table}"' in q["sql"]
+            and (not column or f'"{table}"."{column}" IN (' in q["sql"])
+        )
+
+    assert reads("customers_contactemail", "address") == 1  # the senders, identified at once
+    assert reads("intake_emailmessagelink", "message_id") == 1  # the thread links
+    assert reads("intake_faxgateway") == 1
+    inserts = [q for q in ctx.captured_queries if 'INTO "intake_inboundemail"' in q["sql"]]
+    assert len(inserts) == 1  # the batch stored in one statement
+    updates = [q for q in ctx.captured_queries if 'UPDATE "intake_inboundemail"' in q["sql"]]
+    assert len(updates) == 1  # and its applied rows written in one (executemany)
+    opened = [q for q in ctx.captured_queries if 'INSERT INTO "tickets_ticket"' in q["sql"]]
+    assert len(opened) == 1  # the four tickets opened at once (tickets_create_many)
+    assert reads("tickets_queue", "email") <= 2  # own addresses; routing of the recipients
+    # the batch's search documents were written at its end, the reply's text included
+    hits, _ = ticket_search(principal=world.principal(world.agent), text="zebra")
+    assert [h.ticket.pk for h in hits] == [results[0].ticket_id]
+
+
+def test_two_replies_in_one_batch_to_a_closed_ticket_reopen_it_once_T3(world: Any) -> None:
+    ticket = make_ticket(world)
+    EmailMessageLink.objects.create(
+        vendor=world.vendor, message_id="<old@v.example>", ticket=ticket, created_at=NOW,
+        direction=LinkDirection.OUTGOING,
+    )  # fmt: skip
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.CLOSED)
+    raws = [
+        mail(message_id=f"<again{i}@acme.example>", headers={"In-Reply-To": "<old@v.example>"})
+        for i in range(2)
+    ]
+    results = email_ingest_many(raws, vendor=world.vendor, now=NOW, source="test")
+    assert [r.state for r in results] == [InboundState.THREADED] * 2
+    assert {r.ticket_id for r in results} == {ticket.pk}
+    assert "reopened closed" in results[0].reason  # the second saw it open again
+    assert "reopened" not in results[1].reason
+
+
+def test_a_reused_message_id_and_a_redelivery_inside_one_batch_T5(world: Any) -> None:
+    """Keys met earlier in the same batch take the single store path: the same message
+    delivered by another route is a duplicate record, other content under the same
+    Message-ID is a message of its own (issue 17.4)."""
+    first = mail(message_id="<same@acme.example>", body="First text.")
+    relayed = b"Received: from relay.example by mx.example\r\n" + first
+    reused = mail(message_id="<same@acme.example>", subject="Other", body="Other text.")
+    results = email_ingest_many([first, relayed, reused], vendor=world.vendor, now=NOW)
+    assert [r.state for r in results] == [
+        InboundState.TICKET_CREATED, InboundState.DUPLICATE, InboundState.TICKET_CREATED,
+    ]  # fmt: skip
+    rows = {r.inbound_id: InboundEmail.objects.get(pk=r.inbound_id) for r in results}
+    assert rows[results[1].inbound_id].duplicate_of_id == results[0].inbound_id
+    assert rows[results[2].inbound_id].duplicate_of_id == results[0].inbound_id
+    assert "Message-ID reused" in results[2].reason
+    assert Ticket.objects.count() == 2
+
+
+def test_when_the_batch_end_writes_fail_it_is_applied_again_message_by_message_T5(
+    world: Any, monkeypatch: Any
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the batch's UPDATE failed")
+
+    monkeypatch.setattr(batch, "_rows_save", broken)
+    raws = [mail(subject=f"Request {i}", message_id=f"<w{i}@acme.example>") for i in range(3)]
+    results = email_ingest_many(raws, vendor=world.vendor, now=NOW, source="test")
+    assert [r.state for r in results] == [InboundState.TICKET_CREATED] * 3
+    assert Ticket.objects.count() == 3  # the first attempt left nothing behind
+    assert OutboxMessage.objects.count() == 3
+    assert EmailMessageLink.objects.filter(direction=LinkDirection.INCOMING).count() == 3

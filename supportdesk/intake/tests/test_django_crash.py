@@ -57,6 +57,22 @@ acme = organization_create(vendor=vendor, name="Acme")
 for n in range(5):
     contact_create(organization=acme, name=f"Person {n}", emails=[f"p{n}@acme.example"], phones=[])
 print("ready", flush=True)
+if sys.argv[3] != "random":  # the process kills itself at an exact point of the batched path
+    import os, signal
+    from supportdesk.intake import batch
+
+    calls = [0]
+    name, at = ("apply_many", 3) if sys.argv[3] == "after-store" else ("_apply", 0)
+    at = at or 2 * int(sys.argv[2]) + 3  # mid-apply: inside the third batch
+    real = getattr(batch, name)
+
+    def killing(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == at:  # after-store: the third batch is committed, never applied
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+
+    setattr(batch, name, killing)
 call_command("ingest", sys.argv[1], vendor="v", no_progress=True, batch=int(sys.argv[2]))
 """
 
@@ -101,10 +117,16 @@ def _count(db: Path, sql: str) -> int:
         return 0
 
 
-@pytest.mark.parametrize("batch", [1, 7])
+@pytest.mark.parametrize(
+    ("batch", "kill"),
+    [(1, "random"), (7, "random"), (25, "random"), (7, "after-store"), (25, "mid-apply")],
+)
 def test_sigkill_mid_ingest_then_rerun_stores_and_applies_each_once_T5(
-    tmp_path: Path, batch: int
+    tmp_path: Path, batch: int, kill: str
 ) -> None:
+    """`kill`: at a random point (polling the stored count), or exactly between a batch's
+    store commit and its apply ("after-store"), or inside a batch's apply transaction after
+    some of its messages were applied in their savepoints ("mid-apply")."""
     rng = random.Random()
     seed = rng.randrange(1_000_000)
     rng.seed(seed)
@@ -124,22 +146,26 @@ def test_sigkill_mid_ingest_then_rerun_stores_and_applies_each_once_T5(
     stored_sql = "select count(*) from intake_inboundemail"
 
     victim = subprocess.Popen(
-        [sys.executable, "-c", PREPARE_AND_INGEST, str(tmp_path / "run.mbox"), str(batch)],
+        [sys.executable, "-c", PREPARE_AND_INGEST, str(tmp_path / "run.mbox"), str(batch), kill],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    kill_after = rng.randrange(count // 10, count * 3 // 4)  # a random point mid-run
-    deadline = time.monotonic() + TIMEOUT
-    while _count(db, stored_sql) < kill_after and victim.poll() is None:
-        assert time.monotonic() < deadline, "the ingest process made no progress"
-        time.sleep(0.005)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=10)
+    if kill == "random":
+        kill_after = rng.randrange(count // 10, count * 3 // 4)  # a random point mid-run
+        deadline = time.monotonic() + TIMEOUT
+        while _count(db, stored_sql) < kill_after and victim.poll() is None:
+            assert time.monotonic() < deadline, "the ingest process made no progress"
+            time.sleep(0.005)
+        victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=TIMEOUT)
     assert victim.returncode == -signal.SIGKILL, (seed, victim.stderr.read())  # type: ignore[union-attr]
     stored_at_kill = _count(db, stored_sql)
     assert 0 < stored_at_kill < distinct, (seed, stored_at_kill)
+    if kill != "random":  # a whole batch stored and left unapplied by the kill
+        unapplied = _count(db, f"{stored_sql} where state = 'received'")
+        assert unapplied >= batch // 2, (seed, unapplied)
 
     again = subprocess.run(
         [sys.executable, "-m", "supportdesk", "ingest", "--no-progress", "--vendor", "v",

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from supportdesk.intake import services, services_quarantine
+from supportdesk.intake import batch, services, services_quarantine
+from supportdesk.intake.batch import email_process_pending_many
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, QuarantineReply
 from supportdesk.intake.services_store import inbound_store
 from supportdesk.notifications.models import OutboxMessage, OutboxStatus
@@ -279,10 +280,10 @@ def test_stored_but_unapplied_is_resumed_T5(world: Any) -> None:
     parsed = services._parse(raw)
     row, original = inbound_store(raw, parsed, vendor=world.vendor, queue=None, source="t", now=NOW)
     assert original is None and row.state == InboundState.RECEIVED  # "crash" here
-    assert services.email_process_pending(now=NOW) == 1
+    assert email_process_pending_many(now=NOW) == 1
     row.refresh_from_db()
     assert row.state == InboundState.TICKET_CREATED
-    assert services.email_process_pending(now=NOW) == 0
+    assert email_process_pending_many(now=NOW) == 0
     assert ingest(world, raw).duplicate and Ticket.objects.count() == 1
 
 
@@ -301,7 +302,7 @@ def test_apply_error_becomes_failed_then_retry_succeeds_T5(world: Any, monkeypat
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(services, "ticket_create", boom)
+    monkeypatch.setattr(batch, "tickets_create_many", boom)
     result = ingest(world, mail())
     assert result.state == InboundState.FAILED and "hiccup" in result.reason
     assert Ticket.objects.count() == 0

@@ -253,7 +253,7 @@ def dovecot() -> Any:
 
 @pytest.mark.django_db
 def test_fetchmail_real_imap_flags_only_after_commit_T5(
-    world: Any, dovecot: dict[str, Any], settings: Any
+    world: Any, dovecot: dict[str, Any], settings: Any, monkeypatch: Any
 ) -> None:
     from imapclient import IMAPClient
 
@@ -272,29 +272,32 @@ def test_fetchmail_real_imap_flags_only_after_commit_T5(
         imap.select_folder("INBOX")
         assert imap.search(["UNSEEN"]) == [] and len(imap.search(["SEEN"])) == 2
         imap.append("INBOX", mail(message_id="<imap3@acme.example>", subject="third"))
+        imap.append("INBOX", mail(message_id="<imap4@acme.example>", subject="fourth"))
         imap.logout()
-    # a failing store leaves the message unseen, to be fetched again
+    # a message that cannot be stored stays unseen, to be fetched again; the others of its
+    # batch are stored (one by one once the batch failed) and flagged
     from supportdesk.intake import imap as imap_module
 
-    real = imap_module.email_ingest
+    real = imap_module.email_ingest_many
 
-    def down(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("database is down")
+    def down_for_third(raws: Any, **kwargs: Any) -> Any:
+        if any(b"third" in raw for raw in raws):
+            raise RuntimeError("database is down")
+        return real(raws, **kwargs)
 
-    imap_module.email_ingest = down  # type: ignore[assignment]
-    try:
-        out = StringIO()
-        call_command("fetchmail", once=True, stdout=out)
-        assert "not_stored=1" in out.getvalue()  # counted, the pass goes on
-    finally:
-        imap_module.email_ingest = real
+    monkeypatch.setattr(imap_module, "email_ingest_many", down_for_third)
+    out = StringIO()
+    call_command("fetchmail", once=True, stdout=out)
+    assert "not_stored=1" in out.getvalue()  # counted, the pass goes on
+    assert "ticket_created=1" in out.getvalue()  # the fourth
+    monkeypatch.setattr(imap_module, "email_ingest_many", real)
     with IMAPClient(dovecot["host"], port=dovecot["port"], ssl=False) as imap:
         imap.login(dovecot["user"], dovecot["password"])
         imap.select_folder("INBOX")
         assert len(imap.search(["UNSEEN"])) == 1
         imap.logout()
     call_command("fetchmail", once=True, stdout=StringIO())
-    assert Ticket.objects.count() == 2
+    assert Ticket.objects.count() == 3
 
 
 def test_cli_has_the_mail_commands() -> None:

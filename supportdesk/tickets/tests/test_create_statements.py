@@ -22,17 +22,16 @@ from tests.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
 
-# The service's transaction (a savepoint and its release here, as tests run in one: 2); the
-# default queue; INSERT ticket, message, "created" event (3); the entitlement decision:
-# contract terms, lines, the covered tickets and time entries its caps count (4), INSERT;
-# the SLA: plan of the covering contract, policy (one ranked query), the vendor's
-# calendars, INSERT ticket SLA, the clocks (one INSERT) and the "sla_matched" event (6);
-# the requester's address; the thread's Message-IDs; INSERT outbox row (one statement, no
-# read back); INSERT Message-ID registry row; the search document, built from what the
-# service wrote (INSERT document, INSERT its full-text row: 2); the queue's agents told of the
-# new ticket (members, their preferences, one INSERT: 3); colleagues on CC; the vendor's
-# acknowledgement template; the customer's account team, to route to its DSE (E-2: 1).
-CREATE_STATEMENTS = 28
+# The service's transaction (a savepoint and its release here, as tests run in one: 2; none
+# in production); the reads: the default queue, the customer's account team (E-2), the
+# queue's agents, their preferences, the contracts, their lines, the covered tickets and time
+# entries the caps count (4), the SLA policy (one ranked query), the vendor's calendars, the
+# acknowledgement template (11); the INSERTs: ticket, message, search document (with its
+# vector; SQLite writes its full-text row apart: +1), agent notifications, entitlement
+# decision, SLA snapshot, clocks, events (created and sla_matched in one), outbox row,
+# Message-ID registry row (10). A new ticket has nobody on CC and no mail linked yet: neither
+# is read.
+CREATE_STATEMENTS = {"postgresql": 20, "sqlite": 21}
 
 
 @pytest.mark.parametrize("channel", ["portal", "email", "phone", "api"])
@@ -42,7 +41,8 @@ def test_ticket_create_statements_are_pinned_N2(world: Any, channel: str) -> Non
     make_ticket(world)  # warm: per-process caches (calendars, holiday tables)
     with CaptureQueriesContext(connection) as captured:
         ticket = make_ticket(world, channel=channel)
-    assert len(captured) == CREATE_STATEMENTS, "\n".join(q["sql"][:120] for q in captured)
+    statements = "\n".join(q["sql"][:120] for q in captured)
+    assert len(captured) == CREATE_STATEMENTS[connection.vendor], statements
     assert TicketEvent.objects.filter(ticket=ticket, kind="created").count() == 1
     assert ticket.entitlement.contract_id is not None
     assert SlaTarget.objects.filter(ticket=ticket).exists()

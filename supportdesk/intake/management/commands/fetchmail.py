@@ -11,9 +11,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from supportdesk.core import clock
+from supportdesk.intake.batch import email_process_pending_many
 from supportdesk.intake.imap import fetch_mailbox
 from supportdesk.intake.selectors import mailbox_configs
-from supportdesk.intake.services import email_process_pending
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
                 "IMAP_MAILBOXES (see docs)"
             )
         while True:
-            email_process_pending(now=clock.now())
+            email_process_pending_many(now=clock.now())
             # read each pass: mailboxes added or changed in the console apply without a restart
             for config in mailbox_configs():
                 label = f"{config.get('user')}@{config.get('host')}"

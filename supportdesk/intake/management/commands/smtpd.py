@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from supportdesk.core import clock
-from supportdesk.intake.services import email_process_pending
+from supportdesk.intake.batch import email_process_pending_many
 from supportdesk.intake.smtp import make_controller
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=2525)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        email_process_pending(now=clock.now())
+        email_process_pending_many(now=clock.now())
         controller = make_controller(host=options["host"], port=options["port"])
         controller.start()
         self.stdout.write(f"smtpd listening on {options['host']}:{options['port']} (Ctrl+C stops)")

@@ -1,0 +1,227 @@
+"""The entitlement decision stored on a ticket (E-4..E-8, T-8).
+
+`entitlements_decide_new` decides the tickets the create path has just inserted, a batch at
+once: their organisations' contracts (with plans and lines), the catalogue and the cap usage
+are read once for the whole batch, then each ticket is decided in order, counting the
+tickets of the batch decided before it against the caps. `entitlement_apply` decides one
+stored ticket again (its category changed). Both run in the caller's transaction; a
+configuration problem (a broken plan or catalogue) never blocks intake: the ticket is kept
+and marked `undecided` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from supportdesk.contracts import selectors
+from supportdesk.contracts.domain.decision import Decision, Request, decide
+from supportdesk.contracts.domain.errors import EntitlementInputError
+from supportdesk.contracts.domain.states import ContractTerm
+from supportdesk.contracts.domain.versions import Catalogue
+from supportdesk.contracts.models import Contract, TicketEntitlement, WorkCategory
+from supportdesk.core.errors import InvalidInput
+from supportdesk.tickets.models import Ticket
+
+log = logging.getLogger(__name__)
+
+
+def decision_json(decision: Decision, *, category: str, caps: list[dict[str, Any]]) -> dict:
+    return {
+        "covered": decision.covered,
+        "billing": decision.billing,
+        "reason": decision.reason.value,
+        "explanation": decision.explanation,
+        "rate_basis": decision.rate_basis.value,
+        "flags": sorted(f.value for f in decision.flags),
+        "contract_id": decision.contract_id,
+        "cap_notices": list(decision.cap_notices),
+        "cap_usage": caps,
+        "suggestion": decision.suggestion.value if decision.suggestion else None,
+        "category": category,
+        "decided_at": decision.decided_at.isoformat(),
+    }
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    terms: list[ContractTerm]
+    catalogue: Catalogue
+    tz: tzinfo
+    usage: dict[str, Any]
+
+
+def _row(
+    ticket: Ticket, *, inputs: _Inputs | EntitlementInputError, category: str, now: datetime
+) -> TicketEntitlement:
+    """The decision for `ticket` as an unsaved row (E-4..E-8), or `undecided` with why."""
+    try:
+        if isinstance(inputs, EntitlementInputError):
+            raise inputs
+        request = Request(
+            organisation_id=str(ticket.organization_id),
+            requester_id=(
+                f"contact:{ticket.requester_id}"
+                if ticket.requester_id
+                else f"organisation:{ticket.organization_id}"
+            ),
+            channel=ticket.channel,  # type: ignore[arg-type]
+            category=category,  # type: ignore[arg-type]
+            received_at=ticket.created_at,
+            product=ticket.product.name if ticket.product_id and ticket.product else None,
+            version=(ticket.version or None) if ticket.product_id else None,
+        )
+        decision = decide(
+            contracts=inputs.terms,
+            request=request,
+            cap_usage=inputs.usage,
+            catalogue=inputs.catalogue,
+            now=max(now, ticket.created_at),
+            tz=inputs.tz,
+        )
+        usage_rows = selectors.cap_usage_rows(inputs.terms, inputs.usage)
+        caps = usage_rows.get(decision.contract_id or "", [])
+        data = decision_json(decision, category=category, caps=caps)
+        return TicketEntitlement(
+            ticket=ticket,
+            category=category,
+            contract_id=int(decision.contract_id) if decision.contract_id else None,
+            covered=decision.covered,
+            billing=decision.billing,
+            reason=decision.reason.value,
+            rate_basis=decision.rate_basis.value,
+            explanation=decision.explanation,
+            flags=data["flags"],
+            cap_notices=data["cap_notices"],
+            decision=data,
+            decided_at=now,
+        )
+    except EntitlementInputError as exc:
+        log.warning("entitlement of ticket %s undecided: %s", ticket.pk, exc)
+        return TicketEntitlement(
+            ticket=ticket,
+            category=category,
+            contract_id=None,
+            covered=False,
+            billing="hourly",
+            reason="undecided",
+            rate_basis="non_subscriber",
+            explanation=f"entitlement could not be decided, check the configuration: {exc}",
+            flags=[],
+            cap_notices=[],
+            decision={"error": str(exc), "category": category},
+            decided_at=now,
+        )
+
+
+def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list[TicketEntitlement]:
+    """Decide and store (one INSERT) the entitlement of tickets inserted in this transaction,
+    in their order; each row's `contract` is the contract read here (no read-back)."""
+    org_ids = sorted({t.organization_id for t in tickets})
+    contracts: dict[int, list[Contract]] = {org_id: [] for org_id in org_ids}
+    for contract in (
+        Contract.objects.filter(organization_id__in=org_ids)
+        .select_related("plan")
+        .prefetch_related("lines__product")
+        .order_by("start", "pk")
+    ):
+        contracts[contract.organization_id].append(contract)
+    by_pk = {c.pk: c for found in contracts.values() for c in found}
+    terms: dict[int, list[ContractTerm] | EntitlementInputError] = {}
+    for org_id, found in contracts.items():
+        try:
+            terms[org_id] = [selectors.contract_term(c) for c in found]
+        except EntitlementInputError as exc:
+            terms[org_id] = exc
+    zones = {t.vendor_id: selectors.vendor_tz(t.vendor.timezone) for t in tickets}
+    capped: dict[int, dict[str, ContractTerm]] = {vendor_id: {} for vendor_id in zones}
+    for t in tickets:
+        of_org = terms[t.organization_id]
+        if not isinstance(of_org, EntitlementInputError):
+            tz = zones[t.vendor_id]
+            for term in selectors.capped_terms(of_org, at=t.created_at, tz=tz):
+                capped[t.vendor_id][term.contract_id] = term
+    events: dict[str, Any] | EntitlementInputError
+    usage_events: dict[str, Any] = {}
+    try:
+        for vendor_id, tz in zones.items():  # one vendor in practice: two statements at most
+            received = [t.created_at for t in tickets if t.vendor_id == vendor_id]
+            usage_events.update(
+                selectors.usage_events_for(
+                    terms=list(capped[vendor_id].values()),
+                    between=(min(received), max(received)),
+                    tz=tz,
+                )
+            )
+        events = usage_events
+    except EntitlementInputError as exc:
+        events = exc
+    catalogues: dict[tuple[int, int | None], Catalogue] = {}
+    rows = []
+    for ticket in tickets:
+        category = WorkCategory.PROBLEM
+        inputs: _Inputs | EntitlementInputError
+        try:
+            org_terms = terms[ticket.organization_id]
+            if isinstance(org_terms, EntitlementInputError):
+                raise org_terms
+            if isinstance(events, EntitlementInputError):
+                raise events
+            key = (ticket.vendor_id, ticket.product_id)
+            if key not in catalogues:  # without a product the catalogue has nothing to say
+                catalogues[key] = (
+                    selectors.catalogue_for(
+                        vendor_id=ticket.vendor_id, product_ids=[ticket.product_id]
+                    )
+                    if ticket.product_id
+                    else Catalogue(versions=(), releases=())
+                )
+            tz = zones[ticket.vendor_id]
+            usage = selectors.cap_usage_from(
+                terms=org_terms, events=events, at=ticket.created_at, tz=tz
+            )
+            inputs = _Inputs(terms=org_terms, catalogue=catalogues[key], tz=tz, usage=usage)
+        except EntitlementInputError as exc:
+            inputs = exc
+        row = _row(ticket, inputs=inputs, category=category, now=now)
+        if row.contract_id is not None:
+            row.contract = by_pk[row.contract_id]
+            counted = (
+                not isinstance(events, EntitlementInputError) and str(row.contract_id) in events
+            )
+            if row.covered and not ticket.unverified and counted:
+                # the next tickets of the batch count this one against the caps
+                events[str(row.contract_id)][0].append(  # type: ignore[index]
+                    selectors.ticket_usage_event(
+                        ticket.pk, ticket.created_at, ticket.channel, category
+                    )
+                )
+        rows.append(row)
+    return TicketEntitlement.objects.bulk_create(rows)
+
+
+def entitlement_apply(*, ticket: Ticket, now: datetime, category: str) -> TicketEntitlement:
+    """Decide a stored ticket's entitlement again for `category` and store it."""
+    if category not in WorkCategory.values:
+        raise InvalidInput(
+            f"category must be one of {', '.join(WorkCategory.values)}; got {category!r}"
+        )
+    inputs: _Inputs | EntitlementInputError
+    try:
+        base = selectors.decision_inputs(ticket=ticket)
+        usage = selectors.cap_usage_for(
+            terms=base.terms, organization_id=ticket.organization_id,
+            exclude_ticket_id=ticket.pk, at=ticket.created_at, tz=base.tz,
+        )  # fmt: skip
+        inputs = _Inputs(terms=base.terms, catalogue=base.catalogue, tz=base.tz, usage=usage)
+    except EntitlementInputError as exc:
+        inputs = exc
+    row = _row(ticket, inputs=inputs, category=category, now=now)
+    values = {f.attname: getattr(row, f.attname) for f in TicketEntitlement._meta.concrete_fields}
+    for name in ("id", "ticket_id"):
+        values.pop(name)
+    stored, _ = TicketEntitlement.objects.update_or_create(ticket=ticket, defaults=values)
+    return stored

@@ -1,0 +1,334 @@
+"""Opening tickets (T-1, T-6, T-11, E-2, E-4..E-8, S-1..S-3; issue 16.2): the one create path.
+
+`tickets_create_many` opens a batch of tickets inside the caller's transaction with a fixed
+number of statements whatever the batch size: the reads (queues and their agents, the
+account teams, the contracts, the SLA policies and calendars, the requesters' addresses,
+the acknowledgement template) once for the batch, then one INSERT per table (tickets,
+messages, search documents, events, entitlement decisions, SLA snapshots, clocks, agent
+notifications, outbox rows, Message-ID registry). Nothing it inserts is read back.
+`ticket_create` is the batch of one, in its own transaction (a savepoint in the caller's).
+
+A batch is written or fails as a whole. Batched intake keeps one bad item from failing the
+others by validating each with `ticket_draft_clean` first (what it raises is the item's
+answer, nothing is written) and, for a failure while writing, by running the batch in a
+savepoint and its items again one by one when that savepoint is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import prefetch_related_objects
+
+from supportdesk.accounts.models import User
+from supportdesk.contracts.models import Product
+from supportdesk.contracts.services_entitlement import entitlements_decide_new
+from supportdesk.core.errors import InvalidInput
+from supportdesk.core.models import Vendor
+from supportdesk.core.phones import normalize_e164
+from supportdesk.core.tenancy import Principal
+from supportdesk.customers.models import Contact, Organization
+from supportdesk.notifications.mail_templates import mail_render, mail_template_sources
+from supportdesk.notifications.models import MailTemplateKind
+from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_keyed, outbox_headers
+from supportdesk.sla.services_start import sla_tickets_start
+from supportdesk.tickets.domain.content import sanitize_html
+from supportdesk.tickets.events import ticket_event_build, ticket_events_record
+from supportdesk.tickets.mail import OutgoingLink, mail_links_outgoing, mail_thread_headers
+from supportdesk.tickets.models import (
+    AgentNotificationKind,
+    Channel,
+    Message,
+    MessageKind,
+    Priority,
+    Queue,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+)
+from supportdesk.tickets.notify import AgentNotice, agent_notify_many
+from supportdesk.tickets.search import ticket_search_index_new
+from supportdesk.tickets.services_common import (
+    AttachmentInput,
+    attachment_filename,
+    attachment_store,
+    choice_check,
+    clean_body,
+    clean_subject,
+    default_queue,
+    mail_context,
+    requester_subject,
+    subject_with_tag,
+)
+from supportdesk.tickets.services_routing import Route, account_team_routes, route_recorded
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    """One ticket to open for `organization`, with its first message.
+
+    `principal` is the person filing it (a contact, or staff on the customer's behalf); None
+    for automatic intake. `unverified`: mail that claims the requester without proving it
+    (T-11): marked, and never counted against the customer's caps. `opened_by`: the
+    Message-ID of the mail the ticket is opened from, which the acknowledgement answers.
+    """
+
+    vendor: Vendor
+    organization: Organization
+    requester: Contact | None
+    subject: str
+    body: str
+    priority: str
+    channel: str
+    now: datetime
+    principal: Principal | None = None
+    body_html: str = ""
+    queue: Queue | None = None
+    product: Product | None = None
+    version: str = ""
+    caller_number: str = ""
+    attachments: Sequence[AttachmentInput] = ()
+    unverified: bool = False
+    opened_by: str = ""
+
+
+@dataclass(frozen=True)
+class CreatedTicket:
+    ticket: Ticket
+    message: Message  # its first message
+
+
+def ticket_draft_clean(draft: TicketDraft) -> TicketDraft:
+    """The draft with its input cleaned (subject, body, caller number, version), or
+    InvalidInput / TooLarge saying what is wrong with it. No statement."""
+    vendor = draft.vendor
+    if draft.organization.vendor_id != vendor.pk:
+        raise InvalidInput("organisation belongs to another vendor")
+    if draft.requester is not None and draft.requester.organization_id != draft.organization.pk:
+        raise InvalidInput("requester is not a contact of this organisation")
+    if draft.product is not None and draft.product.vendor_id != vendor.pk:
+        raise InvalidInput("product belongs to another vendor")
+    if draft.queue is not None and draft.queue.vendor_id != vendor.pk:
+        raise InvalidInput("queue belongs to another vendor")
+    choice_check(draft.priority, Priority, "priority")
+    choice_check(draft.channel, Channel, "channel")
+    caller_number = draft.caller_number
+    if caller_number:
+        caller_number = normalize_e164(caller_number, region=vendor.country)
+    return replace(
+        draft,
+        subject=clean_subject(draft.subject),
+        body=clean_body(draft.body, html=draft.body_html),
+        caller_number=caller_number,
+        version=(draft.version or "").strip()[:40],
+    )
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    principal: Principal | None,
+    vendor: Vendor,
+    organization: Organization,
+    requester: Contact | None,
+    subject: str,
+    body: str,
+    priority: str,
+    channel: str,
+    now: datetime,
+    body_html: str = "",
+    queue: Queue | None = None,
+    product: Product | None = None,
+    version: str = "",
+    caller_number: str = "",
+    attachments: Sequence[AttachmentInput] = (),
+    unverified: bool = False,
+) -> Ticket:
+    """Open one ticket (see `TicketDraft`): the batch of one, in its own transaction."""
+    draft = TicketDraft(
+        vendor=vendor, organization=organization, requester=requester, subject=subject,
+        body=body, priority=priority, channel=channel, now=now, principal=principal,
+        body_html=body_html, queue=queue, product=product, version=version,
+        caller_number=caller_number, attachments=attachments, unverified=unverified,
+    )  # fmt: skip
+    return tickets_create_many(drafts=[draft])[0].ticket
+
+
+def _queues(drafts: Sequence[TicketDraft]) -> list[Queue]:
+    """Each draft's queue: its own, else its vendor's default (one read for the batch)."""
+    vendors = {d.vendor.pk: d.vendor for d in drafts if d.queue is None}
+    defaults: dict[int, Queue] = {}
+    if vendors:
+        found = Queue.objects.filter(vendor_id__in=list(vendors))
+        for queue in found.order_by("vendor_id", "-is_default", "pk"):
+            defaults.setdefault(queue.vendor_id, queue)
+        for vendor_id, vendor in vendors.items():
+            if vendor_id not in defaults:  # a vendor without any queue yet
+                defaults[vendor_id] = default_queue(vendor)
+    return [d.queue or defaults[d.vendor.pk] for d in drafts]
+
+
+def _members(queues: Sequence[Queue]) -> dict[int, list[User]]:
+    """The agents of these queues, told of each new ticket, with their notification
+    preferences (one read)."""
+    members: dict[int, list[User]] = {q.pk: [] for q in queues}
+    through = Queue.members.through.objects.filter(queue_id__in=list(members))
+    for link in through.select_related("user__agent_profile").order_by("pk"):
+        members[link.queue_id].append(link.user)
+    return members
+
+
+def _acknowledgements(
+    tickets: Sequence[Ticket], drafts: Sequence[TicketDraft], now: datetime
+) -> None:
+    """Mail each requester with an address the acknowledgement (T-4 threading headers, the
+    vendor's template): one read of the templates, one INSERT into the outbox (delivered
+    after commit), one into the Message-ID registry. A new ticket has nobody on CC yet."""
+    kind = MailTemplateKind.ACKNOWLEDGEMENT
+    sources = mail_template_sources(vendor_ids={t.vendor_id for t in tickets}, kind=kind)
+    mails: list[OutboxDraft] = []
+    for ticket, draft in zip(tickets, drafts, strict=True):
+        address = ticket.requester.primary_email if ticket.requester else ""
+        if not address:
+            continue
+        headers = mail_thread_headers(ticket=ticket, automatic=True, opened_by=draft.opened_by)
+        threaded_subject = headers.pop("Subject", None) or subject_with_tag(ticket)
+        mail = mail_render(
+            vendor_id=ticket.vendor_id,
+            kind=kind,
+            context=mail_context(ticket),
+            source=sources[ticket.vendor_id],
+        )
+        sender = ticket.queue.email or ticket.vendor.support_email
+        mails.append(
+            OutboxDraft(
+                key=f"ticket:{ticket.pk}:received",
+                channel="email",
+                recipient=address,
+                sender=sender,
+                subject=requester_subject(ticket, threaded_subject, mail),
+                body=mail.body,
+                headers=outbox_headers("email", sender, headers),  # its Message-ID, registered
+                ticket_id=ticket.pk,
+                vendor_id=ticket.vendor_id,
+            )
+        )
+    new = outbox_enqueue_keyed(drafts=mails, now=now)
+    mail_links_outgoing(
+        links=[
+            OutgoingLink(m.vendor_id or 0, m.ticket_id or 0, new[m.key], m.headers["Message-ID"])
+            for m in mails
+            if m.key in new
+        ],
+        now=now,
+    )
+
+
+def _staff_author(draft: TicketDraft) -> int | None:
+    """The agent who filed it on the customer's behalf: the message's author."""
+    principal = draft.principal
+    return principal.user_id if principal is not None and principal.is_staff else None
+
+
+def tickets_create_many(*, drafts: Sequence[TicketDraft]) -> list[CreatedTicket]:
+    """Open the tickets of `drafts` (T-1, T-6), in order, inside the caller's transaction
+    (a transaction of their own outside one); see the module's docstring. Raises what
+    `ticket_draft_clean` raises for the first bad draft before any statement, so the
+    caller's transaction stays usable."""
+    cleaned = [ticket_draft_clean(d) for d in drafts]
+    return _write(cleaned) if cleaned else []
+
+
+@transaction.atomic(savepoint=False)  # the caller's transaction: no savepoint of its own
+def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
+    queues = _queues(drafts)
+    now = max(d.now for d in drafts)  # the batch's write time: routing, decisions, SLA
+    routes: dict[int, Route] = account_team_routes(  # E-2: to the DSE (or the backup) first
+        vendor_of={d.organization.pk: d.vendor.pk for d in drafts}, now=now
+    )
+    tickets = Ticket.objects.bulk_create(
+        [
+            Ticket(
+                vendor=d.vendor,
+                organization=d.organization,
+                requester=d.requester,
+                caller_number=d.caller_number,
+                subject=d.subject,
+                channel=d.channel,
+                priority=d.priority,
+                queue=queue,
+                assignee=route.assignee if (route := routes.get(d.organization.pk)) else None,
+                product=d.product,
+                version=d.version,
+                created_at=d.now,
+                updated_at=d.now,
+                unverified=d.unverified,
+            )
+            for d, queue in zip(drafts, queues, strict=True)
+        ]
+    )
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                ticket=ticket,
+                kind=MessageKind.PUBLIC,
+                author_user_id=_staff_author(d),
+                author_contact=None if d.principal and d.principal.is_staff else d.requester,
+                body_text=d.body,
+                body_html=sanitize_html(d.body_html),
+                channel=d.channel,
+                created_at=d.now,
+                unverified=d.unverified,
+            )
+            for d, ticket in zip(drafts, tickets, strict=True)
+        ]
+    )
+    for d, message in zip(drafts, messages, strict=True):
+        for item in d.attachments:
+            attachment_store(message=message, item=item, now=d.now)
+    requesters = [t.requester for t in tickets if t.requester is not None]
+    prefetch_related_objects(requesters, "emails")  # the search documents and the mail
+    ticket_search_index_new(
+        documents=[
+            (t, [d.body, *(attachment_filename(a) for a in d.attachments)])
+            for t, d in zip(tickets, drafts, strict=True)
+        ]
+    )
+    members = _members(queues)
+    events: dict[int, list[TicketEvent]] = {}
+    notices: list[AgentNotice] = []
+    for ticket, d, queue in zip(tickets, drafts, queues, strict=True):
+        actor_id = d.principal.user_id if d.principal else None
+        events[ticket.pk] = [
+            ticket_event_build(
+                ticket_id=ticket.pk,
+                kind=TicketEventKind.CREATED,
+                at=d.now,
+                actor_id=actor_id,
+                data={"channel": d.channel, "priority": d.priority, "queue": queue.name},
+            )
+        ]
+        route = routes.get(d.organization.pk)
+        if route is not None:
+            event, notice = route_recorded(ticket=ticket, route=route, now=d.now, actor_id=actor_id)
+            events[ticket.pk].append(event)
+            notices.append(notice)
+        notices.append(
+            AgentNotice(
+                ticket=ticket,
+                kind=AgentNotificationKind.NEW_TICKET,
+                users=members[queue.pk],
+                text=f"New {d.priority} ticket in {queue.name}: {d.subject}",
+                actor_id=actor_id,
+            )
+        )
+    agent_notify_many(notices=notices, now=now)
+    decisions = entitlements_decide_new(tickets=tickets, now=now)  # E-4..E-8: at intake
+    for event in sla_tickets_start(tickets=tickets, decisions=decisions, now=now):
+        events[event.ticket_id].append(event)
+    ticket_events_record(events=[e for t in tickets for e in events[t.pk]])
+    _acknowledgements(tickets, drafts, now)
+    return [CreatedTicket(t, m) for t, m in zip(tickets, messages, strict=True)]
