@@ -23,14 +23,14 @@ from tests.factories import make_ticket
 pytestmark = pytest.mark.django_db
 
 # The service's transaction (a savepoint and its release here, as tests run in one: 2; none
-# in production); the reads: the default queue, the customer's account team (E-2), the
-# queue's agents, their preferences, the contracts, their lines, the covered tickets and time
-# entries the caps count (4), the SLA policy (one ranked query), the vendor's calendars, the
-# acknowledgement template (11); the INSERTs: ticket, message, search document (with its
-# vector; SQLite writes its full-text row apart: +1), agent notifications, entitlement
-# decision, SLA snapshot, clocks, events (created and sla_matched in one), outbox row,
-# Message-ID registry row (10). A new ticket has nobody on CC and no mail linked yet: neither
-# is read.
+# in production); the reads (8): the default queue, the customer's account team (E-2), the
+# queue's agents with their preferences, the contracts, their lines, what the caps count (the
+# enterprise plan's hours cap: its time entries; no covered-ticket read, it has no incident
+# cap), the SLA candidates with the vendor's calendars, the acknowledgement template; the
+# INSERTs (10): ticket, message, search document (with its vector; SQLite writes its
+# full-text row apart: +1), agent notifications, entitlement decision, SLA snapshot, clocks,
+# events (created and sla_matched in one), outbox row, Message-ID registry row. A new ticket
+# has nobody on CC and no mail linked yet: neither is read.
 CREATE_STATEMENTS = {"postgresql": 20, "sqlite": 21}
 
 
