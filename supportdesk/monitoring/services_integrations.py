@@ -224,14 +224,18 @@ def _bounded(value: Any, what: str, most: int) -> int:
 
 def integration_for_token(token: str) -> Integration:
     """The active integration of a webhook token, with only what the webhook reads of it."""
-    found = (
-        Integration.objects.only("pk", "vendor_id", "signing_secret")
-        .filter(token_digest=token_digest(token or ""), active=True)
-        .first()
-    )
-    if found is None:
+    # One fixed statement on every webhook request: written out, it skips the ORM's building
+    # and compiling of the query, which was a third of the request's CPU (issue 14 bench).
+    found = list(Integration.objects.raw(_BY_TOKEN_SQL, [token_digest(token or ""), True]))
+    if not found:
         raise NotFound("no such monitoring integration")
-    return found
+    return found[0]
+
+
+_BY_TOKEN_SQL = (
+    f"SELECT id, vendor_id, signing_secret FROM {Integration._meta.db_table}"  # noqa: S608
+    " WHERE token_digest = %s AND active = %s"
+)
 
 
 def signature_valid(integration: Integration, body: bytes, header: str) -> bool:
