@@ -82,44 +82,6 @@ class SetupError(RuntimeError):
 # Seeding, in a child process with Django (`--_seed`).
 # --------------------------------------------------------------------------------------------
 
-EMERGENCY_SEED = """
-from django.db import transaction
-from supportdesk.accounts.services import staff_user_create
-from supportdesk.core import clock
-from supportdesk.core.models import Vendor
-from supportdesk.customers.services import contact_create, organization_create
-from supportdesk.oncall.domain.escalation import emergency_chain
-from supportdesk.oncall.services.paging import run_start
-from supportdesk.oncall.services.schedules import chain_save, schedule_save
-from supportdesk.tickets.models import Queue
-from supportdesk.tickets.services import ticket_create
-
-now = clock.now()
-vendor = Vendor.objects.create(name="Paging", slug="paging", support_email="s@paging.example")
-Queue.objects.create(vendor=vendor, name="Support", is_default=True)
-oncall = staff_user_create(email="oncall@paging.example", password=None, vendor=vendor,
-                           roles=["engineer"], phone="+15125550200")
-for i in range(5):
-    staff_user_create(email=f"a{i}@paging.example", password=None, vendor=vendor,
-                      roles=["architect"], phone=f"+1512555021{i}")
-schedule_save(vendor=vendor, slug="p", name="P", now=now, spec={"layers": [{
-    "name": "b", "rotations": [{"id": "w", "participants": [oncall.email], "zone": "UTC",
-    "start": "2025-01-06", "handoff": "09:00", "shift": "weekly"}]}]})
-chain = chain_save(vendor=vendor, slug="e", name="E", now=now,
-                   spec=emergency_chain(schedule="p", role="architect").to_spec())
-org = organization_create(vendor=vendor, name="Customer")
-contact = contact_create(organization=org, name="C", emails=["c@customer.example"],
-                         phones=["+12125550300"])
-for n in range(EMERGENCIES):
-    with transaction.atomic():
-        t = ticket_create(principal=None, vendor=vendor, organization=org, requester=contact,
-                          subject=f"Emergency {n}", body="down", priority="P1",
-                          channel="voicemail", caller_number="+12125550300", now=now)
-        run_start(ticket=t, chain=chain, reason="voicemail", now=now, dispatch=False,
-                  context={"caller_number": "+12125550300", "organisation": "Customer",
-                           "recording_url": "https://rec.example/r", "transcript": ""})
-"""
-
 
 def child_scaleout_seed(tickets: int, contracts: int, emergencies: int, backlog: int) -> None:
     """Tickets (bulk), billing contracts, due pages and a mail backlog; prints the vendor."""
@@ -131,10 +93,11 @@ def child_scaleout_seed(tickets: int, contracts: int, emergencies: int, backlog:
     from supportdesk.accounts.models import User
     from supportdesk.core import clock
     from supportdesk.customers.models import Contact
+    from supportdesk.oncall.tests.emergencies import seed_emergencies
     from supportdesk.tickets.services import ticket_create
 
     billing_seed(contracts, contracts * 10)
-    exec(EMERGENCY_SEED, {"EMERGENCIES": emergencies})  # noqa: S102 - our own constant
+    seed_emergencies(count=emergencies, slug="paging")
     staff = User.objects.select_related("vendor").get(email=STAFF_EMAIL)
     contact = Contact.objects.select_related("organization").get(user__email=CONTACT_EMAIL)
     vendor = staff.vendor

@@ -29,43 +29,10 @@ TICKETS = 6
 PEOPLE = 6  # one on-call engineer + five architects
 
 SEED = """
-import django, json
+import django
 django.setup()
-from supportdesk.accounts.services import staff_user_create
-from supportdesk.core import clock
-from supportdesk.core.models import Vendor
-from supportdesk.customers.services import contact_create, organization_create
-from supportdesk.oncall.services.paging import run_start
-from supportdesk.oncall.services.schedules import chain_save, schedule_save
-from supportdesk.oncall.domain.escalation import emergency_chain
-from supportdesk.tickets.models import Queue
-from supportdesk.tickets.services import ticket_create
-from django.db import transaction
-
-now = clock.now()
-vendor = Vendor.objects.create(name="Race", slug="race", support_email="s@race.example")
-Queue.objects.create(vendor=vendor, name="Support", is_default=True)
-oncall = staff_user_create(email="oncall@race.example", password=None, vendor=vendor,
-                           roles=["engineer"], phone="+15125550200")
-for i in range(5):
-    staff_user_create(email=f"a{i}@race.example", password=None, vendor=vendor,
-                      roles=["architect"], phone=f"+1512555021{i}")
-schedule_save(vendor=vendor, slug="p", name="P", now=now, spec={"layers": [{
-    "name": "b", "rotations": [{"id": "w", "participants": [oncall.email], "zone": "UTC",
-    "start": "2025-01-06", "handoff": "09:00", "shift": "weekly"}]}]})
-chain = chain_save(vendor=vendor, slug="e", name="E", now=now,
-                   spec=emergency_chain(schedule="p", role="architect").to_spec())
-org = organization_create(vendor=vendor, name="Customer")
-contact = contact_create(organization=org, name="C", emails=["c@customer.example"],
-                         phones=["+12125550300"])
-for n in range(TICKETS):
-    with transaction.atomic():
-        t = ticket_create(principal=None, vendor=vendor, organization=org, requester=contact,
-                          subject=f"Emergency {n}", body="down", priority="P1",
-                          channel="voicemail", caller_number="+12125550300", now=now)
-        run_start(ticket=t, chain=chain, reason="voicemail", now=now, dispatch=False,
-                  context={"caller_number": "+12125550300", "organisation": "Customer",
-                           "recording_url": "https://rec.example/r", "transcript": ""})
+from supportdesk.oncall.tests.emergencies import seed_emergencies
+seed_emergencies(count=TICKETS, slug="race")
 """
 
 # One sweeping worker: set up and connected, it waits for the test's "go" so both start at once.
