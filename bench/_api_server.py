@@ -8,14 +8,17 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from _api_tickets_seed import log
 
 PG_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
@@ -152,3 +155,34 @@ def wait_until_up(target: Target, probe: Callable[[], bool], timeout: float = 60
             pass
         time.sleep(0.2)
     raise SetupError(f"gunicorn did not become healthy within {timeout:g} s:\n{tail(target)}")
+
+
+def report_server_problems(target: Target) -> None:
+    problems = server_problems(target)
+    log(f"  gunicorn log: {len(problems)} warning/error lines" + (":" if problems else ""))
+    for line in problems[:8]:
+        log(f"      {line[:300]}")
+
+
+@contextlib.contextmanager
+def served(target: Target, *, keep: bool, label: str = "") -> Iterator[None]:
+    """Around a target's set-up and phases: on an error, the end of its gunicorn log; whatever
+    happens, its gunicorn stopped, its PostgreSQL database dropped and its directory removed
+    (kept with ``keep``)."""
+    try:
+        yield
+    except Exception:
+        if target.server_log:
+            log(f"  --- last lines of the {label}gunicorn log ---\n{tail(target)}")
+        raise
+    finally:
+        stop_server(target)
+        if target.pg_name:
+            try:
+                pg_admin(f'DROP DATABASE IF EXISTS "{target.pg_name}" WITH (FORCE)')
+            except Exception as exc:  # report, but do not mask the original error
+                log(f"  could not drop {target.pg_name}: {exc}")
+        if keep:
+            log(f"  kept {target.tmp}")
+        else:
+            shutil.rmtree(target.tmp, ignore_errors=True)

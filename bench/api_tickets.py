@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -51,9 +50,9 @@ from _api_server import (
     http_json,
     pg_admin,
     pg_exec,
-    server_problems,
+    report_server_problems,
+    served,
     set_autogroup_nice,
-    stop_server,
     tail,
     wait_until_up,
 )
@@ -185,7 +184,7 @@ def bench_database(db: str, args: argparse.Namespace) -> list[PhaseResult]:
         env["DATABASE_URL"] = f"sqlite:///{tmp / 'var' / 'supportdesk.sqlite3'}"
     log(f"\n=== {db}: {env['DATABASE_URL']} (var dir {tmp / 'var'})")
     results: list[PhaseResult] = []
-    try:
+    with served(target, keep=args.keep):
         if target.pg_name:
             pg_admin(f'DROP DATABASE IF EXISTS "{target.pg_name}" WITH (FORCE)')
             pg_admin(f'CREATE DATABASE "{target.pg_name}"')
@@ -302,26 +301,8 @@ def bench_database(db: str, args: argparse.Namespace) -> list[PhaseResult]:
             results.append(r)
             if target.server is not None and target.server.poll() is not None:
                 raise SetupError(f"gunicorn died during {name}:\n{tail(target)}")
-        problems = server_problems(target)
-        log(f"  gunicorn log: {len(problems)} warning/error lines" + (":" if problems else ""))
-        for line in problems[:8]:
-            log(f"      {line[:300]}")
+        report_server_problems(target)
         return results
-    except Exception:
-        if target.server_log:
-            log(f"  --- last lines of the gunicorn log ---\n{tail(target)}")
-        raise
-    finally:
-        stop_server(target)
-        if target.pg_name:
-            try:
-                pg_admin(f'DROP DATABASE IF EXISTS "{target.pg_name}" WITH (FORCE)')
-            except Exception as exc:  # report, but do not mask the original error
-                log(f"  could not drop {target.pg_name}: {exc}")
-        if args.keep:
-            log(f"  kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------ summary
