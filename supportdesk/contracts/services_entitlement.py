@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from supportdesk.contracts import selectors
+from supportdesk.contracts import selectors, selectors_usage
 from supportdesk.contracts.domain.decision import Decision, Request, decide
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.states import ContractTerm
@@ -82,7 +82,7 @@ def _row(
             now=max(now, ticket.created_at),
             tz=inputs.tz,
         )
-        usage_rows = selectors.cap_usage_rows(inputs.terms, inputs.usage)
+        usage_rows = selectors_usage.cap_usage_rows(inputs.terms, inputs.usage)
         caps = usage_rows.get(decision.contract_id or "", [])
         data = decision_json(decision, category=category, caps=caps)
         return TicketEntitlement(
@@ -142,7 +142,7 @@ def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list
         of_org = terms[t.organization_id]
         if not isinstance(of_org, EntitlementInputError):
             tz = zones[t.vendor_id]
-            for term in selectors.capped_terms(of_org, at=t.created_at, tz=tz):
+            for term in selectors_usage.capped_terms(of_org, at=t.created_at, tz=tz):
                 capped[t.vendor_id][term.contract_id] = term
     events: dict[str, Any] | EntitlementInputError
     usage_events: dict[str, Any] = {}
@@ -150,7 +150,7 @@ def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list
         for vendor_id, tz in zones.items():  # one vendor in practice: two statements at most
             received = [t.created_at for t in tickets if t.vendor_id == vendor_id]
             usage_events.update(
-                selectors.usage_events_for(
+                selectors_usage.usage_events_for(
                     terms=list(capped[vendor_id].values()),
                     between=(min(received), max(received)),
                     tz=tz,
@@ -180,7 +180,7 @@ def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list
                     else Catalogue(versions=(), releases=())
                 )
             tz = zones[ticket.vendor_id]
-            usage = selectors.cap_usage_from(
+            usage = selectors_usage.cap_usage_from(
                 terms=org_terms, events=events, at=ticket.created_at, tz=tz
             )
             inputs = _Inputs(terms=org_terms, catalogue=catalogues[key], tz=tz, usage=usage)
@@ -195,7 +195,7 @@ def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list
             if row.covered and not ticket.unverified and counted:
                 # the next tickets of the batch count this one against the caps
                 events[str(row.contract_id)][0].append(  # type: ignore[index]
-                    selectors.ticket_usage_event(
+                    selectors_usage.ticket_usage_event(
                         ticket.pk, ticket.created_at, ticket.channel, category
                     )
                 )
@@ -212,7 +212,7 @@ def entitlement_apply(*, ticket: Ticket, now: datetime, category: str) -> Ticket
     inputs: _Inputs | EntitlementInputError
     try:
         base = selectors.decision_inputs(ticket=ticket)
-        usage = selectors.cap_usage_for(
+        usage = selectors_usage.cap_usage_for(
             terms=base.terms, organization_id=ticket.organization_id,
             exclude_ticket_id=ticket.pk, at=ticket.created_at, tz=base.tz,
         )  # fmt: skip

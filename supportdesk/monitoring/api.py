@@ -14,7 +14,7 @@ from supportdesk.core import clock
 from supportdesk.core.errors import Forbidden
 from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Vendor
-from supportdesk.monitoring import selectors, services, services_integrations
+from supportdesk.monitoring import selectors, services_integrations, services_staff
 from supportdesk.monitoring.models import Alert, AlertStatus, Integration
 
 router = Router(tags=["monitoring"])
@@ -246,7 +246,7 @@ def acknowledge_alert(request: HttpRequest, alert_id: int) -> Any:
     selectors.alert_get(principal=principal, alert_id=alert_id)
     if principal.is_contact:
         raise Forbidden("only staff acknowledge alerts")
-    services.alert_acknowledge(principal=principal, alert_id=alert_id, now=clock.now())
+    services_staff.alert_acknowledge(principal=principal, alert_id=alert_id, now=clock.now())
     return alert_out(selectors.alert_get(principal=principal, alert_id=alert_id))
 
 
@@ -257,7 +257,7 @@ def match_alert(request: HttpRequest, alert_id: int, payload: MatchIn) -> Any:
     selectors.alert_get(principal=principal, alert_id=alert_id)
     if principal.is_contact:
         raise Forbidden("only staff match alerts")
-    services.alert_match(
+    services_staff.alert_match(
         principal=principal,
         alert_id=alert_id,
         organization_id=payload.organization,
@@ -279,7 +279,7 @@ def create_window(request: HttpRequest, payload: WindowIn) -> Any:
     principal = principal_of(request)
     if principal.is_contact:
         raise Forbidden("only staff plan maintenance windows")
-    row = services.maintenance_window_create(
+    row = services_staff.maintenance_window_create(
         principal=principal,
         organization_id=payload.organization,
         starts_at=payload.starts_at,

@@ -17,7 +17,7 @@ from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.web import int_param, staff_page
 from supportdesk.customers.selectors import organization_list
-from supportdesk.monitoring import selectors, services, services_integrations
+from supportdesk.monitoring import selectors, services_integrations, services_staff
 from supportdesk.monitoring.api import hook_url
 from supportdesk.monitoring.domain.alerts import Route
 from supportdesk.monitoring.domain.payloads import Severity
@@ -65,7 +65,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
 def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     selectors.alert_get(principal=principal, alert_id=alert_id)
-    services.alert_acknowledge(principal=principal, alert_id=alert_id, now=clock.now())
+    services_staff.alert_acknowledge(principal=principal, alert_id=alert_id, now=clock.now())
     messages.success(request, "Alert acknowledged.")
     return redirect("console:alerts:detail", alert_id=alert_id)
 
@@ -78,7 +78,7 @@ def match(request: HttpRequest, alert_id: int) -> HttpResponse:
     organization = int_param(request.POST.get("organization"))
     if organization is None:
         raise InvalidInput("choose the customer")
-    services.alert_match(
+    services_staff.alert_match(
         principal=principal,
         alert_id=alert_id,
         organization_id=organization,
@@ -182,7 +182,7 @@ def window_create(request: HttpRequest) -> HttpResponse:
     organization = int_param(request.POST.get("organization"))
     if organization is None:
         raise InvalidInput("choose the customer")
-    services.maintenance_window_create(
+    services_staff.maintenance_window_create(
         principal=principal,
         organization_id=organization,
         starts_at=_when(request.POST.get("starts_at", ""), "starts"),

@@ -264,7 +264,7 @@ def test_outage_opens_one_p1_and_pages_once_however_many_alerts_O4_N1(mon: Monit
 
 def test_a_maintenance_window_silences_but_keeps_the_history_N1(mon: Monitoring, client):
     from supportdesk.core.tenancy import principal_for
-    from supportdesk.monitoring.services import maintenance_window_create
+    from supportdesk.monitoring.services_staff import maintenance_window_create
     from supportdesk.oncall.models import ChainRun
     from supportdesk.tickets.models import Ticket
     from tests.factories import NOW

@@ -1,0 +1,237 @@
+"""Cap usage for entitlements (E-5, E-6): the usage events a contract's caps count, read
+narrowed to its contract years and to what its caps count, and their figures for pages and
+the API. Split from selectors.py (house rule 12)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+
+from supportdesk.contracts.domain.caps import (
+    Cap,
+    CapUsage,
+    CountingRule,
+    UsageEvent,
+    UsageKind,
+    cap_usage,
+    contract_year,
+)
+from supportdesk.contracts.domain.states import (
+    ContractTerm,
+)
+from supportdesk.contracts.domain.vocabulary import Category, Channel, coerce_enum
+from supportdesk.contracts.models import (
+    TicketEntitlement,
+    TimeEntry,
+)
+
+# Time entries carry a kind of work, not an intake channel. Phone, email and monitoring work
+# count against caps limited to that channel; remote and on-site work only against caps that
+# are not limited to channels.
+WORK_CHANNEL = {"phone": Channel.PHONE, "email": Channel.EMAIL, "monitoring": Channel.MONITORING}
+
+
+# (events with an intake channel, remote/on-site work without one) of one contract
+UsageEvents = tuple[list[UsageEvent], list[UsageEvent]]
+
+
+def usage_events_for(
+    *,
+    terms: Sequence[ContractTerm],
+    between: tuple[datetime, datetime],
+    tz: tzinfo,
+    exclude_ticket_id: int | None = None,
+) -> dict[str, UsageEvents]:
+    """The usage events that may count against the caps of these contracts (of any
+    organisations) for requests received `between` the two instants: incidents are the
+    tickets a contract covered (not those opened by unverified mail, T-11), hours the time
+    entries on its organisation's tickets. At most two statements, narrowed to the contract
+    years of `between` and to what the caps count (the domain still decides what counts), so
+    the cost follows the caps, not the customer's history."""
+    tickets: list[Q] = []
+    entries: list[Q] = []
+    for term in terms:
+        low, high = _years_around(term, between, tz)
+        counts = [cap.counts for cap in term.plan.caps]
+        incidents = _counted(
+            [c for c in counts if c.source is UsageKind.TICKET_CREATED],
+            channel="ticket__channel",
+            category="category",
+        )
+        if incidents is not None:
+            tickets.append(
+                Q(contract_id=int(term.contract_id), ticket__created_at__gte=low)
+                & Q(ticket__created_at__lt=high)
+                & incidents
+            )
+        hours = _counted(
+            [c for c in counts if c.source is UsageKind.TIME_ENTRY],
+            channel="work_kind",
+            category="category",
+        )
+        if hours is not None:
+            entries.append(
+                Q(ticket__organization_id=int(term.organisation_id), started_at__gte=low)
+                & Q(started_at__lt=high)
+                & hours
+            )
+    found: dict[str, UsageEvents] = {t.contract_id: ([], []) for t in terms}
+    if tickets:
+        covered = TicketEntitlement.objects.filter(_any(tickets), covered=True).exclude(
+            ticket__unverified=True
+        )  # T-11: unproven mail uses no entitlement
+        if exclude_ticket_id is not None:
+            covered = covered.exclude(ticket_id=exclude_ticket_id)
+        for contract_id, pk, at, channel, category in covered.values_list(
+            "contract_id", "ticket_id", "ticket__created_at", "ticket__channel", "category"
+        ):
+            found[str(contract_id)][0].append(ticket_usage_event(pk, at, channel, category))
+    if entries:
+        by_org: dict[int, list[str]] = {}
+        for term in terms:
+            by_org.setdefault(int(term.organisation_id), []).append(term.contract_id)
+        rows = TimeEntry.objects.filter(_any(entries)).values_list(
+            "ticket__organization_id", "pk", "started_at", "work_kind", "category", "minutes"
+        )
+        for org_id, pk, at, kind, category, minutes in rows:
+            work_channel = WORK_CHANNEL.get(kind)
+            event = UsageEvent(
+                f"time:{pk}",
+                UsageKind.TIME_ENTRY,
+                at,
+                work_channel or Channel.PORTAL,
+                coerce_enum(Category, category, field="time entry category"),
+                Decimal(minutes) / 60,
+            )
+            for key in by_org[org_id]:
+                found[key][0 if work_channel else 1].append(event)
+    return found
+
+
+def _years_around(
+    term: ContractTerm, between: tuple[datetime, datetime], tz: tzinfo
+) -> tuple[datetime, datetime]:
+    """The contract years of `term` holding both instants, a day wider on each side (the
+    domain compares local dates; a local date is within a day of the UTC one)."""
+    start, _ = contract_year(term.start, max(term.start, between[0].astimezone(tz).date()))
+    _, end = contract_year(term.start, max(term.start, between[1].astimezone(tz).date()))
+    day = timedelta(days=1)
+    return datetime.combine(start, time.min, UTC) - day, datetime.combine(end, time.min, UTC) + day
+
+
+def _counted(rules: Sequence[CountingRule], *, channel: str, category: str) -> Q | None:
+    """The rows any of `rules` may count (None: no rule, nothing to read). For time entries
+    (`channel` = "work_kind") a channel is the kind of work that carries it."""
+    if not rules:
+        return None
+    conditions = []
+    for rule in rules:
+        condition = Q()
+        if rule.channels is not None:
+            values = [c.value for c in rule.channels]
+            if channel == "work_kind":
+                values = [kind for kind, ch in WORK_CHANNEL.items() if ch in rule.channels]
+            condition &= Q(**{f"{channel}__in": values})
+        if rule.categories is not None:
+            condition &= Q(**{f"{category}__in": [c.value for c in rule.categories]})
+        if not condition:
+            return Q()  # this rule counts every row
+        conditions.append(condition)
+    return _any(conditions)
+
+
+def _any(conditions: Sequence[Q]) -> Q:
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined |= condition
+    return combined
+
+
+def ticket_usage_event(pk: int, at: datetime, channel: str, category: str) -> UsageEvent:
+    """A covered ticket as the caps count it."""
+    return UsageEvent(
+        f"ticket:{pk}",
+        UsageKind.TICKET_CREATED,
+        at,
+        coerce_enum(Channel, channel, field="ticket channel"),
+        coerce_enum(Category, category, field="ticket category"),
+    )
+
+
+def capped_terms(terms: Sequence[ContractTerm], *, at: datetime, tz: tzinfo) -> list[ContractTerm]:
+    """The terms in force at ``at`` whose plan has caps: those whose usage matters."""
+    day = at.astimezone(tz).date()
+    return [t for t in terms if t.in_force(day) and t.plan.caps]
+
+
+def cap_usage_from(
+    *, terms: Sequence[ContractTerm], events: Mapping[str, UsageEvents], at: datetime, tz: tzinfo
+) -> dict[str, tuple[CapUsage, ...]]:
+    """Usage of every cap of every capped term in force at ``at``, from its usage events."""
+    result: dict[str, tuple[CapUsage, ...]] = {}
+    for term in capped_terms(terms, at=at, tz=tz):
+        channelled, unchannelled = events[term.contract_id]
+        result[term.contract_id] = tuple(
+            cap_usage(
+                cap,
+                events=channelled if cap.counts.channels is not None else channelled + unchannelled,
+                contract_start=term.start,
+                at=at,
+                tz=tz,
+            )
+            for cap in term.plan.caps
+        )
+    return result
+
+
+def cap_usage_for(
+    *,
+    terms: Sequence[ContractTerm],
+    organization_id: int,
+    at: datetime,
+    tz: tzinfo,
+    exclude_ticket_id: int | None = None,
+) -> dict[str, tuple[CapUsage, ...]]:
+    """Usage of every cap of every term in force at ``at`` (the domain's ``cap_usage``)."""
+    capped = [
+        t for t in capped_terms(terms, at=at, tz=tz) if int(t.organisation_id) == organization_id
+    ]
+    events = usage_events_for(
+        terms=capped, between=(at, at), tz=tz, exclude_ticket_id=exclude_ticket_id
+    )
+    return cap_usage_from(terms=capped, events=events, at=at, tz=tz)
+
+
+def cap_usage_rows(
+    terms: Sequence[ContractTerm], usage: Mapping[str, Sequence[CapUsage]]
+) -> dict[str, list[dict[str, Any]]]:
+    """``cap_usage_for``'s result as JSON-safe rows per contract, labelled by the plan's caps."""
+    caps = {term.contract_id: term.plan.caps for term in terms}
+    return {
+        contract_id: [
+            cap_usage_out(used, cap) for cap, used in zip(caps[contract_id], usages, strict=True)
+        ]
+        for contract_id, usages in usage.items()
+    }
+
+
+def cap_usage_out(usage: CapUsage, cap: Cap) -> dict[str, Any]:
+    return {
+        "cap": usage.cap_name,
+        "label": cap.label,
+        "unit": usage.unit.value,
+        "used": str(usage.used),
+        "limit": str(usage.limit),
+        "remaining": str(usage.remaining),
+        "period_start": usage.period_start.isoformat(),
+        "period_end": usage.period_end.isoformat(),
+        "exhausted": usage.exhausted,
+        "summary": (
+            f"{cap.label}: {usage.summary()} used this contract year "
+            f"({usage.period_start.isoformat()} to {usage.period_end.isoformat()})"
+        ),
+    }
