@@ -225,7 +225,12 @@ def test_200_mb_download_resumes_with_ranges_K3(transactional_db, world, live_se
         received += len(chunk)
     connection.close()
     assert received == _Pattern.SIZE and got.hexdigest() == expected
+    # The server thread records the finished stream after its last bytes reach us: wait for it.
     resumed = DownloadLog.objects.get(status=206)
+    deadline = time.monotonic() + 30
+    while not resumed.finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        resumed.refresh_from_db()
     assert (resumed.range_start, resumed.bytes_sent) == (resume_at, _Pattern.SIZE - resume_at)
     assert resumed.finished
     # The server learns of the hang-up when a write fails; its log row then says how much went.
