@@ -28,6 +28,12 @@ class EmailUserManager(BaseUserManager["User"]):
         return self.create_user(email, password, is_staff=True, is_superuser=True, **extra)
 
 
+def user_name(display_name: str, first_name: str, last_name: str, email: str) -> str:
+    """`User.name` from the user's columns, for rows read with values(): the display name,
+    else the full name, else the e-mail address."""
+    return display_name or f"{first_name} {last_name}".strip() or email
+
+
 class User(AbstractUser):
     """Staff users and customer contacts who log in. Email is the login name.
 
@@ -50,7 +56,7 @@ class User(AbstractUser):
 
     @property
     def name(self) -> str:
-        return self.display_name or self.get_full_name() or self.email
+        return user_name(self.display_name, self.first_name, self.last_name, self.email)
 
 
 class StaffRole(models.Model):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from supportdesk.accounts.models import user_name
 from supportdesk.contracts.selectors import ticket_entitlement_out, ticket_entitlements_out
 from supportdesk.customers.models import Contact, PhoneKind
 from supportdesk.tickets.models import Attachment, Message, Ticket
@@ -100,10 +101,12 @@ def ticket_rows_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "assignee": (
                     {
                         "id": assignee_id,
-                        # User.name: display name, else full name, else e-mail.
-                        "name": r["assignee__display_name"]
-                        or f"{r['assignee__first_name']} {r['assignee__last_name']}".strip()
-                        or r["assignee__email"],
+                        "name": user_name(
+                            r["assignee__display_name"],
+                            r["assignee__first_name"],
+                            r["assignee__last_name"],
+                            r["assignee__email"],
+                        ),
                         "email": r["assignee__email"],
                     }
                     if assignee_id is not None

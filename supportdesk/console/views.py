@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from supportdesk.accounts.models import User
+from supportdesk.accounts.models import User, user_name
 from supportdesk.billing.selectors_time import ticket_time_summary
 from supportdesk.console import forms as console_forms
 from supportdesk.console.views_time import time_form_initial
@@ -57,6 +57,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if sort not in listviews.SORTS:
         sort = None
     now = clock.now()
+    counts = listviews.ticket_view_counts(principal=principal, now=now)
     page = listviews.ticket_view_page(
         principal=principal,
         view=view or None,
@@ -64,30 +65,37 @@ def queue(request: HttpRequest) -> HttpResponse:
         sort=sort,
         page=int_param(params.get("page")) or 1,
         now=now,
+        # A built-in view as it stands was just counted.
+        total=counts[view] if view and not filters.as_query() else None,
     )
     current = {**filters.as_query(), **({"view": view} if view else {}), "sort": page.sort}
-    context = {
-        "page": page,
-        "tickets": page.rows,
+    context = {"page": page, "tickets": page.rows, "current_query": urlencode(current)}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "console/_list.html", context)
+    context |= {
         "view": view,
         "filters": filters,
-        "current_query": urlencode(current),
         "current": current,
-        "views": [
-            (v, count)
-            for v, count in zip(
-                listviews.BUILTIN_VIEWS,
-                listviews.ticket_view_counts(principal=principal, now=now).values(),
-                strict=True,
-            )
-        ],
+        "views": [(v, counts[v.slug]) for v in listviews.BUILTIN_VIEWS],
         "saved_views": listviews.saved_view_list(principal=principal),
         "sorts": listviews.SORTS.items(),
-        "queues": Queue.objects.filter(vendor_id=principal.vendor_id).order_by("name"),
-        "organizations": customer_selectors.organization_list(principal=principal),
-        "staff": User.objects.filter(
-            vendor_id=principal.vendor_id, is_staff=True, is_active=True
-        ).order_by("display_name", "email"),
+        # The choices of the filter and bulk forms: plain rows, no model instances.
+        "queues": list(
+            Queue.objects.filter(vendor_id=principal.vendor_id)
+            .order_by("name")
+            .values("pk", "name")
+        ),
+        "organizations": list(
+            customer_selectors.organization_list(principal=principal).values("pk", "name")
+        ),
+        "staff": [
+            {"pk": pk, "name": user_name(*columns)}
+            for pk, *columns in User.objects.filter(
+                vendor_id=principal.vendor_id, is_staff=True, is_active=True
+            )
+            .order_by("display_name", "email")
+            .values_list("pk", "display_name", "first_name", "last_name", "email")
+        ],
         "statuses": Status.choices,
         "priorities": Priority.values,
         "channels": Channel.choices,
@@ -95,8 +103,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "bulk_actions": BULK_ACTIONS,
         "here": request.get_full_path(),
     }
-    template = "console/_list.html" if request.htmx else "console/queue.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
+    return render(request, "console/queue.html", context)
 
 
 @require_POST

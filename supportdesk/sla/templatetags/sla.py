@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.utils import dateformat
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
 
 from supportdesk.core import clock
 from supportdesk.sla.selectors import Badge, sla_badges, sla_ticket_get
@@ -31,25 +34,53 @@ def _short(seconds: int) -> str:
     return f"{mins}m"
 
 
+def _badge_html(badge: Badge | None, script: bool) -> str:
+    """The badge's markup, built here rather than by a template: a list renders one per row."""
+    html = ""
+    if badge is not None:
+        if badge.state == "breached":
+            text = f"overdue {_short(badge.seconds)}"
+        elif badge.state == "paused":
+            text = "SLA paused"
+        else:
+            text = f"due in {_short(badge.seconds)}"
+        title = badge.kind
+        due = ""
+        if badge.due_at is not None:
+            local = localtime(badge.due_at)  # in the page's zone, as the date filter shows it
+            title += f" due {dateformat.format(local, 'Y-m-d H:i e')}"
+            if badge.state != "paused":
+                due = format_html(' data-sla-due="{}"', dateformat.format(local, "c"))
+        html = format_html(
+            '<span class="badge sla-{}" title="{}"{}>{}</span>', badge.state, title, due, text
+        )
+    if script:
+        html += format_html('<script src="{}" defer></script>', static("sla/countdown.js"))
+    return html
+
+
+def _ref(ticket: Any) -> int:
+    """A ticket's number, from a model instance or a list row (tickets.listviews)."""
+    return ticket["ref"] if isinstance(ticket, dict) else ticket.pk  # type: ignore[no-any-return]
+
+
 @register.simple_tag(takes_context=True)
 def sla_badge(context: template.Context, ticket: Any) -> SafeString:
     cache = context.render_context
     badges: dict[int, Badge] | None = cache.get("sla_badges")
     known: set[int] = cache.get("sla_badge_ids") or set()
-    if badges is None or ticket.pk not in known:
-        ids = {ticket.pk} | {t.pk for t in context.get("tickets") or () if hasattr(t, "pk")}
+    ref = _ref(ticket)
+    if badges is None or ref not in known:
+        listed = context.get("tickets") or ()
+        ids = {ref} | {_ref(t) for t in listed if isinstance(t, dict) or hasattr(t, "pk")}
         badges = sla_badges(ticket_ids=ids, now=clock.now())
         cache["sla_badges"] = badges
         cache["sla_badge_ids"] = ids
-    badge = badges.get(ticket.pk)
-    view = None
-    if badge is not None:
-        view = {"kind": badge.kind, "state": badge.state, "due_at": badge.due_at,
-                "text": _short(badge.seconds)}  # fmt: skip
-    script = view is not None and not cache.get("sla_script")
+    badge = badges.get(ref)
+    script = badge is not None and not cache.get("sla_script")
     if script:
         cache["sla_script"] = True
-    return SafeString(render_to_string("sla/_badge.html", {"badge": view, "script": script}))
+    return SafeString(_badge_html(badge, script))
 
 
 @register.inclusion_tag("sla/_panel.html", takes_context=True)

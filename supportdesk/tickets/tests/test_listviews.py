@@ -39,7 +39,7 @@ def refs(world, view=None, *, who=None, sort=None, now=NOW, **filters):
         page=1,
         now=now,
     )
-    return [t.ref for t in page.rows]
+    return [t["ref"] for t in page.rows]
 
 
 def test_builtin_views_select_what_their_names_say_T12(world):
@@ -119,7 +119,7 @@ def test_pages_both_ways_with_a_total_T12(world):
     assert [len(p.rows) for p in pages] == [3, 3, 1, 1] and pages[3].page == 3
     assert not pages[0].has_previous and pages[0].has_next
     assert pages[1].has_previous and pages[1].has_next and not pages[2].has_next
-    assert len({t.pk for p in pages[:3] for t in p.rows}) == 7
+    assert len({t["ref"] for p in pages[:3] for t in p.rows}) == 7
 
 
 def test_saved_views_belong_to_their_agent_T12(world):
