@@ -53,6 +53,7 @@ from _api_server import (
     report_server_problems,
     served,
     set_autogroup_nice,
+    stop_server,
     tail,
     wait_until_up,
 )
@@ -290,17 +291,28 @@ def bench_database(db: str, args: argparse.Namespace) -> list[PhaseResult]:
                 else ""
             )
         )
-        for i, (name, token, iteration, clients) in enumerate(phases):
-            warmup = 4 * args.workers * args.threads if i == 0 else 2
-            r = run_phase(
-                name, target, token, clients, args.seconds, args.max_requests, iteration, warmup
-            )
-            r.background = bg
-            r.name = name
-            print_phase(r)
-            results.append(r)
-            if target.server is not None and target.server.poll() is not None:
-                raise SetupError(f"gunicorn died during {name}:\n{tail(target)}")
+        sizings = [(args.workers, args.threads), *args.also_sizing]
+        for workers, threads in sizings:
+            label = f" [{workers}x{threads}]" if len(sizings) > 1 else ""
+            if (workers, threads) != sizings[0]:
+                # The same database and tokens, another server: sizings compared in one run.
+                report_server_problems(target)
+                stop_server(target)
+                start_server(target, workers, threads, args.nice)
+                log(f"  gunicorn: `supportdesk web --workers {workers} --threads {threads}`")
+            for i, (name, token, iteration, clients) in enumerate(phases):
+                if (workers, threads) != sizings[0] and name.startswith("create"):
+                    continue  # creation is compared at the first sizing only
+                warmup = 4 * workers * threads if i == 0 else 2
+                r = run_phase(
+                    name, target, token, clients, args.seconds, args.max_requests, iteration, warmup
+                )
+                r.background = bg
+                r.name = name + label
+                print_phase(r)
+                results.append(r)
+                if target.server is not None and target.server.poll() is not None:
+                    raise SetupError(f"gunicorn died during {name}:\n{tail(target)}")
         report_server_problems(target)
         return results
 
@@ -387,6 +399,14 @@ def summary(
                 )
 
 
+def _sizing(text: str) -> tuple[int, int]:
+    workers, _, threads = text.partition("x")
+    try:
+        return int(workers), int(threads)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WORKERSxTHREADS, e.g. 4x2") from None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=None, help="tickets to seed (100000)")
@@ -401,6 +421,15 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (4)")
+    parser.add_argument(
+        "--also-sizing",
+        type=_sizing,
+        nargs="*",
+        default=[],
+        metavar="WxT",
+        help="after the phases, restart gunicorn with W workers x T threads and repeat the list "
+        "phases on the same data (e.g. --also-sizing 4x2 8x1)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 5000 tickets, 1.5s phases")
     parser.add_argument(
         "--no-diag",
