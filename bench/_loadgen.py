@@ -235,11 +235,21 @@ def run_phase(
                     if len(result.error_samples) < 3:
                         result.error_samples.append(s)
 
-    # Warm-up (not recorded): each worker process imports lazily on its first requests.
-    warm = Client(port, token, timeout)
-    for i in range(warmup):
-        iteration(warm, -1 - i, lambda s, d, lat: d if 200 <= s < 300 else b"")
-    warm.close()
+    # Warm-up (not recorded): each worker process imports lazily on its first requests. As
+    # many threads as clients, each opening a new connection per request, so that every
+    # gunicorn worker accepts some (one keep-alive connection would warm a single worker and
+    # leave the others' first requests inside the measured phase).
+    def warm(idx: int) -> None:
+        for i in range(idx, warmup, clients):
+            client = Client(port, token, timeout)
+            iteration(client, -1 - i, lambda s, d, lat: d if 200 <= s < 300 else b"")
+            client.close()
+
+    warmers = [threading.Thread(target=warm, args=(i,), daemon=True) for i in range(clients)]
+    for t in warmers:
+        t.start()
+    for t in warmers:
+        t.join()
 
     server_pid = target.server.pid if target.server else None
     cpu0 = cpu_sample(server_pid, target.pg_name)

@@ -303,7 +303,7 @@ def bench_database(db: str, args: argparse.Namespace) -> list[PhaseResult]:
             for i, (name, token, iteration, clients) in enumerate(phases):
                 if (workers, threads) != sizings[0] and name.startswith("create"):
                     continue  # creation is compared at the first sizing only
-                warmup = 4 * workers * threads if i == 0 else 2
+                warmup = 4 * workers * threads if i == 0 else clients
                 r = run_phase(
                     name, target, token, clients, args.seconds, args.max_requests, iteration, warmup
                 )

@@ -4,12 +4,14 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import django_otp
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -25,6 +27,7 @@ from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Vendor, VendorEventKind
+from supportdesk.core.queries import prepared_query
 from supportdesk.core.tenancy import Principal, principal_from, require_staff_of
 from supportdesk.notifications.mail_templates import mail_render
 from supportdesk.notifications.models import MailTemplateKind, OutboxMessage
@@ -52,14 +55,19 @@ _TOKEN_PRINCIPAL_FIELDS = (
 )  # fmt: skip
 
 
+@prepared_query
+def _token_principal_rows() -> QuerySet[ApiToken, dict[str, Any]]:
+    """Live tokens of active users as ``_TOKEN_PRINCIPAL_FIELDS`` rows; set up once, as every
+    bearer-token request reads one (issue 16.1)."""
+    return ApiToken.objects.filter(revoked_at__isnull=True, user__is_active=True).values(
+        *_TOKEN_PRINCIPAL_FIELDS
+    )
+
+
 def api_token_principal(*, raw: str, now: datetime) -> Principal | None:
     """Who a bearer token speaks for, or None: one statement, the user's contact and its
     organisation joined, and its staff roles too."""
-    rows = list(
-        ApiToken.objects.filter(
-            digest=token_digest(raw), revoked_at__isnull=True, user__is_active=True
-        ).values(*_TOKEN_PRINCIPAL_FIELDS)
-    )
+    rows = list(_token_principal_rows().filter(digest=token_digest(raw)))
     if not rows:
         return None
     token = rows[0]
