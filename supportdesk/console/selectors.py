@@ -209,7 +209,7 @@ def dashboard(*, principal: Principal, now: datetime) -> dict[str, Any]:
     counts = listviews.ticket_view_counts(principal=principal, now=now)
     soon = listviews.ticket_view_page(
         principal=principal, view="breaching-soon", filters=listviews.ListFilters(),
-        sort="sla", page=1, now=now, per_page=BREACHING_ROWS,
+        sort="sla", page=1, now=now, per_page=BREACHING_ROWS, total=counts["breaching-soon"],
     )  # fmt: skip
     return {
         "now": now,
