@@ -16,7 +16,6 @@ savepoint and its items again one by one when that savepoint is rolled back.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -65,7 +64,12 @@ from supportdesk.tickets.services_common import (
     requester_subject,
     subject_with_tag,
 )
-from supportdesk.tickets.services_routing import Route, account_team_routes, route_recorded
+from supportdesk.tickets.services_routing import (
+    Route,
+    account_team_routes,
+    agent_with_preferences,
+    route_recorded,
+)
 
 
 @dataclass(frozen=True)
@@ -163,10 +167,6 @@ def _marks(values: Sequence[int]) -> str:
     return ", ".join(["%s"] * len(values)) or "NULL"
 
 
-def _json(value: object) -> object:
-    return json.loads(value) if isinstance(value, str | bytes) else value  # SQLite: text
-
-
 @dataclass(frozen=True)
 class _Context:
     queues: list[Queue]  # each draft's
@@ -201,7 +201,6 @@ def _context(drafts: Sequence[TicketDraft]) -> _Context:
     found: dict[int, Queue] = {}
     members: dict[int, list[User]] = {}
     templates = {d.vendor.pk: DEFAULTS[MailTemplateKind.ACKNOWLEDGEMENT] for d in drafts}
-    alias = connection.alias
     for pk, vendor_id, name, email, is_default, lead, user_id, address, active, *more in rows:
         profile_id, muted, emailed, subject, body = more
         if subject is not None:
@@ -214,15 +213,9 @@ def _context(drafts: Sequence[TicketDraft]) -> _Context:
             members[pk] = []
         if user_id is None:
             continue
-        user = User.from_db(alias, ["id", "email", "is_active"], [user_id, address, bool(active)])
-        user._state.fields_cache["agent_profile"] = (
-            None
-            if profile_id is None
-            else AgentProfile.from_db(
-                alias,
-                ["id", "user_id", "muted", "emailed"],
-                [profile_id, user_id, _json(muted), _json(emailed)],
-            )
+        user = agent_with_preferences(
+            {"id": user_id, "email": address, "is_active": bool(active)},
+            (profile_id, muted, emailed),
         )
         members[pk].append(user)
     defaults: dict[int, Queue] = {}
