@@ -8,10 +8,11 @@ libraries beyond Django's built-ins: `{% include %}` and `{% extends %}` find no
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.template.defaulttags import DebugNode, LoadNode, URLNode
 from django.template.loader_tags import ExtendsNode, IncludeNode
 
@@ -152,14 +153,25 @@ class RenderedMail:
     body: str
 
 
-def _render(source: str, context: Mapping[str, str], where: str) -> str:
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    """A template's text parsed and checked once per process (every mail of a kind renders
+    the same few sources); a text that fails is not kept and fails again."""
     try:
         template = _ENGINE.from_string(source)
     except TemplateSyntaxError as exc:
-        raise InvalidInput(f"{where}: {exc}") from None
+        raise InvalidInput(str(exc)) from None
     for node_type in _FORBIDDEN_NODES:
         if template.nodelist.get_nodes_by_type(node_type):
-            raise InvalidInput(f"{where}: this tag is not allowed in mail templates")
+            raise InvalidInput("this tag is not allowed in mail templates")
+    return template
+
+
+def _render(source: str, context: Mapping[str, str], where: str) -> str:
+    try:
+        template = _compiled(source)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc.detail}") from None
     try:
         return template.render(Context(dict(context), autoescape=False))
     except Exception as exc:  # a template tag failing at render time (e.g. a bad include)
