@@ -1,11 +1,13 @@
 """Opening tickets (T-1, T-6, T-11, E-2, E-4..E-8, S-1..S-3; issue 16.2): the one create path.
 
 `tickets_create_many` opens a batch of tickets inside the caller's transaction with a fixed
-number of statements whatever the batch size: the reads (queues and their agents, the
-account teams, the contracts, the SLA policies and calendars, the requesters' addresses,
-the acknowledgement template) once for the batch, then one INSERT per table (tickets,
-messages, search documents, events, entitlement decisions, SLA snapshots, clocks, agent
-notifications, outbox rows, Message-ID registry). Nothing it inserts is read back.
+number of statements whatever the batch size: the reads once for the batch — the queues
+with their agents and the acknowledgement template (one), the account teams with their
+people (one), the contracts with plans and lines (one) and what their caps count, the SLA
+policies with the calendars (one), the requesters' addresses unless the caller read them
+with the requesters — then one INSERT per table (tickets, messages, search documents,
+events, entitlement decisions, SLA snapshots, clocks, agent notifications, outbox rows,
+Message-ID registry). Nothing it inserts is read back.
 `ticket_create` is the batch of one, in its own transaction (a savepoint in the caller's).
 
 A batch is written or fails as a whole. Batched intake keeps one bad item from failing the
@@ -31,7 +33,7 @@ from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Contact, Organization
-from supportdesk.notifications.mail_templates import DEFAULTS, mail_render
+from supportdesk.notifications.mail_templates import DEFAULTS, mail_render, mail_template_source
 from supportdesk.notifications.models import MailTemplate, MailTemplateKind
 from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_keyed, outbox_headers
 from supportdesk.sla.services_start import sla_tickets_start
@@ -179,6 +181,7 @@ def _context(drafts: Sequence[TicketDraft]) -> _Context:
     told of each new ticket, with their notification preferences, and the vendors'
     acknowledgement templates (a queue is its vendor's): one read for the batch. Plain SQL:
     a new ticket needs three columns of each agent, not a model walk."""
+    ack = MailTemplateKind.ACKNOWLEDGEMENT
     given = sorted({d.queue.pk for d in drafts if d.queue is not None})
     vendors = sorted({d.vendor.pk for d in drafts if d.queue is None})
     queue, link = Queue._meta.db_table, Queue.members.through._meta.db_table
@@ -196,11 +199,11 @@ def _context(drafts: Sequence[TicketDraft]) -> _Context:
         "ORDER BY d.is_default DESC, d.id LIMIT 1)) ORDER BY q.id, m.id"
     )
     with connection.cursor() as cur:
-        cur.execute(sql, [MailTemplateKind.ACKNOWLEDGEMENT.value, *given, *vendors])
+        cur.execute(sql, [ack.value, *given, *vendors])
         rows = cur.fetchall()
     found: dict[int, Queue] = {}
     members: dict[int, list[User]] = {}
-    templates = {d.vendor.pk: DEFAULTS[MailTemplateKind.ACKNOWLEDGEMENT] for d in drafts}
+    templates = {d.vendor.pk: DEFAULTS[ack] for d in drafts}
     for pk, vendor_id, name, email, is_default, lead, user_id, address, active, *more in rows:
         profile_id, muted, emailed, subject, body = more
         if subject is not None:
@@ -226,6 +229,7 @@ def _context(drafts: Sequence[TicketDraft]) -> _Context:
     for d in drafts:
         if d.queue is None and d.vendor.pk not in defaults:  # a vendor without any queue yet
             defaults[d.vendor.pk] = default_queue(d.vendor)
+            templates[d.vendor.pk] = mail_template_source(vendor_id=d.vendor.pk, kind=ack)
         queues.append(d.queue or defaults[d.vendor.pk])
     for q in queues:
         members.setdefault(q.pk, [])
