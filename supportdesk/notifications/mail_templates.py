@@ -9,7 +9,7 @@ libraries beyond Django's built-ins: `{% include %}` and `{% extends %}` find no
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.template import Context, Engine, Template, TemplateSyntaxError
@@ -197,15 +197,6 @@ def mail_template_source(*, vendor_id: int | None, kind: str) -> tuple[str, str]
     """The vendor's (subject, body) of `kind`, else the built-in one."""
     row = MailTemplate.objects.filter(vendor_id=vendor_id, kind=kind).first() if vendor_id else None
     return (row.subject, row.body) if row else DEFAULTS[kind]
-
-
-def mail_template_sources(*, vendor_ids: Iterable[int], kind: str) -> dict[int, tuple[str, str]]:
-    """`mail_template_source` for several vendors in one read (a batch of mail)."""
-    ids = set(vendor_ids)
-    found = {vendor_id: DEFAULTS[kind] for vendor_id in ids}
-    for row in MailTemplate.objects.filter(vendor_id__in=ids, kind=kind):
-        found[row.vendor_id] = (row.subject, row.body)
-    return found
 
 
 def mail_render(
