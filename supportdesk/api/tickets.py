@@ -120,15 +120,24 @@ def _resolve_requester(
         return contact.organization.vendor, contact.organization, contact
     if payload.organization is None:
         raise InvalidInput("staff must say which organisation the ticket is for")
+    requester: Contact | None = None
+    if isinstance(payload.requester, int):
+        try:
+            requester = customer_selectors.contact_get(
+                principal=principal, contact_id=payload.requester
+            )
+        except NotFound:  # an organisation out of scope is what is reported first
+            customer_selectors.organization_get(
+                principal=principal, organization_id=payload.organization
+            )
+            raise
+        if requester.organization_id == payload.organization:
+            # read with the contact (and in the principal's scope with it): not read again
+            return requester.organization.vendor, requester.organization, requester
     org = customer_selectors.organization_get(
         principal=principal, organization_id=payload.organization
     )
-    requester: Contact | None = None
-    if isinstance(payload.requester, int):
-        requester = customer_selectors.contact_get(
-            principal=principal, contact_id=payload.requester
-        )
-    elif isinstance(payload.requester, str) and payload.requester.strip():
+    if isinstance(payload.requester, str) and payload.requester.strip():
         requester = customer_selectors.contact_find_by_email(
             vendor_id=org.vendor_id, address=payload.requester
         )

@@ -39,6 +39,7 @@ from supportdesk.contracts.domain.versions import (
 )
 from supportdesk.contracts.models import (
     Contract,
+    ContractLine,
     ContractState,
     Inventory,
     Plan,
@@ -78,9 +79,12 @@ def vendor_today(vendor_id: int, now: datetime) -> date:
 # --- building the domain inputs --------------------------------------------------------------
 
 
-def contract_term(contract: Contract) -> ContractTerm:
-    """The domain view of one contract row, with its snapshotted plan."""
-    lines = tuple(
+def contract_term(
+    contract: Contract, *, lines: Sequence[ContractLine] | None = None
+) -> ContractTerm:
+    """The domain view of one contract row, with its snapshotted plan; `lines`: its lines
+    with their products when the caller read them with it, else `contract.lines`."""
+    items = tuple(
         LineItem(
             description=line.description,
             kind=line.kind,  # type: ignore[arg-type]
@@ -90,7 +94,7 @@ def contract_term(contract: Contract) -> ContractTerm:
             start=line.start,
             end=line.end,
         )
-        for line in contract.lines.all()
+        for line in (contract.lines.all() if lines is None else lines)
     )
     return ContractTerm(
         contract_id=str(contract.pk),
@@ -99,7 +103,7 @@ def contract_term(contract: Contract) -> ContractTerm:
         start=contract.start,
         end=contract.end,
         state=contract.state,  # type: ignore[arg-type]
-        line_items=lines,
+        line_items=items,
         currency=contract.currency,
         addons=frozenset(contract.addons or ()),
     )

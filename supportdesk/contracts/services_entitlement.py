@@ -17,13 +17,24 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from django.db import connection
+from django.db.models import QuerySet
+
 from supportdesk.contracts import selectors, selectors_usage
 from supportdesk.contracts.domain.decision import Decision, Request, decide
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.states import ContractTerm
 from supportdesk.contracts.domain.versions import Catalogue
-from supportdesk.contracts.models import Contract, TicketEntitlement, WorkCategory
+from supportdesk.contracts.models import (
+    Contract,
+    ContractLine,
+    Plan,
+    Product,
+    TicketEntitlement,
+    WorkCategory,
+)
 from supportdesk.core.errors import InvalidInput
+from supportdesk.core.queries import prepared_query
 from supportdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -117,23 +128,56 @@ def _row(
         )
 
 
+_CONTRACT = [f.attname for f in Contract._meta.concrete_fields]
+_PLAN = [f.attname for f in Plan._meta.concrete_fields]
+_LINE = [f.attname for f in ContractLine._meta.concrete_fields]
+
+
+@prepared_query
+def _contract_rows() -> QuerySet[Contract, tuple[Any, ...]]:
+    """Each contract with its plan, once per line (a contract without lines once)."""
+    return Contract.objects.values_list(
+        *_CONTRACT, *(f"plan__{n}" for n in _PLAN), *(f"lines__{n}" for n in _LINE),
+        "lines__product__name",
+    ).order_by("start", "pk", "lines__pk")  # fmt: skip
+
+
+def _contracts_with_lines(
+    org_ids: Sequence[int],
+) -> dict[int, list[tuple[Contract, list[ContractLine]]]]:
+    """The organisations' contracts (start, id order), each with its plan and its lines and
+    their products' names: the one read of the decision's contracts."""
+    alias = connection.alias
+    found: dict[int, list[tuple[Contract, list[ContractLine]]]] = {o: [] for o in org_ids}
+    current: tuple[Contract, list[ContractLine]] | None = None
+    c_end, p_end = len(_CONTRACT), len(_CONTRACT) + len(_PLAN)
+    for row in _contract_rows().filter(organization_id__in=org_ids):
+        if current is None or current[0].pk != row[0]:
+            contract = Contract.from_db(alias, _CONTRACT, row[:c_end])
+            contract._state.fields_cache["plan"] = Plan.from_db(alias, _PLAN, row[c_end:p_end])
+            current = (contract, [])
+            found[contract.organization_id].append(current)
+        if row[p_end] is not None:  # a line
+            line = ContractLine.from_db(alias, _LINE, row[p_end:-1])
+            line._state.fields_cache["product"] = (
+                Product.from_db(alias, ["id", "name"], [line.product_id, row[-1]])
+                if line.product_id is not None
+                else None
+            )
+            current[1].append(line)
+    return found
+
+
 def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list[TicketEntitlement]:
     """Decide and store (one INSERT) the entitlement of tickets inserted in this transaction,
     in their order; each row's `contract` is the contract read here (no read-back)."""
     org_ids = sorted({t.organization_id for t in tickets})
-    contracts: dict[int, list[Contract]] = {org_id: [] for org_id in org_ids}
-    for contract in (
-        Contract.objects.filter(organization_id__in=org_ids)
-        .select_related("plan")
-        .prefetch_related("lines__product")
-        .order_by("start", "pk")
-    ):
-        contracts[contract.organization_id].append(contract)
-    by_pk = {c.pk: c for found in contracts.values() for c in found}
+    contracts = _contracts_with_lines(org_ids)
+    by_pk = {c.pk: c for found in contracts.values() for c, _ in found}
     terms: dict[int, list[ContractTerm] | EntitlementInputError] = {}
     for org_id, found in contracts.items():
         try:
-            terms[org_id] = [selectors.contract_term(c) for c in found]
+            terms[org_id] = [selectors.contract_term(c, lines=lines) for c, lines in found]
         except EntitlementInputError as exc:
             terms[org_id] = exc
     zones = {t.vendor_id: selectors.vendor_tz(t.vendor.timezone) for t in tickets}

@@ -32,8 +32,9 @@ def contact_list(*, principal: Principal, organization_id: int) -> QuerySet[Cont
 
 
 def contact_get(*, principal: Principal, contact_id: int) -> Contact:
+    """The contact with its organisation and the organisation's vendor."""
     qs = scope(
-        Contact.objects.select_related("organization"),
+        Contact.objects.select_related("organization__vendor"),
         principal,
         vendor_field="organization__vendor_id",
         organization_field="organization_id",

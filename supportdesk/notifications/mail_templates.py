@@ -8,10 +8,11 @@ libraries beyond Django's built-ins: `{% include %}` and `{% extends %}` find no
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.template.defaulttags import DebugNode, LoadNode, URLNode
 from django.template.loader_tags import ExtendsNode, IncludeNode
 
@@ -152,14 +153,25 @@ class RenderedMail:
     body: str
 
 
-def _render(source: str, context: Mapping[str, str], where: str) -> str:
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    """A template's text parsed and checked once per process (every mail of a kind renders
+    the same few sources); a text that fails is not kept and fails again."""
     try:
         template = _ENGINE.from_string(source)
     except TemplateSyntaxError as exc:
-        raise InvalidInput(f"{where}: {exc}") from None
+        raise InvalidInput(str(exc)) from None
     for node_type in _FORBIDDEN_NODES:
         if template.nodelist.get_nodes_by_type(node_type):
-            raise InvalidInput(f"{where}: this tag is not allowed in mail templates")
+            raise InvalidInput("this tag is not allowed in mail templates")
+    return template
+
+
+def _render(source: str, context: Mapping[str, str], where: str) -> str:
+    try:
+        template = _compiled(source)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc.detail}") from None
     try:
         return template.render(Context(dict(context), autoescape=False))
     except Exception as exc:  # a template tag failing at render time (e.g. a bad include)
@@ -185,15 +197,6 @@ def mail_template_source(*, vendor_id: int | None, kind: str) -> tuple[str, str]
     """The vendor's (subject, body) of `kind`, else the built-in one."""
     row = MailTemplate.objects.filter(vendor_id=vendor_id, kind=kind).first() if vendor_id else None
     return (row.subject, row.body) if row else DEFAULTS[kind]
-
-
-def mail_template_sources(*, vendor_ids: Iterable[int], kind: str) -> dict[int, tuple[str, str]]:
-    """`mail_template_source` for several vendors in one read (a batch of mail)."""
-    ids = set(vendor_ids)
-    found = {vendor_id: DEFAULTS[kind] for vendor_id in ids}
-    for row in MailTemplate.objects.filter(vendor_id__in=ids, kind=kind):
-        found[row.vendor_id] = (row.subject, row.body)
-    return found
 
 
 def mail_render(

@@ -1,18 +1,28 @@
 """Routing new tickets to the customer's account team (E-2): called by the create path
-before it inserts the tickets, so each is inserted with its assignee."""
+before it inserts the tickets, so each is inserted with its assignee. Plain SQL: the create
+path needs a few columns of a handful of people, not a model walk per request."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
+
 from supportdesk.accounts.models import Absence as AbsenceRow
 from supportdesk.accounts.models import User
-from supportdesk.contracts.selectors import support_preferred_many
-from supportdesk.tickets.domain.assignment import Absence, Candidate, pick_assignee
+from supportdesk.contracts.models import SupportAssignment
+from supportdesk.tickets.domain.assignment import Candidate, pick_assignee
 from supportdesk.tickets.events import ticket_event_build
-from supportdesk.tickets.models import AgentNotificationKind, Ticket, TicketEvent, TicketEventKind
+from supportdesk.tickets.models import (
+    AgentNotificationKind,
+    AgentProfile,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+)
 from supportdesk.tickets.notify import AgentNotice
 
 
@@ -22,29 +32,73 @@ class Route:
     role: str  # "dse", or "backup" while the DSE is away
 
 
+def agent_with_preferences(
+    fields: Mapping[str, object], profile: tuple[object, object, object]
+) -> User:
+    """A staff user from the columns a create-path read took (`fields`, by attname; the
+    others deferred) with its notification preferences (`profile`: the AgentProfile's id,
+    muted, emailed; id None without one), as `agent_notify_many` reads them."""
+    alias = connection.alias
+    user = User.from_db(alias, list(fields), list(fields.values()))
+    profile_id, muted, emailed = profile
+    user._state.fields_cache["agent_profile"] = (
+        None
+        if profile_id is None
+        else AgentProfile.from_db(
+            alias,
+            ["id", "user_id", "muted", "emailed"],
+            [profile_id, user.pk, _json(muted), _json(emailed)],
+        )
+    )
+    return user
+
+
+def _json(value: object) -> object:
+    return json.loads(value) if isinstance(value, str | bytes) else value  # SQLite: text
+
+
 def account_team_routes(*, vendor_of: Mapping[int, int], now: datetime) -> dict[int, Route]:
     """For each organisation of `vendor_of` (organisation id -> vendor id) with a Dedicated
     Support Engineer, whom its new tickets go to: the DSE, or the backup while the DSE is away
     (an absence covering `now`). With both away — or no account team — none: the ticket stays
-    with its queue, for the queue's assignment (T-7). One read, three with an account team."""
-    preferred = support_preferred_many(organization_ids=list(vendor_of))
-    if not preferred:
+    with its queue, for the queue's assignment (T-7). One read: the account teams' active
+    staff, with their notification preferences (for the routed one's notification) and
+    whether an absence covers `now`."""
+    orgs = list(vendor_of)
+    if not orgs:
         return {}
-    wanted = {pk for people in preferred.values() for pk in people}
-    staff = User.objects.filter(pk__in=wanted, is_staff=True, is_active=True)
-    # with the engineers' notification preferences, for the routed one's notification
-    people = {u.pk: u for u in staff.select_related("agent_profile")}
-    absences: dict[int, list[Absence]] = {}
-    for row in AbsenceRow.objects.filter(user_id__in=list(people), ends_at__gt=now):
-        absences.setdefault(row.user_id, []).append(Absence(row.starts_at, row.ends_at))
+    at = connection.ops.adapt_datetimefield_value(now)
+    sql = (
+        # only table names from the models and placeholders go into the text
+        "SELECT a.organization_id, a.dse_id, a.backup_id, u.id, u.vendor_id, u.email, "  # noqa: S608
+        "u.display_name, u.first_name, u.last_name, p.id, p.muted, p.emailed, "
+        f"EXISTS (SELECT 1 FROM {AbsenceRow._meta.db_table} b WHERE b.user_id = u.id "
+        "AND b.starts_at <= %s AND b.ends_at > %s) "
+        f"FROM {SupportAssignment._meta.db_table} a JOIN {User._meta.db_table} u "
+        "ON (u.id = a.dse_id OR u.id = a.backup_id) AND u.is_staff AND u.is_active "
+        f"LEFT JOIN {AgentProfile._meta.db_table} p ON p.user_id = u.id "
+        f"WHERE a.organization_id IN ({', '.join(['%s'] * len(orgs))})"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [at, at, *orgs])
+        rows = cur.fetchall()
+    preferred: dict[int, list[int]] = {}
+    present: dict[int, dict[int, User]] = {}
+    for org_id, dse_id, backup_id, pk, vendor_id, email, display, first, last, *more in rows:
+        preferred[org_id] = [dse_id] + ([backup_id] if backup_id else [])
+        present.setdefault(org_id, {})
+        *profile, away = more
+        if vendor_id != vendor_of[org_id] or away:
+            continue
+        fields = {"id": pk, "vendor_id": vendor_id, "email": email, "is_staff": True,
+                  "is_active": True, "display_name": display, "first_name": first,
+                  "last_name": last}  # fmt: skip
+        present[org_id][pk] = agent_with_preferences(fields, (profile[0], profile[1], profile[2]))
     routes = {}
     for org_id, order in preferred.items():
-        candidates = [
-            Candidate(pk, 0, tuple(absences.get(pk, ())))
-            for pk in order
-            if pk in people and people[pk].vendor_id == vendor_of[org_id]
-        ]
-        picked = pick_assignee(candidates, now=now, preferred=order)
+        people = present[org_id]
+        picked = pick_assignee([Candidate(pk, 0) for pk in order if pk in people], now=now,
+                               preferred=order)  # fmt: skip
         if picked is not None:
             routes[org_id] = Route(people[picked], "dse" if picked == order[0] else "backup")
     return routes

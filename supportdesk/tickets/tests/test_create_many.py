@@ -14,10 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from supportdesk.contracts.tests.django_helpers import make_contract
 from supportdesk.core.errors import InvalidInput
 from supportdesk.intake.models import EmailMessageLink
-from supportdesk.notifications.models import OutboxMessage
+from supportdesk.notifications.models import MailTemplate, OutboxMessage
 from supportdesk.sla.demo import demo_extend
 from supportdesk.sla.models import SlaTarget, TicketSla
-from supportdesk.tickets.models import AgentNotification, Ticket, TicketEvent
+from supportdesk.tickets.models import AgentNotification, Queue, Ticket, TicketEvent
 from supportdesk.tickets.search import ticket_search
 from supportdesk.tickets.services_create import TicketDraft, ticket_draft_clean, tickets_create_many
 from tests.factories import NOW, make_ticket
@@ -105,3 +105,15 @@ def test_a_bad_draft_is_refused_before_anything_is_written(world: Any) -> None:
         tickets_create_many(drafts=[_draft(world), bad])
     assert not Ticket.objects.exists()
     assert tickets_create_many(drafts=[]) == []
+
+
+def test_a_vendor_without_a_queue_gets_one_and_its_acknowledgement_wording_T1(world: Any) -> None:
+    Queue.objects.filter(vendor=world.other_vendor).delete()
+    MailTemplate.objects.create(
+        vendor=world.other_vendor, kind="acknowledgement", subject="Rival got it",
+        body="Rival's own wording.\n", updated_at=NOW,
+    )  # fmt: skip
+    ticket = make_ticket(world, contact=world.rex)
+    assert ticket.queue.vendor_id == world.other_vendor.pk and ticket.queue.is_default
+    mail = OutboxMessage.objects.get(ticket=ticket)
+    assert mail.body == "Rival's own wording.\n"

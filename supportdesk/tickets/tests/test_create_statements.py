@@ -13,25 +13,27 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from supportdesk.contracts.services import support_assignment_set
 from supportdesk.contracts.tests.django_helpers import make_contract
+from supportdesk.core import clock
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.sla.demo import demo_extend
 from supportdesk.sla.models import SlaTarget
 from supportdesk.tickets.models import TicketEvent
-from tests.factories import make_ticket
+from tests.factories import NOW, make_ticket
 
 pytestmark = pytest.mark.django_db
 
 # The service's transaction (a savepoint and its release here, as tests run in one: 2; none
-# in production); the reads (8): the default queue, the customer's account team (E-2), the
-# queue's agents with their preferences, the contracts, their lines, what the caps count (the
-# enterprise plan's hours cap: its time entries; no covered-ticket read, it has no incident
-# cap), the SLA candidates with the vendor's calendars, the acknowledgement template; the
-# INSERTs (10): ticket, message, search document (with its vector; SQLite writes its
-# full-text row apart: +1), agent notifications, entitlement decision, SLA snapshot, clocks,
-# events (created and sla_matched in one), outbox row, Message-ID registry row. A new ticket
-# has nobody on CC and no mail linked yet: neither is read.
-CREATE_STATEMENTS = {"postgresql": 20, "sqlite": 21}
+# in production); the reads (5): the queue with its agents and their preferences and the
+# vendor's acknowledgement template, the customer's account team (E-2), the contracts with
+# their plans and lines, what the caps count (the enterprise plan's hours cap: its time
+# entries; no covered-ticket read, it has no incident cap), the SLA candidates with the
+# vendor's calendars; the INSERTs (10): ticket, message, search document (with its vector;
+# SQLite writes its full-text row apart: +1), agent notifications, entitlement decision, SLA
+# snapshot, clocks, events (created and sla_matched in one), outbox row, Message-ID registry
+# row. A new ticket has nobody on CC and no mail linked yet: neither is read.
+CREATE_STATEMENTS = {"postgresql": 17, "sqlite": 18}
 
 
 @pytest.mark.parametrize("channel", ["portal", "email", "phone", "api"])
@@ -64,3 +66,43 @@ def test_api_create_answers_from_what_it_wrote_without_reading_it_back_N2(api, w
     assert body["entitlement"]["contract"]["reference"]
     assert body["requester"]["email"] == "alice@acme.example"
     assert client.get(f"/tickets/{body['ref']}").json() == body
+
+
+def test_routing_to_the_account_team_costs_no_statement_of_its_own_N2_E2(world: Any) -> None:
+    """The account team, its people's preferences and absences: the one routing read."""
+    demo_extend(vendor=world.vendor, slug="enterprise", now=datetime(2026, 1, 1, tzinfo=UTC))
+    make_contract(world.acme, "enterprise")
+    support_assignment_set(
+        principal=world.principal(world.agent), organization=world.acme,
+        dse=world.architect, backup=world.engineer, now=NOW,
+    )  # fmt: skip
+    make_ticket(world)
+    with CaptureQueriesContext(connection) as captured:
+        ticket = make_ticket(world)
+    assert len(captured) == CREATE_STATEMENTS[connection.vendor]
+    assert ticket.assignee_id == world.architect.pk
+
+
+# The API request adds its own: the throttle check of the address (django-axes), the token
+# with its user, the requester with its organisation and vendor, the requester's addresses
+# (the search document, the acknowledgement and the response).
+API_REQUEST_STATEMENTS = 4
+
+
+def test_api_create_by_staff_costs_the_create_and_the_request_N2(
+    api: Any, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clock, "now", lambda: NOW)  # inside the contract: its caps count
+    demo_extend(vendor=world.vendor, slug="enterprise", now=datetime(2026, 1, 1, tzinfo=UTC))
+    make_contract(world.acme, "enterprise")
+    client = api(world.agent)
+    payload = {"subject": "Scanner jam", "body": "Tray 2", "organization": world.acme.pk,
+               "requester": world.alice.pk, "channel": "api"}  # fmt: skip
+    assert client.post("/tickets", payload).status_code == 201
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/tickets", payload)
+    assert response.status_code == 201, response.content
+    statements = "\n".join(q["sql"][:120] for q in captured)
+    expected = CREATE_STATEMENTS[connection.vendor] + API_REQUEST_STATEMENTS
+    assert len(captured) == expected, statements
+    assert response.json()["requester"]["email"] == "alice@acme.example"
