@@ -84,9 +84,17 @@ def _open_invoices(chains: list[Chain], light: bool = False) -> dict[str, Invoic
     first day it covers), by chain subject; ``light``: only what the planner reads."""
     by_contract = {cid: chain for chain in chains for cid in chain.terms}
     found: dict[str, Invoice] = {}
+    if not by_contract:
+        return found
+    orgs = [term.organization_id for chain in chains for term in chain.terms.values()]
     rows = (
         Invoice.objects.filter(
             contract_id__in=list(by_contract),
+            # the batch's organisations are a range of keys: with it PostgreSQL reads the
+            # invoices by contract through that range instead of scanning the whole table for
+            # hundreds of contract ids (which its planner prefers once invoices are many)
+            contract__organization_id__gte=min(orgs),
+            contract__organization_id__lte=max(orgs),
             state=InvoiceState.ISSUED,
             kind=InvoiceKind.INVOICE,
         )
