@@ -29,10 +29,10 @@ from supportdesk.billing.models import (
 from supportdesk.billing.runs_chains import (
     Progress,
     RunSummary,
+    _batched,
     _claim,
     _done,
     _link,
-    _org_batches,
 )
 from supportdesk.contracts.models import (
     Contract,
@@ -82,6 +82,18 @@ def hourly_entries(vendor: Vendor, before: datetime) -> Any:
     """Billable, not yet invoiced time entries ended before ``before`` on tickets billed
     hourly: the entitlement decision said so (E-4, B-8), or none was taken and the
     organisation had no contract in force (active or past due) on the day the work started."""
+    decided, undecided = _hourly_cases(vendor, before)
+    return _not_invoiced(vendor, before).filter(decided | undecided)
+
+
+def _not_invoiced(vendor: Vendor, before: datetime) -> Any:
+    return TimeEntry.objects.filter(vendor=vendor, billable=True, ended_at__lte=before).filter(
+        ~Exists(InvoiceLine.objects.filter(time_entry=OuterRef("pk")))
+    )
+
+
+def _hourly_cases(vendor: Vendor, before: datetime) -> tuple[Q, Q]:
+    """The two ways an entry is billed by the hour (see ``hourly_entries``)."""
     in_force = Contract.objects.filter(
         organization_id=OuterRef("ticket__organization_id"),
         state__in=(ContractState.ACTIVE, ContractState.PAST_DUE),
@@ -89,14 +101,22 @@ def hourly_entries(vendor: Vendor, before: datetime) -> Any:
         start__lte=OuterRef("started_at"),
         end__gt=OuterRef("started_at"),
     )
-    return (
-        TimeEntry.objects.filter(vendor=vendor, billable=True, ended_at__lte=before)
-        .filter(~Exists(InvoiceLine.objects.filter(time_entry=OuterRef("pk"))))
-        .filter(
-            Q(ticket__entitlement__billing="hourly")
-            | (Q(ticket__entitlement__isnull=True) & ~Exists(in_force))
-        )
+    return Q(ticket__entitlement__billing="hourly"), (
+        Q(ticket__entitlement__isnull=True) & ~Exists(in_force)
     )
+
+
+def _hourly_org_ids(vendor: Vendor, before: datetime) -> list[int]:
+    """The organisations of ``hourly_entries``, ascending: the UNION of its two cases, each
+    an AND of conditions, so that PostgreSQL anti-joins the invoiced entries before it looks
+    for a contract in force (under the OR it probed the contracts for every entry ever
+    logged first: a re-run over 1,000,000 invoiced entries took 7.4 s, now 2.5 s)."""
+    org = "ticket__organization_id"
+    decided, undecided = (
+        _not_invoiced(vendor, before).filter(case).order_by().values_list(org, flat=True)
+        for case in _hourly_cases(vendor, before)
+    )
+    return list(decided.union(undecided).order_by(org))
 
 
 @dataclass
@@ -275,7 +295,6 @@ def hourly_run(
     setup = hourly_setup(vendor, today)
     if setup is None:
         return
-    entries = hourly_entries(vendor, setup.before)
-    batches = list(_org_batches(entries, "ticket__organization_id", HOURLY_BATCH))
+    batches = list(_batched(_hourly_org_ids(vendor, setup.before), HOURLY_BATCH))
     for org_ids in progress(batches, len(batches), f"{vendor.slug} hourly"):
         _hourly_batch(vendor, setup, org_ids, today, now, summary)
