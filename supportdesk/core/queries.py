@@ -1,4 +1,5 @@
-"""Queries whose shape never changes, set up once per process (issue 16.1).
+"""Queries whose shape never changes, set up once per process (issue 16.1), and the one
+placeholder list for the hand-written statements of the hot paths.
 
 Resolving the columns of a ``values()`` query — each name walked to its field, each relation
 to its join — costs about as much as the rest of building and compiling the statement, and it
@@ -10,7 +11,7 @@ original is never evaluated, so no caller sees another's results.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any, TypeVar
 
 from django.db.models import QuerySet
@@ -26,3 +27,9 @@ def prepared_query(build: Callable[[], Q]) -> Callable[[], Q]:
         return built().all()
 
     return fresh
+
+
+def in_placeholders(values: Sized) -> str:
+    """The ``%s`` marks of an ``IN (…)`` list; ``NULL`` for none, which matches no row on
+    either database where an empty list would be a syntax error."""
+    return ", ".join(["%s"] * len(values)) or "NULL"

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.safestring import SafeString
 
+from supportdesk.core.queries import in_placeholders
 from supportdesk.core.search import FullTextIndex, query_terms, snippet
 from supportdesk.core.tenancy import Principal
 from supportdesk.kb.domain.markdown import plain_text
@@ -96,7 +97,7 @@ def visibility_conditions(
         where.append(("d.visibility = %s", [Visibility.PUBLIC.value]))
         return where
     products = sorted(set(entitled))
-    marks = ", ".join(["%s"] * len(products)) or "NULL"
+    marks = in_placeholders(products)
     entitled_sql = (
         "d.visibility IN (%s, %s) OR (d.visibility = %s AND (NOT EXISTS (SELECT 1 FROM "
         "kb_article_products p WHERE p.article_id = d.article_id) OR d.article_id IN "

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connection
 
 from supportdesk.contracts.models import Plan, TicketEntitlement
+from supportdesk.core.queries import in_placeholders
 from supportdesk.sla.models import (
     Calendar,
     OrganizationSlaPolicy,
@@ -35,10 +36,6 @@ from supportdesk.tickets.models import Ticket, TicketEvent, TicketEventKind
 ORGANISATION, PLAN, VENDOR = 0, 1, 2  # the order in which policies apply
 CALENDAR = 3
 _FALSE = "1 = 0"  # a boolean literal both databases read
-
-
-def _marks(values: Sequence[int]) -> str:
-    return ", ".join(["%s"] * len(values)) or "NULL"
 
 
 def _policies_and_calendars(
@@ -57,14 +54,14 @@ def _policies_and_calendars(
         # only table names from the models and placeholders go into the text
         f"SELECT {columns}, {ORGANISATION} AS rank, a.organization_id AS k FROM {policy} p "  # noqa: S608
         f"JOIN {OrganizationSlaPolicy._meta.db_table} a ON a.policy_id = p.id "
-        f"WHERE a.organization_id IN ({_marks(organisations)}) UNION ALL "
+        f"WHERE a.organization_id IN ({in_placeholders(organisations)}) UNION ALL "
         f"SELECT {columns}, {PLAN}, a.plan_id FROM {policy} p "
         f"JOIN {PlanSlaPolicy._meta.db_table} a ON a.policy_id = p.id "
-        f"WHERE a.plan_id IN ({_marks(plan_ids)}) UNION ALL "
+        f"WHERE a.plan_id IN ({in_placeholders(plan_ids)}) UNION ALL "
         f"SELECT {columns}, {VENDOR}, p.vendor_id FROM {policy} p "
-        f"WHERE p.is_default AND p.vendor_id IN ({_marks(vendors)}) UNION ALL "
+        f"WHERE p.is_default AND p.vendor_id IN ({in_placeholders(vendors)}) UNION ALL "
         f"SELECT c.id, c.vendor_id, c.name, c.spec, {_FALSE}, {CALENDAR}, c.vendor_id "
-        f"FROM {Calendar._meta.db_table} c WHERE c.vendor_id IN ({_marks(vendors)}) "
+        f"FROM {Calendar._meta.db_table} c WHERE c.vendor_id IN ({in_placeholders(vendors)}) "
         "ORDER BY 6, 1"
     )
     with connection.cursor() as cur:

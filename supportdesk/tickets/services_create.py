@@ -31,6 +31,7 @@ from supportdesk.contracts.services_entitlement import entitlements_decide_new
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
+from supportdesk.core.queries import in_placeholders
 from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Contact, Organization
 from supportdesk.notifications.mail_templates import DEFAULTS, mail_render, mail_template_source
@@ -165,10 +166,6 @@ def ticket_create(
     return tickets_create_many(drafts=[draft])[0].ticket
 
 
-def _marks(values: Sequence[int]) -> str:
-    return ", ".join(["%s"] * len(values)) or "NULL"
-
-
 @dataclass(frozen=True)
 class _Context:
     queues: list[Queue]  # each draft's
@@ -194,7 +191,8 @@ def _context(drafts: Sequence[TicketDraft]) -> _Context:
         f"LEFT JOIN {link} m ON m.queue_id = q.id "
         f"LEFT JOIN {User._meta.db_table} u ON u.id = m.user_id "
         f"LEFT JOIN {AgentProfile._meta.db_table} p ON p.user_id = u.id "
-        f"WHERE q.id IN ({_marks(given)}) OR (q.vendor_id IN ({_marks(vendors)}) AND q.id = "
+        f"WHERE q.id IN ({in_placeholders(given)}) "
+        f"OR (q.vendor_id IN ({in_placeholders(vendors)}) AND q.id = "
         f"(SELECT d.id FROM {queue} d WHERE d.vendor_id = q.vendor_id "
         "ORDER BY d.is_default DESC, d.id LIMIT 1)) ORDER BY q.id, m.id"
     )
