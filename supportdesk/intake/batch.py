@@ -153,16 +153,21 @@ def _apply_batch(
         links_token = BATCH_LINKS.set({} if writes is not None else None)
         try:
             with ticket_search_deferred():  # the batch's search documents in one write
-                for inbound_id in dict.fromkeys(ids):
-                    row = rows[inbound_id]
-                    parsed = parsed_by_id.get(inbound_id)
-                    if writes is not None and _needs_opened(writes, parsed):
+                pending = list(dict.fromkeys(ids))
+                while pending:  # rounds: see _waits
+                    later: list[int] = []
+                    for inbound_id in pending:
+                        row = rows[inbound_id]
+                        parsed = parsed_by_id.get(inbound_id)
+                        if writes is not None and _waits(writes, parsed, rows, later):
+                            later.append(inbound_id)
+                            continue
+                        result = _apply(row, parsed, now, lookups[row.vendor_id])
+                        if result is not None:
+                            results[inbound_id] = result
+                    if writes is not None:
                         _open_waiting(writes, lookups, now, results)
-                    result = _apply(row, parsed, now, lookups[row.vendor_id])
-                    if result is not None:
-                        results[inbound_id] = result
-                if writes is not None:
-                    _open_waiting(writes, lookups, now, results)
+                    pending = later
         finally:
             WRITES.reset(token)
             BATCH_LINKS.reset(links_token)
@@ -255,12 +260,21 @@ def _failed(row: InboundEmail, exc: Exception, now: datetime) -> IngestResult:
     return _result(InboundEmail.objects.defer("raw").get(pk=row.pk))
 
 
-def _needs_opened(writes: Writes, parsed: ParsedEmail | ParseFailure | None) -> bool:
-    """The message replies to one whose ticket waits to be opened: open those first, so it
-    threads as it would one message at a time (T-3)."""
-    if not writes.opening or not isinstance(parsed, ParsedEmail):
+def _waits(
+    writes: Writes,
+    parsed: ParsedEmail | ParseFailure | None,
+    rows: dict[int, InboundEmail],
+    later: list[int],
+) -> bool:
+    """The message replies to one whose ticket waits to be opened, or to one that waits
+    itself: it is applied in the next round, after the round's tickets are opened with one
+    `tickets_create_many`, so it threads as it would one message at a time (T-3), and the
+    tickets of a batch are opened in a few statements rather than one call per reply. The
+    waiting messages keep their order among themselves."""
+    if not isinstance(parsed, ParsedEmail) or not (writes.opening or later):
         return False
     waiting = {o.row.message_id for o in writes.opening if o.row.message_id}
+    waiting.update(rows[pk].message_id for pk in later if rows[pk].message_id)
     return not waiting.isdisjoint(thread_candidates(parsed))
 
 
