@@ -37,6 +37,7 @@ from supportdesk.intake.services import (
     _LINKED,
     WRITES,
     IngestResult,
+    Later,
     Opening,
     Writes,
     _dispatch,
@@ -50,10 +51,12 @@ from supportdesk.intake.services_store import inbound_store_many
 from supportdesk.tickets.models import Queue
 from supportdesk.tickets.search import ticket_search_deferred
 from supportdesk.tickets.services_create import CreatedTicket, tickets_create_many
+from supportdesk.tickets.services_replies import customer_replies_write
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
+_LATER = IngestResult(state="later", inbound_id=0)  # _apply: the message waits for a round
 
 
 def email_ingest_many(
@@ -163,9 +166,12 @@ def _apply_batch(
                             later.append(inbound_id)
                             continue
                         result = _apply(row, parsed, now, lookups[row.vendor_id])
-                        if result is not None:
+                        if result is _LATER:
+                            later.append(inbound_id)
+                        elif result is not None:
                             results[inbound_id] = result
                     if writes is not None:
+                        _replies_write(writes)
                         _open_waiting(writes, lookups, now, results)
                     pending = later
         finally:
@@ -206,6 +212,8 @@ def _apply(
         return _result(row)
     writes = WRITES.get()
     waiting = len(writes.opening) if writes is not None else 0
+    planned = len(writes.replies) if writes is not None else 0
+    attempts = row.attempts
     try:
         with transaction.atomic():  # a savepoint: a failure rolls back this message alone
             if parsed is None or isinstance(parsed, ParseFailure):
@@ -223,8 +231,25 @@ def _apply(
         if writes is not None:
             writes.proposed.pop(row.pk, None)
             del writes.opening[waiting:]
+            for undone in reversed(writes.replies[planned:]):
+                undone.reply.undo()
+            del writes.replies[planned:]
+        if isinstance(exc, Later):
+            row.attempts = attempts
+            return _LATER
         return _failed(row, exc, now)
     return _applied(row, lookups, writes)
+
+
+def _replies_write(writes: Writes) -> None:
+    """The customer replies the round's messages planned, in one go; their rows and links
+    (written at the batch's end) get the messages."""
+    planned, writes.replies = writes.replies, []
+    messages = customer_replies_write([p.reply for p in planned])
+    for p, message in zip(planned, messages, strict=True):
+        p.row.ticket_message = message
+        if p.link is not None:
+            p.link.ticket_message = message
 
 
 def _applied(row: InboundEmail, lookups: IntakeLookups, writes: Writes | None) -> IngestResult:

@@ -8,7 +8,9 @@ costs what a single message did before, and a batch of a hundred costs one state
 kind instead of a hundred. What the batch itself changes is kept true: a message applied
 earlier in the batch is found by the Message-IDs of later ones (:meth:`IntakeLookups.linked`),
 and a ticket object is handed out once only — a later message of the batch that names the
-same ticket reads it again, so it sees what the earlier one changed (a reopened ticket).
+same ticket reads it again, so it sees what the earlier one changed, or, when the earlier one
+is a customer reply not yet written (:meth:`IntakeLookups.touched`), is handed the object
+that reply changed (a reopened ticket).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class IntakeLookups:
         self._links: dict[str, int] | None = None
         self._queues: dict[frozenset[str], tuple[Queue | None, str]] = {}
         self._tickets: dict[int, Ticket] = {}
+        self._touched: dict[int, Ticket] = {}
         self._tags_read = False
 
     @property
@@ -130,6 +133,11 @@ class IntakeLookups:
         if message_id and ticket_id is not None:
             self._load_links().setdefault(message_id, ticket_id)
 
+    def touched(self, ticket: Ticket) -> None:
+        """A reply of this batch changed `ticket` in memory, to be written at the batch's
+        end: later messages naming it are handed this object, which holds the change."""
+        self._touched[ticket.pk] = ticket
+
     def _read_links(self, message_ids: set[str] | list[str]) -> dict[str, int]:
         links = EmailMessageLink.objects.filter(
             vendor=self.vendor, message_id__in=message_ids
@@ -143,6 +151,8 @@ class IntakeLookups:
         return self._links
 
     def _ticket(self, ticket_id: int) -> Ticket | None:
+        if ticket_id in self._touched:
+            return self._touched[ticket_id]
         if not self._tags_read and ticket_id in self._tags:
             self._tags_read = True
             wanted = self._tags - self._tickets.keys()
