@@ -127,11 +127,14 @@ class IntakeLookups:
         tag = subject_tag(subject)
         return ticket_follow_merges(self._ticket(tag)) if tag is not None else None
 
-    def linked(self, message_id: str, ticket_id: int | None) -> None:
+    def linked(self, message_id: str, ticket_id: int | None, opened: Ticket | None = None) -> None:
         """A message of this batch was applied to `ticket_id`: later ones that reply to it
-        thread there (the first ticket an id was linked to stays, as in the link table)."""
+        thread there (the first ticket an id was linked to stays, as in the link table).
+        `opened` is the ticket the message opened, as written: handed out without a read."""
         if message_id and ticket_id is not None:
             self._load_links().setdefault(message_id, ticket_id)
+        if opened is not None:
+            self._tickets.setdefault(opened.pk, opened)
 
     def touched(self, ticket: Ticket) -> None:
         """A reply of this batch changed `ticket` in memory, to be written at the batch's
