@@ -175,6 +175,7 @@ def _apply_batch(
                     if writes is not None:
                         _replies_write(writes)
                         _open_waiting(writes, lookups, now, results)
+                        writes.held.clear()
                     pending = later
         finally:
             WRITES.reset(token)

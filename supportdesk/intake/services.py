@@ -179,6 +179,7 @@ class Writes:
     proposed: dict[int, EmailMessageLink] = field(default_factory=dict)
     opening: list[Opening] = field(default_factory=list)  # tickets to open, in one go
     replies: list[Reply] = field(default_factory=list)  # customer replies, written together
+    held: set[int] = field(default_factory=set)  # tickets with a message waiting for a round
 
 
 @dataclass(frozen=True)
@@ -484,11 +485,14 @@ def _thread_into(
     unverified: bool = False,
 ) -> Message | None:
     """Add the message to `ticket`. In a batch, a customer's reply is planned and written
-    with the batch's others (None: its message is not written yet); anything else on a
-    ticket with a planned reply waits for the next round (:class:`Later`), so the ticket's
-    messages stay in order and it sees the replies' effects."""
+    with the round's others (None: its message is not written yet); anything else on a
+    ticket with a planned reply waits for the next round (:class:`Later`), and so does every
+    later message of the round to that ticket, so the ticket's messages keep their order and
+    each sees what the earlier ones did."""
     text, html, attachments = _content(parsed, row)
     writes = WRITES.get()
+    if writes is not None and ticket.pk in writes.held:
+        raise Later
     if writes is not None and contact is not None and kind == MessageKind.PUBLIC:
         reply = customer_reply_plan(
             ticket=ticket, contact=contact, principal=principal, body=text, body_html=html,
@@ -501,6 +505,7 @@ def _thread_into(
         row.contact = contact
         return None
     if writes is not None and any(r.reply.ticket.pk == ticket.pk for r in writes.replies):
+        writes.held.add(ticket.pk)
         raise Later
     message = message_add(
         ticket=ticket,
@@ -513,6 +518,8 @@ def _thread_into(
         now=row.received_at,
         unverified=unverified,
     )
+    if writes is not None:  # the batch may hand this object out again (IntakeLookups.touched)
+        ticket.refresh_from_db()
     _link_incoming(row, ticket, message)
     row.state = InboundState.THREADED
     row.ticket = ticket
