@@ -74,7 +74,8 @@ def email_ingest_many(
     batches; one result per message, in order. Raises only if a batch could not be stored
     (its messages are then not stored; earlier batches are)."""
     messages = [bytes(raw) for raw in raws]
-    parsed = [_parse(raw) for raw in messages]  # before any transaction
+    once: dict[bytes, ParsedEmail | ParseFailure] = {}  # the same bytes twice: parsed once
+    parsed = [once[raw] if raw in once else once.setdefault(raw, _parse(raw)) for raw in messages]
     step = max(1, batch)
     results: list[IngestResult] = []
     for start in range(0, len(messages), step):

@@ -16,6 +16,7 @@ that reply changed (a reopened ticket).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from django.db.models.functions import Lower
 
@@ -26,7 +27,12 @@ from supportdesk.customers.models import Contact, ContactEmail
 from supportdesk.intake.domain.identify import normalise_address
 from supportdesk.intake.domain.parse import ParsedEmail
 from supportdesk.intake.domain.threading import subject_tag, thread_candidates
-from supportdesk.intake.models import EmailMessageLink, FaxGateway, FaxGatewayKind
+from supportdesk.intake.models import (
+    EmailMessageLink,
+    FaxGateway,
+    FaxGatewayKind,
+    QuarantineReply,
+)
 from supportdesk.intake.selectors import own_addresses, queue_for_addresses
 from supportdesk.tickets.models import Queue, Ticket
 from supportdesk.tickets.selectors import ticket_follow_merges
@@ -42,6 +48,8 @@ class IntakeLookups:
         }
         self._message_ids = {mid for p in parsed for mid in thread_candidates(p)}
         self._tags = {tag for p in parsed if (tag := subject_tag(p.subject)) is not None}
+        self._reply_to = {a for p in parsed if (a := normalise_address(p.reply_address or ""))}
+        self._requested: dict[date, set[str]] = {}
         self._own: list[str] | None = None
         self._contacts: dict[str, Contact] | None = None
         self._staff: dict[str, User | None] | None = None
@@ -58,6 +66,19 @@ class IntakeLookups:
         if self._own is None:
             self._own = own_addresses(vendor=self.vendor)
         return self._own
+
+    def details_requested(self, address: str, day: date) -> bool:
+        """Whether the vendor asked `address` for its details on `day` (T-2) before this
+        batch: read once for the batch's reply addresses."""
+        if day not in self._requested:
+            self._requested[day] = set(
+                QuarantineReply.objects.filter(
+                    vendor_id=self.vendor.pk,
+                    day=day,
+                    address__in=[a[:254] for a in self._reply_to | {address}],
+                ).values_list("address", flat=True)
+            )
+        return address in self._requested[day]
 
     def queue_for(self, addresses: list[str]) -> tuple[Queue | None, str]:
         """:func:`~supportdesk.intake.selectors.queue_for_addresses` (T-7), read once per

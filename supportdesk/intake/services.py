@@ -388,7 +388,9 @@ def _dispatch(
             else:
                 _quarantine_staff(row, staff, why)
             return
-        quarantine_unidentified(row, parsed, ticket=referenced, own=own, now=now)
+        quarantine_unidentified(
+            row, parsed, ticket=referenced, own=own, now=now, requested=lookups.details_requested
+        )
         return
     unverified = trust.customer_unverified
     if unverified and vendor.unverified_mail == "quarantine":
