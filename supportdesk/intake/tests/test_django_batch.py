@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from supportdesk.intake import batch
@@ -264,3 +264,29 @@ def test_statements_per_batch_do_not_grow_with_its_messages_T5(world: Any) -> No
     # 18 deliveries: the same but for one read per mail of the stranger asked earlier in the
     # batch, and SQLite's second INSERT of the stored mail (its limit of variables)
     assert counts[1] - counts[0] <= 9 + 1, counts
+
+
+def test_a_database_error_before_a_message_wrote_applies_the_batch_message_by_message_T5(
+    world: Any, monkeypatch: Any
+) -> None:
+    """A message takes its savepoint only when it first writes; a database error before that
+    leaves nothing to roll back to (PostgreSQL's transaction is then unusable), so the whole
+    batch is applied again, each message in a savepoint of its own: nothing is lost."""
+    from supportdesk.intake import lookups
+
+    real = lookups.own_addresses
+    calls: list[int] = []
+
+    def failing_once(**kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise DatabaseError("the read failed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(lookups, "own_addresses", failing_once)
+    raws = [mail(subject=f"Request {i}", message_id=f"<d{i}@acme.example>") for i in range(3)]
+    results = email_ingest_many(raws, vendor=world.vendor, now=NOW, source="test")
+    assert [r.state for r in results] == [InboundState.TICKET_CREATED] * 3
+    assert len(calls) == 2  # the batch, then its second application
+    assert Ticket.objects.count() == 3
+    assert OutboxMessage.objects.count() == 3
