@@ -8,12 +8,15 @@ costs what a single message did before, and a batch of a hundred costs one state
 kind instead of a hundred. What the batch itself changes is kept true: a message applied
 earlier in the batch is found by the Message-IDs of later ones (:meth:`IntakeLookups.linked`),
 and a ticket object is handed out once only — a later message of the batch that names the
-same ticket reads it again, so it sees what the earlier one changed (a reopened ticket).
+same ticket reads it again, so it sees what the earlier one changed, or, when the earlier one
+is a customer reply not yet written (:meth:`IntakeLookups.touched`), is handed the object
+that reply changed (a reopened ticket).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from django.db.models.functions import Lower
 
@@ -24,7 +27,12 @@ from supportdesk.customers.models import Contact, ContactEmail
 from supportdesk.intake.domain.identify import normalise_address
 from supportdesk.intake.domain.parse import ParsedEmail
 from supportdesk.intake.domain.threading import subject_tag, thread_candidates
-from supportdesk.intake.models import EmailMessageLink, FaxGateway, FaxGatewayKind
+from supportdesk.intake.models import (
+    EmailMessageLink,
+    FaxGateway,
+    FaxGatewayKind,
+    QuarantineReply,
+)
 from supportdesk.intake.selectors import own_addresses, queue_for_addresses
 from supportdesk.tickets.models import Queue, Ticket
 from supportdesk.tickets.selectors import ticket_follow_merges
@@ -40,6 +48,8 @@ class IntakeLookups:
         }
         self._message_ids = {mid for p in parsed for mid in thread_candidates(p)}
         self._tags = {tag for p in parsed if (tag := subject_tag(p.subject)) is not None}
+        self._reply_to = {a for p in parsed if (a := normalise_address(p.reply_address or ""))}
+        self._requested: dict[date, set[str]] = {}
         self._own: list[str] | None = None
         self._contacts: dict[str, Contact] | None = None
         self._staff: dict[str, User | None] | None = None
@@ -47,6 +57,7 @@ class IntakeLookups:
         self._links: dict[str, int] | None = None
         self._queues: dict[frozenset[str], tuple[Queue | None, str]] = {}
         self._tickets: dict[int, Ticket] = {}
+        self._touched: dict[int, Ticket] = {}
         self._tags_read = False
 
     @property
@@ -55,6 +66,19 @@ class IntakeLookups:
         if self._own is None:
             self._own = own_addresses(vendor=self.vendor)
         return self._own
+
+    def details_requested(self, address: str, day: date) -> bool:
+        """Whether the vendor asked `address` for its details on `day` (T-2) before this
+        batch: read once for the batch's reply addresses."""
+        if day not in self._requested:
+            self._requested[day] = set(
+                QuarantineReply.objects.filter(
+                    vendor_id=self.vendor.pk,
+                    day=day,
+                    address__in=[a[:254] for a in self._reply_to | {address}],
+                ).values_list("address", flat=True)
+            )
+        return address in self._requested[day]
 
     def queue_for(self, addresses: list[str]) -> tuple[Queue | None, str]:
         """:func:`~supportdesk.intake.selectors.queue_for_addresses` (T-7), read once per
@@ -124,11 +148,19 @@ class IntakeLookups:
         tag = subject_tag(subject)
         return ticket_follow_merges(self._ticket(tag)) if tag is not None else None
 
-    def linked(self, message_id: str, ticket_id: int | None) -> None:
+    def linked(self, message_id: str, ticket_id: int | None, opened: Ticket | None = None) -> None:
         """A message of this batch was applied to `ticket_id`: later ones that reply to it
-        thread there (the first ticket an id was linked to stays, as in the link table)."""
+        thread there (the first ticket an id was linked to stays, as in the link table).
+        `opened` is the ticket the message opened, as written: handed out without a read."""
         if message_id and ticket_id is not None:
             self._load_links().setdefault(message_id, ticket_id)
+        if opened is not None:
+            self._tickets.setdefault(opened.pk, opened)
+
+    def touched(self, ticket: Ticket) -> None:
+        """A reply of this batch changed `ticket` in memory, to be written at the batch's
+        end: later messages naming it are handed this object, which holds the change."""
+        self._touched[ticket.pk] = ticket
 
     def _read_links(self, message_ids: set[str] | list[str]) -> dict[str, int]:
         links = EmailMessageLink.objects.filter(
@@ -143,6 +175,8 @@ class IntakeLookups:
         return self._links
 
     def _ticket(self, ticket_id: int) -> Ticket | None:
+        if ticket_id in self._touched:
+            return self._touched[ticket_id]
         if not self._tags_read and ticket_id in self._tags:
             self._tags_read = True
             wanted = self._tags - self._tickets.keys()

@@ -78,6 +78,7 @@ from supportdesk.tickets.services_create import (
     ticket_draft_clean,
     tickets_create_many,
 )
+from supportdesk.tickets.services_replies import CustomerReply, customer_reply_plan
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,22 @@ class Writes:
     links: list[EmailMessageLink] = field(default_factory=list)
     proposed: dict[int, EmailMessageLink] = field(default_factory=dict)
     opening: list[Opening] = field(default_factory=list)  # tickets to open, in one go
+    replies: list[Reply] = field(default_factory=list)  # customer replies, written together
+    held: set[int] = field(default_factory=set)  # tickets with a message waiting for a round
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A customer's reply planned by a message of the batch, written at the round's end."""
+
+    row: InboundEmail
+    reply: CustomerReply
+    link: EmailMessageLink | None
+
+
+class Later(Exception):
+    """The message must wait for the batch's planned replies to be written (see
+    :func:`_thread_into`): its savepoint is rolled back and it is applied in the next round."""
 
 
 @dataclass(frozen=True)
@@ -255,22 +272,26 @@ def _raw_of(row: InboundEmail) -> bytes:
     return bytes(raw) if raw is not None else inbound_raw(inbound=row)
 
 
-def _link_incoming(row: InboundEmail, ticket: Ticket, message: Message | None) -> None:
-    if row.message_id:
-        link = EmailMessageLink(
-            vendor_id=row.vendor_id,
-            message_id=row.message_id,
-            direction=LinkDirection.INCOMING,
-            ticket=ticket,
-            ticket_message=message,
-            created_at=row.received_at,
-        )
-        writes = WRITES.get()
-        if writes is not None:  # written with the batch's others, once it is applied
-            writes.proposed[row.pk] = link
-            return
-        # one statement; an id already linked (incoming or ours) keeps its first ticket
-        EmailMessageLink.objects.bulk_create([link], ignore_conflicts=True)
+def _link_incoming(
+    row: InboundEmail, ticket: Ticket, message: Message | None
+) -> EmailMessageLink | None:
+    if not row.message_id:
+        return None
+    link = EmailMessageLink(
+        vendor_id=row.vendor_id,
+        message_id=row.message_id,
+        direction=LinkDirection.INCOMING,
+        ticket=ticket,
+        ticket_message=message,
+        created_at=row.received_at,
+    )
+    writes = WRITES.get()
+    if writes is not None:  # written with the batch's others, once it is applied
+        writes.proposed[row.pk] = link
+        return link
+    # one statement; an id already linked (incoming or ours) keeps its first ticket
+    EmailMessageLink.objects.bulk_create([link], ignore_conflicts=True)
+    return link
 
 
 def _open_ticket(
@@ -367,7 +388,9 @@ def _dispatch(
             else:
                 _quarantine_staff(row, staff, why)
             return
-        quarantine_unidentified(row, parsed, ticket=referenced, own=own, now=now)
+        quarantine_unidentified(
+            row, parsed, ticket=referenced, own=own, now=now, requested=lookups.details_requested
+        )
         return
     unverified = trust.customer_unverified
     if unverified and vendor.unverified_mail == "quarantine":
@@ -389,9 +412,11 @@ def _dispatch(
         else:
             notes.append(f"reopened closed #{ticket.ref}")
     if ticket is not None:
-        _thread_into(
+        message = _thread_into(
             row, parsed, ticket, _contact_principal(contact), contact=contact, unverified=unverified
         )
+        if message is None:  # planned, written at the round's end: later messages see it
+            lookups.touched(ticket)
     else:
         answer = should_auto_reply(parsed, own_addresses=own)
         if not answer:
@@ -460,8 +485,30 @@ def _thread_into(
     contact: Contact | None,
     kind: str = MessageKind.PUBLIC,
     unverified: bool = False,
-) -> Message:
+) -> Message | None:
+    """Add the message to `ticket`. In a batch, a customer's reply is planned and written
+    with the round's others (None: its message is not written yet); anything else on a
+    ticket with a planned reply waits for the next round (:class:`Later`), and so does every
+    later message of the round to that ticket, so the ticket's messages keep their order and
+    each sees what the earlier ones did."""
     text, html, attachments = _content(parsed, row)
+    writes = WRITES.get()
+    if writes is not None and ticket.pk in writes.held:
+        raise Later
+    if writes is not None and contact is not None and kind == MessageKind.PUBLIC:
+        reply = customer_reply_plan(
+            ticket=ticket, contact=contact, principal=principal, body=text, body_html=html,
+            channel=Channel.EMAIL, attachments=attachments, now=row.received_at,
+            unverified=unverified,
+        )  # fmt: skip
+        writes.replies.append(Reply(row, reply, _link_incoming(row, ticket, None)))
+        row.state = InboundState.THREADED
+        row.ticket = ticket
+        row.contact = contact
+        return None
+    if writes is not None and any(r.reply.ticket.pk == ticket.pk for r in writes.replies):
+        writes.held.add(ticket.pk)
+        raise Later
     message = message_add(
         ticket=ticket,
         principal=principal,
@@ -473,6 +520,8 @@ def _thread_into(
         now=row.received_at,
         unverified=unverified,
     )
+    if writes is not None:  # the batch may hand this object out again (IntakeLookups.touched)
+        ticket.refresh_from_db()
     _link_incoming(row, ticket, message)
     row.state = InboundState.THREADED
     row.ticket = ticket
@@ -545,6 +594,7 @@ def _from_staff(
     row.reason = f"from staff {staff.email} ({proof})"
     if referenced is not None:
         message = _thread_into(row, parsed, referenced, principal, contact=None)
+        assert message is not None  # only customers' replies are written later
         requester = referenced.requester.primary_email if referenced.requester else ""
         direct = {normalise_address(a.address) for a in (*parsed.to, *parsed.cc)}
         if requester and normalise_address(requester) in direct:

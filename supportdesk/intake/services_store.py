@@ -95,10 +95,11 @@ def inbound_store_many(
 ) -> list[tuple[InboundEmail, InboundEmail | None]]:
     """:func:`inbound_store` for many messages (issue 16.3), in the caller's transaction:
     the keys already stored are read in one statement and the new messages inserted in one;
-    only a message whose key was stored before (or earlier in the same batch) takes the
-    single path, which tells a redelivery from a reused Message-ID. The same message stored
-    by another process in between is taken as stored here: applying locks the row, so it is
-    still applied once."""
+    the same bytes delivered twice in the batch are a duplicate of the first without a
+    statement; only another message whose key was stored before (or earlier in the same
+    batch) takes the single path, which tells a redelivery from a reused Message-ID. The
+    same message stored by another process in between is taken as stored here: applying
+    locks the row, so it is still applied once."""
     new = [
         _new_row(raw, p, vendor=vendor, queue=queue, source=source, now=now)
         for raw, p in zip(raws, parsed, strict=True)
@@ -126,8 +127,9 @@ def inbound_store_many(
     results: list[tuple[InboundEmail, InboundEmail | None]] = []
     for index, (key, fields) in enumerate(new):
         row = rows.get(key)
-        if first.get(key) == index and row and row.content_hash == fields["content_hash"]:
-            results.append((row, None))
+        if row is not None and row.content_hash == fields["content_hash"]:
+            # its first delivery, or the same bytes again in this batch: a duplicate of it
+            results.append((row, None) if first.get(key) == index else (row, row))
         else:
             results.append(_stored_before(raws[index], key, fields, vendor=vendor, now=now))
     return results

@@ -3,7 +3,8 @@ automatic request for their details per address per day (and a limit per hour)."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -32,8 +33,10 @@ def quarantine_unidentified(
     ticket: Ticket | None,
     own: list[str],
     now: datetime,
+    requested: Callable[[str, date], bool],
 ) -> None:
-    """T-2: stored, not a ticket; one automatic details request per address per day."""
+    """T-2: stored, not a ticket; one automatic details request per address per day
+    (`requested` answers without a statement for the requests made before this batch)."""
     vendor = row.vendor
     sender = normalise_address(parsed.from_address or "")
     extra = [d for d in vendor.free_mail_domains.split() if d]
@@ -49,7 +52,9 @@ def quarantine_unidentified(
     if not target:
         return
     day = now.date()
-    if QuarantineReply.objects.filter(vendor=vendor, address=target[:254], day=day).exists():
+    if requested(target[:254], day) or (
+        QuarantineReply.objects.filter(vendor=vendor, address=target[:254], day=day).exists()
+    ):
         row.reason += "; details already requested today"
         return
     hourly = settings.MAIL_DETAILS_REPLIES_PER_HOUR

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -399,9 +399,25 @@ def sla_ticket_sync(*, ticket: Ticket, now: datetime, reply: str | None = None) 
     the ticket's clocks (`SELECT ... FOR UPDATE`) before changing them.
     """
     sla = TicketSla.objects.filter(ticket_id=ticket.pk).first()
-    if sla is None:
-        return
-    ticket = Ticket.objects.get(pk=ticket.pk)
+    if sla is not None:
+        _sync(sla, ticket.pk, now, reply)
+
+
+def sla_tickets_sync(*, changes: Sequence[tuple[int, datetime]], reply: str | None = None) -> None:
+    """:func:`sla_ticket_sync` for many tickets, each `(ticket id, now)` once: one read of
+    their SLA snapshots, then the clocks of those that have one (issue 16.3)."""
+    slas = {
+        sla.ticket_id: sla
+        for sla in TicketSla.objects.filter(ticket_id__in=[pk for pk, _ in changes])
+    }
+    for ticket_id, now in changes:
+        sla = slas.get(ticket_id)
+        if sla is not None:
+            _sync(sla, ticket_id, now, reply)
+
+
+def _sync(sla: TicketSla, ticket_id: int, now: datetime, reply: str | None) -> None:
+    ticket = Ticket.objects.get(pk=ticket_id)
     # Locked: a sweep batch holding one of these clocks is waited for, then what it
     # recorded is seen here, so a breach is never recorded twice (S-4).
     active = list(

@@ -31,7 +31,6 @@ from supportdesk.tickets.domain.content import sanitize_html
 from supportdesk.tickets.events import ticket_event_record
 from supportdesk.tickets.mail import (
     mail_link_outgoing,
-    mail_staff_headers,
     mail_thread_headers,
 )
 from supportdesk.tickets.models import (
@@ -70,6 +69,7 @@ from supportdesk.tickets.services_common import (
 )
 from supportdesk.tickets.services_common import default_queue as default_queue
 from supportdesk.tickets.services_create import ticket_create as ticket_create
+from supportdesk.tickets.services_replies import customer_replies_write, customer_reply_plan
 
 
 def _require_staff(principal: Principal, ticket: Ticket | None = None) -> None:
@@ -222,61 +222,17 @@ def message_add(
         if kind != MessageKind.PUBLIC:
             raise Forbidden("customers cannot write internal notes")
         contact = Contact.objects.get(pk=principal.contact_id or 0)
-        message = _add_message(
-            ticket=ticket, principal=principal, author_contact=contact, kind=kind, body=body,
-            body_html=body_html, channel=channel, attachments=attachments, now=now,
-            unverified=unverified,
+        reply = customer_reply_plan(
+            ticket=ticket, contact=contact, principal=principal, body=body, now=now,
+            body_html=body_html, channel=channel, attachments=attachments, unverified=unverified,
         )  # fmt: skip
-        changes: dict[str, Any] = {"updated_at": now}
-        if ticket.status not in (Status.NEW, Status.OPEN):
-            changes["status"] = Status.OPEN
-            changes["closed_at"] = None
-            ticket_event_record(
-                ticket_id=ticket.pk,
-                kind=TicketEventKind.STATUS_CHANGED,
-                at=now,
-                actor_id=principal.user_id,
-                data={"old": ticket.status, "new": Status.OPEN},
-            )
-        Ticket.objects.filter(pk=ticket.pk).update(**changes)
-        ticket_event_record(
-            ticket_id=ticket.pk,
-            kind=TicketEventKind.CUSTOMER_REPLIED,
-            at=now,
-            actor_id=principal.user_id,
-            data={"message": message.pk},
-        )
-        if ticket.assignee is not None:
-            agent_notify(
-                ticket=ticket,
-                kind=AgentNotificationKind.CUSTOMER_REPLY,
-                users=[ticket.assignee],
-                text=f"{contact.name} replied on #{ticket.ref}",
-                now=now,
-            )
-        sla_ticket_sync(ticket=ticket, now=now, reply="customer")
-        if ticket.assignee_id and ticket.assignee and ticket.assignee.email:
-            # T-11: Reply-To is the assignee's own tokenised reply address, so answering this
-            # mail is an authenticated staff reply.
-            row = outbox_enqueue(
-                key=f"message:{message.pk}:assignee",
-                channel="email",
-                recipient=ticket.assignee.email,
-                subject=subject_with_tag(ticket, f"Customer replied: {ticket.subject}"),
-                body=body,
-                headers=mail_staff_headers(user=ticket.assignee, ticket=ticket, now=now),
-                ticket_id=ticket.pk,
-                vendor_id=ticket.vendor_id,
-                now=now,
-            )
-            mail_link_outgoing(outbox=row, ticket=ticket, now=now)
-        return message
+        return customer_replies_write([reply], locked=True)[0]
     _require_staff(principal, ticket)
     message = _add_message(
         ticket=ticket, principal=principal, author_contact=None, kind=kind, body=body,
         body_html=body_html, channel=channel, attachments=attachments, now=now,
     )  # fmt: skip
-    changes = {"updated_at": now}
+    changes: dict[str, Any] = {"updated_at": now}
     if kind == MessageKind.PUBLIC:
         if ticket.first_response_at is None:
             changes["first_response_at"] = now

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from supportdesk.intake import batch
 from supportdesk.intake.batch import email_ingest_many, email_process_pending_many
 from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState, LinkDirection
+from supportdesk.intake.services_trust import staff_reply_address
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.tickets import services_create
 from supportdesk.tickets.models import Status, Ticket
@@ -168,3 +169,124 @@ def test_when_the_batch_end_writes_fail_it_is_applied_again_message_by_message_T
     assert Ticket.objects.count() == 3  # the first attempt left nothing behind
     assert OutboxMessage.objects.count() == 3
     assert EmailMessageLink.objects.filter(direction=LinkDirection.INCOMING).count() == 3
+
+
+def test_a_batch_keeps_each_tickets_messages_in_order_with_replies_written_together_T3_T11(
+    world: Any,
+) -> None:
+    """Customers' replies are written together at the end of a round; a staff reply to a
+    ticket with such a reply waits for the next round, and so does what follows it there,
+    so the ticket's messages are in the order they arrived."""
+    opened = email_ingest_many(
+        [mail(message_id="<open@acme.example>")], vendor=world.vendor, now=NOW
+    )[0]
+    ticket = Ticket.objects.get(pk=opened.ticket_id)
+    ack = OutboxMessage.objects.get(ticket=ticket)
+    token = staff_reply_address(user=world.agent, ticket=ticket, now=NOW)
+
+    def reply(sender: str, body: str, n: int, to: str = "support@vendor.example") -> bytes:
+        return mail(
+            sender=sender, to=to, subject=f"Re: [#{ticket.ref}] Printer offline", body=body,
+            message_id=f"<o{n}@x.example>", headers={"In-Reply-To": ack.headers["Message-ID"]},
+        )  # fmt: skip
+
+    raws = [
+        reply("alice@acme.example", "First customer reply.", 1),
+        reply("agent@vendor.example", "Staff answer by mail.", 2, to=token),
+        reply("bob@acme.example", "Second customer reply.", 3),
+        mail(message_id="<new@acme.example>", subject="Another request"),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        results = email_ingest_many(raws, vendor=world.vendor, now=NOW)
+    assert [r.state for r in results] == [
+        *[InboundState.THREADED] * 3, InboundState.TICKET_CREATED,
+    ]  # fmt: skip
+    texts = list(ticket.messages.order_by("pk").values_list("body_text", flat=True))
+    assert texts[1:] == ["First customer reply.", "Staff answer by mail.", "Second customer reply."]
+    ticket.refresh_from_db()
+    assert ticket.first_response_at is not None
+    rows = InboundEmail.objects.filter(pk__in=[r.inbound_id for r in results[:3]])
+    assert {row.ticket_message.body_text for row in rows if row.ticket_message} == set(texts[1:])
+    links = EmailMessageLink.objects.filter(message_id__in=["<o1@x.example>", "<o3@x.example>"])
+    assert all(link.ticket_message_id for link in links) and len(links) == 2
+    inserts = [
+        q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "tickets_message"')
+    ]
+    assert len(inserts) == 4  # the first reply; the staff answer; the second; the new ticket's
+
+
+def test_statements_per_batch_do_not_grow_with_its_messages_T5(world: Any) -> None:
+    """Issue 16.3: a batch of new requests, replies (one to a closed ticket), duplicates,
+    unidentified and automatic mail takes a fixed number of statements, with no savepoint
+    for a message that writes nothing before the round's end."""
+    old = make_ticket(world)
+    EmailMessageLink.objects.create(
+        vendor=world.vendor, message_id="<old@v.example>", ticket=old, created_at=NOW,
+        direction=LinkDirection.OUTGOING,
+    )  # fmt: skip
+    Ticket.objects.filter(pk=old.pk).update(status=Status.CLOSED)
+
+    def corpus(tag: str, n: int) -> list[bytes]:
+        raws = []
+        for i in range(n):
+            new = mail(subject=f"Request {i}", message_id=f"<{tag}{i}@acme.example>")
+            raws += [
+                new,
+                new,  # delivered twice
+                mail(
+                    sender="bob@acme.example", subject=f"Re: Request {i}",
+                    message_id=f"<{tag}r{i}@acme.example>",
+                    headers={"In-Reply-To": f"<{tag}{i}@acme.example>"},
+                ),
+                mail(
+                    message_id=f"<{tag}c{i}@acme.example>",
+                    headers={"In-Reply-To": "<old@v.example>"},
+                ),
+                mail(sender=f"stranger-{tag}@gmail.com", message_id=f"<{tag}s{i}@gmail.example>"),
+                mail(
+                    subject="Out of office", message_id=f"<{tag}a{i}@acme.example>",
+                    headers={"Auto-Submitted": "auto-replied"},
+                ),
+            ]  # fmt: skip
+        return raws
+
+    counts = []
+    for tag, n in (("x", 3), ("y", 12)):
+        with CaptureQueriesContext(connection) as ctx:
+            results = email_ingest_many(corpus(tag, n), vendor=world.vendor, now=NOW)
+        assert InboundState.FAILED not in {r.state for r in results}
+        counts.append(len(ctx.captured_queries))
+        savepoints = [q for q in ctx.captured_queries if q["sql"].startswith("SAVEPOINT")]
+        # the batch's store and apply (savepoints inside the test's transaction), its round
+        # of new tickets, the details request to a new stranger (and its get_or_create)
+        assert len(savepoints) <= 5
+    assert counts[1] <= 73, counts  # 72 deliveries in one batch
+    # 18 deliveries: the same but for one read per mail of the stranger asked earlier in the
+    # batch, and SQLite's second INSERT of the stored mail (its limit of variables)
+    assert counts[1] - counts[0] <= 9 + 1, counts
+
+
+def test_a_database_error_before_a_message_wrote_applies_the_batch_message_by_message_T5(
+    world: Any, monkeypatch: Any
+) -> None:
+    """A message takes its savepoint only when it first writes; a database error before that
+    leaves nothing to roll back to (PostgreSQL's transaction is then unusable), so the whole
+    batch is applied again, each message in a savepoint of its own: nothing is lost."""
+    from supportdesk.intake import lookups
+
+    real = lookups.own_addresses
+    calls: list[int] = []
+
+    def failing_once(**kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise DatabaseError("the read failed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(lookups, "own_addresses", failing_once)
+    raws = [mail(subject=f"Request {i}", message_id=f"<d{i}@acme.example>") for i in range(3)]
+    results = email_ingest_many(raws, vendor=world.vendor, now=NOW, source="test")
+    assert [r.state for r in results] == [InboundState.TICKET_CREATED] * 3
+    assert len(calls) == 2  # the batch, then its second application
+    assert Ticket.objects.count() == 3
+    assert OutboxMessage.objects.count() == 3
