@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
+from supportdesk.sla.models import SlaTarget, TicketSla
 from supportdesk.sla.services import sla_policy_save
 from supportdesk.tickets import services, services_console
 from supportdesk.tickets.listviews import (
@@ -143,3 +144,46 @@ def test_saved_views_belong_to_their_agent_T12(world):
         )
     services_console.saved_view_delete(principal=agent, view=view)
     assert list(saved_view_list(principal=agent)) == []
+
+
+def test_sla_order_and_counts_follow_the_running_targets_whatever_else_a_ticket_has_16_1(world):
+    """Issue 16.1 (the order is a grouped MIN over a join, the SLA counts uncorrelated
+    subqueries): the earliest running due instant first, ties by priority then newest, tickets
+    without a running due last; met, paused (no due) and stopped breached targets do not count."""
+    soon, later = NOW + timedelta(hours=1), NOW + timedelta(hours=2)
+    plan = [  # per ticket: priority, its targets as (state, due_at, stopped_at)
+        ("P3", [("running", later, None), ("met", NOW - timedelta(hours=9), NOW)]),
+        ("P2", [("running", later, None)]),
+        ("P2", [("running", later, None), ("paused", None, None)]),
+        ("P4", [("running", soon, None), ("running", NOW + timedelta(hours=8), None)]),
+        ("P1", [("paused", None, None)]),
+        ("P1", []),
+        ("P2", [("breached", NOW - timedelta(hours=1), NOW)]),
+        ("P3", [("breached", NOW - timedelta(hours=1), None)]),
+        ("P4", [("running", NOW - timedelta(minutes=5), None)]),
+    ]
+    tickets = []
+    for priority, targets in plan:
+        ticket = make_ticket(world, priority=priority)
+        tickets.append(ticket)
+        if not targets:
+            continue
+        sla = TicketSla.objects.create(
+            ticket=ticket, policy_name="test", explanation="test", matched_at=NOW
+        )
+        for cycle, (state, due, stopped) in enumerate(targets):
+            SlaTarget.objects.create(
+                ticket=ticket, sla=sla, vendor_id=ticket.vendor_id,
+                organization_id=ticket.organization_id, priority=priority,
+                kind="next_response", cycle=cycle, duration_seconds=3600, state=state,
+                started_at=NOW - timedelta(hours=10), due_at=due, stopped_at=stopped,
+            )  # fmt: skip
+    t = tickets
+    assert refs(world, "open") == [
+        t[8].ref, t[3].ref, t[2].ref, t[1].ref, t[0].ref,  # by due, then priority, newest
+        t[5].ref, t[4].ref, t[6].ref, t[7].ref,  # no running due: priority, newest
+    ]  # fmt: skip
+    assert refs(world, "open", sort="priority")[:4] == [t[5].ref, t[4].ref, t[2].ref, t[1].ref]
+    counts = ticket_view_counts(principal=world.principal(world.agent), now=NOW)
+    assert counts["breaching-soon"] == 4 and counts["breached"] == 2 and counts["open"] == 9
+    assert refs(world, "breached") == [t[8].ref, t[7].ref]
