@@ -283,6 +283,15 @@ def _sorted(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
     return qs.order_by("priority", due, "-pk")
 
 
+def _page(qs: QuerySet[Ticket], sort: str, start: int, count: int) -> QuerySet[Ticket]:
+    page = _sorted(qs, sort)[start : start + count]
+    if "next_due" not in page.query.annotations:
+        return page
+    # The grouped sort picks the page's ids alone; the row columns (three joins) are then read
+    # for those rows only, instead of being joined and grouped for every listed ticket (16.1).
+    return _sorted(Ticket.objects.filter(pk__in=page.values("pk")), sort)
+
+
 def ticket_view_page(
     *,
     principal: Principal,
@@ -314,7 +323,7 @@ def ticket_view_page(
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     start = (page - 1) * per_page
-    rows = _list_rows(_sorted(qs, sort)[start : start + per_page])
+    rows = _list_rows(_page(qs, sort, start, per_page))
     return ViewPage(rows=rows, total=total, page=page, pages=pages, sort=sort)
 
 

@@ -184,6 +184,14 @@ def test_sla_order_and_counts_follow_the_running_targets_whatever_else_a_ticket_
         t[5].ref, t[4].ref, t[6].ref, t[7].ref,  # no running due: priority, newest
     ]  # fmt: skip
     assert refs(world, "open", sort="priority")[:4] == [t[5].ref, t[4].ref, t[2].ref, t[1].ref]
+    pages = [
+        ticket_view_page(
+            principal=world.principal(world.agent), view="open", filters=ListFilters(),
+            sort="sla", page=n, now=NOW, per_page=4,
+        ).rows
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    assert [r["ref"] for rows in pages for r in rows] == refs(world, "open")
     counts = ticket_view_counts(principal=world.principal(world.agent), now=NOW)
     assert counts["breaching-soon"] == 4 and counts["breached"] == 2 and counts["open"] == 9
     assert refs(world, "breached") == [t[8].ref, t[7].ref]
