@@ -64,6 +64,13 @@ def _sla_breached(now: datetime) -> Q:
     return Q(pk__in=late.values("ticket_id"))
 
 
+def _recently_closed(now: datetime) -> Q:
+    return Q(
+        status__in=(Status.RESOLVED, Status.CLOSED),
+        closed_at__gte=now - timedelta(days=RECENTLY_CLOSED_DAYS),
+    )
+
+
 OPEN = Q(status__in=OPEN_STATUSES)
 BUILTIN_VIEWS: tuple[BuiltinView, ...] = (
     BuiltinView("mine", "My open", lambda p, now: OPEN & Q(assignee_id=p.user_id), "sla"),
@@ -82,10 +89,7 @@ BUILTIN_VIEWS: tuple[BuiltinView, ...] = (
     BuiltinView(
         "closed",
         f"Recently closed ({RECENTLY_CLOSED_DAYS} days)",
-        lambda p, now: Q(
-            status__in=(Status.RESOLVED, Status.CLOSED),
-            closed_at__gte=now - timedelta(days=RECENTLY_CLOSED_DAYS),
-        ),
+        lambda p, now: _recently_closed(now),
         "activity",
     ),
 )
@@ -329,7 +333,10 @@ def ticket_view_page(
 
 def ticket_view_counts(*, principal: Principal, now: datetime) -> dict[str, int]:
     """How many tickets each built-in view holds right now (shown beside it)."""
-    qs = _visible_tickets(principal)
+    # Every built-in view lies within the open and the recently closed tickets: the count
+    # skips the rest of the closed history (most of a vendor's tickets) before the per-view
+    # filters run (issue 16.1).
+    qs = _visible_tickets(principal).filter(OPEN | _recently_closed(now))
     # One statement: a filtered count per view.
     counts = qs.aggregate(
         **{v.slug: Count("pk", filter=v.where(principal, now)) for v in BUILTIN_VIEWS}

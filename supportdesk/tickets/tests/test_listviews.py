@@ -11,6 +11,7 @@ from supportdesk.sla.models import SlaTarget, TicketSla
 from supportdesk.sla.services import sla_policy_save
 from supportdesk.tickets import services, services_console
 from supportdesk.tickets.listviews import (
+    BUILTIN_VIEWS,
     ListFilters,
     saved_view_get,
     saved_view_list,
@@ -29,6 +30,16 @@ POLICY_24X7 = {
         {"name": "normal", "first_response": {"duration": "3h"}},
     ],
 }
+
+
+def assert_counts_are_the_views_totals(world, counts):
+    """Each count beside a view (one narrowed statement) is what the view itself counts."""
+    for view in BUILTIN_VIEWS:
+        page = ticket_view_page(
+            principal=world.principal(world.agent), view=view.slug, filters=ListFilters(),
+            sort=None, page=1, now=NOW,
+        )  # fmt: skip
+        assert counts[view.slug] == page.total, view.slug
 
 
 def refs(world, view=None, *, who=None, sort=None, now=NOW, **filters):
@@ -67,6 +78,7 @@ def test_builtin_views_select_what_their_names_say_T12(world):
     assert refs(world, "closed") == [closed.ref]
     counts = ticket_view_counts(principal=agent, now=NOW)
     assert counts["mine"] == 1 and counts["open"] == 4 and counts["closed"] == 1
+    assert_counts_are_the_views_totals(world, counts)
     assert ticket_view_counts(principal=world.principal(world.rival_agent), now=NOW)["open"] == 0
 
 
@@ -194,4 +206,5 @@ def test_sla_order_and_counts_follow_the_running_targets_whatever_else_a_ticket_
     assert [r["ref"] for rows in pages for r in rows] == refs(world, "open")
     counts = ticket_view_counts(principal=world.principal(world.agent), now=NOW)
     assert counts["breaching-soon"] == 4 and counts["breached"] == 2 and counts["open"] == 9
+    assert_counts_are_the_views_totals(world, counts)
     assert refs(world, "breached") == [t[8].ref, t[7].ref]
