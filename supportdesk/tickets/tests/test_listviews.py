@@ -7,9 +7,11 @@ from datetime import date, timedelta
 import pytest
 
 from supportdesk.core.errors import Forbidden, InvalidInput, NotFound
+from supportdesk.sla.models import SlaTarget, TicketSla
 from supportdesk.sla.services import sla_policy_save
 from supportdesk.tickets import services, services_console
 from supportdesk.tickets.listviews import (
+    BUILTIN_VIEWS,
     ListFilters,
     saved_view_get,
     saved_view_list,
@@ -28,6 +30,16 @@ POLICY_24X7 = {
         {"name": "normal", "first_response": {"duration": "3h"}},
     ],
 }
+
+
+def assert_counts_are_the_views_totals(world, counts):
+    """Each count beside a view (one narrowed statement) is what the view itself counts."""
+    for view in BUILTIN_VIEWS:
+        page = ticket_view_page(
+            principal=world.principal(world.agent), view=view.slug, filters=ListFilters(),
+            sort=None, page=1, now=NOW,
+        )  # fmt: skip
+        assert counts[view.slug] == page.total, view.slug
 
 
 def refs(world, view=None, *, who=None, sort=None, now=NOW, **filters):
@@ -66,6 +78,7 @@ def test_builtin_views_select_what_their_names_say_T12(world):
     assert refs(world, "closed") == [closed.ref]
     counts = ticket_view_counts(principal=agent, now=NOW)
     assert counts["mine"] == 1 and counts["open"] == 4 and counts["closed"] == 1
+    assert_counts_are_the_views_totals(world, counts)
     assert ticket_view_counts(principal=world.principal(world.rival_agent), now=NOW)["open"] == 0
 
 
@@ -143,3 +156,55 @@ def test_saved_views_belong_to_their_agent_T12(world):
         )
     services_console.saved_view_delete(principal=agent, view=view)
     assert list(saved_view_list(principal=agent)) == []
+
+
+def test_sla_order_and_counts_follow_the_running_targets_whatever_else_a_ticket_has_16_1(world):
+    """Issue 16.1 (the order is a grouped MIN over a join, the SLA counts uncorrelated
+    subqueries): the earliest running due instant first, ties by priority then newest, tickets
+    without a running due last; met, paused (no due) and stopped breached targets do not count."""
+    soon, later = NOW + timedelta(hours=1), NOW + timedelta(hours=2)
+    plan = [  # per ticket: priority, its targets as (state, due_at, stopped_at)
+        ("P3", [("running", later, None), ("met", NOW - timedelta(hours=9), NOW)]),
+        ("P2", [("running", later, None)]),
+        ("P2", [("running", later, None), ("paused", None, None)]),
+        ("P4", [("running", soon, None), ("running", NOW + timedelta(hours=8), None)]),
+        ("P1", [("paused", None, None)]),
+        ("P1", []),
+        ("P2", [("breached", NOW - timedelta(hours=1), NOW)]),
+        ("P3", [("breached", NOW - timedelta(hours=1), None)]),
+        ("P4", [("running", NOW - timedelta(minutes=5), None)]),
+    ]
+    tickets = []
+    for priority, targets in plan:
+        ticket = make_ticket(world, priority=priority)
+        tickets.append(ticket)
+        if not targets:
+            continue
+        sla = TicketSla.objects.create(
+            ticket=ticket, policy_name="test", explanation="test", matched_at=NOW
+        )
+        for cycle, (state, due, stopped) in enumerate(targets):
+            SlaTarget.objects.create(
+                ticket=ticket, sla=sla, vendor_id=ticket.vendor_id,
+                organization_id=ticket.organization_id, priority=priority,
+                kind="next_response", cycle=cycle, duration_seconds=3600, state=state,
+                started_at=NOW - timedelta(hours=10), due_at=due, stopped_at=stopped,
+            )  # fmt: skip
+    t = tickets
+    assert refs(world, "open") == [
+        t[8].ref, t[3].ref, t[2].ref, t[1].ref, t[0].ref,  # by due, then priority, newest
+        t[5].ref, t[4].ref, t[6].ref, t[7].ref,  # no running due: priority, newest
+    ]  # fmt: skip
+    assert refs(world, "open", sort="priority")[:4] == [t[5].ref, t[4].ref, t[2].ref, t[1].ref]
+    pages = [
+        ticket_view_page(
+            principal=world.principal(world.agent), view="open", filters=ListFilters(),
+            sort="sla", page=n, now=NOW, per_page=4,
+        ).rows
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    assert [r["ref"] for rows in pages for r in rows] == refs(world, "open")
+    counts = ticket_view_counts(principal=world.principal(world.agent), now=NOW)
+    assert counts["breaching-soon"] == 4 and counts["breached"] == 2 and counts["open"] == 9
+    assert_counts_are_the_views_totals(world, counts)
+    assert refs(world, "breached") == [t[8].ref, t[7].ref]
