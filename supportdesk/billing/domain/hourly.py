@@ -129,6 +129,17 @@ class _Days:
         self.zone = calendar.zone
         self.weekend = weekend
         self._days: dict[date, _Day] = {}
+        self._dates: dict[date, str] = {}
+
+    def local_minute(self, t: datetime) -> str:
+        """``t`` as local ``%Y-%m-%d %H:%M``. strftime of a whole datetime was a third of
+        the time pricing an entry took; the date part is formatted once per day."""
+        local = t.astimezone(self.zone)
+        day = local.date()
+        text = self._dates.get(day)
+        if text is None:
+            text = self._dates[day] = f"{day:%Y-%m-%d}"
+        return f"{text} {local.hour:02d}:{local.minute:02d}"
 
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
@@ -345,11 +356,8 @@ class _Pricer:
         for seg in segments:  # insertion order = order first worked (the tie-break)
             worked[seg.kind] = worked.get(seg.kind, 0) + seg.duration // _US
         priced = self._priced(card, tuple(worked.items()))
-        zone = self.days.zone
-        span = (
-            f"{entry.start.astimezone(zone):%Y-%m-%d %H:%M}–"
-            f"{entry.end.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
-        )
+        days = self.days
+        span = f"{days.local_minute(entry.start)}–{days.local_minute(entry.end)} {days.zone.key}"
         lines = [
             PriceLine(
                 description=f"{entry.description} ({span}): {text}",
