@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -154,7 +155,8 @@ def _insert(model: type[Model], rows: list[dict[str, Any]], *, ids: bool = False
     names = list(rows[0])
     by_attname = {f.attname: str(f.column) for f in meta.concrete_fields}
     columns = [by_attname[n] for n in names]
-    values: list[list[Any]] = [[row[n] for n in names] for row in rows]
+    # itemgetter picks a row's values in C: a billing run copies hundreds of thousands of rows
+    values: list[tuple[Any, ...]] = list(map(itemgetter(*names), rows))
     keys: list[int] = []
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -165,7 +167,7 @@ def _insert(model: type[Model], rows: list[dict[str, Any]], *, ids: bool = False
             )
             keys = [pk for (pk,) in cursor.fetchall()]
             columns.insert(0, by_attname[meta.pk.attname])
-            values = [[pk, *row] for pk, row in zip(keys, values, strict=True)]
+            values = [(pk, *row) for pk, row in zip(keys, values, strict=True)]
         sql = f"COPY {q(meta.db_table)} ({', '.join(q(c) for c in columns)}) FROM STDIN"
         with cursor.cursor.copy(sql) as copy:
             for row in values:

@@ -112,6 +112,7 @@ class Segment:
 
 
 _Day = tuple[datetime, datetime, list[tuple[datetime, datetime]], "PeriodKind"]
+_Piece = tuple["PeriodKind", datetime, datetime]  # a Segment's fields
 
 
 class _Days:
@@ -129,6 +130,17 @@ class _Days:
         self.zone = calendar.zone
         self.weekend = weekend
         self._days: dict[date, _Day] = {}
+        self._dates: dict[date, str] = {}
+
+    def local_minute(self, t: datetime) -> str:
+        """``t`` as local ``%Y-%m-%d %H:%M``. strftime of a whole datetime was a third of
+        the time pricing an entry took; the date part is formatted once per day."""
+        local = t.astimezone(self.zone)
+        day = local.date()
+        text = self._dates.get(day)
+        if text is None:
+            text = self._dates[day] = f"{day:%Y-%m-%d}"
+        return f"{text} {local.hour:02d}:{local.minute:02d}"
 
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
@@ -152,9 +164,10 @@ class _Days:
             self._days[day] = found
         return found
 
-    def segments(self, s: datetime, e: datetime) -> list[Segment]:
-        """``[s, e)`` (UTC) cut at every local midnight and open/close boundary."""
-        out: list[Segment] = []
+    def pieces(self, s: datetime, e: datetime) -> list[_Piece]:
+        """``[s, e)`` (UTC) cut at every local midnight and open/close boundary, as plain
+        tuples: pricing only sums them, and building a ``Segment`` each cost as much."""
+        out: list[_Piece] = []
         day = s.astimezone(self.zone).date()
         while True:
             start, end, opens, closed = self.day(day)
@@ -166,13 +179,13 @@ class _Days:
                 if a >= hi:
                     break
                 if a > cursor:
-                    out.append(Segment(closed, cursor, a))
+                    out.append((closed, cursor, a))
                     cursor = a
                 top = min(b, hi)
-                out.append(Segment(PeriodKind.BUSINESS, cursor, top))
+                out.append((PeriodKind.BUSINESS, cursor, top))
                 cursor = top
             if cursor < hi:
-                out.append(Segment(closed, cursor, hi))
+                out.append((closed, cursor, hi))
             if end >= e:
                 return out
             day = date.fromordinal(day.toordinal() + 1)
@@ -185,14 +198,14 @@ def _weekend(weekend_days: Iterable[int]) -> frozenset[int]:
     return weekend
 
 
-def _split(s: datetime, e: datetime, days: _Days) -> list[Segment]:
+def _split(s: datetime, e: datetime, days: _Days) -> list[_Piece]:
     s = _aware(s, "start")
     e = _aware(e, "end")
     if e < s:
         raise ValueError(f"time entry ends ({e.isoformat()}) before it starts")
     if e == s:
         return []
-    return days.segments(s, e)
+    return days.pieces(s, e)
 
 
 def split_time_entry(
@@ -202,7 +215,9 @@ def split_time_entry(
     weekend_days: Iterable[int] = DEFAULT_WEEKEND,
 ) -> list[Segment]:
     """Split ``[start, end)`` into period-kind segments (rules in the module docstring)."""
-    return _split(start, end, _Days(calendar, _weekend(weekend_days)))
+    return [
+        Segment(*piece) for piece in _split(start, end, _Days(calendar, _weekend(weekend_days)))
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,18 +353,15 @@ class _Pricer:
         return found
 
     def lines(self, entry: TimeEntry, card: RateCard) -> list[PriceLine]:
-        segments = _split(entry.start, entry.end, self.days)
-        if not segments:
+        pieces = _split(entry.start, entry.end, self.days)
+        if not pieces:
             return []
         worked: dict[PeriodKind, int] = {}
-        for seg in segments:  # insertion order = order first worked (the tie-break)
-            worked[seg.kind] = worked.get(seg.kind, 0) + seg.duration // _US
+        for kind, start, end in pieces:  # insertion order = order first worked (the tie-break)
+            worked[kind] = worked.get(kind, 0) + (end - start) // _US
         priced = self._priced(card, tuple(worked.items()))
-        zone = self.days.zone
-        span = (
-            f"{entry.start.astimezone(zone):%Y-%m-%d %H:%M}–"
-            f"{entry.end.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
-        )
+        days = self.days
+        span = f"{days.local_minute(entry.start)}–{days.local_minute(entry.end)} {days.zone.key}"
         lines = [
             PriceLine(
                 description=f"{entry.description} ({span}): {text}",
