@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from supportdesk.contracts.domain.caps import (
     Cap,
@@ -28,6 +28,7 @@ from supportdesk.contracts.models import (
     TicketEntitlement,
     TimeEntry,
 )
+from supportdesk.core.queries import prepared_query
 
 # Time entries carry a kind of work, not an intake channel. Phone, email and monitoring work
 # count against caps limited to that channel; remote and on-site work only against caps that
@@ -81,23 +82,16 @@ def usage_events_for(
             )
     found: dict[str, UsageEvents] = {t.contract_id: ([], []) for t in terms}
     if tickets:
-        covered = TicketEntitlement.objects.filter(_any(tickets), covered=True).exclude(
-            ticket__unverified=True
-        )  # T-11: unproven mail uses no entitlement
+        covered = _covered_rows().filter(_any(tickets))
         if exclude_ticket_id is not None:
             covered = covered.exclude(ticket_id=exclude_ticket_id)
-        for contract_id, pk, at, channel, category in covered.values_list(
-            "contract_id", "ticket_id", "ticket__created_at", "ticket__channel", "category"
-        ):
+        for contract_id, pk, at, channel, category in covered:
             found[str(contract_id)][0].append(ticket_usage_event(pk, at, channel, category))
     if entries:
         by_org: dict[int, list[str]] = {}
         for term in terms:
             by_org.setdefault(int(term.organisation_id), []).append(term.contract_id)
-        rows = TimeEntry.objects.filter(_any(entries)).values_list(
-            "ticket__organization_id", "pk", "started_at", "work_kind", "category", "minutes"
-        )
-        for org_id, pk, at, kind, category, minutes in rows:
+        for org_id, pk, at, kind, category, minutes in _time_rows().filter(_any(entries)):
             work_channel = WORK_CHANNEL.get(kind)
             event = UsageEvent(
                 f"time:{pk}",
@@ -110,6 +104,25 @@ def usage_events_for(
             for key in by_org[org_id]:
                 found[key][0 if work_channel else 1].append(event)
     return found
+
+
+@prepared_query
+def _covered_rows() -> QuerySet[TicketEntitlement, tuple[Any, ...]]:
+    """Covered tickets as usage events count them; T-11: unproven mail uses no entitlement."""
+    return (
+        TicketEntitlement.objects.filter(covered=True)
+        .exclude(ticket__unverified=True)
+        .values_list(
+            "contract_id", "ticket_id", "ticket__created_at", "ticket__channel", "category"
+        )
+    )
+
+
+@prepared_query
+def _time_rows() -> QuerySet[TimeEntry, tuple[Any, ...]]:
+    return TimeEntry.objects.values_list(
+        "ticket__organization_id", "pk", "started_at", "work_kind", "category", "minutes"
+    )
 
 
 def _years_around(

@@ -58,7 +58,7 @@ from supportdesk.tickets.search import ticket_search_index_new
 from supportdesk.tickets.services_common import (
     AttachmentInput,
     attachment_filename,
-    attachment_store,
+    attachments_store,
     choice_check,
     clean_body,
     clean_subject,
@@ -342,9 +342,9 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
             for d, ticket in zip(drafts, tickets, strict=True)
         ]
     )
-    for d, message in zip(drafts, messages, strict=True):
-        for item in d.attachments:
-            attachment_store(message=message, item=item, now=d.now)
+    attachments_store(
+        [(m, item, d.now) for d, m in zip(drafts, messages, strict=True) for item in d.attachments]
+    )
     requesters = [t.requester for t in tickets if t.requester is not None]
     prefetch_related_objects(requesters, "emails")  # the search documents and the mail
     ticket_search_index_new(

@@ -40,7 +40,7 @@ from supportdesk.tickets.notify import AgentNotice, agent_notify_many
 from supportdesk.tickets.search import ticket_search_sync
 from supportdesk.tickets.services_common import (
     AttachmentInput,
-    attachment_store,
+    attachments_store,
     clean_body,
     subject_with_tag,
 )
@@ -141,10 +141,11 @@ def customer_replies_write(
             for r in replies
         ]
     )
+    attachments_store(
+        [(m, item, r.now) for r, m in zip(replies, messages, strict=True) for item in r.attachments]
+    )
     events: list[TicketEvent] = []
     for r, message in zip(replies, messages, strict=True):
-        for item in r.attachments:
-            attachment_store(message=message, item=item, now=r.now)
         if r.reopens:
             events.append(
                 ticket_event_build(

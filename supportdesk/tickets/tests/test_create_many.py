@@ -19,6 +19,7 @@ from supportdesk.sla.demo import demo_extend
 from supportdesk.sla.models import SlaTarget, TicketSla
 from supportdesk.tickets.models import AgentNotification, Queue, Ticket, TicketEvent
 from supportdesk.tickets.search import ticket_search
+from supportdesk.tickets.services_common import AttachmentInput
 from supportdesk.tickets.services_create import TicketDraft, ticket_draft_clean, tickets_create_many
 from tests.factories import NOW, make_ticket
 
@@ -117,3 +118,20 @@ def test_a_vendor_without_a_queue_gets_one_and_its_acknowledgement_wording_T1(wo
     assert ticket.queue.vendor_id == world.other_vendor.pk and ticket.queue.is_default
     mail = OutboxMessage.objects.get(ticket=ticket)
     assert mail.body == "Rival's own wording.\n"
+
+
+def test_a_batchs_attachments_are_written_in_one_insert_each_with_its_message(world: Any) -> None:
+    make_ticket(world)  # warm
+    files = {i: [AttachmentInput(f"log{i}-{n}.txt", f"line {i}/{n}".encode()) for n in range(2)]
+             for i in range(3)}  # fmt: skip
+    drafts = [_draft(world, subject=f"Request {i}", attachments=files[i]) for i in range(3)]
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        created = tickets_create_many(drafts=drafts)
+    inserts = [q for q in captured if q["sql"].startswith('INSERT INTO "tickets_attachment"')]
+    assert len(inserts) == 1
+    for i, c in enumerate(created):
+        stored = c.message.attachments.order_by("pk")
+        assert [(a.filename, a.size) for a in stored] == [
+            (f.filename, len(f.data)) for f in files[i]
+        ]
+        assert [a.file.read() for a in stored] == [f.data for f in files[i]]
