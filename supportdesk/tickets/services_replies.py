@@ -121,8 +121,10 @@ def customer_replies_write(
         return []
     tickets = {r.ticket.pk: r.ticket for r in replies}
     first: dict[int, _Before] = {}  # the state each ticket was planned from: its first reply's
+    first_at: dict[int, datetime] = {}  # and that reply's time, which the SLA sync takes
     for r in replies:
         first.setdefault(r.ticket.pk, r.before)
+        first_at.setdefault(r.ticket.pk, r.now)
     if not locked:
         _lock_as_planned(first)
     messages = Message.objects.bulk_create(
@@ -167,10 +169,7 @@ def customer_replies_write(
         )
     ticket_events_record(events=events)
     _tickets_update(tickets.values(), first)
-    sla_tickets_sync(
-        changes=[(pk, next(r.now for r in replies if r.ticket.pk == pk)) for pk in tickets],
-        reply="customer",
-    )
+    sla_tickets_sync(changes=list(first_at.items()), reply="customer")
     _assignees_tell(replies, messages)
     ticket_search_sync(ticket_ids=tickets)
     return messages
