@@ -27,7 +27,7 @@ from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Vendor, VendorEventKind
-from supportdesk.core.queries import prepared_query
+from supportdesk.core.queries import prepared_query, prepared_rows
 from supportdesk.core.tenancy import Principal, principal_from, require_staff_of
 from supportdesk.notifications.mail_templates import mail_render
 from supportdesk.notifications.models import MailTemplateKind, OutboxMessage
@@ -67,7 +67,11 @@ def _token_principal_rows() -> QuerySet[ApiToken, dict[str, Any]]:
 def api_token_principal(*, raw: str, now: datetime) -> Principal | None:
     """Who a bearer token speaks for, or None: one statement, the user's contact and its
     organisation joined, and its staff roles too."""
-    rows = list(_token_principal_rows().filter(digest=token_digest(raw)))
+    rows = prepared_rows(
+        ("token principal",),
+        lambda stand_in: _token_principal_rows().filter(digest=stand_in["digest"]),
+        {"digest": token_digest(raw)},
+    )
     if not rows:
         return None
     token = rows[0]

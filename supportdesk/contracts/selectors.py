@@ -56,7 +56,7 @@ from supportdesk.contracts.selectors_usage import (
 )
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
-from supportdesk.core.queries import prepared_query
+from supportdesk.core.queries import prepared_query, prepared_rows
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import ContactRole, Organization
 from supportdesk.customers.selectors import organization_get
@@ -558,7 +558,12 @@ def ticket_entitlements_out(*, ticket_ids: Sequence[int]) -> dict[int, dict[str,
     out: dict[int, dict[str, Any]] = {}
     if not ticket_ids:
         return out
-    for row in _entitlement_rows().filter(ticket_id__in=ticket_ids):
+    rows = prepared_rows(
+        ("ticket entitlements", len(ticket_ids)),
+        lambda stand_in: _entitlement_rows().filter(ticket_id__in=stand_in["ids"]),
+        {"ids": list(ticket_ids)},
+    )
+    for row in rows:
         decision: Mapping[str, Any] = row["decision"] or {}
         contract_id = row["contract_id"]
         out[row["ticket_id"]] = {

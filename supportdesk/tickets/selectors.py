@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from supportdesk.contracts.models import Product
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
-from supportdesk.core.queries import prepared_query
+from supportdesk.core.queries import prepared_query, prepared_rows
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import ContactEmail
 from supportdesk.tickets.models import (
@@ -73,29 +74,27 @@ def _check_limit(limit: int) -> None:
         raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}")
 
 
-def ticket_list_query(
-    *,
-    principal: Principal,
-    filters: TicketFilters,
-    cursor: int | None = None,
-    base: QuerySet[Ticket] | None = None,
-) -> QuerySet[Ticket]:
-    """The visible tickets matching ``filters`` (all but `q`) before ``cursor``, newest first,
-    from ``base`` (all tickets unless given, e.g. :func:`ticket_rows_query`).
+def _check_filters(filters: TicketFilters) -> None:
+    if filters.status and filters.status not in Status.values:
+        raise InvalidInput(f"unknown status {filters.status!r}")
+    if filters.priority and filters.priority not in Priority.values:
+        raise InvalidInput(f"unknown priority {filters.priority!r}")
 
-    Keyset pagination on the id keeps every page as cheap as the first."""
-    qs = _visible_tickets(principal, base)
+
+def _narrowed(
+    qs: QuerySet[Ticket], principal: Principal, filters: TicketFilters, cursor: int | None
+) -> QuerySet[Ticket]:
+    """``qs`` cut to the visible tickets matching ``filters`` (checked) before ``cursor``,
+    newest first. It passes every value straight into a lookup and reads no value but to
+    see whether it is given: :func:`ticket_page_rows` compiles it once per shape."""
+    qs = _visible_tickets(principal, qs)
     if filters.status:
-        if filters.status not in Status.values:
-            raise InvalidInput(f"unknown status {filters.status!r}")
         qs = qs.filter(status=filters.status)
     if filters.open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
     if filters.priority:
-        if filters.priority not in Priority.values:
-            raise InvalidInput(f"unknown priority {filters.priority!r}")
         qs = qs.filter(priority=filters.priority)
-    for field in ("channel", "queue_id", "assignee_id", "organization_id"):
+    for field in _ID_FILTERS:
         value = getattr(filters, field)
         if value is not None:
             qs = qs.filter(**{field: value})
@@ -108,6 +107,24 @@ def ticket_list_query(
     if cursor is not None:
         qs = qs.filter(pk__lt=cursor)
     return qs.order_by("-pk")
+
+
+_ID_FILTERS = ("channel", "queue_id", "assignee_id", "organization_id")
+
+
+def ticket_list_query(
+    *,
+    principal: Principal,
+    filters: TicketFilters,
+    cursor: int | None = None,
+    base: QuerySet[Ticket] | None = None,
+) -> QuerySet[Ticket]:
+    """The visible tickets matching ``filters`` (all but `q`) before ``cursor``, newest first,
+    from ``base`` (all tickets unless given, e.g. :func:`ticket_rows_query`).
+
+    Keyset pagination on the id keeps every page as cheap as the first."""
+    _check_filters(filters)
+    return _narrowed(Ticket.objects.all() if base is None else base, principal, filters, cursor)
 
 
 def _searching(filters: TicketFilters) -> bool:
@@ -158,10 +175,22 @@ def ticket_rows_query() -> QuerySet[Ticket, dict[str, Any]]:
 def ticket_rows(qs: QuerySet[Ticket, dict[str, Any]], limit: int) -> list[dict[str, Any]]:
     """The first ``limit`` rows of ``qs`` (built on :func:`ticket_rows_query`), with
     ``product_name``: one query besides the page's own when a ticket on it has a product."""
-    rows = list(qs[:limit])
-    product_ids = {r["product_id"] for r in rows if r["product_id"] is not None}
+    return _with_product_names(list(qs[:limit]))
+
+
+def _with_product_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    product_ids = sorted({r["product_id"] for r in rows if r["product_id"] is not None})
     products = (
-        dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "name"))
+        {
+            p["pk"]: p["name"]
+            for p in prepared_rows(
+                ("product names", len(product_ids)),
+                lambda stand_in: Product.objects.filter(pk__in=stand_in["ids"]).values(
+                    "pk", "name"
+                ),
+                {"ids": product_ids},
+            )
+        }
         if product_ids
         else {}
     )
@@ -171,11 +200,43 @@ def ticket_rows(qs: QuerySet[Ticket, dict[str, Any]], limit: int) -> list[dict[s
     return rows
 
 
+_CREATED_AT = Ticket._meta.get_field("created_at")
+
+
+def _page_values(
+    principal: Principal, filters: TicketFilters, cursor: int | None
+) -> dict[str, Any]:
+    """The values :func:`_narrowed` puts into lookups for these arguments, by name; which
+    names are present is the statement's shape."""
+    values: dict[str, Any] = {}
+    for name in ("status", "priority"):
+        if getattr(filters, name):
+            values[name] = getattr(filters, name)
+    for name in _ID_FILTERS:
+        if getattr(filters, name) is not None:
+            values[name] = getattr(filters, name)
+    for name in ("created_after", "created_before"):
+        if getattr(filters, name):  # made aware as the lookup would (Django's naive warning)
+            values[name] = _CREATED_AT.get_prep_value(getattr(filters, name))
+    if cursor is not None:
+        values["cursor"] = cursor
+    # What core.tenancy.scope filters on: a contact's organisation, else staff's vendor.
+    if principal.is_contact:
+        if principal.organization_id is not None:
+            values["principal_organization_id"] = principal.organization_id
+    elif principal.vendor_id is not None:
+        values["principal_vendor_id"] = principal.vendor_id
+    return values
+
+
 def ticket_page_rows(
     *, principal: Principal, filters: TicketFilters, cursor: int | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], int | None]:
     """One page of tickets as plain rows (:func:`ticket_rows`) for the API's lean read path,
-    and the cursor of the next page (None at the end)."""
+    and the cursor of the next page (None at the end).
+
+    The page's statement is compiled once per shape (core.queries.prepared_rows): which
+    filters are given, the flags, the kind of principal and the page size."""
     _check_limit(limit)
     if _searching(filters):
         tickets, next_offset = ticket_queue_page(
@@ -184,12 +245,36 @@ def ticket_page_rows(
         found = ticket_rows_query().filter(pk__in=[t.pk for t in tickets])
         by_id = {r["id"]: r for r in ticket_rows(found, len(tickets))}
         return [by_id[t.pk] for t in tickets if t.pk in by_id], next_offset
-    qs = ticket_list_query(
-        principal=principal, filters=filters, cursor=cursor, base=ticket_rows_query()
+    _check_filters(filters)
+    values = _page_values(principal, filters, cursor)
+    shape = (
+        "ticket page",
+        tuple(values),
+        filters.open_only,
+        filters.escalated,
+        principal.is_contact,
+        principal.is_superuser,
+        limit,
     )
-    rows = ticket_rows(qs, limit + 1)
+
+    def build(stand_in: Mapping[str, Any]) -> QuerySet[Ticket, dict[str, Any]]:
+        given = {k: v for k, v in stand_in.items() if k in _FILTER_NAMES}
+        scoped = replace(
+            principal,
+            vendor_id=stand_in.get("principal_vendor_id"),
+            organization_id=stand_in.get("principal_organization_id"),
+        )
+        qs = _narrowed(
+            ticket_rows_query(), scoped, replace(filters, **given), stand_in.get("cursor")
+        )
+        return qs[: limit + 1]
+
+    rows = _with_product_names(prepared_rows(shape, build, values))
     next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+_FILTER_NAMES = frozenset(f.name for f in fields(TicketFilters))
 
 
 def ticket_get_row(*, principal: Principal, ref: int) -> dict[str, Any]:
