@@ -161,7 +161,9 @@ def prepared_rows(
     which filters apply, flags, slice bounds. ``values`` are ids, strings, aware datetimes,
     or lists of them (an ``IN`` list's length is part of the shape, so of ``key``); ``build``
     must pass each one unchanged into a lookup and must not look at it (it is called with
-    stand-ins), so validate before.
+    stand-ins), so validate before. Only lookups on columns whose values Django hands to the
+    driver as they are (integers, text) or as instants fit: a value Django converts on the way
+    (an IP address on PostgreSQL, a UUID) hides its stand-in, and compiling fails loudly.
     """
     db = connections[using]
     cache: dict[tuple[Any, ...], _Compiled] | None = getattr(_compiled, "by_key", None)
