@@ -6,17 +6,29 @@ to its join — costs about as much as the rest of building and compiling the st
 is the same on every request for a page's rows. ``@prepared_query`` runs the builder once and
 hands every caller a clone of its query to narrow (``filter``, ``order_by``, slices); the
 original is never evaluated, so no caller sees another's results.
+
+Compiling the narrowed clone is the other half of that cost. ``@prepared_statement`` (issue
+16.2) goes one step further for the reads every ticket creation makes: the ``values_list``
+query its builder makes from the caller's arguments is compiled once per database and shape
+(how long each list argument is), and each call runs that SQL with its own values, the
+columns converted as Django's compiler converts them (dates, decimals, JSON on SQLite).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sized
+import itertools
+from collections.abc import Callable, Hashable, Sequence, Sized
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import AutoField, Field, Model, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.subqueries import InsertQuery
 
 Q = TypeVar("Q", bound=QuerySet[Any])
+M = TypeVar("M", bound=Model)
 
 
 def prepared_query(build: Callable[[], Q]) -> Callable[[], Q]:
@@ -33,3 +45,143 @@ def in_placeholders(values: Sized) -> str:
     """The ``%s`` marks of an ``IN (…)`` list; ``NULL`` for none, which matches no row on
     either database where an empty list would be a syntax error."""
     return ", ".join(["%s"] * len(values)) or "NULL"
+
+
+Row = tuple[Any, ...]
+Argument = int | str | Sequence[int] | Sequence[str]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: list[Any]  # constants of the query, and None where a caller's value goes
+    slots: list[int | None]  # per parameter: the index of the caller's (flattened) value
+    compiler: SQLCompiler
+    converters: dict[int, Any]
+
+
+def _stand_ins(args: Sequence[Argument], counter: itertools.count) -> list[Any]:
+    """Each int or str value (alone or in a list) replaced by a value no caller passes,
+    which the database adapters hand on unchanged, so it can be found among the
+    compiled parameters."""
+
+    def stand_in(value: int | str) -> int | str:
+        n = next(counter)
+        return -(2**62) - n if isinstance(value, int) else f"\x00prepared-statement-value-{n}"
+
+    return [stand_in(a) if isinstance(a, int | str) else [stand_in(v) for v in a] for a in args]
+
+
+def _compile(
+    build: Callable[..., QuerySet[Any, Any]], args: Sequence[Argument], shape: Any
+) -> _Compiled:
+    stand_ins = _stand_ins(args, itertools.count())
+    flat = [v for a in stand_ins for v in (a if isinstance(a, list) else [a])]
+    query = build(*stand_ins, **dict(shape)).query
+    if query.extra_select or query.annotation_select:
+        raise TypeError("a prepared statement selects model columns only")
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    index = {v: i for i, v in enumerate(flat)}
+    slots = [index.get(p) if isinstance(p, int | str) else None for p in params]
+    if sorted(s for s in slots if s is not None) != list(range(len(flat))):
+        raise TypeError("each argument of a prepared statement must be used once, as is")
+    fields = [s[0] for s in compiler.select[: compiler.col_count]]
+    return _Compiled(
+        sql, [None if s is not None else p for p, s in zip(params, slots, strict=True)],
+        slots, compiler, compiler.get_converters(fields),
+    )  # fmt: skip
+
+
+def prepared_statement(
+    build: Callable[..., QuerySet[Any, Any]],
+) -> Callable[..., list[Row]]:
+    """``build(*args, **shape)`` makes a ``values_list`` query from int and str arguments
+    (or lists of them, for ``__in``), each used once as given; the decorated function runs
+    it for the caller's arguments and returns its rows. Keyword arguments change the query's
+    shape (which filters it has) and are part of what it is compiled for: keep them few."""
+    compiled: dict[Hashable, _Compiled] = {}
+
+    @functools.wraps(build)
+    def run(*args: Argument, **shape: Hashable) -> list[Row]:
+        lengths = tuple(None if isinstance(a, int | str) else len(a) for a in args)
+        key = (connection.vendor, lengths, tuple(sorted(shape.items())))
+        statement = compiled.get(key)
+        if statement is None:
+            statement = compiled[key] = _compile(build, args, key[2])
+        flat = [v for a in args for v in ([a] if isinstance(a, int | str) else a)]
+        params = [
+            p if s is None else flat[s]
+            for p, s in zip(statement.params, statement.slots, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            rows = cursor.fetchall()
+        if statement.converters:
+            converted = statement.compiler.apply_converters(rows, statement.converters)
+            return [tuple(row) for row in converted]
+        return rows
+
+    return run
+
+
+_INSERTS: dict[tuple[type[Model], str, int], str] = {}
+_INSERT_ROWS_COMPILED = 32  # the batches the create path writes; larger ones are rare
+
+
+def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
+    """``bulk_create`` of new rows the caller built (issue 16.2): the INSERT of each model and
+    row count compiled once per database, each value prepared for the database as Django
+    prepares it, and the primary keys set on the objects. Anything else — large batches, a
+    row with a primary key or an expression for a value, columns the database fills in — is
+    left to ``bulk_create``."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
+    if (
+        len(objs) > _INSERT_ROWS_COMPILED
+        or opts.db_returning_fields != [opts.pk]
+        or not isinstance(opts.pk, AutoField)
+        or not connection.features.can_return_rows_from_bulk_insert
+        or len(objs) > connection.ops.bulk_batch_size(fields, objs)
+        or any(obj.pk is not None for obj in objs)
+    ):
+        return model._default_manager.bulk_create(objs)
+    key = (model, connection.vendor, len(objs))
+    sql = _INSERTS.get(key) or _insert_compile(model, fields, objs)
+    if sql is None:
+        return model._default_manager.bulk_create(objs)
+    _INSERTS[key] = sql
+    params = []
+    for obj in objs:  # as bulk_create prepares them (after compiling: pre_save sets auto_now)
+        # as bulk_create: a related object saved after it was assigned gives its key
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        for field in fields:
+            value = field.pre_save(obj, True)
+            if hasattr(value, "resolve_expression"):
+                return model._default_manager.bulk_create(objs)
+            params.append(field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    alias = connection.alias
+    for obj, (pk,) in zip(objs, rows, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = alias
+    return objs
+
+
+def _insert_compile(
+    model: type[Model], fields: list[Field[Any, Any]], objs: Sequence[Model]
+) -> str | None:
+    """The INSERT … RETURNING of `objs`' rows as Django writes it, if it has a placeholder for
+    each value (None if a value is an expression)."""
+    query = InsertQuery(model)
+    query.insert_values(fields, list(objs))
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [model._meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    return str(sql) if len(params) == len(fields) * len(objs) else None

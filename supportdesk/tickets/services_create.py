@@ -31,7 +31,7 @@ from supportdesk.contracts.services_entitlement import entitlements_decide_new
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
-from supportdesk.core.queries import in_placeholders
+from supportdesk.core.queries import bulk_insert, in_placeholders
 from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Contact, Organization
 from supportdesk.notifications.mail_templates import DEFAULTS, mail_render, mail_template_source
@@ -305,7 +305,7 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
     routes: dict[int, Route] = account_team_routes(  # E-2: to the DSE (or the backup) first
         vendor_of={d.organization.pk: d.vendor.pk for d in drafts}, now=now
     )
-    tickets = Ticket.objects.bulk_create(
+    tickets = bulk_insert(
         [
             Ticket(
                 vendor=d.vendor,
@@ -326,7 +326,7 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
             for d, queue in zip(drafts, queues, strict=True)
         ]
     )
-    messages = Message.objects.bulk_create(
+    messages = bulk_insert(
         [
             Message(
                 ticket=ticket,
