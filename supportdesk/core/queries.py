@@ -20,6 +20,7 @@ import functools
 import itertools
 from collections.abc import Callable, Hashable, Sequence, Sized
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -48,7 +49,8 @@ def in_placeholders(values: Sized) -> str:
 
 
 Row = tuple[Any, ...]
-Argument = int | str | Sequence[int] | Sequence[str]
+Scalar = int | str | datetime
+Argument = Scalar | Sequence[int] | Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -61,29 +63,38 @@ class _Compiled:
 
 
 def _stand_ins(args: Sequence[Argument], counter: itertools.count) -> list[Any]:
-    """Each int or str value (alone or in a list) replaced by a value no caller passes,
-    which the database adapters hand on unchanged, so it can be found among the
-    compiled parameters."""
+    """Each value (alone or in a list) replaced by one no caller passes, to be found among
+    the compiled parameters: ints and strs as the database adapters hand them on, datetimes
+    (compared with datetime columns) as `_adapted`."""
 
-    def stand_in(value: int | str) -> int | str:
+    def stand_in(value: Scalar) -> Scalar:
         n = next(counter)
+        if isinstance(value, datetime):
+            return datetime(2, 1, 1, tzinfo=UTC) + timedelta(seconds=n)
         return -(2**62) - n if isinstance(value, int) else f"\x00prepared-statement-value-{n}"
 
-    return [stand_in(a) if isinstance(a, int | str) else [stand_in(v) for v in a] for a in args]
+    return [stand_in(a) if isinstance(a, Scalar) else [stand_in(v) for v in a] for a in args]
+
+
+def _adapted(value: Any) -> Any:
+    """A value as a datetime column's lookup passes it to the database."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
 
 
 def _compile(
     build: Callable[..., QuerySet[Any, Any]], args: Sequence[Argument], shape: Any
 ) -> _Compiled:
     stand_ins = _stand_ins(args, itertools.count())
-    flat = [v for a in stand_ins for v in (a if isinstance(a, list) else [a])]
+    flat = [_adapted(v) for a in stand_ins for v in (a if isinstance(a, list) else [a])]
     query = build(*stand_ins, **dict(shape)).query
     if query.extra_select or query.annotation_select:
         raise TypeError("a prepared statement selects model columns only")
     compiler = query.get_compiler(connection=connection)
     sql, params = compiler.as_sql()
     index = {v: i for i, v in enumerate(flat)}
-    slots = [index.get(p) if isinstance(p, int | str) else None for p in params]
+    slots = [index.get(p) if isinstance(p, Scalar) else None for p in params]
     if sorted(s for s in slots if s is not None) != list(range(len(flat))):
         raise TypeError("each argument of a prepared statement must be used once, as is")
     fields = [s[0] for s in compiler.select[: compiler.col_count]]
@@ -96,20 +107,21 @@ def _compile(
 def prepared_statement(
     build: Callable[..., QuerySet[Any, Any]],
 ) -> Callable[..., list[Row]]:
-    """``build(*args, **shape)`` makes a ``values_list`` query from int and str arguments
-    (or lists of them, for ``__in``), each used once as given; the decorated function runs
-    it for the caller's arguments and returns its rows. Keyword arguments change the query's
-    shape (which filters it has) and are part of what it is compiled for: keep them few."""
+    """``build(*args, **shape)`` makes a ``values_list`` query from int, str and datetime
+    arguments (or lists of ints or strs, for ``__in``), each used once as given; the
+    decorated function runs it for the caller's arguments and returns its rows. Keyword
+    arguments change the query's shape (which filters it has) and are part of what it is
+    compiled for: keep them few, and hashable."""
     compiled: dict[Hashable, _Compiled] = {}
 
     @functools.wraps(build)
     def run(*args: Argument, **shape: Hashable) -> list[Row]:
-        lengths = tuple(None if isinstance(a, int | str) else len(a) for a in args)
+        lengths = tuple(None if isinstance(a, Scalar) else len(a) for a in args)
         key = (connection.vendor, lengths, tuple(sorted(shape.items())))
         statement = compiled.get(key)
         if statement is None:
             statement = compiled[key] = _compile(build, args, key[2])
-        flat = [v for a in args for v in ([a] if isinstance(a, int | str) else a)]
+        flat = [_adapted(v) for a in args for v in ([a] if isinstance(a, Scalar) else a)]
         params = [
             p if s is None else flat[s]
             for p, s in zip(statement.params, statement.slots, strict=True)
