@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import AutoField, Field, Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
@@ -55,7 +56,7 @@ Argument = Scalar | Sequence[int] | Sequence[str]
 
 @dataclass(frozen=True)
 class _Compiled:
-    sql: str
+    sql: str | None  # None: the query matches nothing (an empty ``__in``), as Django knows
     params: list[Any]  # constants of the query, and None where a caller's value goes
     slots: list[int | None]  # per parameter: the index of the caller's (flattened) value
     compiler: SQLCompiler
@@ -92,7 +93,10 @@ def _compile(
     if query.extra_select or query.annotation_select:
         raise TypeError("a prepared statement selects model columns only")
     compiler = query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return _Compiled(None, [], [], compiler, {})
     index = {v: i for i, v in enumerate(flat)}
     slots = [index.get(p) if isinstance(p, Scalar) else None for p in params]
     if sorted(s for s in slots if s is not None) != list(range(len(flat))):
@@ -121,6 +125,8 @@ def prepared_statement(
         statement = compiled.get(key)
         if statement is None:
             statement = compiled[key] = _compile(build, args, key[2])
+        if statement.sql is None:
+            return []
         flat = [_adapted(v) for a in args for v in ([a] if isinstance(a, Scalar) else a)]
         params = [
             p if s is None else flat[s]
