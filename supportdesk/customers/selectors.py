@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db import connection
 from django.db.models import Q, QuerySet
 
@@ -70,6 +73,33 @@ def contact_get(*, principal: Principal, contact_id: int) -> Contact:
     organization._state.fields_cache["vendor"] = Vendor.from_db(alias, _VENDOR, row[org_end:])
     contact._state.fields_cache["organization"] = organization
     return contact
+
+
+_EMAIL = [f.attname for f in ContactEmail._meta.concrete_fields]
+
+
+@prepared_statement
+def _email_rows(contact_ids: list[int]) -> QuerySet:
+    return ContactEmail.objects.filter(contact_id__in=contact_ids).values_list(*_EMAIL)
+
+
+def contacts_emails_prefetch(contacts: Sequence[Contact]) -> None:
+    """``prefetch_related_objects(contacts, "emails")`` for the create path: its statement
+    compiled once (issue 16.2), the same rows in the same order."""
+    pending = [c for c in contacts if "emails" not in getattr(c, "_prefetched_objects_cache", {})]
+    if not pending:
+        return
+    rows: dict[int, list[tuple[Any, ...]]] = {c.pk: [] for c in pending}
+    for row in _email_rows(list(rows)):
+        rows[row[_EMAIL.index("contact_id")]].append(row)
+    alias = connection.alias
+    for contact in pending:
+        emails = [ContactEmail.from_db(alias, _EMAIL, row) for row in rows[contact.pk]]
+        for email in emails:
+            email._state.fields_cache["contact"] = contact
+        cached = contact.emails.get_queryset()
+        cached._result_cache = emails
+        contact.__dict__.setdefault("_prefetched_objects_cache", {})["emails"] = cached
 
 
 def contact_find_by_email(*, vendor_id: int, address: str) -> Contact | None:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import prefetch_related_objects
 
 from supportdesk.accounts.models import User
 from supportdesk.contracts.models import Product
@@ -34,6 +33,7 @@ from supportdesk.core.phones import normalize_e164
 from supportdesk.core.queries import bulk_insert, in_placeholders
 from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Contact, Organization
+from supportdesk.customers.selectors import contacts_emails_prefetch
 from supportdesk.notifications.mail_templates import DEFAULTS, mail_render, mail_template_source
 from supportdesk.notifications.models import MailTemplate, MailTemplateKind
 from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_keyed, outbox_headers
@@ -346,7 +346,7 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
         [(m, item, d.now) for d, m in zip(drafts, messages, strict=True) for item in d.attachments]
     )
     requesters = [t.requester for t in tickets if t.requester is not None]
-    prefetch_related_objects(requesters, "emails")  # the search documents and the mail
+    contacts_emails_prefetch(requesters)  # the search documents and the mail
     ticket_search_index_new(
         documents=[
             (t, [d.body, *(attachment_filename(a) for a in d.attachments)])
