@@ -143,7 +143,13 @@ def prepared_statement(
     return run
 
 
-_INSERTS: dict[tuple[type[Model], str, int], str] = {}
+@dataclass(frozen=True)
+class _Insert:
+    sql: str | None  # None: Django inlines some value (an expression); left to bulk_create
+    by_column: bool  # PostgreSQL's INSERT … SELECT * FROM UNNEST takes an array per column
+
+
+_INSERTS: dict[tuple[type[Model], str, int], _Insert] = {}
 _INSERT_ROWS_COMPILED = 32  # the batches the create path writes; larger ones are rare
 
 
@@ -168,24 +174,31 @@ def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
     ):
         return model._default_manager.bulk_create(objs)
     key = (model, connection.vendor, len(objs))
-    sql = _INSERTS.get(key) or _insert_compile(model, fields, objs)
-    if sql is None:
+    insert = _INSERTS.get(key)
+    if insert is None:
+        insert = _INSERTS[key] = _insert_compile(model, fields, objs)
+    if insert.sql is None:
         return model._default_manager.bulk_create(objs)
-    _INSERTS[key] = sql
-    params = []
+    rows = []
     for obj in objs:  # as bulk_create prepares them (after compiling: pre_save sets auto_now)
         # as bulk_create: a related object saved after it was assigned gives its key
         obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        row = []
         for field in fields:
             value = field.pre_save(obj, True)
             if hasattr(value, "resolve_expression"):
                 return model._default_manager.bulk_create(objs)
-            params.append(field.get_db_prep_save(value, connection))
+            row.append(field.get_db_prep_save(value, connection))
+        rows.append(row)
+    if insert.by_column:
+        params = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        params = [value for row in rows for value in row]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        cursor.execute(insert.sql, params)
+        keys = cursor.fetchall()
     alias = connection.alias
-    for obj, (pk,) in zip(objs, rows, strict=True):
+    for obj, (pk,) in zip(objs, keys, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = alias
@@ -194,12 +207,16 @@ def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
 
 def _insert_compile(
     model: type[Model], fields: list[Field[Any, Any]], objs: Sequence[Model]
-) -> str | None:
+) -> _Insert:
     """The INSERT … RETURNING of `objs`' rows as Django writes it, if it has a placeholder for
-    each value (None if a value is an expression)."""
+    each value, or for each column's array of values."""
     query = InsertQuery(model)
     query.insert_values(fields, list(objs))
     compiler = query.get_compiler(connection=connection)
     compiler.returning_fields = [model._meta.pk]
     [(sql, params)] = compiler.as_sql()
-    return str(sql) if len(params) == len(fields) * len(objs) else None
+    if len(params) == len(fields) * len(objs):
+        return _Insert(str(sql), by_column=False)
+    if len(objs) > 1 and len(params) == len(fields) and all(isinstance(p, list) for p in params):
+        return _Insert(str(sql), by_column=True)
+    return _Insert(None, by_column=False)

@@ -12,7 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from supportdesk.core.models import Vendor, VendorEvent
-from supportdesk.core.queries import bulk_insert, prepared_query, prepared_statement
+from supportdesk.core.queries import (
+    _INSERTS,
+    bulk_insert,
+    prepared_query,
+    prepared_statement,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +95,8 @@ def test_bulk_insert_sets_the_keys_of_what_it_stores_in_one_statement_N2():
             .order_by("pk")
             .values_list("pk", "data__day")
         )
+    # compiled (PostgreSQL inserts several rows from an array per column), not bulk_create's
+    assert _INSERTS[VendorEvent, connection.vendor, 2].sql is not None
     with_key = _events(vendor, 5)
     with_key[0].pk = 10_000  # left to bulk_create
     assert bulk_insert(with_key)[0].pk == 10_000
