@@ -27,7 +27,7 @@ from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Conflict, Forbidden, InvalidInput
 from supportdesk.core.links import absolute_url
 from supportdesk.core.models import Vendor, VendorEventKind
-from supportdesk.core.queries import prepared_query, prepared_rows
+from supportdesk.core.queries import prepared_statement
 from supportdesk.core.tenancy import Principal, principal_from, require_staff_of
 from supportdesk.notifications.mail_templates import mail_render
 from supportdesk.notifications.models import MailTemplateKind, OutboxMessage
@@ -55,23 +55,22 @@ _TOKEN_PRINCIPAL_FIELDS = (
 )  # fmt: skip
 
 
-@prepared_query
-def _token_principal_rows() -> QuerySet[ApiToken, dict[str, Any]]:
-    """Live tokens of active users as ``_TOKEN_PRINCIPAL_FIELDS`` rows; set up once, as every
-    bearer-token request reads one (issue 16.1)."""
-    return ApiToken.objects.filter(revoked_at__isnull=True, user__is_active=True).values(
-        *_TOKEN_PRINCIPAL_FIELDS
-    )
+@prepared_statement
+def _token_principal_rows(digest: str) -> QuerySet[ApiToken, tuple[Any, ...]]:
+    """The live token of an active user with this digest as ``_TOKEN_PRINCIPAL_FIELDS``
+    rows; compiled once, as every bearer-token request reads one (issue 16.1, 16.2)."""
+    return ApiToken.objects.filter(
+        digest=digest, revoked_at__isnull=True, user__is_active=True
+    ).values_list(*_TOKEN_PRINCIPAL_FIELDS)
 
 
 def api_token_principal(*, raw: str, now: datetime) -> Principal | None:
     """Who a bearer token speaks for, or None: one statement, the user's contact and its
     organisation joined, and its staff roles too."""
-    rows = prepared_rows(
-        ("token principal",),
-        lambda stand_in: _token_principal_rows().filter(digest=stand_in["digest"]),
-        {"digest": token_digest(raw)},
-    )
+    rows = [
+        dict(zip(_TOKEN_PRINCIPAL_FIELDS, row, strict=True))
+        for row in _token_principal_rows(token_digest(raw))
+    ]
     if not rows:
         return None
     token = rows[0]

@@ -56,7 +56,7 @@ from supportdesk.contracts.selectors_usage import (
 )
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
-from supportdesk.core.queries import prepared_query, prepared_rows
+from supportdesk.core.queries import prepared_query, prepared_statement
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import ContactRole, Organization
 from supportdesk.customers.selectors import organization_get
@@ -552,18 +552,18 @@ def _entitlement_rows() -> QuerySet[TicketEntitlement, dict[str, Any]]:
     return TicketEntitlement.objects.values(*_ENTITLEMENT_FIELDS)
 
 
+@prepared_statement
+def _entitlement_rows_of(ticket_ids: list[int]) -> QuerySet[TicketEntitlement, dict[str, Any]]:
+    return _entitlement_rows().filter(ticket_id__in=ticket_ids)
+
+
 def ticket_entitlements_out(*, ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """:func:`ticket_entitlement_out` for many tickets in one query (values(), no model
     instances), keyed by ticket id; tickets without a decision are absent."""
     out: dict[int, dict[str, Any]] = {}
     if not ticket_ids:
         return out
-    rows = prepared_rows(
-        ("ticket entitlements", len(ticket_ids)),
-        lambda stand_in: _entitlement_rows().filter(ticket_id__in=stand_in["ids"]),
-        {"ids": list(ticket_ids)},
-    )
-    for row in rows:
+    for row in _entitlement_rows_of(list(ticket_ids)):
         decision: Mapping[str, Any] = row["decision"] or {}
         contract_id = row["contract_id"]
         out[row["ticket_id"]] = {

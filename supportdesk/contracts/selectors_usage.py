@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 
@@ -28,7 +28,7 @@ from supportdesk.contracts.models import (
     TicketEntitlement,
     TimeEntry,
 )
-from supportdesk.core.queries import prepared_query
+from supportdesk.core.queries import prepared_statement
 
 # Time entries carry a kind of work, not an intake channel. Phone, email and monitoring work
 # count against caps limited to that channel; remote and on-site work only against caps that
@@ -53,45 +53,36 @@ def usage_events_for(
     entries on its organisation's tickets. At most two statements, narrowed to the contract
     years of `between` and to what the caps count (the domain still decides what counts), so
     the cost follows the caps, not the customer's history."""
-    tickets: list[Q] = []
-    entries: list[Q] = []
+    incident_bounds: list[int | datetime] = []  # contract, from, until: per term counting any
+    incident_rules: list[tuple[CountingRule, ...]] = []
+    hour_bounds: list[int | datetime] = []  # organisation, from, until
+    hour_rules: list[tuple[CountingRule, ...]] = []
     for term in terms:
         low, high = _years_around(term, between, tz)
         counts = [cap.counts for cap in term.plan.caps]
-        incidents = _counted(
-            [c for c in counts if c.source is UsageKind.TICKET_CREATED],
-            channel="ticket__channel",
-            category="category",
-        )
-        if incidents is not None:
-            tickets.append(
-                Q(contract_id=int(term.contract_id), ticket__created_at__gte=low)
-                & Q(ticket__created_at__lt=high)
-                & incidents
-            )
-        hours = _counted(
-            [c for c in counts if c.source is UsageKind.TIME_ENTRY],
-            channel="work_kind",
-            category="category",
-        )
-        if hours is not None:
-            entries.append(
-                Q(ticket__organization_id=int(term.organisation_id), started_at__gte=low)
-                & Q(started_at__lt=high)
-                & hours
-            )
+        incidents = tuple(c for c in counts if c.source is UsageKind.TICKET_CREATED)
+        if incidents:
+            incident_bounds += [int(term.contract_id), low, high]
+            incident_rules.append(incidents)
+        hours = tuple(c for c in counts if c.source is UsageKind.TIME_ENTRY)
+        if hours:
+            hour_bounds += [int(term.organisation_id), low, high]
+            hour_rules.append(hours)
     found: dict[str, UsageEvents] = {t.contract_id: ([], []) for t in terms}
-    if tickets:
-        covered = _covered_rows().filter(_any(tickets))
-        if exclude_ticket_id is not None:
-            covered = covered.exclude(ticket_id=exclude_ticket_id)
+    if incident_rules:
+        excluded = () if exclude_ticket_id is None else (exclude_ticket_id,)
+        covered = _covered_rows(
+            *incident_bounds, *excluded, rules=tuple(incident_rules), excluding=bool(excluded)
+        )
         for contract_id, pk, at, channel, category in covered:
             found[str(contract_id)][0].append(ticket_usage_event(pk, at, channel, category))
-    if entries:
+    if hour_rules:
         by_org: dict[int, list[str]] = {}
         for term in terms:
             by_org.setdefault(int(term.organisation_id), []).append(term.contract_id)
-        for org_id, pk, at, kind, category, minutes in _time_rows().filter(_any(entries)):
+        for org_id, pk, at, kind, category, minutes in _time_rows(
+            *hour_bounds, rules=tuple(hour_rules)
+        ):
             work_channel = WORK_CHANNEL.get(kind)
             event = UsageEvent(
                 f"time:{pk}",
@@ -106,23 +97,47 @@ def usage_events_for(
     return found
 
 
-@prepared_query
-def _covered_rows() -> QuerySet[TicketEntitlement, tuple[Any, ...]]:
-    """Covered tickets as usage events count them; T-11: unproven mail uses no entitlement."""
-    return (
-        TicketEntitlement.objects.filter(covered=True)
-        .exclude(ticket__unverified=True)
-        .values_list(
-            "contract_id", "ticket_id", "ticket__created_at", "ticket__channel", "category"
-        )
+@prepared_statement
+def _covered_rows(
+    *bounds: int | datetime, rules: tuple[tuple[CountingRule, ...], ...], excluding: bool
+) -> QuerySet[TicketEntitlement, tuple[Any, ...]]:
+    """Covered tickets as usage events count them, of each contract (with its counting
+    `rules`) received in its bounds (contract, from, until), but the ticket last in `bounds`
+    when `excluding`; T-11: unproven mail uses no entitlement. Compiled once per plan shape
+    (issue 16.2)."""
+    conditions = [
+        Q(contract_id=contract_id, ticket__created_at__gte=low)
+        & Q(ticket__created_at__lt=high)
+        & _counted(counted, channel="ticket__channel", category="category")
+        for (contract_id, low, high), counted in zip(_triples(bounds), rules, strict=True)
+    ]
+    covered = TicketEntitlement.objects.filter(covered=True).exclude(ticket__unverified=True)
+    if excluding:
+        covered = covered.exclude(ticket_id=cast(int, bounds[-1]))
+    return covered.filter(_any(conditions)).values_list(
+        "contract_id", "ticket_id", "ticket__created_at", "ticket__channel", "category"
     )
 
 
-@prepared_query
-def _time_rows() -> QuerySet[TimeEntry, tuple[Any, ...]]:
-    return TimeEntry.objects.values_list(
+@prepared_statement
+def _time_rows(
+    *bounds: int | datetime, rules: tuple[tuple[CountingRule, ...], ...]
+) -> QuerySet[TimeEntry, tuple[Any, ...]]:
+    """The time entries on the tickets of each organisation (with its counting `rules`)
+    started within its bounds (organisation, from, until)."""
+    conditions = [
+        Q(ticket__organization_id=org_id, started_at__gte=low)
+        & Q(started_at__lt=high)
+        & _counted(counted, channel="work_kind", category="category")
+        for (org_id, low, high), counted in zip(_triples(bounds), rules, strict=True)
+    ]
+    return TimeEntry.objects.filter(_any(conditions)).values_list(
         "ticket__organization_id", "pk", "started_at", "work_kind", "category", "minutes"
     )
+
+
+def _triples(values: Sequence[Any]) -> list[tuple[Any, Any, Any]]:
+    return [tuple(values[i : i + 3]) for i in range(0, len(values) - 2, 3)]
 
 
 def _years_around(
@@ -136,11 +151,9 @@ def _years_around(
     return datetime.combine(start, time.min, UTC) - day, datetime.combine(end, time.min, UTC) + day
 
 
-def _counted(rules: Sequence[CountingRule], *, channel: str, category: str) -> Q | None:
-    """The rows any of `rules` may count (None: no rule, nothing to read). For time entries
-    (`channel` = "work_kind") a channel is the kind of work that carries it."""
-    if not rules:
-        return None
+def _counted(rules: Sequence[CountingRule], *, channel: str, category: str) -> Q:
+    """The rows any of `rules` (one at least) may count. For time entries (`channel` =
+    "work_kind") a channel is the kind of work that carries it."""
     conditions = []
     for rule in rules:
         condition = Q()

@@ -34,7 +34,7 @@ from supportdesk.contracts.models import (
     WorkCategory,
 )
 from supportdesk.core.errors import InvalidInput
-from supportdesk.core.queries import prepared_query
+from supportdesk.core.queries import bulk_insert, prepared_statement
 from supportdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -133,13 +133,18 @@ _PLAN = [f.attname for f in Plan._meta.concrete_fields]
 _LINE = [f.attname for f in ContractLine._meta.concrete_fields]
 
 
-@prepared_query
-def _contract_rows() -> QuerySet[Contract, tuple[Any, ...]]:
-    """Each contract with its plan, once per line (a contract without lines once)."""
-    return Contract.objects.values_list(
-        *_CONTRACT, *(f"plan__{n}" for n in _PLAN), *(f"lines__{n}" for n in _LINE),
-        "lines__product__name",
-    ).order_by("start", "pk", "lines__pk")  # fmt: skip
+@prepared_statement
+def _contract_rows(org_ids: list[int]) -> QuerySet[Contract, tuple[Any, ...]]:
+    """The organisations' contracts, each with its plan, once per line (a contract without
+    lines once)."""
+    return (
+        Contract.objects.filter(organization_id__in=org_ids)
+        .values_list(
+            *_CONTRACT, *(f"plan__{n}" for n in _PLAN), *(f"lines__{n}" for n in _LINE),
+            "lines__product__name",
+        )
+        .order_by("start", "pk", "lines__pk")
+    )  # fmt: skip
 
 
 def _contracts_with_lines(
@@ -151,7 +156,7 @@ def _contracts_with_lines(
     found: dict[int, list[tuple[Contract, list[ContractLine]]]] = {o: [] for o in org_ids}
     current: tuple[Contract, list[ContractLine]] | None = None
     c_end, p_end = len(_CONTRACT), len(_CONTRACT) + len(_PLAN)
-    for row in _contract_rows().filter(organization_id__in=org_ids):
+    for row in _contract_rows(list(org_ids)):
         if current is None or current[0].pk != row[0]:
             contract = Contract.from_db(alias, _CONTRACT, row[:c_end])
             contract._state.fields_cache["plan"] = Plan.from_db(alias, _PLAN, row[c_end:p_end])
@@ -244,7 +249,7 @@ def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list
                     )
                 )
         rows.append(row)
-    return TicketEntitlement.objects.bulk_create(rows)
+    return list(bulk_insert(rows))
 
 
 def entitlement_apply(*, ticket: Ticket, now: datetime, category: str) -> TicketEntitlement:

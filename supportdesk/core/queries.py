@@ -8,29 +8,35 @@ hands every caller a clone of its query to narrow (``filter``, ``order_by``, sli
 original is never evaluated, so no caller sees another's results.
 
 Narrowing and compiling that clone is the rest, and for the hot reads (a page of the ticket
-API, the token of every API call) it is most of the Python a request spends. ``prepared_rows``
-builds and compiles a narrowed query once per *shape* (which filters, which slice) and then
-only executes its SQL with each call's values: the builder is called with stand-ins for the
-values (unique numbers, strings, instants), and the statement's parameters that carry a
-stand-in are the places each call's value goes.
+API, the token of every API call, the reads of every ticket creation) it is most of the Python
+a request spends. ``@prepared_statement`` (issue 16.1, 16.2) builds and compiles a query once
+per *shape* (which filters, flags, slices, how long each ``IN`` list is) and then only executes
+its SQL with each call's values, the columns converted as Django's compiler converts them
+(dates, decimals, JSON on SQLite): the builder runs with stand-ins for the values (unique
+numbers, strings, instants), and the statement's parameters that carry a stand-in are the
+places each call's value goes. ``bulk_insert`` does the same for the INSERTs of new rows.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence, Sized
+from collections.abc import Callable, Hashable, Iterable, Sequence, Sized
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import QuerySet
+from django.db.models import AutoField, Field, Model, QuerySet
+from django.db.models.query import ValuesIterable, ValuesListIterable
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.subqueries import InsertQuery
 
 Q = TypeVar("Q", bound=QuerySet[Any])
-Rows = QuerySet[Any, dict[str, Any]]
+M = TypeVar("M", bound=Model)
 
 
 def prepared_query(build: Callable[[], Q]) -> Callable[[], Q]:
@@ -49,146 +55,146 @@ def in_placeholders(values: Sized) -> str:
     return ", ".join(["%s"] * len(values)) or "NULL"
 
 
-# -- statements compiled once per shape ------------------------------------------------------
+Row = tuple[Any, ...] | dict[str, Any]
+Scalar = int | str | datetime
+Argument = Scalar | Sequence[int] | Sequence[str]
 
-_STAND_IN_BASE = -(2**53)  # no id, count or cursor is negative
-_STAND_IN_EPOCH = datetime(1901, 1, 1, tzinfo=UTC)  # before any stored or accepted instant
+_STAND_IN_INT = -(2**62)  # no id, count or cursor is negative
+_STAND_IN_EPOCH = datetime(2, 1, 1, tzinfo=UTC)  # before any stored or accepted instant
 
 
+@dataclass(frozen=True)
 class _Compiled:
-    """A ``values()`` query compiled for one connection: its SQL, its parameters with the
-    value names that replace stand-ins, and the compiler whose converters turn the fetched
-    columns into the values ``values()`` gives (SQLite's text instants, JSON)."""
-
-    def __init__(self, qs: Rows, stand_ins: Mapping[str, Any], db: BaseDatabaseWrapper) -> None:
-        query = qs.query
-        self.names = (
-            list(query.selected)
-            if query.selected
-            else [*query.extra_select, *query.values_select, *query.annotation_select]
-        )
-        self.compiler: SQLCompiler = query.get_compiler(connection=db)
-        try:
-            self.sql, params = self.compiler.as_sql()
-        except EmptyResultSet:  # e.g. ``none()``: no statement, no rows
-            self.sql, params = "", ()
-        self.params = list(params)
-        if self.sql:
-            columns = [s[0] for s in self.compiler.select[: self.compiler.col_count]]
-            self.converters = self.compiler.get_converters(columns)
-        where = {_adapt(v, db): name for name, v in _flat(stand_ins)}
-        self.slots = [(i, where[p]) for i, p in enumerate(self.params) if _is_key(p, where)]
-        found = {name for _, name in self.slots}
-        missing = {name for name, _ in _flat(stand_ins)} - found
-        if self.sql and missing:
-            raise ValueError(f"prepared_rows: {sorted(missing)} not in the statement's parameters")
-
-    def rows(self, values: Mapping[str, Any], db: BaseDatabaseWrapper) -> list[dict[str, Any]]:
-        if not self.sql:
-            return []
-        flat = {name: _adapt(v, db) for name, v in _flat(values)}
-        params = self.params.copy()
-        for index, name in self.slots:
-            params[index] = flat[name]
-        with db.cursor() as cursor:
-            if db.vendor == "postgresql":
-                _load_instants_fast(cursor.cursor, db)
-            cursor.execute(self.sql, params)
-            fetched: Iterable[Sequence[Any]] = cursor.fetchall()
-        if self.converters:  # as SQLCompiler.results_iter, with the converters found once
-            fetched = self.compiler.apply_converters(fetched, self.converters)
-        names = self.names
-        return [dict(zip(names, row, strict=True)) for row in fetched]
+    sql: str | None  # None: the query matches nothing (an empty ``__in``), as Django knows
+    params: list[Any]  # constants of the query, and None where a caller's value goes
+    slots: list[int | None]  # per parameter: the index of the caller's (flattened) value
+    compiler: SQLCompiler
+    converters: dict[int, Any]
+    names: list[str] | None  # the keys of a ``values()`` row; None for ``values_list()``
 
 
-def _flat(values: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """Each value by name; a list or tuple (an ``IN`` list) as one name per element."""
-    out: list[tuple[str, Any]] = []
-    for name, value in values.items():
-        if isinstance(value, list | tuple):
-            out.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
-        else:
-            out.append((name, value))
-    return out
+def _stand_ins(args: Sequence[Argument], counter: itertools.count) -> list[Any]:
+    """Each value (alone or in a list) replaced by one no caller passes, to be found among
+    the compiled parameters: ints and strs as the database adapters hand them on, datetimes
+    (compared with datetime columns) as `_adapted`."""
+
+    def stand_in(value: Scalar) -> Scalar:
+        if isinstance(value, bool):
+            raise TypeError("a flag changes a statement's shape: pass it as a keyword")
+        n = next(counter)
+        if isinstance(value, datetime):
+            return _STAND_IN_EPOCH + timedelta(seconds=n)
+        if isinstance(value, int):
+            return _STAND_IN_INT - n
+        return f"\x00prepared-statement-value-{n}"  # NUL: never a real value (core.middleware)
+
+    return [stand_in(a) if isinstance(a, Scalar) else [stand_in(v) for v in a] for a in args]
 
 
-def _is_key(param: Any, where: Mapping[Any, str]) -> bool:
-    try:
-        return param in where and not isinstance(param, bool)
-    except TypeError:  # an unhashable parameter (a JSON value) is never a stand-in
-        return False
-
-
-def _adapt(value: Any, db: BaseDatabaseWrapper) -> Any:
-    """A value as Django passes it to the driver for a lookup (instants as the backend stores
-    them: SQLite compares text)."""
+def _adapted(value: Any, db: BaseDatabaseWrapper) -> Any:
+    """A value as a datetime column's lookup passes it to the database (SQLite compares
+    text)."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise ValueError("prepared_rows takes aware datetimes only")
+            raise ValueError("a prepared statement takes aware datetimes only")
         return db.ops.adapt_datetimefield_value(value)
     return value
 
 
-def _stand_in(value: Any, n: int) -> Any:
-    if isinstance(value, bool):
-        raise TypeError("a flag changes a statement's shape: make it part of the key")
-    if isinstance(value, int):
-        return _STAND_IN_BASE - n
-    if isinstance(value, str):
-        return f"\x00stand-in {n}\x00"  # NUL: never a real value (core.middleware refuses it)
-    if isinstance(value, datetime):
-        return _STAND_IN_EPOCH + timedelta(seconds=n + 1)
-    if isinstance(value, list | tuple):
-        return [_stand_in(v, n * 1000 + i + 1) for i, v in enumerate(value)]
-    raise TypeError(f"prepared_rows cannot stand in for a {type(value).__name__}")
+def _compile(
+    build: Callable[..., QuerySet[Any, Any]],
+    args: Sequence[Argument],
+    shape: Any,
+    db: BaseDatabaseWrapper,
+) -> _Compiled:
+    stand_ins = _stand_ins(args, itertools.count())
+    flat = [_adapted(v, db) for a in stand_ins for v in (a if isinstance(a, list) else [a])]
+    qs = build(*stand_ins, **dict(shape))
+    query = qs.query
+    if qs._iterable_class is ValuesIterable:
+        names = (
+            list(query.selected)
+            if query.selected
+            else [*query.extra_select, *query.values_select, *query.annotation_select]
+        )
+    elif qs._iterable_class is ValuesListIterable:
+        names = None
+    else:
+        raise TypeError("a prepared statement is a values() or values_list() query")
+    compiler = query.get_compiler(connection=db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return _Compiled(None, [], [], compiler, {}, names)
+    index = {v: i for i, v in enumerate(flat)}
+    slots = [
+        index.get(p) if isinstance(p, Scalar) and not isinstance(p, bool) else None for p in params
+    ]
+    if sorted(s for s in slots if s is not None) != list(range(len(flat))):
+        raise ValueError("each argument of a prepared statement must be used once, as is")
+    fields = [s[0] for s in compiler.select[: compiler.col_count]]
+    return _Compiled(
+        sql, [None if s is not None else p for p, s in zip(params, slots, strict=True)],
+        slots, compiler, compiler.get_converters(fields), names,
+    )  # fmt: skip
 
 
-_compiled = threading.local()  # per thread, like Django's connections
-_COMPILED_MAX = 512  # shapes kept per thread; a page size is part of a shape
+_per_thread = threading.local()  # compiled statements hold their thread's connection
+_COMPILED_MAX = 512  # shapes kept per thread (a page size or an IN list's length is a shape)
 
 
-def prepared_rows(
-    key: Hashable,
-    build: Callable[[Mapping[str, Any]], Rows],
-    values: Mapping[str, Any],
-    *,
-    using: str = "default",
-) -> list[dict[str, Any]]:
-    """The rows of ``build(values)`` (a ``values()`` queryset), as ``list(build(values))``
-    gives them, built and compiled once per ``key`` and connection.
+def prepared_statement(
+    build: Callable[..., QuerySet[Any, Any]],
+) -> Callable[..., list[Any]]:
+    """``build(*args, **shape)`` makes a ``values()`` or ``values_list()`` query from int,
+    str and aware datetime arguments (or lists of ints or strs, for ``__in``), each passed
+    into a lookup once as given and never looked at (the builder runs with stand-ins); the
+    decorated function runs it for the caller's arguments and returns its rows as the query
+    would (dicts or tuples). Keyword arguments change the query's shape (which filters it
+    has, flags, slices) and are part of what it is compiled for: keep them few, and
+    hashable. Compiled once per thread, database and shape (with each list's length)."""
 
-    ``key`` must name everything that changes the statement's SQL other than ``values``:
-    which filters apply, flags, slice bounds. ``values`` are ids, strings, aware datetimes,
-    or lists of them (an ``IN`` list's length is part of the shape, so of ``key``); ``build``
-    must pass each one unchanged into a lookup and must not look at it (it is called with
-    stand-ins), so validate before. Only lookups on columns whose values Django hands to the
-    driver as they are (integers, text) or as instants fit: a value Django converts on the way
-    (an IP address on PostgreSQL, a UUID) hides its stand-in, and compiling fails loudly.
-    """
-    db = connections[using]
-    cache: dict[tuple[Any, ...], _Compiled] | None = getattr(_compiled, "by_key", None)
-    if cache is None:
-        cache = _compiled.by_key = {}
-    slot = (using, id(db), key)
-    compiled = cache.get(slot)
-    if compiled is None:
-        stand_ins = {name: _stand_in(v, n) for n, (name, v) in enumerate(values.items())}
-        compiled = _Compiled(build(stand_ins), stand_ins, db)
-        if len(cache) >= _COMPILED_MAX:
-            cache.clear()
-        cache[slot] = compiled
-    return compiled.rows(values, db)
+    @functools.wraps(build)
+    def run(*args: Argument, **shape: Hashable) -> list[Any]:
+        db = connections[DEFAULT_DB_ALIAS]
+        compiled: dict[Hashable, _Compiled] | None = getattr(_per_thread, "compiled", None)
+        if compiled is None:
+            compiled = _per_thread.compiled = {}
+        lengths = tuple(None if isinstance(a, Scalar) else len(a) for a in args)
+        key = (run, db.alias, lengths, tuple(sorted(shape.items())))
+        statement = compiled.get(key)
+        if statement is None:
+            if len(compiled) >= _COMPILED_MAX:
+                compiled.clear()
+            statement = compiled[key] = _compile(build, args, key[3], db)
+        if statement.sql is None:
+            return []
+        flat = [_adapted(v, db) for a in args for v in ([a] if isinstance(a, Scalar) else a)]
+        params = [
+            p if s is None else flat[s]
+            for p, s in zip(statement.params, statement.slots, strict=True)
+        ]
+        with db.cursor() as cursor:
+            if db.vendor == "postgresql":
+                _load_instants_fast(cursor.cursor, db)
+            cursor.execute(statement.sql, params)
+            rows: Iterable[Sequence[Any]] = cursor.fetchall()
+        if statement.converters:
+            rows = statement.compiler.apply_converters(rows, statement.converters)
+        if statement.names is not None:
+            names = statement.names
+            return [dict(zip(names, row, strict=True)) for row in rows]
+        return [tuple(row) for row in rows]
 
-
-# -- PostgreSQL instants ---------------------------------------------------------------------
+    return run
 
 
 @functools.cache
 def _fast_instant_loader(timezone: Any) -> type:
     """Django's ``timestamptz`` loader, parsing with ``datetime.fromisoformat`` (C) instead of
     psycopg's pure-Python pattern, which Django's loader inherits: a quarter of a ticket
-    page's Python went there. The same values: the text is in the session's zone, which is
-    Django's, and Django's loader replaces the zone the same way."""
+    page's Python went there (issue 16.1). The same values: the text is in the session's
+    zone, which is Django's, and Django's loader replaces the zone the same way."""
     from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 
     class FastInstantLoader(BaseTzLoader):
@@ -206,3 +212,82 @@ def _fast_instant_loader(timezone: Any) -> type:
 
 def _load_instants_fast(cursor: Any, db: BaseDatabaseWrapper) -> None:
     cursor.adapters.register_loader("timestamptz", _fast_instant_loader(db.timezone))
+
+
+@dataclass(frozen=True)
+class _Insert:
+    sql: str | None  # None: Django inlines some value (an expression); left to bulk_create
+    by_column: bool  # PostgreSQL's INSERT … SELECT * FROM UNNEST takes an array per column
+
+
+_INSERTS: dict[tuple[type[Model], str, int], _Insert] = {}
+_INSERT_ROWS_COMPILED = 32  # the batches the create path writes; larger ones are rare
+
+
+def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
+    """``bulk_create`` of new rows the caller built (issue 16.2): the INSERT of each model and
+    row count compiled once per database, each value prepared for the database as Django
+    prepares it, and the primary keys set on the objects. Anything else — large batches, a
+    row with a primary key or an expression for a value, columns the database fills in — is
+    left to ``bulk_create``."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
+    if (
+        len(objs) > _INSERT_ROWS_COMPILED
+        or opts.db_returning_fields != [opts.pk]
+        or not isinstance(opts.pk, AutoField)
+        or not connection.features.can_return_rows_from_bulk_insert
+        or len(objs) > connection.ops.bulk_batch_size(fields, objs)
+        or any(obj.pk is not None for obj in objs)
+    ):
+        return model._default_manager.bulk_create(objs)
+    key = (model, connection.vendor, len(objs))
+    insert = _INSERTS.get(key)
+    if insert is None:
+        insert = _INSERTS[key] = _insert_compile(model, fields, objs)
+    if insert.sql is None:
+        return model._default_manager.bulk_create(objs)
+    rows = []
+    for obj in objs:  # as bulk_create prepares them (after compiling: pre_save sets auto_now)
+        # as bulk_create: a related object saved after it was assigned gives its key
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        row = []
+        for field in fields:
+            value = field.pre_save(obj, True)
+            if hasattr(value, "resolve_expression"):
+                return model._default_manager.bulk_create(objs)
+            row.append(field.get_db_prep_save(value, connection))
+        rows.append(row)
+    if insert.by_column:
+        params = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        params = [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(insert.sql, params)
+        keys = cursor.fetchall()
+    alias = connection.alias
+    for obj, (pk,) in zip(objs, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = alias
+    return objs
+
+
+def _insert_compile(
+    model: type[Model], fields: list[Field[Any, Any]], objs: Sequence[Model]
+) -> _Insert:
+    """The INSERT … RETURNING of `objs`' rows as Django writes it, if it has a placeholder for
+    each value, or for each column's array of values."""
+    query = InsertQuery(model)
+    query.insert_values(fields, list(objs))
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [model._meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    if len(params) == len(fields) * len(objs):
+        return _Insert(str(sql), by_column=False)
+    if len(objs) > 1 and len(params) == len(fields) and all(isinstance(p, list) for p in params):
+        return _Insert(str(sql), by_column=True)
+    return _Insert(None, by_column=False)

@@ -97,13 +97,23 @@ def scope(
     qs: QuerySet[M], principal: Principal, *, vendor_field: str, organization_field: str | None
 ) -> QuerySet[M]:
     """Restrict `qs` to what `principal` may see: its organisation, else its vendor."""
+    where = scope_filter(
+        principal, vendor_field=vendor_field, organization_field=organization_field
+    )
+    return qs.none() if where is None else qs.filter(**where)
+
+
+def scope_filter(
+    principal: Principal, *, vendor_field: str, organization_field: str | None
+) -> dict[str, int | None] | None:
+    """The filter of `scope`: {} for everything (a superuser), None for nothing."""
     if principal.is_contact:
         if organization_field is None:
-            return qs.none()
-        return qs.filter(**{organization_field: principal.organization_id})
+            return None
+        return {organization_field: principal.organization_id}
     if principal.vendor_id is None:
-        return qs if principal.is_superuser else qs.none()
-    return qs.filter(**{vendor_field: principal.vendor_id})
+        return {} if principal.is_superuser else None
+    return {vendor_field: principal.vendor_id}
 
 
 def require_staff_of(principal: Principal, vendor_id: int) -> None:

@@ -95,6 +95,20 @@ def _calendar_from_spec(spec: Mapping[str, Any]) -> BusinessCalendar:
     return cal
 
 
+_POLICY_CACHE: dict[str, Policy] = {}
+
+
+def _policy_from_spec(spec: Mapping[str, Any]) -> Policy:
+    """A policy parsed once per content (issue 16.2): a changed spec is a new key."""
+    key = json.dumps(spec, sort_keys=True)
+    policy = _POLICY_CACHE.get(key)
+    if policy is None:
+        if len(_POLICY_CACHE) > 256:
+            _POLICY_CACHE.clear()
+        policy = _POLICY_CACHE[key] = Policy.from_spec(spec)
+    return policy
+
+
 # --------------------------------------------------------------------------- configuration
 @transaction.atomic
 def sla_calendar_save(
@@ -284,7 +298,7 @@ def match_with(
     """Match the ticket against the policy `row` (the vendor's calendars by name) and
     snapshot the result (not saved); None when the policy is unusable."""
     try:
-        policy = row.policy()
+        policy = _policy_from_spec(row.spec)
         specs = {
             name: spec for name, spec in vendor_calendars.items() if name in policy.calendar_names()
         }

@@ -20,13 +20,12 @@ from typing import Any
 from django.db import connection
 
 from supportdesk.contracts.models import Plan, TicketEntitlement
-from supportdesk.core.queries import in_placeholders
+from supportdesk.core.queries import bulk_insert, in_placeholders
 from supportdesk.sla.models import (
     Calendar,
     OrganizationSlaPolicy,
     PlanSlaPolicy,
     SlaPolicy,
-    SlaTarget,
     TicketSla,
 )
 from supportdesk.sla.services import _start_from_match, iso, match_with
@@ -105,9 +104,9 @@ def sla_tickets_start(
             matched.append((ticket, sla))
     if not matched:
         return []
-    TicketSla.objects.bulk_create([sla for _, sla in matched])
+    bulk_insert([sla for _, sla in matched])
     started = [_start_from_match(sla, ticket, ticket.created_at) for ticket, sla in matched]
-    SlaTarget.objects.bulk_create([t for targets in started for t in targets])
+    bulk_insert([t for targets in started for t in targets])
     return [
         ticket_event_build(
             ticket_id=ticket.pk,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from supportdesk.core.queries import bulk_insert
 from supportdesk.tickets.models import TicketEvent, TicketEventKind
 
 
@@ -49,4 +50,4 @@ def ticket_event_record(
 def ticket_events_record(*, events: Sequence[TicketEvent]) -> None:
     """Append events built with `ticket_event_build` in one INSERT."""
     if events:
-        TicketEvent.objects.bulk_create(events)
+        bulk_insert(events)

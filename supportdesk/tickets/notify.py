@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 
 from supportdesk.accounts.models import User
+from supportdesk.core.queries import bulk_insert
 from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_many
 from supportdesk.tickets.models import (
     AgentNotification,
@@ -119,7 +120,7 @@ def agent_notify_many(*, notices: Sequence[AgentNotice], now: datetime) -> int:
                         vendor_id=ticket.vendor_id,
                     )
                 )
-    AgentNotification.objects.bulk_create(rows)
+    bulk_insert(rows)
     if mails:
         outbox_enqueue_many(drafts=mails, now=now)
     return sum(len(users) for _, users in people)

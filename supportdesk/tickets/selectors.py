@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
@@ -10,7 +9,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from supportdesk.contracts.models import Product
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
-from supportdesk.core.queries import prepared_query, prepared_rows
+from supportdesk.core.queries import prepared_query, prepared_statement
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import ContactEmail
 from supportdesk.tickets.models import (
@@ -180,24 +179,16 @@ def ticket_rows(qs: QuerySet[Ticket, dict[str, Any]], limit: int) -> list[dict[s
 
 def _with_product_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     product_ids = sorted({r["product_id"] for r in rows if r["product_id"] is not None})
-    products = (
-        {
-            p["pk"]: p["name"]
-            for p in prepared_rows(
-                ("product names", len(product_ids)),
-                lambda stand_in: Product.objects.filter(pk__in=stand_in["ids"]).values(
-                    "pk", "name"
-                ),
-                {"ids": product_ids},
-            )
-        }
-        if product_ids
-        else {}
-    )
+    products = dict(_product_names(product_ids)) if product_ids else {}
     for r in rows:
         r["requester_email"] = r["requester_email"] or ""
         r["product_name"] = products.get(r["product_id"])
     return rows
+
+
+@prepared_statement
+def _product_names(product_ids: list[int]) -> QuerySet[Product, tuple[int, str]]:
+    return Product.objects.filter(pk__in=product_ids).values_list("pk", "name")
 
 
 _CREATED_AT = Ticket._meta.get_field("created_at")
@@ -235,8 +226,8 @@ def ticket_page_rows(
     """One page of tickets as plain rows (:func:`ticket_rows`) for the API's lean read path,
     and the cursor of the next page (None at the end).
 
-    The page's statement is compiled once per shape (core.queries.prepared_rows): which
-    filters are given, the flags, the kind of principal and the page size."""
+    The page's statement is compiled once per shape (core.queries.prepared_statement):
+    which filters are given, the flags, the kind of principal and the page size."""
     _check_limit(limit)
     if _searching(filters):
         tickets, next_offset = ticket_queue_page(
@@ -247,34 +238,53 @@ def ticket_page_rows(
         return [by_id[t.pk] for t in tickets if t.pk in by_id], next_offset
     _check_filters(filters)
     values = _page_values(principal, filters, cursor)
-    shape = (
-        "ticket page",
-        tuple(values),
-        filters.open_only,
-        filters.escalated,
-        principal.is_contact,
-        principal.is_superuser,
-        limit,
+    rows = _with_product_names(
+        _page_statement(
+            *values.values(),
+            names=tuple(values),
+            open_only=filters.open_only,
+            escalated=filters.escalated,
+            is_contact=principal.is_contact,
+            is_superuser=principal.is_superuser,
+            limit=limit,
+        )
     )
-
-    def build(stand_in: Mapping[str, Any]) -> QuerySet[Ticket, dict[str, Any]]:
-        given = {k: v for k, v in stand_in.items() if k in _FILTER_NAMES}
-        scoped = replace(
-            principal,
-            vendor_id=stand_in.get("principal_vendor_id"),
-            organization_id=stand_in.get("principal_organization_id"),
-        )
-        qs = _narrowed(
-            ticket_rows_query(), scoped, replace(filters, **given), stand_in.get("cursor")
-        )
-        return qs[: limit + 1]
-
-    rows = _with_product_names(prepared_rows(shape, build, values))
     next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
 _FILTER_NAMES = frozenset(f.name for f in fields(TicketFilters))
+
+
+@prepared_statement
+def _page_statement(
+    *values: Any,
+    names: tuple[str, ...],
+    open_only: bool,
+    escalated: bool | None,
+    is_contact: bool,
+    is_superuser: bool,
+    limit: int,
+) -> QuerySet[Ticket, dict[str, Any]]:
+    """The rows of a page for the values :func:`_page_values` named ``names``. Only what
+    :func:`core.tenancy.scope` reads of a principal is given: which kind it is and the
+    organisation or vendor among the values, so no one's other details enter the statement
+    compiled for all."""
+    given = dict(zip(names, values, strict=True))
+    scoped = Principal(
+        user_id=0,
+        vendor_id=given.get("principal_vendor_id"),
+        organization_id=given.get("principal_organization_id"),
+        contact_id=0 if is_contact else None,
+        roles=frozenset(),
+        is_superuser=is_superuser,
+    )
+    filters = TicketFilters(
+        open_only=open_only,
+        escalated=escalated,
+        **{k: v for k, v in given.items() if k in _FILTER_NAMES},
+    )
+    return _narrowed(ticket_rows_query(), scoped, filters, given.get("cursor"))[: limit + 1]
 
 
 def ticket_get_row(*, principal: Principal, ref: int) -> dict[str, Any]:

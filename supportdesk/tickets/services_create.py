@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import prefetch_related_objects
 
 from supportdesk.accounts.models import User
 from supportdesk.contracts.models import Product
@@ -31,9 +30,10 @@ from supportdesk.contracts.services_entitlement import entitlements_decide_new
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
-from supportdesk.core.queries import in_placeholders
+from supportdesk.core.queries import bulk_insert, in_placeholders
 from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Contact, Organization
+from supportdesk.customers.selectors import contacts_emails_prefetch
 from supportdesk.notifications.mail_templates import DEFAULTS, mail_render, mail_template_source
 from supportdesk.notifications.models import MailTemplate, MailTemplateKind
 from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_keyed, outbox_headers
@@ -305,7 +305,7 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
     routes: dict[int, Route] = account_team_routes(  # E-2: to the DSE (or the backup) first
         vendor_of={d.organization.pk: d.vendor.pk for d in drafts}, now=now
     )
-    tickets = Ticket.objects.bulk_create(
+    tickets = bulk_insert(
         [
             Ticket(
                 vendor=d.vendor,
@@ -326,7 +326,7 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
             for d, queue in zip(drafts, queues, strict=True)
         ]
     )
-    messages = Message.objects.bulk_create(
+    messages = bulk_insert(
         [
             Message(
                 ticket=ticket,
@@ -346,7 +346,7 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
         [(m, item, d.now) for d, m in zip(drafts, messages, strict=True) for item in d.attachments]
     )
     requesters = [t.requester for t in tickets if t.requester is not None]
-    prefetch_related_objects(requesters, "emails")  # the search documents and the mail
+    contacts_emails_prefetch(requesters)  # the search documents and the mail
     ticket_search_index_new(
         documents=[
             (t, [d.body, *(attachment_filename(a) for a in d.attachments)])

@@ -1,11 +1,23 @@
-"""``prepared_query`` (issue 16.1): built once, and no caller ever sees another's results."""
+"""``prepared_query`` (issue 16.1): built once, and no caller ever sees another's results;
+``prepared_statement`` and ``bulk_insert`` (issue 16.2): compiled once, the same rows as the
+ORM's."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
+from typing import Any
 
-from supportdesk.core.models import Vendor
-from supportdesk.core.queries import prepared_query
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from supportdesk.core.models import Vendor, VendorEvent
+from supportdesk.core.queries import (
+    _INSERTS,
+    bulk_insert,
+    prepared_query,
+    prepared_statement,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,74 +40,128 @@ def test_a_prepared_query_is_built_once_and_every_caller_gets_a_fresh_clone():
     assert len(builds) == 1
 
 
-def _vendor_rows(stand_in):
+def _events(vendor: Vendor, *days: int) -> list[VendorEvent]:
+    return [
+        VendorEvent(vendor=vendor, kind="settings", at=datetime(2026, 3, d, 9, tzinfo=UTC),
+                    data={"day": d, "price": "1.50"})
+        for d in days
+    ]  # fmt: skip
+
+
+def test_a_prepared_statement_is_compiled_once_per_shape_and_answers_as_the_orm_N2():
+    builds: list[int] = []
+
+    @prepared_statement
+    def events(ids: list[int], since: datetime, *, of_kind: bool) -> Any:
+        builds.append(1)
+        rows = VendorEvent.objects.filter(pk__in=ids, at__gte=since)
+        if of_kind:
+            rows = rows.filter(kind="settings")
+        return rows.values_list("pk", "at", "data", "vendor__name").order_by("pk")
+
+    vendor = Vendor.objects.create(name="Acme Support", slug="acme-support")
+    stored = bulk_insert(_events(vendor, 1, 2, 3))
+    ids = [e.pk for e in stored]
+    since = datetime(2026, 3, 2, tzinfo=UTC)
+    orm = list(
+        VendorEvent.objects.filter(pk__in=ids, at__gte=since)
+        .values_list("pk", "at", "data", "vendor__name")
+        .order_by("pk")
+    )
+    assert events(ids, since, of_kind=True) == orm  # datetimes aware, JSON decoded
+    assert events(ids[::-1], since, of_kind=True) == orm
+    assert events(ids[:1], since, of_kind=True) == []
+    assert events(ids[:2], datetime(2026, 1, 1, tzinfo=UTC), of_kind=False) == list(
+        VendorEvent.objects.filter(pk__in=ids[:2])
+        .values_list("pk", "at", "data", "vendor__name")
+        .order_by("pk")
+    )
+    assert events([], since, of_kind=True) == []
+    # lists of 3, 1, 2 (without the kind) and none: each compiled once
+    assert len(builds) == 4
+    events(ids, since, of_kind=True)
+    assert len(builds) == 4
+
+
+def test_bulk_insert_sets_the_keys_of_what_it_stores_in_one_statement_N2():
+    vendor = Vendor.objects.create(name="Acme Support", slug="acme-support")
+    for days in [(1, 2), (3, 4)]:  # compiling, then compiled
+        with CaptureQueriesContext(connection) as captured:
+            stored = bulk_insert(_events(vendor, *days))
+        assert len(captured) == 1
+        assert [e._state.adding for e in stored] == [False, False]
+        assert [(e.pk, e.data["day"]) for e in stored] == list(
+            VendorEvent.objects.filter(pk__in=[e.pk for e in stored])
+            .order_by("pk")
+            .values_list("pk", "data__day")
+        )
+    # compiled (PostgreSQL inserts several rows from an array per column), not bulk_create's
+    assert _INSERTS[VendorEvent, connection.vendor, 2].sql is not None
+    with_key = _events(vendor, 5)
+    with_key[0].pk = 10_000  # left to bulk_create
+    assert bulk_insert(with_key)[0].pk == 10_000
+    assert VendorEvent.objects.get(pk=10_000).at == datetime(2026, 3, 5, 9, tzinfo=UTC)
+
+
+@prepared_statement
+def _vendors(slugs: list[str], min_id: int) -> Any:
     return (
-        Vendor.objects.filter(slug__in=stand_in["slugs"], pk__gte=stand_in["min_id"])
+        Vendor.objects.filter(slug__in=slugs, pk__gte=min_id)
         .order_by("pk")
         .values("pk", "name", "slug")
     )
 
 
-def test_prepared_rows_compile_once_per_shape_and_return_what_values_gives():
-    from supportdesk.core.queries import prepared_rows
-
+def test_a_prepared_values_statement_gives_the_dicts_values_gives():
     made = [Vendor.objects.create(name=f"V{i}", slug=f"v-{i}") for i in range(4)]
-    builds: list[object] = []
-
-    def build(stand_in):
-        builds.append(stand_in)
-        return _vendor_rows(stand_in)
-
     for slugs, min_id in ((["v-0", "v-2"], made[0].pk), (["v-1", "v-3"], made[2].pk)):
-        values = {"slugs": slugs, "min_id": min_id}
-        expected = list(_vendor_rows(values))
-        assert prepared_rows(("test vendors", 2), build, values) == expected
-    assert len(builds) == 1  # the second call only executed the statement
-    assert builds[0]["slugs"] != ["v-0", "v-2"]  # it was built with stand-ins, not values
-    # Another shape (a longer IN list) is compiled on its own.
-    values = {"slugs": ["v-0", "v-1", "v-3"], "min_id": 1}
-    assert prepared_rows(("test vendors", 3), build, values) == list(_vendor_rows(values))
-    assert len(builds) == 2
+        expected = list(_vendors.__wrapped__(slugs, min_id))
+        assert expected and _vendors(slugs, min_id) == expected
+    assert _vendors(["v-0", "v-1", "v-3"], 1) == [
+        {"pk": v.pk, "name": v.name, "slug": v.slug} for v in (made[0], made[1], made[3])
+    ]
 
 
-def test_prepared_rows_take_aware_instants_and_give_them_back_as_values_does():
-    from datetime import UTC, datetime, timedelta
+def test_a_prepared_statement_takes_aware_instants_in_any_zone_and_gives_them_back_in_utc():
+    from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from supportdesk.core.queries import prepared_rows
     from tests.factories import NOW
 
-    def build(stand_in):
-        return (
-            Vendor.objects.filter(created_at__gte=stand_in["since"])
-            .order_by("pk")
-            .values("pk", "created_at")
-        )
+    @prepared_statement
+    def since(at: datetime) -> Any:
+        return Vendor.objects.filter(created_at__gte=at).order_by("pk").values("pk", "created_at")
 
     vendor = Vendor.objects.create(name="Timed", slug="timed")
     Vendor.objects.filter(pk=vendor.pk).update(created_at=NOW + timedelta(microseconds=120))
-    for since in (NOW, (NOW + timedelta(hours=1)).astimezone(ZoneInfo("Asia/Kolkata"))):
-        got = prepared_rows(("test instants",), build, {"since": since})
-        assert got == list(build({"since": since}))
-    got = prepared_rows(("test instants",), build, {"since": NOW})
+    for at in (NOW, (NOW + timedelta(hours=1)).astimezone(ZoneInfo("Asia/Kolkata"))):
+        assert since(at) == list(since.__wrapped__(at))
+    got = since(NOW)
     assert got[-1]["created_at"] == NOW + timedelta(microseconds=120)
     assert got[-1]["created_at"].tzinfo == UTC
     with pytest.raises(ValueError, match="aware"):
-        prepared_rows(("test instants",), build, {"since": datetime(2026, 1, 1)})
+        since(datetime(2026, 1, 1))
 
 
-def test_prepared_rows_of_an_empty_query_run_no_statement_and_a_lost_value_is_an_error():
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from supportdesk.core.queries import prepared_rows
+def test_a_prepared_statement_of_no_rows_runs_nothing_and_a_lost_value_or_a_flag_is_an_error():
+    @prepared_statement
+    def nothing(slug: str) -> Any:
+        return Vendor.objects.filter(slug=slug).none().values("pk")
 
     with CaptureQueriesContext(connection) as captured:
-        rows = prepared_rows(
-            ("test none",), lambda s: Vendor.objects.none().values("pk"), {"slug": "x"}
-        )
-    assert rows == [] and len(captured) == 0
-    with pytest.raises(ValueError, match="slug"):  # the builder dropped a value
-        prepared_rows(("test lost",), lambda s: Vendor.objects.values("pk"), {"slug": "x"})
+        assert nothing("x") == []
+    assert len(captured) == 0
+
+    @prepared_statement
+    def dropping(slug: str) -> Any:
+        return Vendor.objects.values("pk")
+
+    with pytest.raises(ValueError, match="used once"):  # the builder dropped a value
+        dropping("x")
+
+    @prepared_statement
+    def flagged(on: Any) -> Any:
+        return Vendor.objects.filter(pk__gte=on).values("pk")
+
     with pytest.raises(TypeError, match="shape"):  # flags change the SQL: they are the key
-        prepared_rows(("test flag",), lambda s: Vendor.objects.values("pk"), {"on": True})
+        flagged(True)
