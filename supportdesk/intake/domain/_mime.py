@@ -33,21 +33,6 @@ def raw_headers(part: Message) -> list[tuple[str, object]]:
         return []
 
 
-def header_values(part: Message, name: str, charset: str | None = None) -> list[str]:
-    """All values of header ``name`` as unfolded text (8-bit decoded, RFC 2047 *not* decoded)."""
-    wanted = name.lower()
-    values = []
-    for key, value in raw_headers(part):
-        if str(key).strip().lower() == wanted:
-            values.append(_raw_header_to_text(value, charset)[0].strip())
-    return values
-
-
-def first_header(part: Message, name: str, charset: str | None = None) -> str | None:
-    values = header_values(part, name, charset)
-    return values[0] if values else None
-
-
 # -- part metadata ------------------------------------------------------------------------------
 
 
@@ -70,9 +55,24 @@ class PartInfo:
         return self.content_type.partition("/")[2]
 
 
+_PART_FIELDS = ("content-type", "content-disposition", "content-id", "content-transfer-encoding")
+
+
+def _part_fields(part: Message) -> dict[str, str]:
+    """The first value of each of a part's MIME fields, unfolded (8-bit decoded, RFC 2047 *not*
+    decoded): one pass over its header block, not one per field."""
+    found: dict[str, str] = {}
+    for key, value in raw_headers(part):
+        name = str(key).strip().lower()
+        if name in _PART_FIELDS and name not in found:
+            found[name] = _raw_header_to_text(value)[0].strip()
+    return found
+
+
 def part_info(part: Message, default_type: str = "text/plain") -> PartInfo:
     defects: list[str] = []
-    raw_type = first_header(part, "content-type")
+    fields = _part_fields(part)
+    raw_type = fields.get("content-type")
     content_type, params = default_type, dict[str, str]()
     if raw_type:
         main, params, found = parse_structured(raw_type)
@@ -85,18 +85,18 @@ def part_info(part: Message, default_type: str = "text/plain") -> PartInfo:
             defects.append(f"invalid content type {main[:60]!r}; using {default_type}")
     disposition = ""
     disp_params: dict[str, str] = {}
-    raw_disp = first_header(part, "content-disposition")
+    raw_disp = fields.get("content-disposition")
     if raw_disp:
         disposition, disp_params, found = parse_structured(raw_disp)
         defects += found
     filename = disp_params.get("filename") or params.get("name") or disp_params.get("name")
-    cid_raw = first_header(part, "content-id")
+    cid_raw = fields.get("content-id")
     content_id = None
     if cid_raw:
         cid = one_line(cid_raw).strip()
         match = re.search(r"<([^<>]*)>", cid)
         content_id = (match.group(1) if match else cid).strip() or None
-    cte = (first_header(part, "content-transfer-encoding") or "").strip().lower()
+    cte = (fields.get("content-transfer-encoding") or "").strip().lower()
     return PartInfo(
         content_type=content_type,
         params=params,

@@ -278,6 +278,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 def clean_text(text: str) -> str:
     """Make text safe to store: no NUL/control bytes, no lone surrogates, ``\\n`` line ends."""
+    if text.isascii() and text.isprintable():  # most header values: nothing to clean
+        return text
     if _SURROGATES.search(text):
         text = _SURROGATES.sub("\ufffd", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -332,6 +334,8 @@ def _is_escaped(text: str) -> bool:
 
 
 def unfold(text: str) -> str:
+    if "\n" not in text and "\r" not in text:
+        return text
     text = re.sub(r"\r?\n(?=[ \t])", "", text)
     return text.replace("\r", " ").replace("\n", " ")
 

@@ -562,7 +562,8 @@ def _extract(msg: Message, ctx: _Context) -> _Extracted:
     decoded: list[tuple[str, str]] = []
     eight_bit = False
     for key, value in _mime.raw_headers(msg):
-        name = one_line(str(key)).lower()
+        field_name = one_line(str(key))
+        name = field_name.lower()
         text, had_8bit = raw_header_to_text(value, charset)
         eight_bit = eight_bit or had_8bit
         raw.append((name, text.strip()))
@@ -570,7 +571,7 @@ def _extract(msg: Message, ctx: _Context) -> _Extracted:
         if len(shown) > MAX_HEADER_VALUE:
             shown = shown[:MAX_HEADER_VALUE]
             ctx.defect(f"header {name} truncated")
-        decoded.append((one_line(str(key)), shown))
+        decoded.append((field_name, shown))
     if eight_bit:
         ctx.defect("raw 8-bit bytes in header fields")
 
