@@ -46,6 +46,7 @@ from supportdesk.contracts.models import (
     Contract,
     ContractState,
     LineKind,
+    Plan,
     PlanKind,
 )
 from supportdesk.core.models import Vendor
@@ -195,15 +196,22 @@ def _org_batches(qs: Any, org_field: str, size: int) -> Iterator[list[int]]:
 
 
 def _load_chains(
-    base: Any, org_ids: Sequence[int], plan_rows: dict[int, PlanBilling]
+    base: Any, org_ids: Sequence[int], plan_rows: dict[int, PlanBilling], plans: dict[int, Plan]
 ) -> list[Chain]:
+    """The chains of ``org_ids`` with their terms' lines. Each term gets its plan from
+    ``plans`` (the vendor's, by id): joined per row, the plan's rules were decoded from JSON
+    once per contract, and the terms' own ``plan_snapshot`` alike — a third of the read's
+    time on a run over 100,000 contracts. Nor are the timestamps the run never reads loaded
+    (Django's timestamp loader parses them in Python)."""
     contracts = (
         base.filter(organization_id__in=org_ids)
-        .select_related("plan", "organization")
+        .select_related("organization")
+        .defer("plan_snapshot", "created_at", "updated_at", "organization__created_at")
         .prefetch_related("lines")
     )
     by_org: dict[int, list[Contract]] = defaultdict(list)
     for contract in contracts:
+        contract.plan = plans[contract.plan_id]
         by_org[contract.organization_id].append(contract)
     return with_billing_changes(
         [chain for org_id in org_ids for chain in _org_chains(by_org[org_id], plan_rows)]
@@ -221,12 +229,13 @@ def with_billing_changes(found: list[Chain]) -> list[Chain]:
 def chains(vendor: Vendor, organization_ids: Sequence[int] | None = None) -> Iterator[Chain]:
     """Every chain of the vendor (or of some organisations), a batch of organisations at a
     time."""
+    plans = {p.pk: p for p in Plan.objects.filter(vendor=vendor)}
     plan_rows = {pb.plan_id: pb for pb in PlanBilling.objects.filter(plan__vendor=vendor)}
     base = Contract.objects.filter(vendor=vendor, state__in=CHAIN_STATES)
     if organization_ids is not None:
         base = base.filter(organization_id__in=organization_ids)
     for ids in _org_batches(base, "organization_id", BATCH):
-        yield from _load_chains(base, ids, plan_rows)
+        yield from _load_chains(base, ids, plan_rows, plans)
 
 
 def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -323,20 +332,52 @@ def _claim(
     cols = ", ".join(
         q(c) for c in ("vendor_id", "subject", "purpose", "on", "note", "run_date", "created_at")
     )
+    returning = f"RETURNING {q('id')}, {q('subject')}, {q('purpose')}, {q('on')}"
     run_date = connection.ops.adapt_datefield_value(today)
     created = connection.ops.adapt_datetimefield_value(now)
-    won: dict[IdempotencyKey, int] = {}
-    for chunk in _batched(items, 500):
-        params: list[Any] = []
-        for key, note in chunk:
-            on = connection.ops.adapt_datefield_value(key.on)
-            params += [vendor.pk, key.contract_id, key.purpose, on, note[:200], run_date, created]
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+    statements: list[tuple[str, list[Any]]] = []
+    if connection.vendor == "postgresql":
+        # the whole batch as four arrays: one statement whose text does not grow with the
+        # keys (psycopg parses a statement's placeholders in Python, ~3,500 per 500 keys)
         sql = (
-            f"INSERT INTO {q(table)} ({cols}) VALUES {values} ON CONFLICT DO NOTHING "  # noqa: S608
-            f"RETURNING {q('id')}, {q('subject')}, {q('purpose')}, {q('on')}"
+            f"INSERT INTO {q(table)} ({cols}) SELECT %s, v.subject, v.purpose, v.day, v.note, "  # noqa: S608
+            "%s, %s FROM unnest(%s::text[], %s::text[], %s::date[], %s::text[]) "
+            f"AS v(subject, purpose, day, note) ON CONFLICT DO NOTHING {returning}"
         )
-        with connection.cursor() as cursor:
+        statements.append(
+            (
+                sql,
+                [
+                    vendor.pk,
+                    run_date,
+                    created,
+                    [key.contract_id for key, _ in items],
+                    [key.purpose for key, _ in items],
+                    [key.on for key, _ in items],
+                    [note[:200] for _, note in items],
+                ],
+            )
+        )
+    else:
+        for chunk in _batched(items, 500):
+            params: list[Any] = []
+            for key, note in chunk:
+                on = connection.ops.adapt_datefield_value(key.on)
+                params += [
+                    vendor.pk,
+                    key.contract_id,
+                    key.purpose,
+                    on,
+                    note[:200],
+                    run_date,
+                    created,
+                ]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            sql = f"INSERT INTO {q(table)} ({cols}) VALUES {values} ON CONFLICT DO NOTHING"  # noqa: S608
+            statements.append((f"{sql} {returning}", params))
+    won: dict[IdempotencyKey, int] = {}
+    with connection.cursor() as cursor:
+        for sql, params in statements:
             cursor.execute(sql, params)
             for pk, subject, purpose, on in cursor.fetchall():
                 day = date.fromisoformat(on) if isinstance(on, str) else on
@@ -354,14 +395,25 @@ def _done(vendor: Vendor, subjects: Sequence[str]) -> frozenset[IdempotencyKey]:
 
 
 def _link(rows: dict[int, int]) -> None:
-    """Point claimed keys (row id) at their invoices (invoice id): one UPDATE … FROM VALUES
-    per 500 keys (PostgreSQL and SQLite name the columns of a VALUES list alike)."""
+    """Point claimed keys (row id) at their invoices (invoice id): on PostgreSQL one UPDATE
+    … FROM unnest of two arrays (see ``_claim``), elsewhere one UPDATE … FROM VALUES per 500
+    keys (PostgreSQL and SQLite name the columns of a VALUES list alike)."""
+    if not rows:
+        return
     table = connection.ops.quote_name(BillingRunKey._meta.db_table)
-    for chunk in _batched(list(rows.items()), 500):
-        values = ", ".join(["(%s, %s)"] * len(chunk))
-        sql = (
-            f"UPDATE {table} SET invoice_id = v.column2 FROM (VALUES {values}) AS v "  # noqa: S608
-            f"WHERE {table}.id = v.column1"
-        )
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} SET invoice_id = v.invoice_id "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, invoice_id) "
+                f"WHERE {table}.id = v.id",
+                [list(rows), list(rows.values())],
+            )
+            return
+        for chunk in _batched(list(rows.items()), 500):
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            sql = (
+                f"UPDATE {table} SET invoice_id = v.column2 FROM (VALUES {values}) AS v "  # noqa: S608
+                f"WHERE {table}.id = v.column1"
+            )
             cursor.execute(sql, [x for pair in chunk for x in pair])

@@ -557,7 +557,7 @@ def contract_run(
     for ids in _batched(customers, BATCH):
         busy = _busy(base, ids, plans, plan_rows, vendor, today) if screen else ids
         if busy:
-            _contract_batch(vendor, _load_chains(base, busy, plan_rows), today, now, summary)
+            _contract_batch(vendor, _load_chains(base, busy, plan_rows, plans), today, now, summary)
         # The light read pays when most customers have nothing to do (a daily run); when
         # most of a batch had something (a first run, the 1st of the month) the next batch
         # goes straight to the full read, where the planner skips the idle ones alike.

@@ -3,18 +3,20 @@ is scoped to its organisation (house rule 11); another customer's data is a 404.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from supportdesk.contracts.domain.counting import count_users, parse_inventory_json
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.flags import entitlement_flags, flags_etag
-from supportdesk.contracts.domain.plans import RELEASE_WINDOW_DAYS, Feature, ReleaseRule
+from supportdesk.contracts.domain.plans import RELEASE_WINDOW_DAYS, Feature, PlanRules, ReleaseRule
 from supportdesk.contracts.domain.specs import plan_from_spec
 from supportdesk.contracts.domain.states import (
     IN_FORCE_STATES,
@@ -80,10 +82,14 @@ def vendor_today(vendor_id: int, now: datetime) -> date:
 
 
 def contract_term(
-    contract: Contract, *, lines: Sequence[ContractLine] | None = None
+    contract: Contract,
+    *,
+    lines: Sequence[ContractLine] | None = None,
+    plan: PlanRules | None = None,
 ) -> ContractTerm:
     """The domain view of one contract row, with its snapshotted plan; `lines`: its lines
-    with their products when the caller read them with it, else `contract.lines`."""
+    with their products when the caller read them with it, else `contract.lines`; `plan`:
+    its snapshot already built by the caller, else built from `contract.plan_snapshot`."""
     items = tuple(
         LineItem(
             description=line.description,
@@ -99,7 +105,7 @@ def contract_term(
     return ContractTerm(
         contract_id=str(contract.pk),
         organisation_id=str(contract.organization_id),
-        plan=plan_from_spec(contract.plan_snapshot),
+        plan=plan_from_spec(contract.plan_snapshot) if plan is None else plan,
         start=contract.start,
         end=contract.end,
         state=contract.state,  # type: ignore[arg-type]
@@ -117,13 +123,25 @@ def contract_terms_many(
     *, organization_ids: Sequence[int], lock: bool = False
 ) -> list[ContractTerm]:
     """The terms of some organisations, by organisation, start and id; ``lock``: their rows
-    are locked (in that order) until the transaction ends."""
-    qs = Contract.objects.filter(organization_id__in=organization_ids).prefetch_related(
-        "lines__product"
+    are locked (in that order) until the transaction ends. The plan snapshots come as text
+    and each distinct one is decoded and built once: the terms of one plan mostly share it
+    (renewing 100,000 contracts read as many snapshots, a third of the renewals' time)."""
+    qs = (
+        Contract.objects.filter(organization_id__in=organization_ids)
+        .defer("plan_snapshot")
+        .annotate(snapshot_text=Cast("plan_snapshot", TextField()))
+        .prefetch_related("lines__product")
     )
     if lock:
         qs = qs.select_for_update()
-    return [contract_term(c) for c in qs.order_by("organization_id", "start", "pk")]
+    plans: dict[str, PlanRules] = {}
+    terms = []
+    for c in qs.order_by("organization_id", "start", "pk"):
+        plan = plans.get(c.snapshot_text)
+        if plan is None:
+            plan = plans[c.snapshot_text] = plan_from_spec(json.loads(c.snapshot_text))
+        terms.append(contract_term(c, plan=plan))
+    return terms
 
 
 def catalogue_for(*, vendor_id: int, product_ids: Sequence[int] | None = None) -> Catalogue:
