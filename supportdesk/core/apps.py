@@ -6,4 +6,9 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from supportdesk.core import startup  # noqa: F401 - registers the deploy check
+        from supportdesk.core.queries import instants_loaded_fast
+
+        connection_created.connect(instants_loaded_fast, dispatch_uid="instants_loaded_fast")

@@ -175,8 +175,6 @@ def prepared_statement(
             for p, s in zip(statement.params, statement.slots, strict=True)
         ]
         with db.cursor() as cursor:
-            if db.vendor == "postgresql":
-                _load_instants_fast(cursor.cursor, db)
             cursor.execute(statement.sql, params)
             rows: Iterable[Sequence[Any]] = cursor.fetchall()
         if statement.converters:
@@ -193,8 +191,9 @@ def prepared_statement(
 def _fast_instant_loader(timezone: Any) -> type:
     """Django's ``timestamptz`` loader, parsing with ``datetime.fromisoformat`` (C) instead of
     psycopg's pure-Python pattern, which Django's loader inherits: a quarter of a ticket
-    page's Python went there (issue 16.1). The same values: the text is in the session's
-    zone, which is Django's, and Django's loader replaces the zone the same way."""
+    page's Python (issue 16.1) and most of reading a billing run's time entries (issue 16.4)
+    went there. The same values: the text is in the session's zone, which is Django's, and
+    Django's loader replaces the zone the same way."""
     from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 
     class FastInstantLoader(BaseTzLoader):
@@ -210,8 +209,13 @@ def _fast_instant_loader(timezone: Any) -> type:
     return FastInstantLoader
 
 
-def _load_instants_fast(cursor: Any, db: BaseDatabaseWrapper) -> None:
-    cursor.adapters.register_loader("timestamptz", _fast_instant_loader(db.timezone))
+def instants_loaded_fast(*, connection: BaseDatabaseWrapper, **_: Any) -> None:
+    """``connection_created``: every PostgreSQL connection reads instants with
+    :func:`_fast_instant_loader`. Django keeps it, as its cursors replace the connection's
+    loader only when its zone differs from the connection's."""
+    if connection.vendor == "postgresql":
+        loader = _fast_instant_loader(connection.timezone)
+        connection.connection.adapters.register_loader("timestamptz", loader)
 
 
 @dataclass(frozen=True)
