@@ -24,10 +24,10 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Value
@@ -81,32 +81,32 @@ SWEEP_MAX_BATCHES = 10_000
 # (a 10k sweep is ten transactions), small enough to hold row locks well under a second.
 SWEEP_BATCH = 1000
 
-# Calendars rebuilt from snapshots, keyed by their JSON (holiday tables are costly to build).
+# Calendars and policies rebuilt from snapshots, keyed by their JSON: holiday tables are costly
+# to build, and a policy is parsed for every new ticket (issue 16.2); a changed spec is a new key.
 _CALENDAR_CACHE: dict[str, BusinessCalendar] = {}
+_POLICY_CACHE: dict[str, Policy] = {}
+_SPEC_CACHE_MAX = 256
+Parsed = TypeVar("Parsed")
+
+
+def _parsed_once(
+    cache: dict[str, Parsed], spec: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], Parsed]
+) -> Parsed:
+    key = json.dumps(spec, sort_keys=True)
+    parsed = cache.get(key)
+    if parsed is None:
+        if len(cache) > _SPEC_CACHE_MAX:
+            cache.clear()
+        parsed = cache[key] = parse(spec)
+    return parsed
 
 
 def _calendar_from_spec(spec: Mapping[str, Any]) -> BusinessCalendar:
-    key = json.dumps(spec, sort_keys=True)
-    cal = _CALENDAR_CACHE.get(key)
-    if cal is None:
-        if len(_CALENDAR_CACHE) > 256:
-            _CALENDAR_CACHE.clear()
-        cal = _CALENDAR_CACHE[key] = BusinessCalendar.from_spec(spec)
-    return cal
-
-
-_POLICY_CACHE: dict[str, Policy] = {}
+    return _parsed_once(_CALENDAR_CACHE, spec, BusinessCalendar.from_spec)
 
 
 def _policy_from_spec(spec: Mapping[str, Any]) -> Policy:
-    """A policy parsed once per content (issue 16.2): a changed spec is a new key."""
-    key = json.dumps(spec, sort_keys=True)
-    policy = _POLICY_CACHE.get(key)
-    if policy is None:
-        if len(_POLICY_CACHE) > 256:
-            _POLICY_CACHE.clear()
-        policy = _POLICY_CACHE[key] = Policy.from_spec(spec)
-    return policy
+    return _parsed_once(_POLICY_CACHE, spec, Policy.from_spec)
 
 
 # --------------------------------------------------------------------------- configuration
