@@ -60,10 +60,10 @@ def contact_get(*, principal: Principal, contact_id: int) -> Contact:
     where = scope_filter(
         principal, vendor_field="organization__vendor_id", organization_field="organization_id"
     )
-    scope_values = list(where.values()) if where is not None else [None]
-    if where is None or None in scope_values:  # a contact belongs to an organisation
+    # nothing visible, or a contact without an organisation (every contact has one)
+    if where is None or None in where.values():
         raise NotFound(f"contact {contact_id} not found")
-    rows = _contact_rows(contact_id, *scope_values, scoped_by=tuple(where))
+    rows = _contact_rows(contact_id, *where.values(), scoped_by=tuple(where))
     if not rows:
         raise NotFound(f"contact {contact_id} not found")
     alias, row = connection.alias, rows[0]
