@@ -160,6 +160,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    # 0: the statements supportdesk compiles once (core/queries.py) are prepared on their first
+    # run on a connection; the rest of the ORM binds on the client and is never prepared.
+    # Off behind a pooler that can't keep them (PgBouncer before 1.21 in transaction mode).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -190,3 +190,39 @@ def test_instants_read_back_equal_and_postgresql_parses_them_with_the_fast_loade
         cursor.execute("SELECT '0044-03-15 12:00:00+00 BC'::timestamptz")
         with pytest.raises(Exception, match="BC"):  # psycopg's parser, as before: not Python's
             cursor.fetchone()
+
+
+def test_compiled_statements_run_prepared_on_postgresql_planned_once_per_connection():
+    made = [Vendor.objects.create(name=f"P{i}", slug=f"p-{i}") for i in range(3)]
+    for i in range(3):  # one shape, new values each time: the same rows as the ORM's
+        slugs = [f"p-{i}", f"p-{(i + 1) % 3}"]
+        assert _vendors(slugs, made[0].pk) == list(_vendors.__wrapped__(slugs, made[0].pk))
+    for days in [(1, 2), (3, 4)]:
+        bulk_insert(_events(made[0], *days))
+    assert VendorEvent.objects.filter(vendor=made[0]).count() == 4
+    if connection.vendor != "postgresql":
+        return  # SQLite has no planner to spare: its statements are compiled by the driver
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        prepared = dict(cursor.fetchall())
+    reads = [n for sql, n in prepared.items() if 'FROM "core_vendor"' in sql and "IN (" in sql]
+    inserts = [n for sql, n in prepared.items() if 'INSERT INTO "core_vendorevent"' in sql]
+    assert reads and max(reads) >= 3  # one statement, its plan reused by each call
+    assert inserts and max(inserts) >= 2
+
+
+def test_with_prepared_statements_off_compiled_statements_bind_on_the_client():
+    made = [Vendor.objects.create(name=f"C{i}", slug=f"c-{i}") for i in range(2)]
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        connection.connection.prepare_threshold = None  # DATABASE_PREPARED_STATEMENTS=false
+    try:
+        slugs = ["c-0", "c-1", "missing", "none"]  # a list length no other test compiles
+        assert _vendors(slugs, made[0].pk) == list(_vendors.__wrapped__(slugs, made[0].pk))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+                assert cursor.fetchone() == (0,)
+    finally:
+        if connection.vendor == "postgresql":
+            connection.connection.prepare_threshold = 0
