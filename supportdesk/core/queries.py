@@ -203,14 +203,14 @@ def _statement_cursor(db: BaseDatabaseWrapper) -> Any:
     if db.connection.prepare_threshold is None:
         return db.cursor()
     with db.wrap_database_errors:
-        return db._prepare_cursor(_preparing_cursor()(db.connection))
+        return db._prepare_cursor(_preparing_cursor()(db.connection))  # type: ignore[attr-defined]
 
 
 @functools.cache
 def _preparing_cursor() -> type:
-    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
 
-    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+    class PreparingCursor(ServerBindingCursor):
         def _send_query_prepared(self, name: bytes, pgq: Any, **options: Any) -> None:
             # psycopg keeps no query for a prepared run; Django logs (and tests count) the
             # statement as sent, its values as $1, $2, …
