@@ -258,33 +258,41 @@ class _Insert:
 
 
 _INSERTS: dict[tuple[type[Model], str, int], _Insert] = {}
-_INSERT_ROWS_COMPILED = 32  # the batches the create path writes; larger ones are rare
+_ANY_ROWS = 0  # the count of an INSERT with an array per column: the same SQL for any rows
+# Statements of one row's values per row are kept up to a batch of mail intake (BATCH): the
+# largest the hot paths write. Larger ones are rare and left to bulk_create.
+_INSERT_ROWS_COMPILED = 100
 
 
 def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
     """``bulk_create`` of new rows the caller built (issue 16.2): the INSERT of each model and
-    row count compiled once per database, each value prepared for the database as Django
-    prepares it, and the primary keys set on the objects. Anything else — large batches, a
-    row with a primary key or an expression for a value, columns the database fills in — is
-    left to ``bulk_create``."""
+    row count compiled once per database (on PostgreSQL one for any count of two rows or
+    more), each value prepared for the database as Django prepares it, and the primary keys
+    set on the objects. Anything else — a row with a primary key or an expression for a
+    value, columns the database fills in, batches larger than the hot paths write — is left
+    to ``bulk_create``."""
     if not objs:
         return objs
     model = type(objs[0])
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
     if (
-        len(objs) > _INSERT_ROWS_COMPILED
-        or opts.db_returning_fields != [opts.pk]
+        opts.db_returning_fields != [opts.pk]
         or not isinstance(opts.pk, AutoField)
         or not connection.features.can_return_rows_from_bulk_insert
         or len(objs) > connection.ops.bulk_batch_size(fields, objs)
         or any(obj.pk is not None for obj in objs)
     ):
         return model._default_manager.bulk_create(objs)
-    key = (model, connection.vendor, len(objs))
-    insert = _INSERTS.get(key)
+    insert = _INSERTS.get((model, connection.vendor, _ANY_ROWS)) if len(objs) > 1 else None
     if insert is None:
-        insert = _INSERTS[key] = _insert_compile(model, fields, objs)
+        if len(objs) > _INSERT_ROWS_COMPILED:
+            return model._default_manager.bulk_create(objs)
+        key = (model, connection.vendor, len(objs))
+        insert = _INSERTS.get(key)
+        if insert is None:
+            insert = _insert_compile(model, fields, objs)
+            _INSERTS[(model, connection.vendor, _ANY_ROWS) if insert.by_column else key] = insert
     if insert.sql is None:
         return model._default_manager.bulk_create(objs)
     rows = []
