@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from supportdesk.core.models import Vendor
 from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure
@@ -114,16 +114,15 @@ def inbound_store_many(
     for index, (key, _) in enumerate(new):
         if key not in taken:
             first.setdefault(key, index)
-    InboundEmail.objects.bulk_create(
-        [InboundEmail(dedupe_key=new[i][0], **new[i][1]) for i in first.values()],
-        ignore_conflicts=True,  # stored by another process since the read: see above
-    )
-    rows = {
-        row.dedupe_key: row
-        for row in InboundEmail.objects.defer("raw").filter(
-            vendor=vendor, dedupe_key__in=list(first)
+    rows = _insert_new([InboundEmail(dedupe_key=new[i][0], **new[i][1]) for i in first.values()])
+    missing = [key for key in first if key not in rows]
+    if missing:  # stored by another process since the read: see above
+        rows.update(
+            (row.dedupe_key, row)
+            for row in InboundEmail.objects.defer("raw").filter(
+                vendor=vendor, dedupe_key__in=missing
+            )
         )
-    }
     results: list[tuple[InboundEmail, InboundEmail | None]] = []
     for index, (key, fields) in enumerate(new):
         row = rows.get(key)
@@ -133,6 +132,45 @@ def inbound_store_many(
         else:
             results.append(_stored_before(raws[index], key, fields, vendor=vendor, now=now))
     return results
+
+
+def _insert_new(objs: list[InboundEmail]) -> dict[str, InboundEmail]:
+    """INSERT the rows (one statement per batch the database takes), skipping a key another
+    process stored meanwhile; returns the inserted ones by key, their ids set, as
+    ``bulk_create(ignore_conflicts=True)`` followed by a read of the rows would (issue 16.3:
+    that read and Django's per-row compiling were most of storing a batch)."""
+    if not objs:
+        return {}
+    opts = InboundEmail._meta
+    fields = [f for f in opts.concrete_fields if f is not opts.pk]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)  # names from the model only
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = max(1, connection.ops.bulk_batch_size(fields, objs))
+    inserted: dict[str, InboundEmail] = {}
+    by_key = {obj.dedupe_key: obj for obj in objs}
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            chunk = objs[start : start + size]
+            sql = (
+                f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES "  # noqa: S608
+                + ", ".join([row_marks] * len(chunk))
+                + f" ON CONFLICT DO NOTHING RETURNING {quote(opts.pk.column)}, "
+                + quote(opts.get_field("dedupe_key").column)
+            )
+            params = [
+                f.get_db_prep_save(f.pre_save(obj, True), connection)
+                for obj in chunk
+                for f in fields
+            ]
+            cursor.execute(sql, params)
+            for pk, key in cursor.fetchall():
+                obj = by_key[key]
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
+                inserted[key] = obj
+    return inserted
 
 
 def _new_row(
