@@ -31,7 +31,7 @@ from supportdesk.core.models import Vendor
 from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure
 from supportdesk.intake.domain.threading import thread_candidates
 from supportdesk.intake.lookups import IntakeLookups
-from supportdesk.intake.models import EmailMessageLink, InboundEmail, InboundState
+from supportdesk.intake.models import InboundEmail, InboundState
 from supportdesk.intake.selectors import BATCH_LINKS, inbound_pending_ids
 from supportdesk.intake.services import (
     _APPLICABLE,
@@ -49,7 +49,7 @@ from supportdesk.intake.services import (
     note_reuse,
     opening_done,
 )
-from supportdesk.intake.services_store import inbound_store_many
+from supportdesk.intake.services_store import inbound_store_many, rows_insert_skipping_conflicts
 from supportdesk.tickets.models import Queue
 from supportdesk.tickets.search import ticket_search_deferred
 from supportdesk.tickets.services_create import CreatedTicket, tickets_create_many
@@ -183,7 +183,7 @@ def _apply_batch(
             BATCH_LINKS.reset(links_token)
         if writes is not None:
             _rows_save(writes.rows)
-            EmailMessageLink.objects.bulk_create(writes.links, ignore_conflicts=True)
+            rows_insert_skipping_conflicts(writes.links)
         return [results[inbound_id] for inbound_id in ids]
 
 

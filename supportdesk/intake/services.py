@@ -50,7 +50,7 @@ from supportdesk.intake.selectors import (
 )
 from supportdesk.intake.services_fax import WEBHOOK_SOURCE as FAX_WEBHOOK_SOURCE
 from supportdesk.intake.services_fax import fax_apply, fax_match
-from supportdesk.intake.services_store import inbound_store
+from supportdesk.intake.services_store import inbound_store, rows_insert_skipping_conflicts
 from supportdesk.intake.services_trust import mail_trust, staff_reply_token_exposed
 from supportdesk.intake.services_unidentified import quarantine_unidentified
 from supportdesk.notifications.models import OutboxMessage
@@ -685,7 +685,7 @@ def _outbox_mark_bounced(vendor: Vendor, message_id: str, reason: str) -> None:
 def email_links_outgoing(*, links: list[OutgoingLink], now: datetime) -> None:
     """Remember the Message-IDs of mail we sent about tickets, so replies thread (T-3): one
     INSERT; a Message-ID already registered (a re-sent notification) is kept."""
-    EmailMessageLink.objects.bulk_create(
+    rows_insert_skipping_conflicts(
         [
             EmailMessageLink(
                 vendor_id=link.vendor_id,
@@ -696,6 +696,5 @@ def email_links_outgoing(*, links: list[OutgoingLink], now: datetime) -> None:
                 created_at=now,
             )
             for link in links
-        ],
-        ignore_conflicts=True,
+        ]
     )

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 
 from supportdesk.core.models import Vendor
 from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure
@@ -114,16 +115,15 @@ def inbound_store_many(
     for index, (key, _) in enumerate(new):
         if key not in taken:
             first.setdefault(key, index)
-    InboundEmail.objects.bulk_create(
-        [InboundEmail(dedupe_key=new[i][0], **new[i][1]) for i in first.values()],
-        ignore_conflicts=True,  # stored by another process since the read: see above
-    )
-    rows = {
-        row.dedupe_key: row
-        for row in InboundEmail.objects.defer("raw").filter(
-            vendor=vendor, dedupe_key__in=list(first)
+    rows = _insert_new([InboundEmail(dedupe_key=new[i][0], **new[i][1]) for i in first.values()])
+    missing = [key for key in first if key not in rows]
+    if missing:  # stored by another process since the read: see above
+        rows.update(
+            (row.dedupe_key, row)
+            for row in InboundEmail.objects.defer("raw").filter(
+                vendor=vendor, dedupe_key__in=missing
+            )
         )
-    }
     results: list[tuple[InboundEmail, InboundEmail | None]] = []
     for index, (key, fields) in enumerate(new):
         row = rows.get(key)
@@ -133,6 +133,58 @@ def inbound_store_many(
         else:
             results.append(_stored_before(raws[index], key, fields, vendor=vendor, now=now))
     return results
+
+
+def _insert_new(objs: list[InboundEmail]) -> dict[str, InboundEmail]:
+    """INSERT the rows, skipping a key another process stored meanwhile; returns the inserted
+    ones by key, their ids set, as ``bulk_create(ignore_conflicts=True)`` followed by a read
+    of the rows would (issue 16.3: that read and Django's per-row compiling were most of
+    storing a batch)."""
+    inserted: dict[str, InboundEmail] = {}
+    by_key = {obj.dedupe_key: obj for obj in objs}
+    for pk, key in rows_insert_skipping_conflicts(objs, returning="dedupe_key"):
+        obj = by_key[key]
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        inserted[key] = obj
+    return inserted
+
+
+def rows_insert_skipping_conflicts(objs: Sequence[Model], *, returning: str = "") -> list[Any]:
+    """``bulk_create(objs, ignore_conflicts=True)`` for intake's rows (new rows of one model,
+    without expressions): ``INSERT … ON CONFLICT DO NOTHING`` (one statement per batch the
+    database takes), each value prepared as Django prepares it, without compiling it row by
+    row (issue 16.3). With `returning`, the (id, that column) of each row inserted — not of
+    one skipped for an existing unique value."""
+    if not objs:
+        return []
+    opts = type(objs[0])._meta
+    fields = [f for f in opts.concrete_fields if f is not opts.pk]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)  # names from the model only
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = " ON CONFLICT DO NOTHING"
+    if returning:
+        tail += f" RETURNING {quote(opts.pk.column)}, {quote(opts.get_field(returning).column)}"
+    size = max(1, connection.ops.bulk_batch_size(fields, objs))
+    rows: list[Any] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            chunk = objs[start : start + size]
+            params = []
+            for obj in chunk:  # as bulk_create: a related object saved after it was assigned
+                obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+                params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+            sql = (
+                f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES "  # noqa: S608
+                + ", ".join([row_marks] * len(chunk))
+                + tail
+            )
+            cursor.execute(sql, params)
+            if returning:
+                rows += cursor.fetchall()
+    return rows
 
 
 def _new_row(

@@ -5,6 +5,7 @@ Used by the create path (services_create.py) and the other ticket services (serv
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from supportdesk.core.errors import InvalidInput, TooLarge
 from supportdesk.core.links import absolute_url
@@ -98,7 +99,23 @@ def attachments_store(
 
 
 def ticket_portal_url(ticket: Ticket) -> str:
-    return absolute_url(reverse("portal:ticket", kwargs={"ref": ticket.ref}))
+    head, tail = _portal_ticket_path(get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    return absolute_url(f"{head}{int(ticket.ref)}{tail}")
+
+
+_REF_MARKER = 918273645546372819  # no ticket's number: where the ref goes in the reversed path
+
+
+@functools.lru_cache(maxsize=16)
+def _portal_ticket_path(prefix: str, urlconf: str | None, root: str) -> tuple[str, str]:
+    """``reverse("portal:ticket")`` split around the ticket's number, once per URLconf and
+    script prefix (issue 16.3): reversing walks the resolver on every call, and every
+    acknowledgement of a batch's new tickets links its ticket's page."""
+    path = reverse("portal:ticket", kwargs={"ref": _REF_MARKER})
+    head, marker, tail = path.rpartition(str(_REF_MARKER))
+    if not marker:
+        raise ValueError(f"the portal's ticket path has no place for its number: {path!r}")
+    return head, tail
 
 
 def mail_context(ticket: Ticket) -> dict[str, str]:

@@ -407,6 +407,8 @@ def decode_words(text: str) -> str:
 
 
 def _split_params(value: str) -> list[str]:
+    if '"' not in value:  # nothing quoted: every ";" separates (the loop below, in C)
+        return value.split(";")
     parts: list[str] = []
     current: list[str] = []
     in_quote = False

@@ -52,8 +52,15 @@ def find_bare_address(text: str, start: int = 0) -> tuple[int, int] | None:
     return None
 
 
+# what makes `_split` do more than keep each character: separators, a group name, quotes,
+# comments, escapes and encoded words (angle brackets only matter around a separator)
+_SPLIT_SPECIAL = re.compile(r'[,;:"()\\]|=\?')
+
+
 def _split(value: str, honour_quotes: bool) -> tuple[list[str], bool]:
     """Split at top-level ``,``/``;``; returns (items, balanced)."""
+    if not _SPLIT_SPECIAL.search(value):  # one plain mailbox: nothing the loop below acts on
+        return [value], True
     items: list[str] = []
     current: list[str] = []
     in_quote = False
@@ -103,6 +110,8 @@ def _split(value: str, honour_quotes: bool) -> tuple[list[str], bool]:
 
 
 def _take_comments(item: str) -> tuple[str, list[str]]:
+    if "(" not in item:  # no comment: every character is kept as it is
+        return item, []
     comments: list[str] = []
     out: list[str] = []
     depth = 0

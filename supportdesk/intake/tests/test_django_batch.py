@@ -260,7 +260,7 @@ def test_statements_per_batch_do_not_grow_with_its_messages_T5(world: Any) -> No
         # the batch's store and apply (savepoints inside the test's transaction), its round
         # of new tickets, the details request to a new stranger (and its get_or_create)
         assert len(savepoints) <= 5
-    assert counts[1] <= 73, counts  # 72 deliveries in one batch
+    assert counts[1] <= 72, counts  # 72 deliveries in one batch (71 on SQLite, 68 on PostgreSQL)
     # 18 deliveries: the same but for one read per mail of the stranger asked earlier in the
     # batch, and SQLite's second INSERT of the stored mail (its limit of variables)
     assert counts[1] - counts[0] <= 9 + 1, counts
