@@ -112,10 +112,8 @@ def _resolve_requester(
     if principal.is_contact:
         if payload.organization not in (None, principal.organization_id):
             raise NotFound(f"organisation {payload.organization} not found")
-        contact = (
-            Contact.objects.select_related("organization__vendor")
-            .prefetch_related("emails")  # read by the acknowledgement and the response
-            .get(pk=principal.contact_id)
+        contact = customer_selectors.contact_get(  # its addresses: the acknowledgement's
+            principal=principal, contact_id=principal.contact_id, with_emails=True
         )
         return contact.organization.vendor, contact.organization, contact
     if payload.organization is None:
@@ -124,7 +122,7 @@ def _resolve_requester(
     if isinstance(payload.requester, int):
         try:
             requester = customer_selectors.contact_get(
-                principal=principal, contact_id=payload.requester
+                principal=principal, contact_id=payload.requester, with_emails=True
             )
         except NotFound:  # an organisation out of scope is what is reported first
             customer_selectors.organization_get(

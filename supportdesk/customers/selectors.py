@@ -40,42 +40,55 @@ def contact_list(*, principal: Principal, organization_id: int) -> QuerySet[Cont
 _CONTACT = [f.attname for f in Contact._meta.concrete_fields]
 _ORGANIZATION = [f.attname for f in Organization._meta.concrete_fields]
 _VENDOR = [f.attname for f in Vendor._meta.concrete_fields]
+_EMAIL = [f.attname for f in ContactEmail._meta.concrete_fields]
 
 
 @prepared_statement
-def _contact_rows(contact_id: int, *scope_values: int, scoped_by: tuple[str, ...]) -> QuerySet:
-    """The contact with its organisation's and its vendor's columns, narrowed by `scope`."""
-    return Contact.objects.filter(
-        pk=contact_id, **dict(zip(scoped_by, scope_values, strict=True))
-    ).values_list(
+def _contact_rows(
+    contact_id: int, *scope_values: int, scoped_by: tuple[str, ...], with_emails: bool = False
+) -> QuerySet:
+    """The contact with its organisation's and its vendor's columns, narrowed by `scope`;
+    `with_emails`: a row per address of the contact (one with none if it has none)."""
+    rows = Contact.objects.filter(pk=contact_id, **dict(zip(scoped_by, scope_values, strict=True)))
+    columns = [
         *_CONTACT,
         *(f"organization__{n}" for n in _ORGANIZATION),
         *(f"organization__vendor__{n}" for n in _VENDOR),
-    )
+    ]
+    if with_emails:
+        return rows.values_list(*columns, *(f"emails__{n}" for n in _EMAIL)).order_by("emails__id")
+    return rows.values_list(*columns)
 
 
-def contact_get(*, principal: Principal, contact_id: int) -> Contact:
+def contact_get(*, principal: Principal, contact_id: int, with_emails: bool = False) -> Contact:
     """The contact with its organisation and the organisation's vendor: compiled once, as
-    every ticket a staff member files for a customer reads one (issue 16.2)."""
+    every ticket a staff member files for a customer reads one (issue 16.2). `with_emails`:
+    its addresses too, in the same statement, as ``prefetch_related("emails")`` leaves them
+    (the create path reads them for the search document and the acknowledgement)."""
     where = scope_filter(
         principal, vendor_field="organization__vendor_id", organization_field="organization_id"
     )
     # nothing visible, or a contact without an organisation (every contact has one)
     if where is None or None in where.values():
         raise NotFound(f"contact {contact_id} not found")
-    rows = _contact_rows(contact_id, *where.values(), scoped_by=tuple(where))
+    rows = _contact_rows(
+        contact_id, *where.values(), scoped_by=tuple(where), with_emails=with_emails
+    )
     if not rows:
         raise NotFound(f"contact {contact_id} not found")
     alias, row = connection.alias, rows[0]
     org_end = len(_CONTACT) + len(_ORGANIZATION)
+    vendor_end = org_end + len(_VENDOR)
     contact = Contact.from_db(alias, _CONTACT, row[: len(_CONTACT)])
     organization = Organization.from_db(alias, _ORGANIZATION, row[len(_CONTACT) : org_end])
-    organization._state.fields_cache["vendor"] = Vendor.from_db(alias, _VENDOR, row[org_end:])
+    organization._state.fields_cache["vendor"] = Vendor.from_db(
+        alias, _VENDOR, row[org_end:vendor_end]
+    )
     contact._state.fields_cache["organization"] = organization
+    if with_emails:
+        found = [r[vendor_end:] for r in rows if r[vendor_end] is not None]
+        _emails_cached(contact, [ContactEmail.from_db(alias, _EMAIL, r) for r in found])
     return contact
-
-
-_EMAIL = [f.attname for f in ContactEmail._meta.concrete_fields]
 
 
 @prepared_statement
@@ -83,9 +96,19 @@ def _email_rows(contact_ids: list[int]) -> QuerySet:
     return ContactEmail.objects.filter(contact_id__in=contact_ids).values_list(*_EMAIL)
 
 
+def _emails_cached(contact: Contact, emails: list[ContactEmail]) -> None:
+    """`contact.emails.all()` answers `emails` from now on, as after a prefetch."""
+    for email in emails:
+        email._state.fields_cache["contact"] = contact
+    cached = contact.emails.get_queryset()
+    cached._result_cache = emails
+    contact.__dict__.setdefault("_prefetched_objects_cache", {})["emails"] = cached
+
+
 def contacts_emails_prefetch(contacts: Sequence[Contact]) -> None:
     """``prefetch_related_objects(contacts, "emails")`` for the create path: its statement
-    compiled once (issue 16.2), the same rows in the same order."""
+    compiled once (issue 16.2), the same rows in the same order. Contacts whose addresses
+    were read already (a prefetch, `contact_get(with_emails=True)`) are not read again."""
     pending = [c for c in contacts if "emails" not in getattr(c, "_prefetched_objects_cache", {})]
     if not pending:
         return
@@ -94,12 +117,9 @@ def contacts_emails_prefetch(contacts: Sequence[Contact]) -> None:
         rows[row[_EMAIL.index("contact_id")]].append(row)
     alias = connection.alias
     for contact in pending:
-        emails = [ContactEmail.from_db(alias, _EMAIL, row) for row in rows[contact.pk]]
-        for email in emails:
-            email._state.fields_cache["contact"] = contact
-        cached = contact.emails.get_queryset()
-        cached._result_cache = emails
-        contact.__dict__.setdefault("_prefetched_objects_cache", {})["emails"] = cached
+        _emails_cached(
+            contact, [ContactEmail.from_db(alias, _EMAIL, row) for row in rows[contact.pk]]
+        )
 
 
 def contact_find_by_email(*, vendor_id: int, address: str) -> Contact | None:

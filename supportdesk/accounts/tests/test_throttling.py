@@ -11,6 +11,7 @@ from django.core import mail
 from django.db.models import F
 from django.test import RequestFactory
 
+from supportdesk.accounts import throttling
 from supportdesk.accounts.services import api_token_create
 from supportdesk.accounts.throttling import client_address
 from supportdesk.tickets.models import Ticket
@@ -103,6 +104,40 @@ def test_unknown_bearer_tokens_from_one_address_get_429(client, world):
         REMOTE_ADDR="10.0.0.5",
     )
     assert response.status_code == 429 and Ticket.objects.count() == before
+
+
+def test_an_address_found_allowed_is_read_again_after_a_second_or_a_failure(
+    client, world, monkeypatch
+):
+    """A lock-out recorded by another process (rows written here directly) applies to a right
+    token once the address's last check is a second old; an unknown token meanwhile is still
+    recorded and refused at once."""
+    good = api_token_create(user=world.agent)
+    clock = [1000.0]
+    monkeypatch.setattr(throttling, "monotonic", lambda: clock[0])
+
+    def call(token):
+        return client.get(
+            "/api/v1/tickets", HTTP_AUTHORIZATION=f"Bearer {token}", REMOTE_ADDR="10.0.0.7"
+        )
+
+    assert call(good).status_code == 200
+    AccessAttempt.objects.create(
+        ip_address="10.0.0.7", user_agent="", http_accept="", path_info="/api/v1/tickets",
+        get_data="", post_data="", failures_since_start=20,
+    )  # fmt: skip
+    clock[0] += 0.5
+    assert call(good).status_code == 200  # checked half a second ago
+    clock[0] += 0.5
+    assert call(good).status_code == 429
+    AccessAttempt.objects.all().delete()  # unlocked at once: a lock is never remembered
+    assert call(good).status_code == 200
+    AccessAttempt.objects.create(
+        ip_address="10.0.0.7", user_agent="", http_accept="", path_info="/api/v1/tickets",
+        get_data="", post_data="", failures_since_start=19,
+    )  # fmt: skip
+    assert call("sd_guess").status_code == 429  # the 20th failure, recorded by this process
+    assert call(good).status_code == 429  # not the answer remembered before it
 
 
 @pytest.mark.urls("supportdesk.accounts.tests.reset_urls")
