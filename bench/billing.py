@@ -2,7 +2,7 @@
 """Billing run benchmark (B-3, B-4, B-7, B-9): a full run, then the idempotent re-run.
 
     python bench/billing.py [--contracts 100000] [--entries 1000000] [--db postgres|sqlite]
-                            [--quick]
+                            [--quick] [--profile FILE]
 
 Creates a throw-away database (PostgreSQL via BENCH_POSTGRES_ADMIN_URL, or an SQLite file),
 migrates it, seeds N enterprise contracts (one customer each, starts spread over the last
@@ -167,6 +167,33 @@ class Counter:
         return execute(sql, params, many, context)
 
 
+def money_checksum() -> str:
+    """A digest of every issued figure — each invoice (number, customer, contract, dates,
+    totals) and each of its lines (position, kind, text, quantity, prices, period, source)
+    in number order — to compare two versions' runs on the same seed (exact money, B-1)."""
+    import hashlib
+
+    from supportdesk.billing.models import Invoice, InvoiceLine
+
+    digest = hashlib.sha256()
+    invoices = Invoice.objects.order_by("number").values_list(
+        "pk", "number", "organization_id", "contract_id", "kind", "currency", "state",
+        "issue_date", "due_date", "total", "memo",
+    )  # fmt: skip
+    numbers = {}
+    for row in invoices.iterator(chunk_size=10000):
+        numbers[row[0]] = row[1]
+        digest.update(repr(row[1:]).encode())
+    lines = InvoiceLine.objects.order_by("invoice__number", "position").values_list(
+        "invoice_id", "position", "kind", "description", "quantity", "unit_price", "amount",
+        "period_start", "period_end", "worked_from", "worked_to", "contract_id",
+        "time_entry_id", "fee_for_id",
+    )  # fmt: skip
+    for row in lines.iterator(chunk_size=10000):
+        digest.update(repr((numbers[row[0]], *row[1:])).encode())
+    return digest.hexdigest()[:16]
+
+
 def django_setup(url: str) -> None:
     os.environ.update(
         DATABASE_URL=url,
@@ -179,7 +206,7 @@ def django_setup(url: str) -> None:
     django.setup()
 
 
-def runs(contracts: int) -> int:
+def runs(contracts: int, profile: str | None = None) -> int:
     """The two timed runs, in a process of their own so that its peak memory is the run's
     alone (seeding builds big lists; the run must not)."""
     from django.db import connection
@@ -190,7 +217,14 @@ def runs(contracts: int) -> int:
     t0, c0 = time.perf_counter(), time.process_time()
     trips = Counter()
     with connection.execute_wrapper(trips):
-        first = billing_run(today=RUN_DAY, now=NOW)
+        if profile:
+            import cProfile
+
+            with cProfile.Profile() as prof:
+                first = billing_run(today=RUN_DAY, now=NOW)
+            prof.dump_stats(profile)
+        else:
+            first = billing_run(today=RUN_DAY, now=NOW)
     t1, c1 = time.perf_counter(), time.process_time()
     full = t1 - t0
     invoices, lines = Invoice.objects.count(), InvoiceLine.objects.count()
@@ -206,7 +240,14 @@ def runs(contracts: int) -> int:
     trips = Counter()
     t1, c1 = time.perf_counter(), time.process_time()  # the counts above are not the re-run's
     with connection.execute_wrapper(trips):
-        second = billing_run(today=RUN_DAY, now=NOW)
+        if profile:
+            import cProfile
+
+            with cProfile.Profile() as prof:
+                second = billing_run(today=RUN_DAY, now=NOW)
+            prof.dump_stats(f"{profile}.rerun")
+        else:
+            second = billing_run(today=RUN_DAY, now=NOW)
     t2, c2 = time.perf_counter(), time.process_time()
     load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     print(
@@ -228,6 +269,8 @@ def runs(contracts: int) -> int:
         f"peak ({peak_mb():,.0f} MB) with the other size's run",
         flush=True,
     )
+    # after every peak above: reading every line back is the bench's, not the run's
+    print(f"money checksum (invoices and lines, in number order): {money_checksum()}", flush=True)
     return 1 if issued_again else 0
 
 
@@ -237,13 +280,18 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--quick", action="store_true", help="2,000 contracts, 20,000 entries")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="cProfile the full run into FILE and the re-run into FILE.rerun",
+    )
     parser.add_argument("--runs-on", help=argparse.SUPPRESS)  # the child process: its URL
     args = parser.parse_args()
     if args.quick:
         args.contracts, args.entries = 2000, 20000
     if args.runs_on:
         django_setup(args.runs_on)
-        return runs(args.contracts)
+        return runs(args.contracts, args.profile)
     url, drop = setup_database(args.db)
     try:
         django_setup(url)
@@ -267,6 +315,8 @@ def main() -> int:
         )
         connections.close_all()
         child = [sys.executable, __file__, "--runs-on", url, "--contracts", str(args.contracts)]
+        if args.profile:
+            child += ["--profile", args.profile]
         return subprocess.run(child, check=False).returncode
     finally:
         if drop is not None:

@@ -30,3 +30,48 @@ def test_all_migrations_unapply_and_reapply():
     executor = MigrationExecutor(connection)
     leaves = [node for node in executor.loader.graph.leaf_nodes() if node[0] in ours]
     assert executor.migration_plan(leaves) == []
+
+
+def _line_index_definitions() -> dict[str, str]:
+    """Index name → its definition (SQL) on the invoice lines table, on either engine."""
+    table = "billing_invoiceline"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table]
+            )
+        else:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                "AND sql IS NOT NULL",
+                [table],
+            )
+        return {name: sql for name, sql in cursor.fetchall()}
+
+
+def _indexed_where(definitions: dict[str, str], column: str) -> list[str]:
+    """For each index on ``column`` alone: its condition ('' for a full index)."""
+    found = []
+    for sql in definitions.values():
+        columns = sql.split("(", 1)[1].split(")", 1)[0].replace('"', "").strip()
+        if columns == column:
+            found.append(sql.split(" WHERE ", 1)[1].replace('"', "") if " WHERE " in sql else "")
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invoice_line_sources_indexed_where_set_and_back_B1():
+    """Issue 16.4: billing 0006 turns the three source indexes of invoice lines into partial
+    ones (a line has one source at most); unapplied, the full indexes are back."""
+    sources = ("contract_id", "time_entry_id", "fee_for_id")
+    now = _line_index_definitions()
+    for column in sources:
+        assert [w.strip("()") for w in _indexed_where(now, column)] == [f"{column} IS NOT NULL"]
+    call_command("migrate", "billing", "0005", verbosity=0)
+    try:
+        before = _line_index_definitions()
+        for column in sources:
+            assert _indexed_where(before, column) == [""]
+    finally:
+        call_command("migrate", verbosity=0)
+    assert _line_index_definitions() == now

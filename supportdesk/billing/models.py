@@ -245,8 +245,16 @@ class InvoiceLine(models.Model):
     period_end = models.DateField(null=True, blank=True, help_text="Exclusive.")
     worked_from = models.DateTimeField(null=True, blank=True)
     worked_to = models.DateTimeField(null=True, blank=True)
+    # The three sources are indexed only where set (``Meta.indexes``): a line has one at most
+    # (a term line its contract, an hourly line its time entry, a fee its invoice), and a
+    # billing run writes a million lines, each of which updated all four indexes before.
     contract = models.ForeignKey(
-        "contracts.Contract", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "contracts.Contract",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     time_entry = models.ForeignKey(
         "contracts.TimeEntry",
@@ -254,13 +262,25 @@ class InvoiceLine(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="invoice_lines",
+        db_index=False,
     )
     fee_for = models.ForeignKey(
-        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="fee_lines"
+        Invoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fee_lines",
+        db_index=False,
     )
 
     class Meta:
         ordering = ["invoice", "position"]
+        indexes = [
+            models.Index(
+                fields=[name], condition=models.Q(**{f"{name}__isnull": False}), name=f"line_{name}"
+            )
+            for name in ("contract", "time_entry", "fee_for")
+        ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         state = Invoice.objects.filter(pk=self.invoice_id).values_list("state", flat=True).first()

@@ -112,58 +112,79 @@ def _taxed(
     return [*lines, LineInput(tax_line([x.line for x in lines], currency, rate, label))]
 
 
-def _line_values(lines: Sequence[LineInput]) -> list[dict[str, Any]]:
-    """The stored lines (field → value, without the invoice): hourly lines keep their worked
-    datetimes and the dates they fall on; term lines their dates."""
+# The stored columns of a line (attnames) besides its invoice, in the order of ``_line_values``.
+LINE_FIELDS = (
+    "position", "kind", "description", "quantity", "unit_price", "amount", "period_start",
+    "period_end", "worked_from", "worked_to", "contract_id", "time_entry_id", "fee_for_id",
+)  # fmt: skip
+
+
+def _line_values(lines: Sequence[LineInput], *head: Any) -> list[tuple[Any, ...]]:
+    """The stored lines as tuples of ``head`` (e.g. the invoice id) + ``LINE_FIELDS``: hourly
+    lines keep their worked datetimes and the dates they fall on; term lines their dates.
+    Tuples, not dicts: a billing run stores a million lines."""
     rows = []
     for position, item in enumerate(lines, start=1):
         line = item.line
         start, end = line.period_start, line.period_end
         entry = item.time_entry.pk if item.time_entry is not None else item.time_entry_id
+        moments = isinstance(start, datetime)  # both or neither (PriceLine checks)
         rows.append(
-            {
-                "position": position,
-                "kind": str(line.kind),
-                "description": line.description[:400],
-                "quantity": line.quantity,
-                "unit_price": line.unit_price.amount,
-                "amount": line.amount.amount,
-                "period_start": start.date() if isinstance(start, datetime) else start,
-                "period_end": end.date() if isinstance(end, datetime) else end,
-                "worked_from": start if isinstance(start, datetime) else None,
-                "worked_to": end if isinstance(end, datetime) else None,
-                "contract_id": item.contract.pk if item.contract is not None else None,
-                "time_entry_id": entry,
-                "fee_for_id": item.fee_for.pk if item.fee_for is not None else None,
-            }
+            (
+                *head,
+                position,
+                str(line.kind),
+                line.description[:400],
+                line.quantity,
+                line.unit_price.amount,
+                line.amount.amount,
+                start.date() if moments else start,  # type: ignore[union-attr]
+                end.date() if isinstance(end, datetime) else end,
+                start if moments else None,
+                end if isinstance(end, datetime) else None,
+                item.contract.pk if item.contract is not None else None,
+                entry,
+                item.fee_for.pk if item.fee_for is not None else None,
+            )
         )
     return rows
 
 
 def _insert(model: type[Model], rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
-    """Insert rows (field attname → value) of one model with as few statements as the
-    database allows, and return their new primary keys when ``ids``. PostgreSQL copies them
-    in (``COPY … FROM STDIN``: a billing run writes hundreds of thousands of lines, and
-    compiling INSERTs for them costs more than the database's own work); other databases get
-    batched INSERTs. No ``save()`` runs: only for rows that are new by construction."""
+    """Insert rows (field attname → value) of one model, see ``_insert_rows``."""
     if not rows:
         return []
+    names = list(rows[0])
+    # itemgetter picks a row's values in C: a billing run copies hundreds of thousands of rows
+    return _insert_rows(model, names, list(map(itemgetter(*names), rows)), ids=ids)
+
+
+def _insert_rows(
+    model: type[Model], names: Sequence[str], values: list[tuple[Any, ...]], *, ids: bool = False
+) -> list[int]:
+    """Insert rows (tuples of the fields ``names``, attnames) of one model with as few
+    statements as the database allows, and return their new primary keys when ``ids``.
+    PostgreSQL copies them in (``COPY … FROM STDIN``: a billing run writes hundreds of
+    thousands of lines, and compiling INSERTs for them costs more than the database's own
+    work); other databases get batched INSERTs. No ``save()`` runs: only for rows that are
+    new by construction."""
+    if not values:
+        return []
     if connection.vendor != "postgresql":
-        made = model._default_manager.bulk_create([model(**row) for row in rows], batch_size=500)
+        made = model._default_manager.bulk_create(
+            [model(**dict(zip(names, row, strict=True))) for row in values], batch_size=500
+        )
         return [obj.pk for obj in made] if ids else []
     meta = model._meta
-    names = list(rows[0])
     by_attname = {f.attname: str(f.column) for f in meta.concrete_fields}
     columns = [by_attname[n] for n in names]
-    # itemgetter picks a row's values in C: a billing run copies hundreds of thousands of rows
-    values: list[tuple[Any, ...]] = list(map(itemgetter(*names), rows))
     keys: list[int] = []
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
         if ids:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, by_attname[meta.pk.attname], len(rows)],
+                [meta.db_table, by_attname[meta.pk.attname], len(values)],
             )
             keys = [pk for (pk,) in cursor.fetchall()]
             columns.insert(0, by_attname[meta.pk.attname])
@@ -176,7 +197,10 @@ def _insert(model: type[Model], rows: list[dict[str, Any]], *, ids: bool = False
 
 
 def _line_rows(invoice: Invoice, lines: Sequence[LineInput]) -> list[InvoiceLine]:
-    return [InvoiceLine(invoice=invoice, **row) for row in _line_values(lines)]
+    return [
+        InvoiceLine(invoice=invoice, **dict(zip(LINE_FIELDS, row, strict=True)))
+        for row in _line_values(lines)
+    ]
 
 
 @transaction.atomic
@@ -327,10 +351,10 @@ def invoices_issue_many(
     invoices = [Invoice(pk=pk, **head) for pk, head in zip(keys, heads, strict=True)]
     for invoice in invoices:
         invoice._state.adding = False
-    lines: list[dict[str, Any]] = []
+    lines: list[tuple[Any, ...]] = []
     for invoice, draft in zip(invoices, drafts, strict=True):
-        lines.extend({"invoice_id": invoice.pk, **row} for row in _line_values(draft.lines))
-    _insert(InvoiceLine, lines)
+        lines += _line_values(draft.lines, invoice.pk)
+    _insert_rows(InvoiceLine, ("invoice_id", *LINE_FIELDS), lines)
     _insert(
         InvoiceEvent,
         [
