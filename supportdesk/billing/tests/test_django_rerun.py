@@ -139,30 +139,40 @@ def test_settled_answers_as_the_planner_day_by_day_B3_B4_B5_B6(world: Any) -> No
     users = (contract_services.LineInput(kind="users", quantity=7, unit_price="20.00"),)
     make_contract(world.acme, "per_user", start=date(2025, 5, 31), lines=users)
     make_contract(world.globex, "hourly", start=date(2025, 4, 1))
+    # another vendor: annual per-user billing whose unpaid renewal lapses at expiry (B-6)
+    rival_plan = make_plan(world.other_vendor, "per_user")
+    rival_plan.per_user_price = Decimal("20.00")
+    rival_plan.save()
+    PlanBilling.objects.create(plan=rival_plan, billing="annual", lapse_after_days=0)
+    rival = Organization.objects.create(vendor=world.other_vendor, name="Rival customer")
+    lapsing = make_contract(rival, "per_user", start=date(2025, 4, 1), lines=users)
     day = date(2025, 4, 1)
     compared = 0
     while day <= date(2026, 7, 1):
-        found = list(chains(world.vendor))
-        done = _done(world.vendor, [c.subject for c in found])
-        opened = _open_invoices(found)
-        for chain in found:
-            inv = opened.get(chain.subject)
-            actions, past_due = _chain_actions(chain, inv, done, day)
-            assert _settled(chain, inv, done, day) == (not actions and past_due is None), (
-                chain.label,
-                day,
-                actions,
-                past_due,
-            )
-            compared += 1
+        for vendor in (world.vendor, world.other_vendor):
+            found = list(chains(vendor))
+            done = _done(vendor, [c.subject for c in found])
+            opened = _open_invoices(found)
+            for chain in found:
+                inv = opened.get(chain.subject)
+                actions, past_due = _chain_actions(chain, inv, done, day)
+                assert _settled(chain, inv, done, day) == (not actions and past_due is None), (
+                    chain.label,
+                    day,
+                    actions,
+                    past_due,
+                )
+                compared += 1
         runs.billing_run(today=day, now=NOW)
         if day == date(2025, 4, 11):
-            inv = Invoice.objects.get(contract=paid)
-            services.payment_record(
-                organization=paid.organization, amount=inv.total, currency="USD",
-                received_on=day, now=NOW,
-            )  # fmt: skip
+            for contract in (paid, lapsing):
+                inv = Invoice.objects.get(contract=contract)
+                services.payment_record(
+                    organization=contract.organization, amount=inv.total, currency="USD",
+                    received_on=day, now=NOW,
+                )  # fmt: skip
         day += timedelta(days=5)
     assert compared > 300
     unpaid.refresh_from_db()
-    assert unpaid.state in ("past_due", "suspended")
+    lapsing.refresh_from_db()
+    assert (unpaid.state, lapsing.state) == ("past_due", "lapsed")
