@@ -6,10 +6,12 @@ See the module docstring of ``runs.py``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
+from itertools import islice
 from typing import Any, cast
 
 from django.db import transaction
@@ -20,14 +22,17 @@ from supportdesk.billing.domain.billing_run import (
     Action,
     ActionKind,
     BillingState,
+    ContractSchedule,
     IdempotencyKey,
     OpenInvoice,
     plan_billing_run,
+    renewals_due,
 )
-from supportdesk.billing.domain.dunning import past_due_since
+from supportdesk.billing.domain.dunning import DunningPolicy, past_due_since
 from supportdesk.billing.domain.lines import PriceLine
 from supportdesk.billing.domain.money import Money
 from supportdesk.billing.domain.periods import Term, renewal_term_end
+from supportdesk.billing.domain.pricing import Billing
 from supportdesk.billing.models import (
     BillingRunKey,
     Invoice,
@@ -41,12 +46,12 @@ from supportdesk.billing.runs_chains import (
     Chain,
     Progress,
     RunSummary,
-    _batched,
     _claim,
     _done,
     _link,
     _load_chains,
     _org_chains,
+    dunning_policy,
     fee_basis,
     period_lines,
     with_billing_changes,
@@ -58,12 +63,16 @@ from supportdesk.contracts.models import (
     ContractState,
     LineKind,
     Plan,
+    PlanKind,
 )
 from supportdesk.contracts.services_create import ContractInput, contracts_create_many
 from supportdesk.core.errors import DomainError
 from supportdesk.core.models import Vendor
 
 SUSPENSION_STEPS = (ActionKind.SUSPEND, ActionKind.REQUEST_SUSPENSION_APPROVAL)
+# organisations screened per light read (``_busy``): the screen holds a few columns per
+# contract, key and open invoice, so a bigger batch costs little memory and saves statements
+SCREEN = 2000
 
 
 # --- contracts -------------------------------------------------------------------------------
@@ -192,10 +201,8 @@ def _chain_actions(
     inv: Invoice | None,
     done: frozenset[IdempotencyKey],
     today: date,
-    basis: Money | None = None,
 ) -> tuple[list[Action], IdempotencyKey | None]:
-    """What the planner says for one chain, and the past-due key when a term goes past due.
-    ``basis``: the reinstatement fee basis when the chain's lines were not read."""
+    """What the planner says for one chain, and the past-due key when a term goes past due."""
     open_invoices: tuple[OpenInvoice, ...] = ()
     if inv is not None and inv.due_date is not None:
         open_invoices = (
@@ -203,7 +210,7 @@ def _chain_actions(
                 contract_id=chain.subject,
                 due_date=inv.due_date,
                 paid_through=inv.paid_through,  # type: ignore[attr-defined]
-                fee_basis=basis or fee_basis(chain.latest, inv),
+                fee_basis=fee_basis(chain.latest, inv),
                 renewal=chain.is_renewal(inv),
             ),
         )
@@ -533,14 +540,110 @@ def _busy(
     )
     done = _done(vendor, [c.subject for c in found])
     opened = _open_invoices(found, light=True)
-    busy = []
-    for chain in found:
-        inv = opened.get(chain.subject)
-        basis = Money(inv.total, inv.currency) if inv is not None else None
-        actions, past_due = _chain_actions(chain, inv, done, today, basis)
-        if actions or past_due:
-            busy.append(chain.latest.organization_id)
-    return sorted(set(busy))
+    busy = {
+        chain.latest.organization_id
+        for chain in found
+        if not _settled(chain, opened.get(chain.subject), done, today)
+    }
+    return sorted(busy)
+
+
+def _settled(
+    chain: Chain, inv: Invoice | None, done: frozenset[IdempotencyKey], today: date
+) -> bool:
+    """True when the planner has nothing for the chain today (``_chain_actions`` would
+    answer no action and no past-due key), decided from the chain's schedule and dunning
+    answers for its kind — many chains share them (same start, plan and due date), so each
+    is worked out once per run (``_due_starts``, ``_dunning_keys``) and a chain costs a few
+    key look-ups: what a re-run over fully billed customers is made of."""
+    latest = chain.latest
+    pb = chain.pb
+    stop = None
+    if latest.plan.kind == PlanKind.HOURLY_ONLY or latest.state == ContractState.LAPSED:
+        stop = chain.root.start  # as ``Chain.schedule``
+    subject = chain.subject
+    due = _due_starts(
+        chain.root.start,
+        latest.plan.term_months,
+        pb.billing,
+        pb.renewal_lead_months,
+        stop,
+        chain.changes,
+        today,
+    )
+    if any(IdempotencyKey(subject, "invoice", day) not in done for day in due):
+        return False
+    if inv is None or inv.due_date is None:
+        return True
+    paid_through: date = inv.paid_through  # type: ignore[attr-defined]
+    policy = dunning_policy(pb)
+    dunned = _dunned(chain, inv)
+    suspended = all(t.state == ContractState.SUSPENDED for t in dunned)
+    steps, overdue = _dunning_keys(
+        policy, inv.due_date, paid_through, chain.is_renewal(inv), inv.currency, today
+    )
+    for kind, purpose, on in steps:
+        if suspended and kind in SUSPENSION_STEPS:
+            continue
+        if IdempotencyKey(subject, purpose, on) not in done:
+            return False
+    if overdue and any(t.state == ContractState.ACTIVE for t in dunned):
+        return IdempotencyKey(subject, "past_due", inv.due_date) in done
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _due_starts(
+    start: date,
+    term_months: int,
+    billing: str,
+    lead: int,
+    stop: date | None,
+    changes: tuple[tuple[date, Billing], ...],
+    today: date,
+) -> tuple[date, ...]:
+    """The starts of the periods whose invoices are due by ``today`` for a chain of this
+    kind: the planner's own schedule (``renewals_due``), keys set aside."""
+    schedule = ContractSchedule(
+        contract_id="-",
+        start=start,
+        term_months=term_months,
+        billing=Billing(billing),
+        billing_changes=changes,
+        renewal_lead_months=lead,
+        stop_after=stop,
+    )
+    return tuple(due.period.start for due in renewals_due((schedule,), today, frozenset()))
+
+
+@lru_cache(maxsize=4096)
+def _dunning_keys(
+    policy: DunningPolicy,
+    due_date: date,
+    paid_through: date,
+    renewal: bool,
+    currency: str,
+    today: date,
+) -> tuple[tuple[tuple[ActionKind, str, date], ...], bool]:
+    """The planner's dunning steps for an unpaid invoice of this kind — (kind, purpose,
+    day) each — and whether its past-due clock started before ``today`` (as
+    ``_chain_actions``). The steps do not depend on the fee's basis, only its lines do."""
+    schedule = ContractSchedule(
+        contract_id="-", start=paid_through, stop_after=paid_through, dunning=policy
+    )
+    invoice = OpenInvoice(
+        contract_id="-",
+        due_date=due_date,
+        paid_through=paid_through,
+        fee_basis=Money.zero(currency),
+        renewal=renewal,
+    )
+    actions = plan_billing_run(BillingState((schedule,), (invoice,), frozenset()), today)
+    steps = tuple((a.kind, a.key.purpose, a.key.on) for a in actions)
+    since = past_due_since(
+        due_date=due_date, paid_through=paid_through, clock=policy.past_due_clock
+    )
+    return steps, since < today
 
 
 def contract_run(
@@ -552,13 +655,20 @@ def contract_run(
     org_ids = list(
         base.values_list("organization_id", flat=True).distinct().order_by("organization_id")
     )
-    customers = progress(org_ids, len(org_ids), f"{vendor.slug} contracts")
+    customers = iter(progress(org_ids, len(org_ids), f"{vendor.slug} contracts"))
     screen = True
-    for ids in _batched(customers, BATCH):
+    while ids := list(islice(customers, SCREEN if screen else BATCH)):
         busy = _busy(base, ids, plans, plan_rows, vendor, today) if screen else ids
-        if busy:
-            _contract_batch(vendor, _load_chains(base, busy, plan_rows, plans), today, now, summary)
-        # The light read pays when most customers have nothing to do (a daily run); when
-        # most of a batch had something (a first run, the 1st of the month) the next batch
-        # goes straight to the full read, where the planner skips the idle ones alike.
+        for batch in _chunks(busy, BATCH):
+            found = _load_chains(base, batch, plan_rows, plans)
+            _contract_batch(vendor, found, today, now, summary)
+        # The light read pays when most customers have nothing to do (a daily run, a
+        # re-run); when most of a screen had something (a first run, the 1st of the month)
+        # the next batch goes straight to the full read, where the planner skips the idle
+        # ones alike.
         screen = len(busy) * 2 < len(ids)
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
