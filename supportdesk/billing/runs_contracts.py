@@ -6,7 +6,7 @@ See the module docstring of ``runs.py``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -46,6 +46,7 @@ from supportdesk.billing.runs_chains import (
     Chain,
     Progress,
     RunSummary,
+    _batched,
     _claim,
     _done,
     _link,
@@ -659,7 +660,7 @@ def contract_run(
     screen = True
     while ids := list(islice(customers, SCREEN if screen else BATCH)):
         busy = _busy(base, ids, plans, plan_rows, vendor, today) if screen else ids
-        for batch in _chunks(busy, BATCH):
+        for batch in _batched(busy, BATCH):
             found = _load_chains(base, batch, plan_rows, plans)
             _contract_batch(vendor, found, today, now, summary)
         # The light read pays when most customers have nothing to do (a daily run, a
@@ -667,8 +668,3 @@ def contract_run(
         # the next batch goes straight to the full read, where the planner skips the idle
         # ones alike.
         screen = len(busy) * 2 < len(ids)
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
