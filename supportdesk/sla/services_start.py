@@ -5,21 +5,21 @@ Each ticket is matched on priority, channel and its time of receipt against the 
 applies (the organisation's own, else the one of the plan whose contract the entitlement
 decision found covering it, else the vendor's default); the rule, its calendars, the pause
 statuses and the plan are copied onto the ticket (`TicketSla`) and the first-response and
-resolution clocks start. One read (the candidate policies with the vendors' calendars) and two
-INSERTs (the snapshots, the clocks) whatever the batch size; the "sla_matched" events are
-returned for the caller to record with its own.
+resolution clocks start. The candidate policies with the vendors' calendars are read by the
+create path's one read (`sla_candidates_branches`, before the decision); then two INSERTs
+(the snapshots, the clocks) whatever the batch size; the "sla_matched" events are returned
+for the caller to record with its own.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
-
-from supportdesk.contracts.models import Plan, TicketEntitlement
+from supportdesk.contracts.models import Contract, TicketEntitlement
 from supportdesk.core.queries import bulk_insert, in_placeholders
 from supportdesk.sla.models import (
     Calendar,
@@ -29,70 +29,106 @@ from supportdesk.sla.models import (
     TicketSla,
 )
 from supportdesk.sla.services import _start_from_match, iso, match_with
+from supportdesk.tickets.create_read import (
+    SLA_CALENDAR,
+    SLA_ORGANISATION,
+    SLA_PLAN,
+    SLA_VENDOR,
+    Branch,
+    Row,
+    branch,
+)
 from supportdesk.tickets.events import ticket_event_build
 from supportdesk.tickets.models import Ticket, TicketEvent, TicketEventKind
 
-ORGANISATION, PLAN, VENDOR = 0, 1, 2  # the order in which policies apply
-CALENDAR = 3
 _FALSE = "1 = 0"  # a boolean literal both databases read
 
 
-def _policies_and_calendars(
-    tickets: Sequence[Ticket], plans: Sequence[Plan | None]
-) -> tuple[dict[tuple[int, int], SlaPolicy], dict[int, dict[str, Any]]]:
-    """In one statement: the candidate policies of these tickets by (kind, key) — the
-    organisations' own, their covering plans', the vendors' defaults, lowest id first — and
-    the vendors' calendars (spec by name, per vendor). Plain SQL: the ORM's union of four
-    querysets cost more to compile than to run."""
-    organisations = sorted({t.organization_id for t in tickets})
-    plan_ids = sorted({p.pk for p in plans if p is not None})
-    vendors = sorted({t.vendor_id for t in tickets})
-    policy = SlaPolicy._meta.db_table
-    columns = "p.id, p.vendor_id, p.name, p.spec, p.is_default"
-    sql = (
-        # only table names from the models and placeholders go into the text
-        f"SELECT {columns}, {ORGANISATION} AS rank, a.organization_id AS k FROM {policy} p "  # noqa: S608
-        f"JOIN {OrganizationSlaPolicy._meta.db_table} a ON a.policy_id = p.id "
-        f"WHERE a.organization_id IN ({in_placeholders(organisations)}) UNION ALL "
-        f"SELECT {columns}, {PLAN}, a.plan_id FROM {policy} p "
-        f"JOIN {PlanSlaPolicy._meta.db_table} a ON a.policy_id = p.id "
-        f"WHERE a.plan_id IN ({in_placeholders(plan_ids)}) UNION ALL "
-        f"SELECT {columns}, {VENDOR}, p.vendor_id FROM {policy} p "
-        f"WHERE p.is_default AND p.vendor_id IN ({in_placeholders(vendors)}) UNION ALL "
-        f"SELECT c.id, c.vendor_id, c.name, c.spec, {_FALSE}, {CALENDAR}, c.vendor_id "
-        f"FROM {Calendar._meta.db_table} c WHERE c.vendor_id IN ({in_placeholders(vendors)}) "
-        "ORDER BY 6, 1"
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, [*organisations, *plan_ids, *vendors, *vendors])
-        rows = cur.fetchall()
+@dataclass(frozen=True)
+class SlaCandidates:
+    policies: dict[tuple[int, int], SlaPolicy]  # by (SLA_ORGANISATION/PLAN/VENDOR, key)
+    calendars: dict[int, dict[str, Any]]  # spec by name, per vendor
+
+
+def sla_candidates_branches(
+    *, organisations: Sequence[int], vendors: Sequence[int]
+) -> list[Branch]:
+    """The create read's branches (`create_read`) of the candidate policies of new tickets
+    of these organisations — their own, those of the plans of their contracts (whichever the
+    entitlement decision then finds covering a ticket), the vendors' defaults — and the
+    vendors' calendars."""
+    policy, contract = SlaPolicy._meta.db_table, Contract._meta.db_table
+    orgs, of_vendors = in_placeholders(organisations), in_placeholders(vendors)
+
+    def columns(key: str) -> dict[str, str]:
+        return {"o1": "p.id", "i1": "p.vendor_id", "i2": key, "t1": "p.name",
+                "b1": "p.is_default", "j1": "p.spec"}  # fmt: skip
+
+    # only table names from the models and placeholders go into the text
+    return [
+        branch(
+            SLA_ORGANISATION, columns("a.organization_id"),
+            f"FROM {policy} p JOIN {OrganizationSlaPolicy._meta.db_table} a "
+            f"ON a.policy_id = p.id WHERE a.organization_id IN ({orgs})",
+            organisations,
+        ),
+        branch(
+            SLA_PLAN, columns("a.plan_id"),
+            f"FROM {policy} p JOIN {PlanSlaPolicy._meta.db_table} a ON a.policy_id = p.id "  # noqa: S608
+            f"WHERE a.plan_id IN (SELECT c.plan_id FROM {contract} c "
+            f"WHERE c.organization_id IN ({orgs}))",
+            organisations,
+        ),
+        branch(
+            SLA_VENDOR, columns("p.vendor_id"),
+            f"FROM {policy} p WHERE p.is_default AND p.vendor_id IN ({of_vendors})",
+            vendors,
+        ),
+        branch(
+            SLA_CALENDAR,
+            {"o1": "c.id", "i1": "c.vendor_id", "i2": "c.vendor_id", "t1": "c.name",
+             "b1": _FALSE, "j1": "c.spec"},
+            f"FROM {Calendar._meta.db_table} c WHERE c.vendor_id IN ({of_vendors})",
+            vendors,
+        ),
+    ]  # fmt: skip
+
+
+def sla_candidates(rows: Mapping[int, Sequence[Row]]) -> SlaCandidates:
+    """What the branches of `sla_candidates_branches` read, lowest id first per kind."""
     policies: dict[tuple[int, int], SlaPolicy] = {}
     calendars: dict[int, dict[str, Any]] = {}
-    for pk, vendor_id, name, spec, flag, rank, key in rows:
-        spec = json.loads(spec) if isinstance(spec, str | bytes) else spec
-        if rank == CALENDAR:
-            calendars.setdefault(vendor_id, {})[name] = spec
-        elif (rank, key) not in policies:
-            policies[rank, key] = SlaPolicy(
-                id=pk, vendor_id=vendor_id, name=name, spec=spec, is_default=bool(flag)
-            )
-    return policies, calendars
+    for kind in (SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR):
+        for pk, _, vendor_id, key, _, _, name, *more in rows.get(kind, ()):
+            flag, spec = more[4], more[6]
+            spec = json.loads(spec) if isinstance(spec, str | bytes) else spec
+            if kind == SLA_CALENDAR:
+                calendars.setdefault(vendor_id, {})[name] = spec
+            elif (kind, key) not in policies:
+                policies[kind, key] = SlaPolicy(
+                    id=pk, vendor_id=vendor_id, name=name, spec=spec, is_default=bool(flag)
+                )
+    return SlaCandidates(policies, calendars)
 
 
 def sla_tickets_start(
-    *, tickets: Sequence[Ticket], decisions: Sequence[TicketEntitlement], now: datetime
+    *,
+    tickets: Sequence[Ticket],
+    decisions: Sequence[TicketEntitlement],
+    candidates: SlaCandidates,
+    now: datetime,
 ) -> list[TicketEvent]:
     """Match the new `tickets` (with the entitlement `decisions` stored for them, in the same
     order, not read back) and start their clocks at their time of receipt; the unsaved
     "sla_matched" events. A ticket without a policy gets nothing."""
     plans = [d.contract.plan if d.contract_id and d.contract else None for d in decisions]
-    policies, calendars = _policies_and_calendars(tickets, plans)
+    policies, calendars = candidates.policies, candidates.calendars
     matched: list[tuple[Ticket, TicketSla]] = []
     for ticket, plan in zip(tickets, plans, strict=True):
         row = (
-            policies.get((ORGANISATION, ticket.organization_id))
-            or (policies.get((PLAN, plan.pk)) if plan else None)
-            or policies.get((VENDOR, ticket.vendor_id))
+            policies.get((SLA_ORGANISATION, ticket.organization_id))
+            or (policies.get((SLA_PLAN, plan.pk)) if plan else None)
+            or policies.get((SLA_VENDOR, ticket.vendor_id))
         )
         if row is None:
             continue

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from supportdesk.accounts.models import User
 from supportdesk.contracts.models import Product
@@ -37,7 +37,13 @@ from supportdesk.customers.selectors import contacts_emails_prefetch
 from supportdesk.notifications.mail_templates import DEFAULTS, mail_render, mail_template_source
 from supportdesk.notifications.models import MailTemplate, MailTemplateKind
 from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_keyed, outbox_headers
-from supportdesk.sla.services_start import sla_tickets_start
+from supportdesk.sla.services_start import (
+    SlaCandidates,
+    sla_candidates,
+    sla_candidates_branches,
+    sla_tickets_start,
+)
+from supportdesk.tickets.create_read import ACCOUNT_TEAM, QUEUE, branch, union_read
 from supportdesk.tickets.domain.content import sanitize_html
 from supportdesk.tickets.events import ticket_event_build, ticket_events_record
 from supportdesk.tickets.mail import OutgoingLink, mail_links_outgoing, mail_thread_headers
@@ -69,6 +75,7 @@ from supportdesk.tickets.services_common import (
 )
 from supportdesk.tickets.services_routing import (
     Route,
+    account_team_branch,
     account_team_routes,
     agent_with_preferences,
     route_recorded,
@@ -171,22 +178,31 @@ class _Context:
     queues: list[Queue]  # each draft's
     agents: dict[int, list[User]]  # by queue
     acknowledgements: dict[int, tuple[str, str]]  # the vendor's template, by vendor
+    routes: dict[int, Route]  # by organisation (E-2)
+    sla: SlaCandidates
 
 
-def _context(drafts: Sequence[TicketDraft]) -> _Context:
-    """Each draft's queue (its own, else its vendor's default), the agents of those queues,
-    told of each new ticket, with their notification preferences, and the vendors'
-    acknowledgement templates (a queue is its vendor's): one read for the batch. Plain SQL:
-    a new ticket needs three columns of each agent, not a model walk."""
+def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
+    """What the batch needs besides the contracts, in one read (`create_read`): each draft's
+    queue (its own, else its vendor's default), the agents of those queues, told of each new
+    ticket, with their notification preferences, the vendors' acknowledgement templates (a
+    queue is its vendor's), the account teams of the customers (their routes at `now`) and
+    the SLA candidates. Plain SQL: a new ticket needs three columns of each agent, not a
+    model walk."""
     ack = MailTemplateKind.ACKNOWLEDGEMENT
     given = sorted({d.queue.pk for d in drafts if d.queue is not None})
     vendors = sorted({d.vendor.pk for d in drafts if d.queue is None})
+    vendor_of = {d.organization.pk: d.vendor.pk for d in drafts}
     queue, link = Queue._meta.db_table, Queue.members.through._meta.db_table
-    sql = (
+    columns = {
+        "o1": "q.id", "o2": "m.id", "i1": "q.vendor_id", "i2": "q.team_lead_id", "i3": "u.id",
+        "i4": "p.id", "t1": "q.name", "t2": "q.email", "t3": "u.email", "t4": "t.subject",
+        "t5": "t.body", "b1": "q.is_default", "b2": "u.is_active", "j1": "p.muted",
+        "j2": "p.emailed",
+    }  # fmt: skip
+    rest = (
         # only table names from the models and placeholders go into the text
-        "SELECT q.id, q.vendor_id, q.name, q.email, q.is_default, q.team_lead_id, "  # noqa: S608
-        "u.id, u.email, u.is_active, p.id, p.muted, p.emailed, t.subject, t.body "
-        f"FROM {queue} q LEFT JOIN {MailTemplate._meta.db_table} t "
+        f"FROM {queue} q LEFT JOIN {MailTemplate._meta.db_table} t "  # noqa: S608
         "ON t.vendor_id = q.vendor_id AND t.kind = %s "
         f"LEFT JOIN {link} m ON m.queue_id = q.id "
         f"LEFT JOIN {User._meta.db_table} u ON u.id = m.user_id "
@@ -194,16 +210,24 @@ def _context(drafts: Sequence[TicketDraft]) -> _Context:
         f"WHERE q.id IN ({in_placeholders(given)}) "
         f"OR (q.vendor_id IN ({in_placeholders(vendors)}) AND q.id = "
         f"(SELECT d.id FROM {queue} d WHERE d.vendor_id = q.vendor_id "
-        "ORDER BY d.is_default DESC, d.id LIMIT 1)) ORDER BY q.id, m.id"
+        "ORDER BY d.is_default DESC, d.id LIMIT 1))"
     )
-    with connection.cursor() as cur:
-        cur.execute(sql, [ack.value, *given, *vendors])
-        rows = cur.fetchall()
+    rows = union_read(
+        [
+            branch(QUEUE, columns, rest, [ack.value, *given, *vendors]),
+            account_team_branch(organisations=sorted(vendor_of), now=now),
+            *sla_candidates_branches(
+                organisations=sorted(vendor_of), vendors=sorted(set(vendor_of.values()))
+            ),
+        ]
+    )
     found: dict[int, Queue] = {}
     members: dict[int, list[User]] = {}
     templates = {d.vendor.pk: DEFAULTS[ack] for d in drafts}
-    for pk, vendor_id, name, email, is_default, lead, user_id, address, active, *more in rows:
-        profile_id, muted, emailed, subject, body = more
+    for pk, _, vendor_id, lead, user_id, profile_id, name, email, address, *more in rows.get(
+        QUEUE, ()
+    ):
+        subject, body, is_default, active, muted, emailed = more
         if subject is not None:
             templates[vendor_id] = (subject, body)
         if pk not in found:
@@ -231,7 +255,8 @@ def _context(drafts: Sequence[TicketDraft]) -> _Context:
         queues.append(d.queue or defaults[d.vendor.pk])
     for q in queues:
         members.setdefault(q.pk, [])
-    return _Context(queues, members, templates)
+    routes = account_team_routes(rows.get(ACCOUNT_TEAM, ()), vendor_of=vendor_of, now=now)
+    return _Context(queues, members, templates, routes, sla_candidates(rows))
 
 
 def _acknowledgements(
@@ -299,12 +324,10 @@ def tickets_create_many(*, drafts: Sequence[TicketDraft]) -> list[CreatedTicket]
 
 @transaction.atomic(savepoint=False)  # the caller's transaction: no savepoint of its own
 def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
-    context = _context(drafts)
-    queues, members = context.queues, context.agents
     now = max(d.now for d in drafts)  # the batch's write time: routing, decisions, SLA
-    routes: dict[int, Route] = account_team_routes(  # E-2: to the DSE (or the backup) first
-        vendor_of={d.organization.pk: d.vendor.pk for d in drafts}, now=now
-    )
+    context = _context(drafts, now)
+    queues, members = context.queues, context.agents
+    routes = context.routes  # E-2: to the DSE (or the backup) first
     tickets = bulk_insert(
         [
             Ticket(
@@ -382,7 +405,10 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
         )
     agent_notify_many(notices=notices, now=now)
     decisions = entitlements_decide_new(tickets=tickets, now=now)  # E-4..E-8: at intake
-    for event in sla_tickets_start(tickets=tickets, decisions=decisions, now=now):
+    started = sla_tickets_start(
+        tickets=tickets, decisions=decisions, candidates=context.sla, now=now
+    )
+    for event in started:
         events[event.ticket_id].append(event)
     ticket_events_record(events=[e for t in tickets for e in events[t.pk]])
     _acknowledgements(tickets, drafts, context.acknowledgements, now)

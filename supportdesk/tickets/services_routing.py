@@ -1,11 +1,12 @@
 """Routing new tickets to the customer's account team (E-2): called by the create path
-before it inserts the tickets, so each is inserted with its assignee. Plain SQL: the create
-path needs a few columns of a handful of people, not a model walk per request."""
+before it inserts the tickets, so each is inserted with its assignee. Plain SQL, a branch of
+the create path's one read (`create_read`): it needs a few columns of a handful of people,
+not a model walk per request."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,8 @@ from django.db import connection
 from supportdesk.accounts.models import Absence as AbsenceRow
 from supportdesk.accounts.models import User
 from supportdesk.contracts.models import SupportAssignment
+from supportdesk.core.queries import in_placeholders
+from supportdesk.tickets.create_read import ACCOUNT_TEAM, Branch, Row, branch
 from supportdesk.tickets.domain.assignment import Candidate, pick_assignee
 from supportdesk.tickets.events import ticket_event_build
 from supportdesk.tickets.models import (
@@ -57,43 +60,51 @@ def _json(value: object) -> object:
     return json.loads(value) if isinstance(value, str | bytes) else value  # SQLite: text
 
 
-def account_team_routes(*, vendor_of: Mapping[int, int], now: datetime) -> dict[int, Route]:
-    """For each organisation of `vendor_of` (organisation id -> vendor id) with a Dedicated
-    Support Engineer, whom its new tickets go to: the DSE, or the backup while the DSE is away
-    (an absence covering `now`). With both away — or no account team — none: the ticket stays
-    with its queue, for the queue's assignment (T-7). One read: the account teams' active
-    staff, with their notification preferences (for the routed one's notification) and
-    whether an absence covers `now`."""
-    orgs = list(vendor_of)
-    if not orgs:
-        return {}
+def account_team_branch(*, organisations: Sequence[int], now: datetime) -> Branch:
+    """The create read's branch (`create_read`) of the account teams of `organisations`:
+    their active staff, with their notification preferences (for the routed one's
+    notification) and whether an absence covers `now`."""
     at = connection.ops.adapt_datetimefield_value(now)
-    sql = (
-        # only table names from the models and placeholders go into the text
-        "SELECT a.organization_id, a.dse_id, a.backup_id, u.id, u.vendor_id, u.email, "  # noqa: S608
-        "u.display_name, u.first_name, u.last_name, p.id, p.muted, p.emailed, "
-        f"EXISTS (SELECT 1 FROM {AbsenceRow._meta.db_table} b WHERE b.user_id = u.id "
-        "AND b.starts_at <= %s AND b.ends_at > %s) "
+    # only table names from the models and placeholders go into the text
+    absent = (
+        f"EXISTS (SELECT 1 FROM {AbsenceRow._meta.db_table} b WHERE b.user_id = u.id "  # noqa: S608
+        "AND b.starts_at <= %s AND b.ends_at > %s)"
+    )
+    columns = {
+        "o1": "a.organization_id", "o2": "u.id", "i1": "a.dse_id", "i2": "a.backup_id",
+        "i3": "u.vendor_id", "i4": "p.id", "t1": "u.email", "t2": "u.display_name",
+        "t3": "u.first_name", "t4": "u.last_name", "j1": "p.muted", "j2": "p.emailed",
+        "b1": absent,
+    }  # fmt: skip
+    rest = (
         f"FROM {SupportAssignment._meta.db_table} a JOIN {User._meta.db_table} u "
         "ON (u.id = a.dse_id OR u.id = a.backup_id) AND u.is_staff AND u.is_active "
         f"LEFT JOIN {AgentProfile._meta.db_table} p ON p.user_id = u.id "
-        f"WHERE a.organization_id IN ({', '.join(['%s'] * len(orgs))})"
+        f"WHERE a.organization_id IN ({in_placeholders(organisations)})"
     )
-    with connection.cursor() as cur:
-        cur.execute(sql, [at, at, *orgs])
-        rows = cur.fetchall()
+    return branch(ACCOUNT_TEAM, columns, rest, [at, at, *organisations])
+
+
+def account_team_routes(
+    rows: Sequence[Row], *, vendor_of: Mapping[int, int], now: datetime
+) -> dict[int, Route]:
+    """For each organisation of `vendor_of` (organisation id -> vendor id) with a Dedicated
+    Support Engineer, whom its new tickets go to: the DSE, or the backup while the DSE is away
+    (an absence covering `now`). With both away — or no account team — none: the ticket stays
+    with its queue, for the queue's assignment (T-7). `rows`: those of
+    `account_team_branch`."""
     preferred: dict[int, list[int]] = {}
     present: dict[int, dict[int, User]] = {}
-    for org_id, dse_id, backup_id, pk, vendor_id, email, display, first, last, *more in rows:
+    for org_id, pk, dse_id, backup_id, vendor_id, profile_id, email, *more in rows:
+        display, first, last, _, away, _, muted, emailed = more
         preferred[org_id] = [dse_id] + ([backup_id] if backup_id else [])
         present.setdefault(org_id, {})
-        *profile, away = more
         if vendor_id != vendor_of[org_id] or away:
             continue
         fields = {"id": pk, "vendor_id": vendor_id, "email": email, "is_staff": True,
                   "is_active": True, "display_name": display, "first_name": first,
                   "last_name": last}  # fmt: skip
-        present[org_id][pk] = agent_with_preferences(fields, (profile[0], profile[1], profile[2]))
+        present[org_id][pk] = agent_with_preferences(fields, (profile_id, muted, emailed))
     routes = {}
     for org_id, order in preferred.items():
         people = present[org_id]

@@ -1,0 +1,54 @@
+"""The create path's one read besides the contracts (issue 16.2, N-2): the queues with their
+agents and the acknowledgement template, the account teams (E-2), the SLA candidate policies
+with the vendors' calendars (S-1). None depends on another, so each module writes its part as
+branches of one UNION ALL over a shared column layout and reads its own rows back.
+
+The layout: the branch's kind (which part, see the constants), then the slots — `o1`, `o2`
+integers that order a kind's rows, `i1`..`i4` integers, `t1`..`t5` text, `b1`, `b2`
+booleans, `j1`, `j2` JSON. A branch names the slots it fills; the others are NULL, cast to
+the slot's type (PostgreSQL types each column of a union from its branches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import connection
+
+# the kinds of rows; the SLA's four are its policies' order of precedence (S-1)
+SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR, QUEUE, ACCOUNT_TEAM = range(6)
+
+_SLOTS = {
+    "o1": "bigint", "o2": "bigint", "i1": "bigint", "i2": "bigint", "i3": "bigint",
+    "i4": "bigint", "t1": "text", "t2": "text", "t3": "text", "t4": "text", "t5": "text",
+    "b1": "boolean", "b2": "boolean", "j1": "jsonb", "j2": "jsonb",
+}  # fmt: skip
+
+Row = tuple[Any, ...]  # the slots, in the layout's order
+Branch = tuple[str, list[Any]]  # its SQL, its parameters
+
+
+def branch(kind: int, columns: Mapping[str, str], rest: str, params: Sequence[Any]) -> Branch:
+    """One SELECT of the union: `columns` (slot -> expression) then `rest` (FROM ...)."""
+    unknown = set(columns) - set(_SLOTS)
+    if unknown:
+        raise ValueError(f"no such slot: {sorted(unknown)}")
+    if connection.vendor == "sqlite":  # untyped: a NULL is a NULL
+        nulls = dict.fromkeys(_SLOTS, "NULL")
+    else:
+        nulls = {slot: f"CAST(NULL AS {kind_})" for slot, kind_ in _SLOTS.items()}
+    select = ", ".join(columns.get(slot, nulls[slot]) for slot in _SLOTS)
+    return f"SELECT {kind}, {select} {rest}", list(params)
+
+
+def union_read(branches: Sequence[Branch]) -> dict[int, list[Row]]:
+    """The rows of all `branches` in one statement, by kind, each kind's in (o1, o2) order."""
+    sql = " UNION ALL ".join(s for s, _ in branches) + " ORDER BY 1, 2, 3"
+    with connection.cursor() as cur:
+        cur.execute(sql, [p for _, params in branches for p in params])
+        rows = cur.fetchall()
+    found: dict[int, list[Row]] = {}
+    for kind, *slots in rows:
+        found.setdefault(kind, []).append(tuple(slots))
+    return found
