@@ -75,3 +75,27 @@ def test_invoice_line_sources_indexed_where_set_and_back_B1():
     finally:
         call_command("migrate", verbosity=0)
     assert _line_index_definitions() == now
+
+
+def _search_triggers() -> set[str]:
+    if connection.vendor != "sqlite":  # PostgreSQL writes the vector in the INSERT itself
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {name for (name,) in cursor.fetchall() if "searchdocument" in name}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_search_index_triggers_come_and_go_with_their_migrations_N2():
+    """SQLite: the FTS5 index follows its document table by triggers (issue 16.2)."""
+    expected = (
+        {f"{t}_{s}" for t in ("tickets_ticketsearchdocument", "kb_articlesearchdocument")
+         for s in ("ai", "ad", "au")}
+        if connection.vendor == "sqlite" else set()
+    )  # fmt: skip
+    assert _search_triggers() == expected
+    call_command("migrate", "tickets", "0013", verbosity=0)
+    call_command("migrate", "kb", "0002", verbosity=0)
+    assert _search_triggers() == set()
+    call_command("migrate", verbosity=0)
+    assert _search_triggers() == expected

@@ -5,14 +5,17 @@ whose primary key is the searched row's id, a few scope columns (vendor, organis
 columns, each with a weight from "A" (most important) to "D". This module adds the index to it:
 
 * SQLite: an FTS5 virtual table `<table>_fts` with the document table as external content,
-  ranked by bm25 with per-column weights;
+  ranked by bm25 with per-column weights, kept in step with the document table by its
+  triggers (FTS5's external-content pattern; `trigger_operation`, a migration per index);
 * PostgreSQL: a `search_vector` tsvector column (weighted, `simple` configuration) with a GIN
   index, ranked by `ts_rank`.
 
 Both index the same tokens: runs of letters and digits, lower-cased, no stemming, each query
 term matching as a prefix, all terms required. The services that write the searched rows call
-`FullTextIndex.write` explicitly in their own transaction (no triggers, no signals), and
-`rebuild` re-creates everything from the document table.
+`FullTextIndex.write` explicitly in their own transaction (no signals), and `rebuild`
+re-creates everything from the document table. On SQLite the index follows the document rows
+written by its triggers rather than by statements of its own after them: each write of
+documents is one INSERT on both databases (issue 16.2, N-2), nothing read back.
 
 Snippets are cut in Python from the text the caller may see, escaped first, then marked up:
 nothing the database returns is trusted as HTML.
@@ -109,6 +112,39 @@ class FullTextIndex:
 
         return migrations.RunPython(forward, backward)
 
+    def _trigger_sql(self) -> list[str]:
+        """The document table's triggers that keep the FTS5 index in step (SQLite)."""
+        fts, key, names = self.fts_table, self.key, self._names
+        cols = ", ".join(names)
+
+        def values(row: str) -> str:
+            return ", ".join([f"{row}.{key}", *(f"{row}.{n}" for n in names)])
+
+        add = f"INSERT INTO {fts}(rowid, {cols}) VALUES ({values('new')});"
+        drop = f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', {values('old')});"
+        return [
+            f"CREATE TRIGGER {self.table}_ai AFTER INSERT ON {self.table} BEGIN {add} END",
+            f"CREATE TRIGGER {self.table}_ad AFTER DELETE ON {self.table} BEGIN {drop} END",
+            f"CREATE TRIGGER {self.table}_au AFTER UPDATE ON {self.table} BEGIN {drop} {add} END",
+        ]
+
+    def trigger_operation(self) -> Any:
+        """A reversible `RunPython` that adds the triggers of the SQLite index (a no-op on
+        PostgreSQL, where the vector is written by the INSERT itself)."""
+        from django.db import migrations
+
+        def forward(apps: Any, schema_editor: Any) -> None:
+            if schema_editor.connection.vendor == "sqlite":
+                for sql in self._trigger_sql():
+                    schema_editor.execute(sql)
+
+        def backward(apps: Any, schema_editor: Any) -> None:
+            if schema_editor.connection.vendor == "sqlite":
+                for suffix in ("ai", "ad", "au"):
+                    schema_editor.execute(f"DROP TRIGGER IF EXISTS {self.table}_{suffix}")
+
+        return migrations.RunPython(forward, backward)
+
     # -- writes ------------------------------------------------------------------------------
 
     def write(
@@ -124,14 +160,6 @@ class FullTextIndex:
         with connection.cursor() as cur:
             marks = ", ".join(["%s"] * len(wanted))
             if not fresh:
-                if connection.vendor == "sqlite":
-                    cols = ", ".join(self._names)
-                    cur.execute(
-                        f"INSERT INTO {self.fts_table}({self.fts_table}, rowid, {cols}) "
-                        f"SELECT 'delete', {self.key}, {cols} FROM {self.table} "
-                        f"WHERE {self.key} IN ({marks})",
-                        wanted,
-                    )
                 cur.execute(f"DELETE FROM {self.table} WHERE {self.key} IN ({marks})", wanted)
             if rows:
                 cols = ", ".join(names)
@@ -148,15 +176,6 @@ class FullTextIndex:
                     cols += ", search_vector"
                 values = ", ".join([row_marks + ")"] * len(rows))
                 cur.execute(f"INSERT INTO {self.table} ({cols}) VALUES {values}", params)
-                if connection.vendor == "sqlite":
-                    present = [int(r[self.key]) for r in rows]
-                    present_marks = ", ".join(["%s"] * len(present))
-                    cols = ", ".join(self._names)
-                    cur.execute(
-                        f"INSERT INTO {self.fts_table}(rowid, {cols}) SELECT {self.key}, {cols} "
-                        f"FROM {self.table} WHERE {self.key} IN ({present_marks})",
-                        present,
-                    )
 
     def rebuild(self) -> None:
         """Re-derive the whole index from the document table."""
