@@ -63,6 +63,7 @@ with connection.schema_editor() as editor:
             editor.create_model(model)
     from supportdesk.tickets.search import INDEX  # the full-text index a migration adds
     INDEX.create_schema(connection, editor.execute)
+    INDEX.create_triggers(connection, editor.execute)  # and the migration that follows it
 vendor = Vendor.objects.create(name="Bench", slug="bench", support_email="support@bench.example")
 Queue.objects.create(vendor=vendor, name="Support", email="support@bench.example", is_default=True)
 org = organization_create(vendor=vendor, name="Customer")

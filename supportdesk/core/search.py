@@ -112,8 +112,11 @@ class FullTextIndex:
 
         return migrations.RunPython(forward, backward)
 
-    def _trigger_sql(self) -> list[str]:
-        """The document table's triggers that keep the FTS5 index in step (SQLite)."""
+    def create_triggers(self, conn: BaseDatabaseWrapper, execute: Callable[[str], Any]) -> None:
+        """The document table's triggers that keep the FTS5 index in step (SQLite; none on
+        PostgreSQL, where the INSERT writes the vector itself)."""
+        if conn.vendor != "sqlite":
+            return
         fts, key, names = self.fts_table, self.key, self._names
         cols = ", ".join(names)
 
@@ -122,26 +125,26 @@ class FullTextIndex:
 
         add = f"INSERT INTO {fts}(rowid, {cols}) VALUES ({values('new')});"
         drop = f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', {values('old')});"
-        return [
-            f"CREATE TRIGGER {self.table}_ai AFTER INSERT ON {self.table} BEGIN {add} END",
-            f"CREATE TRIGGER {self.table}_ad AFTER DELETE ON {self.table} BEGIN {drop} END",
-            f"CREATE TRIGGER {self.table}_au AFTER UPDATE ON {self.table} BEGIN {drop} {add} END",
-        ]
+        execute(f"CREATE TRIGGER {self.table}_ai AFTER INSERT ON {self.table} BEGIN {add} END")
+        execute(f"CREATE TRIGGER {self.table}_ad AFTER DELETE ON {self.table} BEGIN {drop} END")
+        execute(
+            f"CREATE TRIGGER {self.table}_au AFTER UPDATE ON {self.table} BEGIN {drop} {add} END"
+        )
+
+    def drop_triggers(self, conn: BaseDatabaseWrapper, execute: Callable[[str], Any]) -> None:
+        if conn.vendor == "sqlite":
+            for suffix in ("ai", "ad", "au"):
+                execute(f"DROP TRIGGER IF EXISTS {self.table}_{suffix}")
 
     def trigger_operation(self) -> Any:
-        """A reversible `RunPython` that adds the triggers of the SQLite index (a no-op on
-        PostgreSQL, where the vector is written by the INSERT itself)."""
+        """A reversible `RunPython` that adds the triggers (`create_triggers`)."""
         from django.db import migrations
 
         def forward(apps: Any, schema_editor: Any) -> None:
-            if schema_editor.connection.vendor == "sqlite":
-                for sql in self._trigger_sql():
-                    schema_editor.execute(sql)
+            self.create_triggers(schema_editor.connection, schema_editor.execute)
 
         def backward(apps: Any, schema_editor: Any) -> None:
-            if schema_editor.connection.vendor == "sqlite":
-                for suffix in ("ai", "ad", "au"):
-                    schema_editor.execute(f"DROP TRIGGER IF EXISTS {self.table}_{suffix}")
+            self.drop_triggers(schema_editor.connection, schema_editor.execute)
 
         return migrations.RunPython(forward, backward)
 
