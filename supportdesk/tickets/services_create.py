@@ -1,13 +1,12 @@
 """Opening tickets (T-1, T-6, T-11, E-2, E-4..E-8, S-1..S-3; issue 16.2): the one create path.
 
 `tickets_create_many` opens a batch of tickets inside the caller's transaction with a fixed
-number of statements whatever the batch size: the reads once for the batch — the queues
-with their agents and the acknowledgement template (one), the account teams with their
-people (one), the contracts with plans and lines (one) and what their caps count, the SLA
-policies with the calendars (one), the requesters' addresses unless the caller read them
-with the requesters — then one INSERT per table (tickets, messages, search documents,
-events, entitlement decisions, SLA snapshots, clocks, agent notifications, outbox rows,
-Message-ID registry). Nothing it inserts is read back.
+number of statements whatever the batch size: the reads once for the batch — one of the
+queues with their agents and the acknowledgement template, the account teams with their
+people and the SLA policies with the calendars (`create_read`), then the contracts with plans
+and lines (one) and what their caps count — then one INSERT per table (tickets, messages,
+search documents, events, entitlement decisions, SLA snapshots, clocks, agent notifications,
+outbox rows, Message-ID registry). Nothing it inserts is read back.
 `ticket_create` is the batch of one, in its own transaction (a savepoint in the caller's).
 
 A batch is written or fails as a whole. Batched intake keeps one bad item from failing the
