@@ -18,7 +18,7 @@ environment with django-helpdesk is given with ``--helpdesk-venv`` (default
 It prints both rates, the ratio, the goal lines of issue 16.3 (>= 10x django-helpdesk's rate
 on SQLite, >= 300 msg/s on PostgreSQL; met / not met) and the load average.
 ``--helpdesk-messages`` caps its share for long runs; the ratio is then of rates on the first
-N messages of the same corpus.
+N messages of the same corpus; ``--no-helpdesk`` leaves it out (``--no-postgres``, PostgreSQL).
 """
 
 from __future__ import annotations
@@ -276,6 +276,7 @@ def main() -> None:
         "--helpdesk-venv", type=Path, default=Path(tempfile.gettempdir()) / "helpdesk-venv"
     )
     parser.add_argument("--helpdesk-messages", type=int, default=0, help="cap (0: all)")
+    parser.add_argument("--no-helpdesk", action="store_true", help="no django-helpdesk run")
     args = parser.parse_args()
     count = 300 if args.quick else args.messages
     messages = corpus(count)
@@ -301,7 +302,7 @@ def main() -> None:
                     f"{figures['postgres']:.0f} msg/s (peak RSS {pg['max_rss_kb'] // 1024} MiB)"
                 )
         share = messages[: args.helpdesk_messages] if args.helpdesk_messages else messages
-        theirs = run_helpdesk(share, tmp, args.helpdesk_venv)
+        theirs = None if args.no_helpdesk else run_helpdesk(share, tmp, args.helpdesk_venv)
         if theirs is not None:
             rate = len(share) / theirs["seconds"]
             print(

@@ -28,6 +28,7 @@ from django.db.models import F
 
 from supportdesk.core.errors import DomainError
 from supportdesk.core.models import Vendor
+from supportdesk.core.queries import bulk_insert, bulk_update
 from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure
 from supportdesk.intake.domain.threading import thread_candidates
 from supportdesk.intake.lookups import IntakeLookups
@@ -49,7 +50,7 @@ from supportdesk.intake.services import (
     note_reuse,
     opening_done,
 )
-from supportdesk.intake.services_store import inbound_store_many, rows_insert_skipping_conflicts
+from supportdesk.intake.services_store import inbound_store_many
 from supportdesk.tickets.models import Queue
 from supportdesk.tickets.search import ticket_search_deferred
 from supportdesk.tickets.services_create import CreatedTicket, tickets_create_many
@@ -182,26 +183,9 @@ def _apply_batch(
             WRITES.reset(token)
             BATCH_LINKS.reset(links_token)
         if writes is not None:
-            _rows_save(writes.rows)
-            rows_insert_skipping_conflicts(writes.links)
+            bulk_update(writes.rows, _APPLIED_FIELDS)
+            bulk_insert(writes.links, skip_conflicts="message_id")
         return [results[inbound_id] for inbound_id in ids]
-
-
-def _rows_save(rows: list[InboundEmail]) -> None:
-    """``row.save(update_fields=_APPLIED_FIELDS)`` for every row, as one executemany (Django's
-    bulk_update builds a CASE per field and row, slower than the saves it replaces)."""
-    if not rows:
-        return
-    fields = [InboundEmail._meta.get_field(name) for name in _APPLIED_FIELDS]
-    quote = connection.ops.quote_name
-    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # names from the model only
-    sql = f"UPDATE {quote(InboundEmail._meta.db_table)} SET {sets} WHERE id = %s"  # noqa: S608
-    params = [
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 def _apply(

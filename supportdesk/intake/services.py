@@ -24,6 +24,7 @@ from django.conf import settings
 
 from supportdesk.accounts.models import User
 from supportdesk.core.models import Vendor
+from supportdesk.core.queries import bulk_insert
 from supportdesk.core.tenancy import Principal, principal_for
 from supportdesk.customers.models import Contact
 from supportdesk.intake.domain.identify import (
@@ -50,7 +51,7 @@ from supportdesk.intake.selectors import (
 )
 from supportdesk.intake.services_fax import WEBHOOK_SOURCE as FAX_WEBHOOK_SOURCE
 from supportdesk.intake.services_fax import fax_apply, fax_match
-from supportdesk.intake.services_store import inbound_store, rows_insert_skipping_conflicts
+from supportdesk.intake.services_store import inbound_store
 from supportdesk.intake.services_trust import mail_trust, staff_reply_token_exposed
 from supportdesk.intake.services_unidentified import quarantine_unidentified
 from supportdesk.notifications.models import OutboxMessage
@@ -685,7 +686,7 @@ def _outbox_mark_bounced(vendor: Vendor, message_id: str, reason: str) -> None:
 def email_links_outgoing(*, links: list[OutgoingLink], now: datetime) -> None:
     """Remember the Message-IDs of mail we sent about tickets, so replies thread (T-3): one
     INSERT; a Message-ID already registered (a re-sent notification) is kept."""
-    rows_insert_skipping_conflicts(
+    bulk_insert(
         [
             EmailMessageLink(
                 vendor_id=link.vendor_id,
@@ -696,5 +697,6 @@ def email_links_outgoing(*, links: list[OutgoingLink], now: datetime) -> None:
                 created_at=now,
             )
             for link in links
-        ]
+        ],
+        skip_conflicts="message_id",
     )

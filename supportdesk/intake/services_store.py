@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Model
+from django.db import IntegrityError, transaction
 
 from supportdesk.core.models import Vendor
+from supportdesk.core.queries import bulk_insert
 from supportdesk.intake.domain.parse import ParsedEmail, ParseFailure
 from supportdesk.intake.models import InboundEmail, InboundState
 from supportdesk.tickets.models import Queue
@@ -140,51 +140,7 @@ def _insert_new(objs: list[InboundEmail]) -> dict[str, InboundEmail]:
     ones by key, their ids set, as ``bulk_create(ignore_conflicts=True)`` followed by a read
     of the rows would (issue 16.3: that read and Django's per-row compiling were most of
     storing a batch)."""
-    inserted: dict[str, InboundEmail] = {}
-    by_key = {obj.dedupe_key: obj for obj in objs}
-    for pk, key in rows_insert_skipping_conflicts(objs, returning="dedupe_key"):
-        obj = by_key[key]
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-        inserted[key] = obj
-    return inserted
-
-
-def rows_insert_skipping_conflicts(objs: Sequence[Model], *, returning: str = "") -> list[Any]:
-    """``bulk_create(objs, ignore_conflicts=True)`` for intake's rows (new rows of one model,
-    without expressions): ``INSERT … ON CONFLICT DO NOTHING`` (one statement per batch the
-    database takes), each value prepared as Django prepares it, without compiling it row by
-    row (issue 16.3). With `returning`, the (id, that column) of each row inserted — not of
-    one skipped for an existing unique value."""
-    if not objs:
-        return []
-    opts = type(objs[0])._meta
-    fields = [f for f in opts.concrete_fields if f is not opts.pk]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)  # names from the model only
-    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = " ON CONFLICT DO NOTHING"
-    if returning:
-        tail += f" RETURNING {quote(opts.pk.column)}, {quote(opts.get_field(returning).column)}"
-    size = max(1, connection.ops.bulk_batch_size(fields, objs))
-    rows: list[Any] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), size):
-            chunk = objs[start : start + size]
-            params = []
-            for obj in chunk:  # as bulk_create: a related object saved after it was assigned
-                obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
-                params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-            sql = (
-                f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES "  # noqa: S608
-                + ", ".join([row_marks] * len(chunk))
-                + tail
-            )
-            cursor.execute(sql, params)
-            if returning:
-                rows += cursor.fetchall()
-    return rows
+    return {obj.dedupe_key: obj for obj in bulk_insert(objs, skip_conflicts="dedupe_key")}
 
 
 def _new_row(

@@ -15,6 +15,7 @@ from supportdesk.core.models import Vendor, VendorEvent
 from supportdesk.core.queries import (
     _INSERTS,
     bulk_insert,
+    bulk_update,
     prepared_query,
     prepared_statement,
 )
@@ -97,7 +98,7 @@ def test_bulk_insert_sets_the_keys_of_what_it_stores_in_one_statement_N2():
         )
     # compiled, not bulk_create's; PostgreSQL inserts any rows from an array per column
     rows = 0 if connection.vendor == "postgresql" else 2
-    assert _INSERTS[VendorEvent, connection.vendor, rows].sql is not None
+    assert _INSERTS[VendorEvent, connection.vendor, rows, ""].sql is not None
     with CaptureQueriesContext(connection) as captured:  # a batch of intake's size, compiled
         stored = bulk_insert(_events(vendor, *[n % 31 + 1 for n in range(87)]))
     assert len(captured) == 1
@@ -106,11 +107,112 @@ def test_bulk_insert_sets_the_keys_of_what_it_stores_in_one_statement_N2():
         .order_by("pk")
         .values_list("pk", "data__day")
     )
-    assert len(stored) == 87 and (VendorEvent, connection.vendor, rows and 87) in _INSERTS
+    assert len(stored) == 87 and (VendorEvent, connection.vendor, rows and 87, "") in _INSERTS
     with_key = _events(vendor, 5)
     with_key[0].pk = 10_000  # left to bulk_create
     assert bulk_insert(with_key)[0].pk == 10_000
     assert VendorEvent.objects.get(pk=10_000).at == datetime(2026, 3, 5, 9, tzinfo=UTC)
+
+
+def _vendor_rows() -> list[tuple[Any, ...]]:
+    return list(Vendor.objects.order_by("slug").values_list("pk", "slug", "name"))
+
+
+def test_bulk_insert_skipping_conflicts_stores_only_new_keys_and_says_which_N2():
+    stored_before = Vendor.objects.create(name="First", slug="s-a")
+    for round_ in range(2):  # compiling, then compiled
+        objs = [
+            Vendor(name=f"B{round_}", slug=f"s-b{round_}"),
+            Vendor(name="Again", slug="s-a"),  # stored before: skipped
+            Vendor(name=f"C{round_}", slug=f"s-c{round_}"),
+            Vendor(name="Twice", slug=f"s-b{round_}"),  # an earlier object's key: skipped
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            inserted = bulk_insert(objs, skip_conflicts="slug")
+        assert len(captured) == 1
+        assert inserted == [objs[0], objs[2]]
+        assert [o.pk for o in (objs[1], objs[3])] == [None, None]
+        assert [o._state.adding for o in inserted] == [False, False]
+        got = {slug: (pk, name) for pk, slug, name in _vendor_rows()}
+        assert got[f"s-b{round_}"] == (objs[0].pk, f"B{round_}")
+        assert got[f"s-c{round_}"] == (objs[2].pk, f"C{round_}")
+        assert got["s-a"] == (stored_before.pk, "First")
+    assert Vendor.objects.count() == 5
+    assert bulk_insert([Vendor(name="Again", slug="s-a")], skip_conflicts="slug") == []
+
+
+def test_bulk_insert_skipping_conflicts_takes_more_rows_than_one_statement_N2():
+    objs = [Vendor(name=f"Many {i}", slug=f"many-{i:03d}") for i in range(230)]
+    objs.insert(100, Vendor(name="Again", slug="many-005"))
+    with CaptureQueriesContext(connection) as captured:
+        inserted = bulk_insert(objs, skip_conflicts="slug")
+    assert len(captured) > 1  # statements of at most a batch of intake each
+    assert len(inserted) == 230 and objs[100] not in inserted and objs[100].pk is None
+    assert [(o.pk, o.slug, o.name) for o in inserted] == _vendor_rows()
+
+
+def test_bulk_insert_skipping_conflicts_skips_only_conflicts_N2():
+    from django.db import IntegrityError, transaction
+
+    # not SQLite's INSERT OR IGNORE, which would drop the row that breaks NOT NULL unseen
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert([Vendor(name="Fine", slug="fine"), Vendor(name=None, slug="no-name")],
+                    skip_conflicts="slug")  # fmt: skip
+    assert not Vendor.objects.exists()
+    with_key = Vendor(pk=10_000, name="Keyed", slug="keyed")
+    with pytest.raises(TypeError):  # bulk_create could not say which rows it skipped
+        bulk_insert([with_key], skip_conflicts="slug")
+
+
+def test_bulk_insert_of_binary_values_inserts_from_arrays_on_postgresql_N2():
+    from supportdesk.intake.models import InboundEmail
+
+    vendor = Vendor.objects.create(name="Acme Support", slug="acme-support")
+    raws = [bytes(range(256)) * 4, b"\x00\\x'\"", b""]
+    objs = [
+        InboundEmail(vendor=vendor, raw=raw, size=len(raw), content_hash=f"h{i}",
+                     dedupe_key=f"k{i}", received_at=datetime(2026, 3, 1, tzinfo=UTC))
+        for i, raw in enumerate(raws)
+    ]  # fmt: skip
+    with CaptureQueriesContext(connection) as captured:
+        inserted = bulk_insert(objs, skip_conflicts="dedupe_key")
+    assert len(captured) == 1 and inserted == objs
+    if connection.vendor == "postgresql":  # one statement, planned once, for any count of rows
+        assert "UNNEST" in captured[0]["sql"]
+    got = dict(InboundEmail.objects.filter(vendor=vendor).values_list("pk", "raw"))
+    assert {pk: bytes(raw) for pk, raw in got.items()} == {o.pk: o.raw for o in objs}
+
+
+def test_bulk_update_saves_the_fields_of_many_rows_in_one_statement_N2():
+    from supportdesk.intake.models import InboundEmail
+
+    vendor, other = (Vendor.objects.create(name=n, slug=n) for n in ("upd-a", "upd-b"))
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    rows = bulk_insert(
+        [
+            InboundEmail(vendor=vendor, raw=b"x", size=1, content_hash=f"h{i}",
+                         dedupe_key=f"u{i}", received_at=at)
+            for i in range(3)
+        ]
+    )  # fmt: skip
+    untouched = [(r.pk, r.raw) for r in rows]
+    rows[0].state, rows[0].reason, rows[0].processed_at = "failed", 'it\'s "quoted"', at
+    rows[1].vendor, rows[1].attempts = other, 2  # a relation, by its key
+    rows[2].reason = ""
+    rows[0].subject = "not among the fields saved"
+    with CaptureQueriesContext(connection) as captured:
+        bulk_update(rows, ["state", "reason", "processed_at", "vendor", "attempts"])
+    assert len(captured) == 1
+    got = list(
+        InboundEmail.objects.order_by("pk").values_list(
+            "pk", "state", "reason", "processed_at", "vendor_id", "attempts", "subject", "raw"
+        )
+    )
+    assert [g[:7] for g in got] == [
+        (r.pk, r.state, r.reason, r.processed_at, r.vendor_id, r.attempts, "") for r in rows
+    ]
+    assert [(g[0], bytes(g[7])) for g in got] == untouched
+    assert got[0][3] == at and got[1][3] is None and got[1][4] == other.pk
 
 
 @prepared_statement

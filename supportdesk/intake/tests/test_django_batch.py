@@ -162,7 +162,7 @@ def test_when_the_batch_end_writes_fail_it_is_applied_again_message_by_message_T
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the batch's UPDATE failed")
 
-    monkeypatch.setattr(batch, "_rows_save", broken)
+    monkeypatch.setattr(batch, "bulk_update", broken)
     raws = [mail(subject=f"Request {i}", message_id=f"<w{i}@acme.example>") for i in range(3)]
     results = email_ingest_many(raws, vendor=world.vendor, now=NOW, source="test")
     assert [r.state for r in results] == [InboundState.TICKET_CREATED] * 3
