@@ -72,7 +72,7 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
 
 
 def ticket_rows_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """:func:`ticket_out` from plain rows (``tickets.selectors.ticket_rows``) without model
+    """:func:`ticket_out` from plain rows (``tickets.selectors.ticket_page_rows``) without model
     instances: the same keys, values and types (tests compare the two); the entitlement is
     joined onto each row."""
     out = []
