@@ -101,7 +101,7 @@ MIDDLEWARE = [
     "supportdesk.core.edge.LeanEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "supportdesk.core.csp.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "supportdesk.core.middleware.InputGuardMiddleware",
@@ -121,7 +121,7 @@ MIDDLEWARE = [
 # guarantees that hold for them too, in the same order; nothing that serves browser sessions.
 LEAN_EDGE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "supportdesk.core.csp.CSPMiddleware",
     "django.middleware.common.CommonMiddleware",
     "supportdesk.core.middleware.InputGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -99,3 +99,42 @@ def test_search_index_triggers_come_and_go_with_their_migrations_N2():
     assert _search_triggers() == set()
     call_command("migrate", verbosity=0)
     assert _search_triggers() == expected
+
+
+def _ticket_list_indexes_and_statistics() -> tuple[set[str], set[str]]:
+    """The status-and-priority indexes of tickets (issue 16.1) present now, and on PostgreSQL
+    the extended statistics on the tickets table."""
+    names = {"ticket_vendor_status_prio", "ticket_org_status_prio"}
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "tickets_ticket")
+        statistics: set[str] = set()
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'tickets_ticket'::regclass"
+            )
+            statistics = {name for (name,) in cursor.fetchall()}
+    return names & set(found), statistics
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ticket_list_status_priority_indexes_and_back():
+    """tickets 0015 adds the list's status-and-priority indexes and, on PostgreSQL, the
+    statistics that organisation decides vendor; unapplied, all are gone."""
+    indexes, statistics = _ticket_list_indexes_and_statistics()
+    assert indexes == {"ticket_vendor_status_prio", "ticket_org_status_prio"}
+    expected = {"tickets_ticket_org_vendor"} if connection.vendor == "postgresql" else set()
+    assert statistics == expected
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_constraints(cursor, "tickets_ticket")
+    assert columns["ticket_org_status_prio"]["columns"] == [
+        "organization_id", "status", "priority", "id"
+    ]  # fmt: skip
+    assert columns["ticket_vendor_status_prio"]["columns"] == [
+        "vendor_id", "status", "priority", "id"
+    ]  # fmt: skip
+    call_command("migrate", "tickets", "0014", verbosity=0)
+    try:
+        assert _ticket_list_indexes_and_statistics() == (set(), set())
+    finally:
+        call_command("migrate", verbosity=0)
+    assert _ticket_list_indexes_and_statistics() == (indexes, statistics)

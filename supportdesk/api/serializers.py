@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 
 from supportdesk.accounts.models import user_name
-from supportdesk.contracts.selectors import ticket_entitlement_out, ticket_entitlements_out
+from supportdesk.contracts.selectors import entitlement_row_out, ticket_entitlement_out
 from supportdesk.customers.models import Contact, PhoneKind
 from supportdesk.tickets.models import Attachment, Message, Ticket
 
@@ -72,10 +72,9 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
 
 
 def ticket_rows_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """:func:`ticket_out` from plain rows (``tickets.selectors.ticket_rows``) without model
-    instances: the same keys, values and types (tests compare the two), plus one query for
-    the page's entitlements."""
-    entitlements = ticket_entitlements_out(ticket_ids=[r["id"] for r in rows])
+    """:func:`ticket_out` from plain rows (``tickets.selectors.ticket_page_rows``) without model
+    instances: the same keys, values and types (tests compare the two); the entitlement is
+    joined onto each row."""
     out = []
     for r in rows:
         assignee_id = r["assignee_id"]
@@ -122,7 +121,7 @@ def ticket_rows_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "escalated_at": r["escalated_at"],
                 "escalation_reason": r["escalation_reason"],
                 "out_of_scope": r["out_of_scope"],
-                "entitlement": entitlements.get(r["id"]),
+                "entitlement": entitlement_row_out(r, "entitlement__"),
             }
         )
     return out

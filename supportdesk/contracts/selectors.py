@@ -58,7 +58,6 @@ from supportdesk.contracts.selectors_usage import (
 )
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
-from supportdesk.core.queries import prepared_query, prepared_statement
 from supportdesk.core.tenancy import Principal, scope
 from supportdesk.customers.models import ContactRole, Organization
 from supportdesk.customers.selectors import organization_get
@@ -558,57 +557,47 @@ def ticket_entitlement_panel(*, ticket: Ticket, now: datetime) -> dict[str, Any]
     }
 
 
-_ENTITLEMENT_FIELDS = (
+# A ticket's entitlement columns as the ticket API's rows read them: joined onto the ticket
+# (``tickets.selectors.ticket_rows_query``, each prefixed ``entitlement__``), so a page costs
+# no query of its own for them (issue 16.1).
+ENTITLEMENT_ROW_FIELDS = (
     "ticket_id", "category", "covered", "billing", "reason", "rate_basis", "explanation",
     "flags", "cap_notices", "decision", "decided_at", "contract_id", "contract__reference",
     "contract__state", "contract__start", "contract__end",
 )  # fmt: skip
 
 
-@prepared_query
-def _entitlement_rows() -> QuerySet[TicketEntitlement, dict[str, Any]]:
-    return TicketEntitlement.objects.values(*_ENTITLEMENT_FIELDS)
-
-
-@prepared_statement
-def _entitlement_rows_of(ticket_ids: list[int]) -> QuerySet[TicketEntitlement, dict[str, Any]]:
-    return _entitlement_rows().filter(ticket_id__in=ticket_ids)
-
-
-def ticket_entitlements_out(*, ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """:func:`ticket_entitlement_out` for many tickets in one query (values(), no model
-    instances), keyed by ticket id; tickets without a decision are absent."""
-    out: dict[int, dict[str, Any]] = {}
-    if not ticket_ids:
-        return out
-    for row in _entitlement_rows_of(list(ticket_ids)):
-        decision: Mapping[str, Any] = row["decision"] or {}
-        contract_id = row["contract_id"]
-        out[row["ticket_id"]] = {
-            "category": row["category"],
-            "covered": row["covered"],
-            "billing": row["billing"],
-            "reason": row["reason"],
-            "rate_basis": row["rate_basis"],
-            "explanation": row["explanation"],
-            "flags": list(row["flags"]),
-            "cap_notices": list(row["cap_notices"]),
-            "cap_usage": list(decision.get("cap_usage", [])),
-            "suggestion": decision.get("suggestion"),
-            "contract": (
-                {
-                    "id": contract_id,
-                    "reference": row["contract__reference"] or f"C-{contract_id}",
-                    "state": row["contract__state"],
-                    "start": row["contract__start"],
-                    "end": row["contract__end"],
-                }
-                if contract_id is not None
-                else None
-            ),
-            "decided_at": row["decided_at"],
-        }
-    return out
+def entitlement_row_out(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any] | None:
+    """:func:`ticket_entitlement_out` from a row with ``ENTITLEMENT_ROW_FIELDS``, each name
+    after ``prefix``; None when the row has no decision (a left join found none)."""
+    if row[f"{prefix}ticket_id"] is None:
+        return None
+    decision: Mapping[str, Any] = row[f"{prefix}decision"] or {}
+    contract_id = row[f"{prefix}contract_id"]
+    return {
+        "category": row[f"{prefix}category"],
+        "covered": row[f"{prefix}covered"],
+        "billing": row[f"{prefix}billing"],
+        "reason": row[f"{prefix}reason"],
+        "rate_basis": row[f"{prefix}rate_basis"],
+        "explanation": row[f"{prefix}explanation"],
+        "flags": list(row[f"{prefix}flags"]),
+        "cap_notices": list(row[f"{prefix}cap_notices"]),
+        "cap_usage": list(decision.get("cap_usage", [])),
+        "suggestion": decision.get("suggestion"),
+        "contract": (
+            {
+                "id": contract_id,
+                "reference": row[f"{prefix}contract__reference"] or f"C-{contract_id}",
+                "state": row[f"{prefix}contract__state"],
+                "start": row[f"{prefix}contract__start"],
+                "end": row[f"{prefix}contract__end"],
+            }
+            if contract_id is not None
+            else None
+        ),
+        "decided_at": row[f"{prefix}decided_at"],
+    }
 
 
 def ticket_entitlement_out(ticket: Ticket) -> dict[str, Any] | None:

@@ -119,6 +119,16 @@ class Ticket(models.Model):
             models.Index(fields=["queue", "status", "-id"], name="ticket_queue_status"),
             models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_status"),
             models.Index(fields=["vendor", "priority", "-id"], name="ticket_vendor_priority"),
+            # The API's list filtered by status and priority (issue 16.1): staff scope by
+            # vendor, contacts and the organization filter by organisation. Its statement is
+            # prepared, so one plan serves every value: with all its equalities in the index,
+            # a page reads its rows only, whichever status and priority (migration 0014).
+            models.Index(
+                fields=["vendor", "status", "priority", "-id"], name="ticket_vendor_status_prio"
+            ),
+            models.Index(
+                fields=["organization", "status", "priority", "-id"], name="ticket_org_status_prio"
+            ),
         ]
 
     def __str__(self) -> str:

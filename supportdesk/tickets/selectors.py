@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from supportdesk.contracts.models import Product
+from supportdesk.contracts.selectors import ENTITLEMENT_ROW_FIELDS
 from supportdesk.core.errors import InvalidInput, NotFound
 from supportdesk.core.models import Vendor
 from supportdesk.core.queries import prepared_query, prepared_statement
@@ -73,10 +74,15 @@ def _check_limit(limit: int) -> None:
         raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}")
 
 
+# Django builds an enum's ``values`` anew on each access; a page checks its filters on each.
+_STATUSES = frozenset(Status.values)
+_PRIORITIES = frozenset(Priority.values)
+
+
 def _check_filters(filters: TicketFilters) -> None:
-    if filters.status and filters.status not in Status.values:
+    if filters.status and filters.status not in _STATUSES:
         raise InvalidInput(f"unknown status {filters.status!r}")
-    if filters.priority and filters.priority not in Priority.values:
+    if filters.priority and filters.priority not in _PRIORITIES:
         raise InvalidInput(f"unknown priority {filters.priority!r}")
 
 
@@ -148,33 +154,30 @@ def ticket_queue_page(
 
 
 # The columns a ticket's API representation needs, read with values(): no model instance per
-# row. The always-present relations are joined (as in _with_list_relations), the requester's
-# primary address is a subquery; product names and entitlements are one query each per page.
+# row. The always-present relations are joined (as in _with_list_relations), and so is the
+# entitlement with its contract (one-to-one, left joins: its statement is prepared, so the
+# joins no longer cost planning on each page, issue 16.1); the requester's primary address is
+# a subquery; product names are one query per page that has any.
 TICKET_ROW_FIELDS = (
     "id", "subject", "status", "priority", "channel", "organization_id", "organization__name",
     "requester_id", "requester__name", "queue__name", "assignee_id", "assignee__display_name",
     "assignee__first_name", "assignee__last_name", "assignee__email", "product_id", "version",
     "caller_number", "created_at", "updated_at", "first_response_at", "closed_at",
     "escalated_at", "escalation_reason", "out_of_scope",
+    *(f"entitlement__{name}" for name in ENTITLEMENT_ROW_FIELDS),
 )  # fmt: skip
 
 
 @prepared_query
 def ticket_rows_query() -> QuerySet[Ticket, dict[str, Any]]:
     """All tickets as ``TICKET_ROW_FIELDS`` rows plus ``requester_email`` (the primary address,
-    as ``Contact.primary_email``), to narrow and pass to :func:`ticket_rows`; set up once."""
+    as ``Contact.primary_email``), to narrow into the statements below; set up once."""
     primary = ContactEmail.objects.filter(contact_id=OuterRef("requester_id")).order_by(
         "-is_primary", "pk"
     )
     return Ticket.objects.values(
         *TICKET_ROW_FIELDS, requester_email=Subquery(primary.values("address")[:1])
     )
-
-
-def ticket_rows(qs: QuerySet[Ticket, dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """The first ``limit`` rows of ``qs`` (built on :func:`ticket_rows_query`), with
-    ``product_name``: one query besides the page's own when a ticket on it has a product."""
-    return _with_product_names(list(qs[:limit]))
 
 
 def _with_product_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -211,19 +214,37 @@ def _page_values(
             values[name] = _CREATED_AT.get_prep_value(getattr(filters, name))
     if cursor is not None:
         values["cursor"] = cursor
-    # What core.tenancy.scope filters on: a contact's organisation, else staff's vendor.
+    return values | _scope_values(principal)
+
+
+def _scope_values(principal: Principal) -> dict[str, int]:
+    """What core.tenancy.scope filters on: a contact's organisation, else staff's vendor."""
     if principal.is_contact:
         if principal.organization_id is not None:
-            values["principal_organization_id"] = principal.organization_id
+            return {"principal_organization_id": principal.organization_id}
     elif principal.vendor_id is not None:
-        values["principal_vendor_id"] = principal.vendor_id
-    return values
+        return {"principal_vendor_id": principal.vendor_id}
+    return {}
+
+
+def _scoped(given: dict[str, Any], is_contact: bool, is_superuser: bool) -> Principal:
+    """A principal that :func:`core.tenancy.scope` treats as the one :func:`_scope_values`
+    read: only which kind it is and its organisation or vendor, so no one's other details
+    enter a statement compiled for all."""
+    return Principal(
+        user_id=0,
+        vendor_id=given.get("principal_vendor_id"),
+        organization_id=given.get("principal_organization_id"),
+        contact_id=0 if is_contact else None,
+        roles=frozenset(),
+        is_superuser=is_superuser,
+    )
 
 
 def ticket_page_rows(
     *, principal: Principal, filters: TicketFilters, cursor: int | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """One page of tickets as plain rows (:func:`ticket_rows`) for the API's lean read path,
+    """One page of tickets as plain rows (:func:`ticket_rows_query`) for the API's lean read path,
     and the cursor of the next page (None at the end).
 
     The page's statement is compiled once per shape (core.queries.prepared_statement):
@@ -233,8 +254,7 @@ def ticket_page_rows(
         tickets, next_offset = ticket_queue_page(
             principal=principal, filters=filters, cursor=cursor, limit=limit
         )
-        found = ticket_rows_query().filter(pk__in=[t.pk for t in tickets])
-        by_id = {r["id"]: r for r in ticket_rows(found, len(tickets))}
+        by_id = {r["id"]: r for r in _with_product_names(_rows_of([t.pk for t in tickets]))}
         return [by_id[t.pk] for t in tickets if t.pk in by_id], next_offset
     _check_filters(filters)
     values = _page_values(principal, filters, cursor)
@@ -266,19 +286,9 @@ def _page_statement(
     is_superuser: bool,
     limit: int,
 ) -> QuerySet[Ticket, dict[str, Any]]:
-    """The rows of a page for the values :func:`_page_values` named ``names``. Only what
-    :func:`core.tenancy.scope` reads of a principal is given: which kind it is and the
-    organisation or vendor among the values, so no one's other details enter the statement
-    compiled for all."""
+    """The rows of a page for the values :func:`_page_values` named ``names``."""
     given = dict(zip(names, values, strict=True))
-    scoped = Principal(
-        user_id=0,
-        vendor_id=given.get("principal_vendor_id"),
-        organization_id=given.get("principal_organization_id"),
-        contact_id=0 if is_contact else None,
-        roles=frozenset(),
-        is_superuser=is_superuser,
-    )
+    scoped = _scoped(given, is_contact, is_superuser)
     filters = TicketFilters(
         open_only=open_only,
         escalated=escalated,
@@ -288,11 +298,35 @@ def _page_statement(
 
 
 def ticket_get_row(*, principal: Principal, ref: int) -> dict[str, Any]:
-    """One visible ticket as a plain row (:func:`ticket_rows`); NotFound otherwise."""
-    rows = ticket_rows(_visible_tickets(principal, ticket_rows_query()).filter(pk=ref), 1)
+    """One visible ticket as a plain row (as :func:`ticket_page_rows`'); NotFound otherwise.
+    Compiled once per kind of principal, like a page."""
+    scope_values = _scope_values(principal)
+    rows = _with_product_names(
+        _get_statement(
+            ref,
+            *scope_values.values(),
+            names=tuple(scope_values),
+            is_contact=principal.is_contact,
+            is_superuser=principal.is_superuser,
+        )
+    )
     if not rows:
         raise NotFound(f"ticket {ref} not found")
     return rows[0]
+
+
+@prepared_statement
+def _get_statement(
+    ref: int, *values: Any, names: tuple[str, ...], is_contact: bool, is_superuser: bool
+) -> QuerySet[Ticket, dict[str, Any]]:
+    scoped = _scoped(dict(zip(names, values, strict=True)), is_contact, is_superuser)
+    return _visible_tickets(scoped, ticket_rows_query()).filter(pk=ref)
+
+
+@prepared_statement
+def _rows_of(ticket_ids: list[int]) -> QuerySet[Ticket, dict[str, Any]]:
+    """The rows of these tickets (found visible already), in no order."""
+    return ticket_rows_query().filter(pk__in=ticket_ids)
 
 
 def _ranked_page(

@@ -25,9 +25,9 @@ from tests.factories import NOW, make_ticket
 pytestmark = pytest.mark.django_db
 
 # Statements for one list page (and one get) besides authentication: the page (its
-# always-present relations joined, the requester's primary address a subquery), the
-# products (only when a ticket on the page has one), the entitlements (contracts joined).
-PAGE_STATEMENTS = 3
+# always-present relations and the entitlement with its contract joined, the requester's
+# primary address a subquery) and the products (only when a ticket on the page has one).
+PAGE_STATEMENTS = 2
 # Authentication with a bearer token: the token with its user, contact, organisation and
 # roles joined. The address's sign-in failures (django-axes) were read by the request before,
 # less than a second ago (accounts.throttling.bearer_address_allowed): not read again.
