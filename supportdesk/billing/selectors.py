@@ -9,7 +9,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 
 from supportdesk.billing.domain.billing_run import billing_changes, billing_in_force
 from supportdesk.billing.domain.money import Money
@@ -237,7 +239,12 @@ def chain_root(contract: Contract) -> Contract:
 def chain_billing_changes(root_ids: list[int]) -> dict[int, tuple[tuple[date, Billing], ...]]:
     """The customers' billing choices that stand, per chain root (B-5)."""
     made: dict[int, list[tuple[date, str]]] = {}
-    for row in BillingChoice.objects.filter(contract_id__in=root_ids).order_by("chosen_at", "pk"):
+    roots: Any = root_ids
+    if connection.vendor == "postgresql" and len(root_ids) > 1:
+        # the ids as one array: the billing run asks for a couple of thousand chains at a
+        # time, and an IN list of as many placeholders cost it 25 ms of Python per call
+        roots = RawSQL("SELECT unnest(%s::bigint[])", (list(root_ids),))
+    for row in BillingChoice.objects.filter(contract_id__in=roots).order_by("chosen_at", "pk"):
         made.setdefault(row.contract_id, []).append((row.effective_from, row.billing))
     return {root: billing_changes(choices) for root, choices in made.items()}
 
