@@ -122,7 +122,7 @@ class Ticket(models.Model):
             # The API's list filtered by status and priority (issue 16.1): staff scope by
             # vendor, contacts and the organization filter by organisation. Its statement is
             # prepared, so one plan serves every value: with all its equalities in the index,
-            # a page reads its rows only, whichever status and priority (migration 0014).
+            # a page reads its rows only, whichever status and priority (migration 0015).
             models.Index(
                 fields=["vendor", "status", "priority", "-id"], name="ticket_vendor_status_prio"
             ),
