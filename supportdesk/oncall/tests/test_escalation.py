@@ -290,7 +290,7 @@ def any_resolver(step: Resolved, at: datetime) -> list[str]:
     return ["ann"] if isinstance(step, NotifyOnCall) else ["ann", "dora"]
 
 
-@settings(max_examples=scaled(150), deadline=None)
+@settings(max_examples=scaled(150))
 @given(
     chains(),
     st.lists(st.integers(0, 200), min_size=1, max_size=30),
@@ -329,7 +329,7 @@ def test_chain_instants_are_when_notify_steps_fall_due_O4() -> None:
     assert chain_instants(dse, T0) == [minutes(0), minutes(15)]
 
 
-@settings(max_examples=scaled(100), deadline=None)
+@settings(max_examples=scaled(100))
 @given(chains())
 def test_planning_instant_by_instant_is_the_whole_plan_O4(chain: EscalationChain) -> None:
     """Issue 17.5: a sweep plans each instant when it falls due (`only_at`); together the

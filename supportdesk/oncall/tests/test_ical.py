@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
@@ -198,7 +198,7 @@ def occupants(cal: Calendar, t: datetime) -> list[str]:
     return sorted(str(e["X-SUPPORTDESK-PARTICIPANT"]) for e in hits)
 
 
-@settings(max_examples=scaled(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(40))
 @given(
     schedules_with_window(
         zones=(CHI, BER), rotations_per_layer=2, overlapping_overrides=True, max_days=8

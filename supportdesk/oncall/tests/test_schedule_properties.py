@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import DAILY as RR_DAILY
 from dateutil.rrule import MINUTELY as RR_MINUTELY
 from dateutil.rrule import rrule
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportdesk.oncall.domain.schedule import (
@@ -27,9 +27,7 @@ from supportdesk.oncall.domain.schedule import (
 
 from .strategies import instants, rotations, scaled, schedules_with_window, windows
 
-SETTINGS = settings(
-    max_examples=scaled(80), deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=scaled(80))
 
 
 def boundaries(timeline: list[Shift]) -> list[datetime]:
@@ -198,7 +196,7 @@ def test_unclipped_shifts_are_whole_and_clip_to_the_timeline_O1(
         assert set(whole) <= wide
 
 
-@settings(max_examples=scaled(40), deadline=None)
+@settings(max_examples=scaled(40))
 @given(schedules_with_window(rotations_per_layer=2, overlapping_overrides=True))
 def test_spec_round_trips_through_json_O1(case: tuple[Schedule, datetime, datetime]) -> None:
     schedule = case[0]

@@ -222,7 +222,7 @@ def test_voicemail_page_text_rejects_bad_input_O2() -> None:
         voicemail_page_text(**{**kwargs, "recording_url": "javascript:alert(1)"})  # type: ignore[arg-type]
 
 
-@settings(max_examples=scaled(150), deadline=None)
+@settings(max_examples=scaled(150))
 @given(
     caller=st.none() | st.text(max_size=40),
     organisation=st.none() | st.text(max_size=120),
