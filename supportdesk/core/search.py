@@ -52,6 +52,23 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(terms))[:MAX_TERMS]
 
 
+_SchemaStep = Callable[[BaseDatabaseWrapper, Callable[[str], Any]], None]
+
+
+def _reversible(forward_step: _SchemaStep, backward_step: _SchemaStep) -> Any:
+    """A `RunPython` that runs `forward_step` on migrating and `backward_step` on unapplying,
+    each with the migrating connection and its schema editor's `execute`."""
+    from django.db import migrations
+
+    def forward(apps: Any, schema_editor: Any) -> None:
+        forward_step(schema_editor.connection, schema_editor.execute)
+
+    def backward(apps: Any, schema_editor: Any) -> None:
+        backward_step(schema_editor.connection, schema_editor.execute)
+
+    return migrations.RunPython(forward, backward)
+
+
 @dataclass(frozen=True)
 class FullTextIndex:
     table: str  # the document table
@@ -102,15 +119,7 @@ class FullTextIndex:
 
     def migration_operation(self) -> Any:
         """A reversible `RunPython` that adds the index for whichever database migrates."""
-        from django.db import migrations
-
-        def forward(apps: Any, schema_editor: Any) -> None:
-            self.create_schema(schema_editor.connection, schema_editor.execute)
-
-        def backward(apps: Any, schema_editor: Any) -> None:
-            self.drop_schema(schema_editor.connection, schema_editor.execute)
-
-        return migrations.RunPython(forward, backward)
+        return _reversible(self.create_schema, self.drop_schema)
 
     def create_triggers(self, conn: BaseDatabaseWrapper, execute: Callable[[str], Any]) -> None:
         """The document table's triggers that keep the FTS5 index in step (SQLite; none on
@@ -138,15 +147,7 @@ class FullTextIndex:
 
     def trigger_operation(self) -> Any:
         """A reversible `RunPython` that adds the triggers (`create_triggers`)."""
-        from django.db import migrations
-
-        def forward(apps: Any, schema_editor: Any) -> None:
-            self.create_triggers(schema_editor.connection, schema_editor.execute)
-
-        def backward(apps: Any, schema_editor: Any) -> None:
-            self.drop_triggers(schema_editor.connection, schema_editor.execute)
-
-        return migrations.RunPython(forward, backward)
+        return _reversible(self.create_triggers, self.drop_triggers)
 
     # -- writes ------------------------------------------------------------------------------
 
