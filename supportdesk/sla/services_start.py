@@ -99,14 +99,13 @@ def sla_candidates(rows: Mapping[int, Sequence[Row]]) -> SlaCandidates:
     policies: dict[tuple[int, int], SlaPolicy] = {}
     calendars: dict[int, dict[str, Any]] = {}
     for kind in (SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR):
-        for pk, _, vendor_id, key, _, _, name, *more in rows.get(kind, ()):
-            flag, spec = more[4], more[6]
-            spec = json.loads(spec) if isinstance(spec, str | bytes) else spec
+        for row in rows.get(kind, ()):  # the slots of `sla_candidates_branches`
+            spec = json.loads(row.j1) if isinstance(row.j1, str | bytes) else row.j1
             if kind == SLA_CALENDAR:
-                calendars.setdefault(vendor_id, {})[name] = spec
-            elif (kind, key) not in policies:
-                policies[kind, key] = SlaPolicy(
-                    id=pk, vendor_id=vendor_id, name=name, spec=spec, is_default=bool(flag)
+                calendars.setdefault(row.i1, {})[row.t1] = spec
+            elif (kind, row.i2) not in policies:
+                policies[kind, row.i2] = SlaPolicy(
+                    id=row.o1, vendor_id=row.i1, name=row.t1, spec=spec, is_default=bool(row.b1)
                 )
     return SlaCandidates(policies, calendars)
 

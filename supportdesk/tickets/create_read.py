@@ -12,20 +12,38 @@ the slot's type (PostgreSQL types each column of a union from its branches).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 
 # the kinds of rows; the SLA's four are its policies' order of precedence (S-1)
 SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR, QUEUE, ACCOUNT_TEAM = range(6)
 
-_SLOTS = {
-    "o1": "bigint", "o2": "bigint", "i1": "bigint", "i2": "bigint", "i3": "bigint",
-    "i4": "bigint", "t1": "text", "t2": "text", "t3": "text", "t4": "text", "t5": "text",
-    "b1": "boolean", "b2": "boolean", "j1": "jsonb", "j2": "jsonb",
-}  # fmt: skip
 
-Row = tuple[Any, ...]  # the slots, in the layout's order
+class Row(NamedTuple):
+    """A row's slots, by name or in the layout's order; what a slot holds is its branch's
+    (NULL where the branch leaves it empty; SQLite returns JSON as text)."""
+
+    o1: Any
+    o2: Any
+    i1: Any
+    i2: Any
+    i3: Any
+    i4: Any
+    t1: Any
+    t2: Any
+    t3: Any
+    t4: Any
+    t5: Any
+    b1: Any
+    b2: Any
+    j1: Any
+    j2: Any
+
+
+# each slot's SQL type, by its letter
+_SQL_TYPES = {"o": "bigint", "i": "bigint", "t": "text", "b": "boolean", "j": "jsonb"}
+_SLOTS = {slot: _SQL_TYPES[slot[0]] for slot in Row._fields}
 Branch = tuple[str, list[Any]]  # its SQL, its parameters
 
 
@@ -50,5 +68,5 @@ def union_read(branches: Sequence[Branch]) -> dict[int, list[Row]]:
         rows = cur.fetchall()
     found: dict[int, list[Row]] = {}
     for kind, *slots in rows:
-        found.setdefault(kind, []).append(tuple(slots))
+        found.setdefault(kind, []).append(Row(*slots))
     return found
