@@ -6,6 +6,8 @@ Pure: no Django. Contacts store addresses in this form and intake looks senders 
 
 from __future__ import annotations
 
+import functools
+
 
 def normalise_domain(domain: str) -> str:
     """Lower-case, strip dots/brackets and encode internationalised domains as IDNA (ASCII)."""
@@ -24,6 +26,7 @@ def normalise_domain(domain: str) -> str:
     return ".".join(labels)
 
 
+@functools.lru_cache(maxsize=8192)  # intake sees the same few thousand senders again
 def normalise_address(address: str) -> str:
     """Canonical form of an email address for matching: trimmed, no ``mailto:``/angle
     brackets, lower-cased, IDNA domain. Returns ``""`` for something without an ``@``.

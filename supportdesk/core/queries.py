@@ -31,7 +31,25 @@ from typing import Any, TypeVar
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import AutoField, Field, Model, QuerySet
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    OneToOneField,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    QuerySet,
+    SmallAutoField,
+    SmallIntegerField,
+    TextField,
+)
 from django.db.models.query import ValuesIterable, ValuesListIterable
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.models.sql.subqueries import InsertQuery
@@ -175,7 +193,7 @@ def prepared_statement(
             p if s is None else flat[s]
             for p, s in zip(statement.params, statement.slots, strict=True)
         ]
-        with _statement_cursor(db) as cursor:
+        with statement_cursor(db) as cursor:
             cursor.execute(statement.sql, params)
             rows: Iterable[Sequence[Any]] = cursor.fetchall()
         if statement.converters:
@@ -188,7 +206,7 @@ def prepared_statement(
     return run
 
 
-def _statement_cursor(db: BaseDatabaseWrapper) -> Any:
+def statement_cursor(db: BaseDatabaseWrapper) -> Any:
     """A cursor for the statements compiled here. On PostgreSQL (unless
     ``DATABASE_PREPARED_STATEMENTS`` is off) they are sent with their values apart and
     prepared on the server, so a connection plans each shape once instead of on every call:
@@ -265,6 +283,13 @@ _ANY_ROWS = 0  # the count of an INSERT with an array per column: the same SQL f
 _INSERT_ROWS_COMPILED = 100
 
 
+def _default_wrapper() -> BaseDatabaseWrapper:
+    """The default database's connection itself: ``django.db.connection`` is a proxy that
+    looks it up again on every attribute, and the conversions of each value of each row
+    read several (issue 16.2)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def bulk_insert(objs: Sequence[M], *, skip_conflicts: str = "") -> Sequence[M]:
     """``bulk_create`` of new rows the caller built (issue 16.2): the INSERT of each model and
     row count compiled once per database (on PostgreSQL one for any count of two rows or
@@ -283,6 +308,7 @@ def bulk_insert(objs: Sequence[M], *, skip_conflicts: str = "") -> Sequence[M]:
     there is nothing to leave to it: rows it would take raise ``TypeError``."""
     if not objs:
         return objs
+    connection = _default_wrapper()
     model = type(objs[0])
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
@@ -322,6 +348,7 @@ def _insert(
     """The compiled INSERT of `objs` (one statement), their keys set; the objects inserted
     (all of them without `key`, see :func:`bulk_insert`), or None to leave them to
     ``bulk_create``."""
+    connection = _default_wrapper()
     skip = key.name if key is not None else ""
     insert = _INSERTS.get((model, connection.vendor, _ANY_ROWS, skip)) if len(objs) > 1 else None
     if insert is None:
@@ -336,22 +363,28 @@ def _insert(
             _INSERTS[compiled_as] = insert
     if insert.sql is None:
         return None
+    preparers = _preparers(model, fields, connection)
     rows = []
     for obj in objs:  # as bulk_create prepares them (after compiling: pre_save sets auto_now)
         # as bulk_create: a related object saved after it was assigned gives its key
         obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
-        row = []
-        for field in fields:
-            value = field.pre_save(obj, True)
-            if hasattr(value, "resolve_expression"):
+        row: list[Any] = []
+        for attname, field, own_pre_save, plain, convert in preparers:
+            value = getattr(obj, attname) if own_pre_save else field.pre_save(obj, True)
+            if plain is not None and value is None:
+                row.append(None)
+            elif type(value) is plain:
+                row.append(value if convert is None else convert(value))
+            elif hasattr(value, "resolve_expression"):
                 return None
-            row.append(field.get_db_prep_save(value, connection))
+            else:
+                row.append(field.get_db_prep_save(value, connection))
         rows.append(row)
     if insert.by_column:
         params = [list(column) for column in zip(*rows, strict=True)]
     else:
         params = [value for row in rows for value in row]
-    with _statement_cursor(connection) as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(insert.sql, params)
         returned = cursor.fetchall()
     if key is None:
@@ -370,6 +403,54 @@ def _insert(
         obj._state.adding = False
         obj._state.db = alias
     return inserted
+
+
+# A value of the exact type given here goes to the database as it is (an int through the
+# backend's integer adapter), and None as None, for exactly these field classes (a subclass
+# may convert anything): what their get_db_prep_save does, without its four calls per value.
+_AS_IS: dict[type[Field[Any, Any]], type] = {CharField: str, TextField: str, BooleanField: bool}
+_INTEGERS = (
+    IntegerField, BigIntegerField, SmallIntegerField, PositiveIntegerField,
+    PositiveBigIntegerField, PositiveSmallIntegerField,
+)  # fmt: skip
+_AUTO_KEYS = (AutoField, BigAutoField, SmallAutoField)
+_Preparer = tuple[str, Field[Any, Any], bool, type | None, Callable[[Any], Any] | None]
+_PREPARERS: dict[tuple[type[Model], str], list[_Preparer]] = {}
+
+
+def _preparers(
+    model: type[Model], fields: list[Field[Any, Any]], db: BaseDatabaseWrapper
+) -> list[_Preparer]:
+    """Per field of an INSERT's row: its attribute, the field, whether its value is the
+    attribute as is (Field's own pre_save), and the type of value that needs no conversion
+    (`value_as_is`), with the one conversion it still has."""
+    found = _PREPARERS.get((model, db.vendor))
+    if found is None:
+        found = _PREPARERS[model, db.vendor] = [
+            (f.attname, f, type(f).pre_save is Field.pre_save, *value_as_is(f, db)) for f in fields
+        ]
+    return found
+
+
+def value_as_is(
+    field: Field[Any, Any], db: BaseDatabaseWrapper
+) -> tuple[type | None, Callable[[Any], Any] | None]:
+    """The exact type of the values `field` gives the database as they are (or after the one
+    returned call), None and its own; (None, None) where every value takes Django's
+    conversion (``get_db_prep_save``)."""
+    if db.vendor not in ("postgresql", "sqlite"):
+        return None, None
+    target = field
+    if type(field) in (ForeignKey, OneToOneField):
+        target = field.target_field  # type: ignore[attr-defined]
+        if type(target) not in (*_AUTO_KEYS, *_INTEGERS):
+            return None, None
+    if type(target) in _AUTO_KEYS:  # its get_db_prep_value takes no integer adapter
+        return int, None
+    if type(target) in _INTEGERS:
+        internal, adapt = target.get_internal_type(), db.ops.adapt_integerfield_value
+        return int, lambda value: adapt(value, internal)
+    return _AS_IS.get(type(field)), None
 
 
 def _insert_compile(
@@ -443,6 +524,7 @@ def bulk_update(objs: Sequence[Model], names: Sequence[str]) -> None:
     Django's ``bulk_update``, which builds a CASE per field and row."""
     if not objs:
         return
+    connection = _default_wrapper()
     opts = type(objs[0])._meta
     concrete = {f.name: f for f in opts.concrete_fields}
     fields = [concrete[name] for name in names]
@@ -463,7 +545,7 @@ def bulk_update(objs: Sequence[Model], names: Sequence[str]) -> None:
             f"UPDATE {table} SET {sets} FROM UNNEST({arrays}) AS v ({names_sql}) "  # noqa: S608
             f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}"
         )
-        with _statement_cursor(connection) as cursor:
+        with statement_cursor(connection) as cursor:
             cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
         return
     sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)

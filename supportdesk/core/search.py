@@ -37,6 +37,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from supportdesk.core.queries import statement_cursor
+
 MAX_TERMS = 8
 CANDIDATES = 1000
 TERM_MAX_CHARS = 40
@@ -161,7 +163,7 @@ class FullTextIndex:
             return
         wanted = sorted({int(r[self.key]) for r in rows} | {int(k) for k in keys})
         names = list(rows[0].keys()) if rows else []
-        with connection.cursor() as cur:
+        with statement_cursor(connection) as cur:  # prepared: a text per count of rows
             marks = ", ".join(["%s"] * len(wanted))
             if not fresh:
                 cur.execute(f"DELETE FROM {self.table} WHERE {self.key} IN ({marks})", wanted)

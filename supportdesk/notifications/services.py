@@ -15,6 +15,7 @@ from django.db.models import F
 from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.core.models import Vendor, VendorEventKind
+from supportdesk.core.queries import statement_cursor
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.notifications.channels import sender_for
 from supportdesk.notifications.domain import fit_subject, retry_delay
@@ -188,7 +189,7 @@ def _insert_drafts(drafts: Sequence[OutboxDraft], now: datetime) -> dict[str, in
         ]
     )
     at = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cur:
+    with statement_cursor(connection) as cur:  # one text for any rows: prepared once
         cur.execute(_batch_insert_sql(), [OutboxStatus.PENDING.value, at, at, payload])
         return {key: new_id for (new_id, key) in sorted(cur.fetchall())}
 

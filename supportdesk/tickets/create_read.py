@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 
+from supportdesk.core.queries import statement_cursor
+
 # the kinds of rows; the SLA's four are its policies' order of precedence (S-1)
 SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR, QUEUE, ACCOUNT_TEAM = range(6)
 
@@ -61,9 +63,10 @@ def branch(kind: int, columns: Mapping[str, str], rest: str, params: Sequence[An
 
 
 def union_read(branches: Sequence[Branch]) -> dict[int, list[Row]]:
-    """The rows of all `branches` in one statement, by kind, each kind's in (o1, o2) order."""
+    """The rows of all `branches` in one statement, by kind, each kind's in (o1, o2) order.
+    Prepared on PostgreSQL: planning the union took four times as long as running it."""
     sql = " UNION ALL ".join(s for s, _ in branches) + " ORDER BY 1, 2, 3"
-    with connection.cursor() as cur:
+    with statement_cursor(connection) as cur:
         cur.execute(sql, [p for _, params in branches for p in params])
         rows = cur.fetchall()
     found: dict[int, list[Row]] = {}

@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 from supportdesk.core.models import Vendor, VendorEvent
 from supportdesk.core.queries import (
@@ -18,6 +21,7 @@ from supportdesk.core.queries import (
     bulk_update,
     prepared_query,
     prepared_statement,
+    value_as_is,
 )
 
 pytestmark = pytest.mark.django_db
@@ -338,3 +342,35 @@ def test_with_prepared_statements_off_compiled_statements_bind_on_the_client():
     finally:
         if connection.vendor == "postgresql":
             connection.connection.prepare_threshold = 0
+
+
+def _fields_with_values_as_is() -> list[tuple[Any, type, Any]]:
+    found = []
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            plain, convert = value_as_is(field, connection)
+            if plain is not None:
+                found.append((field, plain, convert))
+    return found
+
+
+def test_values_as_is_cover_the_keys_texts_and_flags_of_the_project_N2():
+    kinds = {plain for _, plain, _ in _fields_with_values_as_is()}
+    assert kinds == {int, str, bool}
+
+
+@given(
+    value=st.one_of(
+        st.none(), st.booleans(), st.text(), st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    )
+)
+def test_a_value_taken_as_is_is_what_django_would_send_N2(value: Any):
+    """bulk_insert's shortcut: for every field of every model that takes values of a type as
+    they are, each value (and None) reaches the database as Django's own conversion has it,
+    of the same type (on PostgreSQL an integer travels as its column's integer width)."""
+    for field, plain, convert in _fields_with_values_as_is():
+        if value is not None and type(value) is not plain:
+            continue
+        fast = value if value is None or convert is None else convert(value)
+        slow = field.get_db_prep_save(value, connection)
+        assert (type(fast), fast) == (type(slow), slow), field
