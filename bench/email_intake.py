@@ -9,8 +9,8 @@ in a fresh process per database: SQLite, and PostgreSQL when ``--pg-url`` reache
 (a scratch database is created and dropped). The schema is created from the models, so set-up
 does not dominate a short run; both projects import their URLconf and index it for reverse()
 (a one-off start-up cost of every process: several seconds for supportdesk's API schemas on a
-loaded machine, and compiling each pattern at the first link written into a mail) before the
-clock starts.
+loaded machine, and some 30 ms compiling each pattern at the first link written into a mail)
+before the clock starts.
 
 In the same run, the same messages go through django-helpdesk's own email importer
 (``helpdesk.email.process_queue`` on a "local" mailbox directory, SQLite) if a virtual
