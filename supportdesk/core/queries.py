@@ -270,6 +270,18 @@ def instants_loaded_fast(*, connection: BaseDatabaseWrapper, **_: Any) -> None:
         connection.connection.adapters.register_loader("timestamptz", loader)
 
 
+def prepared_plans_generic(*, connection: BaseDatabaseWrapper, **_: Any) -> None:
+    """``connection_created``: on PostgreSQL, the statements prepared here keep one generic
+    plan per connection. By default the server plans a prepared statement again for each
+    call's values whenever its generic plan's estimate is above the average of the custom
+    plans: a contact's page of tickets (an organisation with few of them) was planned on
+    every request, 2.1 ms of planning for 0.4 ms of work, where its generic plan runs in
+    0.34 ms (issue 16.1). The rest of the ORM binds on the client and is never prepared."""
+    if connection.vendor == "postgresql" and connection.connection.prepare_threshold is not None:
+        with connection.connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+
+
 @dataclass(frozen=True)
 class _Insert:
     sql: str | None  # None: Django inlines some value (an expression); left to bulk_create
