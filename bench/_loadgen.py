@@ -151,12 +151,11 @@ def cpu_sample(server_pid: int | None, db_marker: str | None) -> CpuSample:
     if server_pid is not None:
         server = {p: c for p, (pp, c, _, _) in table.items() if p == server_pid or pp == server_pid}
     if db_marker:
-        backends = {
-            p: (pp, c)
-            for p, (pp, c, _, cmd) in table.items()
+        database = {
+            p: c
+            for p, (_, c, _, cmd) in table.items()
             if cmd.startswith("postgres:") and db_marker in cmd
         }
-        database = {p: c for p, (_, c) in backends.items()}
         postmasters = {pp for pp, _, _, cmd in table.values() if cmd.startswith("postgres:")}
         database[-1] = sum(table[p][2] for p in postmasters if p in table)
     busy, idle = _machine_ticks()

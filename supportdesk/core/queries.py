@@ -175,7 +175,7 @@ def prepared_statement(
 
     @functools.wraps(build)
     def run(*args: Argument, **shape: Hashable) -> list[Any]:
-        db = connections[DEFAULT_DB_ALIAS]
+        db = _default_wrapper()
         compiled: dict[Hashable, _Compiled] | None = getattr(_per_thread, "compiled", None)
         if compiled is None:
             compiled = _per_thread.compiled = {}
