@@ -88,29 +88,17 @@ SETUP_OPTIONS = (
 def cmd_setup(args: argparse.Namespace) -> int:
     _setup()
     _manage("migrate", "--no-input", verbosity=0)
-    from django.core.management import CommandError
-
     options = {k: getattr(args, k) for k in SETUP_OPTIONS if getattr(args, k) is not None}
-    try:
-        _manage("setup", no_input=args.no_input, **options)
-    except CommandError as exc:
-        print(f"supportdesk setup: {exc}", file=sys.stderr)
-        return 2
+    _manage("setup", no_input=args.no_input, **options)
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     _setup()
-    from django.core.management import CommandError
-
-    try:
-        _manage(
-            "import", args.kind, args.file, vendor=args.vendor, dry_run=args.dry_run,
-            no_progress=args.no_progress, list=args.list,
-        )  # fmt: skip
-    except CommandError as exc:
-        print(f"supportdesk import: {exc}", file=sys.stderr)
-        return 2
+    _manage(
+        "import", args.kind, args.file, vendor=args.vendor, dry_run=args.dry_run,
+        no_progress=args.no_progress, list=args.list,
+    )  # fmt: skip
     return 0
 
 
@@ -201,13 +189,7 @@ def cmd_billing(args: argparse.Namespace) -> int:
 
 def cmd_monitoring(args: argparse.Namespace) -> int:
     _setup()
-    from django.core.management import CommandError
-
-    try:
-        _manage("monitoring", args.action, args.file, integration=args.integration)
-    except CommandError as exc:
-        print(f"supportdesk monitoring: {exc}", file=sys.stderr)
-        return 2
+    _manage("monitoring", args.action, args.file, integration=args.integration)
     return 0
 
 
@@ -264,24 +246,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_mail(args: argparse.Namespace) -> int:
     """Email intake: ingest, fetchmail, smtpd (supportdesk/intake/management/commands)."""
     _setup()
-    from django.core.management import CommandError
-
-    try:
-        if args.command == "ingest":
-            _manage(
-                "ingest",
-                *args.paths,
-                vendor=args.vendor,
-                no_progress=args.no_progress,
-                batch=args.batch,
-            )
-        elif args.command == "fetchmail":
-            _manage("fetchmail", once=args.once)
-        else:
-            _manage("smtpd", host=args.host, port=args.port)
-    except CommandError as exc:
-        print(f"supportdesk {args.command}: {exc}", file=sys.stderr)
-        return 2
+    if args.command == "ingest":
+        _manage(
+            "ingest", *args.paths, vendor=args.vendor, no_progress=args.no_progress,
+            batch=args.batch,
+        )  # fmt: skip
+    elif args.command == "fetchmail":
+        _manage("fetchmail", once=args.once)
+    else:
+        _manage("smtpd", host=args.host, port=args.port)
     return 0
 
 
@@ -406,5 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    from django.core.management import CommandError
+
+    try:
+        result: int = args.func(args)
+    except CommandError as exc:  # what the command found wrong with its input: no traceback
+        print(f"supportdesk {args.command}: {exc}", file=sys.stderr)
+        return 2
     return result

@@ -32,6 +32,15 @@ def test_token_create_prints_a_token_the_api_accepts(world, client, capsys):
         call_command("token", "create", "nobody@example.com")
 
 
+def test_a_command_that_rejects_its_input_says_why_in_one_line_without_a_traceback(capsys):
+    from supportdesk.cli import main
+
+    assert main(["token", "create", "nobody@example.com"]) == 2
+    said = capsys.readouterr()
+    assert said.err == "supportdesk token: no user with email nobody@example.com\n"
+    assert said.out == ""
+
+
 def test_demo_loads_three_presets_and_a_second_run_changes_nothing(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
