@@ -249,7 +249,7 @@ def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list
                     )
                 )
         rows.append(row)
-    return list(bulk_insert(rows))
+    return list(bulk_insert(rows, returning=False))
 
 
 def entitlement_apply(*, ticket: Ticket, now: datetime, category: str) -> TicketEntitlement:

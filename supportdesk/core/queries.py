@@ -20,10 +20,11 @@ places each call's value goes. ``bulk_insert`` does the same for the INSERTs of 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import threading
-from collections.abc import Callable, Hashable, Iterable, Sequence, Sized
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -206,6 +207,62 @@ def prepared_statement(
     return run
 
 
+@contextlib.contextmanager
+def inserts_together() -> Iterator[None]:
+    """Hold the INSERTs made inside that read nothing back — ``bulk_insert(returning=False)``
+    and new search documents — and send them when it ends, in order: on PostgreSQL as one
+    statement (each in a data-modifying ``WITH``, run once to completion), elsewhere one by
+    one. Each statement sent costs a round trip and its Python (a fifth of a new ticket's
+    CPU went to sending statements, issue 16.2). What runs inside must not read or rewrite
+    the rows it holds; an error inside drops them. Nested, the outermost one sends."""
+    if getattr(_per_thread, "held", None) is not None:
+        yield
+        return
+    held: list[tuple[str, list[Any]]] = []
+    _per_thread.held = held
+    try:
+        yield
+    finally:
+        _per_thread.held = None
+    db = _default_wrapper()
+    statements = _joined(held) if db.vendor == "postgresql" else held
+    with statement_cursor(db) as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
+_MOST_PARAMETERS = 65_535  # of one PostgreSQL statement (the protocol counts them in 16 bits)
+
+
+def _joined(held: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
+    """The held INSERTs as few statements as their values allow, in order, each in a
+    data-modifying ``WITH`` of its own (run once, to completion, whether read or not)."""
+    groups: list[list[tuple[str, list[Any]]]] = [[]]
+    for statement in held:
+        if groups[-1] and sum(len(p) for _, p in groups[-1]) + len(statement[1]) > _MOST_PARAMETERS:
+            groups.append([])
+        groups[-1].append(statement)
+    joined = []
+    for group in groups:
+        if len(group) == 1:
+            joined.append(group[0])
+            continue
+        together = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(group))
+        joined.append((f"WITH {together} SELECT 1", [v for _, params in group for v in params]))
+    return joined
+
+
+def insert_statement(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> None:
+    """Run an INSERT that reads nothing back (prepared, see :func:`statement_cursor`), or
+    hold it for the end of :func:`inserts_together`."""
+    held = getattr(_per_thread, "held", None)
+    if held is not None and db.alias == DEFAULT_DB_ALIAS:
+        held.append((sql, list(params)))
+        return
+    with statement_cursor(db) as cursor:
+        cursor.execute(sql, params)
+
+
 def statement_cursor(db: BaseDatabaseWrapper) -> Any:
     """A cursor for the statements compiled here. On PostgreSQL (unless
     ``DATABASE_PREPARED_STATEMENTS`` is off) they are sent with their values apart and
@@ -286,6 +343,11 @@ def prepared_plans_generic(*, connection: BaseDatabaseWrapper, **_: Any) -> None
 class _Insert:
     sql: str | None  # None: Django inlines some value (an expression); left to bulk_create
     by_column: bool  # PostgreSQL's INSERT … SELECT * FROM UNNEST takes an array per column
+    returning: str = ""  # the clause that ends `sql`
+
+    def text(self, *, returning: bool) -> str:
+        assert self.sql is not None
+        return self.sql if returning else self.sql[: -len(self.returning)].rstrip()
 
 
 _INSERTS: dict[tuple[type[Model], str, int, str], _Insert] = {}
@@ -302,7 +364,9 @@ def _default_wrapper() -> BaseDatabaseWrapper:
     return connections[DEFAULT_DB_ALIAS]
 
 
-def bulk_insert(objs: Sequence[M], *, skip_conflicts: str = "") -> Sequence[M]:
+def bulk_insert(
+    objs: Sequence[M], *, skip_conflicts: str = "", returning: bool = True
+) -> Sequence[M]:
     """``bulk_create`` of new rows the caller built (issue 16.2): the INSERT of each model and
     row count compiled once per database (on PostgreSQL one for any count of two rows or
     more), each value prepared for the database as Django prepares it, and the primary keys
@@ -317,31 +381,41 @@ def bulk_insert(objs: Sequence[M], *, skip_conflicts: str = "") -> Sequence[M]:
     as many as the database takes, and only the objects inserted are returned (issue 16.3).
     The database returns the inserted rows' keys with that field's values, as neither
     promises to return them in order. ``bulk_create`` can't tell which rows it skipped, so
-    there is nothing to leave to it: rows it would take raise ``TypeError``."""
+    there is nothing to leave to it: rows it would take raise ``TypeError``.
+
+    With ``returning=False`` nothing is read back: the objects get no primary keys and come
+    back as given (with `skip_conflicts`, whichever were skipped); rows of a model whose key
+    is not the database's (a UUID made with the object) are compiled too, with their keys.
+    For rows nothing refers to in the same transaction: history, notifications, registries;
+    inside :func:`inserts_together` they are sent with the others it holds (issue 16.2)."""
     if not objs:
         return objs
     connection = _default_wrapper()
     model = type(objs[0])
     opts = model._meta
-    fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
+    keys_given = not isinstance(opts.pk, AutoField)  # e.g. a UUID made with the object
+    fields = [
+        f for f in opts.concrete_fields if not f.generated and (keys_given or f is not opts.pk)
+    ]
     size = connection.ops.bulk_batch_size(fields, objs)
     if (
-        opts.db_returning_fields != [opts.pk]
-        or not isinstance(opts.pk, AutoField)
+        opts.db_returning_fields != ([] if keys_given else [opts.pk])
+        or (keys_given and (returning or bool(skip_conflicts)))
         or not connection.features.can_return_rows_from_bulk_insert
-        or any(obj.pk is not None for obj in objs)
+        or any((obj.pk is None) is keys_given for obj in objs)
     ):
         return _left_to_bulk_create(objs, skip_conflicts)
     if not skip_conflicts:
         if len(objs) > size:
             return model._default_manager.bulk_create(objs)
-        return _insert(model, fields, objs, None) or model._default_manager.bulk_create(objs)
+        done = _insert(model, fields, objs, None, returning=returning)
+        return objs if done is not None else model._default_manager.bulk_create(objs)
     key = next(f for f in fields if f.name == skip_conflicts)
     step = max(1, min(size, _INSERT_ROWS_COMPILED))
     inserted: list[M] = []
     for start in range(0, len(objs), step):
         chunk = objs[start : start + step]
-        done = _insert(model, fields, chunk, key)
+        done = _insert(model, fields, chunk, key, returning=returning)
         if done is None:
             return _left_to_bulk_create(objs, skip_conflicts)
         inserted += done
@@ -355,7 +429,12 @@ def _left_to_bulk_create(objs: Sequence[M], skip_conflicts: str) -> Sequence[M]:
 
 
 def _insert(
-    model: type[M], fields: list[Field[Any, Any]], objs: Sequence[M], key: Field[Any, Any] | None
+    model: type[M],
+    fields: list[Field[Any, Any]],
+    objs: Sequence[M],
+    key: Field[Any, Any] | None,
+    *,
+    returning: bool = True,
 ) -> list[M] | None:
     """The compiled INSERT of `objs` (one statement), their keys set; the objects inserted
     (all of them without `key`, see :func:`bulk_insert`), or None to leave them to
@@ -396,8 +475,11 @@ def _insert(
         params = [list(column) for column in zip(*rows, strict=True)]
     else:
         params = [value for row in rows for value in row]
+    if not returning:
+        insert_statement(connection, insert.text(returning=False), params)
+        return list(objs)
     with statement_cursor(connection) as cursor:
-        cursor.execute(insert.sql, params)
+        cursor.execute(insert.text(returning=True), params)
         returned = cursor.fetchall()
     if key is None:
         inserted = list(objs)
@@ -496,7 +578,7 @@ def _insert_compile(
         by_column = True
     if key is not None:
         head += "ON CONFLICT DO NOTHING "
-    return _Insert(head + returning, by_column=by_column)
+    return _Insert(head + returning, by_column=by_column, returning=returning)
 
 
 def _unnestable(fields: list[Field[Any, Any]], compiler: SQLCompiler) -> bool:

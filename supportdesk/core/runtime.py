@@ -24,6 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from supportdesk.core import clock
 from supportdesk.core.leases import lease_acquire, lease_release
+from supportdesk.core.tasks import task_enqueue
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def scheduler_tick(*, holder: str, last_run: dict[str, float], monotonic: float)
             continue
         last_run[job.task_path] = monotonic
         if not _pending(job.task_path):
-            import_string(job.task_path).enqueue()
+            task_enqueue(import_string(job.task_path))
             enqueued.append(job.task_path)
     return enqueued
 

@@ -37,7 +37,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from supportdesk.core.queries import statement_cursor
+from supportdesk.core.queries import insert_statement, statement_cursor
 
 MAX_TERMS = 8
 CANDIDATES = 1000
@@ -158,30 +158,35 @@ class FullTextIndex:
     ) -> None:
         """Replace the documents of `rows` (each a full row of the document table) and drop
         those of `keys` not among them. `fresh`: the documents do not exist yet (a record just
-        created), so nothing is deleted first. Call inside the writing service's transaction."""
+        created), so nothing is deleted first and the INSERT may be held with the creation's
+        others (`inserts_together`). Call inside the writing service's transaction."""
         if not rows and not keys:
             return
         wanted = sorted({int(r[self.key]) for r in rows} | {int(k) for k in keys})
-        names = list(rows[0].keys()) if rows else []
-        with statement_cursor(connection) as cur:  # prepared: a text per count of rows
-            marks = ", ".join(["%s"] * len(wanted))
-            if not fresh:
+        if not fresh:
+            with statement_cursor(connection) as cur:  # prepared: a text per count of rows
+                marks = ", ".join(["%s"] * len(wanted))
                 cur.execute(f"DELETE FROM {self.table} WHERE {self.key} IN ({marks})", wanted)
-            if rows:
-                cols = ", ".join(names)
-                params = [r[n] for r in rows for n in names]
-                row_marks = "(" + ", ".join(["%s"] * len(names))
-                if connection.vendor == "postgresql":
-                    # each row with its vector, in the one INSERT (its texts bound twice)
-                    row_marks += ", " + self._vector_sql(marks=True)
-                    params = [
-                        v
-                        for r in rows
-                        for v in [*(r[n] for n in names), *(r[n] for n in self._names)]
-                    ]
-                    cols += ", search_vector"
-                values = ", ".join([row_marks + ")"] * len(rows))
-                cur.execute(f"INSERT INTO {self.table} ({cols}) VALUES {values}", params)
+        if not rows:
+            return
+        names = list(rows[0].keys())
+        cols = ", ".join(names)
+        params = [r[n] for r in rows for n in names]
+        row_marks = "(" + ", ".join(["%s"] * len(names))
+        if connection.vendor == "postgresql":
+            # each row with its vector, in the one INSERT (its texts bound twice)
+            row_marks += ", " + self._vector_sql(marks=True)
+            params = [
+                v for r in rows for v in [*(r[n] for n in names), *(r[n] for n in self._names)]
+            ]
+            cols += ", search_vector"
+        values = ", ".join([row_marks + ")"] * len(rows))
+        sql = f"INSERT INTO {self.table} ({cols}) VALUES {values}"
+        if fresh:
+            insert_statement(connection, sql, params)
+        else:  # after its DELETE, never held: a held row would come back after a later one
+            with statement_cursor(connection) as cur:
+                cur.execute(sql, params)
 
     def rebuild(self) -> None:
         """Re-derive the whole index from the document table."""

@@ -111,10 +111,16 @@ class EmailMessageLink(models.Model):
     """An RFC 5322 Message-ID we received or sent, and the ticket (message) it belongs to —
     what `In-Reply-To`/`References` are matched against (T-3)."""
 
-    vendor = models.ForeignKey("core.Vendor", on_delete=models.CASCADE, related_name="+")
+    # `vendor` and `ticket` lead the unique key and the index (Meta): no index of their own to
+    # write with every link (issue 16.2).
+    vendor = models.ForeignKey(
+        "core.Vendor", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     message_id = models.CharField(max_length=998)
     direction = models.CharField(max_length=3, choices=LinkDirection.choices)
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     ticket_message = models.ForeignKey(
         "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

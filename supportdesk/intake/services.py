@@ -699,4 +699,5 @@ def email_links_outgoing(*, links: list[OutgoingLink], now: datetime) -> None:
             for link in links
         ],
         skip_conflicts="message_id",
+        returning=False,
     )

@@ -9,6 +9,7 @@ from django_tasks import task
 
 from supportdesk.core import clock
 from supportdesk.core.runtime import task_waiting
+from supportdesk.core.tasks import task_enqueue
 from supportdesk.monitoring.services import deliveries_apply_pending
 from supportdesk.monitoring.services_mail import alerts_mail_sweep
 
@@ -40,7 +41,7 @@ def _apply_stored() -> int:
         elif looked - idle_since >= APPLY_LINGER_SECONDS:
             return applied
         if time.monotonic() - started >= APPLY_RUN_SECONDS:
-            monitoring_apply.enqueue()
+            task_enqueue(monitoring_apply)
             return applied
         if not batch.claimed:
             time.sleep(APPLY_LINGER_SECONDS / 4)
@@ -65,7 +66,7 @@ def monitoring_apply_soon() -> None:
     if moment - _waiting_seen_at < WAKE_REUSE_SECONDS:
         return
     if not task_waiting(monitoring_apply.module_path):
-        monitoring_apply.enqueue()
+        task_enqueue(monitoring_apply)
     _waiting_seen_at = moment
 
 

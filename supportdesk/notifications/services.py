@@ -16,6 +16,7 @@ from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.core.models import Vendor, VendorEventKind
 from supportdesk.core.queries import statement_cursor
+from supportdesk.core.tasks import task_enqueue
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.notifications.channels import sender_for
 from supportdesk.notifications.domain import fit_subject, retry_delay
@@ -197,13 +198,13 @@ def _insert_drafts(drafts: Sequence[OutboxDraft], now: datetime) -> dict[str, in
 def _enqueue_delivery(outbox_id: int) -> None:
     from supportdesk.notifications.tasks import outbox_deliver
 
-    outbox_deliver.enqueue(outbox_id)
+    task_enqueue(outbox_deliver, outbox_id)
 
 
 def _enqueue_delivery_many(outbox_ids: list[int]) -> None:
     from supportdesk.notifications.tasks import outbox_deliver_many
 
-    outbox_deliver_many.enqueue(outbox_ids)
+    task_enqueue(outbox_deliver_many, outbox_ids)
 
 
 def outbox_withhold(*, key: str, why: str) -> bool:

@@ -141,7 +141,7 @@ def sla_tickets_start(
         return []
     bulk_insert([sla for _, sla in matched])
     started = [_start_from_match(sla, ticket, ticket.created_at) for ticket, sla in matched]
-    bulk_insert([t for targets in started for t in targets])
+    bulk_insert([t for targets in started for t in targets], returning=False)
     return [
         ticket_event_build(
             ticket_id=ticket.pk,

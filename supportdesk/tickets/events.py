@@ -50,4 +50,4 @@ def ticket_event_record(
 def ticket_events_record(*, events: Sequence[TicketEvent]) -> None:
     """Append events built with `ticket_event_build` in one INSERT."""
     if events:
-        bulk_insert(events)
+        bulk_insert(events, returning=False)

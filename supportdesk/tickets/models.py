@@ -67,9 +67,14 @@ class Queue(models.Model):
 class Ticket(models.Model):
     """A request from one customer organisation. Its public number (`ref`) is its id."""
 
-    vendor = models.ForeignKey("core.Vendor", on_delete=models.PROTECT, related_name="tickets")
+    # vendor, organization, queue and assignee lead composite indexes (Meta), which serve
+    # their lookups and the databases' own checks: no index of their own to write with every
+    # ticket (issue 16.2).
+    vendor = models.ForeignKey(
+        "core.Vendor", on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     organization = models.ForeignKey(
-        "customers.Organization", on_delete=models.PROTECT, related_name="tickets"
+        "customers.Organization", on_delete=models.PROTECT, related_name="tickets", db_index=False
     )
     requester = models.ForeignKey(
         "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -79,13 +84,16 @@ class Ticket(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices)
     priority = models.CharField(max_length=2, choices=Priority.choices, default=Priority.P3)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="tickets")
+    queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,
     )
     product = models.ForeignKey(
         "contracts.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

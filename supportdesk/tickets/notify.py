@@ -120,7 +120,7 @@ def agent_notify_many(*, notices: Sequence[AgentNotice], now: datetime) -> int:
                         vendor_id=ticket.vendor_id,
                     )
                 )
-    bulk_insert(rows)
+    bulk_insert(rows, returning=False)
     if mails:
         outbox_enqueue_many(drafts=mails, now=now)
     return sum(len(users) for _, users in people)

@@ -6,7 +6,8 @@ queues with their agents and the acknowledgement template, the account teams wit
 people and the SLA policies with the calendars (`create_read`), then the contracts with plans
 and lines (one) and what their caps count — then one INSERT per table (tickets, messages,
 search documents, events, entitlement decisions, SLA snapshots, clocks, agent notifications,
-outbox rows, Message-ID registry). Nothing it inserts is read back.
+outbox rows, Message-ID registry). Nothing it inserts is read back; the rows whose keys
+nothing needs are held and sent last, on PostgreSQL as one statement (`inserts_together`).
 `ticket_create` is the batch of one, in its own transaction (a savepoint in the caller's).
 
 A batch is written or fails as a whole. Batched intake keeps one bad item from failing the
@@ -29,7 +30,7 @@ from supportdesk.contracts.services_entitlement import entitlements_decide_new
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
-from supportdesk.core.queries import bulk_insert, in_placeholders
+from supportdesk.core.queries import bulk_insert, in_placeholders, inserts_together
 from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Contact, Organization
 from supportdesk.customers.selectors import contacts_emails_prefetch
@@ -322,6 +323,7 @@ def tickets_create_many(*, drafts: Sequence[TicketDraft]) -> list[CreatedTicket]
 
 
 @transaction.atomic(savepoint=False)  # the caller's transaction: no savepoint of its own
+@inserts_together()  # history, notices, decisions, clocks, links: sent as one, before commit
 def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
     now = max(d.now for d in drafts)  # the batch's write time: routing, decisions, SLA
     context = _context(drafts, now)

@@ -19,6 +19,7 @@ from supportdesk.core.queries import (
     _INSERTS,
     bulk_insert,
     bulk_update,
+    inserts_together,
     prepared_query,
     prepared_statement,
     value_as_is,
@@ -185,6 +186,94 @@ def test_bulk_insert_of_binary_values_inserts_from_arrays_on_postgresql_N2():
         assert "UNNEST" in captured[0]["sql"]
     got = dict(InboundEmail.objects.filter(vendor=vendor).values_list("pk", "raw"))
     assert {pk: bytes(raw) for pk, raw in got.items()} == {o.pk: o.raw for o in objs}
+
+
+def test_bulk_insert_without_returning_stores_the_rows_and_reads_nothing_back_N2():
+    vendor = Vendor.objects.create(name="Acme Support", slug="acme-support")
+    for days in [(1,), (2, 3), (4, 5)]:  # compiling, then compiled (one row and rows)
+        objs = _events(vendor, *days)
+        with CaptureQueriesContext(connection) as captured:
+            stored = bulk_insert(objs, returning=False)
+        assert len(captured) == 1 and "RETURNING" not in captured[0]["sql"].upper()
+        assert stored == objs and [e.pk for e in objs] == [None] * len(days)
+    stored_days = VendorEvent.objects.filter(vendor=vendor).values_list("data__day", flat=True)
+    assert sorted(stored_days) == [1, 2, 3, 4, 5]
+    # skipping conflicts: nothing says which rows were skipped, and only they are
+    Vendor.objects.create(name="First", slug="s-a")
+    objs = [Vendor(name="B", slug="s-b"), Vendor(name="Again", slug="s-a")]
+    assert bulk_insert(objs, skip_conflicts="slug", returning=False) == objs
+    assert _vendor_rows()[1:] == [(Vendor.objects.get(slug="s-a").pk, "s-a", "First"),
+                                  (Vendor.objects.get(slug="s-b").pk, "s-b", "B")]  # fmt: skip
+
+
+def test_inserts_held_together_are_sent_at_the_end_in_one_statement_on_postgresql_N2():
+    vendor = Vendor.objects.create(name="Acme Support", slug="acme-support")
+    with CaptureQueriesContext(connection) as captured, inserts_together():
+        bulk_insert(_events(vendor, 1), returning=False)
+        with inserts_together():  # nested: the outer one sends
+            bulk_insert(_events(vendor, 2, 3), returning=False)
+        keyed = bulk_insert(_events(vendor, 4))  # its keys are read: sent at once
+        assert len(captured) == 1 and keyed[0].pk is not None
+        assert VendorEvent.objects.count() == 1  # the held rows are not there yet
+        sent_inside = len(captured)
+    held = [q["sql"] for q in captured][sent_inside:]  # after the count
+    if connection.vendor == "postgresql":
+        assert len(held) == 1 and held[0].startswith("WITH w0 AS (INSERT INTO")
+        assert "w1 AS (INSERT INTO" in held[0] and "w2" not in held[0]
+    else:  # one by one, in order
+        assert len(held) == 2 and all(q.startswith("INSERT INTO") for q in held)
+    days = VendorEvent.objects.order_by("data__day").values_list("data__day", flat=True)
+    assert list(days) == [1, 2, 3, 4]
+
+
+def test_inserts_held_together_keep_each_statement_within_the_parameter_limit_N2(
+    monkeypatch: Any,
+):
+    from supportdesk.core import queries
+
+    vendor = Vendor.objects.create(name="Acme Support", slug="acme-support")
+    monkeypatch.setattr(queries, "_MOST_PARAMETERS", 12)  # two one-row events (6 values each)
+    with CaptureQueriesContext(connection) as captured, inserts_together():
+        for day in (1, 2, 3):
+            bulk_insert(_events(vendor, day), returning=False)
+    sent = [q["sql"] for q in captured]
+    if connection.vendor == "postgresql":
+        assert len(sent) == 2 and sent[0].startswith("WITH w0") and "w1 AS" in sent[0]
+        assert sent[1].startswith("INSERT INTO")
+    else:
+        assert len(sent) == 3
+    assert sorted(VendorEvent.objects.values_list("data__day", flat=True)) == [1, 2, 3]
+
+
+def test_inserts_held_together_are_dropped_when_the_block_fails_N2():
+    vendor = Vendor.objects.create(name="Acme Support", slug="acme-support")
+    with pytest.raises(ValueError), inserts_together():
+        bulk_insert(_events(vendor, 1), returning=False)
+        raise ValueError("the service failed")
+    with inserts_together():  # and nothing of the failed block is sent later
+        bulk_insert(_events(vendor, 2), returning=False)
+    assert list(VendorEvent.objects.values_list("data__day", flat=True)) == [2]
+
+
+def test_bulk_insert_of_rows_keyed_by_uuid_is_compiled_only_without_returning_N2():
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    def row(path: str) -> DBTaskResult:  # its key made with the object (uuid4)
+        return DBTaskResult(args_kwargs={"args": [1], "kwargs": {}}, task_path=path,
+                            backend_name="default", run_after=get_date_max())  # fmt: skip
+
+    for path in ("a.first", "a.second"):  # compiling, then compiled
+        obj = row(path)
+        with CaptureQueriesContext(connection) as captured:
+            bulk_insert([obj], returning=False)
+        assert len(captured) == 1
+        stored = DBTaskResult.objects.get(pk=obj.pk)
+        assert (stored.task_path, stored.args_kwargs, stored.status) == (path, obj.args_kwargs,
+                                                                         "READY")  # fmt: skip
+        assert stored.enqueued_at is not None  # auto_now_add, as the ORM fills it in
+    assert (DBTaskResult, connection.vendor, 1, "") in _INSERTS
+    returned = row("a.third")  # returning: left to bulk_create, which keeps the key
+    assert bulk_insert([returned])[0].pk == DBTaskResult.objects.get(task_path="a.third").pk
 
 
 def test_bulk_update_saves_the_fields_of_many_rows_in_one_statement_N2():
