@@ -18,8 +18,9 @@ instead of 8001/8002) and a 1-second scheduler tick to keep the test short. Then
 * `systemd-analyze verify` accepts the units (when the tool is installed);
 * every process stops on its KillSignal within its TimeoutStopSec.
 
-PostgreSQL only (the layout's database): skipped when none is configured, as on the SQLite
-run of the suite; CI's PostgreSQL run runs it.
+PostgreSQL only (the layout's database), on a database of its own made on the server that
+TEST_POSTGRES_URL (else DATABASE_URL) names: CI sets TEST_POSTGRES_URL in its SQLite pass, so
+both passes run it; skipped only on a machine with no PostgreSQL configured.
 """
 
 from __future__ import annotations
