@@ -162,13 +162,20 @@ class FullTextIndex:
         others (`inserts_together`). Call inside the writing service's transaction."""
         if not rows and not keys:
             return
-        wanted = sorted({int(r[self.key]) for r in rows} | {int(k) for k in keys})
-        if not fresh:
-            with statement_cursor(connection) as cur:  # prepared: a text per count of rows
-                marks = ", ".join(["%s"] * len(wanted))
-                cur.execute(f"DELETE FROM {self.table} WHERE {self.key} IN ({marks})", wanted)
-        if not rows:
+        insert = self._insert(rows) if rows else None
+        if fresh:
+            if insert is not None:
+                insert_statement(connection, *insert)
             return
+        wanted = sorted({int(r[self.key]) for r in rows} | {int(k) for k in keys})
+        with statement_cursor(connection) as cur:  # prepared: a text per count of rows
+            marks = ", ".join(["%s"] * len(wanted))
+            cur.execute(f"DELETE FROM {self.table} WHERE {self.key} IN ({marks})", wanted)
+            if insert is not None:  # after its DELETE: never held, or it would come back later
+                cur.execute(*insert)
+
+    def _insert(self, rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
+        """The INSERT of the documents `rows` and its values."""
         names = list(rows[0].keys())
         cols = ", ".join(names)
         params = [r[n] for r in rows for n in names]
@@ -181,12 +188,7 @@ class FullTextIndex:
             ]
             cols += ", search_vector"
         values = ", ".join([row_marks + ")"] * len(rows))
-        sql = f"INSERT INTO {self.table} ({cols}) VALUES {values}"
-        if fresh:
-            insert_statement(connection, sql, params)
-        else:  # after its DELETE, never held: a held row would come back after a later one
-            with statement_cursor(connection) as cur:
-                cur.execute(sql, params)
+        return f"INSERT INTO {self.table} ({cols}) VALUES {values}", params
 
     def rebuild(self) -> None:
         """Re-derive the whole index from the document table."""
