@@ -225,9 +225,13 @@ def inserts_together() -> Iterator[None]:
     finally:
         _per_thread.held = None
     db = _default_wrapper()
-    statements = _joined(held) if db.vendor == "postgresql" else held
-    with statement_cursor(db) as cursor:
-        for sql, params in statements:
+    if db.vendor != "postgresql":
+        with statement_cursor(db) as cursor:
+            for sql, params in held:
+                cursor.execute(sql, params)
+        return
+    with statement_cursor(db, numbered=True) as cursor:
+        for sql, params in _joined(held):
             cursor.execute(sql, params)
 
 
@@ -236,20 +240,42 @@ _MOST_PARAMETERS = 65_535  # of one PostgreSQL statement (the protocol counts th
 
 def _joined(held: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
     """The held INSERTs as few statements as their values allow, in order, each in a
-    data-modifying ``WITH`` of its own (run once, to completion, whether read or not)."""
+    data-modifying ``WITH`` of its own (run once, to completion, whether read or not), their
+    placeholders numbered (``$1``, ``$2``, …: see :func:`_numbered`)."""
     groups: list[list[tuple[str, list[Any]]]] = [[]]
     for statement in held:
         if groups[-1] and sum(len(p) for _, p in groups[-1]) + len(statement[1]) > _MOST_PARAMETERS:
             groups.append([])
         groups[-1].append(statement)
-    joined = []
-    for group in groups:
-        if len(group) == 1:
-            joined.append(group[0])
-            continue
-        together = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(group))
-        joined.append((f"WITH {together} SELECT 1", [v for _, params in group for v in params]))
-    return joined
+    return [
+        (
+            _numbered(tuple(sql for sql, _ in group), tuple(len(p) for _, p in group)),
+            [v for _, params in group for v in params],
+        )
+        for group in groups
+    ]
+
+
+@functools.lru_cache(maxsize=256)
+def _numbered(texts: tuple[str, ...], counts: tuple[int, ...]) -> str:
+    """`texts` (with `counts` ``%s`` marks each) as one statement with numbered placeholders:
+    a data-modifying ``WITH`` each, unless there is one. psycopg would find the marks of the
+    joined text again on every run (it keeps what it found only for short statements of
+    few parameters), a twentieth of a new ticket's Python (issue 16.2); joined from the same
+    texts, it is the same statement."""
+    numbers = itertools.count(1)
+    numbered = []
+    for sql, count in zip(texts, counts, strict=True):
+        between = sql.split("%s")
+        if len(between) != count + 1 or any("%" in b.replace("%%", "") for b in between):
+            raise ValueError(f"a held statement takes %s marks only, one per value: {sql!r}")
+        marks = [f"${next(numbers)}" for _ in range(count)] + [""]
+        pairs = zip(between, marks, strict=True)
+        numbered.append("".join(b.replace("%%", "%") + m for b, m in pairs))
+    if len(numbered) == 1:
+        return numbered[0]
+    together = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(numbered))
+    return f"WITH {together} SELECT 1"
 
 
 def insert_statement(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> None:
@@ -263,7 +289,7 @@ def insert_statement(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -
         cursor.execute(sql, params)
 
 
-def statement_cursor(db: BaseDatabaseWrapper) -> Any:
+def statement_cursor(db: BaseDatabaseWrapper, *, numbered: bool = False) -> Any:
     """A cursor for the statements compiled here. On PostgreSQL (unless
     ``DATABASE_PREPARED_STATEMENTS`` is off) they are sent with their values apart and
     prepared on the server, so a connection plans each shape once instead of on every call:
@@ -271,20 +297,29 @@ def statement_cursor(db: BaseDatabaseWrapper) -> Any:
     The rest of the ORM keeps Django's client-side binding, as some of its SQL can't be
     prepared (Django ticket #20516); what is compiled here is ``values()`` reads and INSERTs,
     which can. Django's wrapper is kept: statements are logged, counted and their errors
-    Django's, as on any other cursor."""
+    Django's, as on any other cursor. `numbered`: on PostgreSQL, statements whose
+    placeholders are ``$1``, ``$2``, … (passed on as they are) instead of ``%s``."""
     if db.vendor != "postgresql":
         return db.cursor()
     db.close_if_health_check_failed()
     db.ensure_connection()
-    if db.connection.prepare_threshold is None:
+    raw = db.connection
+    if raw.prepare_threshold is None and not numbered:
         return db.cursor()
+    kept: tuple[Any, dict[bool, Any]] | None = getattr(db, "_statement_cursors", None)
+    if kept is None or kept[0] is not raw:  # a new connection: new cursors
+        kept = db._statement_cursors = (raw, {})  # type: ignore[attr-defined]
+    cursor = kept[1].get(numbered)
+    if cursor is None:
+        cursor = kept[1][numbered] = _preparing_cursor(numbered=numbered)(raw)
     with db.wrap_database_errors:
-        return db._prepare_cursor(_preparing_cursor()(db.connection))  # type: ignore[attr-defined]
+        return db._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
 
 @functools.cache
-def _preparing_cursor() -> type:
+def _preparing_cursor(*, numbered: bool) -> type:
     from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
+    from psycopg.raw_cursor import RawCursorMixin
 
     class PreparingCursor(ServerBindingCursor):
         def _send_query_prepared(self, name: bytes, pgq: Any, **options: Any) -> None:
@@ -293,6 +328,14 @@ def _preparing_cursor() -> type:
             self._query = pgq
             super()._send_query_prepared(name, pgq, **options)
 
+        def close(self) -> None:
+            """Kept open for the connection's next statement (`statement_cursor`): with it
+            the adapters it chose for each type of value, which a new cursor chooses again
+            (for a list, after a look at every element: a tenth of a new ticket's Python,
+            issue 16.2). A client-side cursor holds nothing on the server."""
+
+    if numbered:
+        return type("NumberedPreparingCursor", (RawCursorMixin, PreparingCursor), {})
     return PreparingCursor
 
 
@@ -350,7 +393,8 @@ class _Insert:
         return self.sql if returning else self.sql[: -len(self.returning)].rstrip()
 
 
-_INSERTS: dict[tuple[type[Model], str, int, str], _Insert] = {}
+# by model, database, rows (or _ANY_ROWS), the field told apart by (skip_conflicts), columns
+_INSERTS: dict[tuple[type[Model], str, int, str, int], _Insert] = {}
 _ANY_ROWS = 0  # the count of an INSERT with an array per column: the same SQL for any rows
 # Statements of one row's values per row are kept up to a batch of mail intake (BATCH): the
 # largest the hot paths write. Larger ones are rare and left to bulk_create.
@@ -393,13 +437,16 @@ def bulk_insert(
     connection = _default_wrapper()
     model = type(objs[0])
     opts = model._meta
-    keys_given = not isinstance(opts.pk, AutoField)  # e.g. a UUID made with the object
+    # a key made with the object (a UUID), or reserved from the table's sequence
+    keys_given = not isinstance(opts.pk, AutoField) or (
+        not returning and all(obj.pk is not None for obj in objs)
+    )
     fields = [
         f for f in opts.concrete_fields if not f.generated and (keys_given or f is not opts.pk)
     ]
     size = connection.ops.bulk_batch_size(fields, objs)
     if (
-        opts.db_returning_fields != ([] if keys_given else [opts.pk])
+        any(f is not opts.pk for f in opts.db_returning_fields)  # columns the database fills
         or (keys_given and (returning or bool(skip_conflicts)))
         or not connection.features.can_return_rows_from_bulk_insert
         or any((obj.pk is None) is keys_given for obj in objs)
@@ -440,17 +487,17 @@ def _insert(
     (all of them without `key`, see :func:`bulk_insert`), or None to leave them to
     ``bulk_create``."""
     connection = _default_wrapper()
-    skip = key.name if key is not None else ""
-    insert = _INSERTS.get((model, connection.vendor, _ANY_ROWS, skip)) if len(objs) > 1 else None
+    skip, vendor, columns = key.name if key is not None else "", connection.vendor, len(fields)
+    insert = _INSERTS.get((model, vendor, _ANY_ROWS, skip, columns)) if len(objs) > 1 else None
     if insert is None:
         if len(objs) > _INSERT_ROWS_COMPILED:
             return None
-        compiled_as = (model, connection.vendor, len(objs), skip)
+        compiled_as = (model, vendor, len(objs), skip, columns)
         insert = _INSERTS.get(compiled_as)
         if insert is None:
             insert = _insert_compile(model, fields, objs, key)
             if insert.by_column:
-                compiled_as = (model, connection.vendor, _ANY_ROWS, skip)
+                compiled_as = (model, vendor, _ANY_ROWS, skip, columns)
             _INSERTS[compiled_as] = insert
     if insert.sql is None:
         return None
@@ -477,6 +524,10 @@ def _insert(
         params = [value for row in rows for value in row]
     if not returning:
         insert_statement(connection, insert.text(returning=False), params)
+        for obj in objs:
+            if obj.pk is not None:  # its key given: the row is written (or held) as it is
+                obj._state.adding = False
+                obj._state.db = connection.alias
         return list(objs)
     with statement_cursor(connection) as cursor:
         cursor.execute(insert.text(returning=True), params)
@@ -509,7 +560,7 @@ _INTEGERS = (
 )  # fmt: skip
 _AUTO_KEYS = (AutoField, BigAutoField, SmallAutoField)
 _Preparer = tuple[str, Field[Any, Any], bool, type | None, Callable[[Any], Any] | None]
-_PREPARERS: dict[tuple[type[Model], str], list[_Preparer]] = {}
+_PREPARERS: dict[tuple[type[Model], str, int], list[_Preparer]] = {}  # by model, db, columns
 
 
 def _preparers(
@@ -518,9 +569,9 @@ def _preparers(
     """Per field of an INSERT's row: its attribute, the field, whether its value is the
     attribute as is (Field's own pre_save), and the type of value that needs no conversion
     (`value_as_is`), with the one conversion it still has."""
-    found = _PREPARERS.get((model, db.vendor))
+    found = _PREPARERS.get((model, db.vendor, len(fields)))
     if found is None:
-        found = _PREPARERS[model, db.vendor] = [
+        found = _PREPARERS[model, db.vendor, len(fields)] = [
             (f.attname, f, type(f).pre_save is Field.pre_save, *value_as_is(f, db)) for f in fields
         ]
     return found

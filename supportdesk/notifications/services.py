@@ -16,7 +16,7 @@ from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.core.models import Vendor, VendorEventKind
 from supportdesk.core.queries import statement_cursor
-from supportdesk.core.tasks import task_enqueue
+from supportdesk.core.tasks import task_enqueue_on_commit
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.notifications.channels import sender_for
 from supportdesk.notifications.domain import fit_subject, retry_delay
@@ -75,9 +75,7 @@ def outbox_enqueue(
     )  # fmt: skip
     row._state.adding = False
     row._state.db = connection.alias
-    # robust: the row is saved; if the task queue refuses it, Django logs the error and
-    # the scheduler's outbox_flush sends the row at its next_attempt_at (never a 500).
-    transaction.on_commit(lambda: _enqueue_delivery(row.pk), robust=True)
+    _enqueue_delivery(row.pk)  # the row is sent at its next_attempt_at if no task comes
     return row
 
 
@@ -108,7 +106,7 @@ class OutboxDraft:
 
 
 # Delivery tasks of a batch enqueue carry up to this many outbox ids each: few task rows to
-# write after commit (each is a commit of its own), yet several for workers to share.
+# write, yet several for workers to share.
 DELIVERY_CHUNK = 500
 # The new rows of a batch enqueue travel as one JSON array that the database unpacks
 # (jsonb_to_recordset / json_each): one bound parameter instead of sixteen per row, whose
@@ -169,11 +167,7 @@ def outbox_enqueue_keyed(*, drafts: Sequence[OutboxDraft], now: datetime) -> dic
     new = _insert_drafts(list(unique.values()), now)
     ids = list(new.values())
     for i in range(0, len(ids), DELIVERY_CHUNK):
-        # A function, not a partial: Django names the callback by __qualname__ when it logs.
-        def enqueue(batch: list[int] = ids[i : i + DELIVERY_CHUNK]) -> None:
-            _enqueue_delivery_many(batch)
-
-        transaction.on_commit(enqueue, robust=True)
+        _enqueue_delivery_many(ids[i : i + DELIVERY_CHUNK])
     return new
 
 
@@ -198,13 +192,13 @@ def _insert_drafts(drafts: Sequence[OutboxDraft], now: datetime) -> dict[str, in
 def _enqueue_delivery(outbox_id: int) -> None:
     from supportdesk.notifications.tasks import outbox_deliver
 
-    task_enqueue(outbox_deliver, outbox_id)
+    task_enqueue_on_commit(outbox_deliver, outbox_id)
 
 
 def _enqueue_delivery_many(outbox_ids: list[int]) -> None:
     from supportdesk.notifications.tasks import outbox_deliver_many
 
-    task_enqueue(outbox_deliver_many, outbox_ids)
+    task_enqueue_on_commit(outbox_deliver_many, outbox_ids)
 
 
 def outbox_withhold(*, key: str, why: str) -> bool:

@@ -116,14 +116,17 @@ def sla_tickets_start(
     decisions: Sequence[TicketEntitlement],
     candidates: SlaCandidates,
     now: datetime,
+    keys: Sequence[int] | None = None,
 ) -> list[TicketEvent]:
     """Match the new `tickets` (with the entitlement `decisions` stored for them, in the same
     order, not read back) and start their clocks at their time of receipt; the unsaved
-    "sla_matched" events. A ticket without a policy gets nothing."""
+    "sla_matched" events. A ticket without a policy gets nothing. `keys`: one reserved for
+    each ticket's SLA snapshot, in the same order (`tickets.create_read.keys_branch`), so
+    nothing is read back; without them the database's keys are."""
     plans = [d.contract.plan if d.contract_id and d.contract else None for d in decisions]
     policies, calendars = candidates.policies, candidates.calendars
     matched: list[tuple[Ticket, TicketSla]] = []
-    for ticket, plan in zip(tickets, plans, strict=True):
+    for i, (ticket, plan) in enumerate(zip(tickets, plans, strict=True)):
         row = (
             policies.get((SLA_ORGANISATION, ticket.organization_id))
             or (policies.get((SLA_PLAN, plan.pk)) if plan else None)
@@ -136,10 +139,11 @@ def sla_tickets_start(
             now=now,
         )  # fmt: skip
         if sla is not None:
+            sla.pk = keys[i] if keys else None
             matched.append((ticket, sla))
     if not matched:
         return []
-    bulk_insert([sla for _, sla in matched])
+    bulk_insert([sla for _, sla in matched], returning=keys is None)
     started = [_start_from_match(sla, ticket, ticket.created_at) for ticket, sla in matched]
     bulk_insert([t for targets in started for t in targets], returning=False)
     return [

@@ -1,7 +1,8 @@
 """The create path's one read besides the contracts (issue 16.2, N-2): the queues with their
 agents and the acknowledgement template, the account teams (E-2), the SLA candidate policies
-with the vendors' calendars (S-1). None depends on another, so each module writes its part as
-branches of one UNION ALL over a shared column layout and reads its own rows back.
+with the vendors' calendars (S-1), and on PostgreSQL the keys of the rows to write. None
+depends on another, so each module writes its part as branches of one UNION ALL over a shared
+column layout and reads its own rows back.
 
 The layout: the branch's kind (which part, see the constants), then the slots — `o1`, `o2`
 integers that order a kind's rows, `i1`..`i4` integers, `t1`..`t5` text, `b1`, `b2`
@@ -15,11 +16,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from django.db import connection
+from django.db.models import Model
 
 from supportdesk.core.queries import statement_cursor
 
 # the kinds of rows; the SLA's four are its policies' order of precedence (S-1)
-SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR, QUEUE, ACCOUNT_TEAM = range(6)
+SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR, QUEUE, ACCOUNT_TEAM, KEYS = range(7)
 
 
 class Row(NamedTuple):
@@ -60,6 +62,21 @@ def branch(kind: int, columns: Mapping[str, str], rest: str, params: Sequence[An
         nulls = {slot: f"CAST(NULL AS {kind_})" for slot, kind_ in _SLOTS.items()}
     select = ", ".join(columns.get(slot, nulls[slot]) for slot in _SLOTS)
     return f"SELECT {kind}, {select} {rest}", list(params)
+
+
+def keys_branch(models: Sequence[type[Model]], count: int) -> Branch:
+    """PostgreSQL: `count` new primary keys of each of `models` (up to four) from their
+    tables' sequences, as rows `o1` = 1..count with the keys in `i1`.. in `models`' order.
+    Rows written with keys known beforehand read nothing back, so their INSERTs can be held
+    and sent with the others (`core.queries.inserts_together`). A key taken and not used is
+    a gap in the numbering, as a rolled-back INSERT leaves one."""
+    if len(models) > 4:
+        raise ValueError("a row of keys has four slots")
+    columns = {"o1": "g.n"}
+    for slot, model in zip(("i1", "i2", "i3", "i4"), models, strict=False):
+        table, column = connection.ops.quote_name(model._meta.db_table), model._meta.pk.column
+        columns[slot] = f"nextval(pg_get_serial_sequence('{table}', '{column}'))"
+    return branch(KEYS, columns, "FROM generate_series(1, %s) g(n)", [count])
 
 
 def union_read(branches: Sequence[Branch]) -> dict[int, list[Row]]:

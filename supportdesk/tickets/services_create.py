@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from supportdesk.accounts.models import User
 from supportdesk.contracts.models import Product
@@ -37,13 +37,21 @@ from supportdesk.customers.selectors import contacts_emails_prefetch
 from supportdesk.notifications.mail_templates import DEFAULTS, mail_render, mail_template_source
 from supportdesk.notifications.models import MailTemplate, MailTemplateKind
 from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_keyed, outbox_headers
+from supportdesk.sla.models import TicketSla
 from supportdesk.sla.services_start import (
     SlaCandidates,
     sla_candidates,
     sla_candidates_branches,
     sla_tickets_start,
 )
-from supportdesk.tickets.create_read import ACCOUNT_TEAM, QUEUE, branch, union_read
+from supportdesk.tickets.create_read import (
+    ACCOUNT_TEAM,
+    KEYS,
+    QUEUE,
+    branch,
+    keys_branch,
+    union_read,
+)
 from supportdesk.tickets.domain.content import sanitize_html
 from supportdesk.tickets.events import ticket_event_build, ticket_events_record
 from supportdesk.tickets.mail import OutgoingLink, mail_links_outgoing, mail_thread_headers
@@ -180,6 +188,7 @@ class _Context:
     acknowledgements: dict[int, tuple[str, str]]  # the vendor's template, by vendor
     routes: dict[int, Route]  # by organisation (E-2)
     sla: SlaCandidates
+    keys: list[tuple[int, int, int]] | None  # each draft's ticket, message, clocks; PostgreSQL
 
 
 def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
@@ -187,8 +196,9 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
     queue (its own, else its vendor's default), the agents of those queues, told of each new
     ticket, with their notification preferences, the vendors' acknowledgement templates (a
     queue is its vendor's), the account teams of the customers (their routes at `now`) and
-    the SLA candidates. Plain SQL: a new ticket needs three columns of each agent, not a
-    model walk."""
+    the SLA candidates; on PostgreSQL the keys of each draft's ticket, message and SLA
+    snapshot, so their INSERTs read nothing back. Plain SQL: a new ticket needs three
+    columns of each agent, not a model walk."""
     ack = MailTemplateKind.ACKNOWLEDGEMENT
     given = sorted({d.queue.pk for d in drafts if d.queue is not None})
     vendors = sorted({d.vendor.pk for d in drafts if d.queue is None})
@@ -212,6 +222,7 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
         f"(SELECT d.id FROM {queue} d WHERE d.vendor_id = q.vendor_id "
         "ORDER BY d.is_default DESC, d.id LIMIT 1))"
     )
+    keyed = connection.vendor == "postgresql"
     rows = union_read(
         [
             branch(QUEUE, columns, rest, [ack.value, *given, *vendors]),
@@ -219,6 +230,7 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
             *sla_candidates_branches(
                 organisations=sorted(vendor_of), vendors=sorted(set(vendor_of.values()))
             ),
+            *([keys_branch([Ticket, Message, TicketSla], len(drafts))] if keyed else []),
         ]
     )
     found: dict[int, Queue] = {}
@@ -256,7 +268,8 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
     for q in queues:
         members.setdefault(q.pk, [])
     routes = account_team_routes(rows.get(ACCOUNT_TEAM, ()), vendor_of=vendor_of, now=now)
-    return _Context(queues, members, templates, routes, sla_candidates(rows))
+    keys = [(r.i1, r.i2, r.i3) for r in rows[KEYS]] if keyed else None
+    return _Context(queues, members, templates, routes, sla_candidates(rows), keys)
 
 
 def _acknowledgements(
@@ -329,9 +342,11 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
     context = _context(drafts, now)
     queues, members = context.queues, context.agents
     routes = context.routes  # E-2: to the DSE (or the backup) first
+    keys = context.keys  # known beforehand: the INSERTs read nothing back and are held
     tickets = bulk_insert(
         [
             Ticket(
+                id=keys[i][0] if keys else None,
                 vendor=d.vendor,
                 organization=d.organization,
                 requester=d.requester,
@@ -347,12 +362,14 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
                 updated_at=d.now,
                 unverified=d.unverified,
             )
-            for d, queue in zip(drafts, queues, strict=True)
-        ]
+            for i, (d, queue) in enumerate(zip(drafts, queues, strict=True))
+        ],
+        returning=keys is None,
     )
     messages = bulk_insert(
         [
             Message(
+                id=keys[i][1] if keys else None,
                 ticket=ticket,
                 kind=MessageKind.PUBLIC,
                 author_user_id=_staff_author(d),
@@ -363,8 +380,9 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
                 created_at=d.now,
                 unverified=d.unverified,
             )
-            for d, ticket in zip(drafts, tickets, strict=True)
-        ]
+            for i, (d, ticket) in enumerate(zip(drafts, tickets, strict=True))
+        ],
+        returning=keys is None,
     )
     attachments_store(
         [(m, item, d.now) for d, m in zip(drafts, messages, strict=True) for item in d.attachments]
@@ -407,7 +425,11 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
     agent_notify_many(notices=notices, now=now)
     decisions = entitlements_decide_new(tickets=tickets, now=now)  # E-4..E-8: at intake
     started = sla_tickets_start(
-        tickets=tickets, decisions=decisions, candidates=context.sla, now=now
+        tickets=tickets,
+        decisions=decisions,
+        candidates=context.sla,
+        now=now,
+        keys=[k[2] for k in keys] if keys else None,
     )
     for event in started:
         events[event.ticket_id].append(event)

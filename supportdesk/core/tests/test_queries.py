@@ -22,6 +22,7 @@ from supportdesk.core.queries import (
     inserts_together,
     prepared_query,
     prepared_statement,
+    statement_cursor,
     value_as_is,
 )
 
@@ -103,7 +104,8 @@ def test_bulk_insert_sets_the_keys_of_what_it_stores_in_one_statement_N2():
         )
     # compiled, not bulk_create's; PostgreSQL inserts any rows from an array per column
     rows = 0 if connection.vendor == "postgresql" else 2
-    assert _INSERTS[VendorEvent, connection.vendor, rows, ""].sql is not None
+    columns = len(VendorEvent._meta.concrete_fields) - 1  # all but the key
+    assert _INSERTS[VendorEvent, connection.vendor, rows, "", columns].sql is not None
     with CaptureQueriesContext(connection) as captured:  # a batch of intake's size, compiled
         stored = bulk_insert(_events(vendor, *[n % 31 + 1 for n in range(87)]))
     assert len(captured) == 1
@@ -112,7 +114,8 @@ def test_bulk_insert_sets_the_keys_of_what_it_stores_in_one_statement_N2():
         .order_by("pk")
         .values_list("pk", "data__day")
     )
-    assert len(stored) == 87 and (VendorEvent, connection.vendor, rows and 87, "") in _INSERTS
+    assert len(stored) == 87
+    assert (VendorEvent, connection.vendor, rows and 87, "", columns) in _INSERTS
     with_key = _events(vendor, 5)
     with_key[0].pk = 10_000  # left to bulk_create
     assert bulk_insert(with_key)[0].pk == 10_000
@@ -206,6 +209,30 @@ def test_bulk_insert_without_returning_stores_the_rows_and_reads_nothing_back_N2
                                   (Vendor.objects.get(slug="s-b").pk, "s-b", "B")]  # fmt: skip
 
 
+def test_bulk_insert_without_returning_writes_keys_reserved_from_the_sequence_N2():
+    vendor = Vendor.objects.create(name="Acme Support", slug="acme-support")
+    for days in [(1,), (2, 3)]:  # compiling, then compiled
+        objs = _events(vendor, *days)
+        top = VendorEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        for n, obj in enumerate(objs, start=1):
+            obj.pk = top + 10 * n  # as a sequence reserves them: above any row's
+        with CaptureQueriesContext(connection) as captured:
+            assert bulk_insert(objs, returning=False) == objs
+        assert len(captured) == 1 and "RETURNING" not in captured[0]["sql"].upper()
+        assert [(o._state.adding, o._state.db) for o in objs] == [(False, "default")] * len(days)
+        stored = VendorEvent.objects.filter(pk__in=[o.pk for o in objs])
+        assert sorted(stored.values_list("pk", "data__day")) == [
+            (o.pk, o.data["day"]) for o in objs
+        ]
+    columns = len(VendorEvent._meta.concrete_fields)
+    assert (VendorEvent, connection.vendor, 1, "", columns) in _INSERTS
+    # some with a key, some without: nothing to write them with at once, left to bulk_create
+    mixed = _events(vendor, 4, 5)
+    mixed[0].pk = 50_000
+    bulk_insert(mixed, returning=False)
+    assert VendorEvent.objects.filter(pk=50_000).exists() and VendorEvent.objects.count() == 5
+
+
 def test_inserts_held_together_are_sent_at_the_end_in_one_statement_on_postgresql_N2():
     vendor = Vendor.objects.create(name="Acme Support", slug="acme-support")
     with CaptureQueriesContext(connection) as captured, inserts_together():
@@ -220,6 +247,7 @@ def test_inserts_held_together_are_sent_at_the_end_in_one_statement_on_postgresq
     if connection.vendor == "postgresql":
         assert len(held) == 1 and held[0].startswith("WITH w0 AS (INSERT INTO")
         assert "w1 AS (INSERT INTO" in held[0] and "w2" not in held[0]
+        assert "%s" not in held[0] and "$1" in held[0]  # numbered: psycopg parses nothing
     else:  # one by one, in order
         assert len(held) == 2 and all(q.startswith("INSERT INTO") for q in held)
     days = VendorEvent.objects.order_by("data__day").values_list("data__day", flat=True)
@@ -243,6 +271,42 @@ def test_inserts_held_together_keep_each_statement_within_the_parameter_limit_N2
     else:
         assert len(sent) == 3
     assert sorted(VendorEvent.objects.values_list("data__day", flat=True)) == [1, 2, 3]
+
+
+def test_statement_cursors_stay_open_for_the_connections_next_statement_N2():
+    """On PostgreSQL one client cursor a kind of placeholders and connection, so the adapters
+    it chose for each type of value (a list's after a look at each element) are chosen once;
+    closing Django's wrapper leaves it open, and each statement reads its own rows."""
+    answers, cursors = [], []
+    for value in (1, 2, 3):
+        with statement_cursor(connection) as cursor:
+            cursor.execute("SELECT %s + 1", [value])
+            answers.append(cursor.fetchall())
+        cursors.append(cursor.cursor)
+    assert answers == [[(2,)], [(3,)], [(4,)]]
+    with statement_cursor(connection, numbered=connection.vendor == "postgresql") as numbered:
+        marks = "$1" if connection.vendor == "postgresql" else "%s"
+        numbered.execute(f"SELECT {marks}", [7])
+        assert numbered.fetchall() == [(7,)]
+    if connection.vendor == "postgresql":
+        assert cursors[0] is cursors[1] is cursors[2] and not cursors[0].closed
+        assert numbered.cursor is not cursors[0]
+    else:  # SQLite: Django's cursors, closed with their wrapper
+        assert len({id(c) for c in cursors}) == 3
+
+
+def test_held_statements_are_joined_with_numbered_placeholders_N2():
+    from supportdesk.core.queries import _numbered
+
+    texts = ("INSERT INTO a (x, y) VALUES (%s, %s)", "INSERT INTO b (z) SELECT %s WHERE '%%' = %s")
+    assert _numbered(texts, (2, 2)) == (
+        "WITH w0 AS (INSERT INTO a (x, y) VALUES ($1, $2)), "
+        "w1 AS (INSERT INTO b (z) SELECT $3 WHERE '%' = $4) SELECT 1"
+    )
+    assert _numbered(texts[:1], (2,)) == "INSERT INTO a (x, y) VALUES ($1, $2)"
+    for wrong in (((texts[0],), (3,)), (("SELECT '%d' = %s",), (1,))):
+        with pytest.raises(ValueError, match="marks only"):
+            _numbered(*wrong)
 
 
 def test_inserts_held_together_are_dropped_when_the_block_fails_N2():
@@ -271,7 +335,8 @@ def test_bulk_insert_of_rows_keyed_by_uuid_is_compiled_only_without_returning_N2
         assert (stored.task_path, stored.args_kwargs, stored.status) == (path, obj.args_kwargs,
                                                                          "READY")  # fmt: skip
         assert stored.enqueued_at is not None  # auto_now_add, as the ORM fills it in
-    assert (DBTaskResult, connection.vendor, 1, "") in _INSERTS
+    columns = len(DBTaskResult._meta.concrete_fields)  # the key too
+    assert (DBTaskResult, connection.vendor, 1, "", columns) in _INSERTS
     returned = row("a.third")  # returning: left to bulk_create, which keeps the key
     assert bulk_insert([returned])[0].pk == DBTaskResult.objects.get(task_path="a.third").pk
 

@@ -1,7 +1,7 @@
 """Ticket creation costs a fixed number of SQL statements (issue 16.2, N-2), whatever the
 channel, pinned here so a change that adds one is seen. Every guarantee stays: one
 transaction, the audit event, the entitlement decision, the SLA clocks and the
-acknowledgement in the outbox, delivered after commit.
+acknowledgement in the outbox with its delivery task, which a worker sees at commit.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from supportdesk.contracts.services import support_assignment_set
 from supportdesk.contracts.tests.django_helpers import make_contract
@@ -28,18 +29,19 @@ pytestmark = pytest.mark.django_db
 # The statements of a creation as production runs them (`statements_of`: without the
 # savepoint and its release that the service's transaction is here, as tests run in one).
 # The reads (3): one of the queue with its agents and their preferences, the vendor's
-# acknowledgement template, the customer's account team (E-2) and the SLA candidates with
-# the vendor's calendars (tickets.create_read); the contracts with their plans and lines,
-# what the caps count (the enterprise plan's hours cap: its time entries; no covered-ticket
-# read, it has no incident cap); the INSERTs (10): ticket, message, search document (with
-# its vector; on SQLite its full-text row by trigger), agent notifications, entitlement
-# decision, SLA snapshot, clocks, events (created and sla_matched in one), outbox row,
-# Message-ID registry row. Six of them read nothing back (search document, notifications,
-# decision, clocks, events, registry): on PostgreSQL they are one statement, sent last
-# (`core.queries.inserts_together`). A new ticket has nobody on CC and no mail linked yet:
-# neither is read. The outbox's delivery task is queued after commit (not in the
-# transaction: a task queue that is down must not fail the creation, issue 17.5).
-CREATE_STATEMENTS = {"postgresql": 8, "sqlite": 13}
+# acknowledgement template, the customer's account team (E-2), the SLA candidates with the
+# vendor's calendars and, on PostgreSQL, the keys of the ticket, its message and its SLA
+# snapshot from their sequences (tickets.create_read); the contracts with their plans and
+# lines; what the caps count (the enterprise plan's hours cap: its time entries; no
+# covered-ticket read, it has no incident cap). The INSERTs (11): ticket, message, search
+# document (with its vector; on SQLite its full-text row by trigger), agent notifications,
+# entitlement decision, SLA snapshot, clocks, events (created and sla_matched in one),
+# outbox row, its delivery task (in the transaction, committed with the row: `core.tasks`),
+# Message-ID registry row. On PostgreSQL all but the outbox row (which reads back the keys
+# of the rows it did not skip) read nothing back: they are one statement, sent last
+# (`core.queries.inserts_together`); SQLite reads each new key back and holds seven. A new
+# ticket has nobody on CC and no mail linked yet: neither is read.
+CREATE_STATEMENTS = {"postgresql": 5, "sqlite": 14}
 
 
 def statements_of(captured: CaptureQueriesContext) -> list[str]:
@@ -64,6 +66,8 @@ def test_ticket_create_statements_are_pinned_N2(world: Any, channel: str) -> Non
     assert SlaTarget.objects.filter(ticket=ticket).exists()
     ack = OutboxMessage.objects.get(ticket=ticket)
     assert EmailMessageLink.objects.get(outbox=ack).message_id == ack.headers["Message-ID"]
+    tasks = DBTaskResult.objects.values_list("args_kwargs", flat=True)
+    assert {"args": [[ack.pk]], "kwargs": {}} in list(tasks)  # among the statements counted
     assert AgentNotification.objects.filter(ticket=ticket).exists()
     assert list(TicketSearchDocument.objects.filter(ticket=ticket).values_list("subject")) == [
         (ticket.subject,)
