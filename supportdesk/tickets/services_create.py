@@ -8,6 +8,8 @@ and lines (one) and what their caps count — then one INSERT per table (tickets
 search documents, events, entitlement decisions, SLA snapshots, clocks, agent notifications,
 outbox rows, Message-ID registry). Nothing it inserts is read back; the rows whose keys
 nothing needs are held and sent last, on PostgreSQL as one statement (`inserts_together`).
+On PostgreSQL the read also reserves the keys of the tickets, messages and SLA snapshots
+from their sequences, so those are held too: all but the outbox rows.
 `ticket_create` is the batch of one, in its own transaction (a savepoint in the caller's).
 
 A batch is written or fails as a whole. Batched intake keeps one bad item from failing the
