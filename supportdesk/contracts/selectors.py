@@ -3,7 +3,6 @@ is scoped to its organisation (house rule 11); another customer's data is a 404.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -17,7 +16,7 @@ from supportdesk.contracts.domain.counting import count_users, parse_inventory_j
 from supportdesk.contracts.domain.errors import EntitlementInputError
 from supportdesk.contracts.domain.flags import entitlement_flags, flags_etag
 from supportdesk.contracts.domain.plans import RELEASE_WINDOW_DAYS, Feature, PlanRules, ReleaseRule
-from supportdesk.contracts.domain.specs import plan_from_spec
+from supportdesk.contracts.domain.specs import plan_from_spec, plan_from_text
 from supportdesk.contracts.domain.states import (
     IN_FORCE_STATES,
     ContractTerm,
@@ -133,14 +132,10 @@ def contract_terms_many(
     )
     if lock:
         qs = qs.select_for_update()
-    plans: dict[str, PlanRules] = {}
-    terms = []
-    for c in qs.order_by("organization_id", "start", "pk"):
-        plan = plans.get(c.snapshot_text)
-        if plan is None:
-            plan = plans[c.snapshot_text] = plan_from_spec(json.loads(c.snapshot_text))
-        terms.append(contract_term(c, plan=plan))
-    return terms
+    return [
+        contract_term(c, plan=plan_from_text(c.snapshot_text))
+        for c in qs.order_by("organization_id", "start", "pk")
+    ]
 
 
 def catalogue_for(*, vendor_id: int, product_ids: Sequence[int] | None = None) -> Catalogue:

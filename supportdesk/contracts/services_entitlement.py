@@ -11,6 +11,7 @@ and marked `undecided` with the reason.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,11 +19,14 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from supportdesk.contracts import selectors, selectors_usage
 from supportdesk.contracts.domain.decision import Decision, Request, decide
 from supportdesk.contracts.domain.errors import EntitlementInputError
+from supportdesk.contracts.domain.plans import PlanRules
+from supportdesk.contracts.domain.specs import plan_from_text
 from supportdesk.contracts.domain.states import ContractTerm
 from supportdesk.contracts.domain.versions import Catalogue
 from supportdesk.contracts.models import (
@@ -128,20 +132,22 @@ def _row(
         )
 
 
-_CONTRACT = [f.attname for f in Contract._meta.concrete_fields]
+# the plan snapshot comes as text, last of the contract's columns (`plan_from_text`)
+_CONTRACT = [f.attname for f in Contract._meta.concrete_fields if f.name != "plan_snapshot"]
 _PLAN = [f.attname for f in Plan._meta.concrete_fields]
 _LINE = [f.attname for f in ContractLine._meta.concrete_fields]
 
 
 @prepared_statement
 def _contract_rows(org_ids: list[int]) -> QuerySet[Contract, tuple[Any, ...]]:
-    """The organisations' contracts, each with its plan, once per line (a contract without
-    lines once)."""
+    """The organisations' contracts with their plan snapshots as text, each with its plan,
+    once per line (a contract without lines once)."""
     return (
         Contract.objects.filter(organization_id__in=org_ids)
+        .annotate(snapshot_text=Cast("plan_snapshot", TextField()))
         .values_list(
-            *_CONTRACT, *(f"plan__{n}" for n in _PLAN), *(f"lines__{n}" for n in _LINE),
-            "lines__product__name",
+            *_CONTRACT, "snapshot_text", *(f"plan__{n}" for n in _PLAN),
+            *(f"lines__{n}" for n in _LINE), "lines__product__name",
         )
         .order_by("start", "pk", "lines__pk")
     )  # fmt: skip
@@ -149,18 +155,26 @@ def _contract_rows(org_ids: list[int]) -> QuerySet[Contract, tuple[Any, ...]]:
 
 def _contracts_with_lines(
     org_ids: Sequence[int],
-) -> dict[int, list[tuple[Contract, list[ContractLine]]]]:
-    """The organisations' contracts (start, id order), each with its plan and its lines and
-    their products' names: the one read of the decision's contracts."""
+) -> dict[int, list[tuple[Contract, PlanRules, list[ContractLine]]]]:
+    """The organisations' contracts (start, id order), each with its plan, its snapshotted
+    rules and its lines and their products' names: the one read of the decision's
+    contracts."""
     alias = connection.alias
-    found: dict[int, list[tuple[Contract, list[ContractLine]]]] = {o: [] for o in org_ids}
-    current: tuple[Contract, list[ContractLine]] | None = None
-    c_end, p_end = len(_CONTRACT), len(_CONTRACT) + len(_PLAN)
+    found: dict[int, list[tuple[Contract, PlanRules, list[ContractLine]]]] = {
+        o: [] for o in org_ids
+    }
+    current: tuple[Contract, PlanRules, list[ContractLine]] | None = None
+    c_end = len(_CONTRACT)
+    p_end = c_end + 1 + len(_PLAN)
     for row in _contract_rows(list(org_ids)):
         if current is None or current[0].pk != row[0]:
             contract = Contract.from_db(alias, _CONTRACT, row[:c_end])
-            contract._state.fields_cache["plan"] = Plan.from_db(alias, _PLAN, row[c_end:p_end])
-            current = (contract, [])
+            text = row[c_end]
+            contract.plan_snapshot = json.loads(text)
+            contract._state.fields_cache["plan"] = Plan.from_db(
+                alias, _PLAN, row[c_end + 1 : p_end]
+            )
+            current = (contract, plan_from_text(text), [])
             found[contract.organization_id].append(current)
         if row[p_end] is not None:  # a line
             line = ContractLine.from_db(alias, _LINE, row[p_end:-1])
@@ -169,7 +183,7 @@ def _contracts_with_lines(
                 if line.product_id is not None
                 else None
             )
-            current[1].append(line)
+            current[2].append(line)
     return found
 
 
@@ -178,11 +192,13 @@ def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list
     in their order; each row's `contract` is the contract read here (no read-back)."""
     org_ids = sorted({t.organization_id for t in tickets})
     contracts = _contracts_with_lines(org_ids)
-    by_pk = {c.pk: c for found in contracts.values() for c, _ in found}
+    by_pk = {c.pk: c for found in contracts.values() for c, _, _ in found}
     terms: dict[int, list[ContractTerm] | EntitlementInputError] = {}
     for org_id, found in contracts.items():
         try:
-            terms[org_id] = [selectors.contract_term(c, lines=lines) for c, lines in found]
+            terms[org_id] = [
+                selectors.contract_term(c, lines=lines, plan=plan) for c, plan, lines in found
+            ]
         except EntitlementInputError as exc:
             terms[org_id] = exc
     zones = {t.vendor_id: selectors.vendor_tz(t.vendor.timezone) for t in tickets}

@@ -15,7 +15,7 @@ from django.db.models import F
 from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.core.models import Vendor, VendorEventKind
-from supportdesk.core.queries import statement_cursor
+from supportdesk.core.queries import bulk_insert, statement_cursor
 from supportdesk.core.tasks import task_enqueue_on_commit
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.notifications.channels import sender_for
@@ -151,20 +151,34 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], now: datetime) -> list
     return list(outbox_enqueue_keyed(drafts=drafts, now=now).values())
 
 
-def outbox_enqueue_keyed(*, drafts: Sequence[OutboxDraft], now: datetime) -> dict[str, int]:
+def outbox_enqueue_keyed(
+    *, drafts: Sequence[OutboxDraft], now: datetime, keys: Sequence[int] | None = None
+) -> dict[str, int]:
     """`outbox_enqueue_many` answering the new rows' ids by idempotency key.
 
     Same idempotency: a key that already exists, or repeats in `drafts`, is written once; a
     row another transaction inserted meanwhile is skipped by the unique key (ON CONFLICT DO
     NOTHING), and only the rows this call inserted come back. Delivery starts after commit,
     one task per `DELIVERY_CHUNK` new rows.
+
+    `keys`: one reserved for each draft's row, in order (`tickets.create_read.keys_branch`),
+    for drafts whose idempotency keys no stored row can have (they name a row written in the
+    same transaction). Nothing is read back, so the INSERT is held with the others
+    (`core.queries.inserts_together`); a key that is there after all fails the transaction
+    instead of being skipped.
     """
     unique: dict[str, OutboxDraft] = {}
-    for d in drafts:
+    reserved: dict[str, int] = {}
+    for i, d in enumerate(drafts):
         unique.setdefault(d.key, d)
+        if keys is not None:
+            reserved.setdefault(d.key, keys[i])
     if not unique:
         return {}
-    new = _insert_drafts(list(unique.values()), now)
+    if keys is None:
+        new = _insert_drafts(list(unique.values()), now)
+    else:
+        new = _insert_reserved(list(unique.values()), reserved, now)
     ids = list(new.values())
     for i in range(0, len(ids), DELIVERY_CHUNK):
         _enqueue_delivery_many(ids[i : i + DELIVERY_CHUNK])
@@ -187,6 +201,26 @@ def _insert_drafts(drafts: Sequence[OutboxDraft], now: datetime) -> dict[str, in
     with statement_cursor(connection) as cur:  # one text for any rows: prepared once
         cur.execute(_batch_insert_sql(), [OutboxStatus.PENDING.value, at, at, payload])
         return {key: new_id for (new_id, key) in sorted(cur.fetchall())}
+
+
+def _insert_reserved(
+    drafts: Sequence[OutboxDraft], reserved: dict[str, int], now: datetime
+) -> dict[str, int]:
+    """The rows of ``drafts`` (distinct, new keys) with the ids `reserved` for them, held
+    (``bulk_insert`` reading nothing back); those ids by key."""
+    rows = []
+    for d in drafts:
+        rows.append(
+            OutboxMessage(
+                id=reserved[d.key], idempotency_key=d.key, channel=d.channel,
+                recipient=d.recipient, sender=d.sender, subject=fit_subject(d.subject),
+                body=d.body, headers=outbox_headers(d.channel, d.sender, d.headers),
+                ticket_id=d.ticket_id, vendor_id=d.vendor_id, attachment_ids=d.attachment_ids,
+                status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+            )
+        )  # fmt: skip
+    bulk_insert(rows, returning=False)
+    return {d.key: reserved[d.key] for d in drafts}
 
 
 def _enqueue_delivery(outbox_id: int) -> None:

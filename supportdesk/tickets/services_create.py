@@ -8,8 +8,8 @@ and lines (one) and what their caps count — then one INSERT per table (tickets
 search documents, events, entitlement decisions, SLA snapshots, clocks, agent notifications,
 outbox rows, Message-ID registry). Nothing it inserts is read back; the rows whose keys
 nothing needs are held and sent last, on PostgreSQL as one statement (`inserts_together`).
-On PostgreSQL the read also reserves the keys of the tickets, messages and SLA snapshots
-from their sequences, so those are held too: all but the outbox rows.
+On PostgreSQL the read also reserves the keys of the tickets, messages, SLA snapshots and
+acknowledgements from their sequences, so those are held too: every INSERT of a creation.
 `ticket_create` is the batch of one, in its own transaction (a savepoint in the caller's).
 
 A batch is written or fails as a whole. Batched intake keeps one bad item from failing the
@@ -37,7 +37,7 @@ from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Contact, Organization
 from supportdesk.customers.selectors import contacts_emails_prefetch
 from supportdesk.notifications.mail_templates import DEFAULTS, mail_render, mail_template_source
-from supportdesk.notifications.models import MailTemplate, MailTemplateKind
+from supportdesk.notifications.models import MailTemplate, MailTemplateKind, OutboxMessage
 from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_keyed, outbox_headers
 from supportdesk.sla.models import TicketSla
 from supportdesk.sla.services_start import (
@@ -190,7 +190,8 @@ class _Context:
     acknowledgements: dict[int, tuple[str, str]]  # the vendor's template, by vendor
     routes: dict[int, Route]  # by organisation (E-2)
     sla: SlaCandidates
-    keys: list[tuple[int, int, int]] | None  # each draft's ticket, message, clocks; PostgreSQL
+    # PostgreSQL: each draft's keys of its ticket, message, SLA snapshot, acknowledgement
+    keys: list[tuple[int, int, int, int]] | None
 
 
 def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
@@ -198,9 +199,9 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
     queue (its own, else its vendor's default), the agents of those queues, told of each new
     ticket, with their notification preferences, the vendors' acknowledgement templates (a
     queue is its vendor's), the account teams of the customers (their routes at `now`) and
-    the SLA candidates; on PostgreSQL the keys of each draft's ticket, message and SLA
-    snapshot, so their INSERTs read nothing back. Plain SQL: a new ticket needs three
-    columns of each agent, not a model walk."""
+    the SLA candidates; on PostgreSQL the keys of each draft's ticket, message, SLA
+    snapshot and acknowledgement, so their INSERTs read nothing back. Plain SQL: a new
+    ticket needs three columns of each agent, not a model walk."""
     ack = MailTemplateKind.ACKNOWLEDGEMENT
     given = sorted({d.queue.pk for d in drafts if d.queue is not None})
     vendors = sorted({d.vendor.pk for d in drafts if d.queue is None})
@@ -232,7 +233,11 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
             *sla_candidates_branches(
                 organisations=sorted(vendor_of), vendors=sorted(set(vendor_of.values()))
             ),
-            *([keys_branch([Ticket, Message, TicketSla], len(drafts))] if keyed else []),
+            *(
+                [keys_branch([Ticket, Message, TicketSla, OutboxMessage], len(drafts))]
+                if keyed
+                else []
+            ),
         ]
     )
     found: dict[int, Queue] = {}
@@ -270,7 +275,7 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
     for q in queues:
         members.setdefault(q.pk, [])
     routes = account_team_routes(rows.get(ACCOUNT_TEAM, ()), vendor_of=vendor_of, now=now)
-    keys = [(r.i1, r.i2, r.i3) for r in rows[KEYS]] if keyed else None
+    keys = [(r.i1, r.i2, r.i3, r.i4) for r in rows[KEYS]] if keyed else None
     return _Context(queues, members, templates, routes, sla_candidates(rows), keys)
 
 
@@ -279,16 +284,22 @@ def _acknowledgements(
     drafts: Sequence[TicketDraft],
     sources: dict[int, tuple[str, str]],
     now: datetime,
+    keys: Sequence[int] | None,
 ) -> None:
     """Mail each requester with an address the acknowledgement (T-4 threading headers, the
     vendor's template `sources`): one INSERT into the outbox (delivered after commit), one
-    into the Message-ID registry. A new ticket has nobody on CC yet."""
+    into the Message-ID registry. A new ticket has nobody on CC yet. `keys`: the one
+    reserved for each ticket's acknowledgement (its idempotency key names the new ticket,
+    so no stored row has it), or None to read them back."""
     kind = MailTemplateKind.ACKNOWLEDGEMENT
     mails: list[OutboxDraft] = []
-    for ticket, draft in zip(tickets, drafts, strict=True):
+    mail_keys: list[int] = []
+    for i, (ticket, draft) in enumerate(zip(tickets, drafts, strict=True)):
         address = ticket.requester.primary_email if ticket.requester else ""
         if not address:
             continue
+        if keys is not None:
+            mail_keys.append(keys[i])
         headers = mail_thread_headers(ticket=ticket, automatic=True, opened_by=draft.opened_by)
         threaded_subject = headers.pop("Subject", None) or subject_with_tag(ticket)
         mail = mail_render(
@@ -311,7 +322,7 @@ def _acknowledgements(
                 vendor_id=ticket.vendor_id,
             )
         )
-    new = outbox_enqueue_keyed(drafts=mails, now=now)
+    new = outbox_enqueue_keyed(drafts=mails, now=now, keys=mail_keys if keys is not None else None)
     mail_links_outgoing(
         links=[
             OutgoingLink(m.vendor_id or 0, m.ticket_id or 0, new[m.key], m.headers["Message-ID"])
@@ -436,5 +447,7 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
     for event in started:
         events[event.ticket_id].append(event)
     ticket_events_record(events=[e for t in tickets for e in events[t.pk]])
-    _acknowledgements(tickets, drafts, context.acknowledgements, now)
+    _acknowledgements(
+        tickets, drafts, context.acknowledgements, now, [k[3] for k in keys] if keys else None
+    )
     return [CreatedTicket(t, m) for t, m in zip(tickets, messages, strict=True)]

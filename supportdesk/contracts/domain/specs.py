@@ -8,6 +8,8 @@ shape ``parse_inventory_json`` reads. Bad specs raise ``EntitlementInputError`` 
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -132,6 +134,15 @@ def cap_from_spec(spec: object, *, where: str = "cap") -> Cap:
         grants=bool(spec.get("grants", False)),
         exhausted_advice=str(spec.get("exhausted_advice") or ""),
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def plan_from_text(text: str) -> PlanRules:
+    """``plan_from_spec`` of a spec as JSON text (a contract's snapshot as stored), built
+    once per distinct text: the contracts of one plan share it, and building it was a tenth
+    of deciding a new ticket's entitlement (issue 16.2). Rules are immutable, so sharing
+    them is safe; a spec that is wrong raises every time."""
+    return plan_from_spec(json.loads(text))
 
 
 def plan_from_spec(spec: object) -> PlanRules:

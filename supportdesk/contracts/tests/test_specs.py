@@ -19,7 +19,7 @@ from supportdesk.contracts.domain.plans import (
     PlanRules,
     ReleaseRule,
 )
-from supportdesk.contracts.domain.specs import plan_from_spec, plan_to_spec
+from supportdesk.contracts.domain.specs import plan_from_spec, plan_from_text, plan_to_spec
 from supportdesk.contracts.domain.vocabulary import Category, Channel
 
 
@@ -30,6 +30,19 @@ def _through_json(plan: PlanRules) -> PlanRules:
 @pytest.mark.parametrize("plan_id", sorted(PRESET_PLANS))
 def test_preset_plans_survive_storage_E1_E5(plan_id: str) -> None:
     assert _through_json(PRESET_PLANS[plan_id]) == PRESET_PLANS[plan_id]
+
+
+@pytest.mark.parametrize("plan_id", sorted(PRESET_PLANS))
+def test_a_stored_snapshot_is_built_once_per_text_and_a_bad_one_always_fails_E1(
+    plan_id: str,
+) -> None:
+    text = json.dumps(plan_to_spec(PRESET_PLANS[plan_id]))
+    built = plan_from_text(text)
+    assert built == PRESET_PLANS[plan_id] and plan_from_text(text) is built
+    bad = json.dumps({**plan_to_spec(PRESET_PLANS[plan_id]), "unknown_rule": 1})
+    for _ in range(2):  # an error is not remembered as a plan
+        with pytest.raises(EntitlementInputError):
+            plan_from_text(bad)
 
 
 def test_cap_limit_is_stored_as_a_decimal_string_E5() -> None:

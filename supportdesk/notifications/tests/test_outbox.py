@@ -151,3 +151,37 @@ def test_backoff_doubles_and_is_capped():
     assert retry_delay(attempts=30, base_seconds=30) == timedelta(hours=6)
     with pytest.raises(ValueError):
         retry_delay(attempts=0, base_seconds=30)
+
+
+def test_rows_with_reserved_keys_are_written_as_the_others_and_read_nothing_back_N2(world):
+    """Issue 16.2: a creation reserves its acknowledgement's key, so the outbox INSERT is
+    held with the others; the row is the one the usual path writes, but for its id."""
+    from django.db import IntegrityError, connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from supportdesk.core.queries import inserts_together
+
+    def draft(key: str) -> services.OutboxDraft:
+        return services.OutboxDraft(
+            key=key, channel="email", recipient="a@x.example", sender="help@x.example",
+            subject="Hello " * 80, body="b", headers={"X-Kind": "test"},
+            ticket_id=None, vendor_id=world.vendor.pk,
+        )  # fmt: skip
+
+    usual = services.outbox_enqueue_keyed(drafts=[draft("usual")], now=NOW)
+    top = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+    with CaptureQueriesContext(connection) as captured, inserts_together():
+        given = services.outbox_enqueue_keyed(
+            drafts=[draft("given"), draft("given")], now=NOW, keys=[top + 7, top + 8]
+        )
+        assert given == {"given": top + 7} and len(captured) == 0  # held: nothing sent yet
+    assert len(captured) == (1 if connection.vendor == "postgresql" else 2)  # row, task
+
+    def columns(pk: int) -> dict[str, object]:
+        row = OutboxMessage.objects.filter(pk=pk).values().get()
+        row["headers"].pop("Message-ID")  # random per row
+        return {k: v for k, v in row.items() if k not in ("id", "idempotency_key")}
+
+    assert columns(top + 7) == columns(usual["usual"])
+    with pytest.raises(IntegrityError), transaction.atomic():  # a key that exists: no skip
+        services.outbox_enqueue_keyed(drafts=[draft("usual")], now=NOW, keys=[top + 9])
