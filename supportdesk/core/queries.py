@@ -38,6 +38,7 @@ from django.db.models import (
     BigIntegerField,
     BooleanField,
     CharField,
+    DateTimeField,
     Field,
     ForeignKey,
     IntegerField,
@@ -54,6 +55,7 @@ from django.db.models import (
 from django.db.models.query import ValuesIterable, ValuesListIterable
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.models.sql.subqueries import InsertQuery
+from django.utils.timezone import is_aware
 
 Q = TypeVar("Q", bound=QuerySet[Any])
 M = TypeVar("M", bound=Model)
@@ -595,6 +597,13 @@ def value_as_is(
     if type(target) in _INTEGERS:
         internal, adapt = target.get_internal_type(), db.ops.adapt_integerfield_value
         return int, lambda value: adapt(value, internal)
+    if type(field) is DateTimeField:  # an aware instant needs the backend's adapter alone
+        instant = db.ops.adapt_datetimefield_value
+
+        def adapt_instant(value: datetime) -> Any:
+            return instant(value) if is_aware(value) else field.get_db_prep_save(value, db)
+
+        return datetime, adapt_instant
     return _AS_IS.get(type(field)), None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
@@ -511,12 +512,16 @@ def _fields_with_values_as_is() -> list[tuple[Any, type, Any]]:
 
 def test_values_as_is_cover_the_keys_texts_and_flags_of_the_project_N2():
     kinds = {plain for _, plain, _ in _fields_with_values_as_is()}
-    assert kinds == {int, str, bool}
+    assert kinds == {int, str, bool, datetime}
 
 
 @given(
     value=st.one_of(
-        st.none(), st.booleans(), st.text(), st.integers(min_value=-(2**63), max_value=2**63 - 1)
+        st.none(),
+        st.booleans(),
+        st.text(),
+        st.integers(min_value=-(2**63), max_value=2**63 - 1),
+        st.datetimes(timezones=st.sampled_from([UTC, ZoneInfo("America/New_York")])),
     )
 )
 def test_a_value_taken_as_is_is_what_django_would_send_N2(value: Any):
