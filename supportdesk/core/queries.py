@@ -260,24 +260,33 @@ def _joined(held: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
 
 @functools.lru_cache(maxsize=256)
 def _numbered(texts: tuple[str, ...], counts: tuple[int, ...]) -> str:
-    """`texts` (with `counts` ``%s`` marks each) as one statement with numbered placeholders:
-    a data-modifying ``WITH`` each, unless there is one. psycopg would find the marks of the
-    joined text again on every run (it keeps what it found only for short statements of
-    few parameters), a twentieth of a new ticket's Python (issue 16.2); joined from the same
-    texts, it is the same statement."""
-    numbers = itertools.count(1)
-    numbered = []
+    """`texts` (with `counts` ``%s`` marks each) as one statement with numbered placeholders
+    (:func:`numbered`): a data-modifying ``WITH`` each, unless there is one. Joined from the
+    same texts, it is the same statement."""
+    first = 1
+    joined = []
     for sql, count in zip(texts, counts, strict=True):
-        between = sql.split("%s")
-        if len(between) != count + 1 or any("%" in b.replace("%%", "") for b in between):
-            raise ValueError(f"a held statement takes %s marks only, one per value: {sql!r}")
-        marks = [f"${next(numbers)}" for _ in range(count)] + [""]
-        pairs = zip(between, marks, strict=True)
-        numbered.append("".join(b.replace("%%", "%") + m for b, m in pairs))
-    if len(numbered) == 1:
-        return numbered[0]
-    together = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(numbered))
+        text = numbered(sql, count, first=first)
+        joined.append(text)
+        first += count
+    if len(joined) == 1:
+        return joined[0]
+    together = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(joined))
     return f"WITH {together} SELECT 1"
+
+
+@functools.lru_cache(maxsize=512)
+def numbered(sql: str, count: int, *, first: int = 1) -> str:
+    """`sql` with its `count` ``%s`` marks as numbered placeholders from `first` (``$1``,
+    ``$2``, …; a ``%%`` is a ``%``), for :func:`statement_cursor` ``(numbered=True)``.
+    psycopg finds the marks of a statement again on every run unless it is short with few
+    parameters (a long one's search was a twentieth of a new ticket's Python, issue 16.2);
+    numbered once here, it parses nothing. Any other ``%``, or another count, raises."""
+    between = sql.split("%s")
+    if len(between) != count + 1 or any("%" in b.replace("%%", "") for b in between):
+        raise ValueError(f"a numbered statement takes %s marks only, one per value: {sql!r}")
+    marks = [f"${n}" for n in range(first, first + count)] + [""]
+    return "".join(b.replace("%%", "%") + m for b, m in zip(between, marks, strict=True))
 
 
 def insert_statement(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> None:

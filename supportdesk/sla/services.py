@@ -299,9 +299,8 @@ def match_with(
     snapshot the result (not saved); None when the policy is unusable."""
     try:
         policy = _policy_from_spec(row.spec)
-        specs = {
-            name: spec for name, spec in vendor_calendars.items() if name in policy.calendar_names()
-        }
+        wanted = policy.calendar_names()
+        specs = {name: spec for name, spec in vendor_calendars.items() if name in wanted}
         calendars = {name: _calendar_from_spec(spec) for name, spec in specs.items()}
         match = match_rule(
             policy,

@@ -306,7 +306,7 @@ def test_held_statements_are_joined_with_numbered_placeholders_N2():
     )
     assert _numbered(texts[:1], (2,)) == "INSERT INTO a (x, y) VALUES ($1, $2)"
     for wrong in (((texts[0],), (3,)), (("SELECT '%d' = %s",), (1,))):
-        with pytest.raises(ValueError, match="marks only"):
+        with pytest.raises(ValueError, match="marks only, one per value"):
             _numbered(*wrong)
 
 
