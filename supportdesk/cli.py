@@ -38,8 +38,16 @@ def _manage(*args: str, **options: object) -> None:
 
 
 def _gunicorn(*, host: str, port: int, workers: int, threads: int, embedded: bool) -> int:
+    from django.db import connections
     from gunicorn.app.wsgiapp import run
 
+    from supportdesk.oncall.services.paging import immediate_sends_finish
+
+    # gunicorn forks its workers from this process: no thread of ours may be inside SQLite
+    # then (the demo's first pages may still be going out), and no connection may be carried
+    # across; SQLite forbids both, and a worker forked mid-write hung on its first query
+    immediate_sends_finish()
+    connections.close_all()
     os.environ["SUPPORTDESK_EMBEDDED_BACKGROUND"] = "1" if embedded else "0"
     sys.argv = [
         "gunicorn",

@@ -206,6 +206,17 @@ def _deliver_soon(outbox_ids: list[int]) -> None:
     _SENDER_POOL.submit(_deliver_all, outbox_ids)
 
 
+def immediate_sends_finish() -> None:
+    """Wait for the pages being sent right after commit (`_deliver_soon`) and stop their
+    threads. A process about to fork (the demo, loaded before it starts its web server)
+    calls it first: a child forked while one of those threads is inside SQLite inherits the
+    library's locks held by a thread it does not have, and hangs on its first connection."""
+    global _SENDER_POOL
+    pool, _SENDER_POOL = _SENDER_POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
 def _deliver_all(outbox_ids: list[int]) -> None:
     try:
         for outbox_id in outbox_ids:

@@ -318,3 +318,24 @@ def test_first_pages_leave_right_after_commit_without_a_worker_O2_N2(
     first = Page.objects.filter(round=1)
     assert {p.outbox.status for p in first} == {OutboxStatus.SENT}
     assert Page.objects.filter(status=PageStatus.PLANNED).count() == 2 * first.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_about_to_fork_waits_for_the_pages_still_going_out_O2(
+    client, paging, provider, settings
+):
+    """`supportdesk demo` loads an emergency, then gunicorn forks its worker: the pages sent
+    right after commit must be out first (a worker forked while a sending thread was inside
+    SQLite hung on its first query), and no sending thread is left behind."""
+    from supportdesk.oncall.services import paging as paging_service
+
+    settings.ONCALL_SEND_ON_COMMIT = True
+    people = [paging.on_call, *paging.architects]
+    assert voicemail(client).status_code == 200
+    paging_service.immediate_sends_finish()  # returns once every first-round page is out
+    assert sorted(m.form["To"] for m in provider.state.messages()) == sorted(
+        p.phone for p in people
+    )
+    assert {p.outbox.status for p in Page.objects.filter(round=1)} == {OutboxStatus.SENT}
+    assert paging_service._SENDER_POOL is None
+    paging_service.immediate_sends_finish()  # and again: nothing to wait for
