@@ -67,12 +67,7 @@ def outbox_enqueue(
     new = _insert_drafts([draft], now)
     if not new:
         return OutboxMessage.objects.get(idempotency_key=key)
-    row = OutboxMessage(
-        pk=new[key], idempotency_key=key, channel=channel, recipient=recipient, sender=sender,
-        subject=draft.subject, body=body, headers=draft.headers, ticket_id=ticket_id,
-        vendor_id=vendor_id, attachment_ids=draft.attachment_ids, status=OutboxStatus.PENDING,
-        attempts=0, next_attempt_at=now, created_at=now,
-    )  # fmt: skip
+    row = _outbox_row(draft, pk=new[key], now=now)
     row._state.adding = False
     row._state.db = connection.alias
     _enqueue_delivery(row.pk)  # the row is sent at its next_attempt_at if no task comes
@@ -208,19 +203,20 @@ def _insert_reserved(
 ) -> dict[str, int]:
     """The rows of ``drafts`` (distinct, new keys) with the ids `reserved` for them, held
     (``bulk_insert`` reading nothing back); those ids by key."""
-    rows = []
-    for d in drafts:
-        rows.append(
-            OutboxMessage(
-                id=reserved[d.key], idempotency_key=d.key, channel=d.channel,
-                recipient=d.recipient, sender=d.sender, subject=fit_subject(d.subject),
-                body=d.body, headers=outbox_headers(d.channel, d.sender, d.headers),
-                ticket_id=d.ticket_id, vendor_id=d.vendor_id, attachment_ids=d.attachment_ids,
-                status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
-            )
-        )  # fmt: skip
-    bulk_insert(rows, returning=False)
+    bulk_insert([_outbox_row(d, pk=reserved[d.key], now=now) for d in drafts], returning=False)
     return {d.key: reserved[d.key] for d in drafts}
+
+
+def _outbox_row(d: OutboxDraft, *, pk: int, now: datetime) -> OutboxMessage:
+    """The new, pending row of `d` with the id `pk`, as the batch INSERT writes it (subject
+    fitted, headers with a Message-ID: both kept as they are when the draft has them)."""
+    return OutboxMessage(
+        id=pk, idempotency_key=d.key, channel=d.channel, recipient=d.recipient,
+        sender=d.sender, subject=fit_subject(d.subject), body=d.body,
+        headers=outbox_headers(d.channel, d.sender, d.headers), ticket_id=d.ticket_id,
+        vendor_id=d.vendor_id, attachment_ids=d.attachment_ids, status=OutboxStatus.PENDING,
+        attempts=0, next_attempt_at=now, created_at=now,
+    )  # fmt: skip
 
 
 def _enqueue_delivery(outbox_id: int) -> None:
