@@ -241,7 +241,10 @@ def stack(
 ) -> Iterator[Stack]:
     admin = _postgres_url()
     if admin is None:
-        pytest.skip("the deploy layout runs on PostgreSQL: set DATABASE_URL=postgres://...")
+        pytest.skip(
+            "the deploy layout runs on PostgreSQL, and none is configured: set "
+            "TEST_POSTGRES_URL (or DATABASE_URL) to postgres://... (CI sets it in both passes)"
+        )
     import psycopg
     from cryptography.fernet import Fernet
 
