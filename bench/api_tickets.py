@@ -300,9 +300,8 @@ def bench_database(db: str, args: argparse.Namespace) -> list[PhaseResult]:
                 stop_server(target)
                 start_server(target, workers, threads, args.nice)
                 log(f"  gunicorn: `supportdesk web --workers {workers} --threads {threads}`")
-            for i, (name, token, iteration, clients) in enumerate(phases):
-                if (workers, threads) != sizings[0] and name.startswith("create"):
-                    continue  # creation is compared at the first sizing only
+            chosen = [p for p in phases if p[0].split()[0] in args.phases]
+            for i, (name, token, iteration, clients) in enumerate(chosen):
                 warmup = 4 * workers * threads if i == 0 else clients
                 r = run_phase(
                     name, target, token, clients, args.seconds, args.max_requests, iteration, warmup
@@ -394,7 +393,7 @@ def summary(
             if r.name.startswith("create"):
                 verdict = "PASS" if r.rate >= GOAL_CREATE_PER_S and r.errors == 0 else "MISS"
                 log(
-                    f"  {verdict}  {db:<8} create {r.rate:7.1f} tickets/s "
+                    f"  {verdict}  {db:<8} {r.name:<34} {r.rate:7.1f} tickets/s "
                     f"(goal >= {GOAL_CREATE_PER_S:g}/s), errors {r.errors}"
                 )
 
@@ -427,7 +426,7 @@ def main() -> int:
         nargs="*",
         default=[],
         metavar="WxT",
-        help="after the phases, restart gunicorn with W workers x T threads and repeat the list "
+        help="after the phases, restart gunicorn with W workers x T threads and repeat the "
         "phases on the same data (e.g. --also-sizing 4x2 8x1)",
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 5000 tickets, 1.5s phases")
@@ -436,6 +435,13 @@ def main() -> int:
         dest="diag",
         action="store_false",
         help="skip the SQL-per-request count and query plans",
+    )
+    parser.add_argument(
+        "--phases",
+        nargs="+",
+        choices=["list", "create"],
+        default=["list", "create"],
+        help="which phases to run (both)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary var dirs")
     parser.add_argument(
