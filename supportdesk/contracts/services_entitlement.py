@@ -39,6 +39,7 @@ from supportdesk.contracts.models import (
 )
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.queries import bulk_insert, prepared_statement
+from supportdesk.core.rows import unsaved
 from supportdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ def _row(
         usage_rows = selectors_usage.cap_usage_rows(inputs.terms, inputs.usage)
         caps = usage_rows.get(decision.contract_id or "", [])
         data = decision_json(decision, category=category, caps=caps)
-        return TicketEntitlement(
+        return unsaved(
+            TicketEntitlement,
             ticket=ticket,
             category=category,
             contract_id=int(decision.contract_id) if decision.contract_id else None,
@@ -116,7 +118,8 @@ def _row(
         )
     except EntitlementInputError as exc:
         log.warning("entitlement of ticket %s undecided: %s", ticket.pk, exc)
-        return TicketEntitlement(
+        return unsaved(
+            TicketEntitlement,
             ticket=ticket,
             category=category,
             contract_id=None,

@@ -10,6 +10,7 @@ from django_tasks_db.compat import Task, normalize_json, task_enqueued
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from supportdesk.core.queries import bulk_insert
+from supportdesk.core.rows import unsaved
 
 
 def task_enqueue(task: Task[Any, Any], *args: Any) -> None:
@@ -57,7 +58,8 @@ def _row(
 ) -> DBTaskResult[Any, Any]:
     """The row the library's ``enqueue`` writes for `task` with `args`, unsaved."""
     backend.validate_task(task)
-    return DBTaskResult(
+    return unsaved(
+        DBTaskResult,
         id=backend._get_id(),
         args_kwargs=normalize_json({"args": args, "kwargs": {}}),
         priority=task.priority,

@@ -25,6 +25,7 @@ from django.conf import settings
 from supportdesk.accounts.models import User
 from supportdesk.core.models import Vendor
 from supportdesk.core.queries import bulk_insert
+from supportdesk.core.rows import unsaved
 from supportdesk.core.tenancy import Principal, principal_for
 from supportdesk.customers.models import Contact
 from supportdesk.intake.domain.identify import (
@@ -688,7 +689,8 @@ def email_links_outgoing(*, links: list[OutgoingLink], now: datetime) -> None:
     INSERT; a Message-ID already registered (a re-sent notification) is kept."""
     bulk_insert(
         [
-            EmailMessageLink(
+            unsaved(
+                EmailMessageLink,
                 vendor_id=link.vendor_id,
                 message_id=link.message_id[:998],
                 direction=LinkDirection.OUTGOING,

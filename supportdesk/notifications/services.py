@@ -16,6 +16,7 @@ from supportdesk.core.audit import vendor_event_record
 from supportdesk.core.errors import Forbidden, InvalidInput
 from supportdesk.core.models import Vendor, VendorEventKind
 from supportdesk.core.queries import bulk_insert, statement_cursor
+from supportdesk.core.rows import unsaved
 from supportdesk.core.tasks import task_enqueue_on_commit
 from supportdesk.core.tenancy import Principal, require_staff_of
 from supportdesk.notifications.channels import sender_for
@@ -210,8 +211,8 @@ def _insert_reserved(
 def _outbox_row(d: OutboxDraft, *, pk: int, now: datetime) -> OutboxMessage:
     """The new, pending row of `d` with the id `pk`, as the batch INSERT writes it (subject
     fitted, headers with a Message-ID: both kept as they are when the draft has them)."""
-    return OutboxMessage(
-        id=pk, idempotency_key=d.key, channel=d.channel, recipient=d.recipient,
+    return unsaved(
+        OutboxMessage, id=pk, idempotency_key=d.key, channel=d.channel, recipient=d.recipient,
         sender=d.sender, subject=fit_subject(d.subject), body=d.body,
         headers=outbox_headers(d.channel, d.sender, d.headers), ticket_id=d.ticket_id,
         vendor_id=d.vendor_id, attachment_ids=d.attachment_ids, status=OutboxStatus.PENDING,

@@ -35,6 +35,7 @@ from django.db.models import F, Q, QuerySet, Value
 from supportdesk.contracts.models import Plan, TicketEntitlement
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
+from supportdesk.core.rows import unsaved
 from supportdesk.customers.models import Organization
 from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_many
 from supportdesk.sla.domain.calendar import BusinessCalendar, CalendarSpecError
@@ -252,7 +253,8 @@ def _start_target(
     paused: bool = False,
     save: bool = True,
 ) -> SlaTarget:
-    row = SlaTarget(
+    row = unsaved(
+        SlaTarget,
         ticket=ticket,
         sla=sla,
         vendor_id=ticket.vendor_id,
@@ -315,7 +317,8 @@ def match_with(
         return None
     rule = match.rule
     used = rule.calendar_names() if rule else set()
-    return TicketSla(
+    return unsaved(
+        TicketSla,
         ticket=ticket,
         policy=row,
         policy_name=policy.name,

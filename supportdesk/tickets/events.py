@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from supportdesk.core.queries import bulk_insert
+from supportdesk.core.rows import unsaved
 from supportdesk.tickets.models import TicketEvent, TicketEventKind
 
 
@@ -24,7 +25,8 @@ def ticket_event_build(
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
     """An unsaved event, for set-based writers that record many at once."""
-    return TicketEvent(
+    return unsaved(
+        TicketEvent,
         ticket_id=ticket_id,
         kind=TicketEventKind(kind),  # an unknown kind raises ValueError here
         at=at,

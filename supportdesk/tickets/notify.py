@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 
 from supportdesk.accounts.models import User
 from supportdesk.core.queries import bulk_insert
+from supportdesk.core.rows import unsaved
 from supportdesk.notifications.services import OutboxDraft, outbox_enqueue_many
 from supportdesk.tickets.models import (
     AgentNotification,
@@ -102,9 +103,9 @@ def agent_notify_many(*, notices: Sequence[AgentNotice], now: datetime) -> int:
             profile = profiles.get(user_id)
             if profile is None or kind not in profile.muted:
                 rows.append(
-                    AgentNotification(
-                        user_id=user_id, ticket=ticket, kind=kind, text=notice.text[:300],
-                        created_at=now,
+                    unsaved(
+                        AgentNotification, user_id=user_id, ticket=ticket, kind=kind,
+                        text=notice.text[:300], created_at=now,
                     )
                 )  # fmt: skip
             emailed = profile.emailed if profile is not None else list(DEFAULT_EMAILED)

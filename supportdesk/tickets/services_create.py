@@ -33,6 +33,7 @@ from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
 from supportdesk.core.queries import bulk_insert, in_placeholders, inserts_together
+from supportdesk.core.rows import unsaved
 from supportdesk.core.tenancy import Principal
 from supportdesk.customers.models import Contact, Organization
 from supportdesk.customers.selectors import contacts_emails_prefetch
@@ -358,7 +359,8 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
     keys = context.keys  # known beforehand: the INSERTs read nothing back and are held
     tickets = bulk_insert(
         [
-            Ticket(
+            unsaved(
+                Ticket,
                 id=keys[i][0] if keys else None,
                 vendor=d.vendor,
                 organization=d.organization,
@@ -381,7 +383,8 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
     )
     messages = bulk_insert(
         [
-            Message(
+            unsaved(
+                Message,
                 id=keys[i][1] if keys else None,
                 ticket=ticket,
                 kind=MessageKind.PUBLIC,
