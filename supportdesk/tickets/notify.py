@@ -52,12 +52,24 @@ def mentioned_users(*, vendor_id: int, text: str) -> list[User]:
 
 
 @dataclass(frozen=True)
+class Agent:
+    """A member of a queue as a ticket creation reads it: what its notification needs, with
+    the kinds the agent muted and wants mailed (`preferences`; None without a profile of its
+    own, the defaults)."""
+
+    pk: int
+    email: str
+    is_active: bool
+    preferences: tuple[tuple[str, ...], tuple[str, ...]] | None
+
+
+@dataclass(frozen=True)
 class AgentNotice:
     """One notification of `users` about `ticket` (never to the actor themselves)."""
 
     ticket: Ticket
     kind: str
-    users: Iterable[User]
+    users: Iterable[User | Agent]
     text: str
     actor_id: int | None = None
 
@@ -87,28 +99,34 @@ def agent_notify_many(*, notices: Sequence[AgentNotice], now: datetime) -> int:
     everyone = {user_id for _, users in people for user_id in users}
     if not everyone:
         return 0
-    # preferences the caller read with the users (select_related "agent_profile") are used
-    profiles: dict[int, AgentProfile | None] = {}
+    # preferences the caller read with the users (an Agent's, select_related "agent_profile")
+    # are used: (muted, emailed) by user, None without a profile
+    preferences: dict[int, tuple[Sequence[str], Sequence[str]] | None] = {}
     for _, users in people:
         for user_id, user in users.items():
-            if "agent_profile" in user._state.fields_cache:
-                profiles[user_id] = user._state.fields_cache["agent_profile"]
-    unread = everyone - set(profiles)
+            if isinstance(user, Agent):
+                preferences[user_id] = user.preferences
+            elif "agent_profile" in user._state.fields_cache:
+                profile = user._state.fields_cache["agent_profile"]
+                preferences[user_id] = None if profile is None else (profile.muted, profile.emailed)
+    unread = everyone - set(preferences)
     if unread:
-        profiles.update({p.user_id: p for p in AgentProfile.objects.filter(user_id__in=unread)})
+        stored = AgentProfile.objects.filter(user_id__in=unread)
+        preferences.update(
+            {u: (m, e) for u, m, e in stored.values_list("user_id", "muted", "emailed")}
+        )
     rows, mails = [], []
     for notice, users in people:
         ticket, kind = notice.ticket, notice.kind
         for user_id, user in users.items():
-            profile = profiles.get(user_id)
-            if profile is None or kind not in profile.muted:
+            muted, emailed = preferences.get(user_id) or ((), DEFAULT_EMAILED)
+            if kind not in muted:
                 rows.append(
                     unsaved(
                         AgentNotification, user_id=user_id, ticket=ticket, kind=kind,
                         text=notice.text[:300], created_at=now,
                     )
                 )  # fmt: skip
-            emailed = profile.emailed if profile is not None else list(DEFAULT_EMAILED)
             if kind in emailed and kind != AgentNotificationKind.CUSTOMER_REPLY and user.email:
                 mails.append(
                     OutboxDraft(

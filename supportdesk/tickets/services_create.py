@@ -70,7 +70,7 @@ from supportdesk.tickets.models import (
     TicketEvent,
     TicketEventKind,
 )
-from supportdesk.tickets.notify import AgentNotice, agent_notify_many
+from supportdesk.tickets.notify import Agent, AgentNotice, agent_notify_many
 from supportdesk.tickets.search import ticket_search_index_new
 from supportdesk.tickets.services_common import (
     AttachmentInput,
@@ -88,7 +88,7 @@ from supportdesk.tickets.services_routing import (
     Route,
     account_team_branch,
     account_team_routes,
-    agent_with_preferences,
+    agent_of_queue,
     route_recorded,
 )
 
@@ -187,7 +187,7 @@ def ticket_create(
 @dataclass(frozen=True)
 class _Context:
     queues: list[Queue]  # each draft's
-    agents: dict[int, list[User]]  # by queue
+    agents: dict[int, list[Agent]]  # by queue
     acknowledgements: dict[int, tuple[str, str]]  # the vendor's template, by vendor
     routes: dict[int, Route]  # by organisation (E-2)
     sla: SlaCandidates
@@ -242,7 +242,7 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
         ]
     )
     found: dict[int, Queue] = {}
-    members: dict[int, list[User]] = {}
+    members: dict[int, list[Agent]] = {}
     templates = {d.vendor.pk: DEFAULTS[ack] for d in drafts}
     for pk, _, vendor_id, lead, user_id, profile_id, name, email, address, *more in rows.get(
         QUEUE, ()
@@ -258,11 +258,9 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
             members[pk] = []
         if user_id is None:
             continue
-        user = agent_with_preferences(
-            {"id": user_id, "email": address, "is_active": bool(active)},
-            (profile_id, muted, emailed),
+        members[pk].append(
+            agent_of_queue(user_id, address, bool(active), (profile_id, muted, emailed))
         )
-        members[pk].append(user)
     defaults: dict[int, Queue] = {}
     for q in sorted(found.values(), key=lambda q: (not q.is_default, q.pk)):
         if q.vendor_id in vendors:  # the vendor's first, among its own and the drafts' queues

@@ -5,6 +5,7 @@ not a model walk per request."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from supportdesk.tickets.models import (
     TicketEvent,
     TicketEventKind,
 )
-from supportdesk.tickets.notify import AgentNotice
+from supportdesk.tickets.notify import Agent, AgentNotice
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,34 @@ def agent_with_preferences(
     return user
 
 
+def agent_of_queue(
+    user_id: int, email: str, active: bool, profile: tuple[object, object, object]
+) -> Agent:
+    """A queue's member from the columns a create-path read took, with its notification
+    preferences (`profile` as for `agent_with_preferences`)."""
+    profile_id, muted, emailed = profile
+    return Agent(
+        user_id,
+        email,
+        active,
+        None if profile_id is None else (_kinds(muted), _kinds(emailed)),
+    )
+
+
 def _json(value: object) -> object:
     return json.loads(value) if isinstance(value, str | bytes) else value  # SQLite: text
+
+
+@functools.lru_cache(maxsize=256)
+def _kinds_of_text(text: str | bytes) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+def _kinds(value: object) -> tuple[str, ...]:
+    """A list of notification kinds as stored: the few distinct ones are parsed once."""
+    if isinstance(value, str | bytes):
+        return _kinds_of_text(value)
+    return tuple(value)  # type: ignore[arg-type]
 
 
 def account_team_branch(*, organisations: Sequence[int], now: datetime) -> Branch:
