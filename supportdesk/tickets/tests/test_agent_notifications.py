@@ -62,6 +62,16 @@ def test_own_actions_do_not_notify_and_preferences_are_kept_T12(world):
         services_console.agent_preferences_save(principal=agent, muted=["everything"], emailed=[])
 
 
+def test_a_queue_member_who_chose_mail_for_new_tickets_is_mailed_and_others_are_not_T12(world):
+    services_console.agent_preferences_save(
+        principal=world.principal(world.agent), muted=[], emailed=["new_ticket"]
+    )
+    make_ticket(world, subject="Fax line dead")
+    mailed = OutboxMessage.objects.filter(subject__contains="New P3 ticket in Support")
+    assert [(m.recipient, "Fax line dead" in m.body) for m in mailed] == [(world.agent.email, True)]
+    assert kinds(world.agent) == kinds(world.engineer) == ["new_ticket"]
+
+
 def test_badge_and_notification_page_T12(world, client):
     make_ticket(world, subject="Printer offline")
     client.force_login(world.agent)
