@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.apps import apps
@@ -53,7 +53,7 @@ def _values(draw: st.DrawFn, model: type[Model]) -> dict[str, Any]:
             elif how == "none":
                 values[field.name] = None
             else:
-                related = field.related_model
+                related = cast(type[Model], field.related_model)
                 values[field.name] = related(pk=draw(st.integers(min_value=1, max_value=10**6)))
         else:
             values[field.attname] = draw(st.sampled_from([object(), "", "text", 7, None]))
