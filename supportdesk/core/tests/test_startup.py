@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from config.base import demo_secret_key
+from supportdesk.core.collector import YOUNG_THRESHOLD
 from supportdesk.core.startup import PUBLIC_SECRET_KEYS, configuration_problems
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -57,6 +58,23 @@ def test_any_wsgi_server_loading_config_wsgi_refuses_the_demo_key(tmp_path):
         ["-c", "import config.wsgi"], tmp_path, SECRET_KEY=GOOD_KEY, PUBLIC_BASE_URL="https://x.io"
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_server_loading_config_wsgi_has_its_views_loaded_and_kept_out_of_collections_N2(
+    tmp_path,
+):
+    probe = (
+        "import gc, sys; import config.wsgi; "
+        "print(gc.get_freeze_count(), gc.get_threshold()[0], 'supportdesk.api.api' in sys.modules)"
+    )
+    done = run(["-c", probe], tmp_path, SECRET_KEY=GOOD_KEY, PUBLIC_BASE_URL="https://x.io")
+    assert done.returncode == 0, done.stderr
+    frozen, young, views = done.stdout.split()
+    assert int(frozen) > 50_000  # the modules, models and URL patterns of the application
+    assert int(young) == YOUNG_THRESHOLD
+    assert views == "True"
+    done = run(["-c", probe.replace("import config.wsgi; ", "")], tmp_path)
+    assert done.stdout.split() == ["0", "700", "False"]  # a plain interpreter: Python's own
 
 
 def test_problems_in_process(settings):
