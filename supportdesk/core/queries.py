@@ -515,8 +515,10 @@ def _insert(
     preparers = _preparers(model, fields, connection)
     rows = []
     for obj in objs:  # as bulk_create prepares them (after compiling: pre_save sets auto_now)
-        # as bulk_create: a related object saved after it was assigned gives its key
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        # as bulk_create: a related object saved after it was assigned gives its key (Django
+        # looks only at related objects the row holds: none, nothing to look at)
+        if obj._state.fields_cache:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         row: list[Any] = []
         for attname, field, own_pre_save, plain, convert in preparers:
             value = getattr(obj, attname) if own_pre_save else field.pre_save(obj, True)

@@ -123,6 +123,21 @@ def test_bulk_insert_sets_the_keys_of_what_it_stores_in_one_statement_N2():
     assert VendorEvent.objects.get(pk=10_000).at == datetime(2026, 3, 5, 9, tzinfo=UTC)
 
 
+def test_bulk_insert_takes_the_key_of_a_related_object_saved_after_it_was_assigned_N2():
+    """As bulk_create: a row holding a related object reads its key when it is inserted; a
+    related object still unsaved is refused; a row given the key alone is inserted as is."""
+    at = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    vendor = Vendor(name="Later Support", slug="later-support")
+    held = VendorEvent(vendor=vendor, kind="set_up", at=at)
+    with pytest.raises(ValueError, match="unsaved related object"):
+        bulk_insert([held])
+    vendor.save()
+    by_key = VendorEvent(vendor_id=vendor.pk, kind="set_up", at=at)
+    stored = bulk_insert([held, by_key])
+    assert [e.vendor_id for e in stored] == [vendor.pk, vendor.pk]
+    assert VendorEvent.objects.filter(vendor=vendor).count() == 2
+
+
 def _vendor_rows() -> list[tuple[Any, ...]]:
     return list(Vendor.objects.order_by("slug").values_list("pk", "slug", "name"))
 
