@@ -153,7 +153,10 @@ class MessageKind(models.TextChoices):
 
 
 class Message(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # no index of its own: (ticket, created_at) below leads with it
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=MessageKind.choices)
     author_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -253,7 +256,10 @@ class TicketEvent(models.Model):
 
     Written only through `supportdesk.tickets.events.ticket_event_record` (rule 13)."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # no index of its own: (ticket, at) below leads with it
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -428,8 +434,11 @@ class AgentNotificationKind(models.TextChoices):
 class AgentNotification(models.Model):
     """Something an agent should know about, shown in the console (T-12, issue 10.5)."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_notifications"
+    user = models.ForeignKey(  # no index of its own: agent_note_user_unread leads with it
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="console_notifications",
+        db_index=False,
     )
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=AgentNotificationKind.choices)
