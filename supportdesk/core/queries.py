@@ -57,6 +57,8 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.db.models.sql.subqueries import InsertQuery
 from django.utils.timezone import is_aware
 
+from supportdesk.core.arrays import array_literal
+
 Q = TypeVar("Q", bound=QuerySet[Any])
 M = TypeVar("M", bound=Model)
 
@@ -398,6 +400,7 @@ class _Insert:
     sql: str | None  # None: Django inlines some value (an expression); left to bulk_create
     by_column: bool  # PostgreSQL's INSERT … SELECT * FROM UNNEST takes an array per column
     returning: str = ""  # the clause that ends `sql`
+    elements: tuple[str, ...] = ()  # by_column: each column's array element type
 
     def text(self, *, returning: bool) -> str:
         assert self.sql is not None
@@ -532,7 +535,10 @@ def _insert(
                 row.append(field.get_db_prep_save(value, connection))
         rows.append(row)
     if insert.by_column:
-        params = [list(column) for column in zip(*rows, strict=True)]
+        params = [
+            array_literal(list(column), element)
+            for column, element in zip(zip(*rows, strict=True), insert.elements, strict=True)
+        ]
     else:
         params = [value for row in rows for value in row]
     if not returning:
@@ -649,7 +655,8 @@ def _insert_compile(
         by_column = True
     if key is not None:
         head += "ON CONFLICT DO NOTHING "
-    return _Insert(head + returning, by_column=by_column, returning=returning)
+    elements = tuple(_element_of(f) for f in fields) if by_column else ()
+    return _Insert(head + returning, by_column=by_column, returning=returning, elements=elements)
 
 
 def _unnestable(fields: list[Field[Any, Any]], compiler: SQLCompiler) -> bool:
@@ -669,7 +676,12 @@ def _unnestable(fields: list[Field[Any, Any]], compiler: SQLCompiler) -> bool:
 def _array_of(field: Field[Any, Any]) -> str:
     """The PostgreSQL array type of a column's values, its type without a length (as
     Django's UNNEST insert has it, so no value is cut)."""
-    return f"{str(field.db_type(connection)).split('(')[0]}[]"
+    return f"{_element_of(field)}[]"
+
+
+def _element_of(field: Field[Any, Any]) -> str:
+    """A column's type without a length: its array's element type (`core.arrays`)."""
+    return str(field.db_type(connection)).split("(")[0]
 
 
 def _unnest_head(model: type[Model], fields: list[Field[Any, Any]]) -> str:
@@ -710,8 +722,12 @@ def bulk_update(objs: Sequence[Model], names: Sequence[str]) -> None:
             f"UPDATE {table} SET {sets} FROM UNNEST({arrays}) AS v ({names_sql}) "  # noqa: S608
             f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}"
         )
+        params = [
+            array_literal(list(column), _element_of(f))
+            for column, f in zip(zip(*rows, strict=True), columns, strict=True)
+        ]
         with statement_cursor(connection) as cursor:
-            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+            cursor.execute(sql, params)
         return
     sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     sql = f"UPDATE {table} SET {sets} WHERE {quote(pk.column)} = %s"  # noqa: S608
