@@ -11,15 +11,16 @@ and marked `undecided` with the reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet, TextField
+from django.db.models import Field, Model, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from supportdesk.contracts import selectors, selectors_usage
@@ -38,8 +39,17 @@ from supportdesk.contracts.models import (
     WorkCategory,
 )
 from supportdesk.core.errors import InvalidInput
-from supportdesk.core.queries import bulk_insert, prepared_statement
+from supportdesk.core.queries import bulk_insert, in_placeholders, prepared_statement
 from supportdesk.core.rows import unsaved
+from supportdesk.tickets.create_read import (
+    CONTRACTS,
+    Branch,
+    Row,
+    branch,
+    json_readers,
+    json_values,
+    jsonb_columns,
+)
 from supportdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -156,12 +166,58 @@ def _contract_rows(org_ids: list[int]) -> QuerySet[Contract, tuple[Any, ...]]:
     )  # fmt: skip
 
 
+@functools.cache
+def _branch_columns() -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
+    """`_contract_rows`' columns as `contracts_branch` writes them (`jsonb_columns`) and as
+    `contract_rows_of` reads them back (`json_readers`): made once."""
+    quote = connection.ops.quote_name
+
+    def of(alias: str, model: type[Model], names: list[str]) -> list[tuple[str, Field[Any, Any]]]:
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        return [(f"{alias}.{quote(fields[n].column)}", fields[n]) for n in names]
+
+    columns = [
+        *of("c", Contract, _CONTRACT),
+        ("c.plan_snapshot::text", TextField()),
+        *of("p", Plan, _PLAN),
+        *of("l", ContractLine, _LINE),
+        ("r.name", Product._meta.get_field("name")),
+    ]
+    return jsonb_columns(columns), json_readers([f for _, f in columns])
+
+
+def contracts_branch(org_ids: Sequence[int]) -> Branch:
+    """PostgreSQL: `_contract_rows` as a branch of the create read (`tickets.create_read`),
+    so a new ticket's contracts cost no statement of their own (issue 16.2): a row per line
+    (a contract without lines once) in `o1` order, its columns one JSON array in `j1`, read
+    back by `contract_rows_of`."""
+    contract, plan, line = (m._meta.db_table for m in (Contract, Plan, ContractLine))
+    return branch(
+        CONTRACTS,
+        {"o1": "row_number() OVER (ORDER BY c.start, c.id, l.id)",
+         "j1": _branch_columns()[0]},
+        # only table names from the models and placeholders go into the text
+        f"FROM {contract} c JOIN {plan} p ON p.id = c.plan_id "
+        f"LEFT JOIN {line} l ON l.contract_id = c.id "
+        f"LEFT JOIN {Product._meta.db_table} r ON r.id = l.product_id "
+        f"WHERE c.organization_id IN ({in_placeholders(org_ids)})",
+        org_ids,
+    )  # fmt: skip
+
+
+def contract_rows_of(rows: Sequence[Row]) -> list[list[Any]]:
+    """The rows of `contracts_branch` as `_contract_rows` reads them."""
+    readers = _branch_columns()[1]
+    # Django has psycopg hand JSON on as text, for its fields to decode
+    return [json_values(json.loads(row.j1), readers) for row in rows]
+
+
 def _contracts_with_lines(
-    org_ids: Sequence[int],
+    org_ids: Sequence[int], rows: Sequence[Sequence[Any]] | None = None
 ) -> dict[int, list[tuple[Contract, PlanRules, list[ContractLine]]]]:
     """The organisations' contracts (start, id order), each with its plan, its snapshotted
     rules and its lines and their products' names: the one read of the decision's
-    contracts."""
+    contracts, unless its `rows` were read with the create read (`contracts_branch`)."""
     alias = connection.alias
     found: dict[int, list[tuple[Contract, PlanRules, list[ContractLine]]]] = {
         o: [] for o in org_ids
@@ -169,7 +225,7 @@ def _contracts_with_lines(
     current: tuple[Contract, PlanRules, list[ContractLine]] | None = None
     c_end = len(_CONTRACT)
     p_end = c_end + 1 + len(_PLAN)
-    for row in _contract_rows(list(org_ids)):
+    for row in _contract_rows(list(org_ids)) if rows is None else rows:
         if current is None or current[0].pk != row[0]:
             contract = Contract.from_db(alias, _CONTRACT, row[:c_end])
             text = row[c_end]
@@ -190,11 +246,18 @@ def _contracts_with_lines(
     return found
 
 
-def entitlements_decide_new(*, tickets: Sequence[Ticket], now: datetime) -> list[TicketEntitlement]:
+def entitlements_decide_new(
+    *,
+    tickets: Sequence[Ticket],
+    now: datetime,
+    contract_rows: Sequence[Sequence[Any]] | None = None,
+) -> list[TicketEntitlement]:
     """Decide and store (one INSERT) the entitlement of tickets inserted in this transaction,
-    in their order; each row's `contract` is the contract read here (no read-back)."""
+    in their order; each row's `contract` is the contract read here (no read-back), or read
+    with the create read: `contract_rows` (`contract_rows_of`) of the tickets'
+    organisations."""
     org_ids = sorted({t.organization_id for t in tickets})
-    contracts = _contracts_with_lines(org_ids)
+    contracts = _contracts_with_lines(org_ids, contract_rows)
     by_pk = {c.pk: c for found in contracts.values() for c, _, _ in found}
     terms: dict[int, list[ContractTerm] | EntitlementInputError] = {}
     for org_id, found in contracts.items():

@@ -1,28 +1,53 @@
-"""The create path's one read besides the contracts (issue 16.2, N-2): the queues with their
-agents and the acknowledgement template, the account teams (E-2), the SLA candidate policies
-with the vendors' calendars (S-1), and on PostgreSQL the keys of the rows to write. None
-depends on another, so each module writes its part as branches of one UNION ALL over a shared
-column layout and reads its own rows back.
+"""The create path's one read (issue 16.2, N-2): the queues with their agents and the
+acknowledgement template, the account teams (E-2), the SLA candidate policies with the
+vendors' calendars (S-1), and on PostgreSQL the customers' contracts (E-4) and the keys of the
+rows to write. None depends on another, so each module writes its part as branches of one
+UNION ALL over a shared column layout and reads its own rows back.
 
 The layout: the branch's kind (which part, see the constants), then the slots — `o1`, `o2`
 integers that order a kind's rows, `i1`..`i4` integers, `t1`..`t5` text, `b1`, `b2`
 booleans, `j1`, `j2` JSON. A branch names the slots it fills; the others are NULL, cast to
-the slot's type (PostgreSQL types each column of a union from its branches).
+the slot's type (PostgreSQL types each column of a union from its branches). A row wider
+than the slots goes as one JSON array (`jsonb_columns`, read back by `json_values`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    JSONField,
+    Model,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    SlugField,
+    SmallIntegerField,
+    TextField,
+)
 
 from supportdesk.core.queries import numbered, statement_cursor
 
 # the kinds of rows; the SLA's four are its policies' order of precedence (S-1)
-SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR, QUEUE, ACCOUNT_TEAM, KEYS = range(7)
+SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR, QUEUE, ACCOUNT_TEAM, KEYS, CONTRACTS = range(
+    8
+)
 
 
 class Row(NamedTuple):
@@ -85,6 +110,64 @@ def keys_branch(models: Sequence[type[Model]], count: int) -> Branch:
         table, column = connection.ops.quote_name(model._meta.db_table), model._meta.pk.column
         columns[slot] = f"nextval(pg_get_serial_sequence('{table}', '{column}'))"
     return branch(KEYS, columns, "FROM generate_series(1, %s) g(n)", [count])
+
+
+def _instant(text: str) -> datetime:
+    # jsonb writes an instant in the session's zone, which is Django's (as its loader reads)
+    instant = datetime.fromisoformat(text)
+    zone = connection.timezone
+    return instant if instant.tzinfo is zone else instant.replace(tzinfo=zone)
+
+
+def _as_read(field: Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """How a column's JSON value becomes the value psycopg reads for the field (None: as it
+    is); TypeError for a field of another kind, not written here."""
+    kind = type(field)
+    if kind is DecimalField:
+        return Decimal  # sent as text (`jsonb_columns`): exact, at the column's scale
+    if kind is DateTimeField:
+        return _instant
+    if kind is DateField:
+        return date.fromisoformat
+    if kind is JSONField and field.decoder is None:  # type: ignore[attr-defined]
+        return None  # jsonb within the array: decoded with it, as Django decodes it
+    if kind in _AS_THEY_ARE:
+        return None
+    raise TypeError(f"{field!r} has no JSON reading here (tickets.create_read)")
+
+
+_AS_THEY_ARE = (
+    AutoField, BigAutoField, BigIntegerField, IntegerField, PositiveBigIntegerField,
+    PositiveIntegerField, PositiveSmallIntegerField, SmallIntegerField, ForeignKey,
+    BooleanField, CharField, SlugField, TextField,
+)  # fmt: skip
+
+
+def jsonb_columns(columns: Sequence[tuple[str, Field[Any, Any]]]) -> str:
+    """PostgreSQL: the values of `columns` (an SQL expression each, with the field whose
+    value it is) as one JSON array, for a `j` slot: a decimal as text (a JSON number reads
+    back as a float), the rest as jsonb writes them. `json_values` reads them back."""
+    for _, field in columns:
+        _as_read(field)
+    return "jsonb_build_array({})".format(
+        ", ".join(f"({sql})::text" if type(f) is DecimalField else sql for sql, f in columns)
+    )
+
+
+def json_readers(fields: Sequence[Field[Any, Any]]) -> tuple[Callable[[Any], Any] | None, ...]:
+    """How `json_values` reads each of a `jsonb_columns` array's values: worked out once
+    per array, by its caller."""
+    return tuple(_as_read(f) for f in fields)
+
+
+def json_values(
+    values: Sequence[Any], readers: tuple[Callable[[Any], Any] | None, ...]
+) -> list[Any]:
+    """A `jsonb_columns` array's values as a read of those columns gives them (psycopg's
+    types, after Django's converters): rows read either way make the same objects."""
+    return [
+        v if read is None or v is None else read(v) for v, read in zip(values, readers, strict=True)
+    ]
 
 
 def union_read(branches: Sequence[Branch]) -> dict[int, list[Row]]:

@@ -23,12 +23,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 
 from supportdesk.accounts.models import User
 from supportdesk.contracts.models import Product
-from supportdesk.contracts.services_entitlement import entitlements_decide_new
+from supportdesk.contracts.services_entitlement import (
+    contract_rows_of,
+    contracts_branch,
+    entitlements_decide_new,
+)
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
 from supportdesk.core.phones import normalize_e164
@@ -49,6 +54,7 @@ from supportdesk.sla.services_start import (
 )
 from supportdesk.tickets.create_read import (
     ACCOUNT_TEAM,
+    CONTRACTS,
     KEYS,
     QUEUE,
     branch,
@@ -193,6 +199,8 @@ class _Context:
     sla: SlaCandidates
     # PostgreSQL: each draft's keys of its ticket, message, SLA snapshot, acknowledgement
     keys: list[tuple[int, int, int, int]] | None
+    # PostgreSQL: the organisations' contracts (`contracts_branch`), else read with the decision
+    contract_rows: list[list[Any]] | None
 
 
 def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
@@ -200,9 +208,10 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
     queue (its own, else its vendor's default), the agents of those queues, told of each new
     ticket, with their notification preferences, the vendors' acknowledgement templates (a
     queue is its vendor's), the account teams of the customers (their routes at `now`) and
-    the SLA candidates; on PostgreSQL the keys of each draft's ticket, message, SLA
-    snapshot and acknowledgement, so their INSERTs read nothing back. Plain SQL: a new
-    ticket needs three columns of each agent, not a model walk."""
+    the SLA candidates; on PostgreSQL the customers' contracts for the entitlement decision
+    and the keys of each draft's ticket, message, SLA snapshot and acknowledgement, so their
+    INSERTs read nothing back. Plain SQL: a new ticket needs three columns of each agent,
+    not a model walk."""
     ack = MailTemplateKind.ACKNOWLEDGEMENT
     given = sorted({d.queue.pk for d in drafts if d.queue is not None})
     vendors = sorted({d.vendor.pk for d in drafts if d.queue is None})
@@ -235,7 +244,10 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
                 organisations=sorted(vendor_of), vendors=sorted(set(vendor_of.values()))
             ),
             *(
-                [keys_branch([Ticket, Message, TicketSla, OutboxMessage], len(drafts))]
+                [
+                    contracts_branch(sorted(vendor_of)),
+                    keys_branch([Ticket, Message, TicketSla, OutboxMessage], len(drafts)),
+                ]
                 if keyed
                 else []
             ),
@@ -275,7 +287,8 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
         members.setdefault(q.pk, [])
     routes = account_team_routes(rows.get(ACCOUNT_TEAM, ()), vendor_of=vendor_of, now=now)
     keys = [(r.i1, r.i2, r.i3, r.i4) for r in rows[KEYS]] if keyed else None
-    return _Context(queues, members, templates, routes, sla_candidates(rows), keys)
+    contract_rows = contract_rows_of(rows.get(CONTRACTS, ())) if keyed else None
+    return _Context(queues, members, templates, routes, sla_candidates(rows), keys, contract_rows)
 
 
 def _acknowledgements(
@@ -437,7 +450,9 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
             )
         )
     agent_notify_many(notices=notices, now=now)
-    decisions = entitlements_decide_new(tickets=tickets, now=now)  # E-4..E-8: at intake
+    decisions = entitlements_decide_new(  # E-4..E-8: at intake
+        tickets=tickets, now=now, contract_rows=context.contract_rows
+    )
     started = sla_tickets_start(
         tickets=tickets,
         decisions=decisions,
