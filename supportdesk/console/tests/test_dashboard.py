@@ -15,7 +15,7 @@ from supportdesk.core import clock
 from supportdesk.sla.services import sla_policy_save
 from supportdesk.tickets import services
 from supportdesk.tickets.tests.test_listviews import POLICY_24X7
-from tests.factories import make_ticket
+from tests.factories import NOW, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +26,9 @@ def _world_tickets(world, n: int, now):
                     now=now - timedelta(minutes=30 + i))  # fmt: skip
 
 
-def test_dashboard_counts_backlog_breaching_and_channels(client, world):
-    now = clock.now()
+def test_dashboard_counts_backlog_breaching_and_channels(client, world, monkeypatch):
+    now = NOW  # mid-afternoon: the tickets below are today's (at 00:10 the real clock's were not)
+    monkeypatch.setattr(clock, "now", lambda: now)
     sla_policy_save(vendor=world.vendor, spec=POLICY_24X7, is_default=True, now=now)
     p1 = make_ticket(world, subject="Phones down", priority="P1", now=now - timedelta(minutes=4))
     make_ticket(world, subject="Printer jams", priority="P3", now=now - timedelta(minutes=20))
@@ -47,7 +48,7 @@ def test_dashboard_counts_backlog_breaching_and_channels(client, world):
     assert ["channel", "Portal", "last 14 days", "2"] in rows
     assert ["agent_load", world.agent.name, "open", "1"] in rows
     today = rows[[r[0] for r in rows].index("per_day") + 26]  # the 14th day, created
-    assert today[1:] == [clock.now().date().isoformat(), "created", "2"]
+    assert today[1:] == [now.date().isoformat(), "created", "2"]
 
 
 def test_dashboard_statements_do_not_grow_with_tickets(client, world):
