@@ -5,6 +5,7 @@ the API. Split from selectors.py (house rule 12)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, cast
@@ -29,6 +30,14 @@ from supportdesk.contracts.models import (
     TimeEntry,
 )
 from supportdesk.core.queries import prepared_statement
+from supportdesk.tickets.create_read import (
+    USAGE_TICKETS,
+    USAGE_TIME,
+    Branch,
+    Row,
+    branch,
+    read_instant,
+)
 
 # Time entries carry a kind of work, not an intake channel. Phone, email and monitoring work
 # count against caps limited to that channel; remote and on-site work only against caps that
@@ -38,6 +47,25 @@ WORK_CHANNEL = {"phone": Channel.PHONE, "email": Channel.EMAIL, "monitoring": Ch
 
 # (events with an intake channel, remote/on-site work without one) of one contract
 UsageEvents = tuple[list[UsageEvent], list[UsageEvent]]
+
+
+@dataclass(frozen=True)
+class UsageReads:
+    """The statements `usage_events_for` makes for some terms and window: the arguments of
+    each (none: not made). Equal reads read the same rows, so a creation can read them with
+    its create read when they are the ones the last creation for its customers made
+    (`services_entitlement.usage_guess`, issue 16.2)."""
+
+    incidents: tuple[int | datetime, ...] = ()  # contract, from, until a term; the excluded last
+    incident_rules: tuple[tuple[CountingRule, ...], ...] = ()
+    excluding: bool = False
+    hours: tuple[int | datetime, ...] = ()  # organisation, from, until a term
+    hour_rules: tuple[tuple[CountingRule, ...], ...] = ()
+
+
+# What they read: covered tickets (contract, ticket, received, channel, category) and time
+# entries (organisation, entry, started, kind of work, category, minutes).
+UsageRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
 def usage_events_for(
@@ -53,6 +81,18 @@ def usage_events_for(
     entries on its organisation's tickets. At most two statements, narrowed to the contract
     years of `between` and to what the caps count (the domain still decides what counts), so
     the cost follows the caps, not the customer's history."""
+    reads = usage_reads(terms=terms, between=between, tz=tz, exclude_ticket_id=exclude_ticket_id)
+    return usage_events_from(terms, usage_rows(reads))
+
+
+def usage_reads(
+    *,
+    terms: Sequence[ContractTerm],
+    between: tuple[datetime, datetime],
+    tz: tzinfo,
+    exclude_ticket_id: int | None = None,
+) -> UsageReads:
+    """What `usage_events_for` reads for these arguments."""
     incident_bounds: list[int | datetime] = []  # contract, from, until: per term counting any
     incident_rules: list[tuple[CountingRule, ...]] = []
     hour_bounds: list[int | datetime] = []  # organisation, from, until
@@ -68,21 +108,69 @@ def usage_events_for(
         if hours:
             hour_bounds += [int(term.organisation_id), low, high]
             hour_rules.append(hours)
-    found: dict[str, UsageEvents] = {t.contract_id: ([], []) for t in terms}
-    if incident_rules:
-        excluded = () if exclude_ticket_id is None else (exclude_ticket_id,)
-        covered = _covered_rows(
-            *incident_bounds, *excluded, rules=tuple(incident_rules), excluding=bool(excluded)
+    excluding = bool(incident_rules) and exclude_ticket_id is not None
+    if excluding:
+        incident_bounds.append(cast(int, exclude_ticket_id))
+    return UsageReads(
+        tuple(incident_bounds), tuple(incident_rules), excluding,
+        tuple(hour_bounds), tuple(hour_rules),
+    )  # fmt: skip
+
+
+def usage_rows(reads: UsageReads) -> UsageRows:
+    """The rows of `reads`, read now."""
+    covered = (
+        _covered_rows(*reads.incidents, rules=reads.incident_rules, excluding=reads.excluding)
+        if reads.incident_rules
+        else []
+    )
+    times = _time_rows(*reads.hours, rules=reads.hour_rules) if reads.hour_rules else []
+    return covered, times
+
+
+# the slots of each read's columns (c0, c1, …) in the create read: see `usage_rows_of`
+_COVERED_SLOTS = {"o1": "s.c1", "i1": "s.c0", "i2": "s.c1", "t1": "s.c2::text", "t2": "s.c3",
+                  "t3": "s.c4"}  # fmt: skip
+_TIME_SLOTS = {**_COVERED_SLOTS, "i3": "s.c5"}
+
+
+def usage_branches(reads: UsageReads) -> list[Branch]:
+    """PostgreSQL: the statements of `reads` as branches of the create read
+    (`tickets.create_read`), their rows read back by `usage_rows_of`."""
+    texts = []
+    if reads.incident_rules:
+        covered = _covered_rows.text(  # type: ignore[attr-defined]
+            *reads.incidents, rules=reads.incident_rules, excluding=reads.excluding
         )
-        for contract_id, pk, at, channel, category in covered:
-            found[str(contract_id)][0].append(ticket_usage_event(pk, at, channel, category))
-    if hour_rules:
+        texts.append((USAGE_TICKETS, _COVERED_SLOTS, covered, 5))
+    if reads.hour_rules:
+        times = _time_rows.text(*reads.hours, rules=reads.hour_rules)  # type: ignore[attr-defined]
+        texts.append((USAGE_TIME, _TIME_SLOTS, times, 6))
+    return [
+        branch(kind, slots, f"FROM ({text[0]}) s ({', '.join(f'c{i}' for i in range(n))})", text[1])
+        for kind, slots, text, n in texts
+        if text is not None
+    ]
+
+
+def usage_rows_of(rows: Mapping[int, Sequence[Row]]) -> UsageRows:
+    """The rows of `usage_branches` as `usage_rows` reads them."""
+    covered = [(r.i1, r.i2, read_instant(r.t1), r.t2, r.t3) for r in rows.get(USAGE_TICKETS, ())]
+    times = [(r.i1, r.i2, read_instant(r.t1), r.t2, r.t3, r.i3) for r in rows.get(USAGE_TIME, ())]
+    return covered, times
+
+
+def usage_events_from(terms: Sequence[ContractTerm], rows: UsageRows) -> dict[str, UsageEvents]:
+    """The usage events of these terms from the rows their `usage_reads` read."""
+    covered, times = rows
+    found: dict[str, UsageEvents] = {t.contract_id: ([], []) for t in terms}
+    for contract_id, pk, at, channel, category in covered:
+        found[str(contract_id)][0].append(ticket_usage_event(pk, at, channel, category))
+    if times:
         by_org: dict[int, list[str]] = {}
         for term in terms:
             by_org.setdefault(int(term.organisation_id), []).append(term.contract_id)
-        for org_id, pk, at, kind, category, minutes in _time_rows(
-            *hour_bounds, rules=tuple(hour_rules)
-        ):
+        for org_id, pk, at, kind, category, minutes in times:
             work_channel = WORK_CHANNEL.get(kind)
             event = UsageEvent(
                 f"time:{pk}",

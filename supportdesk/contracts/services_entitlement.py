@@ -246,16 +246,31 @@ def _contracts_with_lines(
     return found
 
 
+# The usage reads of the last creation for each vendor's customers (by vendor and
+# organisations): the next creation for them reads the same rows with its create read and
+# checks that guess against its own contracts (`entitlements_decide_new`), issue 16.2.
+_LAST_USAGE_READS: dict[tuple[int, tuple[int, ...]], selectors_usage.UsageReads] = {}
+_LAST_USAGE_READS_MAX = 4096
+
+
+def usage_guess(vendor_id: int, org_ids: Sequence[int]) -> selectors_usage.UsageReads | None:
+    """The usage reads the last creation for these customers of `vendor_id` made, if any."""
+    return _LAST_USAGE_READS.get((vendor_id, tuple(sorted(org_ids))))
+
+
 def entitlements_decide_new(
     *,
     tickets: Sequence[Ticket],
     now: datetime,
     contract_rows: Sequence[Sequence[Any]] | None = None,
+    usage_read: tuple[selectors_usage.UsageReads, selectors_usage.UsageRows] | None = None,
 ) -> list[TicketEntitlement]:
     """Decide and store (one INSERT) the entitlement of tickets inserted in this transaction,
     in their order; each row's `contract` is the contract read here (no read-back), or read
     with the create read: `contract_rows` (`contract_rows_of`) of the tickets'
-    organisations."""
+    organisations. `usage_read`: reads guessed with `usage_guess` (for tickets of one
+    vendor) and their rows, read with the create read: used if they are the reads these
+    tickets need, else those are read here."""
     org_ids = sorted({t.organization_id for t in tickets})
     contracts = _contracts_with_lines(org_ids, contract_rows)
     by_pk = {c.pk: c for found in contracts.values() for c, _, _ in found}
@@ -280,13 +295,21 @@ def entitlements_decide_new(
     try:
         for vendor_id, tz in zones.items():  # one vendor in practice: two statements at most
             received = [t.created_at for t in tickets if t.vendor_id == vendor_id]
-            usage_events.update(
-                selectors_usage.usage_events_for(
-                    terms=list(capped[vendor_id].values()),
-                    between=(min(received), max(received)),
-                    tz=tz,
-                )
+            of_vendor = list(capped[vendor_id].values())
+            reads = selectors_usage.usage_reads(
+                terms=of_vendor, between=(min(received), max(received)), tz=tz
             )
+            if usage_read is not None and usage_read[0] == reads:
+                read = usage_read[1]
+            else:
+                read = selectors_usage.usage_rows(reads)
+            customers = tuple(
+                sorted({t.organization_id for t in tickets if t.vendor_id == vendor_id})
+            )
+            if len(_LAST_USAGE_READS) >= _LAST_USAGE_READS_MAX:
+                _LAST_USAGE_READS.clear()
+            _LAST_USAGE_READS[vendor_id, customers] = reads
+            usage_events.update(selectors_usage.usage_events_from(of_vendor, read))
         events = usage_events
     except EntitlementInputError as exc:
         events = exc

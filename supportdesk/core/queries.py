@@ -176,10 +176,11 @@ def prepared_statement(
     decorated function runs it for the caller's arguments and returns its rows as the query
     would (dicts or tuples). Keyword arguments change the query's shape (which filters it
     has, flags, slices) and are part of what it is compiled for: keep them few, and
-    hashable. Compiled once per thread, database and shape (with each list's length)."""
+    hashable. Compiled once per thread, database and shape (with each list's length).
+    ``.text(*args, **shape)`` gives the statement and its parameters instead of running it,
+    for a read made within another statement."""
 
-    @functools.wraps(build)
-    def run(*args: Argument, **shape: Hashable) -> list[Any]:
+    def bound(args: Sequence[Argument], shape: dict[str, Hashable]) -> tuple[_Compiled, list[Any]]:
         db = _default_wrapper()
         compiled: dict[Hashable, _Compiled] | None = getattr(_per_thread, "compiled", None)
         if compiled is None:
@@ -191,14 +192,19 @@ def prepared_statement(
             if len(compiled) >= _COMPILED_MAX:
                 compiled.clear()
             statement = compiled[key] = _compile(build, args, key[3], db)
-        if statement.sql is None:
-            return []
         flat = [_adapted(v, db) for a in args for v in ([a] if isinstance(a, Scalar) else a)]
         params = [
             p if s is None else flat[s]
             for p, s in zip(statement.params, statement.slots, strict=True)
         ]
-        with statement_cursor(db) as cursor:
+        return statement, params
+
+    @functools.wraps(build)
+    def run(*args: Argument, **shape: Hashable) -> list[Any]:
+        statement, params = bound(args, shape)
+        if statement.sql is None:
+            return []
+        with statement_cursor(_default_wrapper()) as cursor:
             cursor.execute(statement.sql, params)
             rows: Iterable[Sequence[Any]] = cursor.fetchall()
         if statement.converters:
@@ -208,6 +214,16 @@ def prepared_statement(
             return [dict(zip(names, row, strict=True)) for row in rows]
         return [tuple(row) for row in rows]
 
+    def text(*args: Argument, **shape: Hashable) -> tuple[str, list[Any]] | None:
+        """The SQL and parameters `run` sends for these arguments (None: it would match
+        nothing), to be read within another statement; for a ``values_list()`` read whose
+        columns need no conversion after psycopg's (ValueError otherwise)."""
+        statement, params = bound(args, shape)
+        if statement.converters or statement.names is not None:
+            raise ValueError(f"{build.__name__} reads values to convert or names them")
+        return None if statement.sql is None else (statement.sql, params)
+
+    run.text = text  # type: ignore[attr-defined]
     return run
 
 

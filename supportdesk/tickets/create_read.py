@@ -45,9 +45,8 @@ from django.db.models import (
 from supportdesk.core.queries import numbered, statement_cursor
 
 # the kinds of rows; the SLA's four are its policies' order of precedence (S-1)
-SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR, QUEUE, ACCOUNT_TEAM, KEYS, CONTRACTS = range(
-    8
-)
+(SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR, QUEUE, ACCOUNT_TEAM, KEYS, CONTRACTS,
+ USAGE_TICKETS, USAGE_TIME) = range(10)  # fmt: skip
 
 
 class Row(NamedTuple):
@@ -112,8 +111,9 @@ def keys_branch(models: Sequence[type[Model]], count: int) -> Branch:
     return branch(KEYS, columns, "FROM generate_series(1, %s) g(n)", [count])
 
 
-def _instant(text: str) -> datetime:
-    # jsonb writes an instant in the session's zone, which is Django's (as its loader reads)
+def read_instant(text: str) -> datetime:
+    """An instant as PostgreSQL writes it as text or in JSON: in the session's zone, which
+    is Django's, as Django's loader reads it."""
     instant = datetime.fromisoformat(text)
     zone = connection.timezone
     return instant if instant.tzinfo is zone else instant.replace(tzinfo=zone)
@@ -126,7 +126,7 @@ def _as_read(field: Field[Any, Any]) -> Callable[[Any], Any] | None:
     if kind is DecimalField:
         return Decimal  # sent as text (`jsonb_columns`): exact, at the column's scale
     if kind is DateTimeField:
-        return _instant
+        return read_instant
     if kind is DateField:
         return date.fromisoformat
     if kind is JSONField and field.decoder is None:  # type: ignore[attr-defined]

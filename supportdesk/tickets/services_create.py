@@ -29,10 +29,17 @@ from django.db import connection, transaction
 
 from supportdesk.accounts.models import User
 from supportdesk.contracts.models import Product
+from supportdesk.contracts.selectors_usage import (
+    UsageReads,
+    UsageRows,
+    usage_branches,
+    usage_rows_of,
+)
 from supportdesk.contracts.services_entitlement import (
     contract_rows_of,
     contracts_branch,
     entitlements_decide_new,
+    usage_guess,
 )
 from supportdesk.core.errors import InvalidInput
 from supportdesk.core.models import Vendor
@@ -201,6 +208,8 @@ class _Context:
     keys: list[tuple[int, int, int, int]] | None
     # PostgreSQL: the organisations' contracts (`contracts_branch`), else read with the decision
     contract_rows: list[list[Any]] | None
+    # PostgreSQL: the usage reads guessed for a batch of one vendor and their rows
+    usage: tuple[UsageReads, UsageRows] | None
 
 
 def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
@@ -236,6 +245,12 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
         "ORDER BY d.is_default DESC, d.id LIMIT 1))"
     )
     keyed = connection.vendor == "postgresql"
+    batch_vendors = set(vendor_of.values())
+    guess = (
+        usage_guess(next(iter(batch_vendors)), sorted(vendor_of))
+        if keyed and len(batch_vendors) == 1
+        else None
+    )
     rows = union_read(
         [
             branch(QUEUE, columns, rest, [ack.value, *given, *vendors]),
@@ -251,6 +266,7 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
                 if keyed
                 else []
             ),
+            *(usage_branches(guess) if guess is not None else []),
         ]
     )
     found: dict[int, Queue] = {}
@@ -288,7 +304,10 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
     routes = account_team_routes(rows.get(ACCOUNT_TEAM, ()), vendor_of=vendor_of, now=now)
     keys = [(r.i1, r.i2, r.i3, r.i4) for r in rows[KEYS]] if keyed else None
     contract_rows = contract_rows_of(rows.get(CONTRACTS, ())) if keyed else None
-    return _Context(queues, members, templates, routes, sla_candidates(rows), keys, contract_rows)
+    usage = (guess, usage_rows_of(rows)) if guess is not None else None
+    return _Context(
+        queues, members, templates, routes, sla_candidates(rows), keys, contract_rows, usage
+    )
 
 
 def _acknowledgements(
@@ -451,7 +470,7 @@ def _write(drafts: list[TicketDraft]) -> list[CreatedTicket]:
         )
     agent_notify_many(notices=notices, now=now)
     decisions = entitlements_decide_new(  # E-4..E-8: at intake
-        tickets=tickets, now=now, contract_rows=context.contract_rows
+        tickets=tickets, now=now, contract_rows=context.contract_rows, usage_read=context.usage
     )
     started = sla_tickets_start(
         tickets=tickets,
