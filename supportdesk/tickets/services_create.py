@@ -217,10 +217,11 @@ def _context(drafts: Sequence[TicketDraft], now: datetime) -> _Context:
     queue (its own, else its vendor's default), the agents of those queues, told of each new
     ticket, with their notification preferences, the vendors' acknowledgement templates (a
     queue is its vendor's), the account teams of the customers (their routes at `now`) and
-    the SLA candidates; on PostgreSQL the customers' contracts for the entitlement decision
-    and the keys of each draft's ticket, message, SLA snapshot and acknowledgement, so their
-    INSERTs read nothing back. Plain SQL: a new ticket needs three columns of each agent,
-    not a model walk."""
+    the SLA candidates; on PostgreSQL the customers' contracts for the entitlement decision,
+    what their caps used when their last creation read it the way this one is guessed to
+    (`usage_guess`), and the keys of each draft's ticket, message, SLA snapshot and
+    acknowledgement, so their INSERTs read nothing back. Plain SQL: a new ticket needs three
+    columns of each agent, not a model walk."""
     ack = MailTemplateKind.ACKNOWLEDGEMENT
     given = sorted({d.queue.pk for d in drafts if d.queue is not None})
     vendors = sorted({d.vendor.pk for d in drafts if d.queue is None})
