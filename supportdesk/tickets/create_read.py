@@ -1,8 +1,9 @@
 """The create path's one read (issue 16.2, N-2): the queues with their agents and the
 acknowledgement template, the account teams (E-2), the SLA candidate policies with the
-vendors' calendars (S-1), and on PostgreSQL the customers' contracts (E-4) and the keys of the
-rows to write. None depends on another, so each module writes its part as branches of one
-UNION ALL over a shared column layout and reads its own rows back.
+vendors' calendars (S-1), and on PostgreSQL the customers' contracts (E-4), what their caps
+used as the last creation for them read it (E-5; the decision checks that guess) and the keys
+of the rows to write. None depends on another, so each module writes its part as branches of
+one UNION ALL over a shared column layout and reads its own rows back.
 
 The layout: the branch's kind (which part, see the constants), then the slots — `o1`, `o2`
 integers that order a kind's rows, `i1`..`i4` integers, `t1`..`t5` text, `b1`, `b2`
