@@ -43,7 +43,9 @@ def agent_with_preferences(
     others deferred) with its notification preferences (`profile`: the AgentProfile's id,
     muted, emailed; id None without one), as `agent_notify_many` reads them."""
     alias = connection.alias
-    user = User.from_db(alias, list(fields), list(fields.values()))
+    # from_db takes the values in the model's field order, whatever the names' order
+    names = [f.attname for f in User._meta.concrete_fields if f.attname in fields]
+    user = User.from_db(alias, names, [fields[name] for name in names])
     profile_id, muted, emailed = profile
     user._state.fields_cache["agent_profile"] = (
         None

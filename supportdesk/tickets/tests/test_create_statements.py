@@ -108,6 +108,31 @@ def test_routing_to_the_account_team_costs_no_statement_of_its_own_N2_E2(world: 
         ticket = make_ticket(world)
     assert len(statements_of(captured)) == CREATE_STATEMENTS[connection.vendor]
     assert ticket.assignee_id == world.architect.pk
+    assignee = ticket.assignee  # the DSE as the routing read built it, not read again
+    for name in ("email", "display_name", "first_name", "last_name", "vendor_id", "is_staff"):
+        assert getattr(assignee, name) == getattr(world.architect, name), name
+
+
+def test_api_create_routed_to_the_account_team_answers_as_a_get_E2_N2(api, world) -> None:
+    support_assignment_set(
+        principal=world.principal(world.agent), organization=world.acme,
+        dse=world.architect, backup=world.engineer, now=NOW,
+    )  # fmt: skip
+    client = api(world.agent)
+    response = client.post(
+        "/tickets",
+        {"subject": "Scanner jam", "body": "Tray 2", "organization": world.acme.pk,
+         "requester": world.alice.pk},
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    body = response.json()
+    architect = world.architect
+    assert body["assignee"] == {
+        "id": architect.pk,
+        "name": architect.name,
+        "email": architect.email,
+    }
+    assert client.get(f"/tickets/{body['ref']}").json() == body
 
 
 # The API request adds its own: the token with its user, the requester with its organisation,
