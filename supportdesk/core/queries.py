@@ -380,14 +380,20 @@ def _fast_instant_loader(timezone: Any) -> type:
     class FastInstantLoader(BaseTzLoader):
         def load(self, data: Any) -> datetime:
             try:
-                instant = datetime.fromisoformat(str(data, "ascii"))
+                return instant_from_text(str(data, "ascii"), self.timezone)
             except ValueError:  # infinity, BC, another DateStyle: psycopg's own parser
                 return super().load(data)
-            zone = self.timezone
-            return instant if instant.tzinfo is zone else instant.replace(tzinfo=zone)
 
     FastInstantLoader.timezone = timezone
     return FastInstantLoader
+
+
+def instant_from_text(text: str, zone: Any) -> datetime:
+    """An instant as PostgreSQL writes it, as text or in JSON (ISO 8601, in the session's
+    zone, which is Django's `zone`), as Django's loader gives it; ValueError for what
+    ``datetime.fromisoformat`` cannot read (infinity, BC)."""
+    instant = datetime.fromisoformat(text)
+    return instant if instant.tzinfo is zone else instant.replace(tzinfo=zone)
 
 
 def instants_loaded_fast(*, connection: BaseDatabaseWrapper, **_: Any) -> None:
@@ -731,7 +737,8 @@ def bulk_update(objs: Sequence[Model], names: Sequence[str]) -> None:
     table = quote(opts.db_table)
     if connection.vendor == "postgresql":
         columns = [pk, *fields]
-        arrays = ", ".join(f"(%s)::{_array_of(f)}" for f in columns)
+        elements = [_element_of(f) for f in columns]
+        arrays = ", ".join(f"(%s)::{element}[]" for element in elements)
         names_sql = ", ".join(quote(f.column) for f in columns)
         sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
         sql = (  # names from the model only
@@ -739,8 +746,8 @@ def bulk_update(objs: Sequence[Model], names: Sequence[str]) -> None:
             f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}"
         )
         params = [
-            array_literal(list(column), _element_of(f))
-            for column, f in zip(zip(*rows, strict=True), columns, strict=True)
+            array_literal(list(column), element)
+            for column, element in zip(zip(*rows, strict=True), elements, strict=True)
         ]
         with statement_cursor(connection) as cursor:
             cursor.execute(sql, params)

@@ -43,7 +43,7 @@ from django.db.models import (
     TextField,
 )
 
-from supportdesk.core.queries import numbered, statement_cursor
+from supportdesk.core.queries import instant_from_text, numbered, statement_cursor
 
 # the kinds of rows; the SLA's four are its policies' order of precedence (S-1)
 (SLA_ORGANISATION, SLA_PLAN, SLA_VENDOR, SLA_CALENDAR, QUEUE, ACCOUNT_TEAM, KEYS, CONTRACTS,
@@ -113,11 +113,8 @@ def keys_branch(models: Sequence[type[Model]], count: int) -> Branch:
 
 
 def read_instant(text: str) -> datetime:
-    """An instant as PostgreSQL writes it as text or in JSON: in the session's zone, which
-    is Django's, as Django's loader reads it."""
-    instant = datetime.fromisoformat(text)
-    zone = connection.timezone
-    return instant if instant.tzinfo is zone else instant.replace(tzinfo=zone)
+    """An instant of a row of the create read, as text or in JSON (`instant_from_text`)."""
+    return instant_from_text(text, connection.timezone)
 
 
 def _as_read(field: Field[Any, Any]) -> Callable[[Any], Any] | None:
